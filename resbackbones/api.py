@@ -1,0 +1,35 @@
+"""The Python entry points: ``create_model`` and ``list_models``."""
+from __future__ import annotations
+
+from torch import nn
+
+from .backbones.named import list_models, model_config
+from .registry import MODELS
+
+__all__ = ['create_model', 'list_models']
+
+
+def create_model(name: str, pretrained: str | None = None, num_classes: int | None = None,
+                 source: str | None = None, strict: bool = False, **overrides) -> nn.Module:
+    """Build a named model, optionally with a classifier and pretrained weights.
+
+    Args:
+        name: one of ``list_models()``, e.g. 'resnet50', 'resnext50_32x4d'.
+        pretrained: path of a local checkpoint (torchvision, timm, mmpretrain or mmdet format, detected
+            automatically unless ``source`` names it).
+        num_classes: when given, returns an ImageClassifier (backbone + global pool + linear ``head.fc``) whose
+            logits match torchvision's ``fc``; otherwise the backbone, which returns a tuple of features.
+        source: 'torchvision' | 'timm' | 'mmpretrain' | 'mmdet' | 'native' to skip format detection.
+        strict: raise when any key is missing, unexpected or mismatched (the model is then left untouched).
+        overrides: backbone arguments (out_indices, in_channels, frozen_stages, ...).
+    """
+    cfg = model_config(name, **overrides)
+    if num_classes is None:
+        model = MODELS.build(cfg)
+    else:
+        cfg.setdefault('out_indices', (cfg.get('num_stages', 4) - 1,))
+        model = MODELS.build(dict(type='ImageClassifier', backbone=cfg, num_classes=num_classes))
+    if pretrained is not None:
+        from .weights import load_pretrained
+        load_pretrained(model, pretrained, source=source, strict=strict)
+    return model

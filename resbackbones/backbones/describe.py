@@ -1,0 +1,41 @@
+"""A per-stage summary of a backbone: what trains, how its norms behave, what each stage outputs."""
+from __future__ import annotations
+
+from torch import nn
+
+from ..layers import is_batch_norm
+from ..layers.norm import FrozenBatchNorm
+
+
+def _norm_mode(module: nn.Module) -> str:
+    """'train' (batch statistics), 'eval' (running statistics, affine trainable), 'frozen', or 'none'."""
+    norms = [m for m in module.modules() if is_batch_norm(m) or isinstance(m, nn.GroupNorm)]
+    if not norms:
+        return 'none'
+    modes = set()
+    for m in norms:
+        trainable = any(p.requires_grad for p in m.parameters(recurse=False))
+        if isinstance(m, FrozenBatchNorm) or not trainable:
+            modes.add('frozen')
+        elif isinstance(m, nn.GroupNorm):
+            modes.add('group')
+        else:
+            modes.add('train' if m.training else 'eval')
+    return '/'.join(sorted(modes))
+
+
+def describe_backbone(backbone) -> str:
+    """Text table with one row per stem/stage: trainable and total params, norm mode, out channels, stride.
+
+    Shows the state right now, so call it after ``train()``/``eval()`` to see what norm_eval and frozen_stages do.
+    """
+    rows = [('part', 'trainable', 'params', 'norm', 'out_ch', 'stride')]
+    parts = [nn.ModuleList(backbone.stem_modules)] + backbone.stages()
+    for spec, part in zip(backbone.all_specs(), parts):
+        params = list(part.parameters())
+        rows.append((spec.name, f'{sum(p.numel() for p in params if p.requires_grad):,}',
+                     f'{sum(p.numel() for p in params):,}', _norm_mode(part), str(spec.channels), str(spec.stride)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ['  '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    outputs = ', '.join(f'{s.name}(C={s.channels}, /{s.stride})' for s in backbone.feature_specs)
+    return '\n'.join([f'{type(backbone).__name__}-{backbone.depth}', *lines, f'outputs: {outputs}'])

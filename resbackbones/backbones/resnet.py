@@ -1,0 +1,268 @@
+"""The ResNet core (He et al., 2016) and its registered 2D variants: ResNet, ResNetV1c, ResNetV1d, ResNeXt.
+
+Argument names and defaults follow mmdet's ResNet, so its configs work unchanged. Variants are data: the depth
+table, the stem kind, the shortcut kind and the block width formula; the video backbone reuses this class with a
+3D LayerFactory.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+
+from ..layers import LayerFactory, is_batch_norm
+from ..registry import MODELS
+from ..structures import FeatureSpec
+from .blocks import BasicBlock, Bottleneck
+from .describe import describe_backbone
+from .stage import ResStage
+from .validation import check_choice, check_out_indices, per_stage
+
+ARCH_SETTINGS = {
+    18: (BasicBlock, (2, 2, 2, 2)),
+    34: (BasicBlock, (3, 4, 6, 3)),
+    50: (Bottleneck, (3, 4, 6, 3)),
+    101: (Bottleneck, (3, 4, 23, 3)),
+    152: (Bottleneck, (3, 8, 36, 3)),
+}
+STYLES = ('pytorch', 'caffe')
+
+
+def _strides_of(module: nn.Module) -> tuple[int, int]:
+    """(spatial, temporal) stride of a chain of convs and pools, read from the modules themselves."""
+    spatial = temporal = 1
+    for m in module.modules():
+        if isinstance(m, (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
+            stride = m.stride if isinstance(m.stride, tuple) else (m.stride,)
+            spatial *= stride[-1]
+            temporal *= stride[0] if len(stride) == 3 else 1
+    return spatial, temporal
+
+
+@MODELS.register_module()
+class ResNet(BaseModule):
+    """ResNet backbone returning a tuple of multi-scale features.
+
+    Args:
+        depth: 18, 34, 50, 101 or 152.
+        in_channels: input image channels (1 for grey/CT, 3 for RGB, N for multi-modal).
+        stem_channels: stem output channels (default base_channels). base_channels: width of the first stage.
+        num_stages: 1-4 stages. strides / dilations: per stage (ResNet-C/D, DeepLab-style dilation).
+        out_indices: which outputs to return, in forward order: 'stem' (stride-2 stem output, before max-pool) and
+            stage indices 0..num_stages-1.
+        style: 'pytorch' (stride on the 3x3 conv) or 'caffe' (stride on the first 1x1 conv).
+        deep_stem: three 3x3 convs instead of one 7x7 (ResNet-C). avg_down: average-pool shortcut (ResNet-D).
+        small_stem: one 3x3 stride-1 conv and no max-pool, for CIFAR-sized inputs.
+        frozen_stages: -1 none, 0 the stem, n the stem and stages 1..n (requires_grad off, norms in eval).
+        conv_cfg / norm_cfg: layer configs (norm types BN, SyncBN, GN, FrozenBN). norm_eval: keep every
+            batch norm in eval mode during training (mmdet's default for fine-tuning detectors).
+        dcn / stage_with_dcn: deformable conv config (type 'DCN' or 'DCNv2') and the stages that use it.
+        with_cp: activation checkpointing. zero_init_residual: start each block as identity (last norm weight 0).
+        groups / base_width: grouped-conv width of bottlenecks (ResNeXt, wide ResNet); base_width defaults to
+            base_channels, which gives the plain ResNet width.
+        drop_path_rate: stochastic depth, rising linearly from 0 to this rate over the blocks.
+        pretrained: deprecated alias of init_cfg=dict(type='Pretrained', checkpoint=...).
+        init_cfg: mmengine init config; type 'Pretrained' loads torchvision/timm/mmpretrain/mmdet checkpoints.
+    """
+
+    arch_settings = ARCH_SETTINGS
+
+    def __init__(self, depth: int, in_channels: int = 3, stem_channels: int | None = None, base_channels: int = 64,
+                 num_stages: int = 4, strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
+                 out_indices: Sequence[int | str] = (0, 1, 2, 3), style: str = 'pytorch', deep_stem: bool = False,
+                 avg_down: bool = False, small_stem: bool = False, frozen_stages: int = -1,
+                 conv_cfg: dict | None = None, norm_cfg: dict | None = None, norm_eval: bool = True,
+                 dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
+                 zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
+                 drop_path_rate: float = 0.0, pretrained: str | None = None, init_cfg: dict | None = None):
+        if pretrained is not None:
+            if init_cfg is not None:
+                raise ValueError('give either pretrained or init_cfg, not both')
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        super().__init__(init_cfg=init_cfg)
+        check_choice('depth', depth, tuple(self.arch_settings))
+        check_choice('style', style, STYLES)
+        check_choice('num_stages', num_stages, (1, 2, 3, 4))
+        if not isinstance(in_channels, int) or in_channels < 1:
+            raise ValueError(f'in_channels must be an integer >= 1; got {in_channels!r}')
+        if deep_stem and small_stem:
+            raise ValueError('deep_stem and small_stem are exclusive: choose one stem')
+        if not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be in [-1, {num_stages}]; got {frozen_stages}')
+        if dcn is not None:
+            check_choice("dcn['type']", dcn.get('type'), ('DCN', 'DCNv2'))
+        block, stage_blocks = self.arch_settings[depth]
+        strides = per_stage('strides', strides, (1, 2, 2, 2), num_stages)
+        dilations = per_stage('dilations', dilations, (1, 1, 1, 1), num_stages)
+        stage_with_dcn = per_stage('stage_with_dcn', stage_with_dcn, (False,) * 4, num_stages)
+        self.out_indices = check_out_indices(out_indices, num_stages)
+
+        self.depth, self.in_channels, self.num_stages = depth, in_channels, num_stages
+        self.stem_channels = stem_channels or base_channels
+        self.base_channels, self.style = base_channels, style
+        self.deep_stem, self.avg_down, self.small_stem = deep_stem, avg_down, small_stem
+        self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
+        self.zero_init_residual = zero_init_residual
+        self.layers = self.make_layer_factory(conv_cfg, norm_cfg or dict(type='BN', requires_grad=True))
+
+        self._make_stem()
+        total_blocks = sum(stage_blocks[:num_stages])
+        rates = [drop_path_rate * i / max(total_blocks - 1, 1) for i in range(total_blocks)]
+        channels, self.stage_names = self.stem_channels, []
+        for i in range(num_stages):
+            stage = ResStage(block, channels, base_channels * 2**i, stage_blocks[i], strides[i], dilations[i],
+                             avg_down, self.layers, rates[sum(stage_blocks[:i]):sum(stage_blocks[:i + 1])],
+                             style=style, groups=groups, base_width=base_width or base_channels,
+                             base_channels=base_channels, dcn=dcn if stage_with_dcn[i] else None, with_cp=with_cp,
+                             **self.stage_kwargs(i))
+            self.add_module(f'layer{i + 1}', stage)
+            self.stage_names.append(f'layer{i + 1}')
+            channels = stage.out_channels
+        self._last_stage = max((i for i in self.out_indices if i != 'stem'), default=-1)
+        self.reset_parameters()
+        self.train(self.training)  # applies frozen_stages and norm_eval from the start, not only after train()
+
+    # Hooks a video or face subclass overrides; the 2D ResNet uses plain 2D layers and no temporal settings.
+    def make_layer_factory(self, conv_cfg: dict | None, norm_cfg: dict) -> LayerFactory:
+        return LayerFactory(dims=2, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+
+    def stage_kwargs(self, index: int) -> dict:
+        return {}
+
+    def _make_stem(self) -> None:
+        layers, c = self.layers, self.stem_channels
+        if self.deep_stem:
+            self.stem = nn.Sequential(
+                layers.conv(self.in_channels, c // 2, 3, 2), layers.norm(c // 2), nn.ReLU(inplace=True),
+                layers.conv(c // 2, c // 2, 3), layers.norm(c // 2), nn.ReLU(inplace=True),
+                layers.conv(c // 2, c, 3), layers.norm(c), nn.ReLU(inplace=True))
+        else:
+            kernel, stride = (3, 1) if self.small_stem else (7, 2)
+            self.conv1 = layers.conv(self.in_channels, c, kernel, stride)
+            self.bn1 = layers.norm(c)
+            self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.Identity() if self.small_stem else layers.max_pool(3, 2)
+
+    @property
+    def stem_modules(self) -> list[nn.Module]:
+        return [self.stem] if self.deep_stem else [self.conv1, self.bn1]
+
+    def stem_forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stem(x) if self.deep_stem else self.relu(self.bn1(self.conv1(x)))
+
+    def stages(self) -> list[ResStage]:
+        return [getattr(self, name) for name in self.stage_names]
+
+    def all_specs(self) -> tuple[FeatureSpec, ...]:
+        """Specs of every selectable output ('stem' and each stage), read off the built modules."""
+        spatial, temporal = 1, 1
+        for module in self.stem_modules:
+            s, t = _strides_of(module)
+            spatial, temporal = spatial * s, temporal * t
+        specs = [FeatureSpec('stem', self.stem_channels, spatial, temporal)]
+        s, t = _strides_of(self.maxpool)
+        spatial, temporal = spatial * s, temporal * t
+        for name, stage in zip(self.stage_names, self.stages()):
+            spatial, temporal = spatial * stage.stride, temporal * stage.temporal_stride
+            specs.append(FeatureSpec(name, stage.out_channels, spatial, temporal))
+        return tuple(specs)
+
+    @property
+    def feature_specs(self) -> tuple[FeatureSpec, ...]:
+        """One FeatureSpec per output of forward, in the same order."""
+        selected = {'stem' if i == 'stem' else self.stage_names[i] for i in self.out_indices}
+        return tuple(spec for spec in self.all_specs() if spec.name in selected)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = self.stem_forward(x)
+        outs = [x] if 'stem' in self.out_indices else []
+        x = self.maxpool(x)
+        for i, stage in enumerate(self.stages()[:self._last_stage + 1]):
+            x = stage(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def reset_parameters(self) -> None:
+        """He init for convs, unit norms; zero_init_residual zeroes each block's last norm weight."""
+        for m in self.modules():
+            if isinstance(m, nn.modules.conv._ConvNd):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)) and m.weight is not None:
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        for m in self.modules():
+            if hasattr(m, 'conv_offset'):  # deformable convs start as plain convs
+                nn.init.zeros_(m.conv_offset.weight)
+                nn.init.zeros_(m.conv_offset.bias)
+            if self.zero_init_residual and hasattr(m, 'last_norm') and getattr(m.last_norm, 'weight', None) is not None:
+                with torch.no_grad():
+                    m.last_norm.weight.zero_()
+
+    def init_weights(self) -> None:
+        """mmengine entry point: load a 'Pretrained' init_cfg through our converters, else default init."""
+        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
+            from ..weights import load_pretrained
+            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'),
+                            source=self.init_cfg.get('source'))
+        else:
+            super().init_weights()
+        self._is_init = True
+
+    def frozen_modules(self) -> list[nn.Module]:
+        if self.frozen_stages < 0:
+            return []
+        return self.stem_modules + self.stages()[:self.frozen_stages]
+
+    def _freeze_stages(self) -> None:
+        for module in self.frozen_modules():
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'ResNet':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if is_batch_norm(m):
+                    m.eval()
+        return self
+
+    def describe(self) -> str:
+        """Per-stage table: trainable/total params, norm mode, output channels and stride."""
+        return describe_backbone(self)
+
+
+@MODELS.register_module()
+class ResNetV1c(ResNet):
+    """ResNet-C: the 7x7 stem replaced by three 3x3 convs (Bag of Tricks, He et al., 2019)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(deep_stem=True, avg_down=False, **kwargs)
+
+
+@MODELS.register_module()
+class ResNetV1d(ResNet):
+    """ResNet-D: deep stem plus average-pool downsampling in the shortcut."""
+
+    def __init__(self, **kwargs):
+        super().__init__(deep_stem=True, avg_down=True, **kwargs)
+
+
+@MODELS.register_module()
+class ResNeXt(ResNet):
+    """ResNeXt (Xie et al., 2017): grouped 3x3 convs of ``groups`` x ``base_width`` channels in the first stage.
+
+    Only bottleneck depths (50, 101, 152). groups=1 gives the plain ResNet, as in mmdet.
+    """
+
+    arch_settings = {d: s for d, s in ARCH_SETTINGS.items() if s[0] is Bottleneck}
+
+    def __init__(self, groups: int = 1, base_width: int = 4, **kwargs):
+        base_channels = kwargs.get('base_channels', 64)
+        super().__init__(groups=groups, base_width=base_width if groups > 1 else base_channels, **kwargs)

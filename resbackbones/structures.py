@@ -1,0 +1,25 @@
+"""What a backbone declares about its outputs, so necks and heads size themselves without configs repeating it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One backbone output.
+
+    Args:
+        name: where the output is taken ('stem', 'layer1' ... 'layer4').
+        channels: number of channels C of the output tensor.
+        stride: spatial reduction relative to the input (an H x W input gives ceil(H/stride) x ceil(W/stride)).
+        temporal_stride: reduction along time for video backbones; 1 for images.
+    """
+
+    name: str
+    channels: int
+    stride: int
+    temporal_stride: int = 1
+
+    def output_size(self, size: int) -> int:
+        """Spatial size of this output for an input side of ``size`` (all our convs and pools round up)."""
+        return -(-size // self.stride)
