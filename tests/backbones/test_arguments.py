@@ -1,0 +1,37 @@
+"""Bad arguments fail with a ValueError that names the argument and what is allowed."""
+import pytest
+
+from resbackbones.registry import MODELS
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(depth=42), 'depth must be one of'),
+    (dict(depth=18, out_indices=(4,)), 'out_indices'),
+    (dict(depth=18, out_indices=()), 'out_indices'),
+    (dict(depth=18, strides=(1, 2)), 'strides needs one entry per stage'),
+    (dict(depth=18, dilations=(1, 1, 1)), 'dilations needs one entry per stage'),
+    (dict(depth=18, in_channels=0), 'in_channels must be an integer >= 1'),
+    (dict(depth=18, style='tf'), "style must be one of ['pytorch', 'caffe']"),
+    (dict(depth=18, norm_cfg=dict(type='XN')), 'norm_cfg type must be one of'),
+    (dict(depth=18, norm_cfg=dict(type='GN', num_groups=3)), 'num_groups=3 must divide'),
+    (dict(depth=18, num_stages=5), 'num_stages must be one of'),
+    (dict(depth=18, frozen_stages=5), 'frozen_stages must be in'),
+    (dict(depth=18, deep_stem=True, small_stem=True), 'deep_stem and small_stem are exclusive'),
+    (dict(depth=50, dcn=dict(type='DCNv3'), stage_with_dcn=(True,) * 4), "dcn['type']"),
+    (dict(depth=50, conv_cfg=dict(type='Conv4d')), 'conv type must be one of'),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=None) as err:
+        MODELS.build(dict(type='ResNet', base_channels=8, **kwargs))
+    assert message in str(err.value)
+
+
+def test_resnext_needs_bottlenecks():
+    with pytest.raises(ValueError, match='depth must be one of \\[50, 101, 152\\]'):
+        MODELS.build(dict(type='ResNeXt', depth=18, groups=32))
+
+
+def test_unknown_named_model_suggests_close_names():
+    import resbackbones
+    with pytest.raises(ValueError, match="did you mean \\['resnet50'"):
+        resbackbones.create_model('resnet05')

@@ -1,0 +1,67 @@
+"""The feature contract: every backbone's real output shapes equal what its feature_specs declare."""
+import pytest
+import torch
+
+import resbackbones
+from resbackbones.registry import MODELS
+
+H, W = 97, 131  # odd on purpose: every conv and pool must round the same way the specs say
+
+TINY = dict(base_channels=8, out_indices=('stem', 0, 1, 2, 3))
+VARIANTS = [
+    dict(type='ResNet', depth=18),
+    dict(type='ResNet', depth=50),
+    dict(type='ResNet', depth=50, style='caffe'),
+    dict(type='ResNetV1c', depth=50),
+    dict(type='ResNetV1d', depth=50),
+    dict(type='ResNeXt', depth=50, groups=4, base_width=4),
+    dict(type='ResNet', depth=34, small_stem=True),
+    dict(type='ResNet', depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),
+    dict(type='ResNetV1d', depth=50, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+    dict(type='ResNet', depth=18, num_stages=3, out_indices=(0, 2), in_channels=1),
+    dict(type='ResNet', depth=50, dcn=dict(type='DCNv2'), stage_with_dcn=(False, True, True, True)),
+    dict(type='ResNet', depth=18, norm_cfg=dict(type='GN', num_groups=4)),
+]
+
+
+def _check(model, x):
+    outs = model(x)
+    specs = model.feature_specs
+    assert isinstance(outs, tuple) and len(outs) == len(specs)
+    for out, spec in zip(outs, specs):
+        assert out.shape[1] == spec.channels, spec
+        assert tuple(out.shape[-2:]) == (spec.output_size(x.shape[-2]), spec.output_size(x.shape[-1])), spec
+
+
+@pytest.mark.parametrize('cfg', VARIANTS, ids=lambda c: '-'.join(f'{v}' for v in c.values())[:60])
+def test_registered_backbones_match_their_specs(cfg):
+    cfg = {**TINY, **cfg}
+    model = MODELS.build(cfg).eval()
+    with torch.no_grad():
+        _check(model, torch.randn(2, cfg.get('in_channels', 3), H, W))
+
+
+def test_every_registered_backbone_is_covered():
+    types = {cfg['type'] for cfg in VARIANTS}
+    registered = {name for name, cls in MODELS.module_dict.items() if hasattr(cls, 'feature_specs')}
+    assert registered <= types
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', resbackbones.list_models())
+def test_named_models_match_their_specs(name):
+    model = resbackbones.create_model(name, out_indices=('stem', 0, 1, 2, 3)).eval()
+    with torch.no_grad():
+        _check(model, torch.randn(1, 3, H, W))
+
+
+@pytest.mark.parametrize('cfg, strides', [
+    (dict(depth=18), (2, 4, 8, 16, 32)),
+    (dict(depth=18, small_stem=True), (1, 1, 2, 4, 8)),
+    (dict(depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), (2, 4, 8, 8, 8)),
+])
+def test_declared_strides_follow_the_architecture(cfg, strides):
+    model = MODELS.build(dict(type='ResNet', base_channels=8, out_indices=('stem', 0, 1, 2, 3), **cfg))
+    assert tuple(s.stride for s in model.feature_specs) == strides
+    expansion = 4 if cfg['depth'] >= 50 else 1
+    assert [s.channels for s in model.feature_specs] == [8] + [8 * 2**i * expansion for i in range(4)]

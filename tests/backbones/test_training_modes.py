@@ -1,0 +1,98 @@
+"""frozen_stages, norm_eval, with_cp, drop path, zero-init and describe() behave as mmdet users expect."""
+import pytest
+import torch
+from torch import nn
+
+from resbackbones.layers import is_batch_norm
+from resbackbones.registry import MODELS
+
+
+def _build(**kwargs):
+    return MODELS.build(dict(type='ResNet', depth=18, base_channels=8, **kwargs))
+
+
+@pytest.mark.parametrize('frozen_stages', [-1, 0, 1, 3, 4])
+def test_frozen_stages_freeze_stem_and_first_stages(frozen_stages):
+    model = _build(frozen_stages=frozen_stages, norm_eval=False)
+    model.train()
+    parts = [[model.conv1, model.bn1]] + [[s] for s in model.stages()]
+    for index, modules in enumerate(parts):
+        frozen = index <= frozen_stages
+        for module in modules:
+            assert all(p.requires_grad != frozen for p in module.parameters())
+            assert all(m.training != frozen for m in module.modules() if is_batch_norm(m))
+
+
+def test_frozen_stage_statistics_do_not_move_in_training():
+    model = _build(frozen_stages=1, norm_eval=False).train()
+    before = model.layer1[0].bn1.running_mean.clone()
+    model(torch.randn(2, 3, 32, 32))
+    assert torch.equal(model.layer1[0].bn1.running_mean, before)
+    assert model.layer2[0].bn1.running_mean.abs().sum() > 0  # unfrozen stages do update
+
+
+@pytest.mark.parametrize('norm_eval', [True, False])
+def test_norm_eval_keeps_batch_norms_in_eval(norm_eval):
+    model = _build(norm_eval=norm_eval).train()
+    norms = [m for m in model.modules() if is_batch_norm(m)]
+    assert all(m.training != norm_eval for m in norms)
+    assert 'eval' in model.describe() if norm_eval else 'train' in model.describe()
+
+
+def test_describe_reports_trainable_params_and_strides():
+    text = _build(frozen_stages=1).describe()
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[2:7]}
+    assert rows['stem'][1] == '0' and rows['layer1'][1] == '0'
+    assert rows['layer2'][1] == rows['layer2'][2] != '0'
+    assert [rows[n][-1] for n in ('stem', 'layer1', 'layer2', 'layer3', 'layer4')] == ['2', '4', '8', '16', '32']
+    assert rows['stem'][3] == 'frozen'
+
+
+def test_with_cp_gives_the_same_output_and_gradients():
+    torch.manual_seed(0)
+    plain = _build(zero_init_residual=False)
+    checkpointed = _build(zero_init_residual=False, with_cp=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 3, 32, 32, requires_grad=True)
+    grads = []
+    for model in (plain, checkpointed):
+        model.train()
+        sum(o.sum() for o in model(x)).backward()
+        grads.append(model.conv1.weight.grad.clone())
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)
+
+
+def test_zero_init_residual_makes_blocks_start_as_identity_branches():
+    model = _build(zero_init_residual=True)
+    assert all(torch.all(b.bn2.weight == 0) for s in model.stages() for b in s)
+    assert not torch.all(_build(zero_init_residual=False).layer1[0].bn2.weight == 0)
+
+
+def test_drop_path_only_acts_in_training_and_rises_with_depth():
+    model = _build(drop_path_rate=0.3, norm_eval=False)
+    rates = [b.drop_path.rate for s in model.stages() for b in s if not isinstance(b.drop_path, nn.Identity)]
+    assert rates == sorted(rates) and rates[-1] == pytest.approx(0.3)
+    model.eval()
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(model(x)[-1], model(x)[-1])
+
+
+def test_dcn_starts_as_the_plain_conv():
+    plain = MODELS.build(dict(type='ResNet', depth=50, base_channels=8, zero_init_residual=False))
+    dcn = MODELS.build(dict(type='ResNet', depth=50, base_channels=8, zero_init_residual=False,
+                            dcn=dict(type='DCN'), stage_with_dcn=(False, True, True, True)))
+    missing, unexpected = dcn.load_state_dict(plain.state_dict(), strict=False)
+    assert missing and all('conv_offset' in k for k in missing) and not unexpected
+    x = torch.randn(1, 3, 64, 64)
+    assert torch.allclose(plain.eval()(x)[-1], dcn.eval()(x)[-1], atol=1e-4)
+
+
+@pytest.mark.parametrize('cfg, keys', [
+    (dict(type='ResNetV1c', depth=50), ['stem.0.weight', 'stem.7.running_var', 'layer1.0.downsample.0.weight']),
+    (dict(type='ResNetV1d', depth=50), ['stem.6.weight', 'layer1.0.downsample.1.weight',
+                                        'layer2.0.downsample.1.weight', 'layer2.0.downsample.2.weight']),
+])
+def test_variant_keys_follow_mmdet(cfg, keys):
+    state = MODELS.build(dict(base_channels=8, **cfg)).state_dict()
+    assert all(k in state for k in keys)
+    assert 'conv1.weight' not in state
