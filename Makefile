@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-demo: install
+# Sample data (see docs/data.md): cached under data/, a no-op when already there.
+data: install
+	$(PY) tools/data/fetch_data.py digits
+
+demo: data
 	$(PY) tools/demo.py
 
-test: install
+test: data
 	$(PY) -m pytest -q
 
 clean:

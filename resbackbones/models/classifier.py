@@ -1,6 +1,8 @@
 """Image classifier: backbone -> global average pool -> linear head. The task glue for classification."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
@@ -10,7 +12,10 @@ from ..registry import MODELS
 
 
 def _labels(data_samples, device: torch.device) -> torch.Tensor:
-    """Labels from a collated tensor, a list of ints/0-d tensors, or a list of dicts with 'gt_label'."""
+    """Labels from a collated tensor, a list of ints/0-d tensors, a list of dicts with 'gt_label', or mmengine's
+    ``pseudo_collate`` output (one dict of lists)."""
+    if isinstance(data_samples, Mapping):
+        data_samples = data_samples['gt_label']
     if isinstance(data_samples, torch.Tensor):
         return data_samples.to(device).long().view(-1)
     labels = [s['gt_label'] if isinstance(s, dict) else s for s in data_samples]

@@ -1,0 +1,89 @@
+"""ImageNet-style folders: ``data_root/<class_name>/<image>``, one folder per class."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..registry import DATASETS
+from .base import ClassificationDataset, check_classes
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+NAME = 'ImageFolderDataset'
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith('.')
+
+
+def _extensions(extensions: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(extensions, str) or not extensions or not all(isinstance(e, str) and e for e in extensions):
+        raise ValueError(f"{NAME}: extensions must be a non-empty list like ['.png', '.jpg']; got {extensions!r}")
+    return tuple(e.lower() if e.startswith('.') else f'.{e.lower()}' for e in extensions)
+
+
+def find_classes(root: Path, classes: Sequence[str] | None) -> tuple[str, ...]:
+    """Class names: the sub-folders of ``root`` sorted, or exactly ``classes`` (each must match a folder)."""
+    if not root.exists():
+        raise FileNotFoundError(f'{NAME}: data_root {root} does not exist; expected data_root/<class_name>/<image> '
+                                f'(for the digits demo run: python tools/data/fetch_data.py digits)')
+    if not root.is_dir():
+        raise ValueError(f'{NAME}: data_root {root} is a file; expected a folder holding one folder per class')
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and _visible(p))
+    if not folders:
+        raise ValueError(f'{NAME}: data_root {root} has no class folders; expected data_root/<class_name>/<image>')
+    given = check_classes(classes, NAME)
+    if given is None:
+        return tuple(folders)
+    missing = [c for c in given if c not in folders]
+    if missing:
+        raise ValueError(f'{NAME}: classes {missing} have no folder in {root} (folders there: {folders})')
+    extra = [f for f in folders if f not in given]
+    if extra:
+        raise ValueError(f'{NAME}: folder(s) {extra} in {root} are not in classes {list(given)}; add them to '
+                         f'classes or move them out of data_root')
+    return given
+
+
+@DATASETS.register_module()
+class ImageFolderDataset(ClassificationDataset):
+    """Images in ``data_root/<class_name>/<image>``; label i is the i-th class.
+
+    Args:
+        data_root: the folder holding one sub-folder per class (hidden entries are ignored).
+        pipeline: transform configs or callables, e.g. LoadImageFromFile, Resize, PackInputs.
+        classes: class names in label order; default: the sub-folder names sorted alphabetically ('10' < '2').
+            When given, every folder must be listed and every listed class must have a folder.
+        extensions: image file suffixes (case-insensitive); other files in class folders are ignored.
+        skip_corrupt: skip undecodable images instead of raising (see ClassificationDataset).
+        lazy_init: defer scanning the files to ``full_init()`` (classes are still read at once).
+        kwargs: other mmengine BaseDataset options (test_mode, indices, serialize_data).
+
+    Images must sit directly in the class folders: a class folder holding only sub-folders is an error, so
+    pointing data_root one level too high (at a folder of train/val splits) cannot turn split names into labels.
+    """
+
+    def __init__(self, data_root: str, pipeline: Sequence[dict | Callable] = (), classes: Sequence[str] | None = None,
+                 extensions: Sequence[str] = IMG_EXTENSIONS, skip_corrupt: bool = False, lazy_init: bool = False,
+                 **kwargs: Any):
+        self.extensions = _extensions(extensions)
+        names = find_classes(Path(data_root), classes)
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=names)
+        super().__init__(data_root=str(data_root), pipeline=pipeline, skip_corrupt=skip_corrupt,
+                         lazy_init=lazy_init, metainfo=metainfo, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        """One ``dict(img_path, gt_label)`` per image, classes in label order, files sorted by name."""
+        root = Path(self.data_root)
+        data_list = []
+        for label, name in enumerate(self.metainfo['classes']):
+            folder = root / name
+            entries = sorted(p for p in folder.iterdir() if _visible(p))
+            files = [p for p in entries if p.is_file() and p.suffix.lower() in self.extensions]
+            if not files:
+                subdirs = [p.name for p in entries if p.is_dir()]
+                hint = (f'; it holds folders {subdirs[:5]}: is data_root one level too high (try '
+                        f'data_root={folder})?' if subdirs else '')
+                raise ValueError(f'{NAME}: class folder {folder} has no images with extensions '
+                                 f'{list(self.extensions)}{hint}')
+            data_list.extend(dict(img_path=str(p), gt_label=label) for p in files)
+        return data_list

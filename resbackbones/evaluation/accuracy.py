@@ -1,0 +1,61 @@
+"""Top-k accuracy over ImageClassifier 'predict' outputs (dicts with 'pred_score' and 'gt_label')."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from ..registry import METRICS
+
+
+def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, topk: Sequence[int]) -> dict[int, float]:
+    """Percent of rows of ``scores`` (N, K) whose label is among the k highest, for each k in ``topk``."""
+    num_classes = scores.shape[1]
+    too_big = [k for k in topk if k > num_classes]
+    if too_big:
+        raise ValueError(f'Accuracy: topk {too_big} exceeds the number of classes ({num_classes}) in pred_score')
+    ranked = scores.topk(max(topk), dim=1).indices
+    hits = ranked == labels.view(-1, 1)
+    return {k: float(hits[:, :k].any(dim=1).float().mean() * 100) for k in topk}
+
+
+@METRICS.register_module()
+class Accuracy(BaseMetric):
+    """Top-k accuracy in percent, reported as 'accuracy/top1', 'accuracy/top5', ...
+
+    Args:
+        topk: the k values, e.g. (1, 5); each must be at most the number of classes.
+        collect_device / prefix: mmengine BaseMetric options ('cpu' or 'gpu' gathering; key prefix).
+    """
+
+    default_prefix = 'accuracy'
+
+    def __init__(self, topk: int | Sequence[int] = (1,), collect_device: str = 'cpu', prefix: str | None = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        ks = tuple(topk) if isinstance(topk, Sequence) and not isinstance(topk, str) else (topk,)
+        if not ks or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in ks):
+            raise ValueError(f'Accuracy: topk must be positive integers, e.g. (1, 5); got {topk!r}')
+        self.topk = tuple(sorted(set(ks)))
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep (pred_score, gt_label) of each prediction; the batch itself is not needed."""
+        for i, sample in enumerate(data_samples):
+            if not isinstance(sample, dict) or 'pred_score' not in sample or 'gt_label' not in sample:
+                got = sorted(sample) if isinstance(sample, dict) else type(sample).__name__
+                raise ValueError(f"Accuracy: prediction {i} must be a dict with 'pred_score' and 'gt_label' "
+                                 f"(ImageClassifier 'predict' output on a labelled dataset); got {got}")
+            self.results.append((torch.as_tensor(sample['pred_score']).detach().cpu().float().view(-1),
+                                 int(sample['gt_label'])))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        """{'top1': %, 'top5': % ...}; mmengine prefixes the keys with 'accuracy/'."""
+        if not results:
+            raise ValueError('Accuracy: no predictions were processed (is the evaluation dataset empty?)')
+        widths = sorted({score.numel() for score, _ in results})
+        if len(widths) > 1:
+            raise ValueError(f'Accuracy: pred_score lengths differ between predictions ({widths}); '
+                             f'every prediction must score the same classes')
+        scores = torch.stack([score for score, _ in results])
+        labels = torch.tensor([label for _, label in results])
+        return {f'top{k}': value for k, value in topk_accuracy(scores, labels, self.topk).items()}

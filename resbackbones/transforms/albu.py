@@ -1,0 +1,75 @@
+"""Bridge to albumentations: build its transforms by name from config dicts and apply them to ``img``."""
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Any, Sequence
+
+import albumentations as A
+import numpy as np
+from albumentations.core.composition import BaseCompose
+from albumentations.core.transforms_interface import BasicTransform
+
+from ..registry import TRANSFORMS
+
+
+def _albu_names() -> list[str]:
+    return sorted(n for n, obj in vars(A).items()
+                  if inspect.isclass(obj) and issubclass(obj, (BasicTransform, BaseCompose)))
+
+
+def build_albu(cfg: dict) -> Any:
+    """One albumentations transform from ``dict(type=Name, **kwargs)``; 'transforms' of OneOf etc. recurse.
+
+    Unknown names and argument names raise ValueError naming them (albumentations itself only warns on
+    unknown arguments, which would silently drop an augmentation).
+    """
+    if not isinstance(cfg, dict) or not isinstance(cfg.get('type'), str):
+        raise ValueError(f"Albu: each transform must be a dict with a 'type' name, e.g. "
+                         f"dict(type='HorizontalFlip', p=0.5); got {cfg!r}")
+    kwargs = {k: v for k, v in dict(cfg).items() if k != 'type'}
+    name = cfg['type']
+    cls = getattr(A, name, None)
+    if not (inspect.isclass(cls) and issubclass(cls, (BasicTransform, BaseCompose))):
+        close = difflib.get_close_matches(name, _albu_names(), n=3)
+        hint = f'; did you mean {close}?' if close else ' (see albumentations.readthedocs.io for the names)'
+        raise ValueError(f'Albu: unknown albumentations transform {name!r}{hint}')
+    params = inspect.signature(cls).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            raise ValueError(f'Albu: {name} has no argument(s) {unknown}; it takes {list(params)}')
+    if issubclass(cls, BaseCompose) and 'transforms' in kwargs:
+        kwargs['transforms'] = [build_albu(t) for t in kwargs['transforms']]
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f'Albu: cannot build {name} with {kwargs}: {err}') from err
+
+
+@TRANSFORMS.register_module()
+class Albu:
+    """Apply albumentations transforms, given as config dicts, to ``results['img']`` (HxWxC numpy).
+
+    Args:
+        transforms: e.g. ``[dict(type='RandomResizedCrop', size=(224, 224)), dict(type='HorizontalFlip', p=0.5)]``.
+    """
+
+    def __init__(self, transforms: Sequence[dict]):
+        if isinstance(transforms, dict) or not isinstance(transforms, Sequence) or not transforms:
+            raise ValueError(f'Albu: transforms must be a non-empty list of dicts; got {transforms!r}')
+        self.transforms = [dict(t) if isinstance(t, dict) else t for t in transforms]
+        self.aug = A.Compose([build_albu(t) for t in self.transforms])
+
+    def __call__(self, results: dict) -> dict:
+        img = results.get('img')
+        if not isinstance(img, np.ndarray) or img.ndim != 3:
+            raise ValueError(f"Albu needs results['img'] as an HxWxC array (put LoadImageFromFile first); "
+                             f"got {type(img).__name__} for {results.get('img_path', 'a sample')}")
+        out = self.aug(image=img)['image']
+        results['img'] = out[..., None] if out.ndim == 2 else out
+        results['img_shape'] = results['img'].shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(transforms={self.transforms!r})'

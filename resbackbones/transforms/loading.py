@@ -1,0 +1,62 @@
+"""Reading images from disk with PIL, with errors that name the file."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image
+
+from ..registry import TRANSFORMS
+
+COLOR_MODES = {'color': 'RGB', 'grayscale': 'L'}
+
+
+class CorruptImageError(ValueError):
+    """A file exists but cannot be decoded as an image; ``path`` names it (datasets may skip these)."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f'cannot read image {path}: {reason}')
+        self.path = path
+
+
+def read_image(path: str, color_type: str = 'color') -> np.ndarray:
+    """Decode ``path`` fully into an HxWxC uint8 array (C=3 for 'color', 1 for 'grayscale').
+
+    Raises FileNotFoundError when the file is missing and CorruptImageError when it is not a readable image
+    (truncated, not an image, unsupported format), so a bad file is reported by name, never as a bare traceback.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'image file not found: {path}')
+    try:
+        with Image.open(path) as img:
+            img = img.convert(COLOR_MODES[color_type])  # convert() decodes the whole file: truncation shows here
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise CorruptImageError(path, f'{type(err).__name__}: {err}') from err
+    array = np.array(img, dtype=np.uint8)  # a writable copy: torch.from_numpy warns on read-only arrays
+    return array[..., None] if array.ndim == 2 else array
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile:
+    """Load ``results['img_path']`` into ``results['img']`` (HxWxC uint8) and record ``img_shape``/``ori_shape``.
+
+    Args:
+        color_type: 'color' (RGB, 3 channels) or 'grayscale' (1 channel, for ``in_channels=1`` models).
+    """
+
+    def __init__(self, color_type: str = 'color'):
+        if color_type not in COLOR_MODES:
+            raise ValueError(f'LoadImageFromFile: color_type must be one of {sorted(COLOR_MODES)}; '
+                             f'got {color_type!r}')
+        self.color_type = color_type
+
+    def __call__(self, results: dict) -> dict:
+        if 'img_path' not in results:
+            raise ValueError(f"LoadImageFromFile needs 'img_path' in the sample; got keys {sorted(results)}")
+        img = read_image(results['img_path'], self.color_type)
+        results['img'] = img
+        results['img_shape'] = results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(color_type={self.color_type!r})'

@@ -1,0 +1,124 @@
+"""ImageFolderDataset: labels follow the class folders; bad layouts fail with a message naming the problem."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from resbackbones.datasets import ImageFolderDataset
+from resbackbones.registry import DATASETS
+from resbackbones.transforms import CorruptImageError
+
+PIPELINE = [dict(type='LoadImageFromFile', color_type='grayscale'), dict(type='PackInputs')]
+
+
+@pytest.mark.parametrize('classes', [None, ['dog', 'ant', 'cat']])
+def test_labels_match_folders_and_pixels(image_tree, classes):
+    root = image_tree({'cat': 2, 'dog': 1, 'ant': 3})
+    ds = DATASETS.build(dict(type='ImageFolderDataset', data_root=str(root), pipeline=PIPELINE, classes=classes))
+    expected = tuple(classes or ['ant', 'cat', 'dog'])
+    assert ds.metainfo['classes'] == expected
+    assert len(ds) == 6
+    sorted_names = sorted(expected)
+    for i in range(len(ds)):
+        sample = ds[i]
+        path = Path(sample['data_samples']['img_path'])
+        assert expected[sample['data_samples']['gt_label']] == path.parent.name
+        assert sample['inputs'].shape == (1, 4, 4) and sample['inputs'].dtype == torch.uint8
+        # pixel value written by the fixture: 10 * sorted class index + file index
+        assert int(sample['inputs'][0, 0, 0]) == 10 * sorted_names.index(path.parent.name) + int(path.stem)
+        assert ds.get_cat_ids(i) == [sample['data_samples']['gt_label']]
+
+
+def test_extensions_filter_case_and_hidden(image_tree, write_png):
+    root = image_tree({'a': 1, 'b': 1})
+    write_png(root / 'a' / 'UPPER.PNG')
+    write_png(root / 'a' / '.hidden.png')
+    (root / 'a' / 'notes.txt').write_text('not an image')
+    (root / '.cache').mkdir()
+    ds = ImageFolderDataset(str(root), PIPELINE)
+    names = sorted(Path(ds.get_data_info(i)['img_path']).name for i in range(len(ds)))
+    assert names == ['0.png', '0.png', 'UPPER.PNG']
+    assert ds.metainfo['classes'] == ('a', 'b')
+    only_jpg = image_tree({'c': 1}, root=root.parent / 'other')
+    with pytest.raises(ValueError, match=r"no images with extensions \['.jpg'\]"):
+        ImageFolderDataset(str(only_jpg), PIPELINE, extensions=['jpg'])
+
+
+@pytest.mark.parametrize('layout, kwargs, error, message', [
+    (None, {}, FileNotFoundError, 'does not exist'),
+    ({}, {}, ValueError, 'has no class folders'),
+    ({'a': 1, 'b': 0}, {}, ValueError, r'class folder .*b has no images'),
+    ({'a': 1, 'b': 1}, dict(classes=['a']), ValueError, r"folder\(s\) \['b'\] .* are not in classes"),
+    ({'a': 1}, dict(classes=['a', 'z']), ValueError, r"classes \['z'\] have no folder"),
+    ({'a': 1}, dict(classes=['a', 'a']), ValueError, 'more than once'),
+    ({'a': 1}, dict(classes=[0]), ValueError, 'non-empty strings'),
+    ({'a': 1}, dict(extensions='.png'), ValueError, 'extensions must be'),
+])
+def test_bad_layouts(tmp_path, image_tree, layout, kwargs, error, message):
+    root = tmp_path / 'root' if layout is None else image_tree(layout)
+    with pytest.raises(error, match=message):
+        ImageFolderDataset(str(root), PIPELINE, **kwargs)
+
+
+def test_data_root_one_level_too_high_is_caught(tmp_path, image_tree):
+    image_tree({'0': 1, '1': 1}, root=tmp_path / 'digits' / 'train')
+    image_tree({'0': 1, '1': 1}, root=tmp_path / 'digits' / 'val')
+    with pytest.raises(ValueError, match='one level too high'):
+        ImageFolderDataset(str(tmp_path / 'digits'), PIPELINE)
+
+
+def test_data_root_is_a_file(tmp_path):
+    (tmp_path / 'f.png').write_bytes(b'x')
+    with pytest.raises(ValueError, match='is a file'):
+        ImageFolderDataset(str(tmp_path / 'f.png'), PIPELINE)
+
+
+@pytest.mark.parametrize('kind', ['text', 'truncated'])
+def test_corrupt_file_raises_naming_it(image_tree, corrupt_bytes, kind):
+    root = image_tree({'a': 2})
+    (root / 'a' / '1.png').write_bytes(corrupt_bytes[kind])
+    ds = ImageFolderDataset(str(root), PIPELINE)
+    assert ds[0]['data_samples']['img_path'].endswith('0.png')
+    with pytest.raises(CorruptImageError, match=r'cannot read image .*a/1\.png'):
+        ds[1]
+
+
+@pytest.mark.parametrize('kind', ['text', 'truncated'])
+def test_skip_corrupt_counts_and_keeps_labels_right(image_tree, corrupt_bytes, kind):
+    root = image_tree({'a': 2, 'b': 2})
+    bad = root / 'a' / '1.png'
+    bad.write_bytes(corrupt_bytes[kind])
+    ds = ImageFolderDataset(str(root), PIPELINE, skip_corrupt=True)
+    samples = [ds[i] for i in range(len(ds))] + [ds[1]]  # index 1 twice: still one skipped file
+    assert ds.skipped_files == [str(bad)]
+    replacement = samples[1]['data_samples']
+    assert replacement['img_path'] == str(root / 'b' / '0.png')  # the next index, with its own label
+    assert replacement['gt_label'] == ds.metainfo['classes'].index('b')
+
+
+def test_skip_corrupt_with_every_file_corrupt(image_tree):
+    root = image_tree({'a': 2})
+    for p in (root / 'a').iterdir():
+        p.write_bytes(b'junk')
+    ds = ImageFolderDataset(str(root), PIPELINE, skip_corrupt=True)
+    with pytest.raises(ValueError, match='every one of the 2 images'):
+        ds[0]
+    assert len(ds.skipped_files) == 2
+
+
+@pytest.mark.parametrize('skip_corrupt', [False, True])
+def test_index_out_of_range_raises(image_tree, skip_corrupt):
+    ds = ImageFolderDataset(str(image_tree({'a': 2})), PIPELINE, skip_corrupt=skip_corrupt)
+    with pytest.raises(IndexError, match='index 2 is out of range for 2 samples'):
+        ds[2]
+    assert ds[-1]['data_samples']['img_path'].endswith('1.png')
+    assert len(list(ds)) == 2  # iteration stops at the end instead of wrapping around
+
+
+def test_lazy_init_knows_classes_before_scanning(image_tree):
+    root = image_tree({'x': 1, 'y': 2})
+    ds = ImageFolderDataset(str(root), PIPELINE, lazy_init=True)
+    assert ds.metainfo['classes'] == ('x', 'y') and not ds._fully_initialized
+    assert len(ds) == 3

@@ -1,0 +1,70 @@
+"""Accuracy: top-k percentages over ImageClassifier 'predict' outputs, with clear errors for bad input."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from resbackbones.evaluation import Accuracy, topk_accuracy
+from resbackbones.registry import METRICS, MODELS
+
+# 4 samples over 3 classes; the label's rank in each row is 1, 2, 3, 1
+SCORES = torch.tensor([[0.7, 0.2, 0.1], [0.5, 0.4, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+LABELS = [0, 1, 2, 2]
+
+
+@pytest.mark.parametrize('topk, expected', [((1,), {'accuracy/top1': 50.0}),
+                                            ((1, 2), {'accuracy/top1': 50.0, 'accuracy/top2': 75.0}),
+                                            (3, {'accuracy/top3': 100.0})])
+def test_known_values_through_evaluate(topk, expected):
+    metric = METRICS.build(dict(type='Accuracy', topk=topk))
+    preds = [dict(pred_label=int(s.argmax()), pred_score=s, gt_label=label) for s, label in zip(SCORES, LABELS)]
+    metric.process(None, preds[:3])
+    metric.process(None, preds[3:])
+    assert metric.evaluate(size=4) == pytest.approx(expected)
+
+
+def test_topk_accuracy_function():
+    assert topk_accuracy(SCORES, torch.tensor(LABELS), (1, 2, 3)) == pytest.approx({1: 50.0, 2: 75.0, 3: 100.0})
+
+
+def test_consumes_classifier_predictions():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='ImageClassifier', num_classes=3, backbone=dict(
+        type='ResNet', depth=18, in_channels=1, base_channels=4, small_stem=True, out_indices=(3,))))
+    model.eval()
+    labels = [dict(gt_label=i % 3) for i in range(4)]
+    with torch.no_grad():
+        preds = model(torch.randn(4, 1, 8, 8), labels, mode='predict')
+    metric = Accuracy(topk=(1, 3))
+    metric.process(None, preds)
+    result = metric.evaluate(size=4)
+    correct = sum(p['pred_label'] == p['gt_label'] for p in preds)
+    assert result['accuracy/top1'] == pytest.approx(100.0 * correct / 4)
+    assert result['accuracy/top3'] == 100.0
+
+
+@pytest.mark.parametrize('topk', [(), (0,), (1, 'five'), 1.5, (True,)])
+def test_bad_topk(topk):
+    with pytest.raises(ValueError, match='topk must be positive integers'):
+        Accuracy(topk=topk)
+
+
+def test_k_larger_than_classes():
+    metric = Accuracy(topk=(1, 5))
+    metric.process(None, [dict(pred_score=SCORES[0], gt_label=0)])
+    with pytest.raises(ValueError, match=r'topk \[5\] exceeds the number of classes \(3\)'):
+        metric.evaluate(size=1)
+
+
+@pytest.mark.parametrize('sample, message', [(dict(pred_score=SCORES[0]), "'gt_label'"),
+                                             (dict(gt_label=0), "'pred_score'"), (3, 'got int')])
+def test_bad_predictions(sample, message):
+    with pytest.raises(ValueError, match=message):
+        Accuracy().process(None, [sample])
+
+
+def test_mixed_score_lengths():
+    metric = Accuracy()
+    metric.process(None, [dict(pred_score=SCORES[0], gt_label=0), dict(pred_score=torch.ones(5), gt_label=0)])
+    with pytest.raises(ValueError, match=r'pred_score lengths differ between predictions \(\[3, 5\]\)'):
+        metric.evaluate(size=2)

@@ -1,0 +1,109 @@
+"""Plot training curves from mmengine's json scalar log: train loss per iteration, val accuracy per epoch.
+
+    python tools/analysis/plot_curves.py WORK_DIR_OR_JSON [--keys loss accuracy/top1] [--out curves.png]
+
+WORK_DIR may be a training work_dir (the newest <timestamp>/vis_data/scalars.json is used) or a vis_data
+folder. mmengine writes one json object per line: training lines carry 'iter' (and 'step' = iter); validation
+lines carry the metrics and 'step' = epoch (or iteration for iteration-based training).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def find_log(path: Path) -> Path:
+    """The json log named by ``path``: the file itself, or the newest scalars json below a work_dir."""
+    if not path.exists():
+        raise FileNotFoundError(f'{path} does not exist; give a work_dir or a vis_data/*.json log')
+    if path.is_file():
+        return path
+    logs = sorted(path.glob('scalars.json')) or sorted(path.glob('*/vis_data/scalars.json')) \
+        or sorted(path.glob('vis_data/scalars.json')) or sorted(path.glob('*/vis_data/*.json'))
+    if not logs:
+        raise FileNotFoundError(f'no vis_data/scalars.json under {path}; has a training run with LoggerHook '
+                                f'written its json log there?')
+    return max(logs, key=lambda p: p.stat().st_mtime)
+
+
+def read_scalars(log: Path) -> list[dict]:
+    """One dict per non-blank line of ``log``; ValueError names the line that is not a json object."""
+    records = []
+    for lineno, line in enumerate(log.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{log}, line {lineno}: not a json object ({err.msg})') from None
+        if not isinstance(record, dict) or 'step' not in record:
+            raise ValueError(f"{log}, line {lineno}: expected a json object with a 'step', as mmengine writes")
+        records.append(record)
+    return records
+
+
+def series(records: list[dict], key: str) -> tuple[str, list[float], list[float]]:
+    """(x label, xs, ys) of ``key``: per iteration on training lines ('iter' present), else per 'step'."""
+    rows = [r for r in records if isinstance(r.get(key), (int, float))]
+    if not rows:
+        keys = sorted({k for r in records for k in r} - {'step', 'iter', 'epoch'})
+        raise ValueError(f'key {key!r} is in no line of the log; keys there: {keys}')
+    train = all('iter' in r for r in rows)
+    return ('iteration' if train else 'epoch (validation step)', [r['iter' if train else 'step'] for r in rows],
+            [float(r[key]) for r in rows])
+
+
+def plot_curves(log: Path, keys: list[str], out: Path) -> Path:
+    """Write one panel per key to the PNG ``out`` (atomically) and return its path."""
+    records = read_scalars(log)
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        xlabel, xs, ys = series(records, key)
+        ax.plot(xs, ys, marker='o' if len(xs) < 30 else None)
+        ax.set(xlabel=xlabel, ylabel=key, title=key)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    fig.suptitle(str(log), fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.png', dir=out.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, out)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: errors print one line and exit 1."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('path', type=Path, help='work_dir, vis_data folder or json log')
+    parser.add_argument('--keys', nargs='+', default=['loss', 'accuracy/top1'])
+    parser.add_argument('--out', type=Path, help='PNG to write (default: curves.png beside the log)')
+    args = parser.parse_args(argv)
+    try:
+        log = find_log(args.path)
+        out = plot_curves(log, args.keys, args.out or log.parent / 'curves.png')
+    except (OSError, ValueError) as err:
+        print(f'plot_curves.py: error: {err}', file=sys.stderr)
+        return 1
+    print(f'read {log}; wrote {out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
