@@ -20,7 +20,8 @@ def create_model(name: str, pretrained: str | None = None, num_classes: int | No
         num_classes: when given, returns an ImageClassifier (backbone + global pool + linear ``head.fc``) whose
             logits match torchvision's ``fc``; otherwise the backbone, which returns a tuple of features.
         source: 'torchvision' | 'timm' | 'mmpretrain' | 'mmdet' | 'native' to skip format detection.
-        strict: raise when any key is missing, unexpected or mismatched (the model is then left untouched).
+        strict: also raise when a backbone key is missing or unexpected (the model is then left untouched); the
+            classifier head stays lenient, so a checkpoint with another num_classes still fine-tunes.
         overrides: backbone arguments (out_indices, in_channels, frozen_stages, ...).
     """
     cfg = model_config(name, **overrides)

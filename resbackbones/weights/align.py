@@ -1,0 +1,82 @@
+"""Rename checkpoint backbone keys onto the target's names, by comparing with the target's keys.
+
+Three differences between ResNet implementations are only in naming or child indices, and each is resolved by
+looking at what the target has rather than by hard-coding stage numbers or sources:
+
+- timm's deep stem is ``conv1.{0,1,3,4,6}`` + ``bn1``; ours (mmdet's) is ``stem.{0,1,3,4,6}`` + ``stem.7``.
+- avg-down shortcuts: timm (and mmdet) keep a parameter-free pool at ``downsample.0`` in every stage, so the conv
+  and norm are ``.1``/``.2`` even where ours, in a stride-1 stage, has no pool (``.0``/``.1``).
+- mmdet names group-norm layers ``gn1``, ``gn2`` ...; ours are always ``bn1`` ... whatever the norm type.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Collection
+
+import torch
+
+_DEEP_STEM = re.compile(r'^conv1\.(\d+)\.(.+)$')
+_DOWNSAMPLE = re.compile(r'^(.*\.downsample\.)(\d+)\.(.+)$')
+_GN = re.compile(r'(^|\.)gn(\d+)\.')
+
+
+def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> str:
+    match = _DEEP_STEM.match(key)
+    if match and key not in target:
+        return f'stem.{match[1]}.{match[2]}'
+    if key.startswith('bn1.') and key not in target and last_norm is not None:
+        return f'stem.{last_norm}.{key[len("bn1."):]}'
+    return key
+
+
+def _norm_rename(key: str, target: Collection[str]) -> str:
+    renamed = _GN.sub(r'\1bn\2.', key)
+    return renamed if key not in target and renamed in target else key
+
+
+def _downsample_maps(keys: Collection[str], target: Collection[str]) -> dict[str, dict[int, int]]:
+    """Per shortcut prefix, checkpoint child index -> target child index where the two orders differ."""
+    def children(names: Collection[str]) -> dict[str, set[int]]:
+        found = defaultdict(set)
+        for name in names:
+            match = _DOWNSAMPLE.match(name)
+            if match:
+                found[match[1]].add(int(match[2]))
+        return found
+
+    ours, theirs = children(target), children(keys)
+    maps = {}
+    for prefix, indices in theirs.items():
+        want = ours.get(prefix, set())
+        if want and indices != want and len(indices) == len(want):
+            maps[prefix] = dict(zip(sorted(indices), sorted(want)))
+    return maps
+
+
+def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple[dict[str, torch.Tensor],
+                                                                                  dict[str, str], list[str]]:
+    """Rename ``state``'s keys towards ``target``'s names.
+
+    Returns the renamed dict, a map new key -> old key, and one note per kind of rename applied.
+    """
+    target = set(target)
+    stem_norms = [int(k.split('.')[1]) for k in target if k.startswith('stem.') and k.endswith('.running_var')]
+    deep_target = 'conv1.weight' not in target and any(k.startswith('stem.') for k in target)
+    last_norm = max(stem_norms) if deep_target and stem_norms and 'conv1.0.weight' in state else None
+    down = _downsample_maps(list(state), target)
+    renamed, old_of, kinds = {}, {}, set()
+    for key, value in state.items():
+        new = _stem_rename(key, target, last_norm) if deep_target else key
+        if new != key:
+            kinds.add(f"timm deep stem: conv1.N -> stem.N, bn1 -> stem.{last_norm}")
+        gn = _norm_rename(new, target)
+        if gn != new:
+            kinds.add('mmdet norm names: gnN -> bnN')
+        new, match = gn, _DOWNSAMPLE.match(gn)
+        if match and match[1] in down:
+            new = f'{match[1]}{down[match[1]][int(match[2])]}.{match[3]}'
+            kinds.add('avg-down shortcut: pool-first child indices -> ours')
+        renamed[new] = value
+        old_of[new] = key
+    return renamed, old_of, sorted(kinds)

@@ -1,0 +1,137 @@
+"""``load_pretrained``: read a checkpoint, map it onto a backbone or classifier, and load it all or nothing."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Mapping
+
+import torch
+from mmengine.logging import print_log
+from torch import nn
+
+from .align import align_keys
+from .io import Checkpoint, read_checkpoint
+from .report import SHOWN, LoadReport
+from .sources import Split, check_source, detect_source, split_keys
+from .stem import adapt_input_conv, can_adapt
+
+COUNTER = 'num_batches_tracked'  # BN step counter: never required, often absent (FrozenBN, old files)
+
+
+def _target_prefixes(model: nn.Module) -> tuple[str, str | None]:
+    """(backbone prefix, head prefix) in the model's state dict: ('', None) for a bare backbone."""
+    if isinstance(getattr(model, 'backbone', None), nn.Module):
+        head = getattr(model, 'head', None)
+        return 'backbone.', 'head.fc.' if isinstance(getattr(head, 'fc', None), nn.Module) else None
+    return '', None
+
+
+def _under(state: Mapping[str, torch.Tensor], prefix: str | None) -> dict[str, torch.Tensor]:
+    if prefix is None:
+        return {}
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def _select_prefix(ckpt: Checkpoint, prefix: str) -> tuple[Checkpoint, list[tuple[str, str]]]:
+    """Keep the keys under ``prefix`` (mmengine's Pretrained ``prefix``), stripped; report the others as ignored."""
+    kept = _under(ckpt.state, prefix)
+    if not kept:
+        raise ValueError(f'prefix {prefix!r}: no key of {ckpt.origin} starts with it '
+                         f'(first keys: {list(ckpt.state)[:SHOWN]})')
+    others = [(k, f'outside prefix {prefix!r}') for k in ckpt.state if not k.startswith(prefix)]
+    return dataclasses.replace(ckpt, state=kept), others
+
+
+def _shape_error(report: LoadReport, model: nn.Module) -> ValueError:
+    shown = '; '.join(f'{k}: checkpoint {tuple(c)} vs model {tuple(m)}' for k, c, m in report.mismatched[:SHOWN])
+    return ValueError(f'{report.checkpoint} was saved from another architecture than this '
+                      f'{type(model).__name__}: {len(report.mismatched)} backbone tensors differ in shape ({shown}). '
+                      'Check depth, widths, groups and in_channels. The model was not changed.')
+
+
+def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix: str,
+                  report: LoadReport) -> dict[str, torch.Tensor]:
+    """Backbone tensors keyed as in the model; fills the report's unexpected/ignored/adapted/mismatched/notes."""
+    state, old_of, report.notes = align_keys(split.backbone, bb_target)
+    new = {}
+    for key, value in state.items():
+        ckpt_key, want = split.origin[old_of[key]], bb_target.get(key)
+        if want is None:
+            if key.endswith(COUNTER):
+                report.ignored.append((ckpt_key, 'batch-norm counter the target has no slot for'))
+            else:
+                report.unexpected.append(ckpt_key)
+        elif value.shape == want.shape:
+            new[bb_prefix + key] = value
+        elif can_adapt(key, value.shape, want.shape):
+            new[bb_prefix + key] = adapt_input_conv(value, want.shape[1])
+            rule = 'summed over RGB' if want.shape[1] == 1 else f'RGB repeated cyclically, scaled by 3/{want.shape[1]}'
+            report.adapted.append(f'{bb_prefix + key}: 3 -> {want.shape[1]} input channels ({rule})')
+        else:
+            report.mismatched.append((bb_prefix + key, tuple(value.shape), tuple(want.shape)))
+    report.missing = [bb_prefix + k for k in bb_target if k not in state and not k.endswith(COUNTER)]
+    return new
+
+
+def _map_head(split: Split, head_target: Mapping[str, torch.Tensor], head_prefix: str | None,
+              report: LoadReport) -> dict[str, torch.Tensor]:
+    """Classifier tensors keyed as in the model; one of another num_classes is skipped, as fine-tuning expects."""
+    new = {}
+    for key, value in split.head.items():
+        ckpt_key = split.head_origin[key]
+        if head_prefix is None:
+            report.ignored.append((ckpt_key, 'classifier head; the target is a backbone'))
+        elif key not in head_target:
+            report.unexpected.append(ckpt_key)
+        elif value.shape == head_target[key].shape:
+            new[head_prefix + key] = value
+        else:
+            report.mismatched.append((head_prefix + key, tuple(value.shape), tuple(head_target[key].shape)))
+    report.missing += [head_prefix + k for k in head_target if k not in split.head]
+    return new
+
+
+def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, source: str | None = None,
+                    strict: bool = False, prefix: str | None = None) -> LoadReport:
+    """Load a torchvision, timm, mmpretrain, mmdet or native checkpoint into a ResNet backbone or ImageClassifier.
+
+    Args:
+        model: a backbone (keys ``conv1``/``stem``, ``layerN``) or a model with ``backbone`` and ``head.fc``.
+        checkpoint: a local file (read with ``weights_only=True``) or an already-loaded (state) dict.
+        source: the format, one of ``sources.SOURCES``; None detects it from the keys.
+        strict: also raise when a backbone key is missing or unexpected (the classifier head stays lenient:
+            another num_classes is the usual fine-tuning case).
+        prefix: keep only checkpoint keys under this prefix, stripped (mmengine's ``Pretrained`` init_cfg).
+
+    Returns the LoadReport, also printed through mmengine's logger. Raises ValueError, with the model left
+    untouched, when backbone shapes differ (another architecture), under ``strict``, or when no backbone tensor
+    matches.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f'model must be a torch nn.Module; got {type(model).__name__}')
+    ckpt = read_checkpoint(checkpoint)
+    name, evidence = (check_source(source), '') if source is not None else detect_source(ckpt)
+    outside: list[tuple[str, str]] = []
+    if prefix:
+        ckpt, outside = _select_prefix(ckpt, prefix)
+    split = split_keys(ckpt, 'native' if prefix else name)  # keys under a prefix are flat whatever the source
+    bb_prefix, head_prefix = _target_prefixes(model)
+    target = model.state_dict()
+    report = LoadReport(ckpt.origin, name, evidence, ignored=outside + split.ignored)
+
+    new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, report)
+    if report.mismatched:
+        raise _shape_error(report, model)
+    if strict and (report.missing or report.unexpected):
+        raise ValueError(f'strict load of {ckpt.origin}: {len(report.missing)} backbone keys missing '
+                         f'{report.missing[:SHOWN]}, {len(report.unexpected)} unexpected '
+                         f'{report.unexpected[:SHOWN]}. The model was not changed.')
+    if not new:
+        raise ValueError(f'nothing in {ckpt.origin} (source {name!r}) matches the backbone of '
+                         f'{type(model).__name__}: checkpoint keys {list(ckpt.state)[:SHOWN]}, model keys '
+                         f'{list(target)[:SHOWN]}')
+    new.update(_map_head(split, _under(target, head_prefix), head_prefix, report))
+    model.load_state_dict({**target, **new})  # one call, after every check: all or nothing
+    report.loaded = len(new)
+    print_log(str(report), logger='current')
+    return report

@@ -1,0 +1,112 @@
+"""Checkpoint formats: detect which one a state dict is in, and split it into backbone, head and other keys.
+
+Each source is a layout: where the backbone keys live (flat, or under ``backbone.``) and what the linear classifier
+is called (``fc.`` or ``head.fc.``). Renames inside the backbone (timm's deep stem, avg-down shortcuts, mmdet's
+``gn1``) are structural and live in ``align.py``; they apply whatever the source, guided by the target's keys.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import torch
+
+from .io import Checkpoint
+
+SOURCES = ('torchvision', 'timm', 'mmpretrain', 'mmdet', 'native')
+ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
+BACKBONE_PREFIX = 'backbone.'
+# Top-level modules of a detector or segmentor (mmdet/mmseg) that are not the backbone.
+DETECTOR_PARTS = ('neck.', 'rpn_head.', 'roi_head.', 'bbox_head.', 'mask_head.', 'decode_head.', 'auxiliary_head.')
+_MMDET_NORM = re.compile(r'(^|\.)gn\d+\.')
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a source keeps its backbone (``prefix``, '' for flat keys) and its linear classifier (``heads``)."""
+
+    prefix: str
+    heads: tuple[str, ...]
+
+
+LAYOUTS = {
+    'torchvision': Layout('', ('fc.',)),
+    'timm': Layout('', ('fc.',)),
+    'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
+    'mmdet': Layout(BACKBONE_PREFIX, ()),
+}
+
+
+@dataclass
+class Split:
+    """A checkpoint cut into backbone tensors, classifier tensors ('weight'/'bias') and keys that go nowhere."""
+
+    backbone: dict[str, torch.Tensor] = field(default_factory=dict)
+    head: dict[str, torch.Tensor] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)  # backbone key -> key in the checkpoint
+    head_origin: dict[str, str] = field(default_factory=dict)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (checkpoint key, why)
+
+
+def check_source(source: str) -> str:
+    """The canonical name of ``source``; ValueError naming the choices otherwise."""
+    name = ALIASES.get(source, source)
+    if name not in SOURCES:
+        raise ValueError(f'source must be one of {SOURCES} (or None to detect it); got {source!r}')
+    return name
+
+
+def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
+    """(source, the evidence) from key patterns and the container's meta; 'native' when nothing else fits."""
+    keys, meta = list(ckpt.state), ckpt.meta
+    detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
+    if detector:
+        return 'mmdet', f'detector keys ({", ".join(detector)})'
+    if 'mmdet_version' in meta:
+        return 'mmdet', "meta['mmdet_version']"
+    wrapped = any(k.startswith(BACKBONE_PREFIX) for k in keys)
+    if wrapped and any(_MMDET_NORM.search(k) for k in keys):
+        return 'mmdet', "mmdet norm names ('gn1' ...)"
+    if wrapped:
+        if any(k in meta for k in ('mmcls_version', 'mmpretrain_version')):
+            return 'mmpretrain', 'meta version key'
+        if ckpt.container == 'state_dict' and meta:
+            return 'mmpretrain', "'backbone.' keys in an mmengine {'state_dict', 'meta'} container"
+        return 'native', "'backbone.' keys without a container"
+    if 'conv1.0.weight' in ckpt.state:
+        return 'timm', "deep stem as 'conv1.0/1/3/4/6' + 'bn1'"
+    if 'fc.weight' in ckpt.state and 'conv1.weight' in ckpt.state:
+        return 'torchvision', "flat 'conv1', 'layerN', 'fc' keys"
+    return 'native', 'flat keys without a classifier'
+
+
+def _layout(source: str, state: Mapping[str, torch.Tensor]) -> Layout:
+    if source == 'native':  # our own files: a backbone's flat keys or an ImageClassifier's
+        wrapped = any(k.startswith(BACKBONE_PREFIX) for k in state)
+        return Layout(BACKBONE_PREFIX if wrapped else '', ('head.fc.', 'fc.'))
+    return LAYOUTS[source]
+
+
+def split_keys(ckpt: Checkpoint, source: str) -> Split:
+    """Cut ``ckpt`` by the layout of ``source``; ValueError when the file does not have that layout at all."""
+    layout, split = _layout(source, ckpt.state), Split()
+    if layout.prefix and not any(k.startswith(layout.prefix) for k in ckpt.state):
+        raise ValueError(f"source={source!r} expects keys starting with {layout.prefix!r}, but {ckpt.origin} has "
+                         f'none (first keys: {list(ckpt.state)[:5]}); pass source=None to detect the format')
+    for key, value in ckpt.state.items():
+        head = next((h for h in layout.heads if key.startswith(h)), None)
+        if head is not None:
+            split.head[key[len(head):]] = value
+            split.head_origin[key[len(head):]] = key
+        elif layout.prefix and not key.startswith(layout.prefix):
+            part = key.split('.', 1)[0]
+            split.ignored.append((key, f'not part of the backbone ({part})'))
+        elif not layout.prefix and key.startswith(DETECTOR_PARTS + ('head.',)):
+            split.ignored.append((key, f"not part of the backbone ({key.split('.', 1)[0]})"))
+        else:
+            name = key[len(layout.prefix):]
+            split.backbone[name] = value
+            split.origin[name] = key
+    split.ignored += [(key, 'not a tensor') for key in ckpt.skipped]
+    return split

@@ -1,0 +1,75 @@
+"""Format detection from key patterns, named sources, and the structural key renames."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from resbackbones.weights import SOURCES, detect_source, load_pretrained, read_checkpoint
+from resbackbones.weights.align import align_keys
+
+T = torch.zeros(1)
+FLAT = {'conv1.weight': T, 'bn1.weight': T, 'layer1.0.conv1.weight': T}
+TIMM_DEEP = {'conv1.0.weight': T, 'conv1.1.weight': T, 'bn1.weight': T, 'layer1.0.conv1.weight': T, 'fc.weight': T}
+
+
+def _backbone(state):
+    return {f'backbone.{k}': v for k, v in state.items()}
+
+
+@pytest.mark.parametrize('checkpoint, expected', [
+    ({**FLAT, 'fc.weight': T, 'fc.bias': T}, 'torchvision'),
+    (TIMM_DEEP, 'timm'),
+    ({'state_dict': {**_backbone(FLAT), 'head.fc.weight': T}, 'meta': {'mmcls_version': '0.25'}}, 'mmpretrain'),
+    ({'state_dict': _backbone(FLAT), 'meta': {'epoch': 100}}, 'mmpretrain'),
+    ({'state_dict': {**_backbone(FLAT), 'neck.fpn_convs.0.conv.weight': T}, 'meta': {}}, 'mmdet'),
+    ({'state_dict': _backbone(FLAT), 'meta': {'mmdet_version': '3.3.0'}}, 'mmdet'),
+    ({'state_dict': {**_backbone(FLAT), 'backbone.layer1.0.gn1.weight': T}, 'meta': {'epoch': 1}}, 'mmdet'),
+    (FLAT, 'native'),
+    ({**_backbone(FLAT), 'head.fc.weight': T}, 'native'),
+])
+def test_detection_from_key_patterns(checkpoint, expected):
+    source, evidence = detect_source(read_checkpoint(checkpoint))
+    assert source == expected
+    assert evidence  # the report says why
+
+
+@pytest.mark.parametrize('source', ['mmpretrain', 'mmdet'])
+def test_named_source_whose_layout_is_absent(source, tiny_backbone):
+    flat = tiny_backbone().state_dict()
+    with pytest.raises(ValueError, match=f"source='{source}' expects keys starting with 'backbone.'"):
+        load_pretrained(tiny_backbone(), flat, source=source)
+
+
+def test_unknown_source_lists_the_choices(tiny_backbone):
+    with pytest.raises(ValueError, match='source must be one of') as err:
+        load_pretrained(tiny_backbone(), tiny_backbone().state_dict(), source='caffe2')
+    assert all(name in str(err.value) for name in SOURCES)
+
+
+def test_alias_mmcls_is_mmpretrain(tiny_backbone):
+    state = {'state_dict': _backbone(tiny_backbone().state_dict()), 'meta': {}}
+    assert load_pretrained(tiny_backbone(seed=2), state, source='mmcls').source == 'mmpretrain'
+
+
+@pytest.mark.parametrize('ckpt_keys, target_keys, expected', [
+    # timm deep stem onto ours
+    (['conv1.0.weight', 'conv1.1.weight', 'conv1.6.weight', 'bn1.running_var'],
+     ['stem.0.weight', 'stem.1.weight', 'stem.6.weight', 'stem.7.running_var'],
+     ['stem.0.weight', 'stem.1.weight', 'stem.6.weight', 'stem.7.running_var']),
+    # a classic stem stays as it is
+    (['conv1.weight', 'bn1.weight'], ['conv1.weight', 'bn1.weight'], ['conv1.weight', 'bn1.weight']),
+    # pool-first shortcut in a stride-1 stage -> conv/norm at .0/.1; the stride-2 stage already agrees
+    (['layer1.0.downsample.1.weight', 'layer1.0.downsample.2.weight', 'layer2.0.downsample.1.weight',
+      'layer2.0.downsample.2.weight'],
+     ['layer1.0.downsample.0.weight', 'layer1.0.downsample.1.weight', 'layer2.0.downsample.1.weight',
+      'layer2.0.downsample.2.weight'],
+     ['layer1.0.downsample.0.weight', 'layer1.0.downsample.1.weight', 'layer2.0.downsample.1.weight',
+      'layer2.0.downsample.2.weight']),
+    # mmdet group-norm names
+    (['gn1.weight', 'layer1.0.gn2.bias'], ['bn1.weight', 'layer1.0.bn2.bias'], ['bn1.weight', 'layer1.0.bn2.bias']),
+])
+def test_structural_renames_follow_the_target(ckpt_keys, target_keys, expected):
+    renamed, old_of, notes = align_keys({k: T for k in ckpt_keys}, target_keys)
+    assert list(renamed) == expected
+    assert [old_of[k] for k in renamed] == ckpt_keys
+    assert bool(notes) == (ckpt_keys != expected)
