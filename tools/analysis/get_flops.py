@@ -1,0 +1,119 @@
+"""Parameters and multiply-adds (GMACs) of a named model or of the model in a config file.
+
+    python tools/analysis/get_flops.py resnet50                       # backbone, 224x224
+    python tools/analysis/get_flops.py resnet50 --num-classes 1000    # as the paper counts: backbone + fc
+    python tools/analysis/get_flops.py configs/some_config.py --shape 800 1333
+    python tools/analysis/get_flops.py --all                          # markdown table of every named model
+
+A config's ``model.backbone`` is counted when the model has one (detectors and segmentors need more than an image
+to run), else ``model``. Models are built on the meta device: counting allocates no weights and computes nothing.
+GMACs = FLOPs / 2 (see resbackbones/analysis/complexity.py). Bad input: one line on stderr, exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import resbackbones
+from resbackbones.analysis import count_gmacs, count_params, markdown_table, model_table_rows
+from resbackbones.registry import MODELS
+
+
+class InputError(Exception):
+    """A bad name, file or key given on the command line; reported as one line with exit status 2."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('model', nargs='?', help='a named model (see resbackbones.list_models()) or a config file')
+    parser.add_argument('--shape', type=int, nargs='+', default=[224, 224], metavar='SIZE',
+                        help='input H W (T H W for video backbones); default 224 224')
+    parser.add_argument('--in-channels', type=int, default=None, help="input channels (default: the model's own)")
+    parser.add_argument('--num-classes', type=int, default=None,
+                        help='named models only: count the classifier with this many classes, not the backbone')
+    parser.add_argument('--all', action='store_true', help='print the markdown table of every named model')
+    args = parser.parse_args(argv)
+    if args.all == (args.model is not None):
+        parser.error('give either a model name / config file or --all')
+    if len(args.shape) not in (2, 3) or min(args.shape) < 1:
+        parser.error(f'--shape takes 2 (H W) or 3 (T H W) positive sizes; got {args.shape}')
+    if args.in_channels is not None and args.in_channels < 1:
+        parser.error(f'--in-channels must be >= 1; got {args.in_channels}')
+    return args
+
+
+def is_config_path(arg: str) -> bool:
+    return arg.endswith('.py') or '/' in arg or Path(arg).is_file()
+
+
+def build_named(name: str, in_channels: int | None, num_classes: int | None) -> tuple[nn.Module, str]:
+    overrides = {} if in_channels is None else {'in_channels': in_channels}
+    try:
+        model = resbackbones.create_model(name, num_classes=num_classes, **overrides)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    return model, f'{name} ({"classifier" if num_classes else "backbone"})'
+
+
+def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, str]:
+    from mmengine.config import Config
+    if not Path(path).is_file():
+        raise InputError(f'config file not found: {path}')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as err:  # syntax errors, missing _base_ files ...: report them as one line
+        raise InputError(f'{path}: cannot read the config: {type(err).__name__}: {err}') from None
+    model_cfg = cfg.get('model')
+    if not isinstance(model_cfg, dict) or 'type' not in model_cfg:
+        raise InputError(f"{path}: expected a 'model' dict with a 'type' key; got {model_cfg!r}")
+    key, part = ('model.backbone', model_cfg['backbone']) if 'backbone' in model_cfg else ('model', model_cfg)
+    part = dict(part, **({} if in_channels is None else {'in_channels': in_channels}))
+    try:
+        return MODELS.build(part), f'{path}: {key} ({part.get("type")})'
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(f'{path}: cannot build {key}: {err}') from None
+
+
+def input_channels(model: nn.Module) -> int:
+    backbone = getattr(model, 'backbone', model)
+    return getattr(backbone, 'in_channels', 3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    size = tuple(args.shape)
+    if args.all:
+        print(markdown_table(model_table_rows(size=size), size=size))
+        return 0
+    try:
+        with torch.device('meta'):
+            if is_config_path(args.model):
+                if args.num_classes is not None:
+                    raise InputError('--num-classes applies to named models only, not to config files')
+                model, label = build_from_config(args.model, args.in_channels)
+            else:
+                model, label = build_named(args.model, args.in_channels, args.num_classes)
+    except InputError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    shape = (input_channels(model), *size)
+    batch = 'x'.join(map(str, (1, *shape)))
+    try:
+        gmacs = count_gmacs(model, shape)
+    except RuntimeError as err:
+        print(f'error: {label} does not run on a {batch} input (check --shape / --in-channels): {err}',
+              file=sys.stderr)
+        return 2
+    print(f'model:  {label}')
+    print(f'input:  {batch}')
+    print(f'params: {count_params(model) / 1e6:.2f} M')
+    print(f'GMACs:  {gmacs:.2f}  (multiply-adds; FLOPs = 2 x MACs)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
