@@ -1,0 +1,87 @@
+"""What tools/train.py and tools/test.py share: argument parsing, turning arguments into a config, and
+reporting a bad input as one line on stderr with exit status 2 instead of a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, NoReturn, Sequence
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from ..registry import RUNNERS
+from .config import default_work_dir, load_config, merge_cfg_options
+
+# Errors a wrong config, path or argument raises (mmengine's registry re-raises build errors with their type and
+# the failing class in the message). Others (e.g. RuntimeError inside training) keep their traceback.
+USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError, KeyError, TypeError,
+               ImportError, SyntaxError)
+DEBUG_ENV = 'RESBACKBONES_DEBUG'
+
+
+class ToolParser(argparse.ArgumentParser):
+    """argparse with a one-line error message (exit 2) instead of usage plus message."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f'{self.prog}: error: {message} (see --help)\n')
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """--work-dir, --cfg-options and --launcher, as in mmdet/mmpretrain."""
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: ./work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config keys, e.g. train_cfg.max_epochs=3 model.backbone.depth=50; a key '
+                             'whose top-level or dotted parent is not in the config is an error')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                        help='job launcher: none (one process), pytorch (torchrun), slurm (srun)')
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` on one line (KeyError's repr quotes removed)."""
+    text = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 else str(err)
+    return ' '.join(str(text).split()) or type(err).__name__
+
+
+def run_tool(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None,
+             prog: str | None = None) -> int:
+    """Run ``main``; a user error becomes one line ``prog: error: ...`` on stderr and exit status 2.
+
+    Set RESBACKBONES_DEBUG=1 to get the full traceback instead.
+    """
+    prog = prog or os.path.basename(sys.argv[0])
+    try:
+        return main(argv)
+    except USER_ERRORS as err:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f'{prog}: error: {one_line(err)}', file=sys.stderr)
+        return 2
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Load ``args.config``, merge --cfg-options, set launcher and work_dir (CLI > config > default)."""
+    cfg = merge_cfg_options(load_config(args.config), args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        if os.path.exists(args.work_dir) and not os.path.isdir(args.work_dir):
+            raise NotADirectoryError(f'--work-dir {args.work_dir} is a file; give a folder')
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = default_work_dir(args.config)
+    return cfg
+
+
+def check_checkpoint(path: str, flag: str) -> str:
+    """``path`` when it is an existing file; FileNotFoundError naming ``flag`` otherwise."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{flag}: checkpoint file not found: {path}')
+    return path
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner named by ``cfg.runner_type`` (our configs: SafeRunner), else mmengine's Runner."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

@@ -1,0 +1,71 @@
+"""Loading configs and applying command-line overrides, with errors that name the file or key."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from mmengine.config import Config
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile(path)``; FileNotFoundError / ValueError name the file when it is missing or broken."""
+    if not os.path.isfile(path):
+        hint = ' (it is a folder)' if os.path.isdir(path) else ''
+        raise FileNotFoundError(f'config file not found: {path}{hint}')
+    if not path.endswith('.py'):
+        raise ValueError(f'config {path}: expected an mmengine Python config (*.py)')
+    try:
+        return Config.fromfile(path)
+    except (SyntaxError, FileNotFoundError, ImportError, KeyError, ValueError, TypeError, NameError,
+            AttributeError) as err:
+        raise ValueError(f'config {path} cannot be loaded: {type(err).__name__}: {err}') from err
+
+
+def _child(node: Any, part: str) -> tuple[bool, Any]:
+    """(found, value) of one dotted-key part: a dict key, or an index into a list/tuple."""
+    if isinstance(node, dict):
+        return (part in node, node.get(part))
+    if isinstance(node, (list, tuple)) and part.lstrip('-').isdigit() and -len(node) <= int(part) < len(node):
+        return True, node[int(part)]
+    return False, None
+
+
+def check_cfg_options(cfg: Config, options: dict) -> None:
+    """Reject override keys whose top-level key or dotted parent is not in ``cfg`` (a typo would be ignored).
+
+    ``a=1`` needs ``a`` in the config; ``a.b.c=1`` needs ``a.b`` (a dict, or a list indexed by a number) to
+    exist; ``c`` itself may be new, as mmengine's merge allows. KeyError names the key and the missing part.
+    """
+    where = f' of {cfg.filename}' if cfg.filename else ''
+    for key in options:
+        parts = key.split('.')
+        node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+        needed = parts if len(parts) == 1 else parts[:-1]
+        for depth, part in enumerate(needed):
+            found, child = _child(node, part)
+            if not found:
+                path = '.'.join(parts[:depth + 1])
+                known = sorted(node) if isinstance(node, dict) else f'a {type(node).__name__}'
+                if depth == 0:
+                    raise KeyError(f'--cfg-options {key}: {part!r} is not a top-level key{where} '
+                                   f'(top-level keys: {", ".join(known)})')
+                raise KeyError(f'--cfg-options {key}: {path!r} does not exist in the config{where} '
+                               f'({".".join(parts[:depth])} has: {known})')
+            node = child
+        if len(parts) > 1 and not isinstance(node, (dict, list, tuple)):
+            raise KeyError(f'--cfg-options {key}: {".".join(parts[:-1])!r} is a {type(node).__name__}, '
+                           f'not a dict, so it has no key {parts[-1]!r}')
+
+
+def merge_cfg_options(cfg: Config, options: dict | None) -> Config:
+    """Check then merge ``--cfg-options`` into ``cfg`` (in place); returns ``cfg``."""
+    if options:
+        check_cfg_options(cfg, options)
+        cfg.merge_from_dict(options)
+    return cfg
+
+
+def default_work_dir(config_path: str) -> str:
+    """mmdet's default: ./work_dirs/<config file name without .py>."""
+    return os.path.join('work_dirs', os.path.splitext(os.path.basename(config_path))[0])
+

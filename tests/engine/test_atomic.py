@@ -1,0 +1,58 @@
+import os
+
+import pytest
+import torch
+
+from resbackbones.engine.atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
+
+
+def test_atomic_path_replaces_on_success(tmp_path):
+    target = tmp_path / 'epoch_1.pth'
+    target.write_bytes(b'old')
+    with atomic_path(str(target)) as tmp:
+        assert os.path.dirname(tmp) == str(tmp_path) and tmp != str(target)
+        torch.save({'w': torch.ones(2)}, tmp)
+        assert target.read_bytes() == b'old'  # not visible until the block ends
+    assert torch.equal(torch.load(target, weights_only=True)['w'], torch.ones(2))
+    assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth']
+
+
+@pytest.mark.parametrize('exc', [RuntimeError, KeyboardInterrupt])
+def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path, exc):
+    target = tmp_path / 'epoch_1.pth'
+    torch.save({'w': torch.zeros(2)}, target)
+    with pytest.raises(exc):
+        with atomic_path(str(target)) as tmp:
+            with open(tmp, 'wb') as f:
+                f.write(b'half a checkpo')
+            raise exc('killed mid-write')
+    assert torch.equal(torch.load(target, weights_only=True)['w'], torch.zeros(2))
+    assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth']
+
+
+def test_remove_stale_temporaries_only_touches_checkpoint_temporaries(tmp_path):
+    (tmp_path / '.iter_4.pth.tmp-abc').write_bytes(b'x')
+    (tmp_path / '.curves.png.tmp-abc').write_bytes(b'x')
+    (tmp_path / 'iter_4.pth').write_bytes(b'x')
+    assert remove_stale_temporaries(str(tmp_path)) == [str(tmp_path / '.iter_4.pth.tmp-abc')]
+    assert sorted(os.listdir(tmp_path)) == ['.curves.png.tmp-abc', 'iter_4.pth']
+
+
+@pytest.mark.parametrize('pointer, expected', [
+    ('epoch_1.pth', 'epoch_1.pth'),   # a valid last_checkpoint wins even over a newer file
+    ('', 'epoch_2.pth'),              # emptied by a kill while mmengine rewrote it: newest checkpoint
+    ('epoch_9.pth', 'epoch_2.pth'),   # names a file that is gone (max_keep_ckpts): newest checkpoint
+    (None, 'epoch_2.pth'),            # no pointer file at all
+])
+def test_latest_checkpoint(tmp_path, pointer, expected):
+    for i, name in enumerate(['epoch_1.pth', 'epoch_2.pth', 'notes.pth']):
+        (tmp_path / name).write_bytes(b'x')
+        os.utime(tmp_path / name, (1000 + i, 1000 + i))
+    if pointer is not None:
+        (tmp_path / 'last_checkpoint').write_text(str(tmp_path / pointer) if pointer else '')
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / expected)
+
+
+def test_latest_checkpoint_none_when_nothing_to_resume(tmp_path):
+    assert latest_checkpoint(str(tmp_path)) is None
+    assert latest_checkpoint(str(tmp_path / 'missing')) is None

@@ -1,0 +1,69 @@
+import pytest
+from mmengine.config import Config
+
+from resbackbones.engine.config import check_cfg_options, default_work_dir, load_config, merge_cfg_options
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    path = tmp_path / 'cfg.py'
+    path.write_text("model = dict(backbone=dict(depth=18, out_indices=(3,)), num_classes=10)\n"
+                    "train_cfg = dict(max_epochs=3)\n"
+                    "pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]\n")
+    return Config.fromfile(str(path))
+
+
+@pytest.mark.parametrize('options, check', [
+    ({'train_cfg.max_epochs': 5}, lambda c: c.train_cfg.max_epochs == 5),
+    ({'model.backbone.frozen_stages': 2}, lambda c: c.model.backbone.frozen_stages == 2),  # new leaf key: allowed
+    ({'num_classes': 3, 'model.num_classes': 4}, None),  # 'num_classes' is not top-level: rejected below
+])
+def test_accepted_overrides_are_merged(cfg, options, check):
+    if check is None:
+        with pytest.raises(KeyError):
+            merge_cfg_options(cfg, options)
+        return
+    assert check(merge_cfg_options(cfg, options))
+
+
+@pytest.mark.parametrize('key, message', [
+    ('max_epochs', "'max_epochs' is not a top-level key"),
+    ('trian_cfg.max_epochs', "'trian_cfg' is not a top-level key"),
+    ('model.backbon.depth', "'model.backbon' does not exist"),
+    ('model.backbone.depth.x', "'model.backbone.depth' is a int, not a dict"),
+    ('pipeline.5.type', "'pipeline.5' does not exist"),
+])
+def test_unknown_keys_are_rejected_by_name(cfg, key, message):
+    with pytest.raises(KeyError) as err:
+        check_cfg_options(cfg, {key: 1})
+    assert message in err.value.args[0] and key in err.value.args[0]
+
+
+def test_list_items_can_be_overridden_by_index(cfg):
+    merge_cfg_options(cfg, {'pipeline.0.color_type': 'grayscale'})
+    assert cfg.pipeline[0].color_type == 'grayscale'
+
+
+@pytest.mark.parametrize('content, error, message', [
+    (None, FileNotFoundError, 'config file not found'),
+    ('x = (', ValueError, 'cannot be loaded'),
+    ("_base_ = ['missing.py']", ValueError, 'cannot be loaded'),
+])
+def test_bad_config_files_name_the_file(tmp_path, content, error, message):
+    path = tmp_path / 'bad.py'
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(error) as err:
+        load_config(str(path))
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_non_python_config_is_rejected(tmp_path):
+    path = tmp_path / 'cfg.yaml'
+    path.write_text('a: 1')
+    with pytest.raises(ValueError, match='Python config'):
+        load_config(str(path))
+
+
+def test_default_work_dir():
+    assert default_work_dir('configs/classification/resnet18_digits.py') == 'work_dirs/resnet18_digits'

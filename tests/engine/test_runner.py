@@ -1,0 +1,77 @@
+"""SafeRunner in one process: weights_only-safe resume, atomic saves, SyncBN fallback."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.fileio.backends.local_backend import LocalBackend
+from mmengine.logging import HistoryBuffer
+from torch import nn
+
+from resbackbones.engine import SafeRunner
+from resbackbones.engine.checkpoint_codec import TAG
+from resbackbones.engine.cli import build_runner
+from resbackbones.engine.config import load_config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/engine: the shared tiny set-up
+from tiny import one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+
+
+def make_runner(config, work_dir, name, **overrides):
+    cfg = load_config(str(config))
+    cfg.merge_from_dict(overrides)
+    cfg.work_dir, cfg.experiment_name, cfg.launcher = str(work_dir), name, 'none'
+    runner = build_runner(cfg)
+    assert isinstance(runner, SafeRunner)
+    return runner
+
+
+@pytest.fixture
+def config(tmp_path):
+    return tiny_setup(tmp_path, max_epochs=2)
+
+
+def test_checkpoints_load_with_weights_only_and_resume(config, tmp_path):
+    work = tmp_path / 'work'
+    make_runner(config, work, 'first').train()
+    ckpt = torch.load(work / 'epoch_2.pth', weights_only=True)  # plain mmengine fails here (HistoryBuffer)
+    loss = ckpt['message_hub']['log_scalars']['train/loss']
+    assert loss[TAG] == 'HistoryBuffer' and len(loss['log_history']) == 8  # 2 epochs x 4 iterations
+
+    resumed = make_runner(config, work, 'resumed', resume=True, train_cfg=dict(max_epochs=3))
+    resumed.train()
+    assert (resumed.epoch, resumed.iter) == (3, 12)
+    history = resumed.message_hub.get_scalar('train/loss')
+    assert isinstance(history, HistoryBuffer) and len(history.data[0]) == 12  # the resumed history went on
+    assert os.path.isfile(work / 'epoch_3.pth')
+
+
+def test_a_failed_save_keeps_the_previous_checkpoint(config, tmp_path, monkeypatch):
+    work = tmp_path / 'work'
+    runner = make_runner(config, work, 'atomic', train_cfg=dict(max_epochs=1))
+    runner.train()
+    before = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+
+    def put_half_then_die(self, obj, filepath):
+        with open(filepath, 'wb') as f:
+            f.write(obj[:len(obj) // 2])
+        raise OSError('disk full')
+
+    monkeypatch.setattr(LocalBackend, 'put', put_half_then_die)
+    with torch.no_grad():
+        next(runner.model.parameters()).add_(1.0)
+    with pytest.raises(OSError, match='disk full'):
+        runner.save_checkpoint(str(work), 'epoch_1.pth')
+    after = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']  # complete, and the old one
+    assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
+    assert not [n for n in os.listdir(work) if '.tmp-' in n]
+
+
+def test_sync_bn_falls_back_to_bn_in_one_process(config, tmp_path, capsys):
+    runner = make_runner(config, tmp_path / 'work', 'syncbn',
+                         model=dict(backbone=dict(norm_cfg=dict(type='SyncBN', requires_grad=True))))
+    assert not any(isinstance(m, nn.SyncBatchNorm) for m in runner.model.modules())
+    assert sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in runner.model.modules()) > 0
+    assert 'SyncBN fallback: converted 20 SyncBatchNorm layer(s) to BatchNorm because training runs in a ' \
+           'single process' in capsys.readouterr().out

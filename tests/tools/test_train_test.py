@@ -1,0 +1,225 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh / dist_test.sh end to end on a tiny grey ImageFolder."""
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
+from tiny import REPO, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+
+from resbackbones.engine.cli import run_tool  # noqa: E402
+
+TOOLS = REPO / 'tools'
+
+
+def tool(name):
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', TOOLS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def own_leaf(config, tmp_path):
+    """A leaf over ``config`` with a file name of its own: mmengine names a run's logger after the config file and
+    the second it started, so two in-process runs of one file within a second would share a logger."""
+    leaf = tmp_path / f'leaf_{tmp_path.name}.py'
+    leaf.write_text(f'_base_ = [{str(config)!r}]\n')
+    return leaf
+
+
+def env(**extra):
+    return dict(os.environ, OMP_NUM_THREADS='1', **extra)
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    """A config over tiny data and a checkpoint trained from it by tools/train.py (2 epochs)."""
+    tmp = tmp_path_factory.mktemp('tools')
+    config = tiny_setup(tmp, max_epochs=2)
+    work = tmp / 'work'
+    done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir', str(work)],
+                          capture_output=True, text=True, env=env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return tmp, config, work
+
+
+def test_train_writes_logs_and_safe_checkpoints(tiny):
+    tmp, config, work = tiny
+    assert (work / 'last_checkpoint').read_text().strip() == str(work / 'epoch_2.pth')
+    ckpt = torch.load(work / 'epoch_2.pth', weights_only=True)
+    assert ckpt['meta']['epoch'] == 2 and 'state_dict' in ckpt and 'optimizer' in ckpt
+    logs = list(work.glob('*/*.log'))
+    scalars = list(work.glob('*/vis_data/scalars.json'))
+    assert logs and scalars
+    lines = [json.loads(line) for line in scalars[0].read_text().splitlines()]
+    assert any('loss' in r for r in lines) and any('accuracy/top1' in r for r in lines)
+
+
+def test_test_prints_metrics_and_draws_predictions(tiny):
+    tmp, config, work = tiny
+    show = tmp / 'show'
+    done = subprocess.run([sys.executable, str(TOOLS / 'test.py'), str(config), str(work / 'epoch_2.pth'),
+                           '--work-dir', str(tmp / 'test-work'), '--show-dir', str(show)],
+                          capture_output=True, text=True, env=env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {'accuracy/top1', 'accuracy/top5'} and 0 <= metrics['accuracy/top1'] <= 100
+    assert 'ETA' in done.stdout  # the evaluation progress bar
+    png = (show / 'predictions.png').read_bytes()
+    assert png.startswith(b'\x89PNG') and len(png) > 1000
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['missing.py'], 'config file not found: missing.py'),
+    (['{config}', '--cfg-options', 'train_cfg.max_epochs=1', 'max_epoch=3'], "--cfg-options max_epoch: 'max_epoch' "
+                                                                           "is not a top-level key"),
+    (['{config}', '--cfg-options', 'model.backbon.depth=50'], "'model.backbon' does not exist"),
+    (['{config}', '--cfg-options', 'train_dataloader.dataset.data_root={tmp}/nowhere'],
+     'data_root {tmp}/nowhere does not exist'),
+    (['{config}', '--cfg-options', 'train_dataloader.dataset.data_root={tmp}/empty'], 'has no class folders'),
+    (['{config}', '--resume', '{tmp}/nope.pth'], '--resume: checkpoint file not found: {tmp}/nope.pth'),
+    (['{config}', '--work-dir', '{config}'], 'is a file'),
+    (['{config}', '--launcher', 'mpi'], "argument --launcher: invalid choice: 'mpi'"),
+])
+def test_train_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
+    (tmp_path / 'empty').mkdir()
+    fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path)
+    argv = [a.format(**fill) for a in argv]
+    if '--work-dir' not in argv:
+        argv += ['--work-dir', str(tmp_path / 'work')]
+    try:
+        code = run_tool(tool('train').main, argv, prog='train.py')
+    except SystemExit as exit_info:  # argparse
+        code = exit_info.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert err[0].startswith('train.py: error: ') and expected.format(**fill) in err[0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU message')
+def test_amp_without_gpu_is_a_clear_error(tiny, tmp_path, capsys):
+    config = own_leaf(tiny[1], tmp_path)
+    assert run_tool(tool('train').main, [str(config), '--amp', '--work-dir', str(tmp_path)], prog='train.py') == 2
+    assert '--amp needs a CUDA GPU' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['{config}', '{tmp}/missing.pth'], 'CHECKPOINT: checkpoint file not found: {tmp}/missing.pth'),
+    (['{config}', '{ckpt}', '--cfg-options', 'test_evaluatr.topk=1'], "'test_evaluatr' is not a top-level key"),
+    (['{config}', '{ckpt}', '--show-dir', '{config}'], 'is a file'),
+])
+def test_test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
+    fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path, ckpt=tiny[2] / 'epoch_2.pth')
+    code = run_tool(tool('test').main, [a.format(**fill) for a in argv] + ['--work-dir', str(tmp_path / 'w')],
+                    prog='test.py')
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and expected.format(**fill) in err[0]
+
+
+def test_bad_input_from_the_command_line(tmp_path):
+    done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(tmp_path / 'nope.py')],
+                          capture_output=True, text=True, env=env(), timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f'train.py: error: config file not found: {tmp_path / "nope.py"}']
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+DUMP_HOOK = '''
+import os, torch
+import torch.distributed as dist
+from mmengine.hooks import Hook
+from resbackbones.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DumpRankWeights(Hook):
+    """Test helper: each rank saves its own model weights after training."""
+    def after_train(self, runner):
+        torch.save(dict(state=runner.model.module.state_dict(), backend=dist.get_backend(),
+                        world_size=dist.get_world_size()), os.path.join(runner.work_dir, f'rank{runner.rank}.pth'))
+'''
+
+
+@pytest.mark.slow
+def test_two_processes_through_dist_train_sh_keep_identical_weights(tiny, tmp_path):
+    _, config, _ = tiny
+    (tmp_path / 'dump_hook.py').write_text(DUMP_HOOK)
+    dist_config = tmp_path / 'dist.py'
+    dist_config.write_text(f'_base_ = [{str(config)!r}]\n'
+                           'model = dict(backbone=dict(norm_cfg=dict(type="SyncBN", requires_grad=True)))\n'
+                           'custom_imports = dict(imports=["dump_hook"])\n'
+                           'custom_hooks = [dict(type="DumpRankWeights")]\n')
+    work = tmp_path / 'work'
+    run_env = env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES='',  # CPU, gloo
+                  PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get('PYTHONPATH')])))
+    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(dist_config), '2', '--work-dir', str(work)],
+                          capture_output=True, text=True, env=run_env, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    out = done.stdout + done.stderr
+    assert 'SyncBN fallback: converted 20 SyncBatchNorm layer(s) to BatchNorm because SyncBatchNorm needs CUDA' in out
+
+    dumps = [torch.load(work / f'rank{r}.pth', weights_only=True) for r in (0, 1)]
+    assert [(d['backend'], d['world_size']) for d in dumps] == [('gloo', 2)] * 2  # chosen by backend='auto'
+    rank0, rank1 = dumps[0]['state'], dumps[1]['state']
+    saved = torch.load(work / 'epoch_2.pth', weights_only=True)['state_dict']
+    params = [k for k in rank0 if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked'))]
+    assert len(params) > 40
+    assert [k for k in params if not torch.equal(rank0[k], rank1[k])] == []  # gradients were all-reduced
+    assert [k for k in params if not torch.equal(rank0[k], saved[k])] == []
+    # Each rank saw its own half of the data: per-process BN statistics differ (what SyncBN would share on GPUs).
+    assert not torch.equal(rank0['backbone.bn1.running_mean'], rank1['backbone.bn1.running_mean'])
+
+    test = subprocess.run(['bash', str(TOOLS / 'dist_test.sh'), str(dist_config), str(work / 'epoch_2.pth'), '2',
+                           '--work-dir', str(tmp_path / 'test-work')],
+                          capture_output=True, text=True, env=dict(run_env, PORT=str(free_port())), timeout=600)
+    assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
+    printed = [line for line in test.stdout.splitlines() if line.startswith('{"accuracy/top1"')]
+    assert len(printed) == 1  # rank 0 only
+
+
+@pytest.mark.parametrize('argv, check', [
+    (['--resume'], lambda c: c.resume is True and c.load_from is None),
+    (['--auto-scale-lr'], lambda c: c.auto_scale_lr.enable is True and c.auto_scale_lr.base_batch_size == 256),
+    ([], lambda c: c.resume is False and c.auto_scale_lr.enable is False),
+])
+def test_train_flags_set_the_config(tiny, argv, check):
+    _, config, _ = tiny
+    train = tool('train')
+    args = train.parse_args([str(config), *argv])
+    assert check(train.apply_train_args(train.config_from_args(args), args))
+
+
+def test_auto_scale_lr_needs_a_base_batch_size(tiny, tmp_path):
+    _, config, _ = tiny
+    leaf = tmp_path / 'no_base.py'
+    leaf.write_text(f'_base_ = [{str(config)!r}]\nauto_scale_lr = dict(_delete_=True, enable=False)\n')
+    train = tool('train')
+    args = train.parse_args([str(leaf), '--auto-scale-lr'])
+    with pytest.raises(ValueError, match='no auto_scale_lr.base_batch_size'):
+        train.apply_train_args(train.config_from_args(args), args)
+
+
+@pytest.mark.skipif(not (REPO / 'data' / 'digits' / 'manifest.json').is_file(),
+                    reason='needs the digits: python tools/data/fetch_data.py digits')
+def test_demo_runs_end_to_end_and_checks_its_target(tmp_path, capsys):
+    """The demo on the real digits, shortened (width 8, 2 epochs); an unreachable target makes it exit 1."""
+    work = tmp_path / 'demo'
+    code = tool('demo').main(['--work-dir', str(work), '--min-accuracy', '101', '--cfg-options',
+                              'train_cfg.max_epochs=2', 'model.backbone.base_channels=8'])
+    out, err = capsys.readouterr()
+    assert code == 1 and 'is below the 101.0% target' in err
+    line = next(x for x in out.splitlines() if x.startswith('held-out accuracy'))
+    assert '(359 images never trained on): top-1 ' in line
+    assert (work / 'curves.png').read_bytes().startswith(b'\x89PNG')
+    assert (work / 'epoch_2.pth').is_file()

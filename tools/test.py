@@ -1,0 +1,55 @@
+"""Evaluate a checkpoint on the config's test split (mmdet/mmpretrain interface).
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--cfg-options KEY=VALUE ...]
+                         [--launcher none|pytorch|slurm]
+
+--show-dir DIR adds the hook named by the config's ``show_hook`` (default PredictionGridHook), out_dir=DIR:
+PredictionGridHook (DIR/predictions.png, test images titled 'pred (gt true)'), for detection DetVisualizationHook,
+for segmentation SegOverlayHook. The metrics are printed as one line of json at the end.
+Many processes: tools/dist_test.sh CONFIG CHECKPOINT NPROC [args].
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
+from mmengine.dist import is_main_process  # noqa: E402
+
+from resbackbones.engine.cli import (ToolParser, add_common_args, build_runner, check_checkpoint,  # noqa: E402
+                                     config_from_args, run_tool)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = ToolParser(prog='test.py', description='Evaluate a checkpoint on the test split of a config.')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth) to evaluate')
+    parser.add_argument('--show-dir', help="draw test predictions into this folder (with the config's show_hook)")
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = config_from_args(args)
+    cfg.load_from = check_checkpoint(args.checkpoint, 'CHECKPOINT')
+    cfg.resume = False
+    if cfg.get('test_dataloader') is None or cfg.get('test_evaluator') is None:
+        raise ValueError(f'{args.config} has no test_dataloader/test_evaluator to evaluate on')
+    if args.show_dir:
+        if os.path.isfile(args.show_dir):
+            raise NotADirectoryError(f'--show-dir {args.show_dir} is a file; give a folder')
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type=cfg.get('show_hook', 'PredictionGridHook'), out_dir=args.show_dir)]
+    metrics = build_runner(cfg).test()
+    if is_main_process():
+        print(json.dumps({k: round(float(v), 4) if isinstance(v, float) else v for k, v in metrics.items()},
+                         default=lambda v: v.item() if hasattr(v, 'item') else str(v)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_tool(main, prog='test.py'))
