@@ -75,7 +75,7 @@ def test_errors_are_one_line(plot, tmp_path, capsys, setup, args, message):
         path = write_log(tmp_path)
     elif setup in ('bad_line', 'no_step'):
         path.write_text({'bad_line': '{"loss": 1, "iter": 1, "step": 1}\n{oops\n', 'no_step': '{"loss": 1}\n'}[setup])
-    assert plot.main([str(path), *args]) == 1
+    assert plot.main([str(path), *args]) == 2
     err = capsys.readouterr().err
     assert err.count('\n') == 1
     assert re.search(message, err)

@@ -89,7 +89,7 @@ def plot_curves(log: Path, keys: list[str], out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: errors print one line and exit 1."""
+    """CLI: errors print one line and exit 2 (as argparse does)."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('path', type=Path, help='work_dir, vis_data folder or json log')
     parser.add_argument('--keys', nargs='+', default=['loss', 'accuracy/top1'])
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         out = plot_curves(log, args.keys, args.out or log.parent / 'curves.png')
     except (OSError, ValueError) as err:
         print(f'plot_curves.py: error: {err}', file=sys.stderr)
-        return 1
+        return 2
     print(f'read {log}; wrote {out}')
     return 0
 
