@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # Sample data (see docs/data.md): cached under data/, a no-op when already there.
 data: install
-	$(PY) tools/data/fetch_data.py digits
+	for name in digits nuclei mni labelme_coco; do $(PY) tools/data/fetch_data.py $$name || exit 1; done
 
 demo: data
 	$(PY) tools/demo.py

@@ -1,6 +1,10 @@
 """Datasets (classification folders and lists, segmentation, NIfTI ...), registered in ``registry.DATASETS``."""
 from .annotation_list import AnnotationListDataset
 from .base import ClassificationDataset
+from .coco import CocoDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
+from .nifti import NiftiSliceDataset
+from .seg_folder import SegFolderDataset
 
-__all__ = ['AnnotationListDataset', 'ClassificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset']
+__all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset',
+           'NiftiSliceDataset', 'SegFolderDataset']

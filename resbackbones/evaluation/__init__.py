@@ -1,4 +1,6 @@
 """Metrics, registered in ``resbackbones.registry.METRICS``."""
 from .accuracy import Accuracy, topk_accuracy
+from .coco_metric import CocoMetric
+from .seg_metric import SegMetric, hd95
 
-__all__ = ['Accuracy', 'topk_accuracy']
+__all__ = ['Accuracy', 'CocoMetric', 'SegMetric', 'hd95', 'topk_accuracy']

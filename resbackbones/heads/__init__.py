@@ -1,4 +1,5 @@
 """Task heads that size themselves from a backbone's feature specs."""
 from .linear_head import LinearClsHead
+from .unet_decoder import UNetDecoder
 
-__all__ = ['LinearClsHead']
+__all__ = ['LinearClsHead', 'UNetDecoder']

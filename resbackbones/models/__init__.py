@@ -1,4 +1,6 @@
 """Task glue: models that combine a backbone with necks and heads."""
 from .classifier import ImageClassifier
+from .detectors import FasterRCNN, MaskRCNN
+from .unet import UNet
 
-__all__ = ['ImageClassifier']
+__all__ = ['FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'UNet']

@@ -5,8 +5,19 @@ numpy), ``img_shape``/``ori_shape`` ((h, w)), ``gt_label``. ``PackInputs`` ends 
 ``inputs`` tensor and ``data_samples`` dict.
 """
 from .albu import Albu
+from .det_albu import DetAlbu
+from .det_formatting import PackDetInputs
+from .det_loading import LoadDetAnnotations
+from .det_resize import DetResize
 from .formatting import PackInputs
 from .loading import CorruptImageError, LoadImageFromFile
 from .resize import Resize
+from .seg_albu import SegAlbu
+from .seg_crop import RandomPatch
+from .seg_formatting import PackSegInputs
+from .seg_intensity import NormalizeIntensity, normalize_intensity
+from .seg_loading import LoadImageAndMask
 
-__all__ = ['Albu', 'CorruptImageError', 'LoadImageFromFile', 'PackInputs', 'Resize']
+__all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
+           'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
+           'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity']

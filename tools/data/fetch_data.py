@@ -286,7 +286,7 @@ FETCHERS: dict[str, Callable[[Path, Path, float, int, bool], str]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, run one fetcher, print its one-line outcome; errors print one line and exit 1."""
+    """Parse arguments, run one fetcher, print its one-line outcome; an error prints one line, exit 2."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('dataset', choices=sorted(FETCHERS))
     parser.add_argument('--root', default='data', type=Path, help='output folder (default: data, git-ignored)')
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         print(FETCHERS[args.dataset](args.root, cache, args.val_fraction, args.seed, args.force))
     except (FetchError, ValueError, OSError) as err:
         print(f'fetch_data.py {args.dataset}: error: {err}', file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

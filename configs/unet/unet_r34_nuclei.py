@@ -1,0 +1,8 @@
+# U-Net ResNet-34 for nuclei (binary, sigmoid) on one 16-bit grey channel, trained from scratch on CPU.
+#   python tools/train.py configs/unet/unet_r34_nuclei.py
+#   python tools/test.py configs/unet/unet_r34_nuclei.py work_dirs/unet_r34_nuclei/iter_200.pth \
+#       --show-dir work_dirs/unet_r34_nuclei/show
+_base_ = ['../_base_/models/unet_r34.py', '../_base_/datasets/nuclei_seg.py',
+          '../_base_/schedules/adamw_cosine_iters.py']
+model = dict(backbone=dict(in_channels=1), binary=True)
+train_cfg = dict(max_iters=200)

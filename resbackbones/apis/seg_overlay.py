@@ -1,0 +1,111 @@
+"""Segmentation overlays: image | ground truth | prediction as one PNG per sample, and the test-time hook.
+
+``tools/test.py CONFIG CKPT --show-dir DIR`` adds ``SegOverlayHook`` when the config sets
+``show_hook = 'SegOverlayHook'`` (the segmentation configs do).
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+
+from ..engine.atomic import atomic_path
+from ..registry import HOOKS
+
+
+def display_image(image: torch.Tensor | np.ndarray) -> np.ndarray:
+    """CxHxW (or HxW) intensities -> HxW or HxWx3 floats in [0, 1], stretched between the 1st and 99th percentile."""
+    array = image.detach().cpu().float().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, float)
+    if array.ndim == 3:
+        array = array.transpose(1, 2, 0) if array.shape[0] == 3 else array[0]
+    low, high = np.percentile(array, (1, 99))
+    return np.clip((array - low) / max(high - low, 1e-12), 0, 1)
+
+
+def overlay_name(sample: dict, index: int) -> str:
+    """File name of a sample's overlay: image stem, plus the slice index for volumes."""
+    stem = os.path.basename(str(sample.get('img_path', f'sample_{index:04d}')))
+    stem = stem[:-7] if stem.endswith('.nii.gz') else os.path.splitext(stem)[0]
+    slice_idx = sample.get('slice_idx')
+    return f'{stem}_slice{int(slice_idx):03d}.png' if slice_idx is not None else f'{stem}.png'
+
+
+def save_overlay(path: str, image: np.ndarray, pred: np.ndarray, gt: np.ndarray | None = None,
+                 classes: Sequence[str] | None = None, alpha: float = 0.45) -> str:
+    """Write image, ground truth over image and prediction over image side by side; atomic; returns ``path``.
+
+    Args:
+        image: HxW or HxWx3 floats in [0, 1]. pred, gt: HxW label maps (class 0 is left transparent).
+        classes: names for the legend. alpha: opacity of the label colours.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    num = int(max(pred.max(), 0 if gt is None else gt[gt < 255].max(initial=0))) + 1
+    num = max(num, len(classes) if classes else 2)
+    colours = plt.get_cmap('tab10')(np.arange(num) % 10)
+    cmap = ListedColormap(colours)
+    panels = [('image', None), ('ground truth', gt), ('prediction', pred)] if gt is not None else \
+        [('image', None), ('prediction', pred)]
+    aspect = min(max(image.shape[1] / image.shape[0], 0.25), 4.0)  # panel width / height follows the image
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * aspect * len(panels) + 0.4, 4.6), squeeze=False)
+    for ax, (title, labels) in zip(axes[0], panels):
+        ax.imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0, vmax=1)
+        if labels is not None:
+            shown = np.ma.masked_where((labels == 0) | (labels >= num), labels)
+            ax.imshow(shown, cmap=cmap, vmin=0, vmax=num - 1, alpha=alpha, interpolation='nearest')
+        ax.set_title(title)
+        ax.axis('off')
+    if classes:
+        handles = [Patch(color=colours[i], label=name) for i, name in enumerate(classes) if i > 0]
+        fig.legend(handles=handles, loc='lower center', ncol=len(handles))
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format='png', dpi=80)
+    plt.close(fig)
+    return path
+
+
+@HOOKS.register_module()
+class SegOverlayHook(Hook):
+    """Save overlays of the first ``max_images`` test samples to ``out_dir`` (UNet 'predict' outputs).
+
+    Args:
+        out_dir: folder for the PNGs (created). max_images: how many samples. every: keep every n-th sample
+            (e.g. a few slices spread through a volume). alpha: label opacity.
+    """
+
+    def __init__(self, out_dir: str, max_images: int = 16, every: int = 1, alpha: float = 0.45):
+        if max_images < 1 or every < 1:
+            raise ValueError(f'SegOverlayHook: max_images and every must be >= 1; got {max_images}, {every}')
+        self.out_dir, self.max_images, self.every, self.alpha = out_dir, max_images, every, alpha
+        self.seen = self.saved = 0
+
+    def before_test_epoch(self, runner) -> None:
+        self.seen = self.saved = 0
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if data_batch is None or outputs is None or not is_main_process():
+            return
+        classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
+        for image, out in zip(data_batch['inputs'], outputs):
+            self.seen += 1
+            if self.saved >= self.max_images or (self.seen - 1) % self.every:
+                continue
+            gt = out.get('gt_sem_seg')
+            save_overlay(os.path.join(self.out_dir, overlay_name(out, self.seen - 1)), display_image(image),
+                         torch.as_tensor(out['pred_sem_seg']).cpu().numpy(),
+                         None if gt is None else torch.as_tensor(gt).cpu().numpy().squeeze(), classes, self.alpha)
+            self.saved += 1
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        if is_main_process() and self.saved:
+            runner.logger.info(f'{self.saved} segmentation overlays saved to {self.out_dir}')

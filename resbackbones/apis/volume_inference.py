@@ -1,0 +1,66 @@
+"""Segment a 3D volume slice by slice with a 2D model and save the labels as NIfTI on the original grid.
+
+The slices are cut along ``axis`` exactly as NiftiSliceDataset cuts them, predicted in batches (whole slices or
+sliding windows, as the model's test_cfg says), and stacked back along the same axis, so the label volume shares
+the voxel grid, affine and header of the input volume.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import nibabel as nib
+import numpy as np
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: int = 8) -> np.ndarray:
+    """(X, Y, Z) uint8 labels of a normalised (C, X, Y, Z) volume, predicted slice by slice along ``axis``.
+
+    Args:
+        model: a segmentor with ``predict_logits``, ``probabilities`` and ``labels`` (UNet); put in eval mode.
+        image: intensities normalised as in training (e.g. ``NiftiSliceDataset.volume(i)[0]``).
+        axis: 0, 1 or 2, the voxel axis the model's training slices were cut along.
+        batch_size: slices per forward pass.
+    """
+    if image.ndim != 4:
+        raise ValueError(f'predict_volume: image must be (C, X, Y, Z); got shape {image.shape}')
+    if axis not in (0, 1, 2) or batch_size < 1:
+        raise ValueError(f'predict_volume: axis must be 0, 1 or 2 and batch_size >= 1; got {axis}, {batch_size}')
+    model.eval()
+    device = next(model.parameters()).device
+    slices = np.moveaxis(image, 1 + axis, 0)  # (S, C, H, W)
+    labels = []
+    for start in range(0, slices.shape[0], batch_size):
+        batch = torch.from_numpy(np.ascontiguousarray(slices[start:start + batch_size], dtype=np.float32))
+        probs = model.probabilities(model.predict_logits(batch.to(device)))
+        labels.append(model.labels(probs).to(torch.uint8).cpu().numpy())
+    return np.moveaxis(np.concatenate(labels), 0, axis)
+
+
+def save_nifti(path: str, labels: np.ndarray, reference: nib.Nifti1Image) -> str:
+    """Write ``labels`` with the reference's affine and header (uint8, no intensity scaling); atomic.
+
+    The file appears complete or not at all: it is written beside ``path`` under a temporary name and renamed.
+    """
+    if labels.shape != reference.shape[:3]:
+        raise ValueError(f'save_nifti: labels of shape {labels.shape} do not match the reference volume '
+                         f'{reference.get_filename()} of shape {reference.shape[:3]}')
+    header = reference.header.copy()
+    header.set_data_dtype(np.uint8)
+    out = nib.Nifti1Image(labels.astype(np.uint8), reference.affine, header)
+    out.header.set_slope_inter(1, 0)
+    folder, name = os.path.split(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = '.nii.gz' if name.endswith('.nii.gz') else os.path.splitext(name)[1]
+    fd, tmp = tempfile.mkstemp(prefix=f'.{name}.tmp-', suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        nib.save(out, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

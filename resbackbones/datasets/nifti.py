@@ -1,0 +1,196 @@
+"""NIfTI volumes (CT, MRI) served as 2D slices along one axis, with labels from a label volume or from
+probability maps, intensities normalised per volume (percentile, z-score, CT window ...)."""
+from __future__ import annotations
+
+import os
+import zlib
+from typing import Any, Callable, Sequence
+
+import nibabel as nib
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from ..registry import DATASETS
+from ..transforms.seg_intensity import check_normalize, normalize_intensity
+from .seg_folder import build_pipeline, check_seg_classes
+
+NAME = 'NiftiSliceDataset'
+AXES = {'sagittal': 0, 'coronal': 1, 'axial': 2}
+SPLITS = ('all', 'train', 'val')
+
+
+def load_volume(path: str) -> tuple[nib.Nifti1Image, np.ndarray]:
+    """(image, 3D array in the file's dtype); errors name the file when it is missing, unreadable or not 3D."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{NAME}: NIfTI file not found: {path}')
+    try:
+        img = nib.load(path)
+        data = np.asanyarray(img.dataobj)
+    except (nib.filebasedimages.ImageFileError, OSError, EOFError, zlib.error, ValueError) as err:
+        raise ValueError(f'{NAME}: cannot read NIfTI file {path}: {type(err).__name__}: {err}') from err
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise ValueError(f'{NAME}: {path} holds a {data.ndim}D array of shape {data.shape}; expected a 3D volume '
+                         f'(give each modality of a 4D file as its own file)')
+    return img, data
+
+
+def bad_slices(mask: np.ndarray, axis: int) -> list[int]:
+    """Indices along ``axis`` of the slices where ``mask`` has any True voxel."""
+    return np.nonzero(mask.any(axis=tuple(a for a in range(3) if a != axis)))[0].tolist()
+
+
+def check_finite(data: np.ndarray, path: str, axis: int) -> None:
+    """ValueError naming the file and the slices along ``axis`` that hold NaN or inf voxels."""
+    if np.issubdtype(data.dtype, np.floating):
+        bad = ~np.isfinite(data)
+        if bad.any():
+            slices = bad_slices(bad, axis)
+            raise ValueError(f'{NAME}: {path} has {int(bad.sum())} NaN/inf voxels in slice(s) {slices[:10]}'
+                             f'{" ..." if len(slices) > 10 else ""} along axis {axis}; repair or mask them first')
+
+
+def labels_from_probabilities(maps: Sequence[np.ndarray], files: Sequence[str], threshold: float, scale: float,
+                              axis: int) -> np.ndarray:
+    """uint8 labels: k + 1 where map k is the largest and >= threshold, else 0 (background)."""
+    probs = []
+    for data, path in zip(maps, files):
+        check_finite(data, path, axis)
+        p = data.astype(np.float32) / scale
+        if p.min() < -1e-6 or p.max() > 1 + 1e-6:
+            raise ValueError(f'{NAME}: probability map {path} has values {p.min():g}..{p.max():g} after dividing '
+                             f'by prob_scale={scale}; expected 0..1 (maps stored as 0-255 need prob_scale=255)')
+        probs.append(p)
+    stack = np.stack(probs)
+    return np.where(stack.max(0) >= threshold, stack.argmax(0) + 1, 0).astype(np.uint8)
+
+
+def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: int, axis: int) -> np.ndarray:
+    """Integer labels in [0, num_classes) or ignore_index; ValueError names the file and offending slices."""
+    check_finite(labels, path, axis)
+    if not np.issubdtype(labels.dtype, np.integer) and not np.all(labels == np.round(labels)):
+        raise ValueError(f'{NAME}: label volume {path} has non-integer values; expected class labels')
+    labels = labels.astype(np.int64)
+    bad = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
+    if bad.any():
+        raise ValueError(f'{NAME}: label volume {path} has values {np.unique(labels[bad])[:10].tolist()} outside '
+                         f'0..{num_classes - 1} in slice(s) {bad_slices(bad, axis)[:10]} along axis {axis}')
+    return labels.astype(np.uint8) if num_classes <= 255 and ignore_index <= 255 else labels
+
+
+@DATASETS.register_module()
+class NiftiSliceDataset(BaseDataset):
+    """2D slices of NIfTI volumes along ``axis``; each sample is one slice of one case.
+
+    Args:
+        cases: one dict per subject: ``images`` (a path or list of paths: one channel per modality, e.g. T1, T2,
+            FLAIR) and optionally ``seg`` (label volume) or ``probs`` (probability maps of classes 1..K-1).
+        classes: class names, background first. axis: 0/1/2 or 'sagittal'/'coronal'/'axial' (voxel axes).
+        split: 'all', 'train' or 'val': 'val' keeps slices whose index is a multiple of ``holdout_every``,
+            'train' the others (neighbouring slices are correlated, so whole subjects are better splits when
+            there are several).
+        normalize: ``normalize_intensity`` settings applied per volume and channel, e.g. dict(mode='percentile',
+            low=0.5, high=99.5) or for CT dict(mode='window', level=40, width=400).
+        prob_threshold / prob_scale: a voxel gets class k+1 when probs[k] / prob_scale is the largest and at
+            least the threshold. ignore_index: label not counted.
+        data_root: prefix of relative paths. pipeline: transforms after slicing (SegAlbu, RandomPatch, PackSegInputs).
+
+    Samples enter the pipeline with 'img' (HxWxC float32), 'gt_seg_map' (HxW int64, when labelled), 'img_path'
+    (first image file), 'case_idx', 'slice_idx' and 'spacing' (in-plane voxel size).
+    """
+
+    def __init__(self, cases: Sequence[dict], classes: Sequence[str], axis: int | str = 'axial', split: str = 'all',
+                 holdout_every: int = 5, normalize: dict | None = None, prob_threshold: float = 0.5,
+                 prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
+                 pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
+        self.classes = check_seg_classes(classes, NAME)
+        self.axis = AXES.get(axis, axis)
+        if self.axis not in (0, 1, 2):
+            raise ValueError(f'{NAME}: axis must be 0, 1, 2 or one of {list(AXES)}; got {axis!r}')
+        if split not in SPLITS or not isinstance(holdout_every, int) or holdout_every < 2:
+            raise ValueError(f'{NAME}: split must be one of {list(SPLITS)} and holdout_every an int >= 2; '
+                             f'got {split!r}, {holdout_every!r}')
+        self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
+        check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
+        if isinstance(cases, dict) or not cases or not all(isinstance(c, dict) and 'images' in c for c in cases):
+            raise ValueError(f"{NAME}: cases must be a non-empty list of dicts with 'images' (and 'seg' or "
+                             f"'probs'); got {cases!r}")
+        self.cases, self.split, self.holdout_every = [dict(c) for c in cases], split, holdout_every
+        self.prob_threshold, self.prob_scale, self.ignore_index = prob_threshold, prob_scale, ignore_index
+        self._volumes: list[tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]] = []  # slice-major
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.classes)
+        super().__init__(data_root=data_root, pipeline=build_pipeline(pipeline), metainfo=metainfo, **kwargs)
+
+    def _path(self, path: str) -> str:
+        return path if os.path.isabs(path) or not self.data_root else os.path.join(self.data_root, path)
+
+    def _load_case(self, case: dict) -> tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]:
+        files = [self._path(p) for p in ([case['images']] if isinstance(case['images'], str) else case['images'])]
+        loaded = [load_volume(p) for p in files]
+        reference, shape = loaded[0][0], loaded[0][1].shape
+        channels = []
+        for (img, data), path in zip(loaded, files):
+            if data.shape != shape:
+                raise ValueError(f'{NAME}: {path} has shape {data.shape} but {files[0]} has {shape}; every '
+                                 f'volume of a case must share the voxel grid')
+            check_finite(data, path, self.axis)
+            channels.append(normalize_intensity(data, **self.normalize))
+        labels = None
+        if case.get('seg') is not None and case.get('probs') is not None:
+            raise ValueError(f"{NAME}: case {files[0]} gives both 'seg' and 'probs'; give one")
+        label_files = [self._path(case['seg'])] if case.get('seg') else [self._path(p) for p in case.get('probs', [])]
+        if label_files:
+            volumes = [load_volume(p)[1] for p in label_files]
+            for data, path in zip(volumes, label_files):
+                if data.shape != shape:
+                    raise ValueError(f'{NAME}: {path} has shape {data.shape} but image {files[0]} has {shape}')
+            if case.get('seg'):
+                labels = check_labels(volumes[0], label_files[0], len(self.classes), self.ignore_index, self.axis)
+            else:
+                if len(label_files) != len(self.classes) - 1:
+                    raise ValueError(f'{NAME}: {len(label_files)} probability maps for classes {self.classes}; '
+                                     f'expected one per class after background ({len(self.classes) - 1})')
+                labels = labels_from_probabilities(volumes, label_files, self.prob_threshold, self.prob_scale,
+                                                   self.axis)
+        # slice-major copies (S, H, W, C) and (S, H, W): cutting a slice is then a view, not a strided gather
+        image = np.ascontiguousarray(np.moveaxis(np.stack(channels), 1 + self.axis, 0).transpose(0, 2, 3, 1))
+        labels = None if labels is None else np.ascontiguousarray(np.moveaxis(labels, self.axis, 0))
+        return image, labels, reference
+
+    def _keep(self, index: int) -> bool:
+        if self.split == 'all':
+            return True
+        return (index % self.holdout_every == 0) == (self.split == 'val')
+
+    def load_data_list(self) -> list[dict]:
+        """Load and check every case once (volumes stay in memory), then list the kept slices."""
+        self._volumes = [self._load_case(case) for case in self.cases]
+        data_list = []
+        for case_idx, (image, labels, reference) in enumerate(self._volumes):
+            zooms = [float(z) for i, z in enumerate(reference.header.get_zooms()[:3]) if i != self.axis]
+            for index in range(image.shape[0]):
+                if self._keep(index):
+                    data_list.append(dict(img_path=reference.get_filename(), case_idx=case_idx, slice_idx=index,
+                                          spacing=np.array(zooms), num_classes=len(self.classes),
+                                          ignore_index=self.ignore_index, labelled=labels is not None))
+        return data_list
+
+    def volume(self, case_idx: int) -> tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]:
+        """(normalised image (C, X, Y, Z) float32, labels (X, Y, Z) or None, the first image as loaded): views on
+        the voxel grid of the files."""
+        if not self._fully_initialized:
+            self.full_init()
+        image, labels, reference = self._volumes[case_idx]
+        image = np.moveaxis(np.moveaxis(image, 3, 0), 1, 1 + self.axis)
+        return image, None if labels is None else np.moveaxis(labels, 0, self.axis), reference
+
+    def get_data_info(self, idx: int) -> dict:
+        """The slice's dict with 'img' (HxWxC float32) and 'gt_seg_map' (HxW int64) cut from the cached case."""
+        info = super().get_data_info(idx)
+        image, labels, _ = self._volumes[info['case_idx']]
+        info['img'] = image[info['slice_idx']].copy()
+        info['img_shape'] = info['ori_shape'] = info['img'].shape[:2]
+        if labels is not None:
+            info['gt_seg_map'] = labels[info['slice_idx']].astype(np.int64)
+        return info

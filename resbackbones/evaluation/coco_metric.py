@@ -1,0 +1,156 @@
+"""COCO detection / instance segmentation metric through pycocotools' COCOeval, with mmdet's names and options."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmengine.structures import BaseDataElement
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from ..datasets.coco_checks import load_coco_json
+from ..engine.atomic import atomic_path
+from ..registry import METRICS
+
+METRICS_ALLOWED = ('bbox', 'segm')
+STAT_NAMES = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')  # COCOeval.stats[0:6]
+
+
+def encode_masks(masks: np.ndarray) -> list[dict]:
+    """(K, H, W) bool/0-1 masks -> COCO compressed RLEs with str counts (json-ready)."""
+    rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))) if len(masks) else []
+    for rle in rles:
+        rle['counts'] = rle['counts'].decode('ascii')
+    return list(rles)
+
+
+@METRICS.register_module()
+class CocoMetric(BaseMetric):
+    """COCO AP of ``pred_instances`` (boxes, and masks for 'segm') against a COCO annotation file.
+
+    Reports ``coco/{bbox,segm}_mAP``, ``_mAP_50``, ``_mAP_75``, ``_mAP_s``, ``_mAP_m``, ``_mAP_l`` (0..1) over the
+    images that were processed, on the dataset's classes (``dataset_meta['cat_ids']``, set by CocoDataset).
+
+    Args:
+        ann_file: the ground-truth json; None takes ``dataset_meta['ann_file']``.
+        metric: 'bbox', 'segm' or both.
+        classwise: also print a per-class AP table and report ``{metric}_{class}_precision``.
+        format_only: only write the results json(s) (e.g. for a test-dev submission) and report nothing.
+        outfile_prefix: where results go: ``{prefix}.bbox.json`` / ``{prefix}.segm.json``; required with
+            format_only, else a temporary folder is used.
+    """
+
+    default_prefix = 'coco'
+
+    def __init__(self, ann_file: str | None = None, metric: str | Sequence[str] = 'bbox', classwise: bool = False,
+                 format_only: bool = False, outfile_prefix: str | None = None, collect_device: str = 'cpu',
+                 prefix: str | None = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.metrics = [metric] if isinstance(metric, str) else list(metric)
+        bad = [m for m in self.metrics if m not in METRICS_ALLOWED]
+        if bad or not self.metrics:
+            raise ValueError(f'CocoMetric: metric must be among {METRICS_ALLOWED}; got {metric!r}')
+        if format_only and not outfile_prefix:
+            raise ValueError('CocoMetric: format_only=True needs outfile_prefix (where the results json goes)')
+        self.ann_file, self.classwise = ann_file, classwise
+        self.format_only, self.outfile_prefix = format_only, outfile_prefix
+
+    def process(self, data_batch: Any, data_samples: Sequence) -> None:
+        """Keep each image's predictions as numpy arrays (masks as RLE, so memory stays small)."""
+        for sample in data_samples:
+            if isinstance(sample, BaseDataElement):  # mmengine's Evaluator hands over to_dict() copies
+                sample = sample.to_dict()
+            pred = sample['pred_instances']
+            result = dict(img_id=sample['img_id'], bboxes=pred['bboxes'].detach().cpu().numpy(),
+                          scores=pred['scores'].detach().cpu().numpy(), labels=pred['labels'].detach().cpu().numpy())
+            if 'segm' in self.metrics:
+                if 'masks' not in pred:
+                    raise ValueError("CocoMetric: metric 'segm' needs pred_instances.masks (a MaskRCNN model)")
+                result['masks'] = encode_masks(pred['masks'].detach().cpu().numpy() > 0)
+            self.results.append(result)
+
+    def _cat_ids(self, gt: dict) -> list[int]:
+        if self.dataset_meta and self.dataset_meta.get('cat_ids'):
+            return list(self.dataset_meta['cat_ids'])
+        return sorted(c['id'] for c in gt['categories'] if c['name'] != '_background_')
+
+    def results_to_json(self, results: list[dict], cat_ids: list[int]) -> dict[str, list[dict]]:
+        """COCO results lists per metric: [x, y, w, h] boxes, category ids, scores (and RLE segmentations)."""
+        out: dict[str, list[dict]] = {m: [] for m in self.metrics}
+        for res in results:
+            for i, (box, score, label) in enumerate(zip(res['bboxes'], res['scores'], res['labels'])):
+                if not 0 <= int(label) < len(cat_ids):
+                    raise ValueError(f'CocoMetric: predicted label {int(label)} for image id {res["img_id"]} is '
+                                     f'outside the {len(cat_ids)} classes of {self.ann_file}')
+                x1, y1, x2, y2 = (float(v) for v in box)
+                entry = dict(image_id=res['img_id'], category_id=cat_ids[int(label)], score=float(score),
+                             bbox=[x1, y1, x2 - x1, y2 - y1])
+                for metric in self.metrics:
+                    out[metric].append(dict(entry, segmentation=res['masks'][i]) if metric == 'segm' else entry)
+        return out
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        ann_file = self.ann_file or (self.dataset_meta or {}).get('ann_file')
+        if not ann_file:
+            raise ValueError('CocoMetric: no ann_file given and the dataset does not name one')
+        gt_data = load_coco_json(ann_file)
+        cat_ids = self._cat_ids(gt_data)
+        per_metric = self.results_to_json(results, cat_ids)
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = self.outfile_prefix or os.path.join(tmp, 'results')
+            os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+            for metric, entries in per_metric.items():
+                with atomic_path(f'{prefix}.{metric}.json') as path, open(path, 'w') as f:
+                    json.dump(entries, f)
+            if self.format_only:
+                print_log(f'CocoMetric: results written to {prefix}.{{{",".join(self.metrics)}}}.json',
+                          logger='current')
+                return {}
+            with contextlib.redirect_stdout(io.StringIO()):
+                gt = COCO()
+                gt.dataset = gt_data
+                gt.createIndex()
+            return self._evaluate(gt, per_metric, cat_ids, sorted({r['img_id'] for r in results}))
+
+    def _evaluate(self, gt: COCO, per_metric: dict, cat_ids: list[int], img_ids: list) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        for metric, entries in per_metric.items():
+            if not entries:
+                print_log(f'CocoMetric: no {metric} predictions on {len(img_ids)} images: every AP is 0',
+                          logger='current')
+                scores.update({f'{metric}_{name}': 0.0 for name in STAT_NAMES})
+                continue
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                evaluator = COCOeval(gt, gt.loadRes(entries), metric)
+                evaluator.params.catIds, evaluator.params.imgIds = cat_ids, img_ids
+                evaluator.evaluate()
+                evaluator.accumulate()
+                evaluator.summarize()
+            summary = [line for line in buffer.getvalue().splitlines() if line.startswith(' Average')]
+            print_log(f'CocoMetric {metric} on {len(img_ids)} images:\n' + '\n'.join(summary), logger='current')
+            scores.update({f'{metric}_{name}': round(float(v), 4) for name, v in zip(STAT_NAMES, evaluator.stats)})
+            if self.classwise:
+                scores.update(self._classwise(evaluator, metric, cat_ids, gt))
+        return scores
+
+    def _classwise(self, evaluator: COCOeval, metric: str, cat_ids: list[int], gt: COCO) -> dict[str, float]:
+        """Per-class AP (IoU .50:.95, all areas, 100 detections): a logged table and one key per class."""
+        precision = evaluator.eval['precision']  # (iou, recall, class, area, max_dets)
+        rows, out = [], {}
+        for k, cat_id in enumerate(cat_ids):
+            p = precision[:, :, k, 0, -1]
+            ap = float(p[p > -1].mean()) if (p > -1).any() else float('nan')
+            name = gt.cats[cat_id]['name']
+            rows.append(f'{name:<20} {ap:.3f}')
+            out[f'{metric}_{name}_precision'] = round(ap, 4)
+        print_log(f'CocoMetric {metric} per class AP:\n' + '\n'.join(rows), logger='current')
+        return out

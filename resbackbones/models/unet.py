@@ -1,0 +1,159 @@
+"""U-Net segmentor: a backbone's multi-scale features -> UNetDecoder -> per-pixel class logits.
+
+The decoder is sized from the backbone's ``feature_specs`` (plus the full-resolution input when ``input_skip``);
+inputs of any size are padded to a multiple of the deepest stride and the logits cropped back.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from torch import nn
+
+from .. import losses  # noqa: F401  (registers the loss types in MODELS)
+from ..apis import seg_overlay  # noqa: F401  (registers SegOverlayHook for tools/test.py --show-dir)
+from ..apis.sliding_window import BLEND_MODES, sliding_window_inference
+from ..registry import MODELS
+from ..structures import FeatureSpec
+from .seg_samples import gt_maps, split_samples
+
+DEFAULT_LOSS = (dict(type='CrossEntropyLoss'), dict(type='DiceLoss'))
+TEST_KEYS = {'mode', 'patch_size', 'overlap', 'blend', 'sigma_scale', 'batch_size', 'threshold'}
+
+
+def check_test_cfg(test_cfg: dict | None) -> dict:
+    """Inference settings: mode 'whole' or 'slide' (patch_size, overlap, blend, sigma_scale, batch_size)."""
+    cfg = dict(mode='whole', overlap=0.25, blend='gaussian', sigma_scale=0.125, batch_size=4, threshold=0.5)
+    cfg.update(test_cfg or {})
+    unknown = sorted(set(cfg) - TEST_KEYS)
+    if unknown:
+        raise ValueError(f'UNet: unknown test_cfg key(s) {unknown}; known: {sorted(TEST_KEYS)}')
+    if cfg['mode'] not in ('whole', 'slide'):
+        raise ValueError(f"UNet: test_cfg mode must be 'whole' or 'slide'; got {cfg['mode']!r}")
+    if cfg['mode'] == 'slide' and 'patch_size' not in cfg:
+        raise ValueError("UNet: test_cfg mode='slide' needs patch_size, e.g. dict(mode='slide', patch_size=256)")
+    if cfg['blend'] not in BLEND_MODES:
+        raise ValueError(f"UNet: test_cfg blend must be one of {list(BLEND_MODES)}; got {cfg['blend']!r}")
+    return cfg
+
+
+@MODELS.register_module()
+class UNet(BaseModel):
+    """U-Net on any registered backbone that declares ``feature_specs``.
+
+    Args:
+        backbone: backbone config (e.g. ResNet with ``out_indices=('stem', 0, 1, 2, 3)``) or module.
+            ``in_channels`` there sets the input channels; a 'Pretrained' init_cfg adapts a 3-channel stem.
+        num_classes: labels in the masks, background included (2 for foreground/background).
+        decoder: UNetDecoder options (decoder_channels, upsample, attention, norm_cfg); specs are derived.
+        input_skip: also feed the full-resolution input to the decoder as a stride-1 skip.
+        binary: one sigmoid output channel for foreground (needs num_classes=2) instead of softmax over classes.
+        loss: loss config(s) from MODELS, summed by mmengine (default cross-entropy + Dice); their ignore_index
+            defaults to the model's.
+        ignore_index: mask label that does not count in losses (padding, unlabelled pixels).
+        test_cfg: ``dict(mode='whole')`` or ``dict(mode='slide', patch_size=256, overlap=0.25, blend='gaussian',
+            batch_size=4)``; ``threshold`` of the foreground probability for binary models.
+        data_preprocessor: default ImgDataPreprocessor without normalisation (stacks the inputs; our seg
+            transforms normalise intensities).
+
+    Forward modes on (N, C, H, W) inputs: 'tensor' -> logits (N, K, H, W), K = 1 if binary else num_classes;
+    'loss' -> dict of losses (data_samples carry 'gt_sem_seg' (H, W) label maps); 'predict' -> one dict per
+    sample with 'pred_sem_seg' (H, W) int64, 'seg_probs' (num_classes, H, W), and the sample's own keys
+    ('gt_sem_seg', 'img_path' ...) passed through.
+    """
+
+    def __init__(self, backbone: dict | nn.Module, num_classes: int, decoder: dict | None = None,
+                 input_skip: bool = False, binary: bool = False, loss: dict | Sequence[dict] | None = None,
+                 ignore_index: int = 255, test_cfg: dict | None = None, data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None):
+        super().__init__(data_preprocessor=data_preprocessor or dict(type='ImgDataPreprocessor'), init_cfg=init_cfg)
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+            raise ValueError(f'UNet: num_classes must be an int >= 2 (background counts); got {num_classes!r}')
+        if binary and num_classes != 2:
+            raise ValueError(f'UNet: binary=True (one sigmoid channel) needs num_classes=2; got {num_classes}')
+        self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
+        specs = getattr(self.backbone, 'feature_specs', None)
+        if not specs:
+            raise ValueError(f'UNet: backbone {type(self.backbone).__name__} declares no feature_specs')
+        specs = tuple(specs)
+        if input_skip:
+            specs += (FeatureSpec('input', self.backbone.in_channels, 1),)
+        decoder = dict(decoder or {})
+        if 'feature_specs' in decoder:
+            raise ValueError('UNet: decoder feature_specs come from the backbone; remove them from the config')
+        decoder.setdefault('type', 'UNetDecoder')
+        self.decoder = MODELS.build(dict(decoder, feature_specs=specs))
+        self.num_classes, self.binary, self.input_skip = num_classes, binary, input_skip
+        self.seg_head = nn.Conv2d(self.decoder.out_channels, 1 if binary else num_classes, 3, padding=1)
+        self.size_divisor = max(spec.stride for spec in specs)
+        self.ignore_index = ignore_index
+        loss_cfgs = [loss] if isinstance(loss, dict) else list(loss or DEFAULT_LOSS)
+        self.losses = nn.ModuleList(MODELS.build({'ignore_index': ignore_index, **cfg}) for cfg in loss_cfgs)
+        names = [getattr(m, 'loss_name', type(m).__name__) for m in self.losses]
+        if len(set(names)) != len(names):
+            raise ValueError(f'UNet: loss names must differ (give each a loss_name); got {names}')
+        self.test_cfg = check_test_cfg(test_cfg)
+
+    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) -> (N, K, H, W) logits; pads H, W to a multiple of the deepest stride and crops back."""
+        if inputs.dim() != 4:
+            raise ValueError(f'UNet: inputs must be (N, C, H, W); got {tuple(inputs.shape)}')
+        height, width = inputs.shape[-2:]
+        pad_h, pad_w = -height % self.size_divisor, -width % self.size_divisor
+        x = F.pad(inputs, (0, pad_w, 0, pad_h)) if pad_h or pad_w else inputs
+        features = list(self.backbone(x))
+        if self.input_skip:
+            features.append(x)
+        return self.seg_head(self.decoder(features))[..., :height, :width]
+
+    def predict_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Logits of whole inputs, or blended over sliding windows when test_cfg mode is 'slide'."""
+        cfg = self.test_cfg
+        if cfg['mode'] == 'whole':
+            return self.logits(inputs)
+        return sliding_window_inference(inputs, self.logits, cfg['patch_size'], cfg['overlap'], cfg['blend'],
+                                        cfg['sigma_scale'], cfg['batch_size'])
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, K, H, W) logits -> (N, num_classes, H, W) class probabilities (binary: [1 - p, p])."""
+        if self.binary:
+            fg = torch.sigmoid(logits)
+            return torch.cat([1 - fg, fg], dim=1)
+        return logits.softmax(dim=1)
+
+    def labels(self, probs: torch.Tensor) -> torch.Tensor:
+        """(N, num_classes, H, W) probabilities -> (N, H, W) int64 labels (binary: foreground >= threshold)."""
+        if self.binary:
+            return (probs[:, 1] >= self.test_cfg['threshold']).long()
+        return probs.argmax(dim=1)
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
+        """Each loss on the logits against the stacked ground truth (padding pixels are ignored)."""
+        samples = split_samples(data_samples, inputs.shape[0])
+        target = gt_maps(samples, inputs.shape[-2:], self.ignore_index, inputs.device, required=True)
+        logits = self.logits(inputs)
+        return {getattr(m, 'loss_name', type(m).__name__): m(logits, target) for m in self.losses}
+
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
+        """One dict per sample: 'pred_sem_seg', 'seg_probs', cropped to the sample's ground-truth size."""
+        samples = split_samples(data_samples, inputs.shape[0])
+        probs = self.probabilities(self.predict_logits(inputs))
+        labels = self.labels(probs)
+        outputs = []
+        for sample, prob, label in zip(samples, probs, labels):
+            gt = sample.get('gt_sem_seg')
+            h, w = gt.shape[-2:] if isinstance(gt, torch.Tensor) else label.shape
+            outputs.append({**sample, 'pred_sem_seg': label[:h, :w], 'seg_probs': prob[:, :h, :w]})
+        return outputs
+
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.logits(inputs)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            with torch.no_grad():
+                return self.predict(inputs, data_samples)
+        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")

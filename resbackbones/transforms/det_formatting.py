@@ -1,0 +1,46 @@
+"""Pack a detection sample: a CxHxW image tensor plus a data sample holding gt_instances and the image meta."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmengine.structures import BaseDataElement, InstanceData
+
+from ..registry import TRANSFORMS
+
+META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')
+
+
+@TRANSFORMS.register_module()
+class PackDetInputs:
+    """``dict(inputs=CxHxW uint8 tensor, data_samples=BaseDataElement)`` as the detectors expect.
+
+    ``gt_instances`` holds the instances that are not ignored (``bboxes`` float32 (N, 4), ``labels`` int64,
+    ``masks`` uint8 (N, H, W) when loaded); crowd instances go to ``ignored_instances`` (mmdet's layout).
+    ``scale_factor`` defaults to (1.0, 1.0) and ``img_shape`` to the image's size.
+    """
+
+    def __init__(self, meta_keys: Sequence[str] = META_KEYS):
+        self.meta_keys = tuple(meta_keys)
+
+    def __call__(self, results: dict) -> dict:
+        img = results['img']
+        img = img[..., None] if img.ndim == 2 else img
+        results.setdefault('img_shape', img.shape[:2])
+        results.setdefault('ori_shape', img.shape[:2])
+        results.setdefault('scale_factor', (1.0, 1.0))
+        sample = BaseDataElement(metainfo={k: results[k] for k in self.meta_keys if k in results})
+        if 'gt_bboxes' in results:
+            ignore = results.get('gt_ignore_flags', np.zeros(len(results['gt_bboxes']), bool))
+            for name, keep in (('gt_instances', ~ignore), ('ignored_instances', ignore)):
+                inst = InstanceData(bboxes=torch.from_numpy(results['gt_bboxes'][keep]),
+                                    labels=torch.from_numpy(results['gt_labels'][keep]))
+                if 'gt_masks' in results:
+                    inst.masks = torch.from_numpy(np.ascontiguousarray(results['gt_masks'][keep]))
+                setattr(sample, name, inst)
+        inputs = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+        return dict(inputs=inputs, data_samples=sample)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(meta_keys={self.meta_keys!r})'

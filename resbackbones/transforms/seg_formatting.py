@@ -1,0 +1,33 @@
+"""Pack a segmentation sample: the image as the model's CxHxW ``inputs``, the mask as ``gt_sem_seg``."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..registry import TRANSFORMS
+from .formatting import PackInputs
+
+SEG_META_KEYS = ('img_path', 'seg_map_path', 'slice_idx', 'case_idx', 'spacing')
+
+
+@TRANSFORMS.register_module()
+class PackSegInputs(PackInputs):
+    """``PackInputs`` plus ``data_samples['gt_sem_seg']``, the label map as an (H, W) int64 tensor (if loaded).
+
+    Args:
+        meta_keys: sample keys copied into ``data_samples`` when present (paths, slice index, pixel spacing).
+    """
+
+    def __init__(self, meta_keys: Sequence[str] = SEG_META_KEYS):
+        super().__init__(meta_keys=meta_keys)
+
+    def __call__(self, results: dict) -> dict:
+        packed = super().__call__(results)
+        if packed['inputs'].dtype == torch.float64:
+            packed['inputs'] = packed['inputs'].float()
+        mask = results.get('gt_seg_map')
+        if mask is not None:
+            packed['data_samples']['gt_sem_seg'] = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.int64))
+        return packed

@@ -1,0 +1,110 @@
+"""Load an image and its label mask for segmentation, keeping the bit depth (8/16-bit PNG, TIFF, JPEG)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image
+
+from ..registry import TRANSFORMS
+from .loading import CorruptImageError
+
+CHANNEL_CHOICES = (None, 1, 3)
+
+
+def read_array(path: str) -> np.ndarray:
+    """The first frame of an image file as an array of its own dtype: HxW (grey, 8/16/32-bit, palette indices) or
+    HxWxC. FileNotFoundError / CorruptImageError name the file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'file not found: {path}')
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N'):
+                return np.asarray(img).astype(np.uint16)
+            if img.mode in ('1', 'CMYK', 'YCbCr', 'LAB', 'HSV'):
+                img = img.convert('L' if img.mode == '1' else 'RGB')
+            return np.asarray(img).copy()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise CorruptImageError(path, f'{type(err).__name__}: {err}') from err
+
+
+def to_channels(img: np.ndarray, channels: int | None, path: str) -> np.ndarray:
+    """HxWxC with C = ``channels`` (None keeps the file's): RGB -> grey by luminance, grey -> RGB by repeating."""
+    img = img[..., None] if img.ndim == 2 else img
+    if img.shape[2] == 4:  # RGBA: drop alpha
+        img = img[..., :3]
+    if channels is None or img.shape[2] == channels:
+        return img
+    if channels == 1 and img.shape[2] == 3:
+        grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        return grey[..., None].astype(img.dtype) if np.issubdtype(img.dtype, np.integer) else grey[..., None]
+    if channels == 3 and img.shape[2] == 1:
+        return np.repeat(img, 3, axis=2)
+    raise ValueError(f'{path}: cannot turn a {img.shape[2]}-channel image into {channels} channels')
+
+
+def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_index: int, binarize: bool) -> np.ndarray:
+    """A mask as an HxW int64 label map; ValueError names the file when it is not one or labels are out of range.
+
+    ``binarize`` turns every non-zero label into 1 (instance label images -> foreground), ignore_index excepted.
+    """
+    if mask.ndim == 3 and mask.shape[2] in (3, 4) and (mask[..., :3] == mask[..., :1]).all():
+        mask = mask[..., 0]  # grey stored as RGB
+    if mask.ndim != 2:
+        raise ValueError(f'{path}: a mask must be a single-channel label image (HxW, one integer per class); '
+                         f'got shape {mask.shape}')
+    if not np.issubdtype(mask.dtype, np.integer):
+        if not np.all(np.isfinite(mask)) or not np.all(mask == np.round(mask)):
+            raise ValueError(f'{path}: mask values must be whole numbers (class labels); got {mask.dtype} values '
+                             f'such as {mask[mask != np.round(mask)][:3]}')
+    labels = mask.astype(np.int64)
+    if binarize:
+        labels = np.where((labels != 0) & (labels != ignore_index), 1, labels)
+    if num_classes is not None:
+        bad = np.unique(labels[((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)])
+        if bad.size:
+            raise ValueError(f'{path}: mask values {bad[:10].tolist()} are outside 0..{num_classes - 1} '
+                             f'(num_classes={num_classes}, ignore_index={ignore_index}); instance label images '
+                             f'need binarize=True')
+    return labels
+
+
+@TRANSFORMS.register_module()
+class LoadImageAndMask:
+    """Read ``img_path`` into ``img`` (HxWxC, file dtype) and ``seg_map_path`` into ``gt_seg_map`` (HxW int64).
+
+    Checks that the mask matches the image size and holds labels in [0, num_classes) (or ignore_index), where
+    ``num_classes``, ``ignore_index`` and ``binarize`` come from the sample (the dataset puts them there).
+    A sample without ``seg_map_path`` loads the image only (inference).
+
+    Args:
+        channels: None keeps the file's channels; 1 converts RGB to grey; 3 repeats grey.
+    """
+
+    def __init__(self, channels: int | None = None):
+        if channels not in CHANNEL_CHOICES:
+            raise ValueError(f'LoadImageAndMask: channels must be one of {list(CHANNEL_CHOICES)}; got {channels!r}')
+        self.channels = channels
+
+    def __call__(self, results: dict) -> dict:
+        if 'img_path' not in results:
+            raise ValueError(f"LoadImageAndMask needs 'img_path' in the sample; got keys {sorted(results)}")
+        path = results['img_path']
+        img = to_channels(read_array(path), self.channels, path)
+        if np.issubdtype(img.dtype, np.floating) and not np.isfinite(img).all():
+            raise ValueError(f'{path}: {int((~np.isfinite(img)).sum())} NaN/inf pixels; repair the image first')
+        results['img'] = img
+        results['img_shape'] = results['ori_shape'] = img.shape[:2]
+        mask_path = results.get('seg_map_path')
+        if mask_path is not None:
+            mask = check_mask(read_array(mask_path), mask_path, results.get('num_classes'),
+                              results.get('ignore_index', 255), results.get('binarize', False))
+            if mask.shape != img.shape[:2]:
+                raise ValueError(f'mask {mask_path} is {mask.shape[0]}x{mask.shape[1]} but image {path} is '
+                                 f'{img.shape[0]}x{img.shape[1]} (HxW); they must match pixel for pixel')
+            results['gt_seg_map'] = mask
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(channels={self.channels!r})'

@@ -1,0 +1,61 @@
+"""DetVisualizationHook: during testing, write one PNG per image with its predicted boxes, classes, scores, masks."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+
+from ..registry import HOOKS
+from .draw import draw_instances, save_png
+
+
+@HOOKS.register_module()
+class DetVisualizationHook(Hook):
+    """Save ``out_dir/<image name>.png`` for the test images (``tools/test.py CONFIG CKPT --show-dir DIR``).
+
+    The picture is the packed input image (after the test pipeline's resize) with the predictions rescaled to it.
+
+    Args:
+        out_dir: folder for the PNGs (created). score_thr: draw predictions at least this confident.
+        max_images: stop after this many images (None: all).
+    """
+
+    def __init__(self, out_dir: str, score_thr: float = 0.3, max_images: int | None = None):
+        self.out_dir, self.score_thr, self.max_images = out_dir, score_thr, max_images
+        self.count = 0
+
+    def before_test_epoch(self, runner) -> None:
+        self.count = 0
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not is_main_process() or data_batch is None or outputs is None:
+            return
+        classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
+        for image, sample in zip(data_batch['inputs'], outputs):
+            if self.max_images is not None and self.count >= self.max_images:
+                return
+            self.count += 1
+            picture = self.draw(image.cpu().numpy().transpose(1, 2, 0), sample, classes)
+            name = os.path.splitext(os.path.basename(str(sample.metainfo.get('img_path') or self.count)))[0]
+            save_png(picture, os.path.join(self.out_dir, f'{name}.png'))
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        if is_main_process() and self.count:
+            runner.logger.info(f'DetVisualizationHook: {self.count} pictures written to {self.out_dir}')
+
+    def draw(self, image: np.ndarray, sample, classes) -> np.ndarray:
+        """The predictions of ``sample`` (in original-image pixels) drawn on the resized input ``image``."""
+        pred = sample.pred_instances
+        h, w = (int(v) for v in sample.metainfo.get('img_shape', image.shape[:2])[:2])
+        oh, ow = (int(v) for v in sample.metainfo.get('ori_shape', (h, w))[:2])
+        keep = (pred.scores >= self.score_thr).cpu().numpy()
+        boxes = pred.bboxes.cpu().numpy()[keep] * np.array([w / ow, h / oh, w / ow, h / oh], np.float32)
+        masks = None
+        if 'masks' in pred:
+            import cv2
+            masks = [cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+                     for m in pred.masks.cpu().numpy()[keep]]
+        return draw_instances(image[:h, :w], boxes, pred.labels.cpu().numpy()[keep],
+                              pred.scores.cpu().numpy()[keep], masks, classes)

@@ -1,0 +1,40 @@
+"""inference_detector: a path, an array or a list in, pred_instances in the image's own pixels out."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from PIL import Image
+
+from resbackbones.apis import inference_detector, init_detector
+
+MODEL = dict(type='MaskRCNN', backbone=dict(type='ResNet', depth=18, base_channels=8, norm_cfg=dict(type='FrozenBN')),
+             neck=dict(type='FPN', out_channels=16), roi_head=dict(num_classes=2, fc_out_channels=32,
+                                                                   mask_channels=(16,)),
+             test_cfg=dict(rpn=dict(nms_pre=50, max_per_img=20), rcnn=dict(score_thr=0.0, max_per_img=5)))
+PIPELINE = [dict(type='LoadImageFromFile'), dict(type='DetResize', scale=(128, 96)), dict(type='PackDetInputs')]
+
+
+@pytest.fixture(scope='module')
+def model():
+    return init_detector(Config(dict(model=MODEL, test_dataloader=dict(dataset=dict(pipeline=PIPELINE)))))
+
+
+def test_path_and_array_give_the_same_detections_in_original_pixels(model, tmp_path):
+    image = np.random.default_rng(0).integers(0, 255, (50, 70, 3), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / 'a.png')
+    from_path = inference_detector(model, str(tmp_path / 'a.png'))
+    from_array = inference_detector(model, image)
+    assert from_path.metainfo['ori_shape'] == (50, 70) and from_path.metainfo['img_shape'] == (91, 128)
+    assert from_path.pred_instances.masks.shape[1:] == (50, 70)
+    assert len(from_path.pred_instances) == 5
+    np.testing.assert_allclose(from_path.pred_instances.bboxes.numpy(), from_array.pred_instances.bboxes.numpy(),
+                               atol=1e-4)
+
+
+def test_a_list_gives_a_list_and_training_mode_is_restored(model):
+    model.train()
+    images = [np.zeros((40, 40, 3), np.uint8), np.zeros((30, 50, 3), np.uint8)]
+    out = inference_detector(model, images)
+    assert [o.pred_instances.masks.shape[1:] for o in out] == [(40, 40), (30, 50)]
+    assert model.training

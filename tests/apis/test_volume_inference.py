@@ -1,0 +1,80 @@
+"""Slice-by-slice volume prediction and NIfTI saving on the original grid."""
+from __future__ import annotations
+
+import os
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from resbackbones.apis import predict_volume, save_nifti
+from resbackbones.registry import MODELS
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return MODELS.build(dict(type='UNet', num_classes=3, decoder=dict(decoder_channels=(16, 8, 8, 8, 8)),
+                             backbone=dict(type='ResNet', depth=18, base_channels=8, in_channels=2,
+                                           out_indices=('stem', 0, 1, 2, 3)))).eval()
+
+
+@pytest.mark.parametrize('axis', [0, 1, 2])
+def test_slices_are_stacked_back_in_place(model, axis):
+    volume = np.random.default_rng(axis).standard_normal((2, 20, 24, 12)).astype(np.float32)
+    labels = predict_volume(model, volume, axis, batch_size=5)
+    assert labels.shape == (20, 24, 12) and labels.dtype == np.uint8
+    for k in (0, volume.shape[1 + axis] - 1, 3):
+        slice_ = torch.from_numpy(np.ascontiguousarray(np.take(volume, k, axis=1 + axis)))[None]
+        with torch.no_grad():
+            expected = model.labels(model.probabilities(model.logits(slice_)))[0].numpy()
+        np.testing.assert_array_equal(np.take(labels, k, axis=axis), expected)
+
+
+def test_bad_volume_shape(model):
+    with pytest.raises(ValueError, match=r'must be \(C, X, Y, Z\)'):
+        predict_volume(model, np.zeros((4, 4, 4), np.float32), 2)
+
+
+def reference(tmp_path):
+    affine = np.array([[-0.9, 0, 0, 90], [0, 1.1, 0, -120], [0, 0, 2.0, -60], [0, 0, 0, 1]])
+    img = nib.Nifti1Image(np.random.default_rng(0).random((6, 7, 5)).astype(np.float32), affine)
+    img.header['descrip'] = b'T1 test volume'
+    nib.save(img, str(tmp_path / 'ref.nii.gz'))
+    return nib.load(str(tmp_path / 'ref.nii.gz'))
+
+
+@pytest.mark.parametrize('name', ['out.nii.gz', 'out.nii'])
+def test_save_keeps_affine_and_header(tmp_path, name):
+    ref = reference(tmp_path)
+    labels = (np.arange(6 * 7 * 5).reshape(6, 7, 5) % 3).astype(np.uint8)
+    path = save_nifti(str(tmp_path / 'sub' / name), labels, ref)
+    saved = nib.load(path)
+    np.testing.assert_array_equal(np.asanyarray(saved.dataobj), labels)
+    np.testing.assert_allclose(saved.affine, ref.affine)
+    assert saved.header.get_zooms() == ref.header.get_zooms()
+    assert saved.header['descrip'] == ref.header['descrip']
+    assert saved.get_data_dtype() == np.uint8
+    assert sorted(os.listdir(tmp_path / 'sub')) == [name]  # no temporary left
+
+
+def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
+    ref = reference(tmp_path)
+    path = str(tmp_path / 'out.nii.gz')
+    save_nifti(path, np.zeros((6, 7, 5), np.uint8), ref)
+    before = open(path, 'rb').read()
+
+    def broken(img, filename):
+        open(filename, 'wb').write(b'half')
+        raise OSError('disk full')
+    monkeypatch.setattr(nib, 'save', broken)
+    with pytest.raises(OSError, match='disk full'):
+        save_nifti(path, np.ones((6, 7, 5), np.uint8), ref)
+    assert open(path, 'rb').read() == before
+    assert sorted(os.listdir(tmp_path)) == ['out.nii.gz', 'ref.nii.gz']
+
+
+def test_shape_mismatch_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match=r'do not match the reference volume .*ref.nii.gz'):
+        save_nifti(str(tmp_path / 'x.nii.gz'), np.zeros((2, 2, 2), np.uint8), reference(tmp_path))

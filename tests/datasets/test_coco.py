@@ -1,0 +1,107 @@
+"""CocoDataset: labels in category-id order, crowd and empty images as mmdet, and clear errors for bad files."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from resbackbones.datasets import CocoDataset
+from resbackbones.datasets.coco_checks import CocoFormatError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared COCO fixture writer
+from coco_fixtures import rect_polygon, write_coco  # noqa: E402
+
+
+def build(ann_file: Path, img_dir: Path, **kwargs) -> CocoDataset:
+    return CocoDataset(ann_file=str(ann_file), data_prefix=dict(img=str(img_dir)), **kwargs)
+
+
+def edit(ann_file: Path, fn) -> None:
+    data = json.loads(ann_file.read_text())
+    fn(data)
+    ann_file.write_text(json.dumps(data))
+
+
+def test_labels_follow_category_ids_and_boxes_are_xyxy(tmp_path):
+    ds = build(*write_coco(tmp_path))
+    assert ds.metainfo['classes'] == ('cat', 'dog') and ds.metainfo['cat_ids'] == [1, 3]
+    first = ds.get_data_info(0)
+    assert [i['bbox_label'] for i in first['instances']] == [0, 1]
+    assert first['instances'][0]['bbox'] == [10, 12, 30, 28]
+    assert ds.get_cat_ids(1) == [1]
+
+
+@pytest.mark.parametrize('classes, labels', [(('dog',), [0]), (('dog', 'cat'), [1, 0])])
+def test_classes_select_and_order_labels(tmp_path, classes, labels):
+    ds = build(*write_coco(tmp_path), metainfo=dict(classes=classes))
+    assert ds.metainfo['classes'] == classes
+    assert [i['bbox_label'] for i in ds.get_data_info(0)['instances']] == labels
+
+
+def test_background_category_is_not_a_class(tmp_path):
+    cats = [dict(id=0, name='_background_'), dict(id=1, name='cat'), dict(id=3, name='dog')]
+    ds = build(*write_coco(tmp_path, categories=cats))
+    assert ds.metainfo['classes'] == ('cat', 'dog')
+
+
+def test_crowd_is_flagged_and_empty_images_filtered_only_in_training(tmp_path):
+    ann_file, img_dir = write_coco(tmp_path, objects=(((10, 12, 20, 16, 1),), ()))
+    edit(ann_file, lambda d: d['annotations'][0].update(iscrowd=1))
+    train = build(ann_file, img_dir, filter_cfg=dict(filter_empty_gt=True))
+    assert len(train) == 1 and train.get_data_info(0)['instances'][0]['ignore_flag'] == 1  # crowd counts as mmdet
+    assert len(build(ann_file, img_dir, filter_cfg=dict(filter_empty_gt=True), test_mode=True)) == 2
+    with pytest.raises(ValueError, match='leaves none of the 2 images'):
+        build(ann_file, img_dir, filter_cfg=dict(min_size=100))
+
+
+@pytest.mark.parametrize('bbox, reason', [([10, 10, 0, 5], 'zero area'), ([200, 200, 5, 5], 'wholly outside'),
+                                          ([10, 10, 0.5, 8], 'under 1 px')])
+def test_degenerate_boxes_are_skipped_and_counted_or_raise(tmp_path, capsys, bbox, reason):
+    extra = [dict(image_id=1, category_id=1, bbox=bbox, area=1, iscrowd=0, segmentation=[rect_polygon(10, 10, 5, 5)])]
+    ann_file, img_dir = write_coco(tmp_path, extra_anns=extra)
+    ds = build(ann_file, img_dir)
+    assert len(ds.get_data_info(0)['instances']) == 2  # the bad one (id 4) is gone, the two good ones stay
+    with pytest.raises(CocoFormatError, match=r'image id 1 \(1.png\), annotation id 4'):
+        build(ann_file, img_dir, on_invalid='error')
+
+
+def test_boxes_partly_outside_are_clipped(tmp_path):
+    ann_file, img_dir = write_coco(tmp_path, objects=(((70, 50, 20, 20, 1),),))  # image is 80 x 64
+    assert build(ann_file, img_dir).get_data_info(0)['instances'][0]['bbox'] == [70, 50, 80, 64]
+
+
+def test_short_polygons_drop_the_part_or_the_instance(tmp_path):
+    ann_file, img_dir = write_coco(tmp_path)
+    edit(ann_file, lambda d: (d['annotations'][0].update(segmentation=[[1, 2, 3, 4], rect_polygon(10, 12, 20, 16)]),
+                              d['annotations'][1].update(segmentation=[[1, 2, 3, 4]])))
+    instances = build(ann_file, img_dir).get_data_info(0)['instances']
+    assert len(instances) == 1 and instances[0]['mask'] == [rect_polygon(10, 12, 20, 16)]
+    with pytest.raises(CocoFormatError, match='annotation id 1'):
+        build(ann_file, img_dir, on_invalid='error')
+
+
+@pytest.mark.parametrize('change, match', [
+    (lambda d: d['annotations'][0].update(category_id=7), r'image id 1, annotation id 1: category_id 7'),
+    (lambda d: d['annotations'][0].update(image_id=99), 'annotation id 1 refers to image id 99'),
+    (lambda d: d['annotations'][0].update(bbox=[1, 2, 3]), 'annotation id 1: bbox must be 4'),
+    (lambda d: d['annotations'][1].update(id=1), 'annotations id 1 appears more than once'),
+    (lambda d: d.pop('categories'), "list under 'categories'"),
+])
+def test_structural_errors_name_file_image_and_annotation(tmp_path, change, match):
+    ann_file, img_dir = write_coco(tmp_path)
+    edit(ann_file, change)
+    with pytest.raises(CocoFormatError, match=match) as err:
+        build(ann_file, img_dir)
+    assert str(ann_file) in str(err.value)
+
+
+def test_malformed_json_and_missing_image_name_the_file(tmp_path):
+    ann_file, img_dir = write_coco(tmp_path)
+    (img_dir / '2.png').unlink()
+    with pytest.raises(FileNotFoundError, match=r'image id 2 lists 2.png'):
+        build(ann_file, img_dir)
+    ann_file.write_text('{"images": [')
+    with pytest.raises(CocoFormatError, match=f'{ann_file} is not valid json'):
+        build(ann_file, img_dir)

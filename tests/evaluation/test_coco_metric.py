@@ -1,0 +1,101 @@
+"""CocoMetric: perfect predictions score 1, wrong ones less; classwise, segm, format-only and label errors."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.structures import BaseDataElement, InstanceData
+
+from resbackbones.evaluation import CocoMetric
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared COCO fixture writer
+from coco_fixtures import write_coco  # noqa: E402
+
+META = dict(classes=('cat', 'dog'), cat_ids=[1, 3])
+
+
+def predictions(ann_file: Path, shift: float = 0.0, label_offset: int = 0) -> list[BaseDataElement]:
+    """The ground truth of every image as predictions (score 0.9), boxes shifted by ``shift`` pixels."""
+    data = json.loads(ann_file.read_text())
+    out = []
+    for img in data['images']:
+        anns = [a for a in data['annotations'] if a['image_id'] == img['id']]
+        boxes = torch.tensor([[a['bbox'][0] + shift, a['bbox'][1], a['bbox'][0] + a['bbox'][2] + shift,
+                               a['bbox'][1] + a['bbox'][3]] for a in anns]).reshape(-1, 4)
+        masks = torch.zeros(len(anns), img['height'], img['width'], dtype=torch.bool)
+        for m, (x1, y1, x2, y2) in zip(masks, boxes.round().long().tolist()):
+            m[y1:y2, x1:x2] = True
+        labels = torch.tensor([META['cat_ids'].index(a['category_id']) + label_offset for a in anns])
+        s = BaseDataElement(metainfo=dict(img_id=img['id']))
+        s.pred_instances = InstanceData(bboxes=boxes, scores=torch.full((len(anns),), 0.9), labels=labels,
+                                        masks=masks)
+        out.append(s)
+    return out
+
+
+def evaluate(metric: CocoMetric, preds: list[BaseDataElement]) -> dict:
+    metric.dataset_meta = META
+    metric.process({}, preds)
+    return metric.evaluate(len(preds))
+
+
+@pytest.mark.parametrize('metric', ['bbox', 'segm'])
+def test_perfect_predictions_score_one(tmp_path, metric):
+    ann_file, _ = write_coco(tmp_path)
+    scores = evaluate(CocoMetric(str(ann_file), metric=metric), predictions(ann_file))
+    assert scores[f'coco/{metric}_mAP'] == pytest.approx(1.0) and scores[f'coco/{metric}_mAP_50'] == 1.0
+    assert {f'coco/{metric}_{k}' for k in ('mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')} <= set(scores)
+
+
+def test_shifted_boxes_lose_strict_ap_but_keep_ap50(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    scores = evaluate(CocoMetric(str(ann_file)), predictions(ann_file, shift=3.0))
+    assert scores['coco/bbox_mAP_50'] == pytest.approx(1.0) and scores['coco/bbox_mAP'] < 0.8
+
+
+def test_classwise_reports_each_class(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    preds[1].pred_instances.labels[:] = 0  # the dog of image 2 called a cat
+    scores = evaluate(CocoMetric(str(ann_file), classwise=True), preds)
+    assert scores['coco/bbox_dog_precision'] < 0.6 < scores['coco/bbox_cat_precision'] == 1.0
+
+
+def test_format_only_writes_submission_json(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    prefix = tmp_path / 'out' / 'test-dev'
+    scores = evaluate(CocoMetric(str(ann_file), metric=['bbox', 'segm'], format_only=True,
+                                 outfile_prefix=str(prefix)), predictions(ann_file))
+    assert scores == {}
+    boxes = json.loads(Path(f'{prefix}.bbox.json').read_text())
+    assert len(boxes) == 3 and {b['category_id'] for b in boxes} == {1, 3}
+    assert boxes[0]['bbox'] == [10.0, 12.0, 20.0, 16.0]
+    assert 'counts' in json.loads(Path(f'{prefix}.segm.json').read_text())[0]['segmentation']
+
+
+def test_no_predictions_score_zero_and_bad_labels_raise(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    empty = predictions(ann_file)
+    for s in empty:
+        s.pred_instances = s.pred_instances[torch.zeros(len(s.pred_instances), dtype=torch.bool)]
+    assert evaluate(CocoMetric(str(ann_file)), empty)['coco/bbox_mAP'] == 0.0
+    with pytest.raises(ValueError, match='predicted label 2 for image id 1 is outside the 2 classes'):
+        evaluate(CocoMetric(str(ann_file)), predictions(ann_file, label_offset=1))
+
+
+@pytest.mark.parametrize('kwargs, match', [(dict(metric='proposal'), 'metric must be'),
+                                           (dict(format_only=True), 'outfile_prefix')])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CocoMetric(**kwargs)
+
+
+def test_segm_needs_masks(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    del preds[0].pred_instances.masks
+    with pytest.raises(ValueError, match="'segm' needs pred_instances.masks"):
+        evaluate(CocoMetric(str(ann_file), metric='segm'), preds)

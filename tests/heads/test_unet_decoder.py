@@ -1,0 +1,72 @@
+import pytest
+import torch
+
+from resbackbones.heads.unet_decoder import UNetDecoder, decoder_plan
+from resbackbones.registry import MODELS
+from resbackbones.structures import FeatureSpec
+
+
+def specs(strides, channels=8):
+    return [FeatureSpec(f's{s}', channels * s, s) for s in strides]
+
+
+def features(spec_list, size=64, batch=2):
+    return [torch.randn(batch, s.channels, -(-size // s.stride), -(-size // s.stride)) for s in spec_list]
+
+
+@pytest.mark.parametrize('strides, expected', [
+    ((2, 4, 8, 16, 32), [(16, 2), (8, 2), (4, 2), (2, 2), (None, 2)]),
+    ((4, 8, 16, 32), [(16, 2), (8, 2), (4, 2), (None, 2), (None, 2)]),
+    ((1, 2, 4, 8, 16, 32), [(16, 2), (8, 2), (4, 2), (2, 2), (1, 2)]),
+    ((8, 32), [(8, 4), (None, 2), (None, 2), (None, 2)]),
+])
+def test_plan_reaches_stride_one(strides, expected):
+    plan = decoder_plan(specs(strides))
+    assert [(s.stride if s else None, f) for s, f in plan] == expected
+
+
+@pytest.mark.parametrize('upsample', ['nearest', 'bilinear', 'transposed'])
+@pytest.mark.parametrize('attention', [None, 'gate', 'scse'])
+def test_decoder_output_is_full_resolution(upsample, attention):
+    spec_list = specs((2, 4, 8, 16, 32))
+    decoder = UNetDecoder(spec_list, decoder_channels=(32, 16, 16, 8, 4), upsample=upsample, attention=attention)
+    out = decoder(features(spec_list))
+    assert out.shape == (2, 4, 64, 64)
+    assert decoder.out_channels == 4
+
+
+def test_decoder_accepts_features_in_any_declared_order():
+    spec_list = specs((32, 2, 8, 4, 16))
+    decoder = UNetDecoder(spec_list)
+    assert decoder(features(spec_list)).shape == (2, 16, 64, 64)  # default widths 256..16
+
+
+def test_skips_change_the_output():
+    spec_list = specs((2, 4, 8, 16, 32))
+    decoder = UNetDecoder(spec_list, decoder_channels=(16, 16, 8, 8, 8)).eval()
+    feats = features(spec_list)
+    changed = list(feats)
+    changed[0] = torch.randn_like(feats[0])  # the stride-2 skip
+    assert not torch.allclose(decoder(feats), decoder(changed))
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(decoder_channels=(8, 8)), 'decoder_channels needs 5'),
+    (dict(upsample='cubic'), 'upsample must be one of'),
+    (dict(attention='cbam'), 'attention must be one of'),
+])
+def test_bad_arguments_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        UNetDecoder(specs((2, 4, 8, 16, 32)), **kwargs)
+
+
+@pytest.mark.parametrize('strides, message', [((4, 4, 8), 'distinct'), ((3, 12), 'reach stride 1')])
+def test_bad_strides(strides, message):
+    with pytest.raises(ValueError, match=message):
+        decoder_plan(specs(strides))
+
+
+def test_registered_and_checks_feature_count():
+    decoder = MODELS.build(dict(type='UNetDecoder', feature_specs=specs((2, 4))))
+    with pytest.raises(ValueError, match='expects 2 features'):
+        decoder(features(specs((2,))))

@@ -1,0 +1,108 @@
+"""FasterRCNN / MaskRCNN: derived wiring, any backbone by config, loss and predict data flow, config errors."""
+from __future__ import annotations
+
+import pytest
+import torch
+from mmengine.structures import BaseDataElement, InstanceData
+
+from resbackbones.registry import MODELS
+
+
+def detector(kind: str = 'MaskRCNN', backbone: dict | None = None, **kwargs) -> torch.nn.Module:
+    cfg = dict(type=kind, backbone=backbone or dict(type='ResNet', depth=18, base_channels=8,
+                                                    norm_cfg=dict(type='FrozenBN')),
+               neck=dict(type='FPN', out_channels=16, num_outs=5),
+               roi_head=dict(num_classes=3, fc_out_channels=32, mask_channels=(16, 16)),
+               train_cfg=dict(rpn_proposal=dict(nms_pre=100, max_per_img=50), rcnn=dict(sampler=dict(num=32))),
+               test_cfg=dict(rpn=dict(nms_pre=100, max_per_img=50), rcnn=dict(score_thr=0.0, max_per_img=10)))
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def samples(n: int = 2, size: tuple[int, int] = (64, 96), ori: tuple[int, int] = (32, 48)) -> list[BaseDataElement]:
+    out = []
+    for i in range(n):
+        s = BaseDataElement(metainfo=dict(img_shape=size, ori_shape=ori, img_id=i))
+        masks = torch.zeros(2, *size, dtype=torch.uint8)
+        masks[0, 10:30, 10:40] = 1
+        masks[1, 35:60, 50:90] = 1
+        s.gt_instances = InstanceData(bboxes=torch.tensor([[10., 10., 40., 30.], [50., 35., 90., 60.]]),
+                                      labels=torch.tensor([0, 2]), masks=masks)
+        out.append(s)
+    return out
+
+
+def test_neck_and_heads_are_sized_from_the_backbone():
+    model = detector(backbone=dict(type='ResNet', depth=18, base_channels=8, out_indices=(1, 2, 3)))
+    assert model.neck.in_channels == [16, 32, 64] and model.neck.in_strides == [8, 16, 32]
+    sizes = model.rpn.anchor_generator.sizes
+    assert sizes == ((64.,), (128.,), (256.,), (512.,), (1024.,))  # scale 8 x strides 8..128
+    assert model.roi_heads.box_roi_pool.featmap_names == ['0', '1', '2']
+    assert model.roi_heads.box_predictor.cls_score.out_features == 4  # 3 classes + background
+
+
+def test_backbone_norms_are_frozen_unless_configured():
+    from resbackbones.layers import FrozenBatchNorm
+    plain = detector(backbone=dict(type='ResNet', depth=18, base_channels=8))
+    assert isinstance(plain.backbone.bn1, FrozenBatchNorm)
+    trained = detector(backbone=dict(type='ResNet', depth=18, base_channels=8, norm_cfg=dict(type='BN')))
+    assert isinstance(trained.backbone.bn1, torch.nn.BatchNorm2d)
+
+
+def test_config_in_channels_must_agree_with_the_backbone():
+    with pytest.raises(ValueError, match=r'neck.in_channels=\[256, 512, 1024, 2048\] disagrees'):
+        detector(neck=dict(type='FPN', in_channels=[256, 512, 1024, 2048], out_channels=16))
+
+
+@pytest.mark.parametrize('key, value, match', [
+    ('train_cfg', dict(rpn=dict(sampler=dict(nmu=3))), "'train_cfg.rpn.sampler.nmu'"),
+    ('test_cfg', dict(rcnn=dict(nms=dict(type='soft_nms'))), "only 'nms'"),
+    ('roi_head', dict(num_clases=3), "'roi_head.num_clases'")])
+def test_unknown_config_keys_are_refused_by_path(key, value, match):
+    with pytest.raises(ValueError, match=match):
+        detector(**{key: value})
+
+
+@pytest.mark.parametrize('kind, backbone', [
+    ('MaskRCNN', None),
+    ('FasterRCNN', dict(type='ResNetV1d', depth=18, base_channels=8, out_indices=(0, 1, 2))),
+    ('FasterRCNN', dict(type='ResNeXt', depth=50, groups=2, base_width=4, base_channels=8, out_indices=(1, 2, 3)))])
+def test_loss_trains_every_part(kind, backbone):
+    model = detector(kind, backbone).train()
+    inputs = torch.randn(2, 3, 64, 96)
+    losses = model(inputs, samples(), mode='loss')
+    expected = {'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'}
+    expected |= {'loss_mask'} if kind == 'MaskRCNN' else set()
+    assert set(losses) == expected and all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    for name in ('neck.lateral_convs.0.weight', 'rpn.head.cls_logits.weight',
+                 'roi_heads.box_predictor.cls_score.weight'):
+        assert model.get_parameter(name).grad.abs().sum() > 0, name
+
+
+def test_predict_rescales_to_the_original_image():
+    model = detector().eval()
+    out = model(torch.randn(2, 3, 64, 96), samples(), mode='predict')
+    pred = out[0].pred_instances
+    assert len(pred) == 10 and pred.masks.shape == (10, 32, 48) and pred.masks.dtype == torch.bool
+    assert pred.bboxes[:, 2].max() <= 48 and pred.bboxes[:, 3].max() <= 32
+    assert pred.labels.min() >= 0 and pred.labels.max() <= 2
+    plain = model.predict(torch.randn(1, 3, 64, 96))[0]  # no data samples: the input size is the image size
+    assert plain.pred_instances.masks.shape[1:] == (64, 96)
+
+
+def test_modes_guard_train_and_eval():
+    model = detector()
+    with pytest.raises(ValueError, match='model.eval'):
+        model.train()(torch.randn(1, 3, 64, 64), samples(1, (64, 64)), mode='predict')
+    with pytest.raises(ValueError, match='model.train'):
+        model.eval()(torch.randn(1, 3, 64, 64), samples(1, (64, 64)), mode='loss')
+    assert len(model(torch.randn(1, 3, 64, 64), mode='tensor')) == 5
+
+
+def test_degenerate_gt_box_names_the_image():
+    bad = samples(1)
+    bad[0].gt_instances.bboxes[0] = torch.tensor([10., 10., 10., 30.])
+    bad[0].set_metainfo(dict(img_path='a.png'))
+    with pytest.raises(ValueError, match='image a.png: gt box'):
+        detector().train()(torch.randn(1, 3, 64, 96), bad, mode='loss')

@@ -1,0 +1,68 @@
+"""tools/data/instance_to_coco.py: label images become COCO json whose masks decode back to the same objects."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location('instance_to_coco', REPO / 'tools/data/instance_to_coco.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_pair(tmp_path: Path, dtype=np.uint16, peak: int = 200) -> tuple[Path, Path, np.ndarray]:
+    labels = np.zeros((40, 50), np.uint16)
+    labels[5:15, 5:20] = 3       # a rectangle
+    labels[20:35, 30:45] = 7     # another
+    labels[38, 0] = 9            # a single pixel (too thin for a polygon)
+    image = (labels > 0).astype(dtype) * peak
+    Image.fromarray(image).save(tmp_path / 'img.tif')
+    Image.fromarray(labels).save(tmp_path / 'lab.tif')
+    return tmp_path / 'img.tif', tmp_path / 'lab.tif', labels
+
+
+@pytest.mark.parametrize('fmt', ['rle', 'polygon'])
+def test_masks_decode_back_to_the_objects(tool, tmp_path, fmt):
+    img, lab, labels = write_pair(tmp_path)
+    coco = tool.convert([str(img)], [str(lab)], str(tmp_path / 'out.json'), fmt=fmt, category='nucleus')
+    assert json.loads((tmp_path / 'out.json').read_text()) == coco
+    assert coco['categories'][0]['name'] == 'nucleus' and len(coco['annotations']) == 3
+    first = coco['annotations'][0]
+    assert first['bbox'] == [5.0, 5.0, 15.0, 10.0] and first['area'] == 150
+    if fmt == 'rle':
+        for ann, value in zip(coco['annotations'], (3, 7, 9)):
+            decoded = mask_utils.decode(dict(ann['segmentation'], counts=ann['segmentation']['counts'].encode()))
+            np.testing.assert_array_equal(decoded, labels == value)
+    else:
+        assert isinstance(first['segmentation'], list) and isinstance(coco['annotations'][2]['segmentation'], dict)
+    png = np.asarray(Image.open(tmp_path / coco['images'][0]['file_name']))
+    assert png.dtype == np.uint8 and png.max() == 200
+
+
+def test_crop_and_min_area(tool, tmp_path):
+    img, lab, _ = write_pair(tmp_path)
+    coco = tool.convert([str(img)], [str(lab)], str(tmp_path / 'o.json'), crop=(10, 0, 50, 40), min_area=2)
+    assert coco['images'][0]['width'] == 40 and len(coco['annotations']) == 2  # the pixel at x=0 is cut away
+    assert coco['annotations'][0]['bbox'] == [0.0, 5.0, 10.0, 10.0]  # the first object keeps its visible part
+
+
+def test_errors_name_the_files(tool, tmp_path):
+    img, lab, _ = write_pair(tmp_path, peak=1000)
+    with pytest.raises(ValueError, match='img.tif: values 0..1000 do not fit in 8 bits'):
+        tool.convert([str(img)], [str(lab)], str(tmp_path / 'o.json'))
+    assert tool.main(['--images', str(img), '--labels', str(lab), '--out-json', str(tmp_path / 'o.json'),
+                      '--normalize', 'percentile']) == 0
+    with pytest.raises(ValueError, match='must pair up'):
+        tool.convert([str(img)], [], str(tmp_path / 'o.json'))
+    assert not (tmp_path / 'o.json.tmp').exists()

@@ -1,0 +1,94 @@
+"""Detection transforms keep boxes and masks consistent with the image through resize, flips, crops and jitter."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from resbackbones.transforms import DetAlbu, DetResize, LoadDetAnnotations, PackDetInputs
+from resbackbones.transforms.det_resize import rescale_size
+
+
+def sample(h: int = 60, w: int = 100) -> dict:
+    """Two rectangles, their exact polygons and a crowd flag on the second; image bright where the objects are."""
+    rects = [(10, 5, 30, 20), (50, 30, 40, 25)]
+    img = np.zeros((h, w, 3), np.uint8)
+    instances = []
+    for i, (x, y, bw, bh) in enumerate(rects):
+        img[y:y + bh, x:x + bw] = 255
+        instances.append(dict(bbox=[x, y, x + bw, y + bh], bbox_label=i, ignore_flag=i,
+                              mask=[[x, y, x + bw, y, x + bw, y + bh, x, y + bh]], ann_id=i + 1))
+    results = dict(img=img, img_path='x.png', img_id=7, height=h, width=w, instances=instances,
+                   ori_shape=(h, w), img_shape=(h, w))
+    return LoadDetAnnotations(with_mask=True)(results)
+
+
+def mask_boxes(masks: np.ndarray) -> np.ndarray:
+    """Tight [x1, y1, x2 + 1, y2 + 1] box of each mask."""
+    out = []
+    for m in masks:
+        ys, xs = np.nonzero(m)
+        out.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+    return np.array(out, np.float32)
+
+
+def test_load_decodes_polygons_to_the_boxes():
+    r = sample()
+    assert r['gt_masks'].shape == (2, 60, 100) and r['gt_masks'].dtype == np.uint8
+    np.testing.assert_allclose(mask_boxes(r['gt_masks']), r['gt_bboxes'], atol=1)
+    assert r['gt_ignore_flags'].tolist() == [False, True] and r['gt_labels'].dtype == np.int64
+
+
+def test_load_refuses_an_image_of_another_size_and_a_missing_mask():
+    r = sample()
+    r['height'] = 61
+    with pytest.raises(ValueError, match=r'x.png \(image id 7\).*\(61, 100\)'):
+        LoadDetAnnotations()(r)
+    r = sample()
+    r['instances'][1]['mask'] = None
+    with pytest.raises(ValueError, match='annotation id 2: no segmentation'):
+        LoadDetAnnotations(with_mask=True)(r)
+
+
+@pytest.mark.parametrize('h, w, scale, expected', [(60, 100, (1333, 800), (800, 1333)), (800, 600, (1333, 800),
+                                                   (1067, 800)), (100, 400, (1333, 800), (333, 1333))])
+def test_rescale_size_keeps_ratio_within_long_and_short_edges(h, w, scale, expected):
+    assert rescale_size(h, w, scale, keep_ratio=True) == expected
+
+
+@pytest.mark.parametrize('scale', [(200, 120), (50, 30)])
+def test_resize_moves_boxes_and_masks_with_the_image(scale):
+    r = DetResize(scale)(sample())
+    assert r['img'].shape[:2] == r['img_shape'] == r['gt_masks'].shape[1:]
+    np.testing.assert_allclose(mask_boxes(r['gt_masks']), r['gt_bboxes'], atol=1.01)
+    assert r['scale_factor'] == (r['img_shape'][1] / 100, r['img_shape'][0] / 60)
+
+
+@pytest.mark.parametrize('transforms', [
+    [dict(type='HorizontalFlip', p=1.0)], [dict(type='VerticalFlip', p=1.0)], [dict(type='RandomRotate90', p=1.0)],
+    [dict(type='RandomCrop', height=40, width=60)], [dict(type='ColorJitter', brightness=0.3, p=1.0)]])
+def test_albu_keeps_masks_boxes_labels_and_flags_together(transforms):
+    before = sample()
+    r = DetAlbu(transforms)(sample())
+    n = len(r['gt_bboxes'])
+    assert len(r['gt_masks']) == len(r['gt_labels']) == len(r['gt_ignore_flags']) == n
+    np.testing.assert_allclose(mask_boxes(r['gt_masks']), r['gt_bboxes'], atol=1.01)
+    for box, mask, label in zip(r['gt_bboxes'], r['gt_masks'], r['gt_labels']):  # the image moved with them
+        assert r['img'][mask.astype(bool)].min() > 0, f'label {label}: mask not on its object'
+        assert mask.sum() == before['gt_masks'][label].sum() or 'Crop' in transforms[0]['type']
+
+
+def test_albu_drops_instances_cropped_away():
+    r = sample()
+    r = DetAlbu([dict(type='Crop', x_min=0, y_min=0, x_max=45, y_max=30)])(r)
+    assert r['gt_labels'].tolist() == [0] and r['gt_masks'].shape == (1, 30, 45)
+
+
+def test_pack_splits_crowd_into_ignored_instances():
+    out = PackDetInputs()(DetResize((200, 120))(sample()))
+    assert out['inputs'].shape == (3, 120, 200) and out['inputs'].dtype == torch.uint8
+    ds = out['data_samples']
+    assert ds.gt_instances.labels.tolist() == [0] and ds.ignored_instances.labels.tolist() == [1]
+    assert ds.gt_instances.masks.shape == (1, 120, 200)
+    assert ds.metainfo['img_id'] == 7 and ds.metainfo['ori_shape'] == (60, 100)
+    assert ds.metainfo['img_shape'] == (120, 200)

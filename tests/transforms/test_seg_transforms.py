@@ -1,0 +1,177 @@
+"""Segmentation transforms on files written in the exact formats: 8/16-bit PNG and TIFF, JPEG, palette PNG."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from resbackbones.registry import TRANSFORMS
+from resbackbones.transforms import (CorruptImageError, LoadImageAndMask, NormalizeIntensity, PackSegInputs,
+                                     RandomPatch, SegAlbu, normalize_intensity)
+
+
+def write(path, array, fmt=None):
+    Image.fromarray(array).save(path, format=fmt)
+    return str(path)
+
+
+def ramp(h=12, w=16, dtype=np.uint16, top=4000):
+    return (np.arange(h * w).reshape(h, w) * top // (h * w)).astype(dtype)
+
+
+@pytest.mark.parametrize('suffix, dtype, top', [('.png', np.uint16, 4000), ('.tif', np.uint16, 60000),
+                                                ('.png', np.uint8, 250), ('.tif', np.uint8, 250)])
+def test_images_keep_their_bit_depth(tmp_path, suffix, dtype, top):
+    img = ramp(dtype=dtype, top=top)
+    mask = (img > img.mean()).astype(np.uint8)
+    results = LoadImageAndMask()(dict(img_path=write(tmp_path / f'i{suffix}', img),
+                                      seg_map_path=write(tmp_path / f'm{suffix}', mask), num_classes=2))
+    assert results['img'].dtype == dtype and results['img'].shape == (12, 16, 1)
+    np.testing.assert_array_equal(results['img'][..., 0], img)
+    np.testing.assert_array_equal(results['gt_seg_map'], mask)
+    assert results['gt_seg_map'].dtype == np.int64
+
+
+def test_jpeg_rgb_image_to_grey_with_palette_mask(tmp_path):
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[:, 4:] = 200
+    mask = Image.fromarray(np.where(rgb[..., 0] > 0, 2, 0).astype(np.uint8), mode='P')
+    mask.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0] + [0] * 759)
+    mask.save(tmp_path / 'm.png')
+    results = LoadImageAndMask(channels=1)(dict(img_path=write(tmp_path / 'i.jpg', rgb), num_classes=3,
+                                                seg_map_path=str(tmp_path / 'm.png')))
+    assert results['img'].shape == (8, 8, 1)
+    assert set(np.unique(results['gt_seg_map'])) == {0, 2}  # palette indices, not colours
+
+
+def test_binarize_turns_instances_into_foreground(tmp_path):
+    mask = np.zeros((6, 6), np.uint16)
+    mask[1:3, 1:3], mask[4:, 4:] = 7, 300
+    results = LoadImageAndMask()(dict(img_path=write(tmp_path / 'i.png', ramp(6, 6)), num_classes=2, binarize=True,
+                                      seg_map_path=write(tmp_path / 'm.tif', mask)))
+    np.testing.assert_array_equal(results['gt_seg_map'], (mask > 0).astype(np.int64))
+
+
+def test_all_background_mask_is_valid(tmp_path):
+    results = LoadImageAndMask()(dict(img_path=write(tmp_path / 'i.png', ramp()), num_classes=2,
+                                      seg_map_path=write(tmp_path / 'm.png', np.zeros((12, 16), np.uint8))))
+    assert results['gt_seg_map'].max() == 0
+
+
+def test_mask_values_beyond_classes_name_the_file(tmp_path):
+    mask = np.zeros((12, 16), np.uint8)
+    mask[0, 0] = 5
+    sample = dict(img_path=write(tmp_path / 'i.png', ramp()), seg_map_path=write(tmp_path / 'bad_mask.png', mask),
+                  num_classes=2)
+    with pytest.raises(ValueError, match=r'bad_mask.png: mask values \[5\] are outside 0..1'):
+        LoadImageAndMask()(sample)
+
+
+def test_size_mismatch_names_both_files(tmp_path):
+    sample = dict(img_path=write(tmp_path / 'img.png', ramp()), num_classes=2,
+                  seg_map_path=write(tmp_path / 'msk.png', np.zeros((12, 15), np.uint8)))
+    with pytest.raises(ValueError, match=r'msk.png is 12x15 but image .*img.png is 12x16'):
+        LoadImageAndMask()(sample)
+
+
+def test_missing_and_unreadable_files_are_named(tmp_path):
+    (tmp_path / 'broken.png').write_bytes(b'not a png')
+    with pytest.raises(FileNotFoundError, match='nowhere.png'):
+        LoadImageAndMask()(dict(img_path=str(tmp_path / 'nowhere.png')))
+    with pytest.raises(CorruptImageError, match='broken.png'):
+        LoadImageAndMask()(dict(img_path=str(tmp_path / 'broken.png')))
+
+
+def test_nan_in_a_float_tiff_is_named(tmp_path):
+    img = np.ones((4, 4), np.float32)
+    img[1, 2] = np.nan
+    with pytest.raises(ValueError, match='float.tif: 1 NaN/inf pixels'):
+        LoadImageAndMask()(dict(img_path=write(tmp_path / 'float.tif', img)))
+
+
+def test_rgb_colour_mask_is_rejected(tmp_path):
+    colour = np.zeros((12, 16, 3), np.uint8)
+    colour[..., 0] = 255
+    sample = dict(img_path=write(tmp_path / 'i.png', ramp()), seg_map_path=write(tmp_path / 'rgb.png', colour))
+    with pytest.raises(ValueError, match='rgb.png: a mask must be a single-channel label image'):
+        LoadImageAndMask()(sample)
+
+
+@pytest.mark.parametrize('kwargs, low_value, high_value', [
+    (dict(mode='minmax'), 0.0, 1.0),
+    (dict(mode='scale'), 0.0, 4000 * 191 // 192 / 65535),
+    (dict(mode='window', level=1000, width=1000), 0.0, 1.0),
+])
+def test_normalize_modes(kwargs, low_value, high_value):
+    out = normalize_intensity(ramp(), **kwargs)
+    assert out.dtype == np.float32
+    assert out.min() == pytest.approx(low_value) and out.max() == pytest.approx(high_value, rel=1e-4)
+
+
+def test_percentile_is_robust_to_a_hot_pixel():
+    img = ramp().astype(np.float32)
+    img[0, 0] = 1e6
+    out = normalize_intensity(img, 'percentile', low=1, high=99)
+    assert np.percentile(out, 50) == pytest.approx(0.5, abs=0.05)  # the hot pixel does not squash the rest
+    assert np.allclose(normalize_intensity(np.full((4, 4), 3.0), 'zscore'), 0)
+
+
+@pytest.mark.parametrize('kwargs, message', [(dict(mode='gamma'), 'mode must be'),
+                                             (dict(mode='window', level=40), 'positive width'),
+                                             (dict(mode='percentile', low=90, high=10), 'low < high')])
+def test_normalize_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NormalizeIntensity(**kwargs)
+
+
+def coords(h, w):
+    """Image whose value encodes the pixel position, and a mask derived from it, to check alignment."""
+    img = np.arange(h * w, dtype=np.float32).reshape(h, w, 1)
+    return img, (img[..., 0].astype(np.int64) % 3)
+
+
+@pytest.mark.parametrize('size', [8, (6, 10)])
+def test_random_patch_keeps_image_and_mask_aligned(size):
+    img, mask = coords(20, 24)
+    out = RandomPatch(size, seed=1)(dict(img=img, gt_seg_map=mask))
+    expected = (size, size) if isinstance(size, int) else size
+    assert out['img'].shape[:2] == expected == out['gt_seg_map'].shape
+    np.testing.assert_array_equal(out['img'][..., 0].astype(np.int64) % 3, out['gt_seg_map'])
+
+
+def test_random_patch_pads_small_images_with_ignore():
+    img, mask = coords(4, 5)
+    out = RandomPatch(8, seed=0)(dict(img=img, gt_seg_map=mask, ignore_index=255))
+    assert out['img'].shape == (8, 8, 1)
+    assert (out['gt_seg_map'][4:] == 255).all() and (out['gt_seg_map'][:, 5:] == 255).all()
+
+
+def test_foreground_sampling_finds_a_small_object():
+    img, mask = np.zeros((64, 64, 1), np.float32), np.zeros((64, 64), np.int64)
+    mask[60, 3] = 1
+    patch = RandomPatch(8, fg_prob=1.0, seed=0)
+    assert all(patch(dict(img=img, gt_seg_map=mask))['gt_seg_map'].any() for _ in range(5))
+
+
+def test_seg_albu_moves_mask_with_image():
+    img, mask = coords(16, 16)
+    aug = TRANSFORMS.build(dict(type='SegAlbu', transforms=[dict(type='HorizontalFlip', p=1.0),
+                                                            dict(type='RandomRotate90', p=1.0)]))
+    out = aug(dict(img=img.copy(), gt_seg_map=mask.copy()))
+    assert not np.array_equal(out['img'], img)
+    np.testing.assert_array_equal(out['img'][..., 0].astype(np.int64) % 3, out['gt_seg_map'])
+    assert out['gt_seg_map'].dtype == np.int64
+
+
+def test_seg_albu_rejects_unknown_transforms():
+    with pytest.raises(ValueError, match='unknown albumentations transform'):
+        SegAlbu([dict(type='HorizontalFlipp')])
+
+
+def test_pack_seg_inputs():
+    img, mask = coords(4, 6)
+    packed = PackSegInputs()(dict(img=img, gt_seg_map=mask, img_path='a.png', slice_idx=3))
+    assert packed['inputs'].shape == (1, 4, 6) and packed['inputs'].dtype == torch.float32
+    assert packed['data_samples']['gt_sem_seg'].dtype == torch.int64
+    assert packed['data_samples']['slice_idx'] == 3 and packed['data_samples']['img_path'] == 'a.png'

@@ -1,0 +1,51 @@
+"""Drawing: masks tint their pixels, boxes are outlined, pictures are written whole; the hook writes one per image."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import BaseDataElement, InstanceData
+from PIL import Image
+
+from resbackbones.visualization import DetVisualizationHook, draw_det_sample, draw_instances, palette
+
+
+def prediction(score: float = 0.9) -> BaseDataElement:
+    mask = torch.zeros(1, 40, 60, dtype=torch.bool)
+    mask[0, 10:20, 10:30] = True
+    s = BaseDataElement(metainfo=dict(img_shape=(40, 60), ori_shape=(40, 60), img_path='dir/img7.png'))
+    s.pred_instances = InstanceData(bboxes=torch.tensor([[10., 10., 30., 20.]]), scores=torch.tensor([score]),
+                                    labels=torch.tensor([1]), masks=mask)
+    return s
+
+
+def test_mask_pixels_are_tinted_and_the_rest_untouched():
+    image = np.full((40, 60), 50, np.uint8)
+    masks = np.zeros((1, 40, 60), bool)
+    masks[0, 12:18, 12:28] = True
+    out = draw_instances(image, np.array([[10, 10, 30, 20]]), [1], [0.9], masks, classes=['a', 'b'])
+    assert out.shape == (40, 60, 3) and out.dtype == np.uint8
+    assert not np.array_equal(out[15, 20], [50, 50, 50])  # inside the mask: blended with the colour
+    np.testing.assert_array_equal(out[35, 55], [50, 50, 50])  # far away: unchanged
+    assert tuple(out[10, 20]) == palette(1)[0]  # the box outline has the instance colour
+
+
+@pytest.mark.parametrize('score, drawn', [(0.9, True), (0.1, False)])
+def test_draw_det_sample_respects_the_score_threshold(tmp_path, score, drawn):
+    Image.fromarray(np.full((40, 60, 3), 50, np.uint8)).save(tmp_path / 'in.png')
+    path = draw_det_sample(tmp_path / 'in.png', prediction(score), tmp_path / 'out' / 'pic.png', score_thr=0.5)
+    out = np.asarray(Image.open(path))
+    assert (not np.array_equal(out[15, 20], [50, 50, 50])) == drawn
+    assert [p.name for p in (tmp_path / 'out').iterdir()] == ['pic.png']  # no temporary left behind
+
+
+def test_hook_writes_one_picture_per_test_image(tmp_path):
+    class Runner:
+        class test_dataloader:
+            class dataset:
+                metainfo = dict(classes=('a', 'b'))
+    hook = DetVisualizationHook(str(tmp_path), score_thr=0.5)
+    batch = dict(inputs=[torch.full((3, 40, 60), 50, dtype=torch.uint8)])
+    hook.after_test_iter(Runner, 0, batch, [prediction()])
+    out = np.asarray(Image.open(tmp_path / 'img7.png'))
+    assert out.shape == (40, 60, 3) and not np.array_equal(out[15, 20], [50, 50, 50])

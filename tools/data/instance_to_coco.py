@@ -1,0 +1,143 @@
+"""Instance-label images (0 = background, each other value one object) -> a COCO instance json + 8-bit PNGs.
+
+    python tools/data/instance_to_coco.py --images a.tif [b.tif ...] --labels a_mask.tif [b_mask.tif ...] \
+        --out-json out/train.json [--image-dir out/images] [--format rle|polygon] [--category nucleus] \
+        [--crop X0 Y0 X1 Y1] [--min-area 0] [--normalize none|percentile]
+
+Each object becomes one annotation: its exact mask as RLE (default) or its outer contours as polygons (objects
+whose contours have fewer than 3 points fall back to RLE, counted), ``bbox`` and ``area`` from the mask
+(pycocotools), iscrowd 0. Images are written as 8-bit PNGs (file_name relative to the json's folder); 16-bit
+inputs must fit in 0..255 unless ``--normalize percentile`` rescales the 1st..99.8th percentiles. ``--crop``
+keeps one region (objects cut by it keep their visible part). Everything is written to temporary files first and
+renamed, so an interrupted run leaves no half-written json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+
+def read_array(path: str) -> np.ndarray:
+    """A 2D array (or HxWxC image) from any PIL-readable file; errors name the file."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'file not found: {path}') from None
+    except OSError as err:
+        raise ValueError(f'cannot read {path}: {err}') from None
+
+
+def to_uint8(image: np.ndarray, normalize: str, path: str) -> np.ndarray:
+    """The image as uint8: unchanged when it fits in 0..255, percentile-rescaled with normalize='percentile'."""
+    if normalize == 'percentile':
+        low, high = np.percentile(image, (1.0, 99.8))
+        return (np.clip((image.astype(np.float64) - low) / max(high - low, 1e-9), 0, 1) * 255).round().astype(np.uint8)
+    if image.min() < 0 or image.max() > 255:
+        raise ValueError(f'{path}: values {image.min()}..{image.max()} do not fit in 8 bits; pass --normalize '
+                         'percentile to rescale')
+    return image.astype(np.uint8)
+
+
+def polygons(mask: np.ndarray) -> list[list[float]]:
+    """Outer contours of a 0/1 mask as COCO polygons (x, y pairs); parts with fewer than 3 points are left out."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return [c.reshape(-1).astype(float).tolist() for c in contours if len(c) >= 3]
+
+
+def annotations_of(labels: np.ndarray, image_id: int, first_id: int, fmt: str, min_area: int,
+                   counts: dict[str, int]) -> list[dict]:
+    """One COCO annotation per non-zero label value of ``labels`` (H, W) integer array."""
+    anns = []
+    for value in np.unique(labels):
+        if value == 0:
+            continue
+        mask = np.asfortranarray((labels == value).astype(np.uint8))
+        rle = mask_utils.encode(mask)
+        area = int(mask_utils.area(rle))
+        if area < max(min_area, 1):
+            counts['objects under --min-area skipped'] += 1
+            continue
+        segmentation: object = {'size': list(rle['size']), 'counts': rle['counts'].decode('ascii')}
+        if fmt == 'polygon':
+            polys = polygons(mask)
+            if polys:
+                segmentation = polys
+            else:
+                counts['objects too thin for a polygon, written as RLE'] += 1
+        anns.append(dict(id=first_id + len(anns), image_id=image_id, category_id=1, iscrowd=0, area=area,
+                         bbox=[float(v) for v in mask_utils.toBbox(rle)], segmentation=segmentation))
+    return anns
+
+
+def convert(images: Sequence[str], labels: Sequence[str], out_json: str, image_dir: str | None = None,
+            fmt: str = 'rle', category: str = 'object', crop: Sequence[int] | None = None, min_area: int = 0,
+            normalize: str = 'none') -> dict:
+    """Write the PNGs and the COCO json; returns the json dict. See the module docstring."""
+    if len(images) != len(labels):
+        raise ValueError(f'--images ({len(images)}) and --labels ({len(labels)}) must pair up one to one')
+    out_dir = Path(out_json).resolve().parent
+    image_dir = Path(image_dir).resolve() if image_dir else out_dir / 'images'
+    image_dir.mkdir(parents=True, exist_ok=True)
+    coco = dict(images=[], annotations=[], categories=[dict(id=1, name=category, supercategory=category)])
+    counts = {'objects under --min-area skipped': 0, 'objects too thin for a polygon, written as RLE': 0}
+    for image_id, (img_path, lab_path) in enumerate(zip(images, labels), start=1):
+        image, label = read_array(img_path), read_array(lab_path)
+        if label.ndim != 2 or not np.issubdtype(label.dtype, np.integer):
+            raise ValueError(f'{lab_path}: expected a 2D integer label image; got {label.dtype} {label.shape}')
+        if image.shape[:2] != label.shape:
+            raise ValueError(f'{img_path} is {image.shape[:2]} but {lab_path} is {label.shape}: they must match')
+        if crop is not None:
+            x0, y0, x1, y1 = crop
+            if not (0 <= x0 < x1 <= label.shape[1] and 0 <= y0 < y1 <= label.shape[0]):
+                raise ValueError(f'--crop {list(crop)} is not inside {lab_path} of size (h, w) {label.shape}')
+            image, label = image[y0:y1, x0:x1], label[y0:y1, x0:x1]
+        name = f'{Path(out_json).stem}_{Path(img_path).stem}_{image_id}.png'  # unique per json and image
+        tmp = image_dir / f'.{name}.tmp.png'
+        Image.fromarray(to_uint8(image, normalize, img_path)).save(tmp)
+        os.replace(tmp, image_dir / name)
+        coco['images'].append(dict(id=image_id, file_name=os.path.relpath(image_dir / name, out_dir),
+                                   height=int(label.shape[0]), width=int(label.shape[1])))
+        coco['annotations'] += annotations_of(label, image_id, len(coco['annotations']) + 1, fmt, min_area, counts)
+    tmp = f'{out_json}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(coco, f)
+    os.replace(tmp, out_json)
+    noted = ', '.join(f'{n} {what}' for what, n in counts.items() if n)
+    print(f'wrote {out_json}: {len(coco["images"])} images, {len(coco["annotations"])} objects'
+          + (f' ({noted})' if noted else ''))
+    return coco
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--images', nargs='+', required=True, help='intensity images (any PIL-readable format)')
+    parser.add_argument('--labels', nargs='+', required=True, help='instance-label images, same order and size')
+    parser.add_argument('--out-json', required=True)
+    parser.add_argument('--image-dir', help='where the PNGs go (default: images/ beside the json)')
+    parser.add_argument('--format', choices=('rle', 'polygon'), default='rle')
+    parser.add_argument('--category', default='object', help='name of the single category (id 1)')
+    parser.add_argument('--crop', nargs=4, type=int, metavar=('X0', 'Y0', 'X1', 'Y1'), help='keep this region')
+    parser.add_argument('--min-area', type=int, default=0, help='skip objects with fewer pixels (after --crop)')
+    parser.add_argument('--normalize', choices=('none', 'percentile'), default='none')
+    args = parser.parse_args(argv)
+    try:
+        convert(args.images, args.labels, args.out_json, args.image_dir, args.format, args.category, args.crop,
+                args.min_area, args.normalize)
+    except (ValueError, OSError) as err:
+        print(f'instance_to_coco.py: error: {err}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
