@@ -94,7 +94,7 @@ def _unsafe_globals(path: Path, err: Exception) -> list[str]:
 
 
 def _detail(err: Exception) -> str:
-    # torch's own text suggests weights_only=False; keep only the line that says what is wrong.
+    # torch's own text suggests switching weights_only off; keep only the line that says what is wrong.
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     useful = [line for line in lines if 'weights_only' not in line and 'documentation' not in line
               and 'file an issue' not in line]

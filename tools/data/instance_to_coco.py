@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.min_area, args.normalize)
     except (ValueError, OSError) as err:
         print(f'instance_to_coco.py: error: {err}', file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

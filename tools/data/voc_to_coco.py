@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         convert(files, classes, args.img_prefix, args.skip_invalid, args.out_json)
     except (ValueError, OSError) as err:
         print(f'voc_to_coco.py: error: {err}', file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 
