@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install data clean
+.PHONY: demo demo-digits test install data clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ install: $(STAMP)
 data: install
 	for name in digits nuclei mni labelme_coco; do $(PY) tools/data/fetch_data.py $$name || exit 1; done
 
+# The main job: Mask R-CNN R18-FPN on the real nuclei image, ~4 CPU minutes (docs/detection.md).
 demo: data
+	$(PY) tools/demos/nuclei_maskrcnn.py
+
+# The first demo: ResNet-18 classification on the UCI digits, ~2 CPU minutes (docs/training.md).
+demo-digits: data
 	$(PY) tools/demo.py
 
 test: data

@@ -10,16 +10,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_demo_runs_two_iterations(tmp_path, capsys):
+def _load_demo():
     spec = importlib.util.spec_from_file_location('nuclei_demo', REPO / 'tools/demos/nuclei_maskrcnn.py')
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
+    return demo
+
+
+@pytest.mark.slow
+def test_demo_runs_two_iterations(tmp_path, capsys):
+    demo = _load_demo()
     try:
         demo.prepare_data(REPO / 'data')
     except SystemExit as err:
         pytest.skip(f'nuclei data not fetchable here: {err}')
-    assert demo.main(['--iters', '2', '--work-dir', str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert 'segm_mAP_50' in out and 'held-out right-most 128 columns' in out
+    # Two iterations cannot reach the AP targets, so the demo must say so and exit 1 (make demo fails loudly).
+    assert demo.main(['--iters', '2', '--work-dir', str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert 'segm_mAP_50' in captured.out and 'held-out right-most 128 columns' in captured.out
+    assert 'targets missed: bbox_mAP_50' in captured.err
     assert (tmp_path / 'nuclei_val.png').is_file()
+
+
+def test_demo_rejects_non_positive_iters(capsys):
+    demo = _load_demo()
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(['--iters', '0'])
+    assert exit_info.value.code == 2
+    assert '--iters must be a positive number' in capsys.readouterr().err
