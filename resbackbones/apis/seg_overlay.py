@@ -13,7 +13,7 @@ import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
-from ..engine.atomic import atomic_path
+from ..engine.atomic import save_figure
 from ..registry import HOOKS
 
 
@@ -67,11 +67,7 @@ def save_overlay(path: str, image: np.ndarray, pred: np.ndarray, gt: np.ndarray 
         handles = [Patch(color=colours[i], label=name) for i, name in enumerate(classes) if i > 0]
         fig.legend(handles=handles, loc='lower center', ncol=len(handles))
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format='png', dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 @HOOKS.register_module()

@@ -41,6 +41,19 @@ def atomic_path(path: str) -> Iterator[str]:
     fsync_dir(folder)
 
 
+def save_figure(fig, path: str, dpi: int = 80) -> str:
+    """Write matplotlib ``fig`` to ``path`` as PNG atomically (creating the folder), close it; returns ``path``."""
+    import matplotlib.pyplot as plt  # only the picture writers need matplotlib
+
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format='png', dpi=dpi)
+    finally:
+        plt.close(fig)
+    return path
+
+
 def fsync_dir(folder: str) -> None:
     """Make a rename in ``folder`` durable (a no-op where folders cannot be opened, e.g. Windows)."""
     try:

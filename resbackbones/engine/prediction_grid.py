@@ -11,7 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from ..registry import HOOKS
-from .atomic import atomic_path
+from .atomic import save_figure
 
 
 @HOOKS.register_module()
@@ -76,8 +76,4 @@ def save_grid(samples: Sequence[tuple[np.ndarray, int, int | None]], path: str,
         ax.imshow(image, cmap='gray' if image.ndim == 2 else None)
         ax.set_title(f'{name(pred)} (gt {name(gt)})', fontsize=9, color='green' if pred == gt else 'red')
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format='png', dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

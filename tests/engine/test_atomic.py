@@ -3,7 +3,7 @@ import os
 import pytest
 import torch
 
-from resbackbones.engine.atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
+from resbackbones.engine.atomic import atomic_path, latest_checkpoint, remove_stale_temporaries, save_figure
 
 
 def test_atomic_path_replaces_on_success(tmp_path):
@@ -56,3 +56,28 @@ def test_latest_checkpoint(tmp_path, pointer, expected):
 def test_latest_checkpoint_none_when_nothing_to_resume(tmp_path):
     assert latest_checkpoint(str(tmp_path)) is None
     assert latest_checkpoint(str(tmp_path / 'missing')) is None
+
+
+def test_save_figure_writes_a_png_and_closes_the_figure(tmp_path):
+    plt = pytest.importorskip('matplotlib.pyplot')
+    fig = plt.figure()
+    path = save_figure(fig, str(tmp_path / 'new' / 'plot.png'))
+    with open(path, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_save_figure_keeps_the_old_picture_when_drawing_fails(tmp_path, monkeypatch):
+    plt = pytest.importorskip('matplotlib.pyplot')
+    target = tmp_path / 'plot.png'
+    target.write_bytes(b'old')
+    fig = plt.figure()
+
+    def failing_savefig(*args, **kwargs):
+        raise RuntimeError('draw failed')
+
+    monkeypatch.setattr(fig, 'savefig', failing_savefig)
+    with pytest.raises(RuntimeError, match='draw failed'):
+        save_figure(fig, str(target))
+    assert target.read_bytes() == b'old' and os.listdir(tmp_path) == ['plot.png']
+    assert not plt.fignum_exists(fig.number)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +18,9 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout too
+from resbackbones.engine.atomic import save_figure  # noqa: E402
 
 
 def find_log(path: Path) -> Path:
@@ -75,16 +76,7 @@ def plot_curves(log: Path, keys: list[str], out: Path) -> Path:
         ax.grid(alpha=0.3)
     fig.suptitle(str(log), fontsize=8)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.png', dir=out.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, out)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_figure(fig, str(out), dpi=100)
     return out
 
 
