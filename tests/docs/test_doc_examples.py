@@ -1,4 +1,4 @@
-"""The Python examples in README.md and docs/*.md run as written.
+"""The Python examples in README.md and docs/*.md run as written, and the files the docs name exist.
 
 Every ```python block must compile. Blocks that import something are examples a user copies whole: they run in a
 temporary folder holding the files they name, built here in the foreign formats they stand for (torchvision and
@@ -29,6 +29,7 @@ def _blocks() -> list[tuple[str, str]]:
 
 
 BLOCKS = _blocks()
+PATH = re.compile(r'\b(?:configs|tools|demo|resbackbones|tests)/[\w/.{},-]+\.(?:py|sh)\b')
 RUNNABLE = [(name, code) for name, code in BLOCKS if re.search(r'^\s*(import|from) ', code, re.M)]
 
 
@@ -88,3 +89,18 @@ def test_example_runs(name, code, tmp_path, monkeypatch):
     namespace = {'__name__': '__doc_example__', 'images': torch.randn(1, 3, 64, 64), 'x': torch.randn(2, 4, 64, 72)}
     with torch.no_grad():
         exec(compile(code, name, 'exec'), namespace)
+
+
+def _expand(path: str) -> list[str]:
+    """Shell brace expansion, as the docs write several files at once: 'a/{b,c}.py' -> ['a/b.py', 'a/c.py']."""
+    match = re.search(r'\{([^{}]*)\}', path)
+    if not match:
+        return [path]
+    return [p for part in match[1].split(',') for p in _expand(path[:match.start()] + part + path[match.end():])]
+
+
+@pytest.mark.parametrize('doc', DOCS, ids=[str(d.relative_to(REPO)) for d in DOCS])
+def test_named_scripts_and_configs_exist(doc):
+    named = {p for found in PATH.findall(doc.read_text(encoding='utf-8')) for p in _expand(found)}
+    missing = sorted(p for p in named if not (REPO / p).exists())
+    assert not missing, f'{doc.relative_to(REPO)} names files that do not exist: {missing}'
