@@ -27,7 +27,7 @@ def test_fallback_only_where_sync_bn_cannot_sync(distributed, device, reason, ca
     else:
         assert count_sync_bn(out) == 0
         assert isinstance(out[1], nn.modules.batchnorm._BatchNorm) and out[1].weight is weight  # weights kept
-        assert f'converted 2 SyncBatchNorm layer(s) to BatchNorm because' in logged and reason in logged
+        assert 'converted 2 SyncBatchNorm layer(s) to BatchNorm because' in logged and reason in logged
         assert logged.count('SyncBN fallback') == 1
     assert (sync_bn_fallback_reason(distributed, device) is None) == (reason is None)
 
