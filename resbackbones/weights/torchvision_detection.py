@@ -18,9 +18,9 @@ import re
 from typing import Mapping, Sequence
 
 import torch
-from mmengine.logging import print_log
 from torch import nn
 
+from .detector_state import load_detector_state
 from .io import read_checkpoint
 
 RENAMES = (
@@ -32,7 +32,6 @@ RENAMES = (
 )
 PREDICTOR_ROWS = {'roi_heads.box_predictor.cls_score.': 1, 'roi_heads.box_predictor.bbox_pred.': 4,
                   'roi_heads.mask_predictor.mask_fcn_logits.': 1}
-COUNTER = 'num_batches_tracked'
 
 
 def convert_torchvision_detection(state: Mapping[str, torch.Tensor], class_ids: Sequence[int] | None = None
@@ -67,23 +66,7 @@ def load_torchvision_detection(model: nn.Module, checkpoint: str | os.PathLike |
     """
     ckpt = read_checkpoint(checkpoint)
     state = convert_torchvision_detection(ckpt.state, class_ids)
-    target = model.state_dict()
-    wanted = {k for k in target if not k.endswith(COUNTER)}
-    missing = sorted(wanted - set(state))
-    unexpected = sorted(k for k in state if k not in target and not k.endswith(COUNTER))
-    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(target[k].shape)}'
-                  for k in state if k in target and state[k].shape != target[k].shape]
-    if mismatched:
-        raise ValueError(f'{ckpt.origin}: {len(mismatched)} tensors differ in shape ({"; ".join(mismatched[:5])}); '
-                         'check the backbone depth, num_classes (or class_ids) and the mask branch. '
-                         'The model was not changed.')
-    if strict and (missing or unexpected):
-        raise ValueError(f'{ckpt.origin}: {len(missing)} keys missing {missing[:5]}, {len(unexpected)} unexpected '
-                         f'{unexpected[:5]}. The model was not changed.')
-    model.load_state_dict({**target, **{k: v for k, v in state.items() if k in target}})
-    print_log(f'loaded {ckpt.origin} (torchvision detection): {len(missing)} missing, {len(unexpected)} unexpected',
-              logger='current')
-    return dict(missing=missing, unexpected=unexpected)
+    return load_detector_state(model, state, ckpt.origin, 'torchvision', strict)
 
 
 def _coco_category_ids(ann_file: str) -> list[int]:
