@@ -14,9 +14,10 @@ import torch
 
 from .io import Checkpoint
 
-SOURCES = ('torchvision', 'timm', 'mmpretrain', 'mmdet', 'native')
+SOURCES = ('torchvision', 'torchvision_detection', 'timm', 'mmpretrain', 'mmdet', 'native')
 ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
 BACKBONE_PREFIX = 'backbone.'
+TV_DETECTION_PREFIX = 'backbone.body.'  # torchvision's *rcnn_*_fpn: the ResNet inside BackboneWithFPN
 # Top-level modules of a detector or segmentor (mmdet/mmseg) that are not the backbone.
 DETECTOR_PARTS = ('neck.', 'rpn_head.', 'roi_head.', 'bbox_head.', 'mask_head.', 'decode_head.', 'auxiliary_head.')
 _MMDET_NORM = re.compile(r'(^|\.)gn\d+\.')
@@ -32,6 +33,7 @@ class Layout:
 
 LAYOUTS = {
     'torchvision': Layout('', ('fc.',)),
+    'torchvision_detection': Layout(TV_DETECTION_PREFIX, ()),
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
@@ -60,6 +62,8 @@ def check_source(source: str) -> str:
 def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
     """(source, the evidence) from key patterns and the container's meta; 'native' when nothing else fits."""
     keys, meta = list(ckpt.state), ckpt.meta
+    if any(k.startswith(TV_DETECTION_PREFIX) for k in keys):
+        return 'torchvision_detection', f"'{TV_DETECTION_PREFIX}' keys (a torchvision detection model)"
     detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
     if detector:
         return 'mmdet', f'detector keys ({", ".join(detector)})'
@@ -100,7 +104,7 @@ def split_keys(ckpt: Checkpoint, source: str) -> Split:
             split.head[key[len(head):]] = value
             split.head_origin[key[len(head):]] = key
         elif layout.prefix and not key.startswith(layout.prefix):
-            part = key.split('.', 1)[0]
+            part = '.'.join(key.split('.')[:2 if key.startswith(BACKBONE_PREFIX) else 1])  # e.g. backbone.fpn
             split.ignored.append((key, f'not part of the backbone ({part})'))
         elif not layout.prefix and key.startswith(DETECTOR_PARTS + ('head.',)):
             split.ignored.append((key, f"not part of the backbone ({key.split('.', 1)[0]})"))

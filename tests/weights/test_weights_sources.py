@@ -24,6 +24,8 @@ def _backbone(state):
     ({'state_dict': {**_backbone(FLAT), 'neck.fpn_convs.0.conv.weight': T}, 'meta': {}}, 'mmdet'),
     ({'state_dict': _backbone(FLAT), 'meta': {'mmdet_version': '3.3.0'}}, 'mmdet'),
     ({'state_dict': {**_backbone(FLAT), 'backbone.layer1.0.gn1.weight': T}, 'meta': {'epoch': 1}}, 'mmdet'),
+    ({**{f'backbone.body.{k}': v for k, v in FLAT.items()}, 'backbone.fpn.inner_blocks.0.0.weight': T,
+      'rpn.head.cls_logits.weight': T}, 'torchvision_detection'),
     (FLAT, 'native'),
     ({**_backbone(FLAT), 'head.fc.weight': T}, 'native'),
 ])
@@ -73,3 +75,19 @@ def test_structural_renames_follow_the_target(ckpt_keys, target_keys, expected):
     assert list(renamed) == expected
     assert [old_of[k] for k in renamed] == ckpt_keys
     assert bool(notes) == (ckpt_keys != expected)
+
+
+def test_torchvision_detection_file_gives_its_backbone(tmp_path):
+    import torchvision
+
+    from resbackbones import create_model
+    detector = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
+    path = tmp_path / 'fasterrcnn_resnet50_fpn.pth'
+    torch.save(detector.state_dict(), path)
+    backbone = create_model('resnet50', out_indices=(0, 1, 2, 3))
+    report = load_pretrained(backbone, str(path), strict=True)
+    assert report.source == 'torchvision_detection'
+    body = detector.backbone.body.state_dict()
+    assert all(torch.equal(v, body[k]) for k, v in backbone.state_dict().items() if k in body)
+    assert {why for _, why in report.ignored} >= {'not part of the backbone (backbone.fpn)',
+                                                 'not part of the backbone (rpn)'}
