@@ -18,10 +18,11 @@ from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.ops import MultiScaleRoIAlign
 
 from ...structures import FeatureSpec
+from .mmdet_conventions import AlignedMultiScaleRoIAlign, ExactAnchorGenerator
 
 # Defaults: torchvision's fasterrcnn_resnet50_fpn / maskrcnn_resnet50_fpn, in mmdet's key layout.
-RPN_HEAD = dict(anchor_generator=dict(scales=(8,), ratios=(0.5, 1.0, 2.0)), conv_depth=1)
-ROI_HEAD = dict(num_classes=80, roi_size=7, sampling_ratio=2, fc_out_channels=1024, mask_roi_size=14,
+RPN_HEAD = dict(anchor_generator=dict(scales=(8,), ratios=(0.5, 1.0, 2.0), round_to_pixels=True), conv_depth=1)
+ROI_HEAD = dict(num_classes=80, roi_size=7, sampling_ratio=2, aligned=False, fc_out_channels=1024, mask_roi_size=14,
                 mask_channels=(256, 256, 256, 256), mask_dilation=1)
 TRAIN_CFG = dict(
     rpn=dict(assigner=dict(pos_iou_thr=0.7, neg_iou_thr=0.3), sampler=dict(num=256, pos_fraction=0.5)),
@@ -78,7 +79,8 @@ def build_rpn(specs: Sequence[FeatureSpec], rpn_head: dict, train_cfg: dict, tes
                          f'got {[s.channels for s in specs]}')
     gen = rpn_head['anchor_generator']
     sizes = tuple(tuple(float(scale * s.stride) for scale in gen['scales']) for s in specs)
-    anchors = AnchorGenerator(sizes, (tuple(gen['ratios']),) * len(specs))
+    generator = AnchorGenerator if gen['round_to_pixels'] else ExactAnchorGenerator
+    anchors = generator(sizes, (tuple(gen['ratios']),) * len(specs))
     head = RPNHead(channels.pop(), anchors.num_anchors_per_location()[0], conv_depth=rpn_head['conv_depth'])
     train, proposal, test = train_cfg['rpn'], train_cfg['rpn_proposal'], test_cfg['rpn']
     return ModeRPN(
@@ -106,15 +108,16 @@ def build_roi_heads(neck_specs: Sequence[FeatureSpec], backbone_specs: Sequence[
     channels = neck_specs[0].channels
     num_classes = roi_head['num_classes'] + 1  # torchvision's label 0 is the background
     size, ratio = roi_head['roi_size'], roi_head['sampling_ratio']
+    pooler = AlignedMultiScaleRoIAlign if roi_head['aligned'] else MultiScaleRoIAlign
     train, test = train_cfg['rcnn'], test_cfg['rcnn']
     mask = {}
     if with_mask:
         mask_channels = list(roi_head['mask_channels'])
-        mask = dict(mask_roi_pool=MultiScaleRoIAlign(names, roi_head['mask_roi_size'], ratio),
+        mask = dict(mask_roi_pool=pooler(names, roi_head['mask_roi_size'], ratio),
                     mask_head=MaskRCNNHeads(channels, mask_channels, roi_head['mask_dilation']),
                     mask_predictor=MaskRCNNPredictor(mask_channels[-1], mask_channels[-1], num_classes))
     return RoIHeads(
-        box_roi_pool=MultiScaleRoIAlign(names, size, ratio),
+        box_roi_pool=pooler(names, size, ratio),
         box_head=TwoMLPHead(channels * size * size, roi_head['fc_out_channels']),
         box_predictor=FastRCNNPredictor(roi_head['fc_out_channels'], num_classes),
         fg_iou_thresh=train['assigner']['pos_iou_thr'], bg_iou_thresh=train['assigner']['neg_iou_thr'],

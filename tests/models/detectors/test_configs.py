@@ -11,7 +11,9 @@ from resbackbones.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[3]
 COCO = ['faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', 'faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py',
-        'mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', 'mask_rcnn/mask-rcnn_r101_fpn_1x_coco.py']
+        'mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', 'mask_rcnn/mask-rcnn_r101_fpn_1x_coco.py',
+        'faster_rcnn/faster-rcnn_r50_fpn_1x_coco_mmdet-conventions.py',
+        'mask_rcnn/mask-rcnn_r50_fpn_1x_coco_mmdet-conventions.py']
 
 
 def load(name: str) -> Config:
@@ -47,3 +49,12 @@ def test_nuclei_config_builds_for_one_grey_channel():
     model = MODELS.build(cfg.model)
     assert model.backbone.conv1.in_channels == 1 and model.neck.in_channels == [64, 128, 256, 512]
     assert model.rpn.anchor_generator.sizes[0] == (16.0,) and model.num_classes == 1
+
+
+@pytest.mark.parametrize('name', [n for n in COCO if n.endswith('_mmdet-conventions.py')])
+def test_mmdet_convention_configs_switch_pooling_and_anchors(name):
+    from resbackbones.models.detectors.mmdet_conventions import AlignedMultiScaleRoIAlign, ExactAnchorGenerator
+    model = MODELS.build(load(name).model)
+    assert isinstance(model.roi_heads.box_roi_pool, AlignedMultiScaleRoIAlign)
+    assert model.roi_heads.box_roi_pool.sampling_ratio == 0
+    assert isinstance(model.rpn.anchor_generator, ExactAnchorGenerator)
