@@ -23,3 +23,7 @@ class FeatureSpec:
     def output_size(self, size: int) -> int:
         """Spatial size of this output for an input side of ``size`` (all our convs and pools round up)."""
         return -(-size // self.stride)
+
+    def temporal_output_size(self, frames: int) -> int:
+        """Number of frames of this output for ``frames`` input frames (rounded up, as ``output_size``)."""
+        return -(-frames // self.temporal_stride)

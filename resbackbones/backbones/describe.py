@@ -37,5 +37,6 @@ def describe_backbone(backbone) -> str:
                      f'{sum(p.numel() for p in params):,}', _norm_mode(part), str(spec.channels), str(spec.stride)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ['  '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    outputs = ', '.join(f'{s.name}(C={s.channels}, /{s.stride})' for s in backbone.feature_specs)
+    outputs = ', '.join(f'{s.name}(C={s.channels}, /{s.stride}' + (f', T/{s.temporal_stride}' if s.temporal_stride > 1
+                                                                   else '') + ')' for s in backbone.feature_specs)
     return '\n'.join([f'{type(backbone).__name__}-{backbone.depth}', *lines, f'outputs: {outputs}'])

@@ -131,19 +131,30 @@ class ResNet(BaseModule):
     def stage_kwargs(self, index: int) -> dict:
         return {}
 
+    def stem_temporal(self) -> tuple[int, int, int]:
+        """(temporal kernel, temporal stride) of the first stem conv and the temporal stride of the stem's max-pool."""
+        return 1, 1, 1
+
+    def stage_entry(self, index: int) -> nn.Module | None:
+        """A parameter-free module applied before stage ``index`` (video: a temporal pool), or None."""
+        return None
+
     def _make_stem(self) -> None:
         layers, c = self.layers, self.stem_channels
+        t_kernel, t_stride, pool_t_stride = self.stem_temporal()
         if self.deep_stem:
             self.stem = nn.Sequential(
-                layers.conv(self.in_channels, c // 2, 3, 2), layers.norm(c // 2), nn.ReLU(inplace=True),
+                layers.conv(self.in_channels, c // 2, 3, 2, temporal_kernel=t_kernel, temporal_stride=t_stride),
+                layers.norm(c // 2), nn.ReLU(inplace=True),
                 layers.conv(c // 2, c // 2, 3), layers.norm(c // 2), nn.ReLU(inplace=True),
                 layers.conv(c // 2, c, 3), layers.norm(c), nn.ReLU(inplace=True))
         else:
             kernel, stride = (3, 1) if self.small_stem else (7, 2)
-            self.conv1 = layers.conv(self.in_channels, c, kernel, stride)
+            self.conv1 = layers.conv(self.in_channels, c, kernel, stride, temporal_kernel=t_kernel,
+                                     temporal_stride=t_stride)
             self.bn1 = layers.norm(c)
             self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.Identity() if self.small_stem else layers.max_pool(3, 2)
+        self.maxpool = nn.Identity() if self.small_stem else layers.max_pool(3, 2, temporal_stride=pool_t_stride)
 
     @property
     def stem_modules(self) -> list[nn.Module]:
@@ -164,8 +175,10 @@ class ResNet(BaseModule):
         specs = [FeatureSpec('stem', self.stem_channels, spatial, temporal)]
         s, t = _strides_of(self.maxpool)
         spatial, temporal = spatial * s, temporal * t
-        for name, stage in zip(self.stage_names, self.stages()):
-            spatial, temporal = spatial * stage.stride, temporal * stage.temporal_stride
+        for i, (name, stage) in enumerate(zip(self.stage_names, self.stages())):
+            entry = self.stage_entry(i)
+            s, t = _strides_of(entry) if entry is not None else (1, 1)
+            spatial, temporal = spatial * s * stage.stride, temporal * t * stage.temporal_stride
             specs.append(FeatureSpec(name, stage.out_channels, spatial, temporal))
         return tuple(specs)
 
@@ -180,7 +193,8 @@ class ResNet(BaseModule):
         outs = [x] if 'stem' in self.out_indices else []
         x = self.maxpool(x)
         for i, stage in enumerate(self.stages()[:self._last_stage + 1]):
-            x = stage(x)
+            entry = self.stage_entry(i)
+            x = stage(x if entry is None else entry(x))
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)

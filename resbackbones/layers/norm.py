@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-NORM_TYPES = ('BN', 'SyncBN', 'GN', 'FrozenBN')
+NORM_TYPES = ('BN', 'BN1d', 'BN2d', 'BN3d', 'SyncBN', 'GN', 'FrozenBN')
 _BATCH_NORMS = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 
 
@@ -54,6 +54,11 @@ def build_norm_layer(cfg: dict, num_features: int, dims: int = 2) -> nn.Module:
     cfg = dict(cfg)
     norm_type = cfg.pop('type')
     requires_grad = cfg.pop('requires_grad', True)
+    if norm_type in ('BN1d', 'BN2d', 'BN3d'):  # mmcv/mmaction2 spellings; 'BN' follows the input's dims
+        if int(norm_type[2]) != dims:
+            raise ValueError(f'norm_cfg type {norm_type!r} is for {norm_type[2]}D inputs, but this layer gets '
+                             f"{dims}D ones; use type='BN', which follows the input")
+        norm_type = 'BN'
     if norm_type == 'BN':
         layer = _BATCH_NORMS[dims](num_features, **cfg)
     elif norm_type == 'SyncBN':

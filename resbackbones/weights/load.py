@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from typing import Mapping
 
 import torch
@@ -13,6 +14,7 @@ from .align import align_keys
 from .io import Checkpoint, read_checkpoint
 from .report import SHOWN, LoadReport
 from .sources import Split, check_source, detect_source, split_keys
+from .inflate import can_inflate, inflate_conv
 from .stem import adapt_input_conv, can_adapt
 
 COUNTER = 'num_batches_tracked'  # BN step counter: never required, often absent (FrozenBN, old files)
@@ -53,9 +55,12 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
                   report: LoadReport) -> dict[str, torch.Tensor]:
     """Backbone tensors keyed as in the model; fills the report's unexpected/ignored/adapted/mismatched/notes."""
     state, old_of, report.notes = align_keys(split.backbone, bb_target)
-    new = {}
+    new, inflated = {}, []
     for key, value in state.items():
         ckpt_key, want = split.origin[old_of[key]], bb_target.get(key)
+        if want is not None and can_inflate(value.shape, want.shape):
+            value = inflate_conv(value, want.shape[2])
+            inflated.append(f'{want.shape[2]}')
         if want is None:
             if key.endswith(COUNTER):
                 report.ignored.append((ckpt_key, 'batch-norm counter the target has no slot for'))
@@ -69,6 +74,10 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
             report.adapted.append(f'{bb_prefix + key}: 3 -> {want.shape[1]} input channels ({rule})')
         else:
             report.mismatched.append((bb_prefix + key, tuple(value.shape), tuple(want.shape)))
+    if inflated:
+        frames = ', '.join(f'{n} x t={t}' for t, n in sorted(Counter(inflated).items()))
+        report.adapted.append(f'{len(inflated)} conv kernels inflated 2D -> 3D (I3D: repeated over t frames, '
+                              f'divided by t): {frames}')
     report.missing = [bb_prefix + k for k in bb_target if k not in state and not k.endswith(COUNTER)]
     return new
 

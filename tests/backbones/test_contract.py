@@ -21,7 +21,12 @@ VARIANTS = [
     dict(type='ResNet', depth=18, num_stages=3, out_indices=(0, 2), in_channels=1),
     dict(type='ResNet', depth=50, dcn=dict(type='DCNv2'), stage_with_dcn=(False, True, True, True)),
     dict(type='ResNet', depth=18, norm_cfg=dict(type='GN', num_groups=4)),
+    dict(type='ResNet3d', depth=18),
+    dict(type='ResNet3d', depth=50, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
+         inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))),  # mmaction2's I3D R50
+    dict(type='ResNet3d', depth=50, inflate_style='3x3x3', with_pool2=False, temporal_strides=(1, 2, 2, 1)),
 ]
+T = 7  # frames of the video inputs, odd too
 
 
 def _check(model, x):
@@ -31,6 +36,10 @@ def _check(model, x):
     for out, spec in zip(outs, specs):
         assert out.shape[1] == spec.channels, spec
         assert tuple(out.shape[-2:]) == (spec.output_size(x.shape[-2]), spec.output_size(x.shape[-1])), spec
+        if x.dim() == 5:
+            assert out.shape[2] == spec.temporal_output_size(x.shape[2]), spec
+        else:
+            assert spec.temporal_stride == 1, spec
 
 
 @pytest.mark.parametrize('cfg', VARIANTS, ids=lambda c: '-'.join(f'{v}' for v in c.values())[:60])
@@ -38,7 +47,8 @@ def test_registered_backbones_match_their_specs(cfg):
     cfg = {**TINY, **cfg}
     model = MODELS.build(cfg).eval()
     with torch.no_grad():
-        _check(model, torch.randn(2, cfg.get('in_channels', 3), H, W))
+        frames = (T,) if cfg['type'] == 'ResNet3d' else ()
+        _check(model, torch.randn(2, cfg.get('in_channels', 3), *frames, H, W))
 
 
 def test_every_registered_backbone_is_covered():

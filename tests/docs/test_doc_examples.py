@@ -85,8 +85,9 @@ def test_example_runs(name, code, tmp_path, monkeypatch):
         FILES[file](tmp_path / file)
     (tmp_path / 'configs').symlink_to(REPO / 'configs')  # examples give config paths from the repository root
     monkeypatch.chdir(tmp_path)
-    # Inputs the examples use without defining: a batch of RGB images, and a 4-channel batch for the U-Net.
-    namespace = {'__name__': '__doc_example__', 'images': torch.randn(1, 3, 64, 64), 'x': torch.randn(2, 4, 64, 72)}
+    # Inputs the examples use without defining: RGB images, a 4-channel batch for the U-Net, an RGB video clip.
+    namespace = {'__name__': '__doc_example__', 'images': torch.randn(1, 3, 64, 64), 'x': torch.randn(2, 4, 64, 72),
+                 'clip': torch.randn(1, 3, 8, 64, 64)}
     with torch.no_grad():
         exec(compile(code, name, 'exec'), namespace)
 

@@ -1,0 +1,91 @@
+"""Video ResNet (I3D-style, Carreira & Zisserman 2017): the 2D core with a 3D layer factory and temporal settings.
+
+Argument names follow mmaction2's ResNet3d, so its backbone configs carry over. Nothing is copied from the 2D
+ResNet: this class only hands the core 3D layers, per-block temporal kernels ("inflated" blocks), temporal strides,
+the stem's temporal kernel/strides, and mmaction2's temporal max-pool before the second stage (``with_pool2``).
+Weights of a 2D ResNet load into it by inflation (see ``resbackbones.weights.inflate``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from torch import nn
+
+from ..layers import LayerFactory
+from ..registry import MODELS
+from .blocks import Bottleneck
+from .resnet import ARCH_SETTINGS, ResNet
+from .validation import check_choice, per_stage
+
+INFLATE_STYLES = ('3x1x1', '3x3x3')
+
+
+def _block_inflation(name: str, value: int | Sequence[int], num_blocks: int) -> tuple[bool, ...]:
+    """One stage's ``inflate`` entry (0/1 for all blocks, or one 0/1 per block) as a flag per block."""
+    flags = (value,) * num_blocks if isinstance(value, int) else tuple(value)
+    if len(flags) != num_blocks or any(f not in (0, 1) or isinstance(f, float) for f in flags):
+        raise ValueError(f'{name} must be 0, 1 or a sequence of {num_blocks} zeros and ones (one per block); '
+                         f'got {value!r}')
+    return tuple(bool(f) for f in flags)
+
+
+@MODELS.register_module()
+class ResNet3d(ResNet):
+    """3D ResNet for (N, C, T, H, W) clips; returns a tuple of (N, C_i, T_i, H_i, W_i) features.
+
+    Args (besides ResNet's depth, in_channels, base_channels, num_stages, dilations, style, avg_down,
+    frozen_stages, conv_cfg, norm_cfg, with_cp, zero_init_residual, drop_path_rate, init_cfg/pretrained):
+        out_indices: as ResNet's; default (3,), mmaction2's last stage.
+        spatial_strides / temporal_strides: per stage (mmaction2 names; ResNet's ``strides`` is the spatial one).
+        conv1_kernel: (t, 7, 7) stem kernel; conv1_stride_t / pool1_stride_t: temporal strides of the stem conv
+            and its max-pool (their spatial strides are 2, as in every ResNet).
+        with_pool2: a (2, 1, 1) temporal max-pool before the second stage, halving T (rounded up).
+        inflate: per stage, 1/0 for every block or one flag per block: inflated blocks get a temporal kernel of 3
+            (``inflate_style`` '3x1x1' on a bottleneck's first 1x1 conv, '3x3x3' on its 3x3 conv; a basic
+            block's first conv either way).
+        norm_eval: default False (video models usually train their batch norms).
+    """
+
+    def __init__(self, depth: int, out_indices: Sequence[int | str] = (3,), num_stages: int = 4,
+                 spatial_strides: Sequence[int] = (1, 2, 2, 2), temporal_strides: Sequence[int] = (1, 1, 1, 1),
+                 conv1_kernel: Sequence[int] = (3, 7, 7), conv1_stride_t: int = 1, pool1_stride_t: int = 1,
+                 with_pool2: bool = True, inflate: Sequence[int | Sequence[int]] = (1, 1, 1, 1),
+                 inflate_style: str = '3x1x1', norm_eval: bool = False, **kwargs):
+        for name in ('strides', 'small_stem', 'dcn', 'stage_with_dcn'):
+            if name in kwargs:
+                hint = "use spatial_strides (mmaction2's name)" if name == 'strides' else 'not available in 3D'
+                raise ValueError(f'ResNet3d does not take {name}: {hint}')
+        check_choice('depth', depth, tuple(ARCH_SETTINGS))
+        check_choice('inflate_style', inflate_style, INFLATE_STYLES)
+        check_choice('num_stages', num_stages, (1, 2, 3, 4))
+        if len(tuple(conv1_kernel)) != 3 or tuple(conv1_kernel)[1:] != (7, 7) or conv1_kernel[0] % 2 == 0:
+            raise ValueError(f'conv1_kernel must be (t, 7, 7) with an odd t; got {tuple(conv1_kernel)}')
+        for name, value in (('conv1_stride_t', conv1_stride_t), ('pool1_stride_t', pool1_stride_t)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f'{name} must be an integer >= 1; got {value!r}')
+        block, stage_blocks = ARCH_SETTINGS[depth]
+        self.temporal_strides = per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages)
+        inflate = per_stage('inflate', inflate, (1, 1, 1, 1), num_stages)
+        self.inflate = tuple(_block_inflation(f'inflate[{i}]', inflate[i], stage_blocks[i]) for i in range(num_stages))
+        self.inflate_style, self.with_pool2 = inflate_style, with_pool2
+        self._stem_temporal = (conv1_kernel[0], conv1_stride_t, pool1_stride_t)
+        self._inflated_kernels = ((1, 3, 1) if inflate_style == '3x3x3' else (3, 1, 1)) if block is Bottleneck \
+            else (3, 1)
+        super().__init__(depth=depth, out_indices=out_indices, num_stages=num_stages,
+                         strides=per_stage('spatial_strides', spatial_strides, (1, 2, 2, 2), num_stages),
+                         norm_eval=norm_eval, **kwargs)
+        self.pool2 = nn.MaxPool3d((2, 1, 1), (2, 1, 1), ceil_mode=True) if with_pool2 and num_stages > 1 else None
+
+    def make_layer_factory(self, conv_cfg: dict | None, norm_cfg: dict) -> LayerFactory:
+        return LayerFactory(dims=3, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+
+    def stem_temporal(self) -> tuple[int, int, int]:
+        return self._stem_temporal
+
+    def stage_kwargs(self, index: int) -> dict:
+        flat = (1,) * len(self._inflated_kernels)
+        return dict(temporal_stride=self.temporal_strides[index],
+                    temporal_kernels=[self._inflated_kernels if f else flat for f in self.inflate[index]])
+
+    def stage_entry(self, index: int) -> nn.Module | None:
+        return self.pool2 if index == 1 else None

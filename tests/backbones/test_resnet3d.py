@@ -1,0 +1,107 @@
+"""ResNet3d: mmaction2's arguments on the shared core, and I3D inflation of 2D weights.
+
+The inflation test is the I3D property itself: a torchvision ResNet-18 with random weights and batch-norm
+statistics, saved in torchvision's format, inflated into ResNet3d, must reproduce the 2D network's layer4 output
+on a clip of identical frames, at the frames that the temporal zero padding cannot reach.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from resbackbones.registry import MODELS
+from resbackbones.weights import load_pretrained
+
+FRAMES = 21  # stem + 8 inflated basic blocks reach 9 frames each way; frame 10 sees no temporal padding
+
+
+def _randomise_norms(model: nn.Module) -> None:
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+
+
+def _torchvision_r18_file(tmp_path):
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18()
+    _randomise_norms(model)
+    path = tmp_path / 'resnet18_torchvision.pth'
+    torch.save(model.state_dict(), path)
+    return model.eval(), path
+
+
+def _layer4_2d(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    x = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+    return model.layer4(model.layer3(model.layer2(model.layer1(x))))
+
+
+@pytest.mark.parametrize('in_channels', [3, 1])
+@torch.no_grad()
+def test_inflated_torchvision_weights_reproduce_2d_on_a_still_clip(tmp_path, in_channels):
+    tv, path = _torchvision_r18_file(tmp_path)
+    video = MODELS.build(dict(type='ResNet3d', depth=18, in_channels=in_channels, with_pool2=False,
+                              init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    video.init_weights()
+    video.eval()
+    image = torch.rand(1, 3, 64, 64)
+    if in_channels == 1:  # a grey frame: RGB weights are summed over colour, as for 2D models
+        image = image[:, :1].expand(1, 3, 64, 64)
+    clip = image[:, :in_channels, None].expand(-1, -1, FRAMES, -1, -1).contiguous()
+    [out] = video(clip)
+    expected = _layer4_2d(tv, image)
+    centre = FRAMES // 2
+    torch.testing.assert_close(out[:, :, centre], expected, rtol=1e-4, atol=1e-4)
+    assert not torch.allclose(out[:, :, 0], expected, atol=1e-3)  # the border frames do see the padding
+
+
+def test_the_report_says_what_was_inflated(tmp_path):
+    _, path = _torchvision_r18_file(tmp_path)
+    video = MODELS.build(dict(type='ResNet3d', depth=18, inflate=(1, (1, 0), 0, 0), conv1_kernel=(5, 7, 7)))
+    report = load_pretrained(video, str(path), strict=True)
+    # 20 convs: the stem (t=5), 3 inflated block convs (t=3), the other 16 (t=1, a plain reshape)
+    assert any('20 conv kernels inflated 2D -> 3D' in note and '1 x t=5' in note and '3 x t=3' in note
+               for note in report.adapted), report.adapted
+    assert not report.missing and not report.unexpected
+
+
+def test_mmaction2_i3d_settings_build_the_i3d_layout():
+    model = MODELS.build(dict(type='ResNet3d', depth=50, base_channels=8, conv1_kernel=(5, 7, 7), conv1_stride_t=2,
+                              pool1_stride_t=2, norm_cfg=dict(type='BN3d', requires_grad=True),
+                              inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))))
+    assert model.conv1.kernel_size == (5, 7, 7) and model.conv1.stride == (2, 2, 2)
+    assert model.layer2[0].conv1.kernel_size == (3, 1, 1) and model.layer2[1].conv1.kernel_size == (1, 1, 1)
+    assert model.layer4[1].conv1.kernel_size == (3, 1, 1) and model.layer4[0].conv2.kernel_size == (1, 3, 3)
+    assert isinstance(model.bn1, nn.BatchNorm3d)
+    assert [s.temporal_stride for s in model.all_specs()] == [2, 4, 8, 8, 8]  # stem, pool1, pool2 halve T
+    style = MODELS.build(dict(type='ResNet3d', depth=50, base_channels=8, inflate_style='3x3x3'))
+    assert style.layer1[0].conv1.kernel_size == (1, 1, 1) and style.layer1[0].conv2.kernel_size == (3, 3, 3)
+
+
+def test_frozen_stages_and_norm_modes_work_in_3d():
+    model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, frozen_stages=1)).train()
+    assert not any(p.requires_grad for p in model.layer1.parameters())
+    assert all(p.requires_grad for p in model.layer2.parameters())
+    assert not model.bn1.training and model.layer2[0].bn1.training  # norm_eval defaults to False for video
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(strides=(1, 2, 2, 2)), 'does not take strides: use spatial_strides'),
+    (dict(dcn=dict(type='DCN')), 'does not take dcn: not available in 3D'),
+    (dict(conv1_kernel=(4, 7, 7)), r'conv1_kernel must be \(t, 7, 7\) with an odd t'),
+    (dict(conv1_kernel=(3, 5, 5)), r'conv1_kernel must be \(t, 7, 7\)'),
+    (dict(inflate=(1, (1, 0, 1), 1, 1)), r'inflate\[1\] must be 0, 1 or a sequence of 2'),
+    (dict(inflate=(1, 1, 1)), 'inflate needs one entry per stage'),
+    (dict(temporal_strides=(1, 2)), 'temporal_strides needs one entry per stage'),
+    (dict(inflate_style='2x1x1'), 'inflate_style must be one of'),
+    (dict(pool1_stride_t=0), 'pool1_stride_t must be an integer >= 1'),
+    (dict(norm_cfg=dict(type='BN2d')), "type 'BN2d' is for 2D inputs"),
+])
+def test_bad_arguments_name_themselves(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, **kwargs))
