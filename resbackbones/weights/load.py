@@ -11,10 +11,10 @@ from mmengine.logging import print_log
 from torch import nn
 
 from .align import align_keys
+from .inflate import can_inflate, inflate_conv
 from .io import Checkpoint, read_checkpoint
 from .report import SHOWN, LoadReport
 from .sources import Split, check_source, detect_source, split_keys
-from .inflate import can_inflate, inflate_conv
 from .stem import adapt_input_conv, can_adapt
 
 COUNTER = 'num_batches_tracked'  # BN step counter: never required, often absent (FrozenBN, old files)
@@ -60,7 +60,7 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
         ckpt_key, want = split.origin[old_of[key]], bb_target.get(key)
         if want is not None and can_inflate(value.shape, want.shape):
             value = inflate_conv(value, want.shape[2])
-            inflated.append(f'{want.shape[2]}')
+            inflated.append(want.shape[2])
         if want is None:
             if key.endswith(COUNTER):
                 report.ignored.append((ckpt_key, 'batch-norm counter the target has no slot for'))
