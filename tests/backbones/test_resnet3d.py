@@ -83,6 +83,15 @@ def test_mmaction2_i3d_settings_build_the_i3d_layout():
     assert style.layer1[0].conv1.kernel_size == (1, 1, 1) and style.layer1[0].conv2.kernel_size == (3, 3, 3)
 
 
+def test_i3d_r50_has_mmaction2s_parameter_count():
+    model = MODELS.build(dict(type='ResNet3d', depth=50, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
+                              inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))))
+    params = sum(p.numel() for p in model.parameters())
+    # ResNet-50's 23,508,032 plus (t - 1) extra copies of each inflated kernel: 3,715,840
+    assert params == 27_223_872
+    assert params + 2048 * 400 + 400 == 28_043_472  # mmaction2's metafile for i3d_r50 (with its 400-class head)
+
+
 def test_frozen_stages_and_norm_modes_work_in_3d():
     model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, frozen_stages=1)).train()
     assert not any(p.requires_grad for p in model.layer1.parameters())
