@@ -1,12 +1,14 @@
 """Rename checkpoint backbone keys onto the target's names, by comparing with the target's keys.
 
-Three differences between ResNet implementations are only in naming or child indices, and each is resolved by
+Four differences between ResNet implementations are only in naming or child indices, and each is resolved by
 looking at what the target has rather than by hard-coding stage numbers or sources:
 
 - timm's deep stem is ``conv1.{0,1,3,4,6}`` + ``bn1``; ours (mmdet's) is ``stem.{0,1,3,4,6}`` + ``stem.7``.
 - avg-down shortcuts: timm (and mmdet) keep a parameter-free pool at ``downsample.0`` in every stage, so the conv
   and norm are ``.1``/``.2`` even where ours, in a stride-1 stage, has no pool (``.0``/``.1``).
 - mmdet names group-norm layers ``gn1``, ``gn2`` ...; ours are always ``bn1`` ... whatever the norm type.
+- mmcv ``ConvModule`` pairs (mmaction2's ResNet3d): ``convK.conv``/``convK.bn`` are our ``convK``/``bnK`` (the
+  stem's ``conv1.bn`` is ``bn1``), and ``downsample.conv``/``downsample.bn`` are ``downsample.0``/``.1``.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch
 _DEEP_STEM = re.compile(r'^conv1\.(\d+)\.(.+)$')
 _DOWNSAMPLE = re.compile(r'^(.*\.downsample\.)(\d+)\.(.+)$')
 _GN = re.compile(r'(^|\.)gn(\d+)\.')
+_CONV_MODULE = re.compile(r'^((?:.*\.)?)(conv(\d+)|downsample)\.(conv|bn)\.(.+)$')
 
 
 def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> str:
@@ -28,6 +31,18 @@ def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> st
     if key.startswith('bn1.') and key not in target and last_norm is not None:
         return f'stem.{last_norm}.{key[len("bn1."):]}'
     return key
+
+
+def _conv_module_rename(key: str, target: Collection[str]) -> str:
+    match = _CONV_MODULE.match(key)
+    if not match or key in target:
+        return key
+    prefix, module, index, part, rest = match.groups()
+    if module == 'downsample':
+        new = f'{prefix}downsample.{0 if part == "conv" else 1}.{rest}'
+    else:
+        new = f'{prefix}{module if part == "conv" else "bn" + index}.{rest}'
+    return new if new in target else key
 
 
 def _norm_rename(key: str, target: Collection[str]) -> str:
@@ -61,11 +76,15 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
     Returns the renamed dict, a map new key -> old key, and one note per kind of rename applied.
     """
     target = set(target)
+    first_name = {_conv_module_rename(k, target): k for k in state}
+    kinds = {"mmcv ConvModule names: convK.conv/.bn -> convK/bnK, downsample.conv/.bn -> downsample.0/.1"} \
+        if any(new != old for new, old in first_name.items()) else set()
+    state = {new: state[old] for new, old in first_name.items()}
     stem_norms = [int(k.split('.')[1]) for k in target if k.startswith('stem.') and k.endswith('.running_var')]
     deep_target = 'conv1.weight' not in target and any(k.startswith('stem.') for k in target)
     last_norm = max(stem_norms) if deep_target and stem_norms and 'conv1.0.weight' in state else None
     down = _downsample_maps(list(state), target)
-    renamed, old_of, kinds = {}, {}, set()
+    renamed, old_of = {}, {}
     for key, value in state.items():
         new = _stem_rename(key, target, last_norm) if deep_target else key
         if new != key:
@@ -78,5 +97,5 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
             new = f'{match[1]}{down[match[1]][int(match[2])]}.{match[3]}'
             kinds.add('avg-down shortcut: pool-first child indices -> ours')
         renamed[new] = value
-        old_of[new] = key
+        old_of[new] = first_name[key]
     return renamed, old_of, sorted(kinds)

@@ -14,7 +14,7 @@ import torch
 
 from .io import Checkpoint
 
-SOURCES = ('torchvision', 'torchvision_detection', 'timm', 'mmpretrain', 'mmdet', 'native')
+SOURCES = ('torchvision', 'torchvision_detection', 'timm', 'mmpretrain', 'mmdet', 'mmaction2', 'native')
 ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
 BACKBONE_PREFIX = 'backbone.'
 TV_DETECTION_PREFIX = 'backbone.body.'  # torchvision's *rcnn_*_fpn: the ResNet inside BackboneWithFPN
@@ -37,6 +37,7 @@ LAYOUTS = {
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
+    'mmaction2': Layout(BACKBONE_PREFIX, ()),
 }
 
 
@@ -69,6 +70,8 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
         return 'mmdet', f'detector keys ({", ".join(detector)})'
     if 'mmdet_version' in meta:
         return 'mmdet', "meta['mmdet_version']"
+    if any(k.startswith('cls_head.') for k in keys) or 'mmaction2_version' in meta or 'mmaction_version' in meta:
+        return 'mmaction2', "recognizer keys ('cls_head.') or meta['mmaction2_version']"
     wrapped = any(k.startswith(BACKBONE_PREFIX) for k in keys)
     if wrapped and any(_MMDET_NORM.search(k) for k in keys):
         return 'mmdet', "mmdet norm names ('gn1' ...)"

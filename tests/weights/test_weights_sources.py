@@ -1,6 +1,8 @@
 """Format detection from key patterns, named sources, and the structural key renames."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -26,6 +28,7 @@ def _backbone(state):
     ({'state_dict': {**_backbone(FLAT), 'backbone.layer1.0.gn1.weight': T}, 'meta': {'epoch': 1}}, 'mmdet'),
     ({**{f'backbone.body.{k}': v for k, v in FLAT.items()}, 'backbone.fpn.inner_blocks.0.0.weight': T,
       'rpn.head.cls_logits.weight': T}, 'torchvision_detection'),
+    ({'state_dict': {**_backbone(FLAT), 'cls_head.fc_cls.weight': T}, 'meta': {}}, 'mmaction2'),
     (FLAT, 'native'),
     ({**_backbone(FLAT), 'head.fc.weight': T}, 'native'),
 ])
@@ -91,3 +94,28 @@ def test_torchvision_detection_file_gives_its_backbone(tmp_path):
     assert all(torch.equal(v, body[k]) for k, v in backbone.state_dict().items() if k in body)
     assert {why for _, why in report.ignored} >= {'not part of the backbone (backbone.fpn)',
                                                  'not part of the backbone (rpn)'}
+
+
+def _mmaction2_names(key: str) -> str:
+    """Our ResNet3d key as mmaction2's ResNet3d writes it: mmcv ConvModules (conv + bn) everywhere."""
+    key = re.sub(r'^conv1\.', 'conv1.conv.', key)
+    key = re.sub(r'^bn1\.', 'conv1.bn.', key)
+    key = re.sub(r'\.conv(\d)\.', r'.conv\1.conv.', key)
+    key = re.sub(r'\.bn(\d)\.', r'.conv\1.bn.', key)
+    return re.sub(r'\.downsample\.([01])\.', lambda m: '.downsample.conv.' if m[1] == '0' else '.downsample.bn.', key)
+
+
+@torch.no_grad()
+def test_mmaction2_resnet3d_checkpoint_loads_with_its_conv_module_names():
+    from resbackbones.registry import MODELS
+    cfg = dict(type='ResNet3d', depth=50, base_channels=8, conv1_kernel=(5, 7, 7), inflate=(1, (1, 0, 1, 0), 0, 1),
+               zero_init_residual=False)  # every conv then shapes the output
+    source, target = MODELS.build(cfg).eval(), MODELS.build(cfg).eval()
+    state = {f'backbone.{_mmaction2_names(k)}': v for k, v in source.state_dict().items()}
+    assert 'backbone.layer1.0.downsample.bn.running_var' in state and 'backbone.conv1.bn.weight' in state
+    state['cls_head.fc_cls.weight'] = torch.zeros(400, 256)
+    report = load_pretrained(target, {'state_dict': state, 'meta': {'mmaction2_version': '1.2.0'}}, strict=True)
+    assert report.source == 'mmaction2' and any('ConvModule' in note for note in report.notes)
+    assert [k for k, _ in report.ignored] == ['cls_head.fc_cls.weight']
+    clip = torch.randn(1, 3, 6, 32, 32)
+    torch.testing.assert_close(target(clip)[0], source(clip)[0])
