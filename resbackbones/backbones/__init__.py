@@ -1,9 +1,10 @@
-"""Backbones: the shared ResNet core, its blocks and stages, its video view, and the named-model table."""
-from .blocks import BasicBlock, Bottleneck
+"""Backbones: the shared ResNet core, its blocks and stages, its video and face views, the named-model table."""
+from .blocks import BasicBlock, Bottleneck, IBasicBlock
+from .iresnet import IResNet
 from .named import NAMED_MODELS, list_models, model_config
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
 from .resnet3d import ResNet3d
 from .stage import ResStage
 
-__all__ = ['BasicBlock', 'Bottleneck', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet3d', 'ResNetV1c', 'ResNetV1d', 'ResStage',
-           'list_models', 'model_config']
+__all__ = ['BasicBlock', 'Bottleneck', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet3d',
+           'ResNetV1c', 'ResNetV1d', 'ResStage', 'list_models', 'model_config']

@@ -123,3 +123,37 @@ class Bottleneck(_ResidualBlock):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         return self.bn3(self.conv3(out))
+
+
+class IBasicBlock(_ResidualBlock):
+    """ArcFace's improved basic block (IResNet, insightface): BN -> 3x3 -> BN -> PReLU -> 3x3 (strided) -> BN, added
+    to the shortcut with no activation after the sum. Same arguments as BasicBlock; names follow insightface."""
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
+                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), style: str = 'pytorch',
+                 groups: int = 1, base_width: int = 64, base_channels: int = 64, dcn: dict | None = None,
+                 drop_path: float = 0.0, with_cp: bool = False, temporal_kernels: tuple[int, ...] = (1, 1),
+                 temporal_stride: int = 1):
+        super().__init__(downsample, drop_path, with_cp)
+        if groups != 1 or base_width != base_channels or dcn is not None:
+            raise ValueError('IBasicBlock supports only groups=1, base_width=base_channels and no dcn '
+                             f'(got groups={groups}, base_width={base_width}, dcn={dcn})')
+        self.relu = nn.Identity()  # IResNet adds no activation after the sum
+        self.stride, self.temporal_stride, self.out_channels = stride, temporal_stride, planes
+        self.bn1 = layers.norm(in_channels)
+        self.conv1 = layers.conv(in_channels, planes, 3, 1, dilation, temporal_kernel=temporal_kernels[0])
+        self.bn2 = layers.norm(planes)
+        self.prelu = nn.PReLU(planes)
+        self.conv2 = layers.conv(planes, planes, 3, stride, dilation, temporal_kernel=temporal_kernels[1],
+                                 temporal_stride=temporal_stride)
+        self.bn3 = layers.norm(planes)
+
+    @property
+    def last_norm(self) -> nn.Module:
+        return self.bn3
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.prelu(self.bn2(self.conv1(self.bn1(x))))
+        return self.bn3(self.conv2(out))

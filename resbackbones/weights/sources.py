@@ -14,7 +14,8 @@ import torch
 
 from .io import Checkpoint
 
-SOURCES = ('torchvision', 'torchvision_detection', 'timm', 'mmpretrain', 'mmdet', 'mmaction2', 'native')
+SOURCES = ('torchvision', 'torchvision_detection', 'timm', 'mmpretrain', 'mmdet', 'mmaction2', 'insightface',
+           'native')
 ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
 BACKBONE_PREFIX = 'backbone.'
 TV_DETECTION_PREFIX = 'backbone.body.'  # torchvision's *rcnn_*_fpn: the ResNet inside BackboneWithFPN
@@ -29,6 +30,7 @@ class Layout:
 
     prefix: str
     heads: tuple[str, ...]
+    elsewhere: tuple[str, ...] = ()  # prefixes of parts that are neither backbone nor classifier
 
 
 LAYOUTS = {
@@ -38,6 +40,7 @@ LAYOUTS = {
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
     'mmaction2': Layout(BACKBONE_PREFIX, ()),
+    'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.')),  # the embedding head
 }
 
 
@@ -63,6 +66,8 @@ def check_source(source: str) -> str:
 def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
     """(source, the evidence) from key patterns and the container's meta; 'native' when nothing else fits."""
     keys, meta = list(ckpt.state), ckpt.meta
+    if 'prelu.weight' in ckpt.state and 'features.running_var' in ckpt.state:
+        return 'insightface', "IResNet keys: stem 'prelu', embedding 'features'"
     if any(k.startswith(TV_DETECTION_PREFIX) for k in keys):
         return 'torchvision_detection', f"'{TV_DETECTION_PREFIX}' keys (a torchvision detection model)"
     detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
@@ -106,6 +111,8 @@ def split_keys(ckpt: Checkpoint, source: str) -> Split:
         if head is not None:
             split.head[key[len(head):]] = value
             split.head_origin[key[len(head):]] = key
+        elif layout.elsewhere and key.startswith(layout.elsewhere):
+            split.ignored.append((key, 'not part of the backbone (face embedding head)'))
         elif layout.prefix and not key.startswith(layout.prefix):
             part = '.'.join(key.split('.')[:2 if key.startswith(BACKBONE_PREFIX) else 1])  # e.g. backbone.fpn
             split.ignored.append((key, f'not part of the backbone ({part})'))

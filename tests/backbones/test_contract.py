@@ -21,6 +21,8 @@ VARIANTS = [
     dict(type='ResNet', depth=18, num_stages=3, out_indices=(0, 2), in_channels=1),
     dict(type='ResNet', depth=50, dcn=dict(type='DCNv2'), stage_with_dcn=(False, True, True, True)),
     dict(type='ResNet', depth=18, norm_cfg=dict(type='GN', num_groups=4)),
+    dict(type='IResNet', depth=18),
+    dict(type='IResNet', depth=50, in_channels=1),
     dict(type='ResNet3d', depth=18),
     dict(type='ResNet3d', depth=50, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
          inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))),  # mmaction2's I3D R50
