@@ -1,6 +1,7 @@
 """Task glue: models that combine a backbone with necks and heads."""
 from .classifier import ImageClassifier
 from .detectors import FasterRCNN, MaskRCNN
+from .face import FaceRecognizer
 from .unet import UNet
 
-__all__ = ['FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'UNet']
+__all__ = ['FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'UNet']

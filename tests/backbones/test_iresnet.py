@@ -1,11 +1,9 @@
-"""IResNet (ArcFace backbones) on the shared core, checked against insightface's network.
-
-insightface is not a pip-installable PyTorch package, so its arcface_torch IResNet is written out below from its
-definition (stem conv-BN-PReLU; blocks BN, 3x3, BN, PReLU, strided 3x3, BN, plus shortcut, no activation after the
-sum; every stage halves; BN eps 1e-5; embedding BN, flatten, FC, BatchNorm1d), with insightface's module names.
-A random instance saved with torch.save(state_dict()) must load into our IResNet and give its layer4 output.
-"""
+"""IResNet (ArcFace backbones) on the shared core, checked against insightface's network as written out in
+tests/insightface_reference.py: a random one saved in its format must load into ours and give its layer4 output."""
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,61 +12,13 @@ from torch import nn
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
-
-class _Block(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int):
-        super().__init__()
-        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, 1, 1, bias=False)
-        self.bn2, self.prelu = nn.BatchNorm2d(cout), nn.PReLU(cout)
-        self.conv2, self.bn3 = nn.Conv2d(cout, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
-        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)) \
-            if stride != 1 or cin != cout else None
-
-    def forward(self, x):
-        out = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
-        return out + (x if self.downsample is None else self.downsample(x))
-
-
-class InsightfaceIResNet(nn.Module):
-    """insightface's layout and forward; ``layer4_only`` stops before the embedding layers."""
-
-    def __init__(self, blocks=(2, 2, 2, 2), width=64, embedding=512, size=112):
-        super().__init__()
-        self.conv1, self.bn1, self.prelu = nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), \
-            nn.PReLU(width)
-        cin = width
-        for i, n in enumerate(blocks):
-            cout = width * 2 ** i
-            self.add_module(f'layer{i + 1}', nn.Sequential(*[_Block(cin if j == 0 else cout, cout, 2 if j == 0 else 1)
-                                                             for j in range(n)]))
-            cin = cout
-        self.bn2, self.dropout = nn.BatchNorm2d(cin), nn.Dropout(0.0)
-        self.fc, self.features = nn.Linear(cin * (size // 16) ** 2, embedding), nn.BatchNorm1d(embedding)
-
-    def forward(self, x, layer4_only=False):
-        x = self.prelu(self.bn1(self.conv1(x)))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        if layer4_only:
-            return x
-        return self.features(self.fc(self.dropout(torch.flatten(self.bn2(x), 1))))
-
-
-def _randomised(model: nn.Module) -> nn.Module:
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-            elif isinstance(m, nn.PReLU):
-                m.weight.uniform_(0.1, 0.4)
-    return model.eval()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared insightface reference
+from insightface_reference import InsightfaceIResNet, randomised  # noqa: E402
 
 
 @torch.no_grad()
 def test_insightface_checkpoint_gives_the_same_layer4(tmp_path):
-    reference = _randomised(InsightfaceIResNet(width=16, embedding=32))
+    reference = randomised(InsightfaceIResNet(width=16, embedding=32))
     path = tmp_path / 'r18_insightface.pth'
     torch.save(reference.state_dict(), path)
     ours = MODELS.build(dict(type='IResNet', depth=18, base_channels=16)).eval()

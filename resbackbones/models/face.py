@@ -1,0 +1,60 @@
+"""Face recognition: backbone -> embedding head -> margin head (training) / normalised embedding (inference)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from torch import nn
+
+from ..registry import MODELS
+from .classifier import _labels
+
+
+@MODELS.register_module()
+class FaceRecognizer(BaseModel):
+    """ArcFace-style recognizer. The embedding head is sized from the backbone's last feature spec and
+    ``input_size``, the margin head from the embedding width; configs type neither.
+
+    Args:
+        backbone: config or module with ``feature_specs`` (IResNet for insightface's models).
+        num_classes: identities in training. input_size: (H, W) of the aligned face crops (112, 112).
+        embedding: FaceEmbeddingHead options (embedding_dim, dropout).
+        margin_head: e.g. ``dict(type='ArcFaceHead', scale=64.0, margin=0.5)`` or ``dict(type='CosFaceHead')``.
+
+    Modes: 'tensor' -> embeddings (N, D); 'loss' -> {'loss': cross-entropy of the margin logits};
+    'predict' -> one dict per sample with 'embedding' (L2-normalised) and 'gt_label' when labels were given.
+    """
+
+    def __init__(self, backbone: dict | nn.Module, num_classes: int, input_size: tuple[int, int] = (112, 112),
+                 embedding: dict | None = None, margin_head: dict | None = None,
+                 data_preprocessor: dict | None = None, init_cfg: dict | None = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
+        spec = self.backbone.feature_specs[-1]
+        self.input_size = tuple(input_size)
+        self.embedding = MODELS.build(dict(type='FaceEmbeddingHead', in_channels=spec.channels,
+                                           feature_size=tuple(spec.output_size(s) for s in self.input_size),
+                                           **(embedding or {})))
+        self.margin_head = MODELS.build({'type': 'ArcFaceHead', **(margin_head or {}),
+                                         'embedding_dim': self.embedding.fc.out_features, 'num_classes': num_classes})
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Face embeddings (N, D), not normalised (insightface's output)."""
+        return self.embedding(self.backbone(inputs)[-1])
+
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        embeddings = self.extract_feat(inputs)
+        if mode == 'tensor':
+            return embeddings
+        if mode == 'loss':
+            if data_samples is None:
+                raise ValueError("mode='loss' needs data_samples with the identity labels")
+            labels = _labels(data_samples, embeddings.device)
+            return {'loss': F.cross_entropy(self.margin_head(embeddings, labels), labels)}
+        if mode == 'predict':
+            preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
+            if data_samples is not None:
+                for pred, label in zip(preds, _labels(data_samples, embeddings.device).tolist()):
+                    pred['gt_label'] = label
+            return preds
+        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")

@@ -1,0 +1,83 @@
+"""FaceRecognizer: insightface checkpoints give insightface's embeddings; it trains; errors name what is wrong."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from resbackbones.registry import MODELS
+from resbackbones.weights.insightface import load_insightface
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared insightface reference
+from insightface_reference import InsightfaceIResNet, randomised  # noqa: E402
+
+
+def _recognizer(embedding_dim: int = 32, input_size=(112, 112), **kwargs):
+    return MODELS.build(dict(type='FaceRecognizer', backbone=dict(type='IResNet', depth=18, base_channels=16),
+                             num_classes=10, input_size=input_size, embedding=dict(embedding_dim=embedding_dim),
+                             **kwargs))
+
+
+@torch.no_grad()
+def test_insightface_checkpoint_gives_its_embeddings(tmp_path):
+    reference = randomised(InsightfaceIResNet(width=16, embedding=32))
+    path = tmp_path / 'backbone.pth'
+    torch.save(reference.state_dict(), path)
+    model = _recognizer()
+    report = load_insightface(model, str(path))
+    assert report.source == 'insightface' and report.checkpoint == str(path) and not report.ignored
+    faces = torch.rand(3, 3, 112, 112)
+    torch.testing.assert_close(model.eval()(faces), reference(faces))
+
+
+def test_an_embedding_that_does_not_fit_is_refused_and_nothing_changes(tmp_path):
+    path = tmp_path / 'backbone.pth'
+    torch.save(InsightfaceIResNet(width=16, embedding=32).state_dict(), path)
+    model = _recognizer(embedding_dim=64)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r'embedding layers do not fit.*fc.weight: checkpoint \(32, 6272\) vs model '
+                                         r'\(64, 6272\).*not changed'):
+        load_insightface(model, str(path))
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_training_separates_identities():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='FaceRecognizer', backbone=dict(type='IResNet', depth=18, base_channels=8),
+                              num_classes=4, input_size=(32, 32), embedding=dict(embedding_dim=16),
+                              margin_head=dict(type='CosFaceHead', scale=16.0)))
+    prototypes = torch.rand(4, 3, 32, 32)
+    labels = torch.arange(4).repeat(4)
+    faces = prototypes[labels] + 0.1 * torch.randn(16, 3, 32, 32)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    first = None
+    for _ in range(25):
+        loss = model(faces, labels, mode='loss')['loss']
+        first = loss.item() if first is None else first
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.5 * first
+    predictions = model.eval()(faces, labels, mode='predict')
+    embeddings = torch.stack([p['embedding'] for p in predictions])
+    torch.testing.assert_close(embeddings.norm(dim=1), torch.ones(16))
+    assert [p['gt_label'] for p in predictions] == labels.tolist()
+    same = (embeddings @ embeddings.T)[labels[:, None] == labels[None, :]].mean()
+    other = (embeddings @ embeddings.T)[labels[:, None] != labels[None, :]].mean()
+    assert same > other + 0.2  # identities cluster
+
+
+def test_images_of_another_size_than_configured_are_named():
+    with pytest.raises(ValueError, match=r'sized for \(7, 7\) feature maps .* got \(4, 4\)'):
+        _recognizer()(torch.rand(1, 3, 64, 64))
+
+
+def test_base_config_builds_insightfaces_r50():
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs/_base_/models/arcface_iresnet50.py'))
+    model = MODELS.build(cfg.model)
+    assert model.embedding.fc.in_features == 512 * 7 * 7 and model.margin_head.weight.shape == (10572, 512)
+    backbone_and_embedding = sum(p.numel() for n, p in model.named_parameters() if not n.startswith('margin_head'))
+    assert backbone_and_embedding == 43_590_848  # insightface's iresnet50
