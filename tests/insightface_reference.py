@@ -46,16 +46,3 @@ class InsightfaceIResNet(nn.Module):
         if layer4_only:
             return x
         return self.features(self.fc(self.dropout(torch.flatten(self.bn2(x), 1))))
-
-
-def randomised(model: nn.Module) -> nn.Module:
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-            elif isinstance(m, nn.PReLU):
-                m.weight.uniform_(0.1, 0.4)
-    return model.eval()

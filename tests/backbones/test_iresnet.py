@@ -13,12 +13,12 @@ from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared insightface reference
-from insightface_reference import InsightfaceIResNet, randomised  # noqa: E402
+from insightface_reference import InsightfaceIResNet  # noqa: E402
 
 
 @torch.no_grad()
-def test_insightface_checkpoint_gives_the_same_layer4(tmp_path):
-    reference = randomised(InsightfaceIResNet(width=16, embedding=32))
+def test_insightface_checkpoint_gives_the_same_layer4(tmp_path, randomise):
+    reference = randomise(InsightfaceIResNet(width=16, embedding=32))
     path = tmp_path / 'r18_insightface.pth'
     torch.save(reference.state_dict(), path)
     ours = MODELS.build(dict(type='IResNet', depth=18, base_channels=16)).eval()

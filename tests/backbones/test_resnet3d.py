@@ -17,20 +17,8 @@ from resbackbones.weights import load_pretrained
 FRAMES = 21  # stem + 8 inflated basic blocks reach 9 frames each way; frame 10 sees no temporal padding
 
 
-def _randomise_norms(model: nn.Module) -> None:
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-
-
-def _torchvision_r18_file(tmp_path):
-    torch.manual_seed(0)
-    model = torchvision.models.resnet18()
-    _randomise_norms(model)
+def _torchvision_r18_file(tmp_path, randomise):
+    model = randomise(torchvision.models.resnet18())
     path = tmp_path / 'resnet18_torchvision.pth'
     torch.save(model.state_dict(), path)
     return model.eval(), path
@@ -43,8 +31,8 @@ def _layer4_2d(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize('in_channels', [3, 1])
 @torch.no_grad()
-def test_inflated_torchvision_weights_reproduce_2d_on_a_still_clip(tmp_path, in_channels):
-    tv, path = _torchvision_r18_file(tmp_path)
+def test_inflated_torchvision_weights_reproduce_2d_on_a_still_clip(tmp_path, in_channels, randomise):
+    tv, path = _torchvision_r18_file(tmp_path, randomise)
     video = MODELS.build(dict(type='ResNet3d', depth=18, in_channels=in_channels, with_pool2=False,
                               init_cfg=dict(type='Pretrained', checkpoint=str(path))))
     video.init_weights()
@@ -60,8 +48,8 @@ def test_inflated_torchvision_weights_reproduce_2d_on_a_still_clip(tmp_path, in_
     assert not torch.allclose(out[:, :, 0], expected, atol=1e-3)  # the border frames do see the padding
 
 
-def test_the_report_says_what_was_inflated(tmp_path):
-    _, path = _torchvision_r18_file(tmp_path)
+def test_the_report_says_what_was_inflated(tmp_path, randomise):
+    _, path = _torchvision_r18_file(tmp_path, randomise)
     video = MODELS.build(dict(type='ResNet3d', depth=18, inflate=(1, (1, 0), 0, 0), conv1_kernel=(5, 7, 7)))
     report = load_pretrained(video, str(path), strict=True)
     # 20 convs: the stem (t=5), 3 inflated block convs (t=3), the other 16 (t=1, a plain reshape)

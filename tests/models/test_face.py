@@ -11,7 +11,7 @@ from resbackbones.registry import MODELS
 from resbackbones.weights.insightface import load_insightface
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared insightface reference
-from insightface_reference import InsightfaceIResNet, randomised  # noqa: E402
+from insightface_reference import InsightfaceIResNet  # noqa: E402
 
 
 def _recognizer(embedding_dim: int = 32, input_size=(112, 112), **kwargs):
@@ -21,8 +21,8 @@ def _recognizer(embedding_dim: int = 32, input_size=(112, 112), **kwargs):
 
 
 @torch.no_grad()
-def test_insightface_checkpoint_gives_its_embeddings(tmp_path):
-    reference = randomised(InsightfaceIResNet(width=16, embedding=32))
+def test_insightface_checkpoint_gives_its_embeddings(tmp_path, randomise):
+    reference = randomise(InsightfaceIResNet(width=16, embedding=32))
     path = tmp_path / 'backbone.pth'
     torch.save(reference.state_dict(), path)
     model = _recognizer()
