@@ -22,6 +22,14 @@ def _labels(data_samples, device: torch.device) -> torch.Tensor:
     return torch.as_tensor([int(label) for label in labels], device=device)
 
 
+def with_labels(preds: list[dict], data_samples, device: torch.device) -> list[dict]:
+    """``preds`` with each sample's 'gt_label' added when labels were given (for the evaluators)."""
+    if data_samples is not None:
+        for pred, label in zip(preds, _labels(data_samples, device).tolist()):
+            pred['gt_label'] = label
+    return preds
+
+
 @MODELS.register_module()
 class ImageClassifier(BaseModel):
     """Classifier whose head width comes from the backbone's last declared feature.
@@ -60,8 +68,5 @@ class ImageClassifier(BaseModel):
         if mode == 'predict':
             scores = logits.softmax(dim=1)
             preds = [{'pred_label': int(s.argmax()), 'pred_score': s.detach()} for s in scores]
-            if data_samples is not None:
-                for pred, label in zip(preds, _labels(data_samples, logits.device).tolist()):
-                    pred['gt_label'] = label
-            return preds
+            return with_labels(preds, data_samples, logits.device)
         raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")

@@ -7,7 +7,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from ..registry import MODELS
-from .classifier import _labels
+from .classifier import _labels, with_labels
 
 
 @MODELS.register_module()
@@ -53,8 +53,5 @@ class FaceRecognizer(BaseModel):
             return {'loss': F.cross_entropy(self.margin_head(embeddings, labels), labels)}
         if mode == 'predict':
             preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
-            if data_samples is not None:
-                for pred, label in zip(preds, _labels(data_samples, embeddings.device).tolist()):
-                    pred['gt_label'] = label
-            return preds
+            return with_labels(preds, data_samples, embeddings.device)
         raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")
