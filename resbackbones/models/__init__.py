@@ -2,6 +2,7 @@
 from .classifier import ImageClassifier
 from .detectors import FasterRCNN, MaskRCNN
 from .face import FaceRecognizer
+from .recognizer import Recognizer3D
 from .unet import UNet
 
-__all__ = ['FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'UNet']
+__all__ = ['FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'Recognizer3D', 'UNet']

@@ -53,8 +53,8 @@ class ImageClassifier(BaseModel):
         self.label_smoothing = label_smoothing
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Pooled features (N, C) of the backbone's last output."""
-        return torch.flatten(F.adaptive_avg_pool2d(self.backbone(inputs)[-1], 1), 1)
+        """Features (N, C) of the backbone's last output, averaged over every position (H, W, or T, H, W)."""
+        return self.backbone(inputs)[-1].flatten(2).mean(dim=2)
 
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
         logits = self.head(self.extract_feat(inputs))

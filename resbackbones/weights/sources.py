@@ -39,7 +39,7 @@ LAYOUTS = {
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
-    'mmaction2': Layout(BACKBONE_PREFIX, ()),
+    'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',)),
     'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.')),  # the embedding head
 }
 
