@@ -1,37 +1,17 @@
 """Image classifier: backbone -> global average pool -> linear head. The task glue for classification."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from torch import nn
 
 from ..registry import MODELS
-
-
-def _labels(data_samples, device: torch.device) -> torch.Tensor:
-    """Labels from a collated tensor, a list of ints/0-d tensors, a list of dicts with 'gt_label', or mmengine's
-    ``pseudo_collate`` output (one dict of lists)."""
-    if isinstance(data_samples, Mapping):
-        data_samples = data_samples['gt_label']
-    if isinstance(data_samples, torch.Tensor):
-        return data_samples.to(device).long().view(-1)
-    labels = [s['gt_label'] if isinstance(s, dict) else s for s in data_samples]
-    return torch.as_tensor([int(label) for label in labels], device=device)
-
-
-def with_labels(preds: list[dict], data_samples, device: torch.device) -> list[dict]:
-    """``preds`` with each sample's 'gt_label' added when labels were given (for the evaluators)."""
-    if data_samples is not None:
-        for pred, label in zip(preds, _labels(data_samples, device).tolist()):
-            pred['gt_label'] = label
-    return preds
+from .base import TaskModel
+from .labels import gt_labels, with_labels
 
 
 @MODELS.register_module()
-class ImageClassifier(BaseModel):
+class ImageClassifier(TaskModel):
     """Classifier whose head width comes from the backbone's last declared feature.
 
     Args:
@@ -56,17 +36,19 @@ class ImageClassifier(BaseModel):
         """Features (N, C) of the backbone's last output, averaged over every position (H, W, or T, H, W)."""
         return self.backbone(inputs)[-1].flatten(2).mean(dim=2)
 
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        logits = self.head(self.extract_feat(inputs))
-        if mode == 'tensor':
-            return logits
-        if mode == 'loss':
-            if data_samples is None:
-                raise ValueError("mode='loss' needs data_samples with the labels")
-            labels = _labels(data_samples, logits.device)
-            return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
-        if mode == 'predict':
-            scores = logits.softmax(dim=1)
-            preds = [{'pred_label': int(s.argmax()), 'pred_score': s.detach()} for s in scores]
-            return with_labels(preds, data_samples, logits.device)
-        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")
+    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.extract_feat(inputs))
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
+        logits = self.tensor(inputs)
+        labels = gt_labels(data_samples, logits.device)
+        return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
+
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
+        return self.scores_to_predictions(self.tensor(inputs).softmax(dim=1), data_samples)
+
+    @staticmethod
+    def scores_to_predictions(scores: torch.Tensor, data_samples) -> list[dict]:
+        """One dict per row of (N, num_classes) scores: 'pred_label', 'pred_score' and 'gt_label' when given."""
+        preds = [{'pred_label': int(s.argmax()), 'pred_score': s.detach()} for s in scores]
+        return with_labels(preds, data_samples, scores.device)

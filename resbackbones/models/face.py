@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from torch import nn
 
 from ..registry import MODELS
-from .classifier import _labels, with_labels
+from .base import TaskModel
+from .labels import gt_labels, with_labels
 
 
 @MODELS.register_module()
-class FaceRecognizer(BaseModel):
+class FaceRecognizer(TaskModel):
     """ArcFace-style recognizer. The embedding head is sized from the backbone's last feature spec and
     ``input_size``, the margin head from the embedding width; configs type neither.
 
@@ -42,16 +42,15 @@ class FaceRecognizer(BaseModel):
         """Face embeddings (N, D), not normalised (insightface's output)."""
         return self.embedding(self.backbone(inputs)[-1])
 
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.extract_feat(inputs)
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
         embeddings = self.extract_feat(inputs)
-        if mode == 'tensor':
-            return embeddings
-        if mode == 'loss':
-            if data_samples is None:
-                raise ValueError("mode='loss' needs data_samples with the identity labels")
-            labels = _labels(data_samples, embeddings.device)
-            return {'loss': F.cross_entropy(self.margin_head(embeddings, labels), labels)}
-        if mode == 'predict':
-            preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
-            return with_labels(preds, data_samples, embeddings.device)
-        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")
+        labels = gt_labels(data_samples, embeddings.device)
+        return {'loss': F.cross_entropy(self.margin_head(embeddings, labels), labels)}
+
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
+        embeddings = self.extract_feat(inputs)
+        preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
+        return with_labels(preds, data_samples, embeddings.device)

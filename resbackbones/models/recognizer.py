@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import MODELS
-from .classifier import ImageClassifier, _labels, with_labels
+from .classifier import ImageClassifier
+from .labels import gt_labels
 
 AVERAGES = ('prob', 'score')
 
@@ -36,22 +37,26 @@ class Recognizer3D(ImageClassifier):
         super().__init__(backbone, num_classes, dropout=dropout, **kwargs)
         self.average_clips = average_clips
 
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+    def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Logits of every clip, (N * clips, num_classes), and the number of clips per video."""
         if inputs.dim() not in (5, 6):
             raise ValueError(f'Recognizer3D takes (N, C, T, H, W) clips or (N, clips, C, T, H, W); got shape '
                              f'{tuple(inputs.shape)}')
         clips = inputs.shape[1] if inputs.dim() == 6 else 1
-        logits = self.head(self.extract_feat(inputs.flatten(0, 1) if inputs.dim() == 6 else inputs))
-        if mode == 'loss':
-            if data_samples is None:
-                raise ValueError("mode='loss' needs data_samples with the labels")
-            labels = _labels(data_samples, logits.device).repeat_interleave(clips)
-            return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
-        if mode == 'tensor':  # logits, averaged over a video's clips
-            return logits.view(-1, clips, logits.shape[1]).mean(dim=1)
-        if mode == 'predict':
-            per_clip = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
-            scores = per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1)
-            preds = [{'pred_label': int(s.argmax()), 'pred_score': s.detach()} for s in scores]
-            return with_labels(preds, data_samples, logits.device)
-        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")
+        return self.head(self.extract_feat(inputs.flatten(0, 1) if inputs.dim() == 6 else inputs)), clips
+
+    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Logits (N, num_classes), averaged over a video's clips."""
+        logits, clips = self.clip_logits(inputs)
+        return logits.view(-1, clips, logits.shape[1]).mean(dim=1)
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
+        logits, clips = self.clip_logits(inputs)
+        labels = gt_labels(data_samples, logits.device).repeat_interleave(clips)
+        return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
+
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
+        logits, clips = self.clip_logits(inputs)
+        per_clip = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
+        scores = per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1)
+        return self.scores_to_predictions(scores, data_samples)

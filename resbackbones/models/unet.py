@@ -9,7 +9,6 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from torch import nn
 
 from .. import losses  # noqa: F401  (registers the loss types in MODELS)
@@ -17,6 +16,7 @@ from ..apis import seg_overlay  # noqa: F401  (registers SegOverlayHook for tool
 from ..apis.sliding_window import BLEND_MODES, sliding_window_inference
 from ..registry import MODELS
 from ..structures import FeatureSpec
+from .base import TaskModel
 from .seg_samples import gt_maps, split_samples
 
 DEFAULT_LOSS = (dict(type='CrossEntropyLoss'), dict(type='DiceLoss'))
@@ -40,7 +40,7 @@ def check_test_cfg(test_cfg: dict | None) -> dict:
 
 
 @MODELS.register_module()
-class UNet(BaseModel):
+class UNet(TaskModel):
     """U-Net on any registered backbone that declares ``feature_specs``.
 
     Args:
@@ -136,6 +136,7 @@ class UNet(BaseModel):
         logits = self.logits(inputs)
         return {getattr(m, 'loss_name', type(m).__name__): m(logits, target) for m in self.losses}
 
+    @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
         """One dict per sample: 'pred_sem_seg', 'seg_probs', cropped to the sample's ground-truth size."""
         samples = split_samples(data_samples, inputs.shape[0])
@@ -148,12 +149,5 @@ class UNet(BaseModel):
             outputs.append({**sample, 'pred_sem_seg': label[:h, :w], 'seg_probs': prob[:, :h, :w]})
         return outputs
 
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.logits(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            with torch.no_grad():
-                return self.predict(inputs, data_samples)
-        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")
+    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.logits(inputs)

@@ -11,7 +11,6 @@ from collections import OrderedDict
 from typing import Sequence
 
 import torch
-from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement, InstanceData
 from torch import nn
 from torchvision.models.detection.image_list import ImageList
@@ -19,6 +18,7 @@ from torchvision.models.detection.roi_heads import paste_masks_in_image
 from torchvision.models.detection.transform import resize_boxes
 
 from ...registry import MODELS
+from ..base import TaskModel
 from .rcnn_parts import ROI_HEAD, RPN_HEAD, TEST_CFG, TRAIN_CFG, build_roi_heads, build_rpn, level_names, merge_cfg
 
 LOSS_NAMES = {'loss_objectness': 'loss_rpn_cls', 'loss_rpn_box_reg': 'loss_rpn_bbox', 'loss_classifier': 'loss_cls',
@@ -51,7 +51,7 @@ def paste_masks(masks: torch.Tensor, boxes: torch.Tensor, shape: tuple[int, int]
 
 
 @MODELS.register_module()
-class FasterRCNN(BaseModel):
+class FasterRCNN(TaskModel):
     """Two-stage detector (Ren et al., 2015) built from torchvision's detection parts.
 
     Args:
@@ -94,15 +94,8 @@ class FasterRCNN(BaseModel):
             feats = self.neck(feats)
         return OrderedDict(zip(self._names, feats))
 
-    def forward(self, inputs: torch.Tensor, data_samples: Sequence[BaseDataElement] | None = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return tuple(self.extract_feat(inputs).values())
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise ValueError(f"mode must be 'tensor', 'loss' or 'predict'; got {mode!r}")
+    def tensor(self, inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(self.extract_feat(inputs).values())
 
     def _images(self, inputs: torch.Tensor, data_samples) -> ImageList:
         if data_samples is None:
