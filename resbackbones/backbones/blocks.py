@@ -1,9 +1,15 @@
 """Residual blocks y = act(F(x) + shortcut(x)), built through a LayerFactory so 2D and video share them.
 
-Module names follow torchvision (conv1/bn1, conv2/bn2, conv3/bn3, downsample), so torchvision, mmdet and mmpretrain
-checkpoints map onto them key for key.
+Every block keeps one small contract (``ResidualBlock``): its in/out channels, spatial and temporal stride, the
+norm that ``zero_init_residual`` zeroes, and the activation after the residual sum as a class attribute. What
+varies between blocks (bottleneck width, grouped convs, caffe/pytorch stride placement, deformable convs) is asked
+of the block class by ``variant_kwargs``, so each block takes only the arguments it honours.
+Module names follow torchvision (conv1/bn1, conv2/bn2, conv3/bn3, downsample; insightface's for IBasicBlock), so
+torchvision, mmdet, mmpretrain and insightface checkpoints map onto them key for key.
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 import torch
 import torch.utils.checkpoint as cp
@@ -12,21 +18,41 @@ from torch import nn
 from ..layers import DropPath, LayerFactory
 
 
-class _ResidualBlock(nn.Module):
-    """Shared forward: residual branch, optional stochastic depth and activation checkpointing.
+class ResidualBlock(nn.Module):
+    """The block contract and the shared forward: residual branch, stochastic depth, activation checkpointing.
 
-    Subclasses define ``residual`` (the branch F) and set ``stride``, ``temporal_stride`` and ``out_channels``, which
-    stages and backbones read to declare their feature specs.
+    Subclasses build the branch F in ``__init__``, implement ``residual`` and name their ``last_norm``.
+
+    Args:
+        in_channels / out_channels: of the block. stride / temporal_stride: its spatial and temporal reduction.
+        downsample: shortcut projection, or None for identity. drop_path: stochastic-depth rate.
+        with_cp: recompute activations in backward to save memory.
     """
 
-    expansion = 1
+    expansion = 1  # out_channels = planes * expansion
+    num_convs = 2  # convs in the branch: the length of a temporal kernel plan
+    act_after_sum: type[nn.Module] = nn.ReLU  # nn.Identity for blocks with no activation after the sum
 
-    def __init__(self, downsample: nn.Module | None, drop_path: float, with_cp: bool):
+    def __init__(self, in_channels: int, out_channels: int, stride: int, temporal_stride: int,
+                 downsample: nn.Module | None, drop_path: float, with_cp: bool):
         super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.stride, self.temporal_stride = stride, temporal_stride
         self.downsample = downsample
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
-        self.relu = nn.ReLU(inplace=True)
+        self.relu = nn.ReLU(inplace=True) if self.act_after_sum is nn.ReLU else self.act_after_sum()
         self.with_cp = with_cp
+
+    @classmethod
+    def variant_kwargs(cls, planes: int, style: str, groups: int, base_width: int, base_channels: int,
+                       dcn: dict | None) -> dict:
+        """The core's variant settings as this block's keyword arguments; ValueError for ones it cannot honour."""
+        raise NotImplementedError
+
+    @property
+    def last_norm(self) -> nn.Module:
+        """The norm at the end of the branch, zeroed by ``zero_init_residual`` so the block starts as identity."""
+        raise NotImplementedError
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -45,34 +71,36 @@ class _ResidualBlock(nn.Module):
         return self.relu(out)
 
 
-class BasicBlock(_ResidualBlock):
+def _plain_only(block: str, groups: int, base_width: int, base_channels: int) -> None:
+    if groups != 1 or base_width != base_channels:
+        raise ValueError(f'{block} supports only groups=1 and base_width=base_channels (got groups={groups}, '
+                         f'base_width={base_width}); use depth >= 50 for ResNeXt/wide')
+
+
+class BasicBlock(ResidualBlock):
     """Two 3x3 convs (ResNet-18/34). ``dcn`` replaces the second conv by a deformable one.
 
-    Args:
-        in_channels: input channels; planes: width of both convs (= output channels).
-        stride, dilation: of the first conv. temporal_kernels: temporal size of (conv1, conv2) for video.
-        temporal_stride: temporal stride of the first conv. layers: builds the convs and norms.
-        downsample: shortcut projection, or None for identity. dcn: conv_cfg of a deformable conv, or None.
-        drop_path: stochastic-depth rate of this block. with_cp: recompute activations in backward to save memory.
+    Args (besides the contract's): planes: width of both convs (= out_channels). dilation: of both convs.
+        layers: builds convs and norms. temporal_kernels: temporal size of (conv1, conv2); None for 2D.
+    ``style`` has no effect on a basic block: both styles put the stride on its first 3x3 conv (as mmdet).
     """
 
-    expansion = 1
-
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
-                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), style: str = 'pytorch',
-                 groups: int = 1, base_width: int = 64, base_channels: int = 64, dcn: dict | None = None,
-                 drop_path: float = 0.0, with_cp: bool = False, temporal_kernels: tuple[int, ...] = (1, 1),
-                 temporal_stride: int = 1):
-        super().__init__(downsample, drop_path, with_cp)
-        if groups != 1 or base_width != base_channels:
-            raise ValueError('BasicBlock supports only groups=1 and base_width=base_channels '
-                             f'(got groups={groups}, base_width={base_width}); use depth >= 50 for ResNeXt/wide')
-        self.stride, self.temporal_stride, self.out_channels = stride, temporal_stride, planes
-        self.conv1 = layers.conv(in_channels, planes, 3, stride, dilation, temporal_kernel=temporal_kernels[0],
+                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
+                 with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None,
+                 dcn: dict | None = None):
+        super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
+        t1, t2 = temporal_kernels or (1, 1)
+        self.conv1 = layers.conv(in_channels, planes, 3, stride, dilation, temporal_kernel=t1,
                                  temporal_stride=temporal_stride)
         self.bn1 = layers.norm(planes)
-        self.conv2 = layers.conv(planes, planes, 3, 1, dilation, temporal_kernel=temporal_kernels[1], conv_cfg=dcn)
+        self.conv2 = layers.conv(planes, planes, 3, 1, dilation, temporal_kernel=t2, conv_cfg=dcn)
         self.bn2 = layers.norm(planes)
+
+    @classmethod
+    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn):
+        _plain_only('BasicBlock', groups, base_width, base_channels)
+        return dict(dcn=dcn)
 
     @property
     def last_norm(self) -> nn.Module:
@@ -83,37 +111,43 @@ class BasicBlock(_ResidualBlock):
         return self.bn2(self.conv2(out))
 
 
-class Bottleneck(_ResidualBlock):
-    """1x1 reduce, 3x3 (grouped for ResNeXt), 1x1 expand by 4 (ResNet-50 and deeper).
+class Bottleneck(ResidualBlock):
+    """1x1 reduce to ``width``, 3x3 (grouped for ResNeXt), 1x1 expand to planes * 4 (ResNet-50 and deeper).
 
-    ``style='pytorch'`` puts the stride on the 3x3 conv (torchvision, "ResNet v1.5"); ``'caffe'`` on the first 1x1
-    (the original paper). The 3x3 width is int(planes * base_width / base_channels) * groups, which gives plain,
-    ResNeXt (groups=32, base_width=4) and wide (base_width=128) blocks from one formula. Other arguments as in
-    BasicBlock; ``temporal_kernels`` has one entry per conv (3).
+    Args (besides BasicBlock's): style: 'pytorch' puts the stride on the 3x3 conv (torchvision, "ResNet v1.5"),
+        'caffe' on the first 1x1 (the original paper). groups: of the 3x3 conv. width: the inner width (default
+        planes); the core derives it as int(planes * base_width / base_channels) * groups, which gives plain,
+        ResNeXt (groups=32, base_width=4) and wide (base_width=128) blocks from one formula.
+        temporal_kernels has one entry per conv (3).
     """
 
     expansion = 4
+    num_convs = 3
 
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
-                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), style: str = 'pytorch',
-                 groups: int = 1, base_width: int = 64, base_channels: int = 64, dcn: dict | None = None,
-                 drop_path: float = 0.0, with_cp: bool = False, temporal_kernels: tuple[int, ...] = (1, 1, 1),
-                 temporal_stride: int = 1):
-        super().__init__(downsample, drop_path, with_cp)
-        width = int(planes * base_width / base_channels) * groups
-        self.stride, self.temporal_stride, self.out_channels = stride, temporal_stride, planes * self.expansion
+                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
+                 with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None,
+                 dcn: dict | None = None, style: str = 'pytorch', groups: int = 1, width: int | None = None):
+        super().__init__(in_channels, planes * self.expansion, stride, temporal_stride, downsample, drop_path,
+                         with_cp)
+        width = width or planes
+        t1, t2, t3 = temporal_kernels or (1, 1, 1)
         conv1_stride, conv2_stride = (stride, 1) if style == 'caffe' else (1, stride)
         conv1_tstride, conv2_tstride = (temporal_stride, 1) if style == 'caffe' else (1, temporal_stride)
         if dcn is not None and dcn.get('fallback_on_stride', False) and conv2_stride > 1:
             dcn = None
-        self.conv1 = layers.conv(in_channels, width, 1, conv1_stride, temporal_kernel=temporal_kernels[0],
+        self.conv1 = layers.conv(in_channels, width, 1, conv1_stride, temporal_kernel=t1,
                                  temporal_stride=conv1_tstride)
         self.bn1 = layers.norm(width)
-        self.conv2 = layers.conv(width, width, 3, conv2_stride, dilation, groups, temporal_kernel=temporal_kernels[1],
+        self.conv2 = layers.conv(width, width, 3, conv2_stride, dilation, groups, temporal_kernel=t2,
                                  temporal_stride=conv2_tstride, conv_cfg=dcn)
         self.bn2 = layers.norm(width)
-        self.conv3 = layers.conv(width, self.out_channels, 1, temporal_kernel=temporal_kernels[2])
+        self.conv3 = layers.conv(width, self.out_channels, 1, temporal_kernel=t3)
         self.bn3 = layers.norm(self.out_channels)
+
+    @classmethod
+    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn):
+        return dict(dcn=dcn, style=style, groups=groups, width=int(planes * base_width / base_channels) * groups)
 
     @property
     def last_norm(self) -> nn.Module:
@@ -125,30 +159,32 @@ class Bottleneck(_ResidualBlock):
         return self.bn3(self.conv3(out))
 
 
-class IBasicBlock(_ResidualBlock):
+class IBasicBlock(ResidualBlock):
     """ArcFace's improved basic block (IResNet, insightface): BN -> 3x3 -> BN -> PReLU -> 3x3 (strided) -> BN, added
-    to the shortcut with no activation after the sum. Same arguments as BasicBlock; names follow insightface."""
+    to the shortcut with no activation after the sum. Arguments as BasicBlock's, without dcn; names follow
+    insightface."""
 
-    expansion = 1
+    act_after_sum = nn.Identity
 
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
-                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), style: str = 'pytorch',
-                 groups: int = 1, base_width: int = 64, base_channels: int = 64, dcn: dict | None = None,
-                 drop_path: float = 0.0, with_cp: bool = False, temporal_kernels: tuple[int, ...] = (1, 1),
-                 temporal_stride: int = 1):
-        super().__init__(downsample, drop_path, with_cp)
-        if groups != 1 or base_width != base_channels or dcn is not None:
-            raise ValueError('IBasicBlock supports only groups=1, base_width=base_channels and no dcn '
-                             f'(got groups={groups}, base_width={base_width}, dcn={dcn})')
-        self.relu = nn.Identity()  # IResNet adds no activation after the sum
-        self.stride, self.temporal_stride, self.out_channels = stride, temporal_stride, planes
+                 downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
+                 with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None):
+        super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
+        t1, t2 = temporal_kernels or (1, 1)
         self.bn1 = layers.norm(in_channels)
-        self.conv1 = layers.conv(in_channels, planes, 3, 1, dilation, temporal_kernel=temporal_kernels[0])
+        self.conv1 = layers.conv(in_channels, planes, 3, 1, dilation, temporal_kernel=t1)
         self.bn2 = layers.norm(planes)
         self.prelu = nn.PReLU(planes)
-        self.conv2 = layers.conv(planes, planes, 3, stride, dilation, temporal_kernel=temporal_kernels[1],
+        self.conv2 = layers.conv(planes, planes, 3, stride, dilation, temporal_kernel=t2,
                                  temporal_stride=temporal_stride)
         self.bn3 = layers.norm(planes)
+
+    @classmethod
+    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn):
+        _plain_only('IBasicBlock', groups, base_width, base_channels)
+        if dcn is not None:
+            raise ValueError(f'IBasicBlock has no deformable conv; got dcn={dcn}')
+        return {}
 
     @property
     def last_norm(self) -> nn.Module:

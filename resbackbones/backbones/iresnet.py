@@ -1,4 +1,4 @@
-"""Face ResNets (IResNet, the ArcFace backbones of insightface): the 2D core with improved blocks and a PReLU stem.
+"""Face ResNets (IResNet, the ArcFace backbones of insightface): the core's arguments for improved blocks, a PReLU stem.
 
 An IResNet is the core's small stem (3x3 stride-1 conv, no max-pool) followed by PReLU, and four stages of
 IBasicBlocks that all halve the resolution (a 112x112 face gives 7x7 at stride 16). Module names are insightface's
@@ -8,9 +8,6 @@ checkpoints loads as it is; the embedding layers (``bn2``, ``fc``, ``features``)
 from __future__ import annotations
 
 from typing import Sequence
-
-import torch
-from torch import nn
 
 from ..registry import MODELS
 from .blocks import IBasicBlock
@@ -38,20 +35,9 @@ class IResNet(ResNet):
 
     def __init__(self, depth: int, out_indices: Sequence[int | str] = (3,), strides: Sequence[int] = (2, 2, 2, 2),
                  zero_init_residual: bool = False, norm_eval: bool = False, **kwargs):
-        for name in ('deep_stem', 'small_stem', 'avg_down', 'style', 'dcn', 'stage_with_dcn'):
+        for name in ('deep_stem', 'small_stem', 'avg_down', 'style', 'dcn', 'stage_with_dcn', 'stem_act_cfg'):
             if name in kwargs:
                 raise ValueError(f'IResNet does not take {name}: its stem and blocks are fixed by the architecture')
         super().__init__(depth, out_indices=out_indices, strides=strides, small_stem=True,
-                         zero_init_residual=zero_init_residual, norm_eval=norm_eval, **kwargs)
-
-    def _make_stem(self) -> None:
-        super()._make_stem()  # the small stem: conv1 (3x3, stride 1), bn1, no max-pool
-        del self.relu
-        self.prelu = nn.PReLU(self.stem_channels)
-
-    @property
-    def stem_modules(self) -> list[nn.Module]:
-        return [self.conv1, self.bn1, self.prelu]
-
-    def stem_forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.prelu(self.bn1(self.conv1(x)))
+                         stem_act_cfg=dict(type='PReLU'), zero_init_residual=zero_init_residual,
+                         norm_eval=norm_eval, **kwargs)

@@ -1,8 +1,8 @@
 """The ResNet core (He et al., 2016) and its registered 2D variants: ResNet, ResNetV1c, ResNetV1d, ResNeXt.
 
 Argument names and defaults follow mmdet's ResNet, so its configs work unchanged. Variants are data: the depth
-table, the stem kind, the shortcut kind and the block width formula; the video backbone reuses this class with a
-3D LayerFactory.
+table, the stem kind and activation, the shortcut kind, the block width formula and, for 3D inputs, a TemporalPlan.
+The video (ResNet3d) and face (IResNet) views only translate their users' arguments into these.
 """
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
-from ..layers import LayerFactory, is_batch_norm
+from ..layers import LayerFactory, activation_name, build_activation, is_batch_norm
 from ..registry import MODELS
 from ..structures import FeatureSpec
 from .blocks import BasicBlock, Bottleneck
 from .describe import describe_backbone
 from .stage import ResStage
+from .temporal import TemporalPlan
 from .validation import check_choice, check_out_indices, per_stage
 
 ARCH_SETTINGS = {
@@ -63,8 +64,14 @@ class ResNet(BaseModule):
         groups / base_width: grouped-conv width of bottlenecks (ResNeXt, wide ResNet); base_width defaults to
             base_channels, which gives the plain ResNet width.
         drop_path_rate: stochastic depth, rising linearly from 0 to this rate over the blocks.
+        stem_act_cfg: the stem's activation (default ReLU; IResNet: PReLU), kept as attribute ``relu``/``prelu``.
+        temporal: a TemporalPlan for (N, C, T, H, W) inputs (3D layers); None (default) for images.
         pretrained: deprecated alias of init_cfg=dict(type='Pretrained', checkpoint=...).
         init_cfg: mmengine init config; type 'Pretrained' loads torchvision/timm/mmpretrain/mmdet checkpoints.
+
+    Only the stages up to the last one in ``out_indices`` are built: a stage that never runs would hold parameters
+    without gradients (DDP refuses them). ``unbuilt_stages`` names the others; loading a full checkpoint reports
+    their keys as ignored.
     """
 
     arch_settings = ARCH_SETTINGS
@@ -76,7 +83,8 @@ class ResNet(BaseModule):
                  conv_cfg: dict | None = None, norm_cfg: dict | None = None, norm_eval: bool = True,
                  dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
                  zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
-                 drop_path_rate: float = 0.0, pretrained: str | None = None, init_cfg: dict | None = None):
+                 drop_path_rate: float = 0.0, stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
+                 pretrained: str | None = None, init_cfg: dict | None = None):
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError('give either pretrained or init_cfg, not both')
@@ -97,7 +105,10 @@ class ResNet(BaseModule):
         strides = per_stage('strides', strides, (1, 2, 2, 2), num_stages)
         dilations = per_stage('dilations', dilations, (1, 1, 1, 1), num_stages)
         stage_with_dcn = per_stage('stage_with_dcn', stage_with_dcn, (False,) * 4, num_stages)
+        if temporal is not None and len(temporal.stage_strides) != num_stages:
+            raise ValueError(f'temporal plan has {len(temporal.stage_strides)} stages; num_stages is {num_stages}')
         self.out_indices = check_out_indices(out_indices, num_stages)
+        built = max((i + 1 for i in self.out_indices if i != 'stem'), default=0)
 
         self.depth, self.in_channels, self.num_stages = depth, in_channels, num_stages
         self.stem_channels = stem_channels or base_channels
@@ -105,63 +116,70 @@ class ResNet(BaseModule):
         self.deep_stem, self.avg_down, self.small_stem = deep_stem, avg_down, small_stem
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
         self.zero_init_residual = zero_init_residual
-        self.layers = self.make_layer_factory(conv_cfg, norm_cfg or dict(type='BN', requires_grad=True))
+        self.temporal = None if temporal is None else temporal.truncated(built)
+        self.layer_factory = LayerFactory(dims=2 if temporal is None else 3, conv_cfg=conv_cfg,
+                                          norm_cfg=norm_cfg or dict(type='BN', requires_grad=True))
 
-        self._make_stem()
+        self._make_stem(stem_act_cfg)
         total_blocks = sum(stage_blocks[:num_stages])
         rates = [drop_path_rate * i / max(total_blocks - 1, 1) for i in range(total_blocks)]
-        channels, self.stage_names = self.stem_channels, []
-        for i in range(num_stages):
-            stage = ResStage(block, channels, base_channels * 2**i, stage_blocks[i], strides[i], dilations[i],
-                             avg_down, self.layers, rates[sum(stage_blocks[:i]):sum(stage_blocks[:i + 1])],
-                             style=style, groups=groups, base_width=base_width or base_channels,
-                             base_channels=base_channels, dcn=dcn if stage_with_dcn[i] else None, with_cp=with_cp,
-                             **self.stage_kwargs(i))
+        channels, self.stage_names, self.entry_pools = self.stem_channels, [], []
+        for i in range(built):
+            first = sum(stage_blocks[:i])
+            planes = base_channels * 2**i
+            variant = block.variant_kwargs(planes, style, groups, base_width or base_channels, base_channels,
+                                           dcn if stage_with_dcn[i] else None)
+            stage = ResStage(block, channels, planes, stage_blocks[i], strides[i], dilations[i], avg_down,
+                             self.layer_factory, rates[first:first + stage_blocks[i]], with_cp=with_cp,
+                             **self._stage_temporal(i), **variant)
             self.add_module(f'layer{i + 1}', stage)
             self.stage_names.append(f'layer{i + 1}')
+            self.entry_pools.append(self._entry_pool(i))
             channels = stage.out_channels
-        self._last_stage = max((i for i in self.out_indices if i != 'stem'), default=-1)
+        self.unbuilt_stages = tuple(f'layer{i + 1}' for i in range(built, num_stages))
         self.reset_parameters()
         self.train(self.training)  # applies frozen_stages and norm_eval from the start, not only after train()
 
-    # Hooks a video or face subclass overrides; the 2D ResNet uses plain 2D layers and no temporal settings.
-    def make_layer_factory(self, conv_cfg: dict | None, norm_cfg: dict) -> LayerFactory:
-        return LayerFactory(dims=2, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+    def _stage_temporal(self, index: int) -> dict:
+        """The temporal stride and per-block kernels of stage ``index``; nothing for 2D."""
+        if self.temporal is None:
+            return {}
+        return dict(temporal_stride=self.temporal.stage_strides[index],
+                    temporal_kernels=self.temporal.block_kernels[index])
 
-    def stage_kwargs(self, index: int) -> dict:
-        return {}
+    def _entry_pool(self, index: int) -> nn.Module | None:
+        """The temporal max-pool before stage ``index`` (registered as ``pool{index + 1}``, mmaction2's pool2)."""
+        size = 1 if self.temporal is None else self.temporal.stage_pools[index]
+        if size == 1:
+            return None
+        pool = nn.MaxPool3d((size, 1, 1), (size, 1, 1), ceil_mode=self.temporal.pool_ceil_mode)
+        self.add_module(f'pool{index + 1}', pool)
+        return pool
 
-    def stem_temporal(self) -> tuple[int, int, int]:
-        """(temporal kernel, temporal stride) of the first stem conv and the temporal stride of the stem's max-pool."""
-        return 1, 1, 1
-
-    def stage_entry(self, index: int) -> nn.Module | None:
-        """A parameter-free module applied before stage ``index`` (video: a temporal pool), or None."""
-        return None
-
-    def _make_stem(self) -> None:
-        layers, c = self.layers, self.stem_channels
-        t_kernel, t_stride, pool_t_stride = self.stem_temporal()
+    def _make_stem(self, act_cfg: dict | None) -> None:
+        layers, c, plan = self.layer_factory, self.stem_channels, self.temporal
+        t_kernel, t_stride, pool_t_stride = (1, 1, 1) if plan is None else \
+            (plan.stem_kernel, plan.stem_stride, plan.stem_pool_stride)
         if self.deep_stem:
             self.stem = nn.Sequential(
                 layers.conv(self.in_channels, c // 2, 3, 2, temporal_kernel=t_kernel, temporal_stride=t_stride),
-                layers.norm(c // 2), nn.ReLU(inplace=True),
-                layers.conv(c // 2, c // 2, 3), layers.norm(c // 2), nn.ReLU(inplace=True),
-                layers.conv(c // 2, c, 3), layers.norm(c), nn.ReLU(inplace=True))
+                layers.norm(c // 2), build_activation(act_cfg, c // 2),
+                layers.conv(c // 2, c // 2, 3), layers.norm(c // 2), build_activation(act_cfg, c // 2),
+                layers.conv(c // 2, c, 3), layers.norm(c), build_activation(act_cfg, c))
+            self.stem_modules = [self.stem]
         else:
             kernel, stride = (3, 1) if self.small_stem else (7, 2)
             self.conv1 = layers.conv(self.in_channels, c, kernel, stride, temporal_kernel=t_kernel,
                                      temporal_stride=t_stride)
             self.bn1 = layers.norm(c)
-            self.relu = nn.ReLU(inplace=True)
+            self.add_module(activation_name(act_cfg), build_activation(act_cfg, c))  # relu, or insightface's prelu
+            self.stem_modules = [self.conv1, self.bn1, getattr(self, activation_name(act_cfg))]
         self.maxpool = nn.Identity() if self.small_stem else layers.max_pool(3, 2, temporal_stride=pool_t_stride)
 
-    @property
-    def stem_modules(self) -> list[nn.Module]:
-        return [self.stem] if self.deep_stem else [self.conv1, self.bn1]
-
     def stem_forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.stem(x) if self.deep_stem else self.relu(self.bn1(self.conv1(x)))
+        for module in self.stem_modules:
+            x = module(x)
+        return x
 
     def stages(self) -> list[ResStage]:
         return [getattr(self, name) for name in self.stage_names]
@@ -175,9 +193,8 @@ class ResNet(BaseModule):
         specs = [FeatureSpec('stem', self.stem_channels, spatial, temporal)]
         s, t = _strides_of(self.maxpool)
         spatial, temporal = spatial * s, temporal * t
-        for i, (name, stage) in enumerate(zip(self.stage_names, self.stages())):
-            entry = self.stage_entry(i)
-            s, t = _strides_of(entry) if entry is not None else (1, 1)
+        for name, stage, pool in zip(self.stage_names, self.stages(), self.entry_pools):
+            s, t = _strides_of(pool) if pool is not None else (1, 1)
             spatial, temporal = spatial * s * stage.stride, temporal * t * stage.temporal_stride
             specs.append(FeatureSpec(name, stage.out_channels, spatial, temporal))
         return tuple(specs)
@@ -192,9 +209,8 @@ class ResNet(BaseModule):
         x = self.stem_forward(x)
         outs = [x] if 'stem' in self.out_indices else []
         x = self.maxpool(x)
-        for i, stage in enumerate(self.stages()[:self._last_stage + 1]):
-            entry = self.stage_entry(i)
-            x = stage(x if entry is None else entry(x))
+        for i, (stage, pool) in enumerate(zip(self.stages(), self.entry_pools)):
+            x = stage(x if pool is None else pool(x))
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)

@@ -1,23 +1,23 @@
-"""Video ResNet (I3D-style, Carreira & Zisserman 2017): the 2D core with a 3D layer factory and temporal settings.
+"""Video ResNet (I3D-style, Carreira & Zisserman 2017): mmaction2's arguments translated onto the one core.
 
-Argument names follow mmaction2's ResNet3d, so its backbone configs carry over. Nothing is copied from the 2D
-ResNet: this class only hands the core 3D layers, per-block temporal kernels ("inflated" blocks), temporal strides,
-the stem's temporal kernel/strides, and mmaction2's temporal max-pool before the second stage (``with_pool2``).
-Weights of a 2D ResNet load into it by inflation (see ``resbackbones.weights.inflate``).
+Argument names follow mmaction2's ResNet3d, so its backbone configs carry over. This class only translates them
+into the core's data: a TemporalPlan (the stem's temporal kernel/strides, per-stage temporal strides, a temporal
+kernel per conv of every block from ``inflate``/``inflate_style``, and mmaction2's temporal max-pool before the
+second stage) plus the spatial strides. Weights of a 2D ResNet load into it by inflation (``weights.inflate``).
 """
 from __future__ import annotations
 
 from typing import Sequence
 
-from torch import nn
-
-from ..layers import LayerFactory
 from ..registry import MODELS
-from .blocks import Bottleneck
 from .resnet import ARCH_SETTINGS, ResNet
+from .temporal import TemporalPlan
 from .validation import check_choice, per_stage
 
 INFLATE_STYLES = ('3x1x1', '3x3x3')
+NOT_IN_3D = {'strides': "use spatial_strides (mmaction2's name)", 'small_stem': 'not available in 3D',
+             'dcn': 'not available in 3D', 'stage_with_dcn': 'not available in 3D',
+             'temporal': 'it is built from the mmaction2 arguments'}
 
 
 def _block_inflation(name: str, value: int | Sequence[int], num_blocks: int) -> tuple[bool, ...]:
@@ -27,6 +27,14 @@ def _block_inflation(name: str, value: int | Sequence[int], num_blocks: int) -> 
         raise ValueError(f'{name} must be 0, 1 or a sequence of {num_blocks} zeros and ones (one per block); '
                          f'got {value!r}')
     return tuple(bool(f) for f in flags)
+
+
+def inflated_kernels(num_convs: int, inflate_style: str) -> tuple[int, ...]:
+    """Temporal kernels of an inflated block's convs: a bottleneck's first 1x1 ('3x1x1') or its 3x3 ('3x3x3');
+    a basic block's first conv either way."""
+    if num_convs == 2:
+        return (3, 1)
+    return (1, 3, 1) if inflate_style == '3x3x3' else (3, 1, 1)
 
 
 @MODELS.register_module()
@@ -41,8 +49,7 @@ class ResNet3d(ResNet):
             and its max-pool (their spatial strides are 2, as in every ResNet).
         with_pool2: a (2, 1, 1) temporal max-pool before the second stage, halving T (rounded up).
         inflate: per stage, 1/0 for every block or one flag per block: inflated blocks get a temporal kernel of 3
-            (``inflate_style`` '3x1x1' on a bottleneck's first 1x1 conv, '3x3x3' on its 3x3 conv; a basic
-            block's first conv either way).
+            (see ``inflated_kernels``).
         norm_eval: default False (video models usually train their batch norms).
     """
 
@@ -51,9 +58,8 @@ class ResNet3d(ResNet):
                  conv1_kernel: Sequence[int] = (3, 7, 7), conv1_stride_t: int = 1, pool1_stride_t: int = 1,
                  with_pool2: bool = True, inflate: Sequence[int | Sequence[int]] = (1, 1, 1, 1),
                  inflate_style: str = '3x1x1', norm_eval: bool = False, **kwargs):
-        for name in ('strides', 'small_stem', 'dcn', 'stage_with_dcn'):
+        for name, hint in NOT_IN_3D.items():
             if name in kwargs:
-                hint = "use spatial_strides (mmaction2's name)" if name == 'strides' else 'not available in 3D'
                 raise ValueError(f'ResNet3d does not take {name}: {hint}')
         check_choice('depth', depth, tuple(ARCH_SETTINGS))
         check_choice('inflate_style', inflate_style, INFLATE_STYLES)
@@ -64,28 +70,14 @@ class ResNet3d(ResNet):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f'{name} must be an integer >= 1; got {value!r}')
         block, stage_blocks = ARCH_SETTINGS[depth]
-        self.temporal_strides = per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages)
         inflate = per_stage('inflate', inflate, (1, 1, 1, 1), num_stages)
-        self.inflate = tuple(_block_inflation(f'inflate[{i}]', inflate[i], stage_blocks[i]) for i in range(num_stages))
-        self.inflate_style, self.with_pool2 = inflate_style, with_pool2
-        self._stem_temporal = (conv1_kernel[0], conv1_stride_t, pool1_stride_t)
-        self._inflated_kernels = ((1, 3, 1) if inflate_style == '3x3x3' else (3, 1, 1)) if block is Bottleneck \
-            else (3, 1)
+        on, off = inflated_kernels(block.num_convs, inflate_style), (1,) * block.num_convs
+        kernels = tuple(tuple(on if flag else off for flag in _block_inflation(f'inflate[{i}]', inflate[i], n))
+                        for i, n in enumerate(stage_blocks[:num_stages]))
+        plan = TemporalPlan(
+            stem_kernel=conv1_kernel[0], stem_stride=conv1_stride_t, stem_pool_stride=pool1_stride_t,
+            stage_strides=per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages),
+            block_kernels=kernels, stage_pools=tuple(2 if with_pool2 and i == 1 else 1 for i in range(num_stages)))
         super().__init__(depth=depth, out_indices=out_indices, num_stages=num_stages,
                          strides=per_stage('spatial_strides', spatial_strides, (1, 2, 2, 2), num_stages),
-                         norm_eval=norm_eval, **kwargs)
-        self.pool2 = nn.MaxPool3d((2, 1, 1), (2, 1, 1), ceil_mode=True) if with_pool2 and num_stages > 1 else None
-
-    def make_layer_factory(self, conv_cfg: dict | None, norm_cfg: dict) -> LayerFactory:
-        return LayerFactory(dims=3, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-
-    def stem_temporal(self) -> tuple[int, int, int]:
-        return self._stem_temporal
-
-    def stage_kwargs(self, index: int) -> dict:
-        flat = (1,) * len(self._inflated_kernels)
-        return dict(temporal_stride=self.temporal_strides[index],
-                    temporal_kernels=[self._inflated_kernels if f else flat for f in self.inflate[index]])
-
-    def stage_entry(self, index: int) -> nn.Module | None:
-        return self.pool2 if index == 1 else None
+                         norm_eval=norm_eval, temporal=plan, **kwargs)

@@ -26,10 +26,11 @@ class ResStage(nn.Sequential):
     """``num_blocks`` residual blocks; exposes ``stride``, ``temporal_stride`` and ``out_channels`` of the stage.
 
     Args:
-        block: BasicBlock or Bottleneck class. in_channels: input channels. planes: block width (output is
-            planes * block.expansion). stride / temporal_stride: applied by the first block. dilation: of every
+        block: a ResidualBlock class (BasicBlock, Bottleneck, IBasicBlock). in_channels: input channels.
+            planes: block width (output is planes * block.expansion). stride / temporal_stride: applied by the first block. dilation: of every
             block (mmdet's convention). avg_down: ResNet-D shortcut. drop_path_rates: one rate per block.
-        temporal_kernels: per-block temporal kernel tuples for video (None: all 1). block_kwargs: passed to blocks.
+        temporal_kernels: per-block temporal kernel tuples for video (None: all 1). block_kwargs: the block's
+            variant arguments (``block.variant_kwargs``).
     """
 
     def __init__(self, block: type, in_channels: int, planes: int, num_blocks: int, stride: int, dilation: int,
@@ -41,11 +42,11 @@ class ResStage(nn.Sequential):
             downsample = make_shortcut(in_channels, out_channels, stride, temporal_stride, avg_down, layers)
         blocks = []
         for i in range(num_blocks):
-            extra = {} if temporal_kernels is None else {'temporal_kernels': temporal_kernels[i]}
             blocks.append(block(in_channels if i == 0 else out_channels, planes,
                                 stride=stride if i == 0 else 1, dilation=dilation,
                                 downsample=downsample if i == 0 else None, layers=layers,
                                 drop_path=drop_path_rates[i], temporal_stride=temporal_stride if i == 0 else 1,
-                                **extra, **block_kwargs))
+                                temporal_kernels=None if temporal_kernels is None else temporal_kernels[i],
+                                **block_kwargs))
         super().__init__(*blocks)
         self.stride, self.temporal_stride, self.out_channels = stride, temporal_stride, out_channels

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
-from typing import Mapping
+from typing import Collection, Mapping
 
 import torch
 from mmengine.logging import print_log
@@ -51,13 +51,19 @@ def _shape_error(report: LoadReport, model: nn.Module) -> ValueError:
                       'Check depth, widths, groups and in_channels. The model was not changed.')
 
 
-def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix: str,
+def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix: str, unbuilt: Collection[str],
                   report: LoadReport) -> dict[str, torch.Tensor]:
-    """Backbone tensors keyed as in the model; fills the report's unexpected/ignored/adapted/mismatched/notes."""
+    """Backbone tensors keyed as in the model; fills the report's unexpected/ignored/adapted/mismatched/notes.
+
+    ``unbuilt``: stage names the backbone did not build (out_indices ends before them); their keys are ignored.
+    """
     state, old_of, report.notes = align_keys(split.backbone, bb_target)
     new, inflated = {}, []
     for key, value in state.items():
         ckpt_key, want = split.origin[old_of[key]], bb_target.get(key)
+        if key.split('.', 1)[0] in unbuilt:
+            report.ignored.append((ckpt_key, 'stage not built: out_indices ends before it'))
+            continue
         if want is not None and can_inflate(value.shape, want.shape):
             value = inflate_conv(value, want.shape[2])
             inflated.append(want.shape[2])
@@ -128,7 +134,8 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, s
     target = model.state_dict()
     report = LoadReport(ckpt.origin, name, evidence, ignored=outside + split.ignored)
 
-    new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, report)
+    backbone = model.backbone if bb_prefix else model
+    new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, getattr(backbone, 'unbuilt_stages', ()), report)
     if report.mismatched:
         raise _shape_error(report, model)
     if strict and (report.missing or report.unexpected):

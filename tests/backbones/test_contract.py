@@ -78,3 +78,19 @@ def test_declared_strides_follow_the_architecture(cfg, strides):
     assert tuple(s.stride for s in model.feature_specs) == strides
     expansion = 4 if cfg['depth'] >= 50 else 1
     assert [s.channels for s in model.feature_specs] == [8] + [8 * 2**i * expansion for i in range(4)]
+
+
+def test_stages_after_the_last_requested_are_not_built(tmp_path, randomise):
+    import torchvision
+
+    from resbackbones.weights import load_pretrained
+    model = MODELS.build(dict(type='ResNet', depth=18, out_indices=(0, 1, 2)))
+    assert not hasattr(model, 'layer4') and model.unbuilt_stages == ('layer4',)
+    assert [s.name for s in model.all_specs()] == ['stem', 'layer1', 'layer2', 'layer3']
+    assert not any(k.startswith('layer4.') for k in model.state_dict())
+    full = randomise(torchvision.models.resnet18())
+    torch.save(full.state_dict(), tmp_path / 'r18.pth')
+    report = load_pretrained(model, str(tmp_path / 'r18.pth'), strict=True)
+    dropped = [k for k, why in report.ignored if why.startswith('stage not built')]
+    assert len(dropped) == len([k for k in full.state_dict() if k.startswith('layer4.')]) and not report.unexpected
+    torch.testing.assert_close(model.layer3[1].conv2.weight, full.layer3[1].conv2.weight)

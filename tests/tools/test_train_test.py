@@ -188,6 +188,22 @@ def test_two_processes_through_dist_train_sh_keep_identical_weights(tiny, tmp_pa
     assert len(printed) == 1  # rank 0 only
 
 
+@pytest.mark.slow
+def test_ddp_trains_a_backbone_whose_last_stage_is_not_requested(tiny, tmp_path):
+    """A stage after the last of out_indices is not built: DDP would otherwise stop on parameters without grads."""
+    _, config, _ = tiny
+    work = tmp_path / 'work'
+    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
+                           '--cfg-options', 'model.backbone.out_indices=(0,1,2)', 'train_cfg.max_epochs=1'],
+                          capture_output=True, text=True, timeout=600,
+                          env=env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES=''))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    state = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+    assert any(k.startswith('backbone.layer3.') for k in state)
+    assert not any(k.startswith('backbone.layer4.') for k in state)
+    assert state['head.fc.weight'].shape[1] == 32  # the head sized from layer3 (base_channels 8 x 4)
+
+
 @pytest.mark.parametrize('argv, check', [
     (['--resume'], lambda c: c.resume is True and c.load_from is None),
     (['--auto-scale-lr'], lambda c: c.auto_scale_lr.enable is True and c.auto_scale_lr.base_batch_size == 256),
