@@ -5,8 +5,6 @@ configs can mix our types with mmengine's (``SGD``, ``CheckpointHook`` ...). ``l
 register into each registry; mmengine imports them lazily the first time a type is looked up, so building from a
 config works without importing submodules by hand.
 """
-from pathlib import Path
-
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -30,13 +28,7 @@ SCOPE = 'resbackbones'
 
 
 def _child(name: str, parent: Registry, *locations: str) -> Registry:
-    # Only packages that exist: tasks add theirs (necks, datasets ...) as they land, without touching this file.
-    modules = [f'{SCOPE}.{loc}' for loc in locations]
-    return Registry(name, parent=parent, scope=SCOPE, locations=[m for m in modules if _exists(m)])
-
-
-def _exists(module: str) -> bool:
-    return (Path(__file__).parent / module.split('.', 1)[1].replace('.', '/')).is_dir()
+    return Registry(name, parent=parent, scope=SCOPE, locations=[f'{SCOPE}.{loc}' for loc in locations])
 
 
 MODELS = _child('model', MMENGINE_MODELS, 'backbones', 'necks', 'heads', 'models')
@@ -46,7 +38,7 @@ DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'datasets')
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'transforms')
 METRICS = _child('metric', MMENGINE_METRICS, 'evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'evaluation')
-HOOKS = _child('hook', MMENGINE_HOOKS, 'engine')
+HOOKS = _child('hook', MMENGINE_HOOKS, 'engine', 'visualization')
 LOOPS = _child('loop', MMENGINE_LOOPS, 'engine')
 RUNNERS = _child('runner', MMENGINE_RUNNERS, 'engine')
 OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, 'engine')

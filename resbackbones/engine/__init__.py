@@ -1,5 +1,5 @@
 """Training engine: SafeRunner (weights_only-safe, atomic checkpoints; CPU/GPU-aware DDP; SyncBN fallback),
-its hooks, and the helpers tools/train.py and tools/test.py share.
+its checkpoint and progress hooks, and the helpers tools/train.py and tools/test.py share.
 
 Importing this package registers ``SafeRunner`` in RUNNERS and the hooks in HOOKS (mmengine also imports it
 lazily when a config names them under ``default_scope='resbackbones'``).
@@ -9,11 +9,10 @@ from .checkpoint_codec import decode_checkpoint, encode_checkpoint
 from .codec_hook import CheckpointCodecHook
 from .config import check_cfg_options, load_config, merge_cfg_options
 from .dist import resolve_backend
-from .prediction_grid import PredictionGridHook
 from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
 from .sync_bn import fallback_sync_bn
 
-__all__ = ['CheckpointCodecHook', 'EvalProgressHook', 'PredictionGridHook', 'SafeRunner', 'atomic_path',
+__all__ = ['CheckpointCodecHook', 'EvalProgressHook', 'SafeRunner', 'atomic_path',
            'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint', 'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']

@@ -10,12 +10,14 @@ from typing import Callable, NoReturn, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+from mmengine.runner.base_loop import BaseLoop
 
 from ..registry import RUNNERS
 from .config import default_work_dir, load_config, merge_cfg_options
 
-# Errors a wrong config, path or argument raises (mmengine's registry re-raises build errors with their type and
-# the failing class in the message). Others (e.g. RuntimeError inside training) keep their traceback.
+# Errors a wrong config, path or argument raises while the config is read and the runner, its data and weights are
+# built (mmengine's registry re-raises build errors with their type and the failing class in the message). The same
+# types raised once a runner loop runs are bugs or bad samples mid-run, and keep their traceback.
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError, KeyError, TypeError,
                ImportError, SyntaxError)
 DEBUG_ENV = 'RESBACKBONES_DEBUG'
@@ -44,17 +46,28 @@ def one_line(err: BaseException) -> str:
     return ' '.join(str(text).split()) or type(err).__name__
 
 
+def raised_in_a_loop(err: BaseException) -> bool:
+    """Whether ``err`` came out of a running mmengine loop (training, validation or testing iterations)."""
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == 'run' and isinstance(tb.tb_frame.f_locals.get('self'), BaseLoop):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def run_tool(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None,
              prog: str | None = None) -> int:
-    """Run ``main``; a user error becomes one line ``prog: error: ...`` on stderr and exit status 2.
+    """Run ``main``; a user error raised before any runner loop starts becomes one line ``prog: error: ...`` on
+    stderr and exit status 2. Errors from inside a loop keep their traceback.
 
-    Set RESBACKBONES_DEBUG=1 to get the full traceback instead.
+    Set RESBACKBONES_DEBUG=1 to get the full traceback always.
     """
     prog = prog or os.path.basename(sys.argv[0])
     try:
         return main(argv)
     except USER_ERRORS as err:
-        if os.environ.get(DEBUG_ENV):
+        if os.environ.get(DEBUG_ENV) or raised_in_a_loop(err):
             raise
         print(f'{prog}: error: {one_line(err)}', file=sys.stderr)
         return 2

@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import losses  # noqa: F401  (registers the loss types in MODELS)
-from ..apis import seg_overlay  # noqa: F401  (registers SegOverlayHook for tools/test.py --show-dir)
 from ..apis.sliding_window import BLEND_MODES, sliding_window_inference
 from ..registry import MODELS
 from ..structures import FeatureSpec

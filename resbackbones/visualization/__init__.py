@@ -1,5 +1,12 @@
-"""Pictures of detections: drawing helpers and the test-time DetVisualizationHook (``tools/test.py --show-dir``)."""
-from .draw import draw_det_sample, draw_instances, palette, save_png
-from .hook import DetVisualizationHook
+"""Pictures of what a model predicts, and the test-time hooks that draw them (``tools/test.py --show-dir``).
 
-__all__ = ['DetVisualizationHook', 'draw_det_sample', 'draw_instances', 'palette', 'save_png']
+Every visualisation hook lives here, and the HOOKS registry imports this package lazily, so a config that names
+one (``show_hook``) needs no ``custom_imports`` and no model module has to import it.
+"""
+from .det_hook import DetVisualizationHook
+from .draw import draw_det_sample, draw_instances, palette, save_png
+from .prediction_grid import PredictionGridHook
+from .seg_overlay import SegOverlayHook, save_overlay
+
+__all__ = ['DetVisualizationHook', 'PredictionGridHook', 'SegOverlayHook', 'draw_det_sample', 'draw_instances',
+           'palette', 'save_overlay', 'save_png']

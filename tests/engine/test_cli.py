@@ -1,6 +1,7 @@
 import pytest
+from mmengine.runner.base_loop import BaseLoop
 
-from resbackbones.engine.cli import ToolParser, one_line, run_tool
+from resbackbones.engine.cli import ToolParser, one_line, raised_in_a_loop, run_tool
 
 
 @pytest.mark.parametrize('err, text', [
@@ -41,6 +42,25 @@ def test_other_errors_are_not_hidden():
 
     with pytest.raises(RuntimeError):
         run_tool(main, [])
+
+
+class FailingLoop(BaseLoop):
+    def __init__(self, error: Exception):
+        super().__init__(runner=None, dataloader=[])
+        self.error = error
+
+    def run(self):
+        raise self.error
+
+
+@pytest.mark.parametrize('error', [TypeError('bad operand deep in a head'), KeyError('missing key mid-run')])
+def test_user_error_types_inside_a_loop_keep_their_traceback(error):
+    def main(argv):
+        FailingLoop(error).run()
+
+    with pytest.raises(type(error)):
+        run_tool(main, [])
+    assert raised_in_a_loop(error)
 
 
 def test_parser_errors_are_one_line(capsys):

@@ -2,7 +2,6 @@
 # sizes (scales x level stride) and the RoI levels are derived from the backbone at build time: nothing here repeats
 # a channel count. Keys and defaults: resbackbones/models/detectors/rcnn_parts.py.
 # tools/test.py --show-dir DIR draws each test image's detections (boxes, class, score, masks) to DIR/<name>.png.
-custom_imports = dict(imports=['resbackbones.visualization'], allow_failed_imports=False)
 show_hook = 'DetVisualizationHook'
 model = dict(
     type='FasterRCNN',

@@ -55,8 +55,8 @@ class FasterRCNN(TaskModel):
     """Two-stage detector (Ren et al., 2015) built from torchvision's detection parts.
 
     Args:
-        backbone: config (from MODELS) or module with ``feature_specs``; any out_indices. A config without
-            ``norm_cfg`` gets FrozenBN (detection fine-tuning's default: batches are too small for batch statistics).
+        backbone: config (from MODELS) or module with ``feature_specs``; any out_indices. Built as given: the
+            base config states FrozenBN (detection fine-tuning's choice: batches are too small for batch statistics).
         neck: config such as ``dict(type='FPN', out_channels=256, num_outs=5)`` (in_channels derived) or None to
             feed the backbone outputs (equal channels) to the heads directly.
         rpn_head / roi_head / train_cfg / test_cfg: see ``rcnn_parts`` for keys and defaults (torchvision's).
@@ -73,9 +73,7 @@ class FasterRCNN(TaskModel):
                  roi_head: dict | None = None, train_cfg: dict | None = None, test_cfg: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor or IMAGENET, init_cfg=init_cfg)
-        if isinstance(backbone, dict):
-            backbone = MODELS.build({**backbone, 'norm_cfg': backbone.get('norm_cfg') or dict(type='FrozenBN')})
-        self.backbone = backbone
+        self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
         self.neck = MODELS.build(_neck_cfg(dict(neck), self.backbone)) if neck is not None else None
         specs = (self.neck if self.neck is not None else self.backbone).feature_specs
         self.train_cfg = merge_cfg(TRAIN_CFG, train_cfg, 'train_cfg')

@@ -1,11 +1,15 @@
 """FasterRCNN / MaskRCNN: derived wiring, any backbone by config, loss and predict data flow, config errors."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from mmengine.structures import BaseDataElement, InstanceData
 
 from resbackbones.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def detector(kind: str = 'MaskRCNN', backbone: dict | None = None, **kwargs) -> torch.nn.Module:
@@ -41,12 +45,17 @@ def test_neck_and_heads_are_sized_from_the_backbone():
     assert model.roi_heads.box_predictor.cls_score.out_features == 4  # 3 classes + background
 
 
-def test_backbone_norms_are_frozen_unless_configured():
+def test_backbone_norms_are_what_the_config_says():
+    """No hidden default: the detector builds the backbone as configured (the base config states FrozenBN)."""
+    from mmengine.config import Config
+
     from resbackbones.layers import FrozenBatchNorm
     plain = detector(backbone=dict(type='ResNet', depth=18, base_channels=8))
-    assert isinstance(plain.backbone.bn1, FrozenBatchNorm)
-    trained = detector(backbone=dict(type='ResNet', depth=18, base_channels=8, norm_cfg=dict(type='BN')))
-    assert isinstance(trained.backbone.bn1, torch.nn.BatchNorm2d)
+    assert type(plain.backbone.bn1) is torch.nn.BatchNorm2d
+    frozen = detector()
+    assert isinstance(frozen.backbone.bn1, FrozenBatchNorm)
+    base = Config.fromfile(str(REPO / 'configs/_base_/models/faster-rcnn_r50_fpn.py'))
+    assert base.model.backbone.norm_cfg == dict(type='FrozenBN')
 
 
 def test_config_in_channels_must_agree_with_the_backbone():

@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from resbackbones.apis import SegOverlayHook, save_overlay
-from resbackbones.apis.seg_overlay import display_image, overlay_name
+from resbackbones.visualization import SegOverlayHook, save_overlay
+from resbackbones.visualization.seg_overlay import display_image, overlay_name
 
 
 def test_overlay_has_three_panels_and_colours_labels(tmp_path):

@@ -10,8 +10,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from ..engine.atomic import save_figure
 from ..registry import HOOKS
-from .atomic import save_figure
 
 
 @HOOKS.register_module()
