@@ -1,8 +1,11 @@
 """Image transforms, registered in ``resbackbones.registry.TRANSFORMS`` (classification ones here; seg_* for masks).
 
-A transform is a callable ``results: dict -> dict``; keys follow mmcv's: ``img_path``, ``img`` (HxWxC uint8
-numpy), ``img_shape``/``ori_shape`` ((h, w)), ``gt_label``. ``PackInputs`` ends a pipeline with the model's
-``inputs`` tensor and ``data_samples`` dict.
+Every transform is an mmcv ``BaseTransform`` (``transform(results: dict) -> dict``) with mmcv's keys: ``img_path``,
+``img`` (HxWxC uint8 numpy), ``img_shape``/``ori_shape`` ((h, w)), ``gt_label``. ``PackInputs`` ends a pipeline
+with the model's ``inputs`` tensor and ``data_samples`` dict. Importing mmcv's transforms registers them in
+mmengine's root registry, the parent of ours, so an mmdet/mmaction2 user's ``RandomFlip``, ``RandomResize``,
+``CenterCrop``, ``RandomApply``, ``RandomChoice`` or ``TestTimeAug`` dicts work in our pipelines by name (``mmcv.Resize``
+where we define a transform of the same name), and mmcv's wrappers compose with ours.
 """
 from .albu import Albu
 from .det_albu import DetAlbu

@@ -6,9 +6,10 @@ import inspect
 from typing import Any, Sequence
 
 import albumentations as A
-import numpy as np
 from albumentations.core.composition import BaseCompose
 from albumentations.core.transforms_interface import BasicTransform
+from mmcv.transforms import BaseTransform
+import numpy as np
 
 from ..registry import TRANSFORMS
 
@@ -48,7 +49,7 @@ def build_albu(cfg: dict) -> Any:
 
 
 @TRANSFORMS.register_module()
-class Albu:
+class Albu(BaseTransform):
     """Apply albumentations transforms, given as config dicts, to ``results['img']`` (HxWxC numpy).
 
     Args:
@@ -61,7 +62,7 @@ class Albu:
         self.transforms = [dict(t) if isinstance(t, dict) else t for t in transforms]
         self.aug = A.Compose([build_albu(t) for t in self.transforms])
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results.get('img')
         if not isinstance(img, np.ndarray) or img.ndim != 3:
             raise ValueError(f"Albu needs results['img'] as an HxWxC array (put LoadImageFromFile first); "

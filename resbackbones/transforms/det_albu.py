@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import albumentations as A
+from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
@@ -13,7 +14,7 @@ PER_INSTANCE = ('gt_labels', 'gt_ignore_flags')
 
 
 @TRANSFORMS.register_module()
-class DetAlbu:
+class DetAlbu(BaseTransform):
     """Apply albumentations transforms (config dicts, as for ``Albu``) to ``img``, ``gt_bboxes``, ``gt_masks``.
 
     Flips, crops, scale/rotate and photometric jitter all work: boxes go through albumentations' 'pascal_voc'
@@ -32,7 +33,7 @@ class DetAlbu:
         self.aug = A.Compose([build_albu(t) for t in self.transforms],
                              bbox_params=A.BboxParams(format='pascal_voc', label_fields=['index'], clip=True))
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results['img']
         boxes = results.get('gt_bboxes', np.zeros((0, 4), np.float32))
         kwargs = dict(image=img, bboxes=boxes, index=list(range(len(boxes))))

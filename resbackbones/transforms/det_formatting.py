@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from mmcv.transforms import BaseTransform
+from mmengine.structures import BaseDataElement, InstanceData
 import numpy as np
 import torch
-from mmengine.structures import BaseDataElement, InstanceData
 
 from ..registry import TRANSFORMS
 
@@ -13,7 +14,7 @@ META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')
 
 
 @TRANSFORMS.register_module()
-class PackDetInputs:
+class PackDetInputs(BaseTransform):
     """``dict(inputs=CxHxW uint8 tensor, data_samples=BaseDataElement)`` as the detectors expect.
 
     ``gt_instances`` holds the instances that are not ignored (``bboxes`` float32 (N, 4), ``labels`` int64,
@@ -24,7 +25,7 @@ class PackDetInputs:
     def __init__(self, meta_keys: Sequence[str] = META_KEYS):
         self.meta_keys = tuple(meta_keys)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results['img']
         img = img[..., None] if img.ndim == 2 else img
         results.setdefault('img_shape', img.shape[:2])

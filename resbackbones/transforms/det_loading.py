@@ -1,6 +1,7 @@
 """Turn a CocoDataset sample's ``instances`` into arrays: boxes, labels, ignore flags and bitmap masks."""
 from __future__ import annotations
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 from pycocotools import mask as mask_utils
 
@@ -19,7 +20,7 @@ def decode_mask(segmentation, height: int, width: int) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class LoadDetAnnotations:
+class LoadDetAnnotations(BaseTransform):
     """Add ``gt_bboxes`` (N, 4) float32 xyxy, ``gt_labels`` (N,) int64, ``gt_ignore_flags`` (N,) bool and, with
     ``with_mask``, ``gt_masks`` (N, H, W) uint8 to ``results`` (mmdet's LoadAnnotations, on numpy arrays).
 
@@ -30,7 +31,7 @@ class LoadDetAnnotations:
     def __init__(self, with_mask: bool = False):
         self.with_mask = with_mask
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         instances = results.get('instances', [])
         height, width = int(results['height']), int(results['width'])
         where = f"{results.get('img_path')} (image id {results.get('img_id')})"

@@ -5,6 +5,7 @@ import random
 from typing import Sequence
 
 import cv2
+from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
@@ -20,7 +21,7 @@ def rescale_size(height: int, width: int, scale: Sequence[int], keep_ratio: bool
 
 
 @TRANSFORMS.register_module()
-class DetResize:
+class DetResize(BaseTransform):
     """Resize ``img``, ``gt_bboxes`` and ``gt_masks`` together; record ``img_shape`` and ``scale_factor`` (w, h).
 
     Args:
@@ -36,7 +37,7 @@ class DetResize:
             raise ValueError(f'DetResize: scale must be (w, h) of positive ints or a list of them; got {scale!r}')
         self.scales, self.keep_ratio = [tuple(s) for s in scales], keep_ratio
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results['img']
         height, width = img.shape[:2]
         scale = self.scales[0] if len(self.scales) == 1 else random.choice(self.scales)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 import torch
 
@@ -10,7 +11,7 @@ from ..registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class PackInputs:
+class PackInputs(BaseTransform):
     """Pack ``results`` into ``dict(inputs=CxHxW tensor, data_samples=dict(gt_label=int, img_path=str))``.
 
     The tensor keeps the image dtype (uint8 stays uint8: the model's data_preprocessor normalises on the device,
@@ -26,7 +27,7 @@ class PackInputs:
             raise ValueError(f'PackInputs: meta_keys must be a list of key names; got {meta_keys!r}')
         self.meta_keys = tuple(meta_keys)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results.get('img')
         if not isinstance(img, np.ndarray) or img.ndim not in (2, 3):
             raise ValueError(f"PackInputs needs results['img'] as an HxW or HxWxC array (put LoadImageFromFile "

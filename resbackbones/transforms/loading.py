@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 from PIL import Image
 
@@ -37,7 +38,7 @@ def read_image(path: str, color_type: str = 'color') -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class LoadImageFromFile:
+class LoadImageFromFile(BaseTransform):
     """Load ``results['img_path']`` into ``results['img']`` (HxWxC uint8) and record ``img_shape``/``ori_shape``.
 
     Args:
@@ -50,7 +51,7 @@ class LoadImageFromFile:
                              f'got {color_type!r}')
         self.color_type = color_type
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         if 'img_path' not in results:
             raise ValueError(f"LoadImageFromFile needs 'img_path' in the sample; got keys {sorted(results)}")
         img = read_image(results['img_path'], self.color_type)

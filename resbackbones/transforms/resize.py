@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 from PIL import Image
 
@@ -22,7 +23,7 @@ def target_size(height: int, width: int, size: int | tuple[int, int]) -> tuple[i
 
 
 @TRANSFORMS.register_module()
-class Resize:
+class Resize(BaseTransform):
     """Resize ``results['img']`` (HxWxC uint8, C = 1 or 3) and update ``img_shape``.
 
     Args:
@@ -43,7 +44,7 @@ class Resize:
             raise ValueError(f'Resize: interpolation must be one of {sorted(INTERPOLATIONS)}; got {interpolation!r}')
         self.interpolation = interpolation
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results.get('img')
         if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] not in (1, 3) or img.dtype != np.uint8:
             got = f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray) else type(img).__name__

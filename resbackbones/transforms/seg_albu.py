@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import albumentations as A
+from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
@@ -11,7 +12,7 @@ from .albu import build_albu
 
 
 @TRANSFORMS.register_module()
-class SegAlbu:
+class SegAlbu(BaseTransform):
     """Apply albumentations transforms (config dicts, see ``Albu``) to ``img`` and ``gt_seg_map`` at once.
 
     Geometric transforms move both (masks with nearest-neighbour interpolation); pixel transforms change only the
@@ -27,7 +28,7 @@ class SegAlbu:
         self.transforms = [dict(t) for t in transforms]
         self.aug = A.Compose([build_albu(t) for t in self.transforms])
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results.get('img')
         if not isinstance(img, np.ndarray) or img.ndim != 3:
             raise ValueError(f"SegAlbu needs results['img'] as an HxWxC array for "

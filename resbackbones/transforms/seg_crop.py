@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class RandomPatch:
+class RandomPatch(BaseTransform):
     """Crop ``img`` and ``gt_seg_map`` to one random ``size`` patch at the same place.
 
     Images smaller than the patch are padded (image with ``pad_value``, mask with ``ignore_index``, so padding
@@ -41,7 +42,7 @@ class RandomPatch:
                 results['gt_seg_map'] = np.pad(results['gt_seg_map'], ((0, pad_h), (0, pad_w)),
                                                constant_values=results.get('ignore_index', 255))
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         img = results.get('img')
         if not isinstance(img, np.ndarray) or img.ndim != 3:
             raise ValueError(f"RandomPatch needs results['img'] as an HxWxC array for "

@@ -23,8 +23,8 @@ class PackSegInputs(PackInputs):
     def __init__(self, meta_keys: Sequence[str] = SEG_META_KEYS):
         super().__init__(meta_keys=meta_keys)
 
-    def __call__(self, results: dict) -> dict:
-        packed = super().__call__(results)
+    def transform(self, results: dict) -> dict:
+        packed = super().transform(results)
         if packed['inputs'].dtype == torch.float64:
             packed['inputs'] = packed['inputs'].float()
         mask = results.get('gt_seg_map')

@@ -5,6 +5,7 @@ maps them to float32 around [0, 1] (or zero mean, unit variance), so the network
 """
 from __future__ import annotations
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
@@ -61,7 +62,7 @@ def normalize_intensity(array: np.ndarray, mode: str = 'percentile', low: float 
 
 
 @TRANSFORMS.register_module()
-class NormalizeIntensity:
+class NormalizeIntensity(BaseTransform):
     """Normalise ``results['img']`` to float32 with ``normalize_intensity`` (all channels together).
 
     Args: mode, low, high, level, width, scale, clip: see ``normalize_intensity``.
@@ -72,7 +73,7 @@ class NormalizeIntensity:
         check_normalize(mode, low, high, level, width, scale)
         self.kwargs = dict(mode=mode, low=low, high=high, level=level, width=width, scale=scale, clip=clip)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         if not isinstance(results.get('img'), np.ndarray):
             raise ValueError(f"NormalizeIntensity needs results['img'] (put LoadImageAndMask first) for "
                              f"{results.get('img_path', 'a sample')}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from mmcv.transforms import BaseTransform
 import numpy as np
 from PIL import Image
 
@@ -71,7 +72,7 @@ def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_inde
 
 
 @TRANSFORMS.register_module()
-class LoadImageAndMask:
+class LoadImageAndMask(BaseTransform):
     """Read ``img_path`` into ``img`` (HxWxC, file dtype) and ``seg_map_path`` into ``gt_seg_map`` (HxW int64).
 
     Checks that the mask matches the image size and holds labels in [0, num_classes) (or ignore_index), where
@@ -87,7 +88,7 @@ class LoadImageAndMask:
             raise ValueError(f'LoadImageAndMask: channels must be one of {list(CHANNEL_CHOICES)}; got {channels!r}')
         self.channels = channels
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         if 'img_path' not in results:
             raise ValueError(f"LoadImageAndMask needs 'img_path' in the sample; got keys {sorted(results)}")
         path = results['img_path']

@@ -1,0 +1,44 @@
+"""mmcv's pure-Python transforms and wrappers work inside our pipelines by name, and ours inside theirs."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+
+import resbackbones.transforms as ours
+from resbackbones.registry import TRANSFORMS
+
+
+def sample() -> dict:
+    img = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    return dict(img=img, img_shape=(4, 6), ori_shape=(4, 6), gt_label=1)
+
+
+def test_every_transform_of_ours_is_an_mmcv_base_transform():
+    classes = [getattr(ours, name) for name in ours.__all__ if isinstance(getattr(ours, name), type)]
+    transforms = [c for c in classes if c is not ours.CorruptImageError]
+    assert transforms and all(issubclass(c, BaseTransform) for c in transforms)
+
+
+def test_mmcv_flip_and_crop_by_name_then_our_packing():
+    pipeline = Compose([TRANSFORMS.build(t) for t in [
+        dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+        dict(type='CenterCrop', crop_size=(4, 2)),  # mmcv's (w, h)
+        dict(type='PackInputs')]])
+    out = pipeline(sample())
+    expected = sample()['img'][:, ::-1][1:3, 1:5]  # flipped, then the central 2 rows x 4 columns
+    torch.testing.assert_close(out['inputs'], torch.from_numpy(expected.copy()).permute(2, 0, 1))
+    assert int(out['data_samples']['gt_label']) == 1
+
+
+def test_mmcv_wrappers_compose_with_our_transforms():
+    """Under the configs' default_scope, a wrapper's inner 'Resize' is ours; mmcv's own is 'mmcv.Resize'."""
+    with DefaultScope.overwrite_default_scope('resbackbones'):
+        chosen = TRANSFORMS.build(dict(type='RandomChoice', transforms=[[dict(type='Resize', size=(2, 3))]]))
+        assert chosen(sample())['img'].shape == (2, 3, 3)
+        skipped = TRANSFORMS.build(dict(type='RandomApply', transforms=[dict(type='Resize', size=(2, 3))], prob=0))
+        assert skipped(sample())['img'].shape == (4, 6, 3)
+        theirs = TRANSFORMS.build(dict(type='mmcv.Resize', scale=(3, 2)))  # mmcv's (w, h)
+        assert theirs(sample())['img'].shape == (2, 3, 3)
