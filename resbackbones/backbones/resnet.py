@@ -31,15 +31,23 @@ ARCH_SETTINGS = {
 STYLES = ('pytorch', 'caffe')
 
 
-def _strides_of(module: nn.Module) -> tuple[int, int]:
-    """(spatial, temporal) stride of a chain of convs and pools, read from the modules themselves."""
-    spatial = temporal = 1
+def _leading(value: int | tuple[int, ...]) -> int:
+    return value[0] if isinstance(value, tuple) else value
+
+
+def _strides_of(module: nn.Module) -> tuple[int, int, tuple[tuple[int, int, int, bool], ...]]:
+    """(spatial stride, temporal stride, temporal ops) of a chain of convs and pools, read from the modules; the
+    ops are (kernel, stride, padding, ceil_mode) along time of those that reduce it."""
+    spatial, temporal, ops = 1, 1, []
     for m in module.modules():
         if isinstance(m, (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
             stride = m.stride if isinstance(m.stride, tuple) else (m.stride,)
             spatial *= stride[-1]
-            temporal *= stride[0] if len(stride) == 3 else 1
-    return spatial, temporal
+            if len(stride) == 3 and stride[0] > 1:
+                kernel, padding, dilation = (_leading(getattr(m, a, 1)) for a in ('kernel_size', 'padding', 'dilation'))
+                temporal *= stride[0]
+                ops.append((dilation * (kernel - 1) + 1, stride[0], padding, bool(getattr(m, 'ceil_mode', False))))
+    return spatial, temporal, tuple(ops)
 
 
 @MODELS.register_module()
@@ -56,6 +64,9 @@ class ResNet(BaseModule):
         style: 'pytorch' (stride on the 3x3 conv) or 'caffe' (stride on the first 1x1 conv).
         deep_stem: three 3x3 convs instead of one 7x7 (ResNet-C). avg_down: average-pool shortcut (ResNet-D).
         small_stem: one 3x3 stride-1 conv and no max-pool, for CIFAR-sized inputs.
+        stem_stride / stem_pool_stride: spatial strides of the first stem conv and of the stem's max-pool (default
+            2 and 2; 1 and None with small_stem); stem_pool_stride None: no max-pool.
+        stage_blocks: blocks per stage instead of the depth's (mmdet/mmaction2 name), e.g. (2, 2, 2, 2).
         frozen_stages: -1 none, 0 the stem, n the stem and stages 1..n (requires_grad off, norms in eval).
         conv_cfg / norm_cfg: layer configs (norm types BN, SyncBN, GN, FrozenBN). norm_eval: keep every
             batch norm in eval mode during training (mmdet's default for fine-tuning detectors).
@@ -79,7 +90,8 @@ class ResNet(BaseModule):
     def __init__(self, depth: int, in_channels: int = 3, stem_channels: int | None = None, base_channels: int = 64,
                  num_stages: int = 4, strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
                  out_indices: Sequence[int | str] = (0, 1, 2, 3), style: str = 'pytorch', deep_stem: bool = False,
-                 avg_down: bool = False, small_stem: bool = False, frozen_stages: int = -1,
+                 avg_down: bool = False, small_stem: bool = False, stem_stride: int | None = None,
+                 stem_pool_stride: int | None = 2, stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1,
                  conv_cfg: dict | None = None, norm_cfg: dict | None = None, norm_eval: bool = True,
                  dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
                  zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
@@ -101,7 +113,13 @@ class ResNet(BaseModule):
             raise ValueError(f'frozen_stages must be in [-1, {num_stages}]; got {frozen_stages}')
         if dcn is not None:
             check_choice("dcn['type']", dcn.get('type'), ('DCN', 'DCNv2'))
-        block, stage_blocks = self.arch_settings[depth]
+        block, depth_blocks = self.arch_settings[depth]
+        stage_blocks = per_stage('stage_blocks', stage_blocks, depth_blocks, num_stages)
+        if any(not isinstance(n, int) or n < 1 for n in stage_blocks):
+            raise ValueError(f'stage_blocks must be integers >= 1; got {stage_blocks}')
+        for name, value in (('stem_stride', stem_stride), ('stem_pool_stride', stem_pool_stride)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f'{name} must be an integer >= 1 or None; got {value!r}')
         strides = per_stage('strides', strides, (1, 2, 2, 2), num_stages)
         dilations = per_stage('dilations', dilations, (1, 1, 1, 1), num_stages)
         stage_with_dcn = per_stage('stage_with_dcn', stage_with_dcn, (False,) * 4, num_stages)
@@ -114,6 +132,8 @@ class ResNet(BaseModule):
         self.stem_channels = stem_channels or base_channels
         self.base_channels, self.style = base_channels, style
         self.deep_stem, self.avg_down, self.small_stem = deep_stem, avg_down, small_stem
+        self.stem_stride = stem_stride or (1 if small_stem else 2)
+        self.stem_pool_stride = None if small_stem else stem_pool_stride
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
         self.zero_init_residual = zero_init_residual
         self.temporal = None if temporal is None else temporal.truncated(built)
@@ -121,7 +141,7 @@ class ResNet(BaseModule):
                                           norm_cfg=norm_cfg or dict(type='BN', requires_grad=True))
 
         self._make_stem(stem_act_cfg)
-        total_blocks = sum(stage_blocks[:num_stages])
+        total_blocks = sum(stage_blocks)
         rates = [drop_path_rate * i / max(total_blocks - 1, 1) for i in range(total_blocks)]
         channels, self.stage_names, self.entry_pools = self.stem_channels, [], []
         for i in range(built):
@@ -162,19 +182,20 @@ class ResNet(BaseModule):
             (plan.stem_kernel, plan.stem_stride, plan.stem_pool_stride)
         if self.deep_stem:
             self.stem = nn.Sequential(
-                layers.conv(self.in_channels, c // 2, 3, 2, temporal_kernel=t_kernel, temporal_stride=t_stride),
+                layers.conv(self.in_channels, c // 2, 3, self.stem_stride, temporal_kernel=t_kernel,
+                            temporal_stride=t_stride),
                 layers.norm(c // 2), build_activation(act_cfg, c // 2),
                 layers.conv(c // 2, c // 2, 3), layers.norm(c // 2), build_activation(act_cfg, c // 2),
                 layers.conv(c // 2, c, 3), layers.norm(c), build_activation(act_cfg, c))
             self.stem_modules = [self.stem]
         else:
-            kernel, stride = (3, 1) if self.small_stem else (7, 2)
-            self.conv1 = layers.conv(self.in_channels, c, kernel, stride, temporal_kernel=t_kernel,
-                                     temporal_stride=t_stride)
+            self.conv1 = layers.conv(self.in_channels, c, 3 if self.small_stem else 7, self.stem_stride,
+                                     temporal_kernel=t_kernel, temporal_stride=t_stride)
             self.bn1 = layers.norm(c)
             self.add_module(activation_name(act_cfg), build_activation(act_cfg, c))  # relu, or insightface's prelu
             self.stem_modules = [self.conv1, self.bn1, getattr(self, activation_name(act_cfg))]
-        self.maxpool = nn.Identity() if self.small_stem else layers.max_pool(3, 2, temporal_stride=pool_t_stride)
+        self.maxpool = nn.Identity() if self.stem_pool_stride is None else \
+            layers.max_pool(3, self.stem_pool_stride, temporal_stride=pool_t_stride)
 
     def stem_forward(self, x: torch.Tensor) -> torch.Tensor:
         for module in self.stem_modules:
@@ -186,17 +207,17 @@ class ResNet(BaseModule):
 
     def all_specs(self) -> tuple[FeatureSpec, ...]:
         """Specs of every selectable output ('stem' and each stage), read off the built modules."""
-        spatial, temporal = 1, 1
-        for module in self.stem_modules:
-            s, t = _strides_of(module)
-            spatial, temporal = spatial * s, temporal * t
-        specs = [FeatureSpec('stem', self.stem_channels, spatial, temporal)]
-        s, t = _strides_of(self.maxpool)
-        spatial, temporal = spatial * s, temporal * t
+        spatial, temporal, ops = _strides_of(nn.Sequential(*self.stem_modules))
+        specs = [FeatureSpec('stem', self.stem_channels, spatial, temporal, ops)]
+        s, t, more = _strides_of(self.maxpool)
+        spatial, temporal, ops = spatial * s, temporal * t, ops + more
         for name, stage, pool in zip(self.stage_names, self.stages(), self.entry_pools):
-            s, t = _strides_of(pool) if pool is not None else (1, 1)
+            s, t, more = _strides_of(pool) if pool is not None else (1, 1, ())
+            if stage.temporal_stride > 1:  # a strided conv: ceil(T / stride), as a kernel-1 op in floor mode
+                more += ((1, stage.temporal_stride, 0, False),)
             spatial, temporal = spatial * s * stage.stride, temporal * t * stage.temporal_stride
-            specs.append(FeatureSpec(name, stage.out_channels, spatial, temporal))
+            ops += more
+            specs.append(FeatureSpec(name, stage.out_channels, spatial, temporal, ops))
         return tuple(specs)
 
     @property

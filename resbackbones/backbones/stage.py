@@ -27,8 +27,9 @@ class ResStage(nn.Sequential):
 
     Args:
         block: a ResidualBlock class (BasicBlock, Bottleneck, IBasicBlock). in_channels: input channels.
-            planes: block width (output is planes * block.expansion). stride / temporal_stride: applied by the first block. dilation: of every
-            block (mmdet's convention). avg_down: ResNet-D shortcut. drop_path_rates: one rate per block.
+            planes: block width (output is planes * block.expansion). stride / temporal_stride: applied by the
+            first block. dilation: of every block (mmdet's convention). avg_down: ResNet-D shortcut.
+            drop_path_rates: one rate per block.
         temporal_kernels: per-block temporal kernel tuples for video (None: all 1). block_kwargs: the block's
             variant arguments (``block.variant_kwargs``).
     """

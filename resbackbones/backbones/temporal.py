@@ -21,7 +21,7 @@ class TemporalPlan:
         block_kernels: per stage, per block, the temporal kernel of each of the block's convs
             (e.g. ``((3, 1, 1), (1, 1, 1))`` for a two-block stage of bottlenecks whose first block is inflated).
         stage_pools: temporal max-pool size (= stride) applied before each stage; 1 for none.
-        pool_ceil_mode: whether those pools round the temporal length up (True) or down (False).
+        pool_ceil_mode: whether those pools round the temporal length up (True) or down (False, mmaction2's).
     """
 
     stem_kernel: int
@@ -30,7 +30,7 @@ class TemporalPlan:
     stage_strides: tuple[int, ...]
     block_kernels: tuple[tuple[tuple[int, ...], ...], ...]
     stage_pools: tuple[int, ...]
-    pool_ceil_mode: bool = True
+    pool_ceil_mode: bool = False
 
     def __post_init__(self):
         stages = len(self.stage_strides)

@@ -3,7 +3,8 @@
 tests/backbones/fingerprints.json was written by the code before the core took its views as data (commit 15f5e6f,
 where ResNet3d and IResNet still patched the core through hooks): parameter count, a hash of the state dict's keys
 and shapes, output shapes, and the mean |output| of a seeded model on a seeded input. A refactor that changes a
-key, a width, a stride, an init order or a block's arithmetic changes one of them.
+key, a width, a stride, an init order or a block's arithmetic changes one of them. One entry was re-recorded on
+purpose since: resnet3d18, when basic blocks began to inflate both convs as mmaction2's BasicBlock3d does.
 """
 from __future__ import annotations
 

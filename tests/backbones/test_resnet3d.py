@@ -14,7 +14,7 @@ from torch import nn
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
-FRAMES = 21  # stem + 8 inflated basic blocks reach 9 frames each way; frame 10 sees no temporal padding
+FRAMES = 35  # the stem + 16 inflated convs (mmaction2 inflates both of a basic block's) reach 17 frames each way
 
 
 def _torchvision_r18_file(tmp_path, randomise):
@@ -52,8 +52,8 @@ def test_the_report_says_what_was_inflated(tmp_path, randomise):
     _, path = _torchvision_r18_file(tmp_path, randomise)
     video = MODELS.build(dict(type='ResNet3d', depth=18, inflate=(1, (1, 0), 0, 0), conv1_kernel=(5, 7, 7)))
     report = load_pretrained(video, str(path), strict=True)
-    # 20 convs: the stem (t=5), 3 inflated block convs (t=3), the other 16 (t=1, a plain reshape)
-    assert any('20 conv kernels inflated 2D -> 3D' in note and '1 x t=5' in note and '3 x t=3' in note
+    # 20 convs: the stem (t=5), both convs of 3 inflated blocks (t=3), the other 13 (t=1, a plain reshape)
+    assert any('20 conv kernels inflated 2D -> 3D' in note and '1 x t=5' in note and '6 x t=3' in note
                for note in report.adapted), report.adapted
     assert not report.missing and not report.unexpected
 
@@ -102,3 +102,29 @@ def test_frozen_stages_and_norm_modes_work_in_3d():
 def test_bad_arguments_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, **kwargs))
+
+
+@pytest.mark.parametrize('frames, expected', [(12, 1), (13, 2), (16, 2), (17, 2)])
+def test_pool2_rounds_down_like_mmaction2(frames, expected):
+    """mmaction2's I3D: T -> conv1 /2 (up) -> pool1 /2 (up) -> pool2 /2 (down); the specs give the same length."""
+    model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, conv1_kernel=(5, 7, 7), conv1_stride_t=2,
+                              pool1_stride_t=2)).eval()
+    with torch.no_grad():
+        [out] = model(torch.rand(1, 3, frames, 32, 32))
+    assert out.shape[2] == expected == model.feature_specs[0].temporal_output_size(frames)
+
+
+def test_mmaction2_argument_names_are_accepted():
+    model = MODELS.build(dict(type='ResNet3d', depth=50, base_channels=8, pretrained2d=True, stage_blocks=(1, 1, 2, 1),
+                              conv1_stride_s=1, pool1_stride_s=1, with_pool1=False, act_cfg=dict(type='ReLU')))
+    assert [len(model.get_submodule(f'layer{i}')) for i in range(1, 5)] == [1, 1, 2, 1]
+    assert model.conv1.stride == (1, 1, 1) and isinstance(model.maxpool, nn.Identity)
+    assert model.feature_specs[0].stride == 8
+    with pytest.raises(ValueError, match="act_cfg must be dict\\(type='ReLU'\\)"):
+        MODELS.build(dict(type='ResNet3d', depth=18, act_cfg=dict(type='GELU')))
+
+
+def test_basic_blocks_inflate_both_convs_like_mmaction2():
+    model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, inflate=(1, 0, 0, 0)))
+    assert model.layer1[0].conv1.kernel_size == model.layer1[0].conv2.kernel_size == (3, 3, 3)
+    assert model.layer2[0].conv2.kernel_size == (1, 3, 3)
