@@ -36,16 +36,29 @@ class ImageClassifier(TaskModel):
         """Features (N, C) of the backbone's last output, averaged over every position (H, W, or T, H, W)."""
         return self.backbone(inputs)[-1].flatten(2).mean(dim=2)
 
+    average_clips = 'prob'  # how 'predict' averages a sample's clips: softmax probabilities (or 'score': logits)
+
+    def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Logits of every clip, (N * clips, num_classes), and the clips per sample: 1 for images. Video
+        recognizers override only this (how several clips or segments of one sample fold into the batch)."""
+        return self.head(self.extract_feat(inputs)), 1
+
     def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.extract_feat(inputs))
+        """Logits (N, num_classes), averaged over a sample's clips."""
+        logits, clips = self.clip_logits(inputs)
+        return logits.view(-1, clips, logits.shape[1]).mean(dim=1)
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
-        logits = self.tensor(inputs)
-        labels = gt_labels(data_samples, logits.device)
+        """Cross-entropy over every clip, each carrying its sample's label."""
+        logits, clips = self.clip_logits(inputs)
+        labels = gt_labels(data_samples, logits.device).repeat_interleave(clips)
         return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        return self.scores_to_predictions(self.tensor(inputs).softmax(dim=1), data_samples)
+        """Scores averaged over a sample's clips as ``average_clips`` says ('prob': softmax probabilities)."""
+        logits, clips = self.clip_logits(inputs)
+        per_clip = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
+        return self.scores_to_predictions(per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1), data_samples)
 
     @staticmethod
     def scores_to_predictions(scores: torch.Tensor, data_samples) -> list[dict]:

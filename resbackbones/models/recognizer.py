@@ -7,12 +7,10 @@ per video, as mmaction2's Recognizer3D does with ``average_clips``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..registry import MODELS
 from .classifier import ImageClassifier
-from .labels import gt_labels
 
 AVERAGES = ('prob', 'score')
 
@@ -44,19 +42,3 @@ class Recognizer3D(ImageClassifier):
                              f'{tuple(inputs.shape)}')
         clips = inputs.shape[1] if inputs.dim() == 6 else 1
         return self.head(self.extract_feat(inputs.flatten(0, 1) if inputs.dim() == 6 else inputs)), clips
-
-    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Logits (N, num_classes), averaged over a video's clips."""
-        logits, clips = self.clip_logits(inputs)
-        return logits.view(-1, clips, logits.shape[1]).mean(dim=1)
-
-    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
-        logits, clips = self.clip_logits(inputs)
-        labels = gt_labels(data_samples, logits.device).repeat_interleave(clips)
-        return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
-
-    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        logits, clips = self.clip_logits(inputs)
-        per_clip = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
-        scores = per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1)
-        return self.scores_to_predictions(scores, data_samples)
