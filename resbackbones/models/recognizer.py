@@ -25,7 +25,8 @@ class Recognizer3D(ImageClassifier):
 
     'tensor' gives logits (averaged over clips), 'predict' scores averaged as ``average_clips`` says ('pred_score'
     are probabilities with 'prob'). Loss on multi-clip input treats every clip as a sample of its video's label.
-    mmaction2 checkpoints load through ``load_pretrained`` (``cls_head.fc_cls`` -> ``head.fc``, backbone ConvModule names aligned).
+    mmaction2 checkpoints load through ``load_pretrained`` (``cls_head.fc_cls`` -> ``head.fc``, backbone ConvModule
+    names aligned).
     """
 
     def __init__(self, backbone: dict | nn.Module, num_classes: int, dropout: float = 0.5,
