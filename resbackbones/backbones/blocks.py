@@ -3,7 +3,8 @@
 Every block keeps one small contract (``ResidualBlock``): its in/out channels, spatial and temporal stride, the
 norm that ``zero_init_residual`` zeroes, and the activation after the residual sum as a class attribute. What
 varies between blocks (bottleneck width, grouped convs, caffe/pytorch stride placement, deformable convs) is asked
-of the block class by ``variant_kwargs``, so each block takes only the arguments it honours.
+of the block class by ``variant_kwargs``, so each block takes only the arguments it honours. Modules that some
+networks add to chosen blocks (a non-local block, a temporal shift) come as BlockAddons (``add_addons``).
 Module names follow torchvision (conv1/bn1, conv2/bn2, conv3/bn3, downsample; insightface's for IBasicBlock), so
 torchvision, mmdet, mmpretrain and insightface checkpoints map onto them key for key.
 """
@@ -16,6 +17,7 @@ import torch.utils.checkpoint as cp
 from torch import nn
 
 from ..layers import DropPath, LayerFactory
+from .addons import PLACES, BlockAddon
 
 
 class ResidualBlock(nn.Module):
@@ -42,6 +44,26 @@ class ResidualBlock(nn.Module):
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.relu = nn.ReLU(inplace=True) if self.act_after_sum is nn.ReLU else self.act_after_sum()
         self.with_cp = with_cp
+        self.addon_names: dict[str, list[str]] = {place: [] for place in PLACES}
+
+    def add_addons(self, addons: Sequence[BlockAddon]) -> None:
+        """Build ``addons`` into this block under their names; they run where their ``place`` says.
+
+        Called by the stage once the block's own layers exist, so an addon can never replace one of them.
+        """
+        for addon in addons:
+            if hasattr(self, addon.name):
+                raise ValueError(f'BlockAddon name {addon.name!r} is already a member of {type(self).__name__}')
+            self.add_module(addon.name, addon.build(self.in_channels, self.out_channels))
+            self.addon_names[addon.place].append(addon.name)
+
+    def addons(self) -> list[nn.Module]:
+        return [getattr(self, name) for names in self.addon_names.values() for name in names]
+
+    def _run_addons(self, place: str, x: torch.Tensor) -> torch.Tensor:
+        for name in self.addon_names[place]:
+            x = getattr(self, name)(x)
+        return x
 
     @classmethod
     def variant_kwargs(cls, planes: int, style: str, groups: int, base_width: int, base_channels: int,
@@ -58,8 +80,9 @@ class ResidualBlock(nn.Module):
         raise NotImplementedError
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._run_addons('input', x)
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.drop_path(self.residual(x))
+        out = self.drop_path(self.residual(self._run_addons('branch', x)))
         out += identity  # in place, as torchvision: the out-of-place add cost ~2% of a ResNet-50 forward on CPU
         return out
 
@@ -68,7 +91,7 @@ class ResidualBlock(nn.Module):
             out = cp.checkpoint(self._forward, x, use_reentrant=False)
         else:
             out = self._forward(x)
-        return self.relu(out)
+        return self._run_addons('output', self.relu(out))
 
 
 def _plain_only(block: str, groups: int, base_width: int, base_channels: int) -> None:

@@ -15,7 +15,8 @@ from torch import nn
 from ..layers import LayerFactory, activation_name, build_activation, is_batch_norm
 from ..registry import MODELS
 from ..structures import FeatureSpec
-from .blocks import BasicBlock, Bottleneck
+from .addons import BlockAddon, check_block_addons
+from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
 from .stage import ResStage
 from .temporal import TemporalPlan
@@ -77,6 +78,8 @@ class ResNet(BaseModule):
         drop_path_rate: stochastic depth, rising linearly from 0 to this rate over the blocks.
         stem_act_cfg: the stem's activation (default ReLU; IResNet: PReLU), kept as attribute ``relu``/``prelu``.
         temporal: a TemporalPlan for (N, C, T, H, W) inputs (3D layers); None (default) for images.
+        block_addons: per stage, per block, a tuple of BlockAddons: modules added to that block (mmaction2's
+            non-local blocks, TSM's temporal shift); None (default) for plain blocks.
         pretrained: deprecated alias of init_cfg=dict(type='Pretrained', checkpoint=...).
         init_cfg: mmengine init config; type 'Pretrained' loads torchvision/timm/mmpretrain/mmdet checkpoints.
 
@@ -96,6 +99,7 @@ class ResNet(BaseModule):
                  dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
                  zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
                  drop_path_rate: float = 0.0, stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
+                 block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,
                  pretrained: str | None = None, init_cfg: dict | None = None):
         if pretrained is not None:
             if init_cfg is not None:
@@ -117,6 +121,7 @@ class ResNet(BaseModule):
         stage_blocks = per_stage('stage_blocks', stage_blocks, depth_blocks, num_stages)
         if any(not isinstance(n, int) or n < 1 for n in stage_blocks):
             raise ValueError(f'stage_blocks must be integers >= 1; got {stage_blocks}')
+        block_addons = check_block_addons(block_addons, stage_blocks)
         for name, value in (('stem_stride', stem_stride), ('stem_pool_stride', stem_pool_stride)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f'{name} must be an integer >= 1 or None; got {value!r}')
@@ -151,6 +156,7 @@ class ResNet(BaseModule):
                                            dcn if stage_with_dcn[i] else None)
             stage = ResStage(block, channels, planes, stage_blocks[i], strides[i], dilations[i], avg_down,
                              self.layer_factory, rates[first:first + stage_blocks[i]], with_cp=with_cp,
+                             addons=None if block_addons is None else block_addons[i],
                              **self._stage_temporal(i), **variant)
             self.add_module(f'layer{i + 1}', stage)
             self.stage_names.append(f'layer{i + 1}')
@@ -264,6 +270,10 @@ class ResNet(BaseModule):
             if self.zero_init_residual and hasattr(m, 'last_norm') and getattr(m.last_norm, 'weight', None) is not None:
                 with torch.no_grad():
                     m.last_norm.weight.zero_()
+            if isinstance(m, ResidualBlock):  # addons keep their own init (a non-local block starts as identity)
+                for addon in m.addons():
+                    if hasattr(addon, 'reset_parameters'):
+                        addon.reset_parameters()
 
     def init_weights(self) -> None:
         """mmengine entry point: load a 'Pretrained' init_cfg through our converters, else default init."""

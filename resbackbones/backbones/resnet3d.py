@@ -3,13 +3,15 @@
 Argument names follow mmaction2's ResNet3d, so its backbone configs carry over. This class only translates them
 into the core's data: a TemporalPlan (the stem's temporal kernel/strides, per-stage temporal strides, a temporal
 kernel per conv of every block from ``inflate``/``inflate_style``, and mmaction2's temporal max-pool before the
-second stage) plus the spatial strides. Weights of a 2D ResNet load into it by inflation (``weights.inflate``).
+second stage) plus the spatial strides, and mmaction2's non-local blocks as BlockAddons. Weights of a 2D ResNet load into it by inflation (``weights.inflate``).
 """
 from __future__ import annotations
 
 from typing import Sequence
 
+from ..layers.non_local import NonLocal3d
 from ..registry import MODELS
+from .addons import BlockAddon
 from .resnet import ARCH_SETTINGS, ResNet
 from .temporal import TemporalPlan
 from .validation import check_choice, per_stage
@@ -21,8 +23,8 @@ NOT_IN_3D = {'strides': "use spatial_strides (mmaction2's name)", 'small_stem': 
              'temporal': 'it is built from the mmaction2 arguments'}
 
 
-def _block_inflation(name: str, value: int | Sequence[int], num_blocks: int) -> tuple[bool, ...]:
-    """One stage's ``inflate`` entry (0/1 for all blocks, or one 0/1 per block) as a flag per block."""
+def block_flags(name: str, value: int | Sequence[int], num_blocks: int) -> tuple[bool, ...]:
+    """One stage's ``inflate`` / ``non_local`` entry (0/1 for all blocks, or one 0/1 per block) as a flag per block."""
     flags = (value,) * num_blocks if isinstance(value, int) else tuple(value)
     if len(flags) != num_blocks or any(f not in (0, 1) or isinstance(f, float) for f in flags):
         raise ValueError(f'{name} must be 0, 1 or a sequence of {num_blocks} zeros and ones (one per block); '
@@ -53,6 +55,10 @@ class ResNet3d(ResNet):
         inflate: per stage, 1/0 for every block or one flag per block: inflated blocks get temporal kernels of 3
             (see ``inflated_kernels``).
         act_cfg: mmaction2's activation config; only ReLU, the activation of its ResNet3d, is supported.
+        non_local: per stage, 1/0 for every block or one flag per block: a NonLocal3d after that block's activation
+            (mmaction2's ``layerN.i.non_local_block``), e.g. ((0, 0, 0), (0, 1, 0, 1), (0, 1, 0, 1, 0, 1), (0, 0, 0))
+            for I3D-NL R50. non_local_cfg: its arguments (``layers.non_local.NonLocal3d``: mode, reduction,
+            use_scale, sub_sample, norm_cfg ...).
         pretrained2d: mmaction2's flag that ``pretrained`` is a 2D checkpoint to inflate. Accepted for its configs;
             loading inflates 2D kernels whenever the checkpoint has them, so the flag changes nothing here.
         norm_eval: default False (video models usually train their batch norms).
@@ -64,6 +70,7 @@ class ResNet3d(ResNet):
                  conv1_stride_s: int = 2, conv1_stride_t: int = 1, pool1_stride_s: int = 2, pool1_stride_t: int = 1,
                  with_pool1: bool = True, with_pool2: bool = True,
                  inflate: Sequence[int | Sequence[int]] = (1, 1, 1, 1), inflate_style: str = '3x1x1',
+                 non_local: Sequence[int | Sequence[int]] = (0, 0, 0, 0), non_local_cfg: dict | None = None,
                  act_cfg: dict | None = None, pretrained2d: bool = True, norm_eval: bool = False, **kwargs):
         for name, hint in NOT_IN_3D.items():
             if name in kwargs:
@@ -83,13 +90,18 @@ class ResNet3d(ResNet):
         stage_blocks = per_stage('stage_blocks', stage_blocks, depth_blocks, num_stages)
         inflate = per_stage('inflate', inflate, (1, 1, 1, 1), num_stages)
         on, off = inflated_kernels(block.num_convs, inflate_style), (1,) * block.num_convs
-        kernels = tuple(tuple(on if flag else off for flag in _block_inflation(f'inflate[{i}]', inflate[i], n))
+        kernels = tuple(tuple(on if flag else off for flag in block_flags(f'inflate[{i}]', inflate[i], n))
                         for i, n in enumerate(stage_blocks))
         plan = TemporalPlan(
             stem_kernel=conv1_kernel[0], stem_stride=conv1_stride_t, stem_pool_stride=pool1_stride_t,
             stage_strides=per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages),
             block_kernels=kernels, stage_pools=tuple(2 if with_pool2 and i == 1 else 1 for i in range(num_stages)))
+        non_local = per_stage('non_local', non_local, (0, 0, 0, 0), num_stages)
+        addon = BlockAddon('non_local_block', 'output', NonLocal3d, dict(non_local_cfg or {}))
+        addons = tuple(tuple((addon,) if flag else () for flag in block_flags(f'non_local[{i}]', non_local[i], n))
+                       for i, n in enumerate(stage_blocks))
         super().__init__(depth=depth, out_indices=out_indices, num_stages=num_stages, stage_blocks=stage_blocks,
                          strides=per_stage('spatial_strides', spatial_strides, (1, 2, 2, 2), num_stages),
                          stem_stride=conv1_stride_s, stem_pool_stride=pool1_stride_s if with_pool1 else None,
-                         norm_eval=norm_eval, temporal=plan, **kwargs)
+                         norm_eval=norm_eval, temporal=plan,
+                         block_addons=addons if any(any(stage) for stage in addons) else None, **kwargs)

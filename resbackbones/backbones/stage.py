@@ -6,6 +6,7 @@ from typing import Sequence
 from torch import nn
 
 from ..layers import LayerFactory
+from .addons import BlockAddon
 
 
 def make_shortcut(in_channels: int, out_channels: int, stride: int, temporal_stride: int, avg_down: bool,
@@ -30,13 +31,14 @@ class ResStage(nn.Sequential):
             planes: block width (output is planes * block.expansion). stride / temporal_stride: applied by the
             first block. dilation: of every block (mmdet's convention). avg_down: ResNet-D shortcut.
             drop_path_rates: one rate per block.
-        temporal_kernels: per-block temporal kernel tuples for video (None: all 1). block_kwargs: the block's
-            variant arguments (``block.variant_kwargs``).
+        temporal_kernels: per-block temporal kernel tuples for video (None: all 1). addons: per block, the
+            BlockAddons it gets (None: none). block_kwargs: the block's variant arguments (``block.variant_kwargs``).
     """
 
     def __init__(self, block: type, in_channels: int, planes: int, num_blocks: int, stride: int, dilation: int,
                  avg_down: bool, layers: LayerFactory, drop_path_rates: Sequence[float], temporal_stride: int = 1,
-                 temporal_kernels: Sequence[tuple[int, ...]] | None = None, **block_kwargs):
+                 temporal_kernels: Sequence[tuple[int, ...]] | None = None,
+                 addons: Sequence[Sequence[BlockAddon]] | None = None, **block_kwargs):
         out_channels = planes * block.expansion
         downsample = None
         if stride != 1 or temporal_stride != 1 or in_channels != out_channels:
@@ -49,5 +51,7 @@ class ResStage(nn.Sequential):
                                 drop_path=drop_path_rates[i], temporal_stride=temporal_stride if i == 0 else 1,
                                 temporal_kernels=None if temporal_kernels is None else temporal_kernels[i],
                                 **block_kwargs))
+            if addons is not None and addons[i]:
+                blocks[-1].add_addons(addons[i])
         super().__init__(*blocks)
         self.stride, self.temporal_stride, self.out_channels = stride, temporal_stride, out_channels

@@ -27,6 +27,8 @@ VARIANTS = [
     dict(type='ResNet3d', depth=50, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
          inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))),  # mmaction2's I3D R50
     dict(type='ResNet3d', depth=50, inflate_style='3x3x3', with_pool2=False, temporal_strides=(1, 2, 2, 1)),
+    dict(type='ResNet3d', depth=50, stage_blocks=(1, 2, 2, 1), non_local=(0, (0, 1), (1, 0), 0),
+         non_local_cfg=dict(sub_sample=True, mode='dot_product')),  # odd sizes through the 2x2 key pooling
 ]
 T = 7  # frames of the video inputs, odd too
 

@@ -1,10 +1,13 @@
-"""ResNet3d: mmaction2's arguments on the shared core, and I3D inflation of 2D weights.
+"""ResNet3d: mmaction2's arguments on the shared core, I3D inflation of 2D weights, and I3D-NL checkpoints.
 
 The inflation test is the I3D property itself: a torchvision ResNet-18 with random weights and batch-norm
 statistics, saved in torchvision's format, inflated into ResNet3d, must reproduce the 2D network's layer4 output
 on a clip of identical frames, at the frames that the temporal zero padding cannot reach.
 """
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +16,9 @@ from torch import nn
 
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared mmaction2 reference
+import mmaction2_reference as ref  # noqa: E402
 
 FRAMES = 35  # the stem + 16 inflated convs (mmaction2 inflates both of a basic block's) reach 17 frames each way
 
@@ -128,3 +134,71 @@ def test_basic_blocks_inflate_both_convs_like_mmaction2():
     model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, inflate=(1, 0, 0, 0)))
     assert model.layer1[0].conv1.kernel_size == model.layer1[0].conv2.kernel_size == (3, 3, 3)
     assert model.layer2[0].conv2.kernel_size == (1, 3, 3)
+
+
+NL_CFG = dict(sub_sample=True, use_scale=False, norm_cfg=dict(type='BN3d', requires_grad=True),
+              mode='embedded_gaussian')  # mmaction2's i3d_imagenet-pretrained-r50-nl-embedded-gaussian
+TINY_NL = dict(stage_blocks=(1, 2, 2, 1), inflate=((1,), (1, 0), (1, 0), (0,)), non_local=((0,), (0, 1), (1, 1), (0,)))
+
+
+@pytest.mark.parametrize('mode', ['embedded_gaussian', 'dot_product'])
+@torch.no_grad()
+def test_mmaction2_i3d_nl_checkpoint_gives_its_outputs(tmp_path, randomise, mode):
+    cfg = {**NL_CFG, 'mode': mode}
+    theirs = randomise(ref.ResNet3d(base_channels=8, non_local_cfg=cfg, **TINY_NL))
+    gen = torch.Generator().manual_seed(2)
+    for m in theirs.modules():  # the non-local embeddings have biases, which randomise leaves alone
+        if isinstance(m, nn.Conv3d) and m.bias is not None:
+            m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    path = tmp_path / 'i3d_nl_mmaction2.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in theirs.state_dict().items()},
+                'meta': {'mmaction2_version': '1.2.0'}}, path)
+    ours = MODELS.build(dict(type='ResNet3d', depth=50, base_channels=8, conv1_kernel=(5, 7, 7), conv1_stride_t=2,
+                             pool1_stride_t=2, non_local_cfg=cfg, **TINY_NL))
+    report = load_pretrained(ours, str(path), strict=True)
+    assert report.source == 'mmaction2' and not report.missing and not report.unexpected
+    assert sum(k.startswith('layer3.1.non_local_block.') for k in ours.state_dict()) == 12  # g, theta, phi: w+b; conv_out: w + BN
+    clip = torch.rand(1, 3, 16, 64, 64)
+    [out] = ours.eval()(clip)
+    expected = theirs(clip)
+    torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-4)
+    without = MODELS.build(dict(type='ResNet3d', depth=50, base_channels=8, conv1_kernel=(5, 7, 7), conv1_stride_t=2,
+                                pool1_stride_t=2, **{**TINY_NL, 'non_local': (0, 0, 0, 0)}))
+    load_pretrained(without, str(path))  # the same weights without the non-local blocks give other outputs
+    assert not torch.allclose(without.eval()(clip)[0], expected, atol=1e-3)
+
+
+def test_non_local_blocks_go_where_the_flags_say_and_start_as_identity():
+    kwargs = dict(depth=50, base_channels=8, **TINY_NL)
+    model = MODELS.build(dict(type='ResNet3d', non_local_cfg=NL_CFG, **kwargs)).eval()
+    flagged = sorted(n for n, _ in model.named_modules() if n.endswith('non_local_block'))
+    assert flagged == ['layer2.1.non_local_block', 'layer3.0.non_local_block', 'layer3.1.non_local_block']
+    torch.manual_seed(0)
+    plain = MODELS.build(dict(type='ResNet3d', **{**kwargs, 'non_local': (0, 0, 0, 0)})).eval()
+    plain.load_state_dict(model.state_dict(), strict=False)
+    clip = torch.rand(1, 3, 8, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(model(clip)[0], plain(clip)[0])  # zero-initialised conv_out norm
+
+
+@pytest.mark.parametrize('non_local, message', [
+    ((0, (0, 1, 1), 0, 0), r'non_local\[1\] must be 0, 1 or a sequence of 2'),
+    ((0, 0, 0), 'non_local needs one entry per stage'),
+])
+def test_bad_non_local_flags_name_themselves(non_local, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, non_local=non_local))
+
+
+def test_the_i3d_nl_config_places_mmaction2s_non_local_blocks():
+    from mmengine.config import Config
+    path = Path(__file__).resolve().parents[2] / 'configs/recognition/i3d/' \
+        'i3d_imagenet-pretrained-r50-nl-embedded-gaussian_8xb8-32x2x1-100e_kinetics400-rgb.py'
+    cfg = Config.fromfile(str(path)).model.backbone.to_dict()
+    cfg.update(base_channels=8, init_cfg=None)
+    model = MODELS.build(cfg)
+    flagged = sorted(n for n, _ in model.named_modules() if n.endswith('non_local_block'))
+    assert flagged == [f'layer{s}.{b}.non_local_block' for s, b in ((2, 1), (2, 3), (3, 1), (3, 3), (3, 5))]
+    block = model.layer3[5].non_local_block
+    assert block.mode == 'embedded_gaussian' and block.sub_sample and not block.use_scale
+    assert isinstance(block.conv_out.bn, nn.BatchNorm3d)

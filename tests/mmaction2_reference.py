@@ -1,0 +1,206 @@
+"""mmaction2's video backbones written out from their definitions, for parity tests (mmaction2 and full mmcv do not
+install on current torch).
+
+Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py) and mmcv
+(mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
+has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
+'3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift).
+Independent of resbackbones on purpose: nothing here imports it.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvModule(nn.Module):
+    """mmcv ConvModule: conv (bias only without norm), then 'bn' norm, then optional ReLU."""
+
+    def __init__(self, cin, cout, kernel, stride=1, padding=0, dilation=1, dims=3, norm=True, act=True, bias=None):
+        super().__init__()
+        conv, bn = (nn.Conv3d, nn.BatchNorm3d) if dims == 3 else (nn.Conv2d, nn.BatchNorm2d)
+        self.conv = conv(cin, cout, kernel, stride, padding, dilation, bias=(not norm) if bias is None else bias)
+        self.with_norm, self.with_act = norm, act
+        if norm:
+            self.bn = bn(cout)
+        if act:
+            self.activate = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.with_norm:
+            x = self.bn(x)
+        return self.activate(x) if self.with_act else x
+
+
+class NonLocal3d(nn.Module):
+    """mmcv's _NonLocalNd + NonLocal3d (conv_cfg Conv3d), all four modes."""
+
+    def __init__(self, in_channels, reduction=2, use_scale=True, norm_cfg=None, mode='embedded_gaussian',
+                 sub_sample=False):
+        super().__init__()
+        self.in_channels, self.use_scale, self.mode, self.sub_sample = in_channels, use_scale, mode, sub_sample
+        self.inter_channels = max(in_channels // reduction, 1)
+        inter = self.inter_channels
+        self.g = ConvModule(in_channels, inter, 1, norm=False, act=False)
+        self.conv_out = ConvModule(inter, in_channels, 1, norm=norm_cfg is not None, act=False)
+        if mode != 'gaussian':
+            self.theta = ConvModule(in_channels, inter, 1, norm=False, act=False)
+            self.phi = ConvModule(in_channels, inter, 1, norm=False, act=False)
+        if mode == 'concatenation':
+            self.concat_project = ConvModule(inter * 2, 1, 1, dims=2, norm=False, act=True, bias=False)
+        if sub_sample:
+            pool = nn.MaxPool3d(kernel_size=(1, 2, 2))
+            self.g = nn.Sequential(self.g, pool)
+            self.phi = nn.Sequential(self.phi, pool) if mode != 'gaussian' else pool
+
+    def forward(self, x):
+        n = x.size(0)
+        g_x = self.g(x).view(n, self.inter_channels, -1).permute(0, 2, 1)
+        if self.mode == 'gaussian':
+            theta_x = x.view(n, self.in_channels, -1).permute(0, 2, 1)
+            phi_x = (self.phi(x) if self.sub_sample else x).view(n, self.in_channels, -1)
+        elif self.mode == 'concatenation':
+            theta_x = self.theta(x).view(n, self.inter_channels, -1, 1)
+            phi_x = self.phi(x).view(n, self.inter_channels, 1, -1)
+        else:
+            theta_x = self.theta(x).view(n, self.inter_channels, -1).permute(0, 2, 1)
+            phi_x = self.phi(x).view(n, self.inter_channels, -1)
+        if self.mode == 'concatenation':
+            h, w = theta_x.size(2), phi_x.size(3)
+            feat = torch.cat([theta_x.repeat(1, 1, 1, w), phi_x.repeat(1, 1, h, 1)], dim=1)
+            pw = self.concat_project(feat)
+            pw = pw.view(pw.size(0), pw.size(2), pw.size(3))
+            pw /= pw.shape[-1]
+        else:
+            pw = torch.matmul(theta_x, phi_x)
+            if self.mode == 'dot_product':
+                pw /= pw.shape[-1]
+            else:
+                if self.mode == 'embedded_gaussian' and self.use_scale:
+                    pw /= theta_x.shape[-1] ** 0.5
+                pw = pw.softmax(dim=-1)
+        y = torch.matmul(pw, g_x).permute(0, 2, 1).contiguous().reshape(n, self.inter_channels, *x.size()[2:])
+        return x + self.conv_out(y)
+
+
+class Bottleneck3d(nn.Module):
+    """mmaction2's Bottleneck3d, style 'pytorch', inflate_style '3x1x1'."""
+
+    expansion = 4
+
+    def __init__(self, inplanes, planes, spatial_stride=1, temporal_stride=1, downsample=None, inflate=True,
+                 non_local=False, non_local_cfg=None):
+        super().__init__()
+        k1, p1 = ((3, 1, 1), (1, 0, 0)) if inflate else (1, 0)
+        self.conv1 = ConvModule(inplanes, planes, k1, 1, p1)
+        self.conv2 = ConvModule(planes, planes, (1, 3, 3), (temporal_stride, spatial_stride, spatial_stride),
+                                (0, 1, 1))
+        self.conv3 = ConvModule(planes, planes * 4, 1, act=False)
+        self.downsample, self.relu, self.non_local = downsample, nn.ReLU(inplace=True), non_local
+        if non_local:
+            self.non_local_block = NonLocal3d(planes * 4, **non_local_cfg)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
+        return self.non_local_block(out) if self.non_local else out
+
+
+class ResNet3d(nn.Module):
+    """mmaction2's ResNet3d (bottleneck depths), returning the last stage's output."""
+
+    def __init__(self, stage_blocks, base_channels=64, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
+                 inflate=((1,) * 3, (1, 0) * 2, (1, 0) * 3, (0, 1, 0)), non_local=((0,) * 3, (0,) * 4, (0,) * 6,
+                 (0,) * 3), non_local_cfg=None):
+        super().__init__()
+        t = conv1_kernel[0]
+        self.conv1 = ConvModule(3, base_channels, conv1_kernel, (conv1_stride_t, 2, 2), ((t - 1) // 2, 3, 3))
+        self.maxpool = nn.MaxPool3d((1, 3, 3), (pool1_stride_t, 2, 2), (0, 1, 1))
+        self.pool2 = nn.MaxPool3d((2, 1, 1), (2, 1, 1))
+        inplanes = base_channels
+        self.num_stages = len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes, planes * 4, 1, (1, stride, stride), act=False)
+            blocks = [Bottleneck3d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1, 1,
+                                   down if j == 0 else None, bool(inflate[i][j]), bool(non_local[i][j]),
+                                   non_local_cfg) for j in range(n)]
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes * 4
+
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+            if i == 0:
+                x = self.pool2(x)
+        return x
+
+
+def temporal_shift(x, num_segments, shift_div=3):
+    """mmaction2's TemporalShift.shift, as written there (concatenations of slices, zeros made as x - x)."""
+    n, c, h, w = x.size()
+    x = x.view(-1, num_segments, c, h * w)
+    fold = c // shift_div
+    left_split, mid_split, right_split = x[:, :, :fold, :], x[:, :, fold:2 * fold, :], x[:, :, 2 * fold:, :]
+    zeros = left_split - left_split
+    left_split = torch.cat((left_split[:, 1:, :, :], zeros[:, :1, :, :]), 1)
+    zeros = mid_split - mid_split
+    mid_split = torch.cat((zeros[:, :1, :, :], mid_split[:, :-1, :, :]), 1)
+    return torch.cat((left_split, mid_split, right_split), 2).view(n, c, h, w)
+
+
+class TemporalShift(nn.Module):
+    """mmaction2's TemporalShift: shift, then the wrapped ``net``."""
+
+    def __init__(self, net, num_segments=3, shift_div=8):
+        super().__init__()
+        self.net, self.num_segments, self.shift_div = net, num_segments, shift_div
+
+    def forward(self, x):
+        return self.net(temporal_shift(x, self.num_segments, self.shift_div))
+
+
+class Bottleneck2d(nn.Module):
+    """mmaction2's 2D ResNet Bottleneck (style 'pytorch'): ConvModules conv1/conv2/conv3."""
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = ConvModule(inplanes, planes, 1, dims=2)
+        self.conv2 = ConvModule(planes, planes, 3, stride, 1, dims=2)
+        self.conv3 = ConvModule(planes, planes * 4, 1, dims=2, act=False)
+        self.downsample, self.relu = downsample, nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
+
+
+class ResNetTSM(nn.Module):
+    """mmaction2's ResNetTSM over its 2D ResNet (bottlenecks), shift_place 'blockres' or 'block'."""
+
+    def __init__(self, stage_blocks, base_channels=64, num_segments=8, shift_div=8, shift_place='blockres'):
+        super().__init__()
+        self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        n_round = 2 if len(stage_blocks) > 2 and stage_blocks[2] >= 23 else 1
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
+            blocks = [Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
+                                   down if j == 0 else None) for j in range(n)]
+            for j, b in enumerate(blocks):
+                if shift_place == 'block':
+                    blocks[j] = TemporalShift(b, num_segments, shift_div)
+                elif j % n_round == 0:
+                    b.conv1.conv = TemporalShift(b.conv1.conv, num_segments, shift_div)
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes * 4
+
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+        return x
