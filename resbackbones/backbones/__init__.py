@@ -4,7 +4,8 @@ from .iresnet import IResNet
 from .named import NAMED_MODELS, list_models, model_config
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
 from .resnet3d import ResNet3d
+from .resnet_tsm import ResNetTSM
 from .stage import ResStage
 
 __all__ = ['BasicBlock', 'Bottleneck', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet3d',
-           'ResNetV1c', 'ResNetV1d', 'ResStage', 'list_models', 'model_config']
+           'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'list_models', 'model_config']

@@ -9,6 +9,8 @@ looking at what the target has rather than by hard-coding stage numbers or sourc
 - mmdet names group-norm layers ``gn1``, ``gn2`` ...; ours are always ``bn1`` ... whatever the norm type.
 - mmcv ``ConvModule`` pairs (mmaction2's ResNet3d): ``convK.conv``/``convK.bn`` are our ``convK``/``bnK`` (the
   stem's ``conv1.bn`` is ``bn1``), and ``downsample.conv``/``downsample.bn`` are ``downsample.0``/``.1``.
+- wrapper modules (mmaction2's TSM): ``TemporalShift`` and ``TemporalPool`` keep the module they wrap as ``.net``,
+  ``NL3DWrapper`` as ``.block``; ours are BlockAddons beside the block's layers, so those segments are dropped.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ _DEEP_STEM = re.compile(r'^conv1\.(\d+)\.(.+)$')
 _DOWNSAMPLE = re.compile(r'^(.*\.downsample\.)(\d+)\.(.+)$')
 _GN = re.compile(r'(^|\.)gn(\d+)\.')
 _CONV_MODULE = re.compile(r'^((?:.*\.)?)(conv(\d+)|downsample)\.(conv|bn)\.(.+)$')
+_WRAPPER = re.compile(r'\.(?:net|block)(?=\.)')
 
 
 def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> str:
@@ -43,6 +46,15 @@ def _conv_module_rename(key: str, target: Collection[str]) -> str:
     else:
         new = f'{prefix}{module if part == "conv" else "bn" + index}.{rest}'
     return new if new in target else key
+
+
+def _unwrap(key: str, target: Collection[str]) -> str:
+    """``key`` without wrapper segments (``.net``, ``.block``) when it then names a target key, directly or as a
+    ConvModule name; else ``key``."""
+    if key in target:
+        return key
+    bare = _WRAPPER.sub('', key)
+    return bare if bare != key and (bare in target or _conv_module_rename(bare, target) in target) else key
 
 
 def _norm_rename(key: str, target: Collection[str]) -> str:
@@ -76,9 +88,13 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
     Returns the renamed dict, a map new key -> old key, and one note per kind of rename applied.
     """
     target = set(target)
-    first_name = {_conv_module_rename(k, target): k for k in state}
-    kinds = {"mmcv ConvModule names: convK.conv/.bn -> convK/bnK, downsample.conv/.bn -> downsample.0/.1"} \
-        if any(new != old for new, old in first_name.items()) else set()
+    bare = {k: _unwrap(k, target) for k in state}
+    first_name = {_conv_module_rename(bare[k], target): k for k in state}
+    kinds = set()
+    if any(b != k for k, b in bare.items()):
+        kinds.add("mmaction2 TSM wrappers: '.net' / '.block' segments dropped")
+    if any(new != bare[old] for new, old in first_name.items()):
+        kinds.add("mmcv ConvModule names: convK.conv/.bn -> convK/bnK, downsample.conv/.bn -> downsample.0/.1")
     state = {new: state[old] for new, old in first_name.items()}
     stem_norms = [int(k.split('.')[1]) for k in target if k.startswith('stem.') and k.endswith('.running_var')]
     deep_target = 'conv1.weight' not in target and any(k.startswith('stem.') for k in target)

@@ -29,6 +29,8 @@ VARIANTS = [
     dict(type='ResNet3d', depth=50, inflate_style='3x3x3', with_pool2=False, temporal_strides=(1, 2, 2, 1)),
     dict(type='ResNet3d', depth=50, stage_blocks=(1, 2, 2, 1), non_local=(0, (0, 1), (1, 0), 0),
          non_local_cfg=dict(sub_sample=True, mode='dot_product')),  # odd sizes through the 2x2 key pooling
+    dict(type='ResNetTSM', depth=50, num_segments=2, non_local=(0, (0, 1, 0, 1), 0, 0)),  # batch 2 = 1 clip
+    dict(type='ResNetTSM', depth=18, num_segments=2, shift_place='block', temporal_pool=True),
 ]
 T = 7  # frames of the video inputs, odd too
 
