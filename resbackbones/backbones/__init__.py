@@ -2,10 +2,13 @@
 from .blocks import BasicBlock, Bottleneck, IBasicBlock
 from .iresnet import IResNet
 from .named import NAMED_MODELS, list_models, model_config
+from .named_video import VIDEO_MODELS, list_video_models, video_model_config
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
+from .resnet2plus1d import ResNet2Plus1d
 from .resnet3d import ResNet3d
 from .resnet_tsm import ResNetTSM
 from .stage import ResStage
 
-__all__ = ['BasicBlock', 'Bottleneck', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet3d',
-           'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'list_models', 'model_config']
+__all__ = ['BasicBlock', 'Bottleneck', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet2Plus1d',
+           'ResNet3d', 'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'VIDEO_MODELS', 'list_models',
+           'list_video_models', 'model_config', 'video_model_config']

@@ -115,9 +115,10 @@ class BasicBlock(ResidualBlock):
         super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
         t1, t2 = temporal_kernels or (1, 1)
         self.conv1 = layers.conv(in_channels, planes, 3, stride, dilation, temporal_kernel=t1,
-                                 temporal_stride=temporal_stride)
+                                 temporal_stride=temporal_stride, block_channels=(in_channels, planes))
         self.bn1 = layers.norm(planes)
-        self.conv2 = layers.conv(planes, planes, 3, 1, dilation, temporal_kernel=t2, conv_cfg=dcn)
+        self.conv2 = layers.conv(planes, planes, 3, 1, dilation, temporal_kernel=t2, conv_cfg=dcn,
+                                 block_channels=(in_channels, planes))
         self.bn2 = layers.norm(planes)
 
     @classmethod
@@ -163,7 +164,7 @@ class Bottleneck(ResidualBlock):
                                  temporal_stride=conv1_tstride)
         self.bn1 = layers.norm(width)
         self.conv2 = layers.conv(width, width, 3, conv2_stride, dilation, groups, temporal_kernel=t2,
-                                 temporal_stride=conv2_tstride, conv_cfg=dcn)
+                                 temporal_stride=conv2_tstride, conv_cfg=dcn, block_channels=(in_channels, width))
         self.bn2 = layers.norm(width)
         self.conv3 = layers.conv(width, self.out_channels, 1, temporal_kernel=t3)
         self.bn3 = layers.norm(self.out_channels)

@@ -190,8 +190,8 @@ class ResNet(BaseModule):
 
     def _make_stem(self, act_cfg: dict | None) -> None:
         layers, c, plan = self.layer_factory, self.stem_channels, self.temporal
-        t_kernel, t_stride, pool_t_stride = (1, 1, 1) if plan is None else \
-            (plan.stem_kernel, plan.stem_stride, plan.stem_pool_stride)
+        t_kernel, t_stride, pool_t_stride, mid = (1, 1, 1, None) if plan is None else \
+            (plan.stem_kernel, plan.stem_stride, plan.stem_pool_stride, plan.stem_mid_channels)
         if self.deep_stem:
             self.stem = nn.Sequential(
                 layers.conv(self.in_channels, c // 2, 3, self.stem_stride, temporal_kernel=t_kernel,
@@ -202,7 +202,7 @@ class ResNet(BaseModule):
             self.stem_names = ('stem',)
         else:
             self.conv1 = layers.conv(self.in_channels, c, 3 if self.small_stem else 7, self.stem_stride,
-                                     temporal_kernel=t_kernel, temporal_stride=t_stride)
+                                     temporal_kernel=t_kernel, temporal_stride=t_stride, mid=mid)
             self.bn1 = layers.norm(c)
             self.add_module(activation_name(act_cfg), build_activation(act_cfg, c))  # relu, or insightface's prelu
             self.stem_names = ('conv1', 'bn1', activation_name(act_cfg))

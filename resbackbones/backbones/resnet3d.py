@@ -3,7 +3,8 @@
 Argument names follow mmaction2's ResNet3d, so its backbone configs carry over. This class only translates them
 into the core's data: a TemporalPlan (the stem's temporal kernel/strides, per-stage temporal strides, a temporal
 kernel per conv of every block from ``inflate``/``inflate_style``, and mmaction2's temporal max-pool before the
-second stage) plus the spatial strides, and mmaction2's non-local blocks as BlockAddons. Weights of a 2D ResNet load into it by inflation (``weights.inflate``).
+second stage) plus the spatial strides, and mmaction2's non-local blocks as BlockAddons. Weights of a 2D ResNet
+load into it by inflation (``weights.inflate``).
 """
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ class ResNet3d(ResNet):
             (mmaction2's ``layerN.i.non_local_block``), e.g. ((0, 0, 0), (0, 1, 0, 1), (0, 1, 0, 1, 0, 1), (0, 0, 0))
             for I3D-NL R50. non_local_cfg: its arguments (``layers.non_local.NonLocal3d``: mode, reduction,
             use_scale, sub_sample, norm_cfg ...).
+        stem_mid_channels: middle width of the stem conv when ``conv_cfg`` factorises convs into (2+1)D (see
+            ResNet2Plus1d); None: the (2+1)D formula.
         pretrained2d: mmaction2's flag that ``pretrained`` is a 2D checkpoint to inflate. Accepted for its configs;
             loading inflates 2D kernels whenever the checkpoint has them, so the flag changes nothing here.
         norm_eval: default False (video models usually train their batch norms).
@@ -71,7 +74,8 @@ class ResNet3d(ResNet):
                  with_pool1: bool = True, with_pool2: bool = True,
                  inflate: Sequence[int | Sequence[int]] = (1, 1, 1, 1), inflate_style: str = '3x1x1',
                  non_local: Sequence[int | Sequence[int]] = (0, 0, 0, 0), non_local_cfg: dict | None = None,
-                 act_cfg: dict | None = None, pretrained2d: bool = True, norm_eval: bool = False, **kwargs):
+                 stem_mid_channels: int | None = None, act_cfg: dict | None = None, pretrained2d: bool = True,
+                 norm_eval: bool = False, **kwargs):
         for name, hint in NOT_IN_3D.items():
             if name in kwargs:
                 raise ValueError(f'ResNet3d does not take {name}: {hint}')
@@ -95,7 +99,8 @@ class ResNet3d(ResNet):
         plan = TemporalPlan(
             stem_kernel=conv1_kernel[0], stem_stride=conv1_stride_t, stem_pool_stride=pool1_stride_t,
             stage_strides=per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages),
-            block_kernels=kernels, stage_pools=tuple(2 if with_pool2 and i == 1 else 1 for i in range(num_stages)))
+            block_kernels=kernels, stage_pools=tuple(2 if with_pool2 and i == 1 else 1 for i in range(num_stages)),
+            stem_mid_channels=stem_mid_channels)
         non_local = per_stage('non_local', non_local, (0, 0, 0, 0), num_stages)
         addon = BlockAddon('non_local_block', 'output', NonLocal3d, dict(non_local_cfg or {}))
         addons = tuple(tuple((addon,) if flag else () for flag in block_flags(f'non_local[{i}]', non_local[i], n))

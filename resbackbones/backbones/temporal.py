@@ -22,6 +22,8 @@ class TemporalPlan:
             (e.g. ``((3, 1, 1), (1, 1, 1))`` for a two-block stage of bottlenecks whose first block is inflated).
         stage_pools: temporal max-pool size (= stride) applied before each stage; 1 for none.
         pool_ceil_mode: whether those pools round the temporal length up (True) or down (False, mmaction2's).
+        stem_mid_channels: middle width of the stem conv when the layers factorise it into (2+1)D (torchvision's
+            R(2+1)D stem: 45); None: the (2+1)D formula. Plain 3D convs ignore it.
     """
 
     stem_kernel: int
@@ -31,6 +33,7 @@ class TemporalPlan:
     block_kernels: tuple[tuple[tuple[int, ...], ...], ...]
     stage_pools: tuple[int, ...]
     pool_ceil_mode: bool = False
+    stem_mid_channels: int | None = None
 
     def __post_init__(self):
         stages = len(self.stage_strides)
@@ -40,9 +43,12 @@ class TemporalPlan:
         for name in ('stem_kernel', 'stem_stride', 'stem_pool_stride'):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f'TemporalPlan: {name} must be an integer >= 1; got {getattr(self, name)!r}')
+        if self.stem_mid_channels is not None and (not isinstance(self.stem_mid_channels, int)
+                                                   or self.stem_mid_channels < 1):
+            raise ValueError(f'stem_mid_channels must be an integer >= 1 or None; got {self.stem_mid_channels!r}')
 
     def truncated(self, num_stages: int) -> 'TemporalPlan':
         """The plan of the first ``num_stages`` stages (the core builds only the stages it runs)."""
         return TemporalPlan(self.stem_kernel, self.stem_stride, self.stem_pool_stride,
                             self.stage_strides[:num_stages], self.block_kernels[:num_stages],
-                            self.stage_pools[:num_stages], self.pool_ceil_mode)
+                            self.stage_pools[:num_stages], self.pool_ceil_mode, self.stem_mid_channels)

@@ -1,8 +1,8 @@
 """One place that turns a layer's spatial settings into 2D or 3D modules.
 
 Blocks and stems ask for "a k x k conv with stride s" and, for video, a temporal kernel and stride; the factory
-returns Conv2d/Conv3d (or deformable conv), the matching norm and pooling. This is what lets one ResNet core serve
-images and video: variants hand a different factory, not a different block class.
+returns Conv2d/Conv3d (or deformable conv, or a factorised (2+1)D conv), the matching norm and pooling. This is what
+lets one ResNet core serve images and video: variants hand a different factory, not a different block class.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from .conv import build_conv_layer
+from .conv2plus1d import MID_FROM, Conv2Plus1d, mid_channels
 from .norm import build_norm_layer
 
 
@@ -24,7 +25,10 @@ class LayerFactory:
 
     Args:
         dims: 2 for (N, C, H, W) inputs, 3 for (N, C, T, H, W).
-        conv_cfg: ``None`` for plain convs, or a conv_cfg dict (see ``build_conv_layer``).
+        conv_cfg: ``None`` for plain convs, or a conv_cfg dict (see ``build_conv_layer``). ``dict(type=
+            'Conv2plus1d', mid_channels_from='block')`` (3D only) factorises every conv that has both a temporal and
+            a spatial extent into a Conv2Plus1d (R(2+1)D); its middle width comes from the block's input and planes
+            ('block', torchvision's rule, used for both convs of a block) or from each conv's own in/out ('conv').
         norm_cfg: norm config (see ``build_norm_layer``).
     """
 
@@ -37,13 +41,42 @@ class LayerFactory:
 
     def conv(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, dilation: int = 1,
              groups: int = 1, temporal_kernel: int = 1, temporal_stride: int = 1, conv_cfg: dict | None = None,
-             bias: bool = False) -> nn.Module:
-        """A conv whose padding keeps ceil(size / stride) outputs; ``conv_cfg`` overrides the factory's (for DCN)."""
+             bias: bool = False, mid: int | None = None, block_channels: tuple[int, int] | None = None
+             ) -> nn.Module:
+        """A conv whose padding keeps ceil(size / stride) outputs; ``conv_cfg`` overrides the factory's (for DCN).
+
+        ``mid`` / ``block_channels`` only matter to a (2+1)D factory: an explicit middle width (torchvision's
+        R(2+1)D stem: 45), or the (input, planes) of the enclosing block for the 'block' middle-width rule.
+        """
         padding = dilation * (kernel_size - 1) // 2
         cfg = conv_cfg or self.conv_cfg or {'type': 'Conv2d' if self.dims == 2 else 'Conv3d'}
+        if cfg.get('type') == 'Conv2plus1d':
+            return self._conv2plus1d(cfg, in_channels, out_channels, kernel_size, stride, dilation, groups,
+                                     temporal_kernel, temporal_stride, bias, mid, block_channels)
         return build_conv_layer(cfg, in_channels, out_channels, self._shape(kernel_size, temporal_kernel),
                                 self._shape(stride, temporal_stride), self._shape(padding, temporal_kernel // 2),
                                 self._shape(dilation, 1), groups, bias)
+
+    def _conv2plus1d(self, cfg: dict, in_channels: int, out_channels: int, kernel_size: int, stride: int,
+                     dilation: int, groups: int, temporal_kernel: int, temporal_stride: int, bias: bool,
+                     mid: int | None, block_channels: tuple[int, int] | None) -> nn.Module:
+        rule = cfg.get('mid_channels_from', 'block')
+        if self.dims != 3:
+            raise ValueError("conv_cfg type 'Conv2plus1d' needs 3D inputs (a TemporalPlan)")
+        if rule not in MID_FROM:
+            raise ValueError(f"conv_cfg mid_channels_from must be one of {MID_FROM}; got {rule!r}")
+        if set(cfg) - {'type', 'mid_channels_from'}:
+            raise ValueError(f"conv_cfg of type 'Conv2plus1d' takes only mid_channels_from; got {sorted(cfg)}")
+        if temporal_kernel == 1 or kernel_size == 1:  # nothing to factorise: a plain (t x 1 x 1 or 1 x k x k) conv
+            return self.conv(in_channels, out_channels, kernel_size, stride, dilation, groups, temporal_kernel,
+                             temporal_stride, {'type': 'Conv3d'}, bias)
+        if groups != 1 or bias:
+            raise ValueError('a (2+1)D conv supports only groups=1 and no bias')
+        if mid is None:
+            ref_in, ref_out = block_channels if rule == 'block' and block_channels else (in_channels, out_channels)
+            mid = mid_channels(ref_in, ref_out, kernel_size, temporal_kernel)
+        return Conv2Plus1d(in_channels, out_channels, mid, self.norm(mid), kernel_size, stride, dilation,
+                           temporal_kernel, temporal_stride)
 
     def norm(self, num_features: int) -> nn.Module:
         return build_norm_layer(self.norm_cfg, num_features, self.dims)

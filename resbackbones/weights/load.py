@@ -4,18 +4,20 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
-from typing import Collection, Mapping
+from typing import Mapping
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
 from .align import align_keys
+from .factorise import factorise_2d
 from .inflate import can_inflate, inflate_conv
 from .io import Checkpoint, read_checkpoint
 from .report import SHOWN, LoadReport
 from .sources import Split, check_source, detect_source, split_keys
 from .stem import adapt_input_conv, can_adapt
+from .torchvision_video import to_core_names
 
 COUNTER = 'num_batches_tracked'  # BN step counter: never required, often absent (FrozenBN, old files)
 
@@ -51,13 +53,19 @@ def _shape_error(report: LoadReport, model: nn.Module) -> ValueError:
                       'Check depth, widths, groups and in_channels. The model was not changed.')
 
 
-def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix: str, unbuilt: Collection[str],
+def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix: str, backbone: nn.Module,
                   report: LoadReport) -> dict[str, torch.Tensor]:
     """Backbone tensors keyed as in the model; fills the report's unexpected/ignored/adapted/mismatched/notes.
 
-    ``unbuilt``: stage names the backbone did not build (out_indices ends before them); their keys are ignored.
+    Keys of stages the backbone did not build (``unbuilt_stages``: out_indices ends before them) are ignored.
     """
+    unbuilt = getattr(backbone, 'unbuilt_stages', ())
     state, old_of, report.notes = align_keys(split.backbone, bb_target)
+    state, came_from, factorised = factorise_2d(state, backbone)
+    old_of = {k: old_of[came_from[k]] for k in state}
+    if factorised:
+        report.adapted.append(f'{factorised} 2D convs factorised into (2+1)D (spatial conv = the 2D kernel, '
+                              'temporal conv = identity; see weights/factorise.py)')
     new, inflated = {}, []
     for key, value in state.items():
         ckpt_key, want = split.origin[old_of[key]], bb_target.get(key)
@@ -108,7 +116,8 @@ def _map_head(split: Split, head_target: Mapping[str, torch.Tensor], head_prefix
 
 def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, source: str | None = None,
                     strict: bool = False, prefix: str | None = None) -> LoadReport:
-    """Load a torchvision, timm, mmpretrain, mmdet or native checkpoint into a ResNet backbone or ImageClassifier.
+    """Load a torchvision (image or video), timm, mmpretrain, mmdet, mmaction2 or native checkpoint into a backbone or
+    classifier.
 
     Args:
         model: a backbone (keys ``conv1``/``stem``, ``layerN``) or a model with ``backbone`` and ``head.fc``.
@@ -132,10 +141,12 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, s
     split = split_keys(ckpt, 'native' if prefix else name)  # keys under a prefix are flat whatever the source
     bb_prefix, head_prefix = _target_prefixes(model)
     target = model.state_dict()
+    if name == 'torchvision_video':
+        split = to_core_names(split, _under(target, bb_prefix))
     report = LoadReport(ckpt.origin, name, evidence, ignored=outside + split.ignored)
 
     backbone = model.backbone if bb_prefix else model
-    new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, getattr(backbone, 'unbuilt_stages', ()), report)
+    new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, backbone, report)
     if report.mismatched:
         raise _shape_error(report, model)
     if strict and (report.missing or report.unexpected):

@@ -14,8 +14,8 @@ import torch
 
 from .io import Checkpoint
 
-SOURCES = ('torchvision', 'torchvision_detection', 'timm', 'mmpretrain', 'mmdet', 'mmaction2', 'insightface',
-           'native')
+SOURCES = ('torchvision', 'torchvision_detection', 'torchvision_video', 'timm', 'mmpretrain', 'mmdet', 'mmaction2',
+           'insightface', 'native')
 ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
 BACKBONE_PREFIX = 'backbone.'
 TV_DETECTION_PREFIX = 'backbone.body.'  # torchvision's *rcnn_*_fpn: the ResNet inside BackboneWithFPN
@@ -36,6 +36,7 @@ class Layout:
 LAYOUTS = {
     'torchvision': Layout('', ('fc.',)),
     'torchvision_detection': Layout(TV_DETECTION_PREFIX, ()),
+    'torchvision_video': Layout('', ('fc.',)),  # VideoResNet: block and stem names converted in torchvision_video.py
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
@@ -68,6 +69,8 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
     keys, meta = list(ckpt.state), ckpt.meta
     if 'prelu.weight' in ckpt.state and 'features.running_var' in ckpt.state:
         return 'insightface', "IResNet keys: stem 'prelu', embedding 'features'"
+    if _is_torchvision_video(ckpt.state):
+        return 'torchvision_video', "VideoResNet keys: 3D 'stem.0', block norms at 'convK.1'"
     if any(k.startswith(TV_DETECTION_PREFIX) for k in keys):
         return 'torchvision_detection', f"'{TV_DETECTION_PREFIX}' keys (a torchvision detection model)"
     detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
@@ -91,6 +94,13 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
     if 'fc.weight' in ckpt.state and 'conv1.weight' in ckpt.state:
         return 'torchvision', "flat 'conv1', 'layerN', 'fc' keys"
     return 'native', 'flat keys without a classifier'
+
+
+def _is_torchvision_video(state: Mapping[str, torch.Tensor]) -> bool:
+    """torchvision's VideoResNet: a 3D ``stem.0`` and block norms at ``convK.1`` (ours: ``bnK``)."""
+    stem = state.get('stem.0.weight')
+    return stem is not None and stem.dim() == 5 and 'layer1.0.conv1.1.running_var' in state \
+        and 'layer1.0.bn1.running_var' not in state
 
 
 def _layout(source: str, state: Mapping[str, torch.Tensor]) -> Layout:

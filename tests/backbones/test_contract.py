@@ -31,8 +31,12 @@ VARIANTS = [
          non_local_cfg=dict(sub_sample=True, mode='dot_product')),  # odd sizes through the 2x2 key pooling
     dict(type='ResNetTSM', depth=50, num_segments=2, non_local=(0, (0, 1, 0, 1), 0, 0)),  # batch 2 = 1 clip
     dict(type='ResNetTSM', depth=18, num_segments=2, shift_place='block', temporal_pool=True),
+    dict(type='ResNet2Plus1d', depth=18),
+    dict(type='ResNet2Plus1d', depth=50, mid_channels_from='conv', with_pool1=False, stem_mid_channels=5,
+         inflate_style='3x3x3', spatial_strides=(1, 2, 1, 2)),
 ]
 T = 7  # frames of the video inputs, odd too
+CLIP_TYPES = ('ResNet3d', 'ResNet2Plus1d')  # (N, C, T, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
 
 
 def _check(model, x):
@@ -53,7 +57,7 @@ def test_registered_backbones_match_their_specs(cfg):
     cfg = {**TINY, **cfg}
     model = MODELS.build(cfg).eval()
     with torch.no_grad():
-        frames = (T,) if cfg['type'] == 'ResNet3d' else ()
+        frames = (T,) if cfg['type'] in CLIP_TYPES else ()
         _check(model, torch.randn(2, cfg.get('in_channels', 3), *frames, H, W))
 
 
@@ -70,6 +74,16 @@ def test_named_models_match_their_specs(name):
     model = resbackbones.create_model(name, out_indices=('stem', 0, 1, 2, 3)).eval()
     with torch.no_grad():
         _check(model, torch.randn(1, 3, H, W))
+
+
+@pytest.mark.parametrize('name', resbackbones.backbones.list_video_models())
+def test_named_video_models_match_their_specs(name):
+    overrides = dict(base_channels=8, out_indices=('stem', 0, 1, 2, 3))
+    if name.startswith('tsm'):
+        overrides['num_segments'] = 2
+    model = MODELS.build(resbackbones.backbones.video_model_config(name, **overrides)).eval()
+    with torch.no_grad():
+        _check(model, torch.randn(2, 3, *(() if name.startswith('tsm') else (T,)), H, W))
 
 
 @pytest.mark.parametrize('cfg, strides', [

@@ -157,7 +157,8 @@ def test_mmaction2_i3d_nl_checkpoint_gives_its_outputs(tmp_path, randomise, mode
                              pool1_stride_t=2, non_local_cfg=cfg, **TINY_NL))
     report = load_pretrained(ours, str(path), strict=True)
     assert report.source == 'mmaction2' and not report.missing and not report.unexpected
-    assert sum(k.startswith('layer3.1.non_local_block.') for k in ours.state_dict()) == 12  # g, theta, phi: w+b; conv_out: w + BN
+    # g, theta, phi: weight and bias each; conv_out: a weight and its BN's five tensors
+    assert sum(k.startswith('layer3.1.non_local_block.') for k in ours.state_dict()) == 12
     clip = torch.rand(1, 3, 16, 64, 64)
     [out] = ours.eval()(clip)
     expected = theirs(clip)
