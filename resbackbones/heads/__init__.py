@@ -2,6 +2,8 @@
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead
+from .temporal_head import TemporalHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'UNetDecoder']
+__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'TemporalHead',
+           'UNetDecoder']
