@@ -177,10 +177,28 @@ class Bottleneck2d(nn.Module):
         return self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
 
 
-class ResNetTSM(nn.Module):
-    """mmaction2's ResNetTSM over its 2D ResNet (bottlenecks), shift_place 'blockres' or 'block'."""
+class NL3DWrapper(nn.Module):
+    """mmaction2's NL3DWrapper: the block, then a NonLocal3d over each clip's frames."""
 
-    def __init__(self, stage_blocks, base_channels=64, num_segments=8, shift_div=8, shift_place='blockres'):
+    def __init__(self, block, num_segments, non_local_cfg):
+        super().__init__()
+        self.block, self.num_segments = block, num_segments
+        self.non_local_block = NonLocal3d(block.conv3.bn.num_features, **non_local_cfg)
+
+    def forward(self, x):
+        x = self.block(x)
+        n, c, h, w = x.size()
+        x = x.view(n // self.num_segments, self.num_segments, c, h, w).transpose(1, 2).contiguous()
+        x = self.non_local_block(x)
+        return x.transpose(1, 2).contiguous().view(n, c, h, w)
+
+
+class ResNetTSM(nn.Module):
+    """mmaction2's ResNetTSM over its 2D ResNet (bottlenecks), shift_place 'blockres' or 'block', non-local
+    wrappers after the flagged blocks (applied after the shifts, as its init_structure does)."""
+
+    def __init__(self, stage_blocks, base_channels=64, num_segments=8, shift_div=8, shift_place='blockres',
+                 non_local=None, non_local_cfg=None):
         super().__init__()
         self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
@@ -196,6 +214,9 @@ class ResNetTSM(nn.Module):
                     blocks[j] = TemporalShift(b, num_segments, shift_div)
                 elif j % n_round == 0:
                     b.conv1.conv = TemporalShift(b.conv1.conv, num_segments, shift_div)
+            for j in range(n):
+                if non_local is not None and non_local[i][j]:
+                    blocks[j] = NL3DWrapper(blocks[j], num_segments, non_local_cfg)
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             inplanes = planes * 4
 

@@ -46,6 +46,26 @@ def test_mmaction2_tsm_checkpoint_gives_its_outputs(tmp_path, randomise, shift_p
 
 
 @torch.no_grad()
+def test_mmaction2_tsm_nl_checkpoint_gives_its_outputs(tmp_path, randomise):
+    non_local, cfg = ((0,), (0, 1), (1, 0), (0,)), dict(sub_sample=True, use_scale=False, mode='embedded_gaussian',
+                                                       norm_cfg=dict(type='BN3d', requires_grad=True))
+    theirs = randomise(ref.ResNetTSM((1, 2, 2, 1), base_channels=8, num_segments=4, non_local=non_local,
+                                     non_local_cfg=cfg))
+    gen = torch.Generator().manual_seed(2)
+    for m in theirs.modules():  # the non-local embeddings have biases, which randomise leaves alone
+        if isinstance(m, nn.Conv3d) and m.bias is not None:
+            m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    state = {f'backbone.{k}': v for k, v in theirs.state_dict().items()}
+    assert 'backbone.layer2.1.block.conv1.conv.net.weight' in state and \
+        'backbone.layer2.1.non_local_block.g.0.conv.weight' in state  # NL3DWrapper's layout
+    ours = _tsm(num_segments=4, non_local=non_local, non_local_cfg=cfg)
+    report = load_pretrained(ours, {'state_dict': state, 'meta': {'mmaction2_version': '1.2.0'}}, strict=True)
+    assert not report.missing and not report.unexpected
+    frames = torch.rand(2 * 4, 3, 64, 64)
+    torch.testing.assert_close(ours.eval()(frames)[0], theirs(frames), rtol=1e-4, atol=1e-4)
+
+
+@torch.no_grad()
 def test_without_shift_it_is_the_2d_resnet_and_imagenet_weights_load(tmp_path, randomise):
     tv = randomise(torchvision.models.resnet18())
     torch.save(tv.state_dict(), tmp_path / 'r18.pth')
