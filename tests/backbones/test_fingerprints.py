@@ -5,6 +5,8 @@ where ResNet3d and IResNet still patched the core through hooks): parameter coun
 and shapes, output shapes, and the mean |output| of a seeded model on a seeded input. A refactor that changes a
 key, a width, a stride, an init order or a block's arithmetic changes one of them. One entry was re-recorded on
 purpose since: resnet3d18, when basic blocks began to inflate both convs as mmaction2's BasicBlock3d does.
+Entries added later (recorded by the code that introduced them, once checked against mmaction2 or torchvision):
+i3d_nl_r50, tsm_r50, r2plus1d_18.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 import torch
 
 from resbackbones.backbones.named import NAMED_MODELS, model_config
+from resbackbones.backbones.named_video import video_model_config
 from resbackbones.registry import MODELS
 
 RECORDED = json.loads((Path(__file__).parent / 'fingerprints.json').read_text())
@@ -27,7 +30,12 @@ EXTRA = {
     'iresnet50': dict(type='IResNet', depth=50),
     'iresnet18_all': dict(type='IResNet', depth=18, out_indices=('stem', 0, 1, 2, 3)),
     'resnet50d_all': dict(type='ResNetV1d', depth=50, out_indices=('stem', 0, 1, 2, 3)),
+    'i3d_nl_r50': video_model_config('i3d_nl_r50'),
+    'tsm_r50': video_model_config('tsm_r50'),
+    'r2plus1d_18': video_model_config('r2plus1d_18'),
 }
+INPUTS = {'ResNet3d': (1, 3, 8, 32, 32), 'ResNet2Plus1d': (1, 3, 8, 32, 32), 'ResNetTSM': (8, 3, 32, 32),
+          'IResNet': (1, 3, 32, 32)}  # ResNetTSM: one clip of 8 frames
 
 
 def _config(name: str) -> dict:
@@ -47,7 +55,7 @@ def test_params_keys_and_outputs_are_unchanged(name):
     layout = json.dumps([(k, list(v.shape)) for k, v in model.state_dict().items()])
     assert sum(p.numel() for p in model.parameters()) == expected['params']
     assert hashlib.sha256(layout.encode()).hexdigest()[:16] == expected['keys']
-    shape = {'ResNet3d': (1, 3, 8, 32, 32), 'IResNet': (1, 3, 32, 32)}.get(cfg['type'], (1, 3, 64, 64))
+    shape = INPUTS.get(cfg['type'], (1, 3, 64, 64))
     with torch.no_grad():
         feats = model(torch.rand(shape, generator=torch.Generator().manual_seed(1)))
     assert [list(f.shape) for f in feats] == expected['shapes']

@@ -203,3 +203,10 @@ def test_the_i3d_nl_config_places_mmaction2s_non_local_blocks():
     block = model.layer3[5].non_local_block
     assert block.mode == 'embedded_gaussian' and block.sub_sample and not block.use_scale
     assert isinstance(block.conv_out.bn, nn.BatchNorm3d)
+
+
+def test_i3d_nl_r50_has_mmaction2s_parameter_count():
+    from resbackbones.backbones import video_model_config
+    params = sum(p.numel() for p in MODELS.build(video_model_config('i3d_nl_r50')).parameters())
+    assert params == 34_578_240  # I3D R50's 27,223,872 plus five non-local blocks (two at 512, three at 1024 ch)
+    assert round((params + 2048 * 400 + 400) / 1e6, 1) == 35.4  # mmaction2's metafile: "Parameters: 35.4M"
