@@ -29,6 +29,9 @@ def _backbone(state):
     ({**{f'backbone.body.{k}': v for k, v in FLAT.items()}, 'backbone.fpn.inner_blocks.0.0.weight': T,
       'rpn.head.cls_logits.weight': T}, 'torchvision_detection'),
     ({'state_dict': {**_backbone(FLAT), 'cls_head.fc_cls.weight': T}, 'meta': {}}, 'mmaction2'),
+    ({'stem.0.weight': torch.zeros(1, 1, 1, 1, 1), 'layer1.0.conv1.0.weight': T,
+      'layer1.0.conv1.1.running_var': T, 'fc.weight': T}, 'torchvision_video'),
+    ({'stem.0.weight': torch.zeros(1, 1, 1, 1), 'layer1.0.conv1.weight': T}, 'native'),  # our 2D deep stem
     (FLAT, 'native'),
     ({**_backbone(FLAT), 'head.fc.weight': T}, 'native'),
 ])
@@ -72,6 +75,15 @@ def test_alias_mmcls_is_mmpretrain(tiny_backbone):
       'layer2.0.downsample.2.weight']),
     # mmdet group-norm names
     (['gn1.weight', 'layer1.0.gn2.bias'], ['bn1.weight', 'layer1.0.bn2.bias'], ['bn1.weight', 'layer1.0.bn2.bias']),
+    # mmaction2 TSM wrappers (TemporalShift/TemporalPool '.net', NL3DWrapper '.block') around ConvModules
+    (['layer1.0.conv1.conv.net.weight', 'layer2.net.0.conv1.bn.weight', 'layer3.1.block.conv2.conv.weight',
+      'layer3.1.non_local_block.g.0.conv.weight'],
+     ['layer1.0.conv1.weight', 'layer2.0.bn1.weight', 'layer3.1.conv2.weight',
+      'layer3.1.non_local_block.g.0.conv.weight'],
+     ['layer1.0.conv1.weight', 'layer2.0.bn1.weight', 'layer3.1.conv2.weight',
+      'layer3.1.non_local_block.g.0.conv.weight']),
+    # a '.net' segment the target has stays
+    (['head.net.weight'], ['head.net.weight'], ['head.net.weight']),
 ])
 def test_structural_renames_follow_the_target(ckpt_keys, target_keys, expected):
     renamed, old_of, notes = align_keys({k: T for k in ckpt_keys}, target_keys)
