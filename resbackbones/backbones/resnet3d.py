@@ -21,7 +21,8 @@ INFLATE_STYLES = ('3x1x1', '3x3x3')
 NOT_IN_3D = {'strides': "use spatial_strides (mmaction2's name)", 'small_stem': 'not available in 3D',
              'stem_stride': 'use conv1_stride_s', 'stem_pool_stride': 'use pool1_stride_s / with_pool1',
              'dcn': 'not available in 3D', 'stage_with_dcn': 'not available in 3D',
-             'temporal': 'it is built from the mmaction2 arguments'}
+             'temporal': 'it is built from the mmaction2 arguments',
+             'block_addons': 'they are built from non_local / non_local_cfg'}
 
 
 def block_flags(name: str, value: int | Sequence[int], num_blocks: int) -> tuple[bool, ...]:

@@ -104,6 +104,7 @@ def test_frozen_stages_and_norm_modes_work_in_3d():
     (dict(inflate_style='2x1x1'), 'inflate_style must be one of'),
     (dict(pool1_stride_t=0), 'pool1_stride_t must be an integer >= 1'),
     (dict(norm_cfg=dict(type='BN2d')), "type 'BN2d' is for 2D inputs"),
+    (dict(block_addons=()), 'does not take block_addons: they are built from non_local'),
 ])
 def test_bad_arguments_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
