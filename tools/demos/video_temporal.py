@@ -43,7 +43,6 @@ def run_one(model: str, task: str, split: str, seed: int, data: Path, work_dir: 
     cfg.randomness = dict(seed=seed, deterministic=False)
     for loader, part in (('train_dataloader', 'train'), ('val_dataloader', 'test'), ('test_dataloader', 'test')):
         cfg[loader].dataset.data_root = str(data)
-        cfg[loader].dataset.data_prefix = dict(video=str(data))
         cfg[loader].dataset.ann_file = f'{task}_{split}_{part}.txt'
     if iters:
         cfg.train_cfg.max_iters = iters

@@ -24,15 +24,15 @@ test_pipeline = [
     dict(type='PackActionInputs'),
 ]
 train_dataloader = dict(
-    batch_size=16, num_workers=0,
+    batch_size=16, num_workers=1, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='VideoDataset', data_root=data_root, ann_file=ann_train, data_prefix=dict(video=data_root),
+    dataset=dict(type='VideoDataset', data_root=data_root, ann_file=ann_train, data_prefix=dict(video=''),
                  num_classes=2, pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=32, num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='VideoDataset', data_root=data_root, ann_file=ann_test, data_prefix=dict(video=data_root),
+    dataset=dict(type='VideoDataset', data_root=data_root, ann_file=ann_test, data_prefix=dict(video=''),
                  num_classes=2, pipeline=test_pipeline, test_mode=True),
 )
 test_dataloader = val_dataloader
