@@ -35,6 +35,8 @@ class Recognizer2D(TaskModel):
 
     def __init__(self, backbone: dict | nn.Module, cls_head: dict, data_preprocessor: dict | None = None,
                  train_cfg: dict | None = None, test_cfg: dict | None = None, init_cfg: dict | None = None):
+        if isinstance(data_preprocessor, dict):  # from our registry, also outside a runner's default scope
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if train_cfg or test_cfg:
             raise ValueError(f'Recognizer2D: train_cfg/test_cfg options are not supported; got {train_cfg!r}, '
