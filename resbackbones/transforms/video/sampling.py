@@ -148,4 +148,5 @@ class UniformSample:
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(clip_len={self.clip_len}, num_clips={self.num_clips}, test_mode={self.test_mode})'
+        return (f'{type(self).__name__}(clip_len={self.clip_len}, num_clips={self.num_clips}, '
+                f'test_mode={self.test_mode})')

@@ -1,4 +1,5 @@
-"""Write frames to a video file with PyAV: synthetic clips for tests and benchmarks (long videos stream frame by frame)."""
+"""Write frames to a video file with PyAV: synthetic clips for tests, demos and benchmarks (streamed frame by frame,
+so long videos need little memory)."""
 from __future__ import annotations
 
 from fractions import Fraction
