@@ -15,6 +15,7 @@ data/video_demo/{speed,direction}_{time,video}_{train,test}.txt (`clips/name.mp4
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -35,7 +36,7 @@ TASKS = {'speed': ((1, False), (4, False)), 'direction': ((2, False), (2, True))
 CLIP_LEN, SHORT_SIDE, MAX_WIDTH = 8, 64, 96
 WINDOWS = {'train': (0.0, 0.70), 'test': (0.75, 1.0)}
 MAX_STARTS = {'train': 40, 'test': 12}  # per video and label, evenly spaced (long videos must not dominate)
-VERSION = 1
+VERSION = 2
 
 
 def small_frames(path: Path) -> np.ndarray:
@@ -68,7 +69,7 @@ def clip_plan(num_frames: int, task: str, split: str, part: str, video: str) -> 
             return []
         lo, hi = 0, num_frames
     else:
-        lo, hi = (int(num_frames * f) for f in WINDOWS[part])
+        lo, hi = (math.ceil(num_frames * f) for f in WINDOWS[part])  # frames [lo, hi): inside the fractions
     span = max((CLIP_LEN - 1) * stride + 1 for stride, _ in TASKS[task])
     plan = []
     for s in starts(lo, hi, span, MAX_STARTS[part]):
