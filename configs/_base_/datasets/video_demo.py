@@ -24,7 +24,7 @@ test_pipeline = [
     dict(type='PackActionInputs'),
 ]
 train_dataloader = dict(
-    batch_size=16, num_workers=1, persistent_workers=True,
+    batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='VideoDataset', data_root=data_root, ann_file=ann_train, data_prefix=dict(video=''),
                  num_classes=2, pipeline=train_pipeline),
