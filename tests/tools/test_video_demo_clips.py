@@ -1,4 +1,4 @@
-"""tools/demos/video_clips.py: the demo's labels need time, and its splits cannot leak."""
+"""tools/demos/video_clips.py and video_temporal.py: labels that need time, splits that cannot leak, goals per seed."""
 import sys
 from pathlib import Path
 
@@ -29,3 +29,12 @@ def test_video_split_keeps_the_carphone_copies_together():
     sides = {v: bool(vc.clip_plan(120, 'speed', 'video', 'test', v)) for v in vc.VIDEOS}
     assert sides['carphone_pristine'] and sides['carphone_distorted']
     assert all(bool(vc.clip_plan(120, 'speed', 'video', 'train', v)) != sides[v] for v in vc.VIDEOS)
+
+
+def test_goals_must_hold_on_every_seed():
+    import video_temporal as vt
+    results = [dict(model='resnet3d', task='speed', split='time', top1=t) for t in (0.90, 0.86, 0.84)]
+    results += [dict(model='tsn', task='speed', split='time', top1=t) for t in (0.50, 0.55, 0.60)]
+    lines = vt.verdicts(results)
+    assert lines == ['resnet3d speed/time: 0.900, 0.860, 0.840 (goal >= 0.85 on every seed: NOT met)',
+                     'tsn speed/time: 0.500, 0.550, 0.600 (goal <= 0.60 on every seed: met)']
