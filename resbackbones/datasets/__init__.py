@@ -5,6 +5,7 @@ from .coco import CocoDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from .nifti import NiftiSliceDataset
 from .seg_folder import SegFolderDataset
+from .video import ActionListDataset, RawframeDataset, VideoDataset
 
 __all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset',
-           'NiftiSliceDataset', 'SegFolderDataset']
+           'NiftiSliceDataset', 'SegFolderDataset', 'ActionListDataset', 'RawframeDataset', 'VideoDataset']

@@ -1,9 +1,10 @@
 """Task heads that size themselves from a backbone's feature specs."""
+from .action_head import I3DHead, TSNHead
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead
 from .temporal_head import TemporalHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'TemporalHead',
-           'UNetDecoder']
+__all__ = ['I3DHead', 'TSNHead', 'TemporalHead',  # video
+           'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'UNetDecoder']

@@ -60,9 +60,13 @@ class TemporalHead(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(out, num_classes)
 
-    def forward(self, x: torch.Tensor, num_segments: int | None = None) -> torch.Tensor:
-        """(N * num_segments, C) features, frames of a clip consecutive and in time order -> (N, num_classes)."""
-        segments = num_segments or self.num_segments
+    def forward(self, x: torch.Tensor, num_segments: int | None = None, num_segs: int | None = None) -> torch.Tensor:
+        """(N * num_segments, C) features, or (N * num_segments, C, h, w) feature maps (averaged over space, as
+        Recognizer2D hands them with mmaction2's ``num_segs``), frames of a clip consecutive and in time order
+        -> (N, num_classes)."""
+        segments = num_segments or num_segs or self.num_segments
+        if x.dim() > 2:
+            x = x.flatten(2).mean(dim=2)
         if x.dim() != 2 or x.shape[0] % segments:
             raise ValueError(f'TemporalHead takes (N * num_segments, C) frame features with num_segments={segments}; '
                              f'got shape {tuple(x.shape)}')

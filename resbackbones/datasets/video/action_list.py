@@ -1,0 +1,100 @@
+"""What the video and rawframe list datasets share: parsing ``... label [label ...]`` lines, labels, skipping."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+from ..base import ClassificationDataset
+
+ON_INVALID = ('raise', 'skip')
+
+
+def read_lines(ann_file: str, owner: str) -> list[tuple[int, list[str]]]:
+    """(line number, whitespace-split fields) of every non-blank line; errors name the file."""
+    if not os.path.isfile(ann_file):
+        raise FileNotFoundError(f'{owner}: ann_file {ann_file} does not exist')
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{owner}: ann_file {ann_file} is not UTF-8 text: {err}') from err
+    rows = [(n, line.split()) for n, line in enumerate(lines, 1) if line.strip()]
+    if not rows:
+        raise ValueError(f'{owner}: ann_file {ann_file} lists no samples')
+    return rows
+
+
+class ActionListDataset(ClassificationDataset):
+    """Base of ``VideoDataset`` and ``RawframeDataset`` (mmaction2's list formats and argument names).
+
+    Args:
+        ann_file: the list. data_prefix: folder the listed paths are relative to (a path or mmaction2's dict).
+        pipeline: transform configs or callables. num_classes: labels must be below it (also sets the class names
+            '0'..'num_classes-1'; default: the largest label + 1). multi_class: lines carry several labels.
+        start_index: index of the first frame (0 for videos, 1 for rawframes: mmaction2's defaults).
+        on_invalid: 'raise' stops at an unreadable sample naming its file; 'skip' replaces it by the next sample,
+            logs it and counts it in ``skipped_files`` (per process).
+        kwargs: mmengine BaseDataset options (data_root, test_mode, indices, lazy_init).
+    """
+
+    prefix_key = 'video'  # mmaction2's data_prefix key
+
+    def __init__(self, ann_file: str, pipeline: Sequence[dict | Callable] = (), data_prefix: str | dict | None = None,
+                 num_classes: int | None = None, multi_class: bool = False, start_index: int = 0,
+                 modality: str = 'RGB', on_invalid: str = 'raise', **kwargs: Any):
+        name = type(self).__name__
+        if on_invalid not in ON_INVALID:
+            raise ValueError(f'{name}: on_invalid must be one of {ON_INVALID}; got {on_invalid!r}')
+        if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
+                                        or num_classes < 1):
+            raise ValueError(f'{name}: num_classes must be an integer >= 1; got {num_classes!r}')
+        if multi_class and num_classes is None:
+            raise ValueError(f'{name}: multi_class=True needs num_classes (the length of the multi-hot label)')
+        if modality != 'RGB':
+            raise ValueError(f"{name}: only modality='RGB' is supported; got {modality!r}")
+        prefix = data_prefix.get(self.prefix_key, '') if isinstance(data_prefix, dict) else data_prefix
+        if not isinstance(prefix, str | None):
+            raise ValueError(f"{name}: data_prefix must be a folder or dict({self.prefix_key}=folder); got "
+                             f'{data_prefix!r}')
+        self.num_classes, self.multi_class, self.start_index = num_classes, bool(multi_class), int(start_index)
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        if num_classes is not None:
+            metainfo.setdefault('classes', tuple(str(i) for i in range(num_classes)))
+        super().__init__(ann_file=ann_file, data_prefix={self.prefix_key: prefix or ''}, pipeline=pipeline,
+                         skip_corrupt=on_invalid == 'skip', metainfo=metainfo, **kwargs)
+
+    @property
+    def prefix(self) -> str:
+        return self.data_prefix[self.prefix_key]
+
+    def parse_labels(self, fields: list[str], where: str) -> int | list[int]:
+        """The label (or labels with multi_class) from a line's trailing fields; ValueError names the line."""
+        name = type(self).__name__
+        if not fields:
+            raise ValueError(f'{name}: {where}: the line has no label (expected {self.line_format})')
+        if not self.multi_class and len(fields) > 1:
+            raise ValueError(f'{name}: {where}: {len(fields)} labels {fields} but multi_class=False (expected '
+                             f'{self.line_format})')
+        labels = []
+        for text in fields:
+            try:
+                labels.append(int(text))
+            except ValueError:
+                raise ValueError(f'{name}: {where}: label must be an integer, got {text!r}') from None
+            if labels[-1] < 0 or (self.num_classes is not None and labels[-1] >= self.num_classes):
+                limit = f'0..{self.num_classes - 1} (num_classes={self.num_classes})' if self.num_classes else '>= 0'
+                raise ValueError(f'{name}: {where}: label {labels[-1]} is out of range; expected {limit}')
+        return labels if self.multi_class else labels[0]
+
+    def finish(self, data_list: list[dict]) -> list[dict]:
+        """Class names from the largest label when num_classes was not given; start_index on every sample."""
+        if self.num_classes is None:
+            top = max(max(d['label']) if isinstance(d['label'], list) else d['label'] for d in data_list)
+            self._metainfo['classes'] = tuple(str(i) for i in range(top + 1))
+        for item in data_list:
+            item.update(start_index=self.start_index, modality='RGB', gt_label=item['label'])
+        return data_list
+
+    def get_cat_ids(self, idx: int) -> list[int]:
+        label = self.get_data_info(idx)['label']
+        return list(label) if isinstance(label, list) else [int(label)]

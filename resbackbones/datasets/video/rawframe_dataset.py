@@ -1,0 +1,59 @@
+"""mmaction2's rawframe list: ``frame_dir total_frames label`` per video, frames as image files in the folder."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ...registry import DATASETS
+from .action_list import ActionListDataset, read_lines
+
+
+@DATASETS.register_module()
+class RawframeDataset(ActionListDataset):
+    """Folders of extracted frames listed in ``ann_file`` (mmaction2: ``data_prefix=dict(img=folder)``).
+
+    Args (besides ActionListDataset's):
+        filename_tmpl: frame file name from its index, default mmaction2's 'img_{:05}.jpg'.
+        with_offset: lines are ``frame_dir offset total_frames label`` (clips cut from long videos).
+        start_index: index of the first frame file, default 1 as mmaction2 (img_00001.jpg).
+
+    Samples: ``dict(frame_dir, total_frames, label, gt_label, filename_tmpl, offset, start_index)``; a pipeline
+    starts ``SampleFrames, RawFrameDecode``. A missing frame file is reported when it is read.
+    """
+
+    prefix_key = 'img'
+    line_format = "'frame_dir TOTAL_FRAMES LABEL'"
+
+    def __init__(self, ann_file: str, filename_tmpl: str = 'img_{:05}.jpg', with_offset: bool = False,
+                 start_index: int = 1, **kwargs: Any):
+        try:
+            filename_tmpl.format(1)
+        except (IndexError, KeyError, ValueError, AttributeError) as err:
+            raise ValueError(f"RawframeDataset: filename_tmpl must format one index, e.g. 'img_{{:05}}.jpg'; got "
+                             f'{filename_tmpl!r} ({err})') from None
+        self.filename_tmpl, self.with_offset = filename_tmpl, bool(with_offset)
+        if with_offset:
+            self.line_format = "'frame_dir OFFSET TOTAL_FRAMES LABEL'"
+        super().__init__(ann_file=ann_file, start_index=start_index, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        if self.prefix and not os.path.isdir(self.prefix):
+            raise FileNotFoundError(f'RawframeDataset: data_prefix {self.prefix} is not a folder (frame_dir entries '
+                                    f'in {self.ann_file} are relative to it)')
+        numbers = 2 if self.with_offset else 1
+        data = []
+        for lineno, fields in read_lines(self.ann_file, 'RawframeDataset'):
+            where = f'{self.ann_file}, line {lineno}'
+            counts = []
+            for text in fields[1:1 + numbers]:
+                if not text.isdigit():
+                    raise ValueError(f'RawframeDataset: {where}: expected {self.line_format}; {text!r} is not a '
+                                     f'frame count')
+                counts.append(int(text))
+            if len(counts) < numbers or counts[-1] < 1:
+                raise ValueError(f'RawframeDataset: {where}: expected {self.line_format} with total_frames >= 1; '
+                                 f'got {" ".join(fields)!r}')
+            label = self.parse_labels(fields[1 + numbers:], where)
+            data.append(dict(frame_dir=os.path.join(self.prefix, fields[0]), total_frames=counts[-1], label=label,
+                             offset=counts[0] if self.with_offset else 0, filename_tmpl=self.filename_tmpl))
+        return self.finish(data)

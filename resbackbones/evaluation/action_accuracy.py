@@ -1,0 +1,84 @@
+"""mmaction2's ``AccMetric``: top-k and mean class accuracy of recognizer predictions, one per video.
+
+A recognizer already averages a video's clips and crops into one ``pred_score`` (``average_clips``), so every
+prediction here is one video; several predictions of one video (clips tested as separate samples) can also be
+averaged here by giving ``data_samples`` a shared 'filename' and ``average_by='filename'``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from ..registry import METRICS
+from .accuracy import topk_accuracy
+
+METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy')
+
+
+def mean_class_accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """Mean over the classes present in ``labels`` of the fraction of their videos ranked first (0..1)."""
+    hits = scores.argmax(dim=1) == labels
+    return float(torch.stack([hits[labels == c].float().mean() for c in labels.unique()]).mean())
+
+
+@METRICS.register_module()
+class AccMetric(BaseMetric):
+    """'acc/top1', 'acc/top5' (fractions 0..1, as mmaction2) and 'acc/mean1' (mean class accuracy).
+
+    Args:
+        metric_list: any of 'top_k_accuracy', 'mean_class_accuracy'. metric_options: dict(top_k_accuracy=dict(
+            topk=(1, 5))). average_by: a data-sample key (e.g. 'filename') whose equal values are one video:
+            their scores are averaged before scoring; None scores every prediction on its own.
+    """
+
+    default_prefix = 'acc'
+
+    def __init__(self, metric_list: str | Sequence[str] = ('top_k_accuracy', 'mean_class_accuracy'),
+                 metric_options: dict | None = None, average_by: str | None = None, collect_device: str = 'cpu',
+                 prefix: str | None = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        names = (metric_list,) if isinstance(metric_list, str) else tuple(metric_list)
+        unknown = [m for m in names if m not in METRIC_NAMES]
+        if not names or unknown:
+            raise ValueError(f'AccMetric: metric_list must name some of {METRIC_NAMES}; got {metric_list!r}')
+        topk = (metric_options or {}).get('top_k_accuracy', {}).get('topk', (1, 5))
+        topk = (topk,) if isinstance(topk, int) else tuple(topk)
+        if not topk or not all(isinstance(k, int) and k >= 1 for k in topk):
+            raise ValueError(f'AccMetric: topk must be positive integers; got {topk!r}')
+        self.metric_list, self.topk, self.average_by = names, tuple(sorted(set(topk))), average_by
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for i, sample in enumerate(data_samples):
+            if not isinstance(sample, dict) or 'pred_score' not in sample or 'gt_label' not in sample:
+                got = sorted(sample) if isinstance(sample, dict) else type(sample).__name__
+                raise ValueError(f"AccMetric: prediction {i} needs 'pred_score' and 'gt_label' (a recognizer's "
+                                 f"'predict' output on a labelled dataset); got {got}")
+            key = sample.get(self.average_by) if self.average_by else None
+            if self.average_by and key is None:
+                raise ValueError(f"AccMetric: average_by={self.average_by!r} but prediction {i} has no such key")
+            self.results.append((key, torch.as_tensor(sample['pred_score']).detach().cpu().float().view(-1),
+                                 int(sample['gt_label'])))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        if not results:
+            raise ValueError('AccMetric: no predictions were processed (is the evaluation dataset empty?)')
+        videos: OrderedDict = OrderedDict()
+        for n, (key, score, label) in enumerate(results):
+            entry = videos.setdefault(key if key is not None else n, [[], label])
+            if entry[1] != label:
+                raise ValueError(f'AccMetric: video {key!r} has predictions with labels {entry[1]} and {label}')
+            entry[0].append(score)
+        widths = {s.numel() for scores, _ in videos.values() for s in scores}
+        if len(widths) > 1:
+            raise ValueError(f'AccMetric: pred_score lengths differ ({sorted(widths)})')
+        scores = torch.stack([torch.stack(s).mean(0) for s, _ in videos.values()])
+        labels = torch.tensor([label for _, label in videos.values()])
+        out = {}
+        if 'top_k_accuracy' in self.metric_list:
+            out.update({f'top{k}': v / 100 for k, v in topk_accuracy(scores, labels, self.topk).items()})
+        if 'mean_class_accuracy' in self.metric_list:
+            out['mean1'] = mean_class_accuracy(scores, labels)
+        return out

@@ -1,0 +1,68 @@
+"""mmaction2's recognition heads: ``I3DHead`` (3D features) and ``TSNHead`` (2D features + segment consensus).
+
+Both are a linear classifier over spatially (and temporally) averaged backbone features, with mmaction2's argument
+names (``dropout_ratio``, ``init_std``, ``spatial_type``, ``consensus``). The linear layer is ``fc`` (this project's
+``head.fc``): mmaction2 checkpoints' ``cls_head.fc_cls`` loads into it through ``load_pretrained``.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..registry import MODELS
+
+
+def _check(num_classes, spatial_type: str, dropout_ratio: float, owner: str) -> None:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f'{owner}: num_classes must be an integer >= 1; got {num_classes!r}')
+    if spatial_type != 'avg':
+        raise ValueError(f"{owner}: only spatial_type='avg' is supported; got {spatial_type!r}")
+    if not 0 <= dropout_ratio < 1:
+        raise ValueError(f'{owner}: dropout_ratio must be in [0, 1); got {dropout_ratio!r}')
+
+
+class _ActionHead(nn.Module):
+    def __init__(self, num_classes: int, in_channels: int, spatial_type: str, dropout_ratio: float,
+                 init_std: float):
+        super().__init__()
+        _check(num_classes, spatial_type, dropout_ratio, type(self).__name__)
+        self.num_classes, self.in_channels, self.init_std = num_classes, in_channels, init_std
+        self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
+        self.fc = nn.Linear(in_channels, num_classes)
+        nn.init.normal_(self.fc.weight, std=init_std)  # mmaction2's normal_init(fc_cls, std=init_std), bias 0
+        nn.init.zeros_(self.fc.bias)
+
+
+@MODELS.register_module()
+class I3DHead(_ActionHead):
+    """(N, C, T, H, W) features -> average over T, H, W -> dropout -> fc -> (N, num_classes) logits."""
+
+    def __init__(self, num_classes: int, in_channels: int, spatial_type: str = 'avg', dropout_ratio: float = 0.5,
+                 init_std: float = 0.01):
+        super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+
+
+@MODELS.register_module()
+class TSNHead(_ActionHead):
+    """(N * segments, C, H, W) features -> spatial average -> average over a video's segments (consensus) ->
+    dropout -> fc -> (N, num_classes). The average makes the score blind to frame order by construction.
+
+    Args (besides num_classes, in_channels, spatial_type, dropout_ratio=0.4, init_std=0.01):
+        consensus: mmaction2's ``dict(type='AvgConsensus', dim=1)``; the only kind.
+    """
+
+    def __init__(self, num_classes: int, in_channels: int, spatial_type: str = 'avg',
+                 consensus: dict | None = None, dropout_ratio: float = 0.4, init_std: float = 0.01):
+        super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
+        consensus = dict(consensus or dict(type='AvgConsensus', dim=1))
+        if consensus != dict(type='AvgConsensus', dim=1):
+            raise ValueError(f"TSNHead: consensus must be dict(type='AvgConsensus', dim=1); got {consensus!r}")
+
+    def forward(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
+        if x.shape[0] % num_segs:
+            raise ValueError(f'TSNHead: {x.shape[0]} frame features do not split into videos of {num_segs} segments')
+        feats = x.flatten(2).mean(dim=2).view(-1, num_segs, x.shape[1]).mean(dim=1)
+        return self.fc(self.dropout(feats))

@@ -1,0 +1,18 @@
+"""Video transforms: frame sampling, decoding, clip-wide crops and flips, and packing (mmaction2's names).
+
+A clip travels as ``results['imgs']``: a (M, H, W, C) uint8 array of M = crops x clips x clip_len frames (mmaction2
+keeps a list of HxWxC arrays; one array lets every transform treat all frames alike in one slice). mmaction2's clip
+``Resize`` is ``ClipResize``; ``dict(type='Resize', scale=...)`` builds it.
+"""
+from .crop import CenterCrop, MultiScaleCrop, RandomResizedCrop
+from .decoder import CorruptVideoError, VideoReader
+from .flip import Flip
+from .formatting import FormatShape, PackActionInputs
+from .loading import PyAVDecode, PyAVInit, RawFrameDecode
+from .multi_crop import TenCrop, ThreeCrop
+from .resize import ClipResize
+from .sampling import SampleFrames, UniformSample
+
+__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'Flip', 'FormatShape', 'MultiScaleCrop',
+           'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop', 'RawFrameDecode', 'SampleFrames',
+           'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']

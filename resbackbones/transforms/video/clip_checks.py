@@ -1,0 +1,41 @@
+"""Shared checks of the clip transforms: the (M, H, W, C) frame array and (w, h) size arguments."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def clip_of(results: dict, owner: str) -> np.ndarray:
+    """``results['imgs']`` as an (M, H, W, C) array; ValueError names the sample and what to put first."""
+    imgs = results.get('imgs')
+    if isinstance(imgs, list) and imgs:  # mmaction2 keeps a list of frames; accept it
+        imgs = np.stack(imgs)
+    if not isinstance(imgs, np.ndarray) or imgs.ndim != 4:
+        got = f'shape {imgs.shape}' if isinstance(imgs, np.ndarray) else type(imgs).__name__
+        where = results.get('filename') or results.get('frame_dir') or 'the sample'
+        raise ValueError(f"{owner} needs results['imgs'] as (frames, H, W, C) (put PyAVDecode or RawFrameDecode "
+                         f'first); got {got} for {where}')
+    return imgs
+
+
+def pair(value, name: str, owner: str) -> tuple[int, int]:
+    """An int or (w, h) pair of positive ints, as mmaction2's ``_pair``."""
+    try:
+        w, h = (value, value) if isinstance(value, int) else tuple(value)
+    except (TypeError, ValueError):
+        raise ValueError(f'{owner}: {name} must be a positive int or (w, h) pair; got {value!r}') from None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (w, h)):
+        raise ValueError(f'{owner}: {name} must be a positive int or (w, h) pair; got {value!r}')
+    return int(w), int(h)
+
+
+def set_clip(results: dict, imgs: np.ndarray, owner: str) -> dict:
+    results['imgs'] = np.ascontiguousarray(imgs)
+    results['img_shape'] = imgs.shape[1:3]
+    return results
+
+
+def crop_to_fit(results: dict, imgs: np.ndarray, crop_w: int, crop_h: int, owner: str) -> None:
+    if crop_w > imgs.shape[2] or crop_h > imgs.shape[1]:
+        where = results.get('filename') or results.get('frame_dir') or 'the sample'
+        raise ValueError(f'{owner}: crop {crop_w}x{crop_h} (w x h) is larger than the frames '
+                         f'{imgs.shape[2]}x{imgs.shape[1]} of {where}; Resize first')

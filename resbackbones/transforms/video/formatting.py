@@ -1,0 +1,80 @@
+"""The end of a video pipeline: ``FormatShape`` lays frames out for the model, ``PackActionInputs`` packs them.
+
+``FormatShape('NCTHW')`` turns the (crops x clips x T, H, W, C) frames into (crops x clips, C, T, H, W) for 3D
+models; ``'NCHW'`` into (crops x clips x T, C, H, W) frames for 2D models (TSN). The data loader then stacks
+samples into (N, views, C, T, H, W) or (N, frames, C, H, W), which the recognizers score per view and average.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ...registry import TRANSFORMS
+from .clip_checks import clip_of
+
+FORMATS = ('NCTHW', 'NCHW')
+
+
+@TRANSFORMS.register_module()
+class FormatShape:
+    """Reorder ``imgs`` to ``input_format`` (mmaction2's names); ``collapse`` drops the views axis of a single view.
+
+    Needs ``clip_len`` and ``num_clips`` from the sampler for 'NCTHW'.
+    """
+
+    def __init__(self, input_format: str, collapse: bool = False):
+        if input_format not in FORMATS:
+            raise ValueError(f'FormatShape: input_format must be one of {FORMATS}; got {input_format!r}')
+        self.input_format, self.collapse = input_format, bool(collapse)
+
+    def __call__(self, results: dict) -> dict:
+        imgs = clip_of(results, 'FormatShape')
+        if self.input_format == 'NCHW':
+            imgs = imgs.transpose(0, 3, 1, 2)
+        else:
+            clip_len, num_clips = results.get('clip_len'), results.get('num_clips')
+            if not isinstance(clip_len, int) or not isinstance(num_clips, int) or len(imgs) % (clip_len * num_clips):
+                raise ValueError(f"FormatShape('NCTHW'): {len(imgs)} frames do not split into clips of clip_len="
+                                 f'{clip_len} x num_clips={num_clips} (put SampleFrames first)')
+            imgs = imgs.reshape((-1, clip_len) + imgs.shape[1:]).transpose(0, 4, 1, 2, 3)
+        if self.collapse:
+            if imgs.shape[0] != 1:
+                raise ValueError(f'FormatShape(collapse=True) needs one view; got {imgs.shape[0]}')
+            imgs = imgs[0]
+        results['imgs'] = np.ascontiguousarray(imgs)
+        results['input_shape'] = results['imgs'].shape
+        return results
+
+    def __repr__(self) -> str:
+        return f'FormatShape(input_format={self.input_format!r}, collapse={self.collapse})'
+
+
+@TRANSFORMS.register_module()
+class PackActionInputs:
+    """``dict(inputs=tensor, data_samples=dict(gt_label, ...))``; the tensor keeps uint8 (normalised on the device
+    by ``ActionDataPreprocessor``, which is cheaper through the loader).
+
+    Args:
+        meta_keys: keys copied into ``data_samples`` when present (``label`` is copied as ``gt_label``).
+    """
+
+    def __init__(self, meta_keys: Sequence[str] = ('filename', 'frame_dir', 'num_clips', 'clip_len')):
+        if isinstance(meta_keys, str) or not all(isinstance(k, str) for k in meta_keys):
+            raise ValueError(f'PackActionInputs: meta_keys must be a list of key names; got {meta_keys!r}')
+        self.meta_keys = tuple(meta_keys)
+
+    def __call__(self, results: dict) -> dict:
+        imgs = results.get('imgs')
+        if not isinstance(imgs, np.ndarray) or imgs.ndim not in (4, 5):
+            raise ValueError("PackActionInputs needs results['imgs'] laid out by FormatShape (4 or 5 dims); got "
+                             f"{getattr(imgs, 'shape', type(imgs).__name__)}")
+        samples = {key: results[key] for key in self.meta_keys if key in results}
+        label = results.get('label', results.get('gt_label'))
+        if label is not None:
+            samples['gt_label'] = list(label) if isinstance(label, (list, tuple)) else int(label)
+        return dict(inputs=torch.from_numpy(np.ascontiguousarray(imgs)), data_samples=samples)
+
+    def __repr__(self) -> str:
+        return f'PackActionInputs(meta_keys={self.meta_keys!r})'

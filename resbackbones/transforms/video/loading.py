@@ -1,0 +1,100 @@
+"""Loading the sampled frames of a clip: PyAV for video files, PIL for rawframe folders (mmaction2's names).
+
+``PyAVInit`` opens ``results['filename']`` and sets ``total_frames`` / ``avg_fps`` from the frames that exist;
+a sampler (``SampleFrames``) then writes ``frame_inds``, and ``PyAVDecode`` / ``RawFrameDecode`` put the frames in
+``results['imgs']`` as one (M, H, W, 3) uint8 array, M = len(frame_inds), in ``frame_inds`` order.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ...registry import TRANSFORMS
+from ..loading import read_image
+from .decoder import CorruptVideoError, VideoReader
+
+
+def _frame_inds(results: dict, owner: str) -> np.ndarray:
+    inds = results.get('frame_inds')
+    if inds is None:
+        raise ValueError(f"{owner} needs 'frame_inds': put SampleFrames (or UniformSample) before it")
+    return np.asarray(inds).reshape(-1)
+
+
+def _set_imgs(results: dict, imgs: np.ndarray) -> dict:
+    results['imgs'] = imgs
+    results['img_shape'] = results['original_shape'] = imgs.shape[1:3]
+    return results
+
+
+@TRANSFORMS.register_module()
+class PyAVInit:
+    """Open ``results['filename']``: adds ``video_reader``, ``total_frames`` (frames that decode) and ``avg_fps``.
+
+    Args:
+        threads: decoder threads per open video (1 suits data-loader workers; 0 lets FFmpeg choose).
+    """
+
+    def __init__(self, threads: int = 1, **kwargs):
+        if kwargs.pop('io_backend', 'disk') != 'disk' or kwargs:
+            raise ValueError(f'PyAVInit reads local files only; unexpected arguments {sorted(kwargs)}')
+        self.threads = int(threads)
+
+    def __call__(self, results: dict) -> dict:
+        if 'filename' not in results:
+            raise ValueError(f"PyAVInit needs 'filename' in the sample (a VideoDataset item); got {sorted(results)}")
+        reader = VideoReader(results['filename'], threads=self.threads)
+        results.update(video_reader=reader, total_frames=reader.total_frames, avg_fps=reader.avg_fps)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PyAVDecode:
+    """Decode ``frame_inds`` of the open ``video_reader`` into ``imgs`` (seeking; never the whole video); closes it.
+
+    Indices are frames of a full decode, counted from 0 (``start_index`` of video lists is 0).
+    """
+
+    def __init__(self, **kwargs):
+        unknown = set(kwargs) - {'multi_thread', 'mode'}  # mmaction2's options; this reader is always exact
+        if unknown or kwargs.get('mode', 'accurate') != 'accurate':
+            raise ValueError(f"PyAVDecode: unexpected arguments {kwargs} (frames are always exact: mode='accurate')")
+
+    def __call__(self, results: dict) -> dict:
+        reader = results.get('video_reader')
+        if not isinstance(reader, VideoReader):
+            raise ValueError("PyAVDecode needs results['video_reader']: put PyAVInit first")
+        try:
+            imgs = reader.read(_frame_inds(results, 'PyAVDecode'))
+        finally:
+            reader.close()
+            results['video_reader'] = None
+        return _set_imgs(results, imgs)
+
+
+@TRANSFORMS.register_module()
+class RawFrameDecode:
+    """Read ``frame_inds`` from ``frame_dir`` / ``filename_tmpl.format(index + offset)`` into ``imgs`` (RGB).
+
+    A missing or unreadable frame file raises CorruptVideoError naming the file (a dataset with
+    ``on_invalid='skip'`` skips the whole sample and counts it).
+    """
+
+    def __call__(self, results: dict) -> dict:
+        missing = [k for k in ('frame_dir', 'filename_tmpl') if k not in results]
+        if missing:
+            raise ValueError(f'RawFrameDecode needs {missing} in the sample (a RawframeDataset item)')
+        inds = _frame_inds(results, 'RawFrameDecode')
+        offset, cache = int(results.get('offset', 0)), {}
+        for index in inds.tolist():
+            if index not in cache:
+                path = os.path.join(results['frame_dir'], results['filename_tmpl'].format(index + offset))
+                try:
+                    cache[index] = read_image(path)
+                except (FileNotFoundError, ValueError) as err:
+                    raise CorruptVideoError(results['frame_dir'], f'frame {index}: {err}') from err
+        shapes = {img.shape for img in cache.values()}
+        if len(shapes) > 1:
+            raise CorruptVideoError(results['frame_dir'], f'frames differ in size: {sorted(shapes)}')
+        return _set_imgs(results, np.stack([cache[i] for i in inds.tolist()]))

@@ -1,0 +1,67 @@
+"""mmaction2's clip ``Resize``: every frame of a clip to one size (short side, fit-within, factor or exact)."""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ...registry import TRANSFORMS
+from .clip_checks import clip_of, set_clip
+
+INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR, 'bicubic': cv2.INTER_CUBIC,
+                  'area': cv2.INTER_AREA, 'lanczos': cv2.INTER_LANCZOS4}
+
+
+def rescale_size(width: int, height: int, scale) -> tuple[int, int]:
+    """(w, h) keeping the aspect ratio, mmcv's ``rescale_size``: a float scales; a pair (long, short) is the
+    largest size within both edges; -1 leaves an edge free, so (-1, 256) resizes the short side to 256."""
+    if isinstance(scale, float):
+        factor = scale
+    else:
+        long, short = (math.inf, max(scale)) if min(scale) == -1 else (max(scale), min(scale))
+        factor = min(long / max(width, height), short / min(width, height))
+    return int(width * factor + 0.5), int(height * factor + 0.5)
+
+
+@TRANSFORMS.register_module(name='ClipResize')
+class ClipResize:
+    """Resize ``results['imgs']`` (mmaction2's ``Resize``; configs say ``dict(type='Resize', scale=...)``).
+
+    Args:
+        scale: with keep_ratio, a float factor or (w, h) bounds where -1 frees an edge: (-1, 256) = short side
+            256; without keep_ratio, the exact (w, h).
+        keep_ratio: keep the aspect ratio. interpolation: 'bilinear' (cv2, as mmcv), 'nearest', 'bicubic', 'area',
+            'lanczos'.
+    """
+
+    def __init__(self, scale: float | tuple[int, int], keep_ratio: bool = True, interpolation: str = 'bilinear'):
+        ok = (isinstance(scale, float) and scale > 0) or (
+            isinstance(scale, (tuple, list)) and len(scale) == 2 and all(isinstance(s, int) for s in scale)
+            and (min(scale) > 0 or (keep_ratio and min(scale) == -1 and max(scale) > 0)))
+        if not ok:
+            raise ValueError(f'Resize: scale must be a positive float or a (w, h) pair of positive ints ((-1, short) '
+                             f'with keep_ratio); got {scale!r}')
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f'Resize: interpolation must be one of {sorted(INTERPOLATIONS)}; got {interpolation!r}')
+        if isinstance(scale, float) and not keep_ratio:
+            raise ValueError('Resize: a float scale needs keep_ratio=True')
+        self.scale = scale if isinstance(scale, float) else tuple(scale)
+        self.keep_ratio, self.interpolation = bool(keep_ratio), interpolation
+
+    def __call__(self, results: dict) -> dict:
+        imgs = clip_of(results, 'Resize')
+        h, w = imgs.shape[1:3]
+        new_w, new_h = rescale_size(w, h, self.scale) if self.keep_ratio else self.scale
+        if (new_h, new_w) != (h, w):
+            flag = INTERPOLATIONS[self.interpolation]
+            out = np.empty((len(imgs), new_h, new_w, imgs.shape[3]), imgs.dtype)
+            for i, frame in enumerate(imgs):
+                out[i] = cv2.resize(frame, (new_w, new_h), interpolation=flag).reshape(new_h, new_w, -1)
+            imgs = out
+        results['scale_factor'] = np.array([new_w / w, new_h / h], np.float32) * results.get('scale_factor', 1)
+        results['keep_ratio'] = self.keep_ratio
+        return set_clip(results, imgs, 'Resize')
+
+    def __repr__(self) -> str:
+        return f'Resize(scale={self.scale}, keep_ratio={self.keep_ratio}, interpolation={self.interpolation!r})'

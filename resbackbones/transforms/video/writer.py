@@ -1,0 +1,55 @@
+"""Write frames to a video file with PyAV: synthetic clips for tests, demos and benchmarks (streamed frame by frame,
+so long videos need little memory)."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .decoder import _av
+
+
+def write_video(path: str, frames: Iterable[np.ndarray], fps: float = 25, codec: str = 'libx264', gop: int = 12,
+                pts: Sequence[int] | None = None, options: dict | None = None,
+                container_options: dict | None = None) -> int:
+    """Encode (H, W, 3) uint8 RGB ``frames`` (any iterable: a generator keeps memory flat) into ``path``.
+
+    Args:
+        fps: nominal rate; the time base is 1/(fps * 100) so that ``pts`` can place frames unevenly.
+        codec: an FFmpeg encoder PyAV bundles ('libx264' makes B-frames, 'mpeg4' ...). gop: keyframe interval.
+        pts: optional timestamps in that time base, one per frame (variable frame rate when uneven).
+        options: extra encoder options (e.g. {'bf': '0'} for no B-frames).
+        container_options: muxer options (e.g. {'movflags': 'faststart'}: the index before the data).
+    Returns the number of frames written.
+    """
+    av = _av()
+    rate = Fraction(fps).limit_denominator(1001)
+    count = 0
+    with av.open(str(path), 'w', options=container_options or {}) as container:
+        stream = None
+        for frame in frames:
+            if stream is None:
+                h, w = frame.shape[:2]
+                stream = container.add_stream(codec, rate=rate)
+                stream.width, stream.height, stream.pix_fmt = w, h, 'yuv420p'
+                stream.codec_context.time_base = 1 / (rate * 100)
+                stream.options = {'g': str(gop), **(options or {})}
+            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format='rgb24')
+            video_frame.pts = pts[count] if pts is not None else count * 100
+            video_frame.time_base = stream.codec_context.time_base
+            container.mux(stream.encode(video_frame))
+            count += 1
+        if stream is None:
+            raise ValueError(f'write_video: no frames given for {path}')
+        container.mux(stream.encode())
+    return count
+
+
+def index_frames(num: int, height: int = 48, width: int = 64, seed: int = 0) -> Iterable[np.ndarray]:
+    """``num`` frames that differ from each other: a moving textured pattern (so codecs use motion, B-frames)."""
+    rng = np.random.default_rng(seed)
+    texture = rng.integers(0, 256, (height * 2, width * 2, 3), dtype=np.uint8)
+    for i in range(num):
+        dy, dx = (i * 3) % height, (i * 5) % width
+        yield texture[dy:dy + height, dx:dx + width]

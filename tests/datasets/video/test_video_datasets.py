@@ -1,0 +1,115 @@
+"""VideoDataset / RawframeDataset: mmaction2's list formats, errors naming file and line, skipping bad videos."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: video_fixtures
+from video_fixtures import make_videos  # noqa: E402
+
+from resbackbones.datasets import RawframeDataset, VideoDataset  # noqa: E402
+from resbackbones.transforms.video import CorruptVideoError, decoder  # noqa: E402
+
+PIPELINE = [dict(type='PyAVInit'), dict(type='SampleFrames', clip_len=4, frame_interval=2, test_mode=True),
+            dict(type='PyAVDecode'), dict(type='FormatShape', input_format='NCTHW'), dict(type='PackActionInputs')]
+
+
+@pytest.fixture(scope='module')
+def video_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('video_root')
+    (root / 'videos' / 'a').mkdir(parents=True)
+    make_videos(root / 'videos' / 'a')
+    (root / 'videos' / 'broken.mp4').write_bytes(b'\x00' * 500)
+    return root
+
+
+def write_list(path: Path, lines: list[str]) -> str:
+    path.write_text('\n'.join(lines) + '\n')
+    return str(path)
+
+
+def test_video_list_loads_clips_through_the_pipeline(video_root, tmp_path):
+    ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1', '', 'a/vfr.mp4 0'])
+    ds = VideoDataset(ann, PIPELINE, data_prefix=dict(video=str(video_root / 'videos')), num_classes=3)
+    assert len(ds) == 2 and ds.metainfo['classes'] == ('0', '1', '2') and ds.get_cat_ids(0) == [1]
+    sample = ds[0]
+    assert sample['inputs'].shape == (1, 3, 4, 48, 64) and sample['data_samples']['gt_label'] == 1
+    full = decoder.decode_all(video_root / 'videos' / 'a' / 'bframes.mp4')  # 40 frames: centre clip 16, 18, 20, 22
+    np.testing.assert_array_equal(sample['inputs'][0].permute(1, 2, 3, 0).numpy(), full[[16, 18, 20, 22]])
+
+
+def test_multi_class_lines(video_root, tmp_path):
+    ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1 4', 'a/vfr.mp4 0'])
+    ds = VideoDataset(ann, data_prefix=str(video_root / 'videos'), num_classes=5, multi_class=True)
+    assert ds.get_data_info(0)['label'] == [1, 4] and ds.get_cat_ids(0) == [1, 4]
+
+
+@pytest.mark.parametrize('lines, kwargs, message', [
+    (['a/bframes.mp4'], {}, r'list.txt, line 1: the line has no label'),
+    (['a/bframes.mp4 1', 'a/vfr.mp4 x'], {}, r'line 2: label must be an integer'),
+    (['a/bframes.mp4 3'], dict(num_classes=3), r'line 1: label 3 is out of range; expected 0..2'),
+    (['a/bframes.mp4 1 2'], {}, r'line 1: 2 labels .* but multi_class=False'),
+    ([], {}, 'lists no samples'),
+    (['a/bframes.mp4 1'], dict(multi_class=True), 'multi_class=True needs num_classes'),
+    (['a/bframes.mp4 1'], dict(on_invalid='ignore'), "on_invalid must be one of"),
+])
+def test_bad_lists_name_file_and_line(video_root, tmp_path, lines, kwargs, message):
+    ann = write_list(tmp_path / 'list.txt', lines)
+    with pytest.raises(ValueError, match=message):
+        VideoDataset(ann, data_prefix=str(video_root / 'videos'), **kwargs)
+
+
+def test_missing_list_and_prefix(video_root, tmp_path):
+    with pytest.raises(FileNotFoundError, match='ann_file .*nope.txt does not exist'):
+        VideoDataset(str(tmp_path / 'nope.txt'))
+    ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1'])
+    with pytest.raises(FileNotFoundError, match='data_prefix .*elsewhere is not a folder'):
+        VideoDataset(ann, data_prefix=str(tmp_path / 'elsewhere'))
+
+
+def test_corrupt_video_stops_with_its_name_or_is_skipped_and_counted(video_root, tmp_path):
+    ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1', 'broken.mp4 0', 'a/vfr.mp4 0'])
+    prefix = str(video_root / 'videos')
+    strict = VideoDataset(ann, PIPELINE, data_prefix=prefix)
+    with pytest.raises(CorruptVideoError, match='cannot read video .*broken.mp4'):
+        strict[1]
+    lenient = VideoDataset(ann, PIPELINE, data_prefix=prefix, on_invalid='skip')
+    assert lenient[1]['data_samples']['filename'].endswith('vfr.mp4')  # the next sample stands in
+    assert [Path(p).name for p in lenient.skipped_files] == ['broken.mp4']
+
+
+@pytest.fixture
+def rawframes(tmp_path):
+    for video, count in (('v1', 6), ('v2', 3)):
+        folder = tmp_path / 'frames' / video
+        folder.mkdir(parents=True)
+        for i in range(1, count + 1):
+            Image.fromarray(np.full((8, 10, 3), i * 20, np.uint8)).save(folder / f'img_{i:05}.png')
+    return tmp_path
+
+
+def test_rawframes_start_at_one_and_use_the_template(rawframes):
+    ann = write_list(rawframes / 'list.txt', ['v1 6 2', 'v2 3 0'])
+    pipeline = [dict(type='SampleFrames', clip_len=4, test_mode=True), dict(type='RawFrameDecode')]
+    ds = RawframeDataset(ann, pipeline=pipeline, data_prefix=dict(img=str(rawframes / 'frames')),
+                         filename_tmpl='img_{:05}.png')
+    sample = ds[0]  # 6 frames, clip of 4 in the middle: offset 1 -> files 2..5
+    assert sample['frame_inds'].tolist() == [2, 3, 4, 5]
+    assert [int(f[0, 0, 0]) for f in sample['imgs']] == [40, 60, 80, 100]
+    assert ds[1]['frame_inds'].tolist() == [1, 2, 3, 1]  # looped: v2 has 3 frames
+
+
+def test_rawframe_errors(rawframes):
+    ann = write_list(rawframes / 'list.txt', ['v1 6 2', 'v2 x 0'])
+    with pytest.raises(ValueError, match=r"line 2: expected 'frame_dir TOTAL_FRAMES LABEL'; 'x' is not a frame"):
+        RawframeDataset(ann, data_prefix=str(rawframes / 'frames'))
+    ann = write_list(rawframes / 'list.txt', ['v2 5 0'])  # says 5 frames; 3 exist
+    ds = RawframeDataset(ann, pipeline=[dict(type='SampleFrames', clip_len=5, test_mode=True),
+                                        dict(type='RawFrameDecode')],
+                         data_prefix=str(rawframes / 'frames'), filename_tmpl='img_{:05}.png')
+    with pytest.raises(CorruptVideoError, match=r'v2: frame 4: image file not found: .*img_00004.png'):
+        ds[0]
+    with pytest.raises(ValueError, match='filename_tmpl must format one index'):
+        RawframeDataset(ann, filename_tmpl='img_{name}.png')

@@ -1,0 +1,98 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh run recognizers from configs on tiny synthetic videos."""
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from resbackbones.engine.cli import run_tool
+from resbackbones.transforms.video.writer import index_frames, write_video
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / 'tools'
+CONFIGS = {'resnet3d': REPO / 'configs/recognition/demo/resnet3d-tiny_8x1_video-demo.py',
+           'tsn': REPO / 'configs/recognition/demo/tsn-tiny_8x1_video-demo.py'}
+
+
+def env(**extra):
+    return dict(os.environ, OMP_NUM_THREADS='1', **extra)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def video_data(tmp_path_factory):
+    """Four 12-frame 64x64 videos (two per label) and their train/test lists."""
+    root = tmp_path_factory.mktemp('video_data')
+    lines = []
+    for i in range(4):
+        write_video(root / f'v{i}.mp4', index_frames(12, 64, 64, seed=i))
+        lines.append(f'v{i}.mp4 {i % 2}')
+    (root / 'train.txt').write_text('\n'.join(lines) + '\n')
+    (root / 'test.txt').write_text('\n'.join(lines[:2]) + '\n')
+    return root
+
+
+def leaf(tmp_path: Path, model: str, data: Path) -> Path:
+    path = tmp_path / f'{model}_tiny.py'
+    path.write_text(f'''_base_ = [{str(CONFIGS[model])!r}]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root={str(data)!r}, ann_file='train.txt'))
+val_dataloader = dict(batch_size=2, dataset=dict(data_root={str(data)!r}, ann_file='test.txt'))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=4)
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
+''')
+    return path
+
+
+@pytest.mark.parametrize('model', ['resnet3d', 'tsn'])
+def test_train_then_test_a_recognizer(video_data, tmp_path, model):
+    config, work = leaf(tmp_path, model, video_data), tmp_path / 'work'
+    done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir', str(work)],
+                          capture_output=True, text=True, env=env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ckpt = torch.load(work / 'iter_4.pth', weights_only=True)
+    assert any(k.startswith('head.fc.') for k in ckpt['state_dict'])
+    done = subprocess.run([sys.executable, str(TOOLS / 'test.py'), str(config), str(work / 'iter_4.pth'),
+                           '--work-dir', str(tmp_path / 'test')], capture_output=True, text=True, env=env(),
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {'acc/top1', 'acc/mean1'} and metrics['acc/top1'] in (0.0, 0.5, 1.0)
+
+
+def test_bad_list_line_is_one_line_with_file_and_line(video_data, tmp_path, capsys):
+    bad = tmp_path / 'bad.txt'
+    bad.write_text('v0.mp4 0\nv1.mp4 7\n')
+    spec = importlib.util.spec_from_file_location('tool_train', TOOLS / 'train.py')
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    argv = [str(leaf(tmp_path, 'resnet3d', video_data)), '--work-dir', str(tmp_path / 'w'),
+            '--cfg-options', f'train_dataloader.dataset.ann_file={bad}']
+    assert run_tool(train.main, argv, prog='train.py') == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(
+        f'VideoDataset: {bad}, line 2: label 7 is out of range; expected 0..1 (num_classes=2)')
+
+
+@pytest.mark.slow
+def test_two_processes_through_dist_train_sh(video_data, tmp_path):
+    config, work = leaf(tmp_path, 'resnet3d', video_data), tmp_path / 'work'
+    run_env = env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES='')
+    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work)],
+                          capture_output=True, text=True, env=run_env, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert (work / 'iter_4.pth').is_file()
+    logs = '\n'.join(p.read_text() for p in work.glob('*/*.log'))
+    assert 'Distributed training: True' in logs and 'GPU number: 2' in logs  # mmengine's name for the world size

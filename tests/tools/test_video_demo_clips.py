@@ -1,0 +1,40 @@
+"""tools/demos/video_clips.py and video_temporal.py: labels that need time, splits that cannot leak, goals per seed."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools' / 'demos'))
+import video_clips as vc  # noqa: E402
+
+
+@pytest.mark.parametrize('task', list(vc.TASKS))
+def test_time_split_is_disjoint_and_classes_share_their_starts(task):
+    train = vc.clip_plan(250, task, 'time', 'train', 'bikes')
+    test = vc.clip_plan(250, task, 'time', 'test', 'bikes')
+    assert max(max(inds) for _, inds, _ in train) < 0.70 * 250 <= 0.75 * 250 <= min(min(i) for _, i, _ in test)
+    for plan in (train, test):
+        starts = {label: sorted(s for s, _, lab in plan if lab == label) for label in (0, 1)}
+        assert starts[0] == starts[1] and len(plan) == 2 * len(starts[0])  # one frame cannot tell the classes apart
+
+
+def test_labels_are_stride_or_order():
+    plan = {label: inds for s, inds, label in vc.clip_plan(100, 'speed', 'time', 'train', 'bikes') if s == 0}
+    assert plan == {0: list(range(8)), 1: list(range(0, 32, 4))}
+    plan = {label: inds for s, inds, label in vc.clip_plan(100, 'direction', 'time', 'train', 'bikes') if s == 0}
+    assert plan == {0: list(range(0, 16, 2)), 1: list(range(14, -1, -2))}
+
+
+def test_video_split_keeps_the_carphone_copies_together():
+    sides = {v: bool(vc.clip_plan(120, 'speed', 'video', 'test', v)) for v in vc.VIDEOS}
+    assert sides['carphone_pristine'] and sides['carphone_distorted']
+    assert all(bool(vc.clip_plan(120, 'speed', 'video', 'train', v)) != sides[v] for v in vc.VIDEOS)
+
+
+def test_goals_must_hold_on_every_seed():
+    import video_temporal as vt
+    results = [dict(model='resnet3d', task='speed', split='time', top1=t) for t in (0.90, 0.86, 0.84)]
+    results += [dict(model='tsn', task='speed', split='time', top1=t) for t in (0.50, 0.55, 0.60)]
+    lines = vt.verdicts(results)
+    assert lines == ['resnet3d speed/time: 0.900, 0.860, 0.840 (goal >= 0.85 on every seed: NOT met)',
+                     'tsn speed/time: 0.500, 0.550, 0.600 (goal <= 0.60 on every seed: met)']

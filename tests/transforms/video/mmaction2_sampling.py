@@ -1,0 +1,79 @@
+"""mmaction2 v1.2's frame sampling, written out from mmaction/datasets/transforms/loading.py (SampleFrames without
+target_fps, UniformSample) as a test oracle: plain functions in mmaction2's own control flow, numpy's global RNG."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, temporal_jitter=False,
+                  twice_sample=False, out_of_bound_opt='loop', test_mode=False, keep_tail_frames=False):
+    if test_mode:
+        ori_clip_len = (clip_len - 1) * frame_interval + 1
+    else:
+        ori_clip_len = clip_len * frame_interval
+    num_frames = total_frames
+    if test_mode:
+        if clip_len == 1:
+            avg_interval = num_frames / float(num_clips)
+            base_offsets = np.arange(num_clips) * avg_interval
+            clip_offsets = base_offsets + avg_interval / 2.0
+            if twice_sample:
+                clip_offsets = np.concatenate([clip_offsets, base_offsets])
+        else:
+            max_offset = max(num_frames - ori_clip_len, 0)
+            n = num_clips * 2 if twice_sample else num_clips
+            if n > 1:
+                num_segments = num_clips - 1
+                offset_between = max_offset / float(num_segments)
+                clip_offsets = np.round(np.arange(n) * offset_between)
+            else:
+                clip_offsets = np.array([max_offset // 2])
+    elif keep_tail_frames:
+        avg_interval = (num_frames - ori_clip_len + 1) / float(num_clips)
+        if num_frames > ori_clip_len - 1:
+            base_offsets = np.arange(num_clips) * avg_interval
+            clip_offsets = (base_offsets + np.random.uniform(0, avg_interval, num_clips)).astype(np.int32)
+        else:
+            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+    else:
+        avg_interval = (num_frames - ori_clip_len + 1) // num_clips
+        if avg_interval > 0:
+            base_offsets = np.arange(num_clips) * avg_interval
+            clip_offsets = base_offsets + np.random.randint(avg_interval, size=num_clips)
+        elif num_frames > max(num_clips, ori_clip_len):
+            clip_offsets = np.sort(np.random.randint(num_frames - ori_clip_len + 1, size=num_clips))
+        elif avg_interval == 0:
+            ratio = (num_frames - ori_clip_len + 1.0) / num_clips
+            clip_offsets = np.around(np.arange(num_clips) * ratio)
+        else:
+            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+    frame_inds = clip_offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval
+    frame_inds = np.concatenate(frame_inds)
+    if temporal_jitter:
+        frame_inds += np.random.randint(frame_interval, size=len(frame_inds))
+    frame_inds = frame_inds.reshape((-1, clip_len))
+    if out_of_bound_opt == 'loop':
+        frame_inds = np.mod(frame_inds, total_frames)
+    else:
+        safe_inds = frame_inds < total_frames
+        unsafe_inds = 1 - safe_inds
+        last_ind = np.max(safe_inds * frame_inds, axis=1)
+        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
+    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+
+
+def uniform_sample(total_frames, start_index, clip_len, num_clips=1, test_mode=False):
+    seg_size = float(total_frames - 1) / clip_len
+    inds = []
+    if not test_mode:
+        for i in range(clip_len):
+            start = int(np.round(seg_size * i))
+            end = int(np.round(seg_size * (i + 1)))
+            inds.append(np.random.randint(start, end + 1))
+    else:
+        duration = seg_size / (num_clips + 1)
+        for k in range(num_clips):
+            for i in range(clip_len):
+                start = int(np.round(seg_size * i))
+                inds.append(start + int(duration * (k + 1)))
+    return (np.array(inds) + start_index).astype(np.int32)

@@ -1,0 +1,35 @@
+"""Videos for the video tests: synthesised with PyAV (tiny), and the real clips of tools/data/fetch_data.py videos.
+
+A test module imports this after ``sys.path.insert(0, tests/)`` and re-exports ``videos`` as a fixture."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from resbackbones.transforms.video.writer import index_frames, write_video
+
+REAL_VIDEOS = Path(__file__).resolve().parents[1] / 'data' / 'videos'
+
+
+def rotate_mp4(src: Path, dst: Path) -> Path:
+    """Copy of an mp4 whose track header asks players to turn it 90 degrees clockwise (as phones record)."""
+    data = bytearray(src.read_bytes())
+    at = data.find(b'tkhd')
+    if at < 0 or data[at + 4] != 0:
+        raise ValueError(f'{src}: expected a version-0 tkhd box')
+    matrix = at + 44  # type, version/flags, 5 x 32-bit fields, 8 reserved, layer/group/volume/reserved
+    data[matrix:matrix + 36] = struct.pack('>9i', 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def make_videos(root: Path) -> dict[str, Path]:
+    """Synthetic videos by kind: B-frames, no B-frames, mpeg4, variable frame rate, faststart (index first)."""
+    vfr = [0, 100, 150, 400, 410, 420, 800, 900, 1000, 1500] + [1600 + 37 * i for i in range(30)]
+    specs = {'bframes': dict(gop=7), 'no_bframes': dict(gop=5, options={'bf': '0'}), 'mpeg4': dict(codec='mpeg4'),
+             'vfr': dict(gop=7, pts=vfr), 'faststart': dict(gop=7, container_options={'movflags': 'faststart'})}
+    out = {}
+    for name, kwargs in specs.items():
+        out[name] = root / f'{name}.mp4'
+        write_video(out[name], index_frames(40, 48, 64), **kwargs)
+    return out

@@ -1,0 +1,139 @@
+"""Official action-recognition split files -> mmaction2 video lists (`relative/path.ext LABEL`, labels from 0).
+
+    python tools/data/action_lists.py ucf101 ANNOTATION_DIR OUT_DIR [--split 1]
+    python tools/data/action_lists.py hmdb51 SPLIT_DIR OUT_DIR [--split 1]
+    python tools/data/action_lists.py kinetics CSV [CSV ...] OUT_DIR [--ext .mp4]
+
+- UCF-101 (ucfTrainTestlist/): classInd.txt (`1 ApplyEyeMakeup`), trainlist0N.txt (`Class/v_..._g08_c01.avi 1`,
+  1-based) and testlist0N.txt (paths only: the label comes from the class folder). Writes
+  ucf101_{train,val}_split_N_videos.txt, mmaction2's names.
+- HMDB-51 (testTrainMulti_7030_splits/): `<class>_test_splitN.txt` per class, lines `video.avi 1|2|0` (1 train,
+  2 test, 0 unused); classes in sorted order. Writes hmdb51_{train,val}_split_N_videos.txt.
+- Kinetics csv (`label,youtube_id,time_start,time_end,split[,is_cc]`): one list per csv, videos named
+  `<label with _ for spaces>/<youtube_id>_<start:06d>_<end:06d><ext>` as mmaction2's download script; classes are
+  the sorted labels of all csvs given (give train and validate together). Writes <csv stem>_videos.txt +
+  classes.txt.
+A malformed line stops with the file and line number; outputs are written atomically.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from resbackbones.engine.atomic import atomic_path  # noqa: E402
+from resbackbones.engine.cli import run_tool  # noqa: E402
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} does not exist')
+    return [(n, line.strip()) for n, line in enumerate(path.read_text(encoding='utf-8-sig').splitlines(), 1)
+            if line.strip()]
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(str(path)) as tmp:
+        Path(tmp).write_text('\n'.join(lines) + '\n')
+
+
+def ucf101(ann_dir: Path, split: int) -> dict[str, list[str]]:
+    """{file name: lines} of one UCF-101 split."""
+    classes = {}
+    for n, line in _lines(ann_dir / 'classInd.txt'):
+        parts = line.split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise ValueError(f"{ann_dir / 'classInd.txt'}, line {n}: expected 'INDEX ClassName'; got {line!r}")
+        classes[parts[1]] = int(parts[0]) - 1
+    out = {}
+    for part, name in (('train', f'trainlist{split:02d}.txt'), ('val', f'testlist{split:02d}.txt')):
+        lines = []
+        for n, line in _lines(ann_dir / name):
+            path, *label = line.split()
+            folder = path.split('/')[0]
+            if folder not in classes or len(label) > 1 or (label and int(label[0]) - 1 != classes[folder]):
+                raise ValueError(f'{ann_dir / name}, line {n}: {line!r} does not match classInd.txt (class folder '
+                                 f'{folder!r}, index {label[0] if label else "none"})')
+            lines.append(f'{path} {classes[folder]}')
+        out[f'ucf101_{part}_split_{split}_videos.txt'] = lines
+    return out
+
+
+def hmdb51(split_dir: Path, split: int) -> dict[str, list[str]]:
+    """{file name: lines} of one HMDB-51 split."""
+    suffix = f'_test_split{split}.txt'
+    files = sorted(p for p in split_dir.glob(f'*{suffix}'))
+    if not files:
+        raise FileNotFoundError(f'{split_dir} has no *{suffix} files (HMDB-51 testTrainMulti_7030_splits)')
+    out = {f'hmdb51_{part}_split_{split}_videos.txt': [] for part in ('train', 'val')}
+    for label, path in enumerate(files):
+        name = path.name[:-len(suffix)]
+        for n, line in _lines(path):
+            parts = line.split()
+            if len(parts) != 2 or parts[1] not in ('0', '1', '2'):
+                raise ValueError(f"{path}, line {n}: expected 'video.avi 0|1|2'; got {line!r}")
+            if parts[1] != '0':
+                out[f'hmdb51_{"train" if parts[1] == "1" else "val"}_split_{split}_videos.txt'].append(
+                    f'{name}/{parts[0]} {label}')
+    return out
+
+
+def kinetics(csvs: list[Path], ext: str) -> dict[str, list[str]]:
+    """{file name: lines} per csv, plus classes.txt."""
+    rows = {}
+    for path in csvs:
+        if not path.is_file():
+            raise FileNotFoundError(f'{path} does not exist')
+        with open(path, newline='', encoding='utf-8') as f:
+            reader = csv.DictReader(f)
+            need = {'label', 'youtube_id', 'time_start', 'time_end'}
+            if not need <= set(reader.fieldnames or ()):
+                raise ValueError(f'{path}: expected a header with {sorted(need)}; got {reader.fieldnames}')
+            rows[path] = list(enumerate(reader, 2))
+    labels = sorted({row['label'] for table in rows.values() for _, row in table})
+    index = {label: i for i, label in enumerate(labels)}
+    out = {'classes.txt': labels}
+    for path, table in rows.items():
+        lines = []
+        for n, row in table:
+            try:
+                start, end = int(float(row['time_start'])), int(float(row['time_end']))
+            except (TypeError, ValueError):
+                raise ValueError(f'{path}, line {n}: time_start/time_end must be numbers; got '
+                                 f"{row['time_start']!r}, {row['time_end']!r}") from None
+            if not row['youtube_id'] or not row['label']:
+                raise ValueError(f'{path}, line {n}: empty label or youtube_id')
+            folder = row['label'].replace(' ', '_')
+            lines.append(f"{folder}/{row['youtube_id']}_{start:06d}_{end:06d}{ext} {index[row['label']]}")
+        out[f'{path.stem}_videos.txt'] = lines
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='action_lists.py', description=__doc__.split('\n\n')[0])
+    sub = parser.add_subparsers(dest='dataset', required=True)
+    for name in ('ucf101', 'hmdb51'):
+        p = sub.add_parser(name)
+        p.add_argument('source', type=Path)
+        p.add_argument('out_dir', type=Path)
+        p.add_argument('--split', type=int, default=1, choices=(1, 2, 3))
+    p = sub.add_parser('kinetics')
+    p.add_argument('csvs', type=Path, nargs='+')
+    p.add_argument('out_dir', type=Path)
+    p.add_argument('--ext', default='.mp4')
+    args = parser.parse_args(argv)
+    if args.dataset == 'kinetics':
+        lists = kinetics(args.csvs, args.ext)
+    else:
+        lists = (ucf101 if args.dataset == 'ucf101' else hmdb51)(args.source, args.split)
+    for name, lines in lists.items():
+        _write(args.out_dir / name, lines)
+        print(f'{args.out_dir / name}: {len(lines)} lines')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_tool(main, prog='action_lists.py'))
