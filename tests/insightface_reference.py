@@ -46,3 +46,38 @@ class InsightfaceIResNet(nn.Module):
         if layer4_only:
             return x
         return self.features(self.fc(self.dropout(torch.flatten(self.bn2(x), 1))))
+
+
+# --- arcface_torch losses.py, written out: the margin rules, for parity with resbackbones.heads.margin ------------
+
+def insightface_combined_margin(logits, labels, s, m1, m2, m3):
+    """``CombinedMarginLoss.forward`` since December 2022: arccos/cos under no_grad, in place (so the margin passes
+    straight through), and the additive m3 branch when m3 > 0 (it ignores m2 then)."""
+    import math  # noqa: F401  (kept next to the formula it mirrors)
+    index_positive = torch.where(labels != -1)[0]
+    target_logit = logits[index_positive, labels[index_positive].view(-1)]
+    if m1 == 1.0 and m3 == 0.0:
+        with torch.no_grad():
+            target_logit.arccos_()
+            logits.arccos_()
+            final_target_logit = target_logit + m2
+            logits[index_positive, labels[index_positive].view(-1)] = final_target_logit
+            logits.cos_()
+        return logits * s
+    final_target_logit = target_logit - m3
+    logits[index_positive, labels[index_positive].view(-1)] = final_target_logit
+    return logits * s
+
+
+def insightface_arcface_2021(logits, labels, s, m):
+    """``ArcFace.forward`` before December 2022: exact gradient through sin(theta), linear fallback past pi."""
+    import math
+    cos_m, sin_m = math.cos(m), math.sin(m)
+    theta, sinmm = math.cos(math.pi - m), math.sin(math.pi - m) * m
+    index = torch.where(labels != -1)[0]
+    target_logit = logits[index, labels[index].view(-1)]
+    sin_theta = torch.sqrt(1.0 - torch.pow(target_logit, 2))
+    cos_theta_m = target_logit * cos_m - sin_theta * sin_m
+    final_target_logit = torch.where(target_logit > theta, cos_theta_m, target_logit - sinmm)
+    logits[index, labels[index].view(-1)] = final_target_logit
+    return logits * s

@@ -1,7 +1,7 @@
 """Task heads that size themselves from a backbone's feature specs."""
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
-from .margin import ArcFaceHead, CosFaceHead, MarginHead
+from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'UNetDecoder']
+__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'SoftmaxHead', 'UNetDecoder']
