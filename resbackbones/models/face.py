@@ -61,4 +61,25 @@ class FaceRecognizer(TaskModel):
         if self.flip_test:
             embeddings = embeddings + self.extract_feat(inputs.flip(-1))
         preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
+        pairs = pair_tags(data_samples, len(preds))
+        if pairs is not None:  # a verification set: its pair tags, no identity labels
+            return [dict(pred, **tags) for pred, tags in zip(preds, pairs)]
         return with_labels(preds, data_samples, embeddings.device)
+
+
+PAIR_KEYS = ('pair_index', 'pair_side', 'is_same')
+
+
+def pair_tags(data_samples, count: int) -> list[dict] | None:
+    """Per-sample {'pair_index', 'pair_side', 'is_same'} from a verification batch (list of dicts or mmengine's
+    collated dict of lists), or None when the batch is not of pairs."""
+    if isinstance(data_samples, dict) and 'pair_index' in data_samples:
+        return [{k: _scalar(data_samples[k][i]) for k in PAIR_KEYS} for i in range(count)]
+    if isinstance(data_samples, (list, tuple)) and data_samples and isinstance(data_samples[0], dict) \
+            and 'pair_index' in data_samples[0]:
+        return [{k: _scalar(s[k]) for k in PAIR_KEYS} for s in data_samples]
+    return None
+
+
+def _scalar(value):
+    return value.item() if isinstance(value, torch.Tensor) else value

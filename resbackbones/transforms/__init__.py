@@ -8,7 +8,9 @@ from .albu import Albu
 from .det_albu import DetAlbu
 from .det_formatting import PackDetInputs
 from .det_loading import LoadDetAnnotations
+from .decode import LoadImageFromBytes
 from .det_resize import DetResize
+from .face_align import FaceAlign, align_face
 from .formatting import PackInputs
 from .loading import CorruptImageError, LoadImageFromFile
 from .resize import Resize
@@ -19,5 +21,5 @@ from .seg_intensity import NormalizeIntensity, normalize_intensity
 from .seg_loading import LoadImageAndMask
 
 __all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
-           'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
+           'CorruptImageError', 'FaceAlign', 'LoadImageFromBytes', 'align_face', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
            'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity']
