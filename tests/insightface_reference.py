@@ -53,7 +53,6 @@ class InsightfaceIResNet(nn.Module):
 def insightface_combined_margin(logits, labels, s, m1, m2, m3):
     """``CombinedMarginLoss.forward`` since December 2022: arccos/cos under no_grad, in place (so the margin passes
     straight through), and the additive m3 branch when m3 > 0 (it ignores m2 then)."""
-    import math  # noqa: F401  (kept next to the formula it mirrors)
     index_positive = torch.where(labels != -1)[0]
     target_logit = logits[index_positive, labels[index_positive].view(-1)]
     if m1 == 1.0 and m3 == 0.0:

@@ -7,5 +7,5 @@ from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from .nifti import NiftiSliceDataset
 from .seg_folder import SegFolderDataset
 
-__all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'FaceFolderDataset', 'FaceRecDataset', 'FaceVerificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset',
-           'NiftiSliceDataset', 'SegFolderDataset']
+__all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'FaceFolderDataset', 'FaceRecDataset',
+           'FaceVerificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset', 'NiftiSliceDataset', 'SegFolderDataset']

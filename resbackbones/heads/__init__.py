@@ -5,5 +5,5 @@ from .partial_fc import PartialFCHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',
-           'UNetDecoder']
+__all__ = ['ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'PartialFCHead',
+           'SoftmaxHead', 'UNetDecoder']

@@ -21,5 +21,6 @@ from .seg_intensity import NormalizeIntensity, normalize_intensity
 from .seg_loading import LoadImageAndMask
 
 __all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
-           'CorruptImageError', 'FaceAlign', 'LoadImageFromBytes', 'align_face', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
+           'FaceAlign', 'LoadImageFromBytes', 'align_face',  # face
+           'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
            'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity']

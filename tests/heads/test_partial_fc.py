@@ -2,7 +2,6 @@
 sampled classes); in one process it is the full head; bad settings are named."""
 from __future__ import annotations
 
-import os
 import socket
 
 import pytest
