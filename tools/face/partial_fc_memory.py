@@ -6,7 +6,8 @@
 Runs one forward + backward of the head alone (embeddings in, loss out) in fresh processes: the full ArcFace head
 in one process, then PartialFCHead over --world gloo processes at sample rate 1 and at --sample-rate, and prints
 per process the class-centre parameter bytes and the peak resident memory the step added (ru_maxrss after
-minus before), in MiB. The full head sees the --world processes' batches together. CPU only; the ratios carry over to GPU memory.
+minus before), in MiB. The full head sees the --world processes' batches together. CPU only; the ratios carry
+over to GPU memory.
 """
 from __future__ import annotations
 
