@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # Sample data (see docs/data.md): cached under data/, a no-op when already there.
 data: install
-	for name in digits nuclei mni labelme_coco; do $(PY) tools/data/fetch_data.py $$name || exit 1; done
+	for name in digits nuclei mni labelme_coco lfw_subset; do $(PY) tools/data/fetch_data.py $$name || exit 1; done
 
 # The main job: Mask R-CNN R18-FPN on the real nuclei image, ~4 CPU minutes (docs/detection.md).
 demo: data
