@@ -3,17 +3,17 @@
 # val images), never seen in training: data/digits_face/pairs_7-9.bin, written by
 #   python tools/face/make_bin.py data/digits/train data/digits/val --identities 7 8 9 --pairs 300 --seed 0 \
 #       --out data/digits_face/pairs_7-9.bin
-# The 8x8 digits are upsampled to 32x32 (the tiny IResNet needs room for its strides).
+# The 8x8 digits are upsampled to 16x16 (room for the IResNet's stride-1 stem and stage strides).
 train_pipeline = [
     dict(type='LoadImageFromFile', color_type='grayscale'),
-    dict(type='Resize', size=(32, 32), interpolation='bilinear'),
+    dict(type='Resize', size=(16, 16), interpolation='bilinear'),
     dict(type='Albu', transforms=[dict(type='Affine', translate_px=(-2, 2), rotate=(-10, 10), scale=(0.9, 1.1),
                                        p=0.8)]),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromBytes', color_type='grayscale'),
-    dict(type='Resize', size=(32, 32), interpolation='bilinear'),
+    dict(type='Resize', size=(16, 16), interpolation='bilinear'),
     dict(type='PackInputs', meta_keys=('pair_index', 'pair_side', 'is_same')),
 ]
 train_dataloader = dict(
