@@ -41,8 +41,8 @@ def _pixels(path) -> np.ndarray:
 @pytest.mark.parametrize('keep', [True, False])
 def test_rec_round_trip(identities, tmp_path, keep):
     _run(REPO / 'tools/face/make_rec.py', identities, tmp_path, *(['--keep-bytes'] if keep else []))
-    dataset = FaceRecDataset(str(tmp_path), num_classes=8,
-                             pipeline=[dict(type='LoadImageFromBytes', color_type='grayscale'), dict(type='PackInputs')])
+    pipeline = [dict(type='LoadImageFromBytes', color_type='grayscale'), dict(type='PackInputs')]
+    dataset = FaceRecDataset(str(tmp_path), num_classes=8, pipeline=pipeline)
     originals = sorted(identities.glob('*/*.png'))
     assert len(dataset) == len(originals) == 40
     for i in (0, 17, 39):
