@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-digits demo-video test install data clean
+.PHONY: demo demo-digits demo-video demo-face test install data clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # Sample data (see docs/data.md): cached under data/, a no-op when already there.
 data: install
-	for name in digits nuclei mni labelme_coco videos; do $(PY) tools/data/fetch_data.py $$name || exit 1; done
+	for name in digits nuclei mni labelme_coco videos lfw_subset; do $(PY) tools/data/fetch_data.py $$name || exit 1; done
 
 # The main job: Mask R-CNN R18-FPN on the real nuclei image, ~4 CPU minutes (docs/detection.md).
 demo: data
@@ -32,6 +32,10 @@ demo-digits: data
 # Video: a tiny ResNet3d vs the TSN control on playback speed/direction of real clips, 3 seeds (docs/video.md).
 demo-video: data
 	$(PY) tools/demos/video_temporal.py
+
+# Open-set face verification on the digits: ArcFace, CosFace, softmax x 3 seeds, train 0-6, verify 7-9 (docs/face.md).
+demo-face: data
+	$(PY) tools/demos/face_digits.py
 
 test: data
 	$(PY) -m pytest -q

@@ -46,3 +46,85 @@ class InsightfaceIResNet(nn.Module):
         if layer4_only:
             return x
         return self.features(self.fc(self.dropout(torch.flatten(self.bn2(x), 1))))
+
+
+# --- arcface_torch losses.py, written out: the margin rules, for parity with resbackbones.heads.margin ------------
+
+def insightface_combined_margin(logits, labels, s, m1, m2, m3):
+    """``CombinedMarginLoss.forward`` since December 2022: arccos/cos under no_grad, in place (so the margin passes
+    straight through), and the additive m3 branch when m3 > 0 (it ignores m2 then)."""
+    index_positive = torch.where(labels != -1)[0]
+    target_logit = logits[index_positive, labels[index_positive].view(-1)]
+    if m1 == 1.0 and m3 == 0.0:
+        with torch.no_grad():
+            target_logit.arccos_()
+            logits.arccos_()
+            final_target_logit = target_logit + m2
+            logits[index_positive, labels[index_positive].view(-1)] = final_target_logit
+            logits.cos_()
+        return logits * s
+    final_target_logit = target_logit - m3
+    logits[index_positive, labels[index_positive].view(-1)] = final_target_logit
+    return logits * s
+
+
+def insightface_arcface_2021(logits, labels, s, m):
+    """``ArcFace.forward`` before December 2022: exact gradient through sin(theta), linear fallback past pi."""
+    import math
+    cos_m, sin_m = math.cos(m), math.sin(m)
+    theta, sinmm = math.cos(math.pi - m), math.sin(math.pi - m) * m
+    index = torch.where(labels != -1)[0]
+    target_logit = logits[index, labels[index].view(-1)]
+    sin_theta = torch.sqrt(1.0 - torch.pow(target_logit, 2))
+    cos_theta_m = target_logit * cos_m - sin_theta * sin_m
+    final_target_logit = torch.where(target_logit > theta, cos_theta_m, target_logit - sinmm)
+    logits[index, labels[index].view(-1)] = final_target_logit
+    return logits * s
+
+
+# --- arcface_torch eval/verification.py, written out: the 10-fold protocol, for FaceVerificationMetric ------------
+
+def insightface_calculate_accuracy(threshold, dist, actual_issame):
+    import numpy as np
+    predict_issame = np.less(dist, threshold)
+    tp = np.sum(np.logical_and(predict_issame, actual_issame))
+    fp = np.sum(np.logical_and(predict_issame, np.logical_not(actual_issame)))
+    tn = np.sum(np.logical_and(np.logical_not(predict_issame), np.logical_not(actual_issame)))
+    fn = np.sum(np.logical_and(np.logical_not(predict_issame), actual_issame))
+    tpr = 0 if (tp + fn == 0) else float(tp) / float(tp + fn)
+    fpr = 0 if (fp + tn == 0) else float(fp) / float(fp + tn)
+    acc = float(tp + tn) / dist.size
+    return tpr, fpr, acc
+
+
+def insightface_calculate_roc(thresholds, embeddings1, embeddings2, actual_issame, nrof_folds=10):
+    """``calculate_roc`` with pca=0 (the path insightface's evaluate takes), sklearn's KFold as there."""
+    import numpy as np
+    from sklearn.model_selection import KFold
+    nrof_pairs = min(len(actual_issame), embeddings1.shape[0])
+    nrof_thresholds = len(thresholds)
+    k_fold = KFold(n_splits=nrof_folds, shuffle=False)
+    tprs = np.zeros((nrof_folds, nrof_thresholds))
+    fprs = np.zeros((nrof_folds, nrof_thresholds))
+    accuracy = np.zeros((nrof_folds))
+    indices = np.arange(nrof_pairs)
+    dist = np.sum(np.square(np.subtract(embeddings1, embeddings2)), 1)
+    for fold_idx, (train_set, test_set) in enumerate(k_fold.split(indices)):
+        acc_train = np.zeros((nrof_thresholds))
+        for threshold_idx, threshold in enumerate(thresholds):
+            _, _, acc_train[threshold_idx] = insightface_calculate_accuracy(threshold, dist[train_set],
+                                                                            actual_issame[train_set])
+        best_threshold_index = np.argmax(acc_train)
+        for threshold_idx, threshold in enumerate(thresholds):
+            tprs[fold_idx, threshold_idx], fprs[fold_idx, threshold_idx], _ = insightface_calculate_accuracy(
+                threshold, dist[test_set], actual_issame[test_set])
+        _, _, accuracy[fold_idx] = insightface_calculate_accuracy(thresholds[best_threshold_index], dist[test_set],
+                                                                  actual_issame[test_set])
+    return np.mean(tprs, 0), np.mean(fprs, 0), accuracy
+
+
+def insightface_evaluate(embeddings, actual_issame, nrof_folds=10):
+    """``evaluate``'s accuracy part: pairs interleaved (0::2, 1::2), thresholds 0..4 step 0.01."""
+    import numpy as np
+    return insightface_calculate_roc(np.arange(0, 4, 0.01), embeddings[0::2], embeddings[1::2],
+                                     np.asarray(actual_issame), nrof_folds=nrof_folds)

@@ -2,10 +2,12 @@
 from .annotation_list import AnnotationListDataset
 from .base import ClassificationDataset
 from .coco import CocoDataset
+from .face import FaceFolderDataset, FaceRecDataset, FaceVerificationDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from .nifti import NiftiSliceDataset
 from .seg_folder import SegFolderDataset
 from .video import ActionListDataset, RawframeDataset, VideoDataset
 
-__all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset',
-           'NiftiSliceDataset', 'SegFolderDataset', 'ActionListDataset', 'RawframeDataset', 'VideoDataset']
+__all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'FaceFolderDataset', 'FaceRecDataset',
+           'FaceVerificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset', 'NiftiSliceDataset', 'SegFolderDataset',
+           'ActionListDataset', 'RawframeDataset', 'VideoDataset']

@@ -2,6 +2,8 @@
 from .accuracy import Accuracy, topk_accuracy
 from .action_accuracy import AccMetric, mean_class_accuracy
 from .coco_metric import CocoMetric
+from .face_verification import FaceVerificationMetric, verification_scores
 from .seg_metric import SegMetric, hd95
 
-__all__ = ['AccMetric', 'Accuracy', 'mean_class_accuracy', 'CocoMetric', 'SegMetric', 'hd95', 'topk_accuracy']
+__all__ = ['AccMetric', 'Accuracy', 'CocoMetric', 'FaceVerificationMetric', 'SegMetric', 'hd95', 'mean_class_accuracy',
+           'topk_accuracy', 'verification_scores']

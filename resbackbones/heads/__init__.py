@@ -2,9 +2,11 @@
 from .action_head import I3DHead, TSNHead
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
-from .margin import ArcFaceHead, CosFaceHead, MarginHead
+from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
+from .partial_fc import PartialFCHead
 from .temporal_head import TemporalHead
 from .unet_decoder import UNetDecoder
 
 __all__ = ['I3DHead', 'TSNHead', 'TemporalHead',  # video
-           'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'LinearClsHead', 'MarginHead', 'UNetDecoder']
+           'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
+           'LinearClsHead', 'UNetDecoder']

@@ -19,7 +19,10 @@ class FaceRecognizer(TaskModel):
         backbone: config or module with ``feature_specs`` (IResNet for insightface's models).
         num_classes: identities in training. input_size: (H, W) of the aligned face crops (112, 112).
         embedding: FaceEmbeddingHead options (embedding_dim, dropout).
-        margin_head: e.g. ``dict(type='ArcFaceHead', scale=64.0, margin=0.5)`` or ``dict(type='CosFaceHead')``.
+        margin_head: e.g. ``dict(type='ArcFaceHead', scale=64.0, margin=0.5)``, ``dict(type='CosFaceHead')``,
+            ``dict(type='PartialFCHead', ...)`` (class centres sharded over the ranks) or ``dict(type='SoftmaxHead')``.
+        flip_test: in 'predict', embed each image and its horizontal mirror and sum the two before normalising
+            (insightface's verification does this; 'tensor' mode never flips).
 
     Modes: 'tensor' -> embeddings (N, D); 'loss' -> {'loss': cross-entropy of the margin logits};
     'predict' -> one dict per sample with 'embedding' (L2-normalised) and 'gt_label' when labels were given.
@@ -27,16 +30,19 @@ class FaceRecognizer(TaskModel):
 
     def __init__(self, backbone: dict | nn.Module, num_classes: int, input_size: tuple[int, int] = (112, 112),
                  embedding: dict | None = None, margin_head: dict | None = None,
-                 data_preprocessor: dict | None = None, init_cfg: dict | None = None):
+                 flip_test: bool = False, data_preprocessor: dict | None = None, init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
         spec = self.backbone.feature_specs[-1]
-        self.input_size = tuple(input_size)
+        self.input_size, self.flip_test = tuple(input_size), bool(flip_test)
         self.embedding = MODELS.build(dict(type='FaceEmbeddingHead', in_channels=spec.channels,
                                            feature_size=tuple(spec.output_size(s) for s in self.input_size),
                                            **(embedding or {})))
         self.margin_head = MODELS.build({'type': 'ArcFaceHead', **(margin_head or {}),
                                          'embedding_dim': self.embedding.fc.out_features, 'num_classes': num_classes})
+        # A sharded head's weights differ per rank: DDP must neither broadcast nor average them.
+        self._ddp_params_and_buffers_to_ignore = [f'margin_head.{name}' for name in
+                                                  getattr(self.margin_head, 'rank_local_parameters', ())]
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Face embeddings (N, D), not normalised (insightface's output)."""
@@ -48,9 +54,32 @@ class FaceRecognizer(TaskModel):
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
         embeddings = self.extract_feat(inputs)
         labels = gt_labels(data_samples, embeddings.device)
-        return {'loss': F.cross_entropy(self.margin_head(embeddings, labels), labels)}
+        return {'loss': self.margin_head.loss(embeddings, labels)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
         embeddings = self.extract_feat(inputs)
+        if self.flip_test:
+            embeddings = embeddings + self.extract_feat(inputs.flip(-1))
         preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
+        pairs = pair_tags(data_samples, len(preds))
+        if pairs is not None:  # a verification set: its pair tags, no identity labels
+            return [dict(pred, **tags) for pred, tags in zip(preds, pairs)]
         return with_labels(preds, data_samples, embeddings.device)
+
+
+PAIR_KEYS = ('pair_index', 'pair_side', 'is_same')
+
+
+def pair_tags(data_samples, count: int) -> list[dict] | None:
+    """Per-sample {'pair_index', 'pair_side', 'is_same'} from a verification batch (list of dicts or mmengine's
+    collated dict of lists), or None when the batch is not of pairs."""
+    if isinstance(data_samples, dict) and 'pair_index' in data_samples:
+        return [{k: _scalar(data_samples[k][i]) for k in PAIR_KEYS} for i in range(count)]
+    if isinstance(data_samples, (list, tuple)) and data_samples and isinstance(data_samples[0], dict) \
+            and 'pair_index' in data_samples[0]:
+        return [{k: _scalar(s[k]) for k in PAIR_KEYS} for s in data_samples]
+    return None
+
+
+def _scalar(value):
+    return value.item() if isinstance(value, torch.Tensor) else value

@@ -11,7 +11,9 @@ from .albu import Albu
 from .det_albu import DetAlbu
 from .det_formatting import PackDetInputs
 from .det_loading import LoadDetAnnotations
+from .decode import LoadImageFromBytes
 from .det_resize import DetResize
+from .face_align import FaceAlign, align_face
 from .formatting import PackInputs
 from .loading import CorruptImageError, LoadImageFromFile
 from .resize import Resize
@@ -23,5 +25,6 @@ from .seg_loading import LoadImageAndMask
 from . import video  # noqa: F401  (registers the video transforms)
 
 __all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
+           'FaceAlign', 'LoadImageFromBytes', 'align_face',  # face
            'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
            'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity']

@@ -81,3 +81,41 @@ def test_base_config_builds_insightfaces_r50():
     assert model.embedding.fc.in_features == 512 * 7 * 7 and model.margin_head.weight.shape == (10572, 512)
     backbone_and_embedding = sum(p.numel() for n, p in model.named_parameters() if not n.startswith('margin_head'))
     assert backbone_and_embedding == 43_590_848  # insightface's iresnet50
+
+
+def test_arcface_configs_are_arcface_torchs():
+    from mmengine.config import Config
+    configs = Path(__file__).resolve().parents[2] / 'configs/arcface'
+    r50 = Config.fromfile(str(configs / 'iresnet50_8xb128_ms1mv2_arcface.py'))
+    assert r50.train_dataloader.batch_size == 128 and r50.auto_scale_lr.base_batch_size == 1024
+    assert r50.optim_wrapper.optimizer.lr == 0.1 and r50.param_scheduler[0].power == 2.0
+    assert r50.train_cfg.max_epochs == 20 and r50.train_dataloader.dataset.type == 'FaceRecDataset'
+    model = MODELS.build(r50.model)
+    assert type(model.margin_head).__name__ == 'PartialFCHead' and model.margin_head.weight.shape == (85742, 512)
+    assert model.flip_test and (model.margin_head.m2, model.margin_head.m3) == (0.5, 0.0)
+    glint = Config.fromfile(str(configs / 'iresnet100_8xb128_glint360k_arcface.py'))
+    assert glint.model.backbone.depth == 100 and glint.model.num_classes == 360232
+    assert glint.train_dataloader.dataset.data_root == 'data/glint360k' and glint.train_dataloader.dataset.num_classes \
+        == 360232
+
+
+def test_flip_test_sums_the_mirrored_embedding():
+    torch.manual_seed(0)
+    model = _recognizer(input_size=(32, 32)).eval()
+    faces = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        plain = torch.stack([p['embedding'] for p in model(faces, mode='predict')])
+        model.flip_test = True
+        flipped = torch.stack([p['embedding'] for p in model(faces, mode='predict')])
+        want = torch.nn.functional.normalize(model(faces) + model(faces.flip(-1)))
+    torch.testing.assert_close(flipped, want)
+    assert not torch.allclose(plain, flipped)
+
+
+def test_verification_batches_carry_pair_tags_not_labels():
+    model = _recognizer(input_size=(32, 32)).eval()
+    tags = {'pair_index': [0, 0], 'pair_side': [0, 1], 'is_same': [True, True]}  # mmengine's collated form
+    with torch.no_grad():
+        preds = model(torch.rand(2, 3, 32, 32), tags, mode='predict')
+    assert [(p['pair_index'], p['pair_side'], p['is_same']) for p in preds] == [(0, 0, True), (0, 1, True)]
+    assert 'gt_label' not in preds[0]

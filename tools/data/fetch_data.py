@@ -247,6 +247,30 @@ def fetch_mni(root: Path, cache: Path, val_fraction: float, seed: int, force: bo
     return _fetch_wheel_folder('mni', NILEARN_REQUIREMENT, root, cache, force, build)
 
 
+SKIMAGE_REQUIREMENT = 'scikit-image==0.25.2'  # the wheel is unzipped for one member, never installed
+LFW_SUBSET_MEMBER = 'skimage/data/lfw_subset.npy'
+
+
+def fetch_lfw_subset(root: Path, cache: Path, val_fraction: float, seed: int, force: bool) -> str:
+    """scikit-image's lfw_subset: 100 real 25x25 grey LFW face crops (no identities), as PNGs faces/000-099."""
+    def build(wheel: Path) -> tuple[dict[str, bytes], dict, str]:
+        array = np.load(io.BytesIO(read_member(wheel, LFW_SUBSET_MEMBER)), allow_pickle=False)
+        if array.shape != (200, 25, 25) or array.min() < 0 or array.max() > 1:
+            raise FetchError(f'{wheel.name}:{LFW_SUBSET_MEMBER}: expected (200, 25, 25) in [0, 1]; got {array.shape}')
+        files = {}
+        for i, face in enumerate(array[:100]):  # the first 100 are faces, the rest background patches
+            buffer = io.BytesIO()
+            Image.fromarray(np.round(face * 255).astype(np.uint8)).save(buffer, format='PNG')
+            files[f'faces/{i:03d}.png'] = buffer.getvalue()
+        sources = ('# lfw_subset: 100 face crops from Labeled Faces in the Wild, via scikit-image\n\n'
+                   f'- Files: faces/000-099.png, 25x25 grey, round(v * 255) of the first 100 images of '
+                   f'{LFW_SUBSET_MEMBER} (skimage.data.lfw_subset: 100 faces then 100 non-faces). No identity '
+                   'labels: real pixels for format round trips, not a verification benchmark.\n'
+                   '- Licence: scikit-image BSD-3-Clause; LFW (Huang et al., 2007), research use.\n')
+        return files, dict(member=LFW_SUBSET_MEMBER, faces=100), sources
+    return _fetch_wheel_folder('lfw_subset', SKIMAGE_REQUIREMENT, root, cache, force, build)
+
+
 LABELME_PACKAGE = 'labelme-examples=5.1.1-1'  # Debian; the .deb is unpacked with dpkg -x, never installed
 LABELME_COCO = 'usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_coco'
 
@@ -324,7 +348,7 @@ def fetch_videos(root: Path, cache: Path, val_fraction: float, seed: int, force:
 
 FETCHERS: dict[str, Callable[[Path, Path, float, int, bool], str]] = {
     'digits': fetch_digits, 'nuclei': fetch_nuclei, 'mni': fetch_mni,
-    'labelme_coco': fetch_labelme_coco, 'videos': fetch_videos}
+    'labelme_coco': fetch_labelme_coco, 'videos': fetch_videos, 'lfw_subset': fetch_lfw_subset}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,89 @@
+"""Face inference in two calls: ``init_recognizer(config, checkpoint)`` and ``embed_faces(model, images)``.
+
+Images are aligned crops (or 5-point landmarks are given to align them); each is loaded in the channel count of the
+model's backbone, resized to its ``input_size`` when it differs, normalised by the model's data preprocessor and
+embedded, optionally with insightface's flip test. Embeddings come back L2-normalised, so their dot product is the
+cosine similarity that verification thresholds.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from torch import nn
+
+from ..datasets.image_folder import IMG_EXTENSIONS
+from ..registry import MODELS
+from ..transforms import Resize, align_face
+from ..transforms.loading import read_image
+from ..weights.io import read_checkpoint
+
+
+def init_recognizer(config: str | Config, checkpoint: str | None = None, device: str = 'cpu') -> nn.Module:
+    """The config's FaceRecognizer in eval mode, with ``checkpoint`` (a training checkpoint of ours, read with
+    ``weights_only=True``) loaded all or nothing; the margin head may be absent from it (it is not used here)."""
+    cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) else config
+    model = MODELS.build(cfg.model)
+    if model.__class__.__name__ != 'FaceRecognizer':
+        raise ValueError(f'{config}: model.type is {cfg.model.get("type")!r}; face embedding needs a FaceRecognizer')
+    if checkpoint is not None:
+        state = read_checkpoint(checkpoint).state
+        missing, unexpected = model.load_state_dict(
+            {k: v for k, v in state.items() if not k.startswith('margin_head.')}, strict=False)
+        missing = [k for k in missing if not k.startswith('margin_head.')]
+        if missing or unexpected:
+            raise ValueError(f'{checkpoint} does not fit {config}: missing {missing[:5]}, unexpected '
+                             f'{unexpected[:5]}')
+    return model.to(device).eval()
+
+
+def list_images(inputs: Sequence[str]) -> list[str]:
+    """Image paths from files and folders (a folder: its images, recursively, sorted); errors name a bad input."""
+    paths = []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = sorted(os.path.join(d, f) for d, _, files in os.walk(item) for f in files
+                           if f.lower().endswith(IMG_EXTENSIONS))
+            if not found:
+                raise ValueError(f'folder {item} holds no images ({", ".join(IMG_EXTENSIONS)})')
+            paths += found
+        elif os.path.isfile(item):
+            paths.append(item)
+        else:
+            raise FileNotFoundError(f'image or folder not found: {item}')
+    return paths
+
+
+@torch.no_grad()
+def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks: Sequence | None = None,
+                flip: bool = False, batch_size: int = 64) -> np.ndarray:
+    """(N, D) L2-normalised embeddings of ``images`` (paths or HxWxC uint8 arrays).
+
+    Args:
+        landmarks: one (5, 2) array per image to align it first (ArcFace template), or None for aligned crops.
+        flip: add the embedding of the mirrored image before normalising (insightface's flip test).
+    """
+    channels = getattr(model.backbone, 'in_channels', 3)
+    resize = Resize(tuple(model.input_size))
+    if landmarks is not None and len(landmarks) != len(images):
+        raise ValueError(f'embed_faces: {len(landmarks)} landmark sets for {len(images)} images')
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = []
+        for i in range(start, min(start + batch_size, len(images))):
+            img = images[i]
+            img = read_image(img, 'grayscale' if channels == 1 else 'color') if isinstance(img, str) else img
+            img = img[..., None] if img.ndim == 2 else img
+            if landmarks is not None:
+                img = align_face(img, landmarks[i], model.input_size[0], where=f'image {i}')
+            batch.append(torch.from_numpy(np.ascontiguousarray(resize(dict(img=img))['img'].transpose(2, 0, 1))))
+        inputs = model.data_preprocessor(dict(inputs=batch), False)['inputs']
+        emb = model.extract_feat(inputs)
+        if flip:
+            emb = emb + model.extract_feat(inputs.flip(-1))
+        out.append(F.normalize(emb).cpu().numpy())
+    return np.concatenate(out)

@@ -1,0 +1,71 @@
+"""insightface's verification ``.bin`` files (lfw.bin, cfp_fp.bin, agedb_30.bin ...), read without trusting pickle.
+
+A .bin is ``pickle.dump((bins, issame_list))``: ``bins`` a list of 2N encoded images (pairs side by side: 2k and
+2k+1 form pair k), ``issame_list`` N booleans. insightface unpickles it with plain ``pickle.load``, which runs any
+code a crafted file names. Here a restricted unpickler admits only the builtin containers and, for files written
+by numpy-based tools, numpy's bool scalars and arrays; a .bin naming anything else is refused before it runs, as
+the project's checkpoints are.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from typing import Sequence
+
+import numpy as np
+
+# What a .bin's pickle may construct: (module, name). Python 2 pickles name __builtin__, protocol 0-2 files use
+# _codecs.encode for bytes; numpy bools/arrays appear when issame_list was a numpy array.
+ALLOWED = {
+    ('builtins', 'bytes'), ('builtins', 'bytearray'), ('builtins', 'bool'), ('builtins', 'list'),
+    ('builtins', 'tuple'), ('__builtin__', 'bytes'), ('__builtin__', 'bytearray'), ('__builtin__', 'bool'),
+    ('_codecs', 'encode'),
+    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
+    ('numpy._core.multiarray', 'scalar'), ('numpy', 'bool_'),
+}
+
+
+class _BinUnpickler(pickle.Unpickler):
+    def __init__(self, file, path: str):
+        super().__init__(file, encoding='bytes')
+        self.path = path
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in ALLOWED:
+            raise ValueError(f'{self.path}: refused to unpickle {module}.{name}: an insightface .bin holds only '
+                             f'image bytes and same/different flags (a pickle naming other objects could run code)')
+        return super().find_class(module, name)
+
+
+def read_bin(path: str) -> tuple[list[bytes], list[bool]]:
+    """(images, issame) of an insightface .bin: 2N encoded images and N flags; errors name the file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'verification .bin not found: {path}')
+    with open(path, 'rb') as f:
+        try:
+            content = _BinUnpickler(io.BytesIO(f.read()), path).load()
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError) as err:
+            raise ValueError(f'{path}: not an insightface .bin pickle ({type(err).__name__}: {err})') from err
+    if not isinstance(content, (tuple, list)) or len(content) != 2:
+        raise ValueError(f'{path}: expected a pickled (bins, issame_list) pair; got {type(content).__name__}')
+    bins, issame = content
+    images = [bytes(b) for b in bins] if isinstance(bins, (list, tuple)) else None
+    flags = [bool(s) for s in np.asarray(issame).ravel()] if isinstance(issame, (list, tuple, np.ndarray)) else None
+    if images is None or flags is None or len(images) != 2 * len(flags) or not flags:
+        raise ValueError(f'{path}: expected 2N image byte strings and N same/different flags; got '
+                         f'{len(bins) if isinstance(bins, (list, tuple)) else type(bins).__name__} images and '
+                         f'{len(flags) if flags is not None else type(issame).__name__} flags')
+    return images, flags
+
+
+def write_bin(path: str, images: Sequence[bytes], issame: Sequence[bool]) -> str:
+    """Write ``(images, issame)`` as insightface does (pickle, highest protocol), atomically; returns ``path``."""
+    from ...engine.atomic import atomic_path
+
+    if len(images) != 2 * len(issame) or not issame:
+        raise ValueError(f'write_bin: need 2N images for N pairs; got {len(images)} images, {len(issame)} flags')
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+        pickle.dump(([bytes(b) for b in images], [bool(s) for s in issame]), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path

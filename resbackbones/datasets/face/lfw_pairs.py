@@ -1,0 +1,44 @@
+"""LFW's ``pairs.txt`` (and pairsDevTest.txt): the verification pairs of an image folder.
+
+Format: an optional header line ("10 300": folds, pairs per half-fold, or "500" for the dev files), then one pair a
+line: ``name n1 n2`` (two images of one person, same) or ``name1 n1 name2 n2`` (different). Image k of ``name`` is
+``root/name/name_%04d.jpg`` (``pattern`` changes that).
+"""
+from __future__ import annotations
+
+import os
+
+LFW_PATTERN = '{name}/{name}_{number:04d}.jpg'
+
+
+def read_pairs(pairs_file: str, root: str, pattern: str = LFW_PATTERN) -> tuple[list[str], list[bool]]:
+    """(paths, issame): 2N image paths (pair k is 2k, 2k+1) and N flags; every path must exist."""
+    if not os.path.isfile(pairs_file):
+        raise FileNotFoundError(f'pairs file not found: {pairs_file}')
+    paths, issame = [], []
+    with open(pairs_file, encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    for line_no, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields or (line_no == 1 and all(x.isdigit() for x in fields)):
+            continue  # blank or the header
+        try:
+            if len(fields) == 3:
+                pair = [(fields[0], int(fields[1])), (fields[0], int(fields[2]))]
+            elif len(fields) == 4:
+                pair = [(fields[0], int(fields[1])), (fields[2], int(fields[3]))]
+            else:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f'{pairs_file}, line {line_no}: expected "name n1 n2" or "name1 n1 name2 n2"; '
+                             f'got {line.strip()!r}') from None
+        for name, number in pair:
+            path = os.path.join(root, pattern.format(name=name, number=number))
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f'{pairs_file}, line {line_no}: image {path} (of {name}, number {number}) '
+                                        f'does not exist')
+            paths.append(path)
+        issame.append(len(fields) == 3)
+    if not issame:
+        raise ValueError(f'{pairs_file}: no pairs found')
+    return paths, issame

@@ -1,0 +1,169 @@
+"""Face verification: insightface's 10-fold protocol, TAR at a FAR, and a ROC picture.
+
+The protocol (insightface ``eval/verification.py``, from FaceNet's LFW code): the embeddings of the two faces of a
+pair are L2-normalised and compared by squared distance d in [0, 4]; the pairs are cut into 10 consecutive folds;
+for each fold the threshold (of 0, 0.01, ..., 3.99) that is most accurate on the other nine is applied to it; the
+result is the mean and std of the ten accuracies. TAR at FAR f: per fold, the threshold at which the nine folds'
+false accept rate is f (linear interpolation over 0, 0.001, ..., 3.999), and the true accept rate it gives on the
+tenth, averaged. insightface interpolates with scipy's ``interp1d``, which current scipy refuses when thresholds tie
+in FAR (they always do); here ties keep their smallest threshold first, the one change to the protocol.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from ..registry import METRICS
+
+ROC_THRESHOLDS = np.arange(0, 4, 0.01)
+VAL_THRESHOLDS = np.arange(0, 4, 0.001)
+
+
+def kfold(n: int, folds: int) -> list[np.ndarray]:
+    """Test indices of ``folds`` consecutive folds of range(n); the first n % folds are one longer (sklearn's
+    KFold without shuffling, which insightface uses)."""
+    if n < folds:
+        raise ValueError(f'face verification: {n} pairs cannot be cut into {folds} folds')
+    sizes = np.full(folds, n // folds)
+    sizes[:n % folds] += 1
+    return np.split(np.arange(n), np.cumsum(sizes)[:-1])
+
+
+def _rates(dist: np.ndarray, same: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(tpr, fpr, accuracy) for each threshold (predict 'same' when d < threshold), as insightface counts them."""
+    accept = dist[None, :] < thresholds[:, None]
+    tp = (accept & same).sum(1)
+    fp = (accept & ~same).sum(1)
+    n_same, n_diff = same.sum(), (~same).sum()
+    tpr = tp / n_same if n_same else np.zeros(len(thresholds))
+    fpr = fp / n_diff if n_diff else np.zeros(len(thresholds))
+    acc = (tp + (n_diff - fp)) / len(dist)
+    return tpr, fpr, acc
+
+
+def verification_scores(emb1: np.ndarray, emb2: np.ndarray, issame: Sequence[bool], folds: int = 10,
+                        far_targets: Sequence[float] = (1e-3, 1e-4)) -> dict[str, Any]:
+    """The protocol on L2-normalised embeddings (N, D) of the pairs' two sides.
+
+    Returns accuracy (fold mean), accuracy_std, fold_accuracy (folds,), best_threshold (mean over folds, as a
+    squared distance), tpr/fpr (mean over folds at ROC_THRESHOLDS), and tar@far=F (mean, std, far reached) for each F
+    the data allow: at least 1/F different-identity pairs in every nine-fold training part.
+    """
+    dist = ((emb1 - emb2) ** 2).sum(1)
+    same = np.asarray(issame, dtype=bool)
+    splits = kfold(len(dist), folds)
+    accuracy, best, tprs, fprs = np.zeros(folds), np.zeros(folds), [], []
+    for k, test in enumerate(splits):
+        train = np.setdiff1d(np.arange(len(dist)), test)
+        best[k] = ROC_THRESHOLDS[np.argmax(_rates(dist[train], same[train], ROC_THRESHOLDS)[2])]
+        tpr, fpr, _ = _rates(dist[test], same[test], ROC_THRESHOLDS)
+        tprs.append(tpr)
+        fprs.append(fpr)
+        accuracy[k] = _rates(dist[test], same[test], best[k:k + 1])[2][0]
+    out = dict(accuracy=float(accuracy.mean()), accuracy_std=float(accuracy.std()), fold_accuracy=accuracy,
+               best_threshold=float(best.mean()), tpr=np.mean(tprs, 0), fpr=np.mean(fprs, 0))
+    for far in far_targets:
+        if min(int((~same[np.setdiff1d(np.arange(len(dist)), t)]).sum()) for t in splits) * far < 1:
+            continue
+        out[f'tar@far={far:g}'] = _tar_at_far(dist, same, splits, far)
+    return out
+
+
+def _tar_at_far(dist: np.ndarray, same: np.ndarray, splits: list[np.ndarray], far: float) -> tuple[float, ...]:
+    tars, fars = [], []
+    for test in splits:
+        train = np.setdiff1d(np.arange(len(dist)), test)
+        far_train = _rates(dist[train], same[train], VAL_THRESHOLDS)[1]
+        if far_train.max() >= far:
+            values, first = np.unique(far_train, return_index=True)
+            threshold = np.interp(far, values, VAL_THRESHOLDS[first])
+        else:
+            threshold = 0.0
+        tpr, fpr, _ = _rates(dist[test], same[test], np.array([threshold]))
+        tars.append(tpr[0])
+        fars.append(fpr[0])
+    return float(np.mean(tars)), float(np.std(tars)), float(np.mean(fars))
+
+
+def plot_roc(fpr: np.ndarray, tpr: np.ndarray, title: str, path: str) -> str:
+    """The ROC (TAR against FAR, FAR on a log axis) as a PNG, written atomically."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from ..engine.atomic import save_figure
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    keep = fpr > 0
+    ax.semilogx(fpr[keep], tpr[keep], marker='.', lw=1)
+    ax.set(xlabel='false accept rate', ylabel='true accept rate', title=title, ylim=(0, 1.01))
+    ax.grid(alpha=0.3, which='both')
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+@METRICS.register_module()
+class FaceVerificationMetric(BaseMetric):
+    """10-fold verification accuracy (insightface's protocol) over FaceRecognizer 'predict' outputs on a
+    FaceVerificationDataset (dicts with 'embedding', 'pair_index', 'pair_side', 'is_same').
+
+    Reports accuracy, accuracy_std, best_threshold (as a cosine similarity: 1 - d/2, for tools/face/verify.py) and
+    tar@far=F for each F in ``far_targets`` that the pairs allow; with ``roc_file`` also writes the ROC there.
+    Set ``flip_test=True`` on the model for insightface's flipped-and-summed embeddings.
+
+    Args:
+        folds: number of folds (10). far_targets: FARs for TAR@FAR. roc_file: PNG path or None.
+        collect_device / prefix: mmengine BaseMetric options (prefix default 'verification').
+    """
+
+    default_prefix = 'verification'
+
+    def __init__(self, folds: int = 10, far_targets: Sequence[float] = (1e-3, 1e-4), roc_file: str | None = None,
+                 collect_device: str = 'cpu', prefix: str | None = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not isinstance(folds, int) or folds < 2:
+            raise ValueError(f'FaceVerificationMetric: folds must be an int >= 2; got {folds!r}')
+        if not all(0 < f < 1 for f in far_targets):
+            raise ValueError(f'FaceVerificationMetric: far_targets must lie in (0, 1); got {far_targets!r}')
+        self.folds, self.far_targets, self.roc_file = folds, tuple(far_targets), roc_file
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        for i, sample in enumerate(data_samples):
+            if not isinstance(sample, dict) or not {'embedding', 'pair_index', 'pair_side', 'is_same'} <= set(sample):
+                got = sorted(sample) if isinstance(sample, dict) else type(sample).__name__
+                raise ValueError(f"FaceVerificationMetric: prediction {i} must have 'embedding', 'pair_index', "
+                                 f"'pair_side', 'is_same' (FaceRecognizer on a FaceVerificationDataset whose "
+                                 f"PackInputs keeps those meta_keys); got {got}")
+            self.results.append((int(sample['pair_index']), int(sample['pair_side']), bool(sample['is_same']),
+                                 torch.as_tensor(sample['embedding']).detach().cpu().double().numpy()))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        sides: dict[tuple[int, int], tuple[bool, np.ndarray]] = {}
+        for index, side, same, emb in results:  # a distributed sampler may repeat samples to even out the ranks
+            sides[(index, side)] = (same, emb)
+        count = max(i for i, _ in sides) + 1 if sides else 0
+        missing = [i for i in range(count) if (i, 0) not in sides or (i, 1) not in sides]
+        if not sides or missing:
+            raise ValueError(f'FaceVerificationMetric: {len(missing)} of {count} pairs lack an image '
+                             f'(first: pair {missing[0] if missing else 0}); evaluate the whole verification set')
+        emb1 = np.stack([sides[(i, 0)][1] for i in range(count)])
+        emb2 = np.stack([sides[(i, 1)][1] for i in range(count)])
+        emb1 /= np.linalg.norm(emb1, axis=1, keepdims=True)
+        emb2 /= np.linalg.norm(emb2, axis=1, keepdims=True)
+        scores = verification_scores(emb1, emb2, [sides[(i, 0)][0] for i in range(count)], self.folds,
+                                     self.far_targets)
+        metrics = dict(accuracy=scores['accuracy'], accuracy_std=scores['accuracy_std'],
+                       best_threshold=1 - scores['best_threshold'] / 2)
+        for key, value in scores.items():
+            if key.startswith('tar@far'):
+                metrics[key] = value[0]
+        skipped = [f for f in self.far_targets if f'tar@far={f:g}' not in scores]
+        if skipped:
+            print_log(f'FaceVerificationMetric: TAR@FAR {skipped} not reported: {count} pairs have too few '
+                      f'different-identity pairs per fold to measure such a FAR', logger='current')
+        if self.roc_file:
+            plot_roc(scores['fpr'], scores['tpr'], f'{count} pairs, accuracy {scores["accuracy"]:.4f}', self.roc_file)
+        return metrics

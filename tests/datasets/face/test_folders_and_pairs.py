@@ -1,0 +1,71 @@
+"""Identity folders (a chosen subset, an empty identity named) and LFW pairs.txt (a missing image named by line)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from resbackbones.datasets.face import FaceFolderDataset, FaceVerificationDataset, read_pairs
+
+
+def _folder(root: Path, layout: dict[str, int], name_of=lambda who, k: f'{k}.png') -> Path:
+    for who, count in layout.items():
+        (root / who).mkdir(parents=True, exist_ok=True)
+        for k in range(1, count + 1):
+            Image.fromarray(np.full((4, 4, 3), k, np.uint8)).save(root / who / name_of(who, k))
+    return root
+
+
+def test_identity_subset_and_labels(tmp_path):
+    root = _folder(tmp_path, {'ann': 2, 'bob': 1, 'cid': 3})
+    dataset = FaceFolderDataset(str(root), identities=['cid', 'ann'])
+    assert dataset.metainfo['classes'] == ('cid', 'ann')
+    assert [(Path(s['img_path']).parent.name, s['gt_label']) for s in dataset] == \
+        [('cid', 0)] * 3 + [('ann', 1)] * 2
+
+
+def test_identity_folder_without_images_is_named(tmp_path):
+    root = _folder(tmp_path, {'ann': 2})
+    (root / 'empty').mkdir()
+    with pytest.raises(ValueError, match=r'identity folder .*empty has no images'):
+        FaceFolderDataset(str(root))
+
+
+def test_unknown_identity_is_named(tmp_path):
+    with pytest.raises(ValueError, match=r"identities \['zed'\] have no folder"):
+        FaceFolderDataset(str(_folder(tmp_path, {'ann': 1})), identities=['zed'])
+
+
+def _lfw(tmp_path) -> Path:
+    return _folder(tmp_path / 'lfw', {'Ann_A': 2, 'Bob_B': 1}, lambda who, k: f'{who}_{k:04d}.jpg')
+
+
+def test_lfw_pairs(tmp_path):
+    root = _lfw(tmp_path)
+    pairs = tmp_path / 'pairs.txt'
+    pairs.write_text('1 1\nAnn_A 1 2\nAnn_A 2 Bob_B 1\n')
+    paths, issame = read_pairs(str(pairs), str(root))
+    assert issame == [True, False]
+    assert [Path(p).name for p in paths] == ['Ann_A_0001.jpg', 'Ann_A_0002.jpg', 'Ann_A_0002.jpg', 'Bob_B_0001.jpg']
+    dataset = FaceVerificationDataset(pairs_file=str(pairs), data_root=str(root))
+    assert [(s['pair_index'], s['pair_side'], s['is_same']) for s in dataset] == \
+        [(0, 0, True), (0, 1, True), (1, 0, False), (1, 1, False)]
+
+
+@pytest.mark.parametrize('line, message', [
+    ('Ann_A 1 3', r'pairs.txt, line 2: image .*Ann_A_0003.jpg \(of Ann_A, number 3\) does not exist'),
+    ('Ann_A one 2', r'pairs.txt, line 2: expected "name n1 n2" or "name1 n1 name2 n2"'),
+])
+def test_bad_pairs_lines_are_named(tmp_path, line, message):
+    root = _lfw(tmp_path)
+    pairs = tmp_path / 'pairs.txt'
+    pairs.write_text(f'10 300\n{line}\n')
+    with pytest.raises((FileNotFoundError, ValueError), match=message):
+        read_pairs(str(pairs), str(root))
+
+
+def test_verification_dataset_needs_one_source():
+    with pytest.raises(ValueError, match='exactly one of bin_file'):
+        FaceVerificationDataset()

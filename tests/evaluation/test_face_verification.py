@@ -1,0 +1,83 @@
+"""FaceVerificationMetric: insightface's 10-fold numbers on the same embeddings (its code written out in
+tests/insightface_reference.py), pairs rebuilt from tags in any order, TAR@FAR only where the pairs allow, ROC PNG."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from resbackbones.evaluation import FaceVerificationMetric, verification_scores
+from resbackbones.evaluation.face_verification import kfold
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from insightface_reference import insightface_evaluate  # noqa: E402
+
+
+def _pairs(n: int, seed: int, separation: float = 0.6):
+    """Normalised embeddings of n pairs (rows 2k, 2k+1), half same (close), half different, interleaved."""
+    rng = np.random.default_rng(seed)
+    issame = rng.random(n) < 0.5
+    first = rng.normal(size=(n, 16))
+    second = np.where(issame[:, None], first + rng.normal(scale=separation, size=(n, 16)), rng.normal(size=(n, 16)))
+    emb = np.empty((2 * n, 16))
+    emb[0::2], emb[1::2] = first, second
+    return emb / np.linalg.norm(emb, axis=1, keepdims=True), issame.tolist()
+
+
+@pytest.mark.parametrize('n, seed, separation', [(600, 0, 0.6), (613, 1, 1.2), (57, 2, 2.0)])
+def test_equals_insightfaces_protocol(n, seed, separation):
+    emb, issame = _pairs(n, seed, separation)
+    tpr, fpr, accuracy = insightface_evaluate(emb, issame)
+    ours = verification_scores(emb[0::2], emb[1::2], issame)
+    np.testing.assert_array_equal(ours['fold_accuracy'], accuracy)
+    np.testing.assert_allclose(ours['tpr'], tpr)
+    np.testing.assert_allclose(ours['fpr'], fpr)
+    assert ours['accuracy'] == np.mean(accuracy) and ours['accuracy_std'] == np.std(accuracy)
+    assert 0.5 < ours['accuracy'] < 1.0  # neither trivial nor perfect: the thresholds matter
+
+
+def test_folds_are_sklearns_kfold():
+    from sklearn.model_selection import KFold
+    for n in (10, 57, 600):
+        want = [test for _, test in KFold(10).split(np.arange(n))]
+        assert all(np.array_equal(a, b) for a, b in zip(kfold(n, 10), want))
+
+
+def _predictions(emb, issame, order):
+    return [dict(embedding=torch.tensor(emb[i]), pair_index=i // 2, pair_side=i % 2, is_same=issame[i // 2])
+            for i in order]
+
+
+def test_metric_rebuilds_pairs_in_any_order_and_writes_the_roc(tmp_path):
+    emb, issame = _pairs(3000, 3)
+    metric = FaceVerificationMetric(far_targets=(1e-2, 1e-3, 1e-4), roc_file=str(tmp_path / 'roc.png'))
+    order = np.random.default_rng(0).permutation(len(emb))
+    for chunk in np.array_split(order, 7):
+        metric.process({}, _predictions(emb * 3.0, issame, chunk))  # unnormalised: the metric normalises
+    out = metric.compute_metrics(metric.results)
+    want = verification_scores(emb[0::2], emb[1::2], issame, far_targets=(1e-2, 1e-3))
+    assert out['accuracy'] == pytest.approx(want['accuracy']) and out['accuracy_std'] == pytest.approx(
+        want['accuracy_std'])
+    assert out['best_threshold'] == pytest.approx(1 - want['best_threshold'] / 2)
+    # ~1500 different pairs: 1350 per training part allow FAR 1e-2 and 1e-3, not 1e-4
+    assert set(k for k in out if k.startswith('tar')) == {'tar@far=0.01', 'tar@far=0.001'}
+    assert out['tar@far=0.01'] == pytest.approx(want['tar@far=0.01'][0]) and 0 < out['tar@far=0.001'] <= \
+        out['tar@far=0.01'] <= 1
+    assert want['tar@far=0.01'][2] <= 0.02  # the false accept rate reached on the held-out folds
+    assert (tmp_path / 'roc.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_missing_half_of_a_pair_is_named():
+    emb, issame = _pairs(20, 0)
+    metric = FaceVerificationMetric()
+    metric.process({}, _predictions(emb, issame, range(len(emb) - 1)))
+    with pytest.raises(ValueError, match=r'1 of 20 pairs lack an image \(first: pair 19\)'):
+        metric.compute_metrics(metric.results)
+
+
+def test_a_prediction_without_pair_tags_is_named():
+    with pytest.raises(ValueError, match=r"prediction 0 must have 'embedding', 'pair_index'"):
+        FaceVerificationMetric().process({}, [dict(embedding=torch.zeros(4), gt_label=1)])

@@ -1,0 +1,90 @@
+"""The face path end to end on tiny real-format files: identity folders -> make_rec.py -> tools/train.py with an
+ArcFace config over the .rec -> tools/test.py on a .bin from make_bin.py -> embed.py and verify.py on the checkpoint.
+Bad inputs give one line and exit 2."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / 'tools'
+
+
+def _run(*args, ok=True):
+    done = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, OMP_NUM_THREADS='1'), cwd=REPO)
+    if ok:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('face')
+    rng = np.random.default_rng(0)
+    for who in range(4):  # each identity a noisy copy of its own pattern
+        pattern = rng.integers(0, 255, (16, 16, 3))
+        (tmp / 'ids' / f'p{who}').mkdir(parents=True)
+        for k in range(6):
+            img = np.clip(pattern + rng.normal(0, 20, pattern.shape), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(tmp / 'ids' / f'p{who}' / f'{k}.png')
+    _run(TOOLS / 'face/make_rec.py', tmp / 'ids', tmp / 'rec')
+    _run(TOOLS / 'face/make_bin.py', tmp / 'ids', '--out', tmp / 'pairs.bin', '--pairs', '10')
+    config = tmp / 'tiny_arcface.py'
+    config.write_text(f"""_base_ = [{str(REPO / 'configs/arcface/iresnet50_8xb128_ms1mv2_arcface.py')!r}]
+model = dict(backbone=dict(depth=18, base_channels=8), num_classes=4, input_size=(16, 16),
+             embedding=dict(embedding_dim=16), margin_head=dict(scale=16.0))
+train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root={str(tmp / 'rec')!r}, num_classes=4))
+val_dataloader = dict(batch_size=8, num_workers=0, dataset=dict(bin_file={str(tmp / 'pairs.bin')!r}))
+test_dataloader = val_dataloader
+val_evaluator = dict(roc_file={str(tmp / 'roc.png')!r})
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=2, val_interval=2)
+param_scheduler = [dict(type='PolyLR', power=2.0, eta_min=0.0, by_epoch=True, begin=0, end=2,
+                        convert_to_iter_based=True)]
+""")
+    _run(TOOLS / 'train.py', config, '--work-dir', tmp / 'work')
+    return tmp, config, tmp / 'work' / 'epoch_2.pth'
+
+
+@pytest.mark.slow
+def test_train_on_rec_then_test_on_bin(trained):
+    tmp, config, ckpt = trained
+    done = _run(TOOLS / 'test.py', config, ckpt, '--work-dir', tmp / 'test')
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0.0 <= metrics['verification/accuracy'] <= 1.0 and 'verification/best_threshold' in metrics
+    assert (tmp / 'roc.png').is_file()
+
+
+@pytest.mark.slow
+def test_embed_and_verify(trained):
+    tmp, config, ckpt = trained
+    _run(TOOLS / 'face/embed.py', config, ckpt, tmp / 'ids', '--out', tmp / 'emb.npz', '--flip')
+    saved = np.load(tmp / 'emb.npz')
+    assert saved['embeddings'].shape == (24, 16) and len(saved['paths']) == 24
+    np.testing.assert_allclose(np.linalg.norm(saved['embeddings'], axis=1), 1.0, rtol=1e-5)
+    a, b = tmp / 'ids/p0/0.png', tmp / 'ids/p0/1.png'
+    done = _run(TOOLS / 'face/verify.py', config, ckpt, a, b, '--threshold', '-1', '--flip')
+    similarity = float(done.stdout.split('cosine similarity ')[1].split(':')[0])
+    i, j = (list(saved['paths']).index(str(p)) for p in (a, b))
+    assert similarity == pytest.approx(float(saved['embeddings'][i] @ saved['embeddings'][j]), abs=1e-4)
+    assert 'same' in done.stdout
+
+
+@pytest.mark.parametrize('args, message', [
+    (['face/verify.py', 'c.py', 'x.pth', 'no.png', 'no2.png', '--threshold', '0.3'], 'image not found: no.png'),
+    (['face/verify.py', 'c.py', 'x.pth', 'a', 'b', '--threshold', '3'], 'cosine similarity in'),
+    (['face/make_bin.py', 'no_such_dir', '--out', 'x.bin'], 'no_such_dir is not a folder'),
+    (['face/make_rec.py', 'no_such_dir', 'out'], 'data_root no_such_dir is not a folder'),
+])
+def test_bad_inputs_give_one_line(args, message):
+    done = _run(TOOLS / args[0], *args[1:], ok=False)
+    assert done.returncode == 2 and message in done.stderr and 'Traceback' not in done.stderr
