@@ -27,12 +27,13 @@ class OpenVINOBackend(Backend):
     packages = ('openvino',)
 
     def __init__(self, target: DeployTarget, precision: str = 'fp32', calibration: list[torch.Tensor] | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, fold: bool = True):
         super().__init__(target, precision)
         import openvino as ov
 
         module = copy.deepcopy(target.module).eval()
-        fold_conv_bn(module, target.example)
+        if fold:  # OpenVINO fuses BN itself; folding first only makes the converted graph smaller
+            fold_conv_bn(module, target.example)
         with torch.no_grad():
             out = module(target.example)
         self.single = isinstance(out, torch.Tensor)

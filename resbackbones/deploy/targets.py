@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..models.base import TaskModel
 
-KINDS = ('classifier', 'segmentor', 'detector', 'backbone', 'model')
+KINDS = ('classifier', 'segmentor', 'detector', 'backbone', 'model', 'module')
 
 
 class TensorPart(nn.Module):
@@ -33,7 +34,8 @@ class TensorPart(nn.Module):
 @dataclass
 class DeployTarget:
     """The part to deploy. ``dynamic_spatial``: whether exported graphs may take other H, W than ``example``'s
-    (False for the U-Net, whose padding to the deepest stride is decided at trace time)."""
+    (True for 2D inputs: the U-Net's example is padded to its deepest stride so that no padding is traced, and
+    ``attach`` pads other sizes before calling the backend)."""
     module: TensorPart
     example: torch.Tensor
     kind: str
@@ -41,7 +43,8 @@ class DeployTarget:
 
 
 def kind_of(model: nn.Module) -> str:
-    """'classifier', 'segmentor', 'detector', 'backbone' (has feature_specs, no task) or 'model' (other tasks)."""
+    """'classifier', 'segmentor', 'detector', 'backbone' (has feature_specs, no task), 'model' (other tasks) or
+    'module' (any other module, called as ``module(x)``, e.g. a torchvision model to compare against)."""
     if hasattr(model, 'roi_heads') and hasattr(model, 'extract_feat'):
         return 'detector'
     if hasattr(model, 'seg_head'):
@@ -50,10 +53,7 @@ def kind_of(model: nn.Module) -> str:
         return 'classifier'
     if not isinstance(model, TaskModel) and hasattr(model, 'feature_specs'):
         return 'backbone'
-    if isinstance(model, TaskModel):
-        return 'model'
-    raise ValueError(f'{type(model).__name__} is neither a task model (with tensor()) nor a backbone with '
-                     f'feature_specs; nothing to deploy')
+    return 'model' if isinstance(model, TaskModel) else 'module'
 
 
 def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
@@ -61,6 +61,8 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
     if example.dim() < 4:
         raise ValueError(f'example input must be (N, C, H, W) or (N, C, T, H, W); got {tuple(example.shape)}')
     kind = kind_of(model)
+    if kind == 'segmentor':
+        example = pad_to(example, model.size_divisor)
     part = TensorPart(model.eval()).eval()
     try:
         with torch.no_grad():
@@ -68,7 +70,13 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
     except RuntimeError as err:
         raise ValueError(f'{type(model).__name__} does not run on an input of shape {tuple(example.shape)}: '
                          f'{str(err).splitlines()[0]}') from err
-    return DeployTarget(part, example, kind, dynamic_spatial=kind != 'segmentor')
+    return DeployTarget(part, example, kind, dynamic_spatial=example.dim() == 4)
+
+
+def pad_to(inputs: torch.Tensor, divisor: int) -> torch.Tensor:
+    """Zero-pad H and W at the bottom/right to a multiple of ``divisor`` (as the U-Net does inside)."""
+    h, w = inputs.shape[-2:]
+    return F.pad(inputs, (0, -w % divisor, 0, -h % divisor))
 
 
 def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module:
@@ -82,9 +90,10 @@ def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module
         names = model._names
         model.extract_feat = lambda x: OrderedDict(zip(names, run(x)))
     elif kind == 'segmentor':
-        model.logits = run
+        divisor = model.size_divisor
+        model.logits = lambda x: run(pad_to(x, divisor))[..., :x.shape[-2], :x.shape[-1]]
     elif kind in ('classifier', 'model'):
         model.tensor = run
     else:
-        raise ValueError('attach: a bare backbone has no predict path; call the deployed backend directly')
+        raise ValueError(f'attach: a {kind} has no predict path; call the deployed backend directly')
     return model
