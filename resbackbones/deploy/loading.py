@@ -12,6 +12,7 @@ from itertools import islice
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch import nn
 
@@ -54,6 +55,7 @@ def real_batches(cfg: Config, model: nn.Module, split: str, count: int) -> list[
         loader_cfg['dataset']['pipeline'] = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
         loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
         loader_cfg['num_workers'], loader_cfg['persistent_workers'] = 0, False
+    init_default_scope(cfg.get('default_scope', 'resbackbones'))  # the datasets and transforms named in cfg
     loader = Runner.build_dataloader(loader_cfg)
     batches = []
     with torch.no_grad():

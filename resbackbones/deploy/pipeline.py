@@ -30,6 +30,16 @@ def agreement(reference, output) -> dict:
     return {'max_abs_diff': diff, 'max_rel_diff': diff / max(a.abs().max().item(), 1e-12), 'cosine': cosine}
 
 
+def top1_agreement(module, backend: Backend, batches: list[torch.Tensor]) -> float:
+    """Fraction of inputs whose top-1 class is the same from ``backend`` as from torch fp32 ``module``."""
+    same = total = 0
+    with torch.no_grad():
+        for x in batches:
+            same += int((module(x).argmax(1) == backend(x).argmax(1)).sum())
+            total += len(x)
+    return same / total
+
+
 def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> dict:
     """The config's test metrics of ``checkpoint``, run in torch or, given ``backend``, with its tensor part
     replaced by the backend (the model's own pre- and post-processing unchanged)."""
@@ -67,6 +77,8 @@ def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', 
     if precision == 'int8':
         manifest['calibration_inputs'] = sum(len(b) for b in options['calibration'])
     if run_eval:
+        if target.kind == 'classifier':
+            manifest['top1_agreement'] = top1_agreement(target.module, built, real_batches(cfg, model, 'test', 10**6))
         ref_metrics, metrics = evaluate(cfg, checkpoint), evaluate(cfg, checkpoint, built)
         manifest['metrics'] = {'torch_fp32': ref_metrics, backend: metrics,
                                'change': {k: metrics[k] - ref_metrics[k] for k in ref_metrics if k in metrics}}
