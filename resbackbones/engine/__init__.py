@@ -7,6 +7,7 @@ lazily when a config names them under ``default_scope='resbackbones'``).
 from .atomic import atomic_path, latest_checkpoint
 from .checkpoint_codec import decode_checkpoint, encode_checkpoint
 from .codec_hook import CheckpointCodecHook
+from .cpu_amp import ChannelsLastHook, CPUAmpOptimWrapper
 from .config import check_cfg_options, load_config, merge_cfg_options
 from .dist import resolve_backend
 from .prediction_grid import PredictionGridHook
@@ -14,6 +15,6 @@ from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
 from .sync_bn import fallback_sync_bn
 
-__all__ = ['CheckpointCodecHook', 'EvalProgressHook', 'PredictionGridHook', 'SafeRunner', 'atomic_path',
+__all__ = ['ChannelsLastHook', 'CheckpointCodecHook', 'CPUAmpOptimWrapper', 'EvalProgressHook', 'PredictionGridHook', 'SafeRunner', 'atomic_path',
            'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint', 'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']
