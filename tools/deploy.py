@@ -7,8 +7,9 @@
 Writes DIR atomically (all files or none): the backend's artefacts (torch: folded weights; onnxruntime:
 model.onnx, opset 17, dynamic batch; openvino: model.xml/.bin; pt2e: the int8 torch.export program) and
 deploy.json (settings, versions, agreement with torch fp32 on a real test batch: max difference and cosine;
-with --eval the test metrics of both and their change). int8 calibrates on real training images. Prints the manifest as one line of json. A bad input (missing
-file, backend not installed, unsupported precision, checkpoint not matching the config): one line, exit 2.
+with --eval the test metrics of both and their change, and for classifiers the top-1 agreement). int8
+calibrates on real training images. Prints the manifest as one line of json. A bad input (missing file,
+backend not installed, unsupported precision, checkpoint not matching the config): one line, exit 2.
 """
 from __future__ import annotations
 
