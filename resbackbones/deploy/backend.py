@@ -63,12 +63,20 @@ def build_backend(name: str, target: DeployTarget, precision: str = 'fp32', **op
     ``options`` go to the backend (torch: fold, channels_last, compile; int8 backends: calibration, a list of
     input tensors from real images).
     """
+    cls = backend_class(name, precision)
+    require(name, *cls.packages)
+    return cls(target, precision, **options)
+
+
+def backend_class(name: str, precision: str) -> type[Backend]:
+    """The class of backend ``name``; ValueError when it is unknown or lacks ``precision``."""
     _load_backends()
     if name not in BACKENDS:
         raise ValueError(f'unknown backend {name!r}; known: {sorted(BACKENDS)}')
     cls = BACKENDS[name]
-    require(name, *cls.packages)
-    return cls(target, precision, **options)
+    if precision not in cls.precisions:
+        raise ValueError(f"backend {name!r} supports precision {list(cls.precisions)}; got {precision!r}")
+    return cls
 
 
 def _load_backends() -> None:

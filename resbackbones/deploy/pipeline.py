@@ -12,7 +12,7 @@ from mmengine.config import Config
 
 from ..engine.atomic import atomic_dir
 from ..engine.cli import build_runner
-from .backend import Backend, build_backend
+from .backend import Backend, backend_class, build_backend
 from .loading import load_task_model, real_batches
 from .targets import attach, deploy_target
 
@@ -63,6 +63,7 @@ def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', 
     metrics in torch fp32 and with the backend, and their change. ``out``: folder written atomically with the
     backend's files and ``deploy.json``.
     """
+    backend_class(backend, precision)  # a wrong name or precision fails before any work
     model = load_task_model(cfg, checkpoint)
     example = real_batches(cfg, model, 'test', 1)[0]
     target = deploy_target(model, example)
