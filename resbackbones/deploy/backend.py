@@ -58,7 +58,7 @@ def require(backend: str, *packages: str) -> None:
 
 
 def build_backend(name: str, target: DeployTarget, precision: str = 'fp32', **options) -> Backend:
-    """Build backend ``name`` ('torch', 'onnxruntime', 'openvino', 'pt2e') for ``target`` at ``precision``.
+    """Build backend ``name`` ('torch', 'onnxruntime', 'openvino') for ``target`` at ``precision``.
 
     ``options`` go to the backend (torch: fold, channels_last, compile; int8 backends: calibration, a list of
     input tensors from real images).
@@ -81,7 +81,7 @@ def backend_class(name: str, precision: str) -> type[Backend]:
 
 def _load_backends() -> None:
     # The modules register themselves; they import their runtime lazily, inside the class.
-    for module in ('torch_backend', 'onnx_backend', 'openvino_backend', 'pt2e_backend'):
+    for module in ('torch_backend', 'onnx_backend', 'openvino_backend'):
         importlib.import_module(f'{__package__}.{module}')
 
 

@@ -113,14 +113,3 @@ def test_missing_runtime_is_one_importerror():
     with pytest.raises(ImportError, match="needs no_such_runtime_pkg, which is not installed: pip install"):
         require('openvino', 'no_such_runtime_pkg')
 
-
-@pytest.mark.slow
-def test_pt2e_int8_after_calibration(randomise):
-    _, target = built('classifier', randomise)
-    calibration = [torch.randn(2, 1, 32, 32) for _ in range(4)]
-    backend = build_backend('pt2e', target, 'int8', calibration=calibration)
-    with torch.no_grad():
-        expected = target.module(target.example)
-    assert agreement(expected, backend(target.example))['cosine'] > 0.98
-    with pytest.raises(ValueError, match='needs calibration inputs'):
-        build_backend('pt2e', target, 'int8')
