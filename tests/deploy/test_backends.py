@@ -88,6 +88,7 @@ def test_detector_features_in_backend_heads_in_torch(randomise):
     assert torch.allclose(got.scores, expected.scores, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_torch_switches_are_recorded_and_compile_runs(randomise):
     _, target = built('classifier', randomise)
     backend = build_backend('torch', target, 'fp32', compile=True)
