@@ -143,11 +143,11 @@ def torchvision_twin(ours: nn.Module) -> nn.Module:
     state = {}
     for key, value in ours.state_dict().items():
         if key.startswith('backbone.'):
-            state['backbone.body.' + key[len('backbone.'):]] = value
+            state['body.' + key[len('backbone.'):]] = value
         elif key.startswith('neck.'):
             _, kind, index, rest = key.split('.', 3)
             block = {'lateral_convs': 'inner_blocks', 'fpn_convs': 'layer_blocks'}[kind]
-            state[f'backbone.fpn.{block}.{index}.0.{rest}'] = value
+            state[f'fpn.{block}.{index}.0.{rest}'] = value
     backbone.load_state_dict(state, strict=True)
     pre = ours.data_preprocessor
     transform = GeneralizedRCNNTransform(512, 512, pre.mean.flatten().tolist(), pre.std.flatten().tolist(),

@@ -42,11 +42,11 @@ def table(result: dict[str, dict[str, float]], units: float, unit: str, extra: d
     """Rows: variant, median throughput (``units`` per call, e.g. images), speed-up range, extra columns."""
     extra = extra or {}
     keys = sorted({k for cols in extra.values() for k in cols})
-    lines = [f"{'variant':28}{unit:>12}  {'speed-up vs ' + reference:<34}" + ''.join(f'{k:>14}' for k in keys)]
+    lines = [f"{'variant':28}{unit:>12}  {'speed-up vs ' + reference:<34}" + ''.join(f'{k:>{max(14, len(k) + 2)}}' for k in keys)]
     for name, r in result.items():
-        cols = ''.join(f'{_fmt(extra.get(name, {}).get(k)):>14}' for k in keys)
+        cols = ''.join(f'{_fmt(extra.get(name, {}).get(k)):>{max(14, len(k) + 2)}}' for k in keys)
         speed = f"{r['speedup']:.2f} ({r['min']:.2f}-{r['max']:.2f})"
-        lines.append(f"{name:28}{units / r['seconds']:>12.1f}  {speed:<34}" + cols)
+        lines.append(f"{name:28}{units / r['seconds']:>12.3g}  {speed:<34}" + cols)
     return '\n'.join(lines)
 
 
