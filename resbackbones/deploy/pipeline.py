@@ -47,6 +47,9 @@ def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> di
     cfg.load_from, cfg.resume, cfg.launcher = checkpoint, False, 'none'
     with tempfile.TemporaryDirectory(prefix='resbackbones-eval-') as work_dir:
         cfg.work_dir = work_dir
+        # mmengine keys its logger and visualizer instances by experiment name (a timestamp by default): two
+        # evaluations in one second would share the first one's (deleted) folder
+        cfg.experiment_name = f'deploy-eval-{os.path.basename(work_dir)}'
         cfg.default_hooks = {**cfg.get('default_hooks', {}), 'checkpoint': None}
         runner = build_runner(cfg)
         if backend is not None:
