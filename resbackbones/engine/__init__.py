@@ -4,15 +4,17 @@ its checkpoint and progress hooks, and the helpers tools/train.py and tools/test
 Importing this package registers ``SafeRunner`` in RUNNERS and the hooks in HOOKS (mmengine also imports it
 lazily when a config names them under ``default_scope='resbackbones'``).
 """
-from .atomic import atomic_path, latest_checkpoint
+from .atomic import atomic_dir, atomic_path, latest_checkpoint
 from .checkpoint_codec import decode_checkpoint, encode_checkpoint
 from .codec_hook import CheckpointCodecHook
+from .cpu_amp import ChannelsLastHook, CPUAmpOptimWrapper
 from .config import check_cfg_options, load_config, merge_cfg_options
 from .dist import resolve_backend
 from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
 from .sync_bn import fallback_sync_bn
 
-__all__ = ['CheckpointCodecHook', 'EvalProgressHook', 'SafeRunner', 'atomic_path',
-           'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint', 'fallback_sync_bn', 'latest_checkpoint',
+__all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'SafeRunner',
+           'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint',
+           'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager
 from typing import Iterator
@@ -39,6 +40,38 @@ def atomic_path(path: str) -> Iterator[str]:
             os.remove(tmp)
         raise
     fsync_dir(folder)
+
+
+@contextmanager
+def atomic_dir(path: str) -> Iterator[str]:
+    """Yield a hidden temporary folder beside ``path`` to fill; on success it replaces folder ``path`` as a whole.
+
+    A reader sees the old complete folder or the new complete one: the new folder is renamed into place (an old
+    one is first renamed aside, then removed). If the block raises, ``path`` is untouched and the temporary
+    folder removed. Files inside are fsynced before the rename.
+    """
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(f'{path} is a file; give a folder')
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}{TMP_MARK}', dir=parent)
+    try:
+        yield tmp
+        for name in os.listdir(tmp):
+            with open(os.path.join(tmp, name), 'rb+') as f:
+                os.fsync(f.fileno())
+        old = None
+        if os.path.exists(path):
+            old = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}.old{TMP_MARK}', dir=parent)
+            os.replace(path, os.path.join(old, 'previous'))
+        os.replace(tmp, path)
+        fsync_dir(parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def save_figure(fig, path: str, dpi: int = 80) -> str:

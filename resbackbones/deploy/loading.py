@@ -1,0 +1,83 @@
+"""From config + checkpoint to a deployable model and real input batches (example, calibration).
+
+The checkpoint must match the config exactly (strict loading): a deployed model with silently missing weights
+would be fast and wrong. Inputs come from the config's own dataloaders and data preprocessor, so calibration
+and checks see what the model sees at test time.
+"""
+from __future__ import annotations
+
+import copy
+from itertools import islice
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from torch import nn
+
+from ..registry import MODELS
+from ..weights.io import read_checkpoint
+from .targets import kind_of, pad_to
+
+
+def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
+    """``cfg.model`` built in eval mode with ``checkpoint``'s weights; ValueError naming the keys that differ."""
+    model = MODELS.build(cfg.model)
+    state = read_checkpoint(checkpoint).state
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
+              if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = [f'{len(missing)} missing (e.g. {missing[:2]})' if missing else '',
+                 f'{len(unexpected)} unexpected (e.g. {unexpected[:2]})' if unexpected else '',
+                 f'{len(shapes)} of other shape (e.g. {shapes[:1]})' if shapes else '']
+        raise ValueError(f'checkpoint {checkpoint} does not match config {cfg.filename}: keys '
+                         + ', '.join(p for p in parts if p))
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def real_batches(cfg: Config, model: nn.Module, split: str, count: int) -> list[torch.Tensor]:
+    """Up to ``count`` preprocessed input batches (N, C, H, W) from real images of ``split`` ('train' or 'test').
+
+    The train split is read with the test pipeline (no augmentation), for calibration on unseen-at-test images.
+    Segmentors in 'slide' mode get patch-sized crops (what the network sees); inputs of other sizes are padded
+    to a multiple of the model's deepest stride.
+    """
+    key = f'{split}_dataloader'
+    if cfg.get(key) is None:
+        raise ValueError(f'config {cfg.filename} has no {key} to read real images from')
+    loader_cfg = copy.deepcopy(cfg[key])
+    if split == 'train':
+        loader_cfg['dataset']['pipeline'] = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+        loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
+        loader_cfg['num_workers'], loader_cfg['persistent_workers'] = 0, False
+    init_default_scope(cfg.get('default_scope', 'resbackbones'))  # the datasets and transforms named in cfg
+    loader = Runner.build_dataloader(loader_cfg)
+    batches = []
+    with torch.no_grad():
+        for data in islice(loader, count):
+            batches.extend(_shape_for(model, model.data_preprocessor(data, False)['inputs']))
+            if len(batches) >= count:
+                break
+    if not batches:
+        raise ValueError(f'{key} of {cfg.filename} yielded no images')
+    return batches[:count]
+
+
+def _shape_for(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
+    if kind_of(model) != 'segmentor':
+        return [inputs]
+    test_cfg = model.test_cfg
+    if test_cfg['mode'] == 'slide':
+        size = test_cfg['patch_size']
+        ph, pw = (size, size) if isinstance(size, int) else size
+        h, w = inputs.shape[-2:]
+        padded = F.pad(inputs, (0, max(0, pw - w), 0, max(0, ph - h)))
+        return [padded[..., y:y + ph, x:x + pw] for y in range(0, max(h - ph, 0) + 1, ph)
+                for x in range(0, max(w - pw, 0) + 1, pw)]
+    return [pad_to(inputs, model.size_divisor)]
+

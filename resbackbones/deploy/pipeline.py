@@ -1,0 +1,94 @@
+"""One deployment from config + checkpoint: build the backend, check it against torch fp32 on real inputs,
+optionally evaluate both on the config's test split, and write the artefacts and a manifest atomically."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+
+import torch
+from mmengine.config import Config
+
+from ..engine.atomic import atomic_dir
+from ..engine.cli import build_runner
+from .backend import Backend, backend_class, build_backend
+from .loading import load_task_model, real_batches
+from .targets import attach, deploy_target
+
+MANIFEST = 'deploy.json'
+
+
+def agreement(reference, output) -> dict:
+    """max |a - b|, the same relative to max |a|, and the cosine between the flattened outputs."""
+    refs = [reference] if isinstance(reference, torch.Tensor) else list(reference)
+    outs = [output] if isinstance(output, torch.Tensor) else list(output)
+    a = torch.cat([r.flatten().double() for r in refs])
+    b = torch.cat([o.flatten().double() for o in outs])
+    diff = (a - b).abs().max().item()
+    cosine = torch.nn.functional.cosine_similarity(a, b, dim=0).item()
+    return {'max_abs_diff': diff, 'max_rel_diff': diff / max(a.abs().max().item(), 1e-12), 'cosine': cosine}
+
+
+def top1_agreement(module, backend: Backend, batches: list[torch.Tensor]) -> float:
+    """Fraction of inputs whose top-1 class is the same from ``backend`` as from torch fp32 ``module``."""
+    same = total = 0
+    with torch.no_grad():
+        for x in batches:
+            same += int((module(x).argmax(1) == backend(x).argmax(1)).sum())
+            total += len(x)
+    return same / total
+
+
+def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> dict:
+    """The config's test metrics of ``checkpoint``, run in torch or, given ``backend``, with its tensor part
+    replaced by the backend (the model's own pre- and post-processing unchanged)."""
+    cfg = copy.deepcopy(cfg)
+    cfg.load_from, cfg.resume, cfg.launcher = checkpoint, False, 'none'
+    with tempfile.TemporaryDirectory(prefix='resbackbones-eval-') as work_dir:
+        cfg.work_dir = work_dir
+        # mmengine keys its logger and visualizer instances by experiment name (a timestamp by default): two
+        # evaluations in one second would share the first one's (deleted) folder
+        cfg.experiment_name = f'deploy-eval-{os.path.basename(work_dir)}'
+        cfg.default_hooks = {**cfg.get('default_hooks', {}), 'checkpoint': None}
+        runner = build_runner(cfg)
+        if backend is not None:
+            attach(runner.model, backend)
+        metrics = runner.test()
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+
+
+def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', out: str | None = None,
+           calib_batches: int = 8, run_eval: bool = False, **options) -> tuple[Backend, dict]:
+    """Build ``backend`` at ``precision`` for the model of ``cfg`` + ``checkpoint``; returns it and the manifest.
+
+    int8 calibrates on ``calib_batches`` batches of the train split (test pipeline). ``run_eval`` adds the test
+    metrics in torch fp32 and with the backend, and their change. ``out``: folder written atomically with the
+    backend's files and ``deploy.json``.
+    """
+    backend_class(backend, precision)  # a wrong name or precision fails before any work
+    model = load_task_model(cfg, checkpoint)
+    example = real_batches(cfg, model, 'test', 1)[0]
+    target = deploy_target(model, example)
+    if precision == 'int8':
+        options['calibration'] = real_batches(cfg, model, 'train', calib_batches)
+    built = build_backend(backend, target, precision, **options)
+    with torch.no_grad():
+        reference = target.module(target.example)
+    manifest = {'config': cfg.filename, 'checkpoint': os.path.abspath(checkpoint), 'kind': target.kind,
+                'example_shape': list(target.example.shape), 'torch': torch.__version__, **built.describe(),
+                'agreement_with_torch_fp32': agreement(reference, built(target.example))}
+    if precision == 'int8':
+        manifest['calibration_inputs'] = sum(len(b) for b in options['calibration'])
+    if run_eval:
+        if target.kind == 'classifier':
+            manifest['top1_agreement'] = top1_agreement(target.module, built, real_batches(cfg, model, 'test', 10**6))
+        ref_metrics, metrics = evaluate(cfg, checkpoint), evaluate(cfg, checkpoint, built)
+        manifest['metrics'] = {'torch_fp32': ref_metrics, backend: metrics,
+                               'change': {k: metrics[k] - ref_metrics[k] for k in ref_metrics if k in metrics}}
+    if out is not None:
+        with atomic_dir(out) as tmp:
+            manifest['files'] = built.save(tmp) + [MANIFEST]
+            with open(os.path.join(tmp, MANIFEST), 'w', encoding='utf-8') as f:
+                json.dump(manifest, f, indent=1)
+    return built, manifest

@@ -1,0 +1,99 @@
+"""What of a task model a backend runs: the tensor-in, tensor-out part, with an example input.
+
+Every task model exposes ``tensor(inputs)``: classifier logits, U-Net logits of one patch, or a detector's
+backbone + neck features. That function is what gets folded, compiled or exported; the rest (sliding windows,
+softmax, the detector's RPN / RoI heads with NMS and RoIAlign) stays in torch and calls the deployed part.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..models.base import TaskModel
+
+KINDS = ('classifier', 'segmentor', 'detector', 'backbone', 'model', 'module')
+
+
+class TensorPart(nn.Module):
+    """``model.tensor(x)`` (or ``model(x)`` for a bare backbone) as a module of its own, for tracing/export."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        out = self.model.tensor(x) if isinstance(self.model, TaskModel) else self.model(x)
+        return tuple(out) if isinstance(out, list) else out
+
+
+@dataclass
+class DeployTarget:
+    """The part to deploy. ``dynamic_spatial``: whether exported graphs may take other H, W than ``example``'s
+    (True for 2D inputs: the U-Net's example is padded to its deepest stride so that no padding is traced, and
+    ``attach`` pads other sizes before calling the backend)."""
+    module: TensorPart
+    example: torch.Tensor
+    kind: str
+    dynamic_spatial: bool
+
+
+def kind_of(model: nn.Module) -> str:
+    """'classifier', 'segmentor', 'detector', 'backbone' (has feature_specs, no task), 'model' (other tasks) or
+    'module' (any other module, called as ``module(x)``, e.g. a torchvision model to compare against)."""
+    if hasattr(model, 'roi_heads') and hasattr(model, 'extract_feat'):
+        return 'detector'
+    if hasattr(model, 'seg_head'):
+        return 'segmentor'
+    if hasattr(model, 'head') and hasattr(model, 'extract_feat'):
+        return 'classifier'
+    if not isinstance(model, TaskModel) and hasattr(model, 'feature_specs'):
+        return 'backbone'
+    return 'model' if isinstance(model, TaskModel) else 'module'
+
+
+def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
+    """The tensor part of eval-mode ``model`` and its example input (N, C, H, W), checked by one forward."""
+    if example.dim() < 4:
+        raise ValueError(f'example input must be (N, C, H, W) or (N, C, T, H, W); got {tuple(example.shape)}')
+    kind = kind_of(model)
+    if kind == 'segmentor':
+        example = pad_to(example, model.size_divisor)
+    part = TensorPart(model.eval()).eval()
+    try:
+        with torch.no_grad():
+            part(example)
+    except RuntimeError as err:
+        raise ValueError(f'{type(model).__name__} does not run on an input of shape {tuple(example.shape)}: '
+                         f'{str(err).splitlines()[0]}') from err
+    return DeployTarget(part, example, kind, dynamic_spatial=example.dim() == 4)
+
+
+def pad_to(inputs: torch.Tensor, divisor: int) -> torch.Tensor:
+    """Zero-pad H and W at the bottom/right to a multiple of ``divisor`` (as the U-Net does inside)."""
+    h, w = inputs.shape[-2:]
+    return F.pad(inputs, (0, -w % divisor, 0, -h % divisor))
+
+
+def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module:
+    """Make ``model``'s own predict path call ``run`` (a deployed tensor part) instead of its torch layers.
+
+    Detectors: ``extract_feat`` returns ``run``'s features, so the RPN and RoI heads run in torch on them.
+    U-Net: ``logits`` (each sliding-window patch). Classifier: ``tensor``. Returns ``model`` (changed in place).
+    """
+    kind = kind_of(model)
+    if kind == 'detector':
+        names = model._names
+        model.extract_feat = lambda x: OrderedDict(zip(names, run(x)))
+    elif kind == 'segmentor':
+        divisor = model.size_divisor
+        model.logits = lambda x: run(pad_to(x, divisor))[..., :x.shape[-2], :x.shape[-1]]
+    elif kind in ('classifier', 'model'):
+        model.tensor = run
+    else:
+        raise ValueError(f'attach: a {kind} has no predict path; call the deployed backend directly')
+    return model

@@ -1,0 +1,66 @@
+"""A classifier trained with a frozen teacher's soft labels (knowledge distillation).
+
+``DistillClassifier`` *is* the student ImageClassifier (same backbone / head keys), so its checkpoint loads into
+the plain student config for testing and deployment. The teacher is built from its own config file and
+checkpoint, kept frozen in eval mode, and held outside the module tree: it is neither saved in the student's
+checkpoint nor touched by the optimizer.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..engine.config import load_config
+from ..registry import MODELS
+from ..weights.io import read_checkpoint
+from .classifier import ImageClassifier
+from .labels import gt_labels
+
+
+def load_teacher(config: str, checkpoint: str) -> nn.Module:
+    """The model of ``config`` with ``checkpoint``'s weights (strict), frozen, in eval mode."""
+    teacher = MODELS.build(load_config(config).model)
+    state = read_checkpoint(checkpoint).state
+    result = teacher.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(f'teacher checkpoint {checkpoint} does not match {config}: missing '
+                         f'{result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]}')
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.eval()
+
+
+@MODELS.register_module()
+class DistillClassifier(ImageClassifier):
+    """ImageClassifier (the student) whose loss adds KD towards a teacher classifier.
+
+    Args:
+        teacher_config / teacher_checkpoint: the teacher's config file (its ``model``) and trained weights; its
+            classes must be the student's. The teacher sees the same preprocessed inputs as the student.
+        kd_loss: config of the distillation loss (default ``KDLoss(temperature=4, weight=1)``).
+        ce_weight: weight of the student's cross-entropy with the true labels.
+        other args: ImageClassifier's (backbone, num_classes, ...).
+
+    Loss dict: ``loss_ce`` and ``loss_kd``; other modes are the student's.
+    """
+
+    def __init__(self, *args, teacher_config: str, teacher_checkpoint: str, kd_loss: dict | None = None,
+                 ce_weight: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._teacher = [load_teacher(teacher_config, teacher_checkpoint)]  # a list: kept out of the module tree
+        self.kd_loss = MODELS.build(kd_loss or dict(type='KDLoss'))
+        self.ce_weight = ce_weight
+
+    @property
+    def teacher(self) -> nn.Module:
+        return self._teacher[0]
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
+        logits = self.tensor(inputs)
+        labels = gt_labels(data_samples, logits.device)
+        teacher = self.teacher.to(inputs.device).eval()
+        with torch.no_grad():
+            teacher_logits = teacher.tensor(inputs)
+        return {'loss_ce': self.ce_weight * F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing),
+                'loss_kd': self.kd_loss(logits, teacher_logits)}

@@ -1,0 +1,116 @@
+"""Every backend against torch fp32 on tiny task models: fp32 within 1e-4, bf16 close, int8 calibrated; switches."""
+import pytest
+import torch
+
+from resbackbones.deploy import attach, build_backend, deploy_target
+from resbackbones.deploy.backend import require
+from resbackbones.deploy.pipeline import agreement
+from resbackbones.registry import MODELS
+
+BACKBONE = dict(type='ResNet', depth=18, base_channels=8, in_channels=1)
+TASKS = {
+    'classifier': (dict(type='ImageClassifier', backbone=BACKBONE, num_classes=3), (2, 1, 32, 32)),
+    'backbone': (dict(BACKBONE, out_indices=(0, 1, 2, 3)), (2, 1, 32, 32)),
+    'unet': (dict(type='UNet', num_classes=2, backbone=dict(BACKBONE, out_indices=('stem', 0, 1, 2, 3)),
+                  decoder=dict(decoder_channels=(32, 16, 16, 8, 8))), (1, 1, 64, 64)),
+}
+FP32 = [('torch', {}), ('torch', {'channels_last': False, 'fold': False}), ('onnxruntime', {}), ('openvino', {})]
+
+
+def built(task, randomise):
+    cfg, shape = TASKS[task]
+    model = randomise(MODELS.build(cfg))
+    return model, deploy_target(model, torch.randn(shape))
+
+
+def as_tuple(out):
+    return out if isinstance(out, tuple) else (out,)
+
+
+@pytest.mark.parametrize('backend, options', FP32)
+@pytest.mark.parametrize('task', sorted(TASKS))
+def test_fp32_parity_on_another_batch_size(task, backend, options, randomise):
+    model, target = built(task, randomise)
+    x = torch.randn(3, *target.example.shape[1:])  # dynamic batch: not the exported one
+    with torch.no_grad():
+        expected = as_tuple(target.module(x))
+    got = as_tuple(build_backend(backend, target, 'fp32', **options)(x))
+    assert len(got) == len(expected)
+    for a, b in zip(expected, got):
+        assert a.shape == b.shape
+        assert (a - b).abs().max().item() <= 1e-4 * max(1.0, a.abs().max().item())
+
+
+@pytest.mark.parametrize('backend', ['torch', 'openvino'])
+def test_bf16_is_close_but_not_exact(backend, randomise):
+    _, target = built('classifier', randomise)
+    with torch.no_grad():
+        expected = target.module(target.example)
+    got = build_backend(backend, target, 'bf16')(target.example)
+    check = agreement(expected, got)
+    assert got.dtype == torch.float32 and check['cosine'] > 0.999
+    assert check['max_abs_diff'] > 0  # bf16 really ran (fp32 would match to ~1e-7)
+
+
+def test_openvino_int8_after_calibration(randomise):
+    _, target = built('classifier', randomise)
+    calibration = [torch.randn(4, 1, 32, 32) for _ in range(4)]
+    backend = build_backend('openvino', target, 'int8', calibration=calibration)
+    with torch.no_grad():
+        expected = target.module(target.example)
+    assert agreement(expected, backend(target.example))['cosine'] > 0.98
+    with pytest.raises(ValueError, match='needs calibration inputs'):
+        build_backend('openvino', target, 'int8')
+
+
+def test_unet_other_sizes_through_attach(randomise):
+    # the graph is traced without padding; attach pads any size to the deepest stride and crops back
+    model, target = built('unet', randomise)
+    x = torch.randn(1, 1, 50, 70)
+    with torch.no_grad():
+        expected = model.logits(x)
+    attach(model, build_backend('onnxruntime', target))
+    got = model.logits(x)
+    assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4)
+
+
+def test_detector_features_in_backend_heads_in_torch(randomise):
+    cfg = dict(type='MaskRCNN', backbone=dict(BACKBONE, norm_cfg=dict(type='BN')),
+               neck=dict(type='FPN', out_channels=16),
+               roi_head=dict(num_classes=1, fc_out_channels=32, mask_channels=(8, 8)),
+               data_preprocessor=dict(type='ImgDataPreprocessor', mean=[0.0], std=[1.0]))
+    model = randomise(MODELS.build(cfg))
+    x = torch.randn(1, 1, 64, 96)
+    expected = model(x, mode='predict')[0].pred_instances
+    backend = build_backend('openvino', deploy_target(model, x))
+    got = attach(model, backend)(x, mode='predict')[0].pred_instances
+    assert len(got.bboxes) == len(expected.bboxes)
+    assert torch.allclose(got.scores, expected.scores, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_torch_switches_are_recorded_and_compile_runs(randomise):
+    _, target = built('classifier', randomise)
+    backend = build_backend('torch', target, 'fp32', compile=True)
+    with torch.no_grad():
+        expected = target.module(target.example)
+    assert torch.allclose(backend(target.example), expected, atol=1e-4)
+    info = backend.describe()
+    assert info['compile'] and info['channels_last'] and info['folded_pairs'] == 20
+
+
+@pytest.mark.parametrize('name, precision, message', [
+    ('tensorrt', 'fp32', "unknown backend 'tensorrt'"),
+    ('onnxruntime', 'int8', "supports precision \\['fp32'\\]"),
+    ('torch', 'int8', "supports precision \\['fp32', 'bf16'\\]"),
+])
+def test_bad_backend_or_precision(name, precision, message, randomise):
+    _, target = built('classifier', randomise)
+    with pytest.raises(ValueError, match=message):
+        build_backend(name, target, precision)
+
+
+def test_missing_runtime_is_one_importerror():
+    with pytest.raises(ImportError, match="needs no_such_runtime_pkg, which is not installed: pip install"):
+        require('openvino', 'no_such_runtime_pkg')
+

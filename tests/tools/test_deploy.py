@@ -1,0 +1,98 @@
+"""tools/deploy.py end to end on a tiny config: every backend writes its files and a manifest atomically,
+agrees with torch fp32, and a bad input is one line with exit status 2 and nothing written."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
+from tiny import REPO, tiny_setup  # noqa: E402
+
+from resbackbones.deploy import backend as backend_module  # noqa: E402
+from resbackbones.engine.cli import run_tool  # noqa: E402
+from resbackbones.engine.config import load_config  # noqa: E402
+from resbackbones.registry import MODELS  # noqa: E402
+
+
+def deploy_tool():
+    spec = importlib.util.spec_from_file_location('tool_deploy', REPO / 'tools' / 'deploy.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    """A tiny classifier config over real-format image folders and a checkpoint of its (seeded) weights."""
+    tmp = tmp_path_factory.mktemp('deploy')
+    config = tiny_setup(tmp)
+    torch.manual_seed(0)
+    model = MODELS.build(load_config(str(config)).model)
+    ckpt = tmp / 'model.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    return tmp, config, ckpt
+
+
+@pytest.mark.parametrize('backend, files', [('torch', {'model_folded.pth', 'torch_switches.json'}),
+                                            ('onnxruntime', {'model.onnx'}),
+                                            ('openvino', {'model.xml', 'model.bin'})])
+def test_deploy_writes_artefacts_and_agrees(tiny, backend, files, capsys):
+    tmp, config, ckpt = tiny
+    out = tmp / f'out_{backend}'
+    assert run_tool(deploy_tool().main, [str(config), str(ckpt), '--backend', backend, '--out', str(out),
+                                         '--eval'], prog='deploy.py') == 0
+    manifest = json.loads((out / 'deploy.json').read_text())
+    assert set(p.name for p in out.iterdir()) == files | {'deploy.json'} == set(manifest['files'])
+    assert manifest['kind'] == 'classifier' and manifest['backend'] == backend
+    assert manifest['agreement_with_torch_fp32']['max_rel_diff'] < 1e-4
+    assert manifest['metrics']['change']['accuracy/top1'] == 0.0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])['backend'] == backend
+    if backend == 'onnxruntime':
+        import onnx
+        graph = onnx.load(str(out / 'model.onnx'))
+        assert graph.opset_import[0].version == manifest['opset'] == 17
+        assert graph.graph.input[0].type.tensor_type.shape.dim[0].dim_param == 'batch'
+        assert not any(node.op_type == 'BatchNormalization' for node in graph.graph.node)
+
+
+def test_int8_calibrates_on_training_images(tiny):
+    tmp, config, ckpt = tiny
+    out = tmp / 'out_int8'
+    assert run_tool(deploy_tool().main, [str(config), str(ckpt), '--backend', 'openvino', '--precision', 'int8',
+                                         '--calib-batches', '2', '--out', str(out)], prog='deploy.py') == 0
+    manifest = json.loads((out / 'deploy.json').read_text())
+    assert manifest['calibration_inputs'] == 8  # 2 batches of 4 training images
+    assert manifest['agreement_with_torch_fp32']['cosine'] > 0.95
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['--backend', 'onnxruntime', '--precision', 'int8'], "backend 'onnxruntime' supports precision ['fp32']"),
+    (['--backend', 'openvino', '--compile'], '--compile are torch switches'),
+    (['--backend', 'torch', 'MISMATCH'], 'does not match config'),
+    (['--backend', 'torch', 'MISSING'], 'CHECKPOINT: checkpoint file not found'),
+    (['--backend', 'openvino', 'NOT_INSTALLED'], "backend 'openvino' needs openvino, which is not installed"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, capsys, monkeypatch):
+    tmp, config, ckpt = tiny
+    if 'MISMATCH' in extra:
+        other = MODELS.build(dict(load_config(str(config)).model, num_classes=5))
+        ckpt = tmp / 'other.pth'
+        torch.save(other.state_dict(), ckpt)
+    if 'MISSING' in extra:
+        ckpt = tmp / 'missing.pth'
+    if 'NOT_INSTALLED' in extra:
+        real = backend_module.importlib.util.find_spec
+        monkeypatch.setattr(backend_module.importlib.util, 'find_spec',
+                            lambda name, *a: None if name == 'openvino' else real(name, *a))
+    extra = [e for e in extra if e not in ('MISMATCH', 'MISSING', 'NOT_INSTALLED')]
+    out = tmp / 'out_bad'
+    out.mkdir(exist_ok=True)
+    (out / 'keep.txt').write_text('previous deployment')
+    assert run_tool(deploy_tool().main, [str(config), str(ckpt), '--out', str(out), *extra], prog='deploy.py') == 2
+    err = capsys.readouterr().err
+    assert err.startswith('deploy.py: error: ') and message in err and len(err.strip().splitlines()) == 1
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith('.out_bad')] == []  # no temporaries left
+    assert (out / 'keep.txt').read_text() == 'previous deployment'
