@@ -42,6 +42,12 @@ def _positive_ints(name: str, values: Sequence[int], allowed: Sequence[int] | No
     return values
 
 
+def _conv_kernels(num_convs: int, depth_kernel: int) -> tuple[int, ...]:
+    """Depth kernel of each conv of a block: both 3x3 convs of a basic block; a bottleneck's 3x3 only (its 1x1s
+    stay 1x1x1, as in MedicalNet)."""
+    return (depth_kernel,) * 2 if num_convs == 2 else (1, depth_kernel, 1)
+
+
 def _isotropic_dilation(model: nn.Module) -> None:
     """Dilate cubic kernels along depth as in-plane (the core's factory dilates H and W only), as MedicalNet's
     3x3x3 convs are dilated in its segmentation layout. Dilation holds no weights: checkpoints are unaffected."""
@@ -102,7 +108,8 @@ class VolumeResNet(ResNet):
             raise ValueError(f'VolumeResNet: stem_depth_kernel must be an odd integer >= 1; got {stem_kernel!r}')
         plan = TemporalPlan(stem_kernel=stem_kernel, stem_stride=stem_t, stem_pool_stride=pool_t,
                             stage_strides=depth_strides,
-                            block_kernels=tuple(((k,) * block.num_convs,) * n for k, n in zip(kernels, blocks)),
+                            block_kernels=tuple((_conv_kernels(block.num_convs, k),) * n
+                                                for k, n in zip(kernels, blocks)),
                             stage_pools=(1,) * num_stages)
         super().__init__(depth, in_channels=in_channels, num_stages=num_stages, strides=strides,
                          stage_blocks=blocks, out_indices=out_indices, small_stem=small_stem,
