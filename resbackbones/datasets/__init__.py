@@ -4,7 +4,8 @@ from .base import ClassificationDataset
 from .coco import CocoDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from .nifti import NiftiSliceDataset
+from .nifti_volume import NiftiVolumeDataset
 from .seg_folder import SegFolderDataset
 
 __all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset',
-           'NiftiSliceDataset', 'SegFolderDataset']
+           'NiftiSliceDataset', 'NiftiVolumeDataset', 'SegFolderDataset']
