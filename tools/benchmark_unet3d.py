@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -55,9 +55,8 @@ def _rss_kib(field: str) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith(field))
 
 
-def peak_memory(name: str, args: argparse.Namespace, queue) -> None:
-    """In a fresh process: MiB used above the model and input during one inference."""
-    torch.set_num_threads(args.threads or torch.get_num_threads())
+def peak_memory(name: str, args: argparse.Namespace) -> float:
+    """MiB used above the model and input during one inference (run in a fresh process: see measure_memory)."""
     model = build(args.base, args.device)
     x = torch.randn(1, 1, *args.volume, device=args.device)
     run = runner(name, model, tuple(args.patch), args.batch)
@@ -68,23 +67,19 @@ def peak_memory(name: str, args: argparse.Namespace, queue) -> None:
             torch.cuda.reset_peak_memory_stats()
             run(x)
             torch.cuda.synchronize()
-            queue.put((torch.cuda.max_memory_allocated() - before) / 2 ** 20)
-            return
+            return (torch.cuda.max_memory_allocated() - before) / 2 ** 20
         with open('/proc/self/clear_refs', 'w') as refs:
             refs.write('5')  # reset the peak resident set (VmHWM) to the current one
         before = _rss_kib('VmRSS:')
         run(x)
-        queue.put((_rss_kib('VmHWM:') - before) / 1024)
+        return (_rss_kib('VmHWM:') - before) / 1024
 
 
-def measure_memory(name: str, args: argparse.Namespace) -> float:
-    context = multiprocessing.get_context('spawn')
-    queue = context.Queue()
-    process = context.Process(target=peak_memory, args=(name, args, queue))
-    process.start()
-    value = queue.get(timeout=3600)
-    process.join()
-    return value
+def measure_memory(name: str, argv: list[str]) -> float:
+    """``peak_memory`` of ``name`` in a fresh interpreter, so that neither function inherits the other's heap."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), *argv, '--memory-of', name], check=True,
+                         capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -96,12 +91,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument('--repeats', type=int, default=3, help='timed runs per function')
     parser.add_argument('--threads', type=int, default=None, help='torch threads (default: torch decides)')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    parser.add_argument('--memory-of', choices=('ours', 'monai'), help=argparse.SUPPRESS)  # internal: one child
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.patch = args.patch * 3 if len(args.patch) == 1 else args.patch
     if len(args.patch) != 3 or min(*args.patch, *args.volume, args.batch, args.repeats, args.base) < 1:
         parser.error('--patch takes 1 or 3 sides; sizes, --batch, --base and --repeats must be >= 1')
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.memory_of:
+        print(peak_memory(args.memory_of, args))
+        return {}
     model = build(args.base, args.device)
     x = torch.randn(1, 1, *args.volume, device=args.device)
     runs = {name: runner(name, model, tuple(args.patch), args.batch) for name in ('ours', 'monai')}
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
                 times[name].append(time.perf_counter() - start)
     voxels = x[0, 0].numel()
     speed = {name: voxels / statistics.median(t) for name, t in times.items()}
-    memory = {name: measure_memory(name, args) for name in runs}
+    memory = {name: measure_memory(name, argv) for name in runs}
     result = {'device': args.device, 'threads': torch.get_num_threads(), 'volume': list(args.volume),
               'patch': list(args.patch), 'batch': args.batch, 'base': args.base, 'repeats': args.repeats,
               'voxels_per_s': {n: round(v) for n, v in speed.items()},

@@ -117,8 +117,8 @@ class NiftiVolumeDataset(BaseDataset):
             check_same_grid(img, data, path, reference, files[0], shape)
             check_finite(data, path, self.depth_axis)
         spacing = np.array([float(z) for z in reference.header.get_zooms()[:3]])
-        region = half_region(shape, self.split_axis, self.split) if self.split_axis is not None else \
-            (slice(None),) * 3
+        halves = self.split_axis is not None and self.split != 'all'
+        region = half_region(shape, self.split_axis, self.split) if halves else (slice(None),) * 3
         zoom = (1.0,) * 3 if self.target_spacing is None else tuple(spacing / self.target_spacing)
         channels = [normalize_intensity(resample(d[region].astype(np.float32), zoom, 1), **self.normalize)
                     for _, d in loaded[:len(files)]]

@@ -169,3 +169,13 @@ def test_3d_train_test_and_segment_volume(tmp_path, capsys):
     saved, t1 = nib.load(str(out)), nib.load(str(tmp_path / 'mni' / 't1.nii.gz'))
     assert saved.shape == t1.shape and np.allclose(saved.affine, t1.affine)
     assert set(report['dice_held_out']) == {'background', 'grey_matter', 'white_matter'}
+
+
+@pytest.mark.slow
+def test_benchmark_3d_against_monai_runs_on_a_tiny_volume(capsys):
+    pytest.importorskip('monai')
+    result = tool('tools/benchmark_unet3d.py').main(['--volume', '12', '20', '18', '--patch', '8', '16', '16',
+                                                     '--base', '4', '--repeats', '1', '--threads', '1'])
+    assert result['ratio_speed'] > 0 and result['peak_mib']['ours'] > 0 and result['peak_mib']['monai'] > 0
+    assert result['max_abs_diff'] < 1.0  # the same network blended over nearly the same windows
+    assert 'ratio ours/MONAI' in capsys.readouterr().out
