@@ -143,7 +143,7 @@ class ResNet(BaseModule):
         self._make_stem(stem_act_cfg)
         total_blocks = sum(stage_blocks)
         rates = [drop_path_rate * i / max(total_blocks - 1, 1) for i in range(total_blocks)]
-        channels, self.stage_names, self.entry_pools = self.stem_channels, [], []
+        channels, self.stage_names, self.entry_pool_names = self.stem_channels, [], []
         for i in range(built):
             first = sum(stage_blocks[:i])
             planes = base_channels * 2**i
@@ -154,7 +154,7 @@ class ResNet(BaseModule):
                              **self._stage_temporal(i), **variant)
             self.add_module(f'layer{i + 1}', stage)
             self.stage_names.append(f'layer{i + 1}')
-            self.entry_pools.append(self._entry_pool(i))
+            self.entry_pool_names.append(self._entry_pool(i))
             channels = stage.out_channels
         self.unbuilt_stages = tuple(f'layer{i + 1}' for i in range(built, num_stages))
         self.reset_parameters()
@@ -167,14 +167,20 @@ class ResNet(BaseModule):
         return dict(temporal_stride=self.temporal.stage_strides[index],
                     temporal_kernels=self.temporal.block_kernels[index])
 
-    def _entry_pool(self, index: int) -> nn.Module | None:
-        """The temporal max-pool before stage ``index`` (registered as ``pool{index + 1}``, mmaction2's pool2)."""
+    def _entry_pool(self, index: int) -> str | None:
+        """Add the temporal max-pool before stage ``index`` as ``pool{index + 1}`` (mmaction2's pool2); its name."""
         size = 1 if self.temporal is None else self.temporal.stage_pools[index]
         if size == 1:
             return None
-        pool = nn.MaxPool3d((size, 1, 1), (size, 1, 1), ceil_mode=self.temporal.pool_ceil_mode)
-        self.add_module(f'pool{index + 1}', pool)
-        return pool
+        self.add_module(f'pool{index + 1}', nn.MaxPool3d((size, 1, 1), (size, 1, 1),
+                                                         ceil_mode=self.temporal.pool_ceil_mode))
+        return f'pool{index + 1}'
+
+    @property
+    def entry_pools(self) -> list[nn.Module | None]:
+        """The module run before each built stage, or None. Looked up by name, as the stem's modules are, so a
+        module swapped after construction (SyncBN -> BN fallback, conv+BN folding) is the one that runs."""
+        return [None if name is None else getattr(self, name) for name in self.entry_pool_names]
 
     def _make_stem(self, act_cfg: dict | None) -> None:
         layers, c, plan = self.layer_factory, self.stem_channels, self.temporal
@@ -187,15 +193,20 @@ class ResNet(BaseModule):
                 layers.norm(c // 2), build_activation(act_cfg, c // 2),
                 layers.conv(c // 2, c // 2, 3), layers.norm(c // 2), build_activation(act_cfg, c // 2),
                 layers.conv(c // 2, c, 3), layers.norm(c), build_activation(act_cfg, c))
-            self.stem_modules = [self.stem]
+            self.stem_names = ('stem',)
         else:
             self.conv1 = layers.conv(self.in_channels, c, 3 if self.small_stem else 7, self.stem_stride,
                                      temporal_kernel=t_kernel, temporal_stride=t_stride)
             self.bn1 = layers.norm(c)
             self.add_module(activation_name(act_cfg), build_activation(act_cfg, c))  # relu, or insightface's prelu
-            self.stem_modules = [self.conv1, self.bn1, getattr(self, activation_name(act_cfg))]
+            self.stem_names = ('conv1', 'bn1', activation_name(act_cfg))
         self.maxpool = nn.Identity() if self.stem_pool_stride is None else \
             layers.max_pool(3, self.stem_pool_stride, temporal_stride=pool_t_stride)
+
+    @property
+    def stem_modules(self) -> list[nn.Module]:
+        """The stem's modules in forward order (without the max-pool)."""
+        return [getattr(self, name) for name in self.stem_names]
 
     def stem_forward(self, x: torch.Tensor) -> torch.Tensor:
         for module in self.stem_modules:
