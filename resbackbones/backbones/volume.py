@@ -70,7 +70,8 @@ class VolumeResNet(ResNet):
             slices, so depth is halved half as often as H and W.
         depth_kernels: depth size (3 or 1) of every conv of each stage; default 3 (3x3x3). 1 gives 1x3x3 convs,
             which mix no slices (for very thick slices).
-        stem_depth_kernel: depth size of the 7x7 stem conv (default 7, MedicalNet's 7x7x7; 3 with small_stem).
+        stem_depth_kernel: depth size of the first stem conv (default 7, MedicalNet's 7x7x7; 3 with small_stem
+            or deep_stem, whose convs are 3x3).
         stem_depth_stride / pool_depth_stride: depth strides of the stem conv and of its max-pool; None: as
             in-plane (2 and 2, or 1 with small_stem). The max-pool is 3x3x3 when it halves depth, else 1x3x3.
         stem_stride / stem_pool_stride / small_stem: in-plane stem settings, as ResNet's.
@@ -101,7 +102,8 @@ class VolumeResNet(ResNet):
                                  (1, 3))
         in_plane_stem = stem_stride or (1 if small_stem else 2)
         pool = None if small_stem else stem_pool_stride
-        stem_kernel = stem_depth_kernel if stem_depth_kernel is not None else (3 if small_stem else 7)
+        three = small_stem or kwargs.get('deep_stem', False)  # stems of 3x3 convs get 3x3x3
+        stem_kernel = stem_depth_kernel if stem_depth_kernel is not None else (3 if three else 7)
         stem_t = stem_depth_stride if stem_depth_stride is not None else in_plane_stem
         pool_t = pool_depth_stride if pool_depth_stride is not None else (pool or 1)
         if not isinstance(stem_kernel, int) or stem_kernel < 1 or stem_kernel % 2 == 0:
