@@ -2,9 +2,9 @@
 from .face import embed_faces, init_recognizer
 from .inference import inference_detector, init_detector
 from .sliding_window import importance_map, sliding_window_inference, window_starts
-from .volume_inference import predict_volume, save_nifti
+from .volume_inference import predict_volume, predict_volume_3d, save_nifti
 
 __all__ = ['inference_detector', 'init_detector',  # detection
            'embed_faces', 'init_recognizer',  # face
-           'importance_map', 'predict_volume', 'save_nifti',
+           'importance_map', 'predict_volume', 'predict_volume_3d', 'save_nifti',
            'sliding_window_inference', 'window_starts']

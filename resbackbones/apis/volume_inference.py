@@ -1,8 +1,10 @@
-"""Segment a 3D volume slice by slice with a 2D model and save the labels as NIfTI on the original grid.
+"""Segment a 3D volume, slice by slice with a 2D model or whole with a 3D one, and save the labels as NIfTI on
+the original grid.
 
-The slices are cut along ``axis`` exactly as NiftiSliceDataset cuts them, predicted in batches (whole slices or
-sliding windows, as the model's test_cfg says), and stacked back along the same axis, so the label volume shares
-the voxel grid, affine and header of the input volume.
+2D: the slices are cut along ``axis`` exactly as NiftiSliceDataset cuts them, predicted in batches (whole slices
+or sliding windows, as the model's test_cfg says), and stacked back along the same axis. 3D: the (C, D, H, W)
+volume goes through the model's test_cfg (3D sliding windows for volumes larger than memory allows). Either way
+the label volume shares the voxel grid, affine and header of the input volume.
 """
 from __future__ import annotations
 
@@ -38,6 +40,21 @@ def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: i
         probs = model.probabilities(model.predict_logits(batch.to(device)))
         labels.append(model.labels(probs).to(torch.uint8).cpu().numpy())
     return np.moveaxis(np.concatenate(labels), 0, axis)
+
+
+@torch.no_grad()
+def predict_volume_3d(model: nn.Module, image: np.ndarray) -> np.ndarray:
+    """(D, H, W) uint8 labels of a normalised (C, D, H, W) volume with a 3D segmentor (``UNet`` on a volumetric
+    backbone), in eval mode, through its test_cfg ('whole' or 3D 'slide' windows)."""
+    if image.ndim != 4:
+        raise ValueError(f'predict_volume_3d: image must be (C, D, H, W); got shape {image.shape}')
+    if getattr(model, 'dims', 2) != 3:
+        raise ValueError(f'predict_volume_3d: {type(model).__name__} is a 2D model; use predict_volume (slices)')
+    model.eval()
+    device = next(model.parameters()).device
+    batch = torch.from_numpy(np.array(image, dtype=np.float32))[None].to(device)
+    probs = model.probabilities(model.predict_logits(batch))
+    return model.labels(probs)[0].to(torch.uint8).cpu().numpy()
 
 
 def save_nifti(path: str, labels: np.ndarray, reference: nib.Nifti1Image) -> str:

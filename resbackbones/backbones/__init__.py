@@ -8,7 +8,8 @@ from .resnet2plus1d import ResNet2Plus1d
 from .resnet3d import ResNet3d
 from .resnet_tsm import ResNetTSM
 from .stage import ResStage
+from .volume import VolumeResNet
 
 __all__ = ['BasicBlock', 'Bottleneck', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet2Plus1d',
-           'ResNet3d', 'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'VIDEO_MODELS', 'list_models',
+           'ResNet3d', 'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'VIDEO_MODELS', 'VolumeResNet', 'list_models',
            'list_video_models', 'model_config', 'video_model_config']

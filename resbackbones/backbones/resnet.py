@@ -143,7 +143,8 @@ class ResNet(BaseModule):
         self.zero_init_residual = zero_init_residual
         self.temporal = None if temporal is None else temporal.truncated(built)
         self.layer_factory = LayerFactory(dims=2 if temporal is None else 3, conv_cfg=conv_cfg,
-                                          norm_cfg=norm_cfg or dict(type='BN', requires_grad=True))
+                                          norm_cfg=norm_cfg or dict(type='BN', requires_grad=True),
+                                          temporal_dilation=temporal is not None and temporal.dilate)
 
         self._make_stem(stem_act_cfg)
         total_blocks = sum(stage_blocks)
@@ -190,8 +191,8 @@ class ResNet(BaseModule):
 
     def _make_stem(self, act_cfg: dict | None) -> None:
         layers, c, plan = self.layer_factory, self.stem_channels, self.temporal
-        t_kernel, t_stride, pool_t_stride, mid = (1, 1, 1, None) if plan is None else \
-            (plan.stem_kernel, plan.stem_stride, plan.stem_pool_stride, plan.stem_mid_channels)
+        t_kernel, t_stride, pool_t_stride, pool_t_kernel, mid = (1, 1, 1, 1, None) if plan is None else \
+            (plan.stem_kernel, plan.stem_stride, plan.stem_pool_stride, plan.stem_pool_kernel, plan.stem_mid_channels)
         if self.deep_stem:
             self.stem = nn.Sequential(
                 layers.conv(self.in_channels, c // 2, 3, self.stem_stride, temporal_kernel=t_kernel,
@@ -207,7 +208,7 @@ class ResNet(BaseModule):
             self.add_module(activation_name(act_cfg), build_activation(act_cfg, c))  # relu, or insightface's prelu
             self.stem_names = ('conv1', 'bn1', activation_name(act_cfg))
         self.maxpool = nn.Identity() if self.stem_pool_stride is None else \
-            layers.max_pool(3, self.stem_pool_stride, temporal_stride=pool_t_stride)
+            layers.max_pool(3, self.stem_pool_stride, temporal_stride=pool_t_stride, temporal_kernel=pool_t_kernel)
 
     @property
     def stem_modules(self) -> list[nn.Module]:

@@ -22,6 +22,8 @@ class TemporalPlan:
             (e.g. ``((3, 1, 1), (1, 1, 1))`` for a two-block stage of bottlenecks whose first block is inflated).
         stage_pools: temporal max-pool size (= stride) applied before each stage; 1 for none.
         pool_ceil_mode: whether those pools round the temporal length up (True) or down (False, mmaction2's).
+        stem_pool_kernel: temporal size of the stem's max-pool (1; 3 for MedicalNet's 3x3x3 pool over depth).
+        dilate: stage dilations apply along this axis too (volumes), not only in-plane (video).
         stem_mid_channels: middle width of the stem conv when the layers factorise it into (2+1)D (torchvision's
             R(2+1)D stem: 45); None: the (2+1)D formula. Plain 3D convs ignore it.
     """
@@ -34,6 +36,8 @@ class TemporalPlan:
     stage_pools: tuple[int, ...]
     pool_ceil_mode: bool = False
     stem_mid_channels: int | None = None
+    stem_pool_kernel: int = 1
+    dilate: bool = False
 
     def __post_init__(self):
         stages = len(self.stage_strides)
@@ -51,4 +55,5 @@ class TemporalPlan:
         """The plan of the first ``num_stages`` stages (the core builds only the stages it runs)."""
         return TemporalPlan(self.stem_kernel, self.stem_stride, self.stem_pool_stride,
                             self.stage_strides[:num_stages], self.block_kernels[:num_stages],
-                            self.stage_pools[:num_stages], self.pool_ceil_mode, self.stem_mid_channels)
+                            self.stage_pools[:num_stages], self.pool_ceil_mode, self.stem_mid_channels,
+                            self.stem_pool_kernel, self.dilate)

@@ -5,9 +5,10 @@ from .coco import CocoDataset
 from .face import FaceFolderDataset, FaceRecDataset, FaceVerificationDataset
 from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from .nifti import NiftiSliceDataset
+from .nifti_volume import NiftiVolumeDataset
 from .seg_folder import SegFolderDataset
 from .video import ActionListDataset, RawframeDataset, VideoDataset
 
 __all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'FaceFolderDataset', 'FaceRecDataset',
-           'FaceVerificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset', 'NiftiSliceDataset', 'SegFolderDataset',
-           'ActionListDataset', 'RawframeDataset', 'VideoDataset']
+           'FaceVerificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset', 'NiftiSliceDataset', 'NiftiVolumeDataset',
+           'SegFolderDataset', 'ActionListDataset', 'RawframeDataset', 'VideoDataset']

@@ -36,6 +36,17 @@ def load_volume(path: str) -> tuple[nib.Nifti1Image, np.ndarray]:
     return img, data
 
 
+def half_region(shape: Sequence[int], axis: int, split: str) -> tuple[slice, ...]:
+    """Index of one half of a volume along ``axis``: 'train' the first half [0, n // 2), 'val' (or 'test') the
+    second [n // 2, n). The halves share no voxel: with axis 0 of an RAS file, two hemispheres."""
+    if split not in ('train', 'val', 'test'):
+        raise ValueError(f"half split needs split 'train' or 'val'; got {split!r}")
+    middle = shape[axis] // 2
+    region = [slice(None)] * len(shape)
+    region[axis] = slice(0, middle) if split == 'train' else slice(middle, shape[axis])
+    return tuple(region)
+
+
 def bad_slices(mask: np.ndarray, axis: int) -> list[int]:
     """Indices along ``axis`` of the slices where ``mask`` has any True voxel."""
     return np.nonzero(mask.any(axis=tuple(a for a in range(3) if a != axis)))[0].tolist()
@@ -89,7 +100,8 @@ class NiftiSliceDataset(BaseDataset):
         classes: class names, background first. axis: 0/1/2 or 'sagittal'/'coronal'/'axial' (voxel axes).
         split: 'all', 'train' or 'val': 'val' keeps slices whose index is a multiple of ``holdout_every``,
             'train' the others (neighbouring slices are correlated, so whole subjects are better splits when
-            there are several).
+            there are several). With ``split_axis`` (a file axis other than ``axis``) every slice is cut instead:
+            'train' keeps the first half of the volume along it, 'val' the second (e.g. hemispheres along 0).
         normalize: ``normalize_intensity`` settings applied per volume and channel, e.g. dict(mode='percentile',
             low=0.5, high=99.5) or for CT dict(mode='window', level=40, width=400).
         prob_threshold / prob_scale: a voxel gets class k+1 when probs[k] / prob_scale is the largest and at
@@ -101,7 +113,8 @@ class NiftiSliceDataset(BaseDataset):
     """
 
     def __init__(self, cases: Sequence[dict], classes: Sequence[str], axis: int | str = 'axial', split: str = 'all',
-                 holdout_every: int = 5, normalize: dict | None = None, prob_threshold: float = 0.5,
+                 holdout_every: int = 5, split_axis: int | None = None, normalize: dict | None = None,
+                 prob_threshold: float = 0.5,
                  prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
                  pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
         self.classes = check_seg_classes(classes, NAME)
@@ -111,6 +124,10 @@ class NiftiSliceDataset(BaseDataset):
         if split not in SPLITS or not isinstance(holdout_every, int) or holdout_every < 2:
             raise ValueError(f'{NAME}: split must be one of {list(SPLITS)} and holdout_every an int >= 2; '
                              f'got {split!r}, {holdout_every!r}')
+        if split_axis not in (None, 0, 1, 2) or split_axis == self.axis:
+            raise ValueError(f'{NAME}: split_axis must be None or a file axis other than the slicing axis '
+                             f'{self.axis}; got {split_axis!r}')
+        self.split_axis = split_axis
         self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
         check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
         if isinstance(cases, dict) or not cases or not all(isinstance(c, dict) and 'images' in c for c in cases):
@@ -135,7 +152,7 @@ class NiftiSliceDataset(BaseDataset):
                 raise ValueError(f'{NAME}: {path} has shape {data.shape} but {files[0]} has {shape}; every '
                                  f'volume of a case must share the voxel grid')
             check_finite(data, path, self.axis)
-            channels.append(normalize_intensity(data, **self.normalize))
+            channels.append(normalize_intensity(data[self.region(shape)], **self.normalize))
         labels = None
         if case.get('seg') is not None and case.get('probs') is not None:
             raise ValueError(f"{NAME}: case {files[0]} gives both 'seg' and 'probs'; give one")
@@ -145,6 +162,7 @@ class NiftiSliceDataset(BaseDataset):
             for data, path in zip(volumes, label_files):
                 if data.shape != shape:
                     raise ValueError(f'{NAME}: {path} has shape {data.shape} but image {files[0]} has {shape}')
+            volumes = [v[self.region(shape)] for v in volumes]
             if case.get('seg'):
                 labels = check_labels(volumes[0], label_files[0], len(self.classes), self.ignore_index, self.axis)
             else:
@@ -158,8 +176,14 @@ class NiftiSliceDataset(BaseDataset):
         labels = None if labels is None else np.ascontiguousarray(np.moveaxis(labels, self.axis, 0))
         return image, labels, reference
 
+    def region(self, shape: Sequence[int]) -> tuple[slice, ...]:
+        """The part of each volume this split reads: all of it, or one half along ``split_axis``."""
+        if self.split_axis is None or self.split == 'all':
+            return (slice(None),) * 3
+        return half_region(shape, self.split_axis, self.split)
+
     def _keep(self, index: int) -> bool:
-        if self.split == 'all':
+        if self.split == 'all' or self.split_axis is not None:
             return True
         return (index % self.holdout_every == 0) == (self.split == 'val')
 

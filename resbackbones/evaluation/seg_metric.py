@@ -1,6 +1,6 @@
 """Segmentation metric: per-class and mean Dice and IoU over a data set, optionally 95% Hausdorff distance.
 
-Dice and IoU come from one confusion matrix summed over every evaluated pixel (as mmseg does), so a slice or
+Dice and IoU come from one confusion matrix summed over every evaluated pixel or voxel (as mmseg does), so a slice or
 crop without some class does not count as a perfect or failed image. HD95 is computed per image and class with
 scipy's Euclidean distance transform and averaged over the images where both prediction and ground truth hold the
 class (when one of them is empty the distance is undefined; Dice already penalises that case).
@@ -49,7 +49,8 @@ class SegMetric(BaseMetric):
         classes: class names in label order; default the evaluated dataset's ``metainfo['classes']``.
         ignore_index: ground-truth label left out of every count.
         mean_over: 'foreground' (classes 1..K-1: the usual medical report) or 'all' classes.
-        hd95: also report 'hd95_<name>' and 'mHD95' (pixels, or the sample's 'spacing' units when given).
+        hd95: also report 'hd95_<name>' and 'mHD95' (pixels, or the sample's 'spacing' units when given: mm for
+            NIfTI samples, one size per axis of the map, (D, H, W) for volumes).
         collect_device / prefix: mmengine BaseMetric options; keys are prefixed 'seg/' by default.
 
     A class absent from both prediction and ground truth everywhere is reported as nan and left out of the mean.

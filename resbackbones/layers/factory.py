@@ -30,11 +30,14 @@ class LayerFactory:
             a spatial extent into a Conv2Plus1d (R(2+1)D); its middle width comes from the block's input and planes
             ('block', torchvision's rule, used for both convs of a block) or from each conv's own in/out ('conv').
         norm_cfg: norm config (see ``build_norm_layer``).
+        temporal_dilation: a conv's dilation applies along time/depth too where its temporal kernel is > 1
+            (volumes); off, dilation is in-plane only (video, as mmaction2).
     """
 
     dims: int = 2
     conv_cfg: dict | None = None
     norm_cfg: dict = field(default_factory=_default_norm)
+    temporal_dilation: bool = False
 
     def _shape(self, spatial: int, temporal: int):
         return spatial if self.dims == 2 else (temporal, spatial, spatial)
@@ -53,9 +56,11 @@ class LayerFactory:
         if cfg.get('type') == 'Conv2plus1d':
             return self._conv2plus1d(cfg, in_channels, out_channels, kernel_size, stride, dilation, groups,
                                      temporal_kernel, temporal_stride, bias, mid, block_channels)
+        t_dilation = dilation if self.temporal_dilation and temporal_kernel > 1 else 1
         return build_conv_layer(cfg, in_channels, out_channels, self._shape(kernel_size, temporal_kernel),
-                                self._shape(stride, temporal_stride), self._shape(padding, temporal_kernel // 2),
-                                self._shape(dilation, 1), groups, bias)
+                                self._shape(stride, temporal_stride),
+                                self._shape(padding, t_dilation * (temporal_kernel - 1) // 2),
+                                self._shape(dilation, t_dilation), groups, bias)
 
     def _conv2plus1d(self, cfg: dict, in_channels: int, out_channels: int, kernel_size: int, stride: int,
                      dilation: int, groups: int, temporal_kernel: int, temporal_stride: int, bias: bool,
@@ -81,10 +86,10 @@ class LayerFactory:
     def norm(self, num_features: int) -> nn.Module:
         return build_norm_layer(self.norm_cfg, num_features, self.dims)
 
-    def max_pool(self, kernel_size: int, stride: int, temporal_stride: int = 1) -> nn.Module:
+    def max_pool(self, kernel_size: int, stride: int, temporal_stride: int = 1, temporal_kernel: int = 1) -> nn.Module:
         pool = nn.MaxPool2d if self.dims == 2 else nn.MaxPool3d
-        return pool(self._shape(kernel_size, 1), self._shape(stride, temporal_stride),
-                    self._shape(kernel_size // 2, 0))
+        return pool(self._shape(kernel_size, temporal_kernel), self._shape(stride, temporal_stride),
+                    self._shape(kernel_size // 2, temporal_kernel // 2))
 
     def avg_pool(self, stride: int, temporal_stride: int = 1) -> nn.Module:
         """Average pool that downsamples like a strided conv (ceil mode), for ResNet-D shortcuts."""

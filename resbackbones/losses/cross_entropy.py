@@ -33,7 +33,8 @@ class CrossEntropyLoss(nn.Module):
         self.ignore_index, self.loss_name = ignore_index, loss_name
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """logits (N, C, H, W), target (N, H, W) labels -> scalar loss (0 when no pixel is valid)."""
+        """logits (N, C, *spatial), target (N, *spatial) labels (images or volumes) -> scalar loss (0 when no
+        pixel is valid)."""
         num_classes = check_target(logits, target, self.ignore_index)
         valid = target != self.ignore_index
         if not valid.any():

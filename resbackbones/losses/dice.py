@@ -15,13 +15,14 @@ def soft_dice(probs: torch.Tensor, one_hot: torch.Tensor, valid: torch.Tensor, s
     """Soft Dice per class: (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth) over valid pixels.
 
     Args:
-        probs, one_hot: (N, C, H, W). valid: (N, 1, H, W) 1 where the pixel counts.
+        probs, one_hot: (N, C, H, W) or (N, C, D, H, W). valid: (N, 1, ...) 1 where the pixel counts.
         per_image: Dice per image then averaged (N, C -> C); default pools the whole batch, which is stable
             when an image has no foreground.
     Returns: (C,) Dice per class.
     """
     probs = probs * valid
-    dims = (2, 3) if per_image else (0, 2, 3)
+    spatial = tuple(range(2, probs.dim()))
+    dims = spatial if per_image else (0, *spatial)
     inter = (probs * one_hot).sum(dims)
     denom = probs.sum(dims) + one_hot.sum(dims)
     dice = (2 * inter + smooth) / (denom + smooth)
@@ -54,7 +55,7 @@ class DiceLoss(nn.Module):
         self.per_image, self.ignore_index, self.loss_name = per_image, ignore_index, loss_name
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """logits (N, C, H, W), target (N, H, W) labels -> scalar loss."""
+        """logits (N, C, H, W) or (N, C, D, H, W), target (N, H, W) or (N, D, H, W) labels -> scalar loss."""
         num_classes = check_target(logits, target, self.ignore_index)
         one_hot, valid = one_hot_target(target, num_classes, self.ignore_index)
         if logits.shape[1] == 1:

@@ -30,7 +30,8 @@ def split_samples(data_samples: Any, num: int) -> list[dict]:
 
 def gt_maps(samples: Sequence[dict], size: Sequence[int], ignore_index: int, device: torch.device,
             required: bool = False) -> torch.Tensor | None:
-    """(N, H, W) int64 ground truth, each map padded to ``size`` with ``ignore_index`` (batch padding).
+    """(N, *size) int64 ground truth, each (H, W) or (D, H, W) map padded to ``size`` with ``ignore_index``
+    (batch padding).
 
     Returns None when no sample has 'gt_sem_seg' and ``required`` is False.
     """
@@ -41,11 +42,12 @@ def gt_maps(samples: Sequence[dict], size: Sequence[int], ignore_index: int, dev
     for i, (gt, sample) in enumerate(zip(maps, samples)):
         where = sample.get('img_path', f'sample {i}')
         if gt is None:
-            raise ValueError(f"segmentor: {where} has no 'gt_sem_seg' (an (H, W) label map) in its data_samples")
+            raise ValueError(f"segmentor: {where} has no 'gt_sem_seg' (a label map) in its data_samples")
         gt = torch.as_tensor(gt)
-        gt = gt[0] if gt.dim() == 3 and gt.shape[0] == 1 else gt
-        if gt.dim() != 2 or gt.shape[0] > size[0] or gt.shape[1] > size[1]:
-            raise ValueError(f'segmentor: gt_sem_seg of {where} has shape {tuple(gt.shape)}; expected an (H, W) '
+        gt = gt[0] if gt.dim() == len(size) + 1 and gt.shape[0] == 1 else gt
+        if gt.dim() != len(size) or any(g > s for g, s in zip(gt.shape, size)):
+            what = '(H, W)' if len(size) == 2 else '(D, H, W)'
+            raise ValueError(f'segmentor: gt_sem_seg of {where} has shape {tuple(gt.shape)}; expected a {what} '
                              f'map no larger than the input {tuple(size)}')
-        out[i, :gt.shape[0], :gt.shape[1]] = gt.to(device=device, dtype=torch.long)
+        out[(i, *(slice(0, g) for g in gt.shape))] = gt.to(device=device, dtype=torch.long)
     return out

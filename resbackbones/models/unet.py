@@ -1,11 +1,15 @@
 """U-Net segmentor: a backbone's multi-scale features -> UNetDecoder -> per-pixel class logits.
 
 The decoder is sized from the backbone's ``feature_specs`` (plus the full-resolution input when ``input_skip``);
-inputs of any size are padded to a multiple of the deepest stride and the logits cropped back.
+inputs of any size are padded to a multiple of the deepest stride and the logits cropped back. A volumetric
+backbone (VolumeResNet: a 3D core, its specs' temporal stride being depth) gives a 3D U-Net on (N, C, D, H, W):
+the same config keys, D padded to a multiple of the deepest depth stride.
 """
 from __future__ import annotations
 
 from typing import Sequence
+
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +24,12 @@ from .seg_samples import gt_maps, split_samples
 
 DEFAULT_LOSS = (dict(type='CrossEntropyLoss'), dict(type='DiceLoss'))
 TEST_KEYS = {'mode', 'patch_size', 'overlap', 'blend', 'sigma_scale', 'batch_size', 'threshold'}
+ANISOTROPY = 2.0  # spacing ratio between depth and in-plane above which isotropic strides deserve a warning
+
+
+def backbone_dims(backbone: nn.Module) -> int:
+    """3 for a core built with a leading-axis plan (video or volume), else 2."""
+    return 3 if getattr(backbone, 'temporal', None) is not None else 2
 
 
 def check_test_cfg(test_cfg: dict | None) -> dict:
@@ -57,6 +67,9 @@ class UNet(TaskModel):
         data_preprocessor: default ImgDataPreprocessor without normalisation (stacks the inputs; our seg
             transforms normalise intensities).
 
+    A 3D backbone (e.g. ``VolumeResNet``) makes it a 3D U-Net: the decoder gets ``dims=3`` and every shape below
+    gains a depth axis, (N, C, D, H, W) inputs and (D, H, W) label maps; 'slide' windows are then 3D.
+
     Forward modes on (N, C, H, W) inputs: 'tensor' -> logits (N, K, H, W), K = 1 if binary else num_classes;
     'loss' -> dict of losses (data_samples carry 'gt_sem_seg' (H, W) label maps); 'predict' -> one dict per
     sample with 'pred_sem_seg' (H, W) int64, 'seg_probs' (num_classes, H, W), and the sample's own keys
@@ -83,10 +96,16 @@ class UNet(TaskModel):
         if 'feature_specs' in decoder:
             raise ValueError('UNet: decoder feature_specs come from the backbone; remove them from the config')
         decoder.setdefault('type', 'UNetDecoder')
-        self.decoder = MODELS.build(dict(decoder, feature_specs=specs))
+        self.dims = backbone_dims(self.backbone)
+        if decoder.get('dims', self.dims) != self.dims:
+            raise ValueError(f"UNet: decoder dims={decoder['dims']} but the backbone is {self.dims}D; drop the key")
+        self.decoder = MODELS.build(dict(decoder, feature_specs=specs, dims=self.dims))
         self.num_classes, self.binary, self.input_skip = num_classes, binary, input_skip
-        self.seg_head = nn.Conv2d(self.decoder.out_channels, 1 if binary else num_classes, 3, padding=1)
+        head = nn.Conv2d if self.dims == 2 else nn.Conv3d
+        self.seg_head = head(self.decoder.out_channels, 1 if binary else num_classes, 3, padding=1)
         self.size_divisor = max(spec.stride for spec in specs)
+        self.depth_divisor = max(spec.temporal_stride for spec in specs) if self.dims == 3 else 1
+        self._spacing_checked = False
         self.ignore_index = ignore_index
         loss_cfgs = [loss] if isinstance(loss, dict) else list(loss or DEFAULT_LOSS)
         self.losses = nn.ModuleList(MODELS.build({'ignore_index': ignore_index, **cfg}) for cfg in loss_cfgs)
@@ -96,16 +115,36 @@ class UNet(TaskModel):
         self.test_cfg = check_test_cfg(test_cfg)
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) -> (N, K, H, W) logits; pads H, W to a multiple of the deepest stride and crops back."""
-        if inputs.dim() != 4:
-            raise ValueError(f'UNet: inputs must be (N, C, H, W); got {tuple(inputs.shape)}')
-        height, width = inputs.shape[-2:]
-        pad_h, pad_w = -height % self.size_divisor, -width % self.size_divisor
-        x = F.pad(inputs, (0, pad_w, 0, pad_h)) if pad_h or pad_w else inputs
+        """(N, C, [D,] H, W) -> (N, K, [D,] H, W) logits; pads each axis to a multiple of the deepest stride along
+        it and crops back."""
+        if inputs.dim() != self.dims + 2:
+            shape = '(N, C, H, W)' if self.dims == 2 else '(N, C, D, H, W)'
+            raise ValueError(f'UNet: inputs must be {shape} for this {self.dims}D model; got {tuple(inputs.shape)}')
+        sizes = tuple(inputs.shape[2:])
+        divisors = (self.depth_divisor, self.size_divisor, self.size_divisor)[-self.dims:]
+        pads = [p for n, d in zip(reversed(sizes), reversed(divisors)) for p in (0, -n % d)]
+        x = F.pad(inputs, pads) if any(pads) else inputs
         features = list(self.backbone(x))
         if self.input_skip:
             features.append(x)
-        return self.seg_head(self.decoder(features))[..., :height, :width]
+        return self.seg_head(self.decoder(features))[(..., *(slice(0, n) for n in sizes))]
+
+    def check_spacing(self, samples: Sequence[dict]) -> None:
+        """Warn once when volumes are much coarser along depth than in-plane while the encoder downsamples
+        depth as often as H and W (the deepest features then span far more millimetres along depth)."""
+        if self.dims != 3 or self._spacing_checked:
+            return
+        spacing = next((s['spacing'] for s in samples if s.get('spacing') is not None), None)
+        if spacing is None or len(spacing) != 3:
+            return
+        self._spacing_checked = True
+        depth, in_plane = float(spacing[0]), min(float(spacing[1]), float(spacing[2]))
+        if depth >= ANISOTROPY * in_plane and self.depth_divisor >= self.size_divisor:
+            where = samples[0].get('img_path', 'the input')
+            warnings.warn(f'UNet: {where} has spacing {depth:g} mm along depth (axis D) vs {in_plane:g} mm in-plane, '
+                          f'but the encoder downsamples depth as much as H and W (deepest strides '
+                          f'{self.depth_divisor} vs {self.size_divisor}); consider depth_strides such as (1, 1, 2, 2)',
+                          stacklevel=2)
 
     def predict_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """Logits of whole inputs, or blended over sliding windows when test_cfg mode is 'slide'."""
@@ -131,7 +170,8 @@ class UNet(TaskModel):
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
         """Each loss on the logits against the stacked ground truth (padding pixels are ignored)."""
         samples = split_samples(data_samples, inputs.shape[0])
-        target = gt_maps(samples, inputs.shape[-2:], self.ignore_index, inputs.device, required=True)
+        self.check_spacing(samples)
+        target = gt_maps(samples, inputs.shape[2:], self.ignore_index, inputs.device, required=True)
         logits = self.logits(inputs)
         return {getattr(m, 'loss_name', type(m).__name__): m(logits, target) for m in self.losses}
 
@@ -139,13 +179,14 @@ class UNet(TaskModel):
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
         """One dict per sample: 'pred_sem_seg', 'seg_probs', cropped to the sample's ground-truth size."""
         samples = split_samples(data_samples, inputs.shape[0])
+        self.check_spacing(samples)
         probs = self.probabilities(self.predict_logits(inputs))
         labels = self.labels(probs)
         outputs = []
         for sample, prob, label in zip(samples, probs, labels):
             gt = sample.get('gt_sem_seg')
-            h, w = gt.shape[-2:] if isinstance(gt, torch.Tensor) else label.shape
-            outputs.append({**sample, 'pred_sem_seg': label[:h, :w], 'seg_probs': prob[:, :h, :w]})
+            crop = tuple(slice(0, n) for n in (gt.shape[-self.dims:] if isinstance(gt, torch.Tensor) else label.shape))
+            outputs.append({**sample, 'pred_sem_seg': label[crop], 'seg_probs': prob[(slice(None), *crop)]})
         return outputs
 
     def tensor(self, inputs: torch.Tensor) -> torch.Tensor:

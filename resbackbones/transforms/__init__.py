@@ -23,8 +23,12 @@ from .seg_formatting import PackSegInputs
 from .seg_intensity import NormalizeIntensity, normalize_intensity
 from .seg_loading import LoadImageAndMask
 from . import video  # noqa: F401  (registers the video transforms)
+from .volume_augment import RandomAffine3D, RandomFlip3D, RandomRot90In3D
+from .volume_crop import RandomPatch3D
+from .volume_formatting import PackVolumeInputs
 
 __all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
            'FaceAlign', 'LoadImageFromBytes', 'align_face',  # face
            'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
-           'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity']
+           'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity',
+           'PackVolumeInputs', 'RandomAffine3D', 'RandomFlip3D', 'RandomPatch3D', 'RandomRot90In3D']  # volumes

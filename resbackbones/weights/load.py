@@ -16,7 +16,7 @@ from .inflate import can_inflate, inflate_conv
 from .io import Checkpoint, read_checkpoint
 from .report import SHOWN, LoadReport
 from .sources import Split, check_source, detect_source, split_keys
-from .stem import adapt_input_conv, can_adapt
+from .stem import adapt_input_conv, adaptation_rule, can_adapt
 from .torchvision_video import to_core_names
 
 COUNTER = 'num_batches_tracked'  # BN step counter: never required, often absent (FrozenBN, old files)
@@ -84,8 +84,8 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
             new[bb_prefix + key] = value
         elif can_adapt(key, value.shape, want.shape):
             new[bb_prefix + key] = adapt_input_conv(value, want.shape[1])
-            rule = 'summed over RGB' if want.shape[1] == 1 else f'RGB repeated cyclically, scaled by 3/{want.shape[1]}'
-            report.adapted.append(f'{bb_prefix + key}: 3 -> {want.shape[1]} input channels ({rule})')
+            rule = adaptation_rule(value.shape[1], want.shape[1])
+            report.adapted.append(f'{bb_prefix + key}: {value.shape[1]} -> {want.shape[1]} input channels ({rule})')
         else:
             report.mismatched.append((bb_prefix + key, tuple(value.shape), tuple(want.shape)))
     if inflated:

@@ -15,7 +15,7 @@ import torch
 from .io import Checkpoint
 
 SOURCES = ('torchvision', 'torchvision_detection', 'torchvision_video', 'timm', 'mmpretrain', 'mmdet', 'mmaction2',
-           'insightface', 'native')
+           'insightface', 'medicalnet', 'native')
 ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
 BACKBONE_PREFIX = 'backbone.'
 TV_DETECTION_PREFIX = 'backbone.body.'  # torchvision's *rcnn_*_fpn: the ResNet inside BackboneWithFPN
@@ -31,6 +31,7 @@ class Layout:
     prefix: str
     heads: tuple[str, ...]
     elsewhere: tuple[str, ...] = ()  # prefixes of parts that are neither backbone nor classifier
+    elsewhere_is: str = ''  # what those parts are, for the report
 
 
 LAYOUTS = {
@@ -41,8 +42,13 @@ LAYOUTS = {
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
     'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',)),
-    'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.')),  # the embedding head
+    'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.'),
+                          elsewhere_is='face embedding head'),
+    # Tencent MedicalNet (Med3D) 3D ResNets: torchvision names in 3D ('module.' stripped on reading), and its
+    # segmentation head 'conv_seg' (transposed conv + convs), which a U-Net replaces by its own decoder.
+    'medicalnet': Layout('', (), elsewhere=('conv_seg.',), elsewhere_is='MedicalNet segmentation head'),
 }
+MEDICALNET_HEAD = 'conv_seg.'
 
 
 @dataclass
@@ -78,6 +84,8 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
         return 'mmdet', f'detector keys ({", ".join(detector)})'
     if 'mmdet_version' in meta:
         return 'mmdet', "meta['mmdet_version']"
+    if any(k.startswith(MEDICALNET_HEAD) for k in keys):
+        return 'medicalnet', f"'{MEDICALNET_HEAD}' keys (MedicalNet's segmentation head)"
     if any(k.startswith('cls_head.') for k in keys) or 'mmaction2_version' in meta or 'mmaction_version' in meta:
         return 'mmaction2', "recognizer keys ('cls_head.') or meta['mmaction2_version']"
     wrapped = any(k.startswith(BACKBONE_PREFIX) for k in keys)
@@ -122,7 +130,7 @@ def split_keys(ckpt: Checkpoint, source: str) -> Split:
             split.head[key[len(head):]] = value
             split.head_origin[key[len(head):]] = key
         elif layout.elsewhere and key.startswith(layout.elsewhere):
-            split.ignored.append((key, 'not part of the backbone (face embedding head)'))
+            split.ignored.append((key, f'not part of the backbone ({layout.elsewhere_is})'))
         elif layout.prefix and not key.startswith(layout.prefix):
             part = '.'.join(key.split('.')[:2 if key.startswith(BACKBONE_PREFIX) else 1])  # e.g. backbone.fpn
             split.ignored.append((key, f'not part of the backbone ({part})'))

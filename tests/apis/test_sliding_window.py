@@ -65,3 +65,28 @@ def test_bad_arguments(kwargs, message):
 def test_predictor_with_wrong_output_shape_is_reported():
     with pytest.raises(ValueError, match='predictor must map'):
         sliding_window_inference(torch.zeros(1, 1, 16, 16), lambda p: p[..., :4, :4], 8)
+
+
+@pytest.mark.parametrize('size', [(9, 20, 23), (5, 6, 7)])  # the second is smaller than the patch: padded
+def test_3d_windows_reproduce_a_pointwise_predictor(size):
+    x = torch.randn(2, 2, *size)
+    out = sliding_window_inference(x, lambda p: p[:, :1] * 3 - p[:, 1:], (8, 12, 12), overlap=0.5, batch_size=5)
+    assert out.shape == (2, 1, *size)
+    torch.testing.assert_close(out, x[:, :1] * 3 - x[:, 1:], rtol=1e-5, atol=1e-5)
+
+
+def test_3d_importance_map_is_the_product_of_axis_gaussians():
+    weights = importance_map((5, 7, 9))
+    assert weights.shape == (5, 7, 9) and weights.min() > 0
+    assert weights[2, 3, 4] == weights.max()
+    assert weights[0, 3, 4] < weights[1, 3, 4] < weights[2, 3, 4]
+
+
+def test_3d_blending_batches_windows_and_gives_the_same_result():
+    x = torch.randn(1, 1, 12, 20, 20)
+    blur = lambda p: F.avg_pool3d(p, 3, 1, 1)  # noqa: E731
+    calls = []
+    a = sliding_window_inference(x, lambda p: calls.append(p.shape[0]) or blur(p), 8, overlap=0.5, batch_size=4)
+    b = sliding_window_inference(x, blur, 8, overlap=0.5, batch_size=1)
+    torch.testing.assert_close(a, b)
+    assert max(calls) == 4 and sum(calls) == len(window_starts(12, 8, .5)) * len(window_starts(20, 8, .5)) ** 2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from resbackbones.apis import predict_volume, save_nifti
+from resbackbones.apis import predict_volume, predict_volume_3d, save_nifti
 from resbackbones.registry import MODELS
 
 
@@ -78,3 +78,19 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
 def test_shape_mismatch_is_an_error(tmp_path):
     with pytest.raises(ValueError, match=r'do not match the reference volume .*ref.nii.gz'):
         save_nifti(str(tmp_path / 'x.nii.gz'), np.zeros((2, 2, 2), np.uint8), reference(tmp_path))
+
+
+def test_3d_model_predicts_the_whole_volume_with_its_windows(model):
+    torch.manual_seed(0)
+    model3d = MODELS.build(dict(type='UNet', num_classes=3, decoder=dict(decoder_channels=(8, 8, 8, 8)),
+                                backbone=dict(type='VolumeResNet', depth=18, base_channels=4, in_channels=2,
+                                              num_stages=3, out_indices=('stem', 0, 1, 2)),
+                                test_cfg=dict(mode='slide', patch_size=(8, 16, 16), overlap=0.5))).eval()
+    volume = np.random.default_rng(0).standard_normal((2, 11, 20, 18)).astype(np.float32)
+    labels = predict_volume_3d(model3d, volume)
+    with torch.no_grad():
+        whole = model3d.labels(model3d.probabilities(model3d.predict_logits(torch.from_numpy(volume)[None])))[0]
+    assert labels.shape == (11, 20, 18) and labels.dtype == np.uint8
+    assert np.array_equal(labels, whole.numpy())
+    with pytest.raises(ValueError, match='is a 2D model; use predict_volume'):
+        predict_volume_3d(model, volume)

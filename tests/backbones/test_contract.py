@@ -24,6 +24,10 @@ VARIANTS = [
     dict(type='IResNet', depth=18),
     dict(type='IResNet', depth=50, in_channels=1),
     dict(type='ResNet3d', depth=18),
+    dict(type='VolumeResNet', depth=18, in_channels=1),
+    dict(type='VolumeResNet', depth=50, in_channels=1, depth_strides=(1, 1, 2, 2), depth_kernels=(1, 1, 3, 3),
+         strides=(1, 2, 1, 1),
+         dilations=(1, 1, 2, 4)),
     dict(type='ResNet3d', depth=50, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
          inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))),  # mmaction2's I3D R50
     dict(type='ResNet3d', depth=50, inflate_style='3x3x3', with_pool2=False, temporal_strides=(1, 2, 2, 1)),
@@ -36,7 +40,7 @@ VARIANTS = [
          inflate_style='3x3x3', spatial_strides=(1, 2, 1, 2)),
 ]
 T = 7  # frames of the video inputs, odd too
-CLIP_TYPES = ('ResNet3d', 'ResNet2Plus1d')  # (N, C, T, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
+CLIP_TYPES = ('ResNet3d', 'ResNet2Plus1d', 'VolumeResNet')  # (N, C, T|D, H, W); ResNetTSM: (N * segments, C, H, W)
 
 
 def _check(model, x):

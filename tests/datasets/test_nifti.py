@@ -114,3 +114,19 @@ def test_all_background_volume_is_valid(tmp_path):
 def test_spacing_is_in_plane(tmp_path):
     spacing = build(tmp_path, axis='axial')[0]['data_samples']['spacing']
     np.testing.assert_allclose(spacing, [0.8, 0.9])
+
+
+@pytest.mark.parametrize('split, width', [('train', 6), ('val', 6)])
+def test_half_split_cuts_every_slice_and_shares_no_voxel(tmp_path, split, width):
+    dataset = build(tmp_path, split=split, split_axis=0)
+    assert len(dataset) == 10  # every axial slice, each cut to one half along x
+    assert dataset[0]['inputs'].shape == (1, width, 14)
+    image, labels, _ = dataset.volume(0)
+    full_labels = phantom()[1]
+    expected = full_labels[:6] if split == 'train' else full_labels[6:]
+    assert np.array_equal(labels, expected)
+
+
+def test_split_axis_must_differ_from_the_slicing_axis(tmp_path):
+    with pytest.raises(ValueError, match='split_axis must be None or a file axis other than the slicing axis 2'):
+        build(tmp_path, split='train', split_axis=2)

@@ -99,3 +99,15 @@ def test_bad_predictions_name_the_sample(pred, gt, message):
 def test_classes_must_be_known():
     with pytest.raises(ValueError, match='class names unknown'):
         run(SegMetric(), [(square(), square())])
+
+
+def test_volumes_give_dice_and_hd95_in_mm_from_their_spacing():
+    """A cube and the same cube shifted one voxel along depth: at 3 mm slices the surface moves 3 mm."""
+    gt = torch.zeros(8, 10, 10, dtype=torch.long)
+    gt[2:6, 3:7, 3:7] = 1
+    pred = torch.roll(gt, 1, dims=0)
+    metric = SegMetric(classes=('bg', 'fg'), hd95=True)
+    metric.process(None, [dict(pred_sem_seg=pred, gt_sem_seg=gt, spacing=np.array([3.0, 0.5, 0.5]))])
+    scores = metric.compute_metrics(metric.results)
+    assert scores['dice_fg'] == pytest.approx(2 * 48 / 128)
+    assert scores['hd95_fg'] == pytest.approx(3.0)

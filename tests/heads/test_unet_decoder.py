@@ -70,3 +70,37 @@ def test_registered_and_checks_feature_count():
     decoder = MODELS.build(dict(type='UNetDecoder', feature_specs=specs((2, 4))))
     with pytest.raises(ValueError, match='expects 2 features'):
         decoder(features(specs((2,))))
+
+
+def specs3d(pairs, channels=8):
+    """FeatureSpecs of a volumetric encoder from (depth stride, in-plane stride) pairs."""
+    return [FeatureSpec(f's{s}', channels * s, s, d) for d, s in pairs]
+
+
+@pytest.mark.parametrize('pairs, expected', [
+    (((2, 2), (4, 4), (8, 8)), [((4, 4), (2, 2, 2)), ((2, 2), (2, 2, 2)), (None, (2, 2, 2))]),
+    (((1, 2), (1, 4), (2, 8), (4, 16)),  # thick slices: depth halved only in the last two stages
+     [((2, 8), (2, 2, 2)), ((1, 4), (2, 2, 2)), ((1, 2), (1, 2, 2)), (None, (1, 2, 2))]),
+    (((2, 2), (4, 8)), [((2, 2), (2, 4, 4)), (None, (2, 2, 2))]),
+])
+def test_plan_3d_is_per_axis(pairs, expected):
+    plan = decoder_plan(specs3d(pairs), dims=3)
+    assert [((s.temporal_stride, s.stride) if s else None, f) for s, f in plan] == expected
+
+
+def test_plan_3d_refuses_a_depth_step_that_is_not_whole():
+    with pytest.raises(ValueError, match=r'\(depth, in-plane\) stride \(3, 8\) is not a multiple'):
+        decoder_plan(specs3d(((2, 4), (3, 8))), dims=3)
+
+
+@pytest.mark.parametrize('upsample', ['nearest', 'trilinear', 'transposed'])
+@pytest.mark.parametrize('attention', [None, 'gate', 'scse'])
+def test_decoder_3d_reaches_full_resolution_through_odd_skips(upsample, attention):
+    spec_list = specs3d(((1, 2), (2, 4), (4, 8)))
+    size = (9, 22, 18)  # odd skip grids (5x6x5, 3x3x3); the last x2 block doubles an even size
+    feats = [torch.randn(1, s.channels, -(-size[0] // s.temporal_stride), -(-size[1] // s.stride),
+                         -(-size[2] // s.stride)) for s in spec_list]
+    decoder = UNetDecoder(spec_list, decoder_channels=(8, 8, 4), upsample=upsample, attention=attention, dims=3)
+    out = decoder(feats)
+    assert out.shape == (1, 4, 9, 22, 18)
+    assert isinstance(decoder.blocks[0].conv1[0], torch.nn.Conv3d) and decoder.blocks[0].conv1[0].kernel_size == (3,) * 3

@@ -83,3 +83,12 @@ def test_registered_with_loss_names():
     assert [m.loss_name for m in losses] == ['loss_d2', 'loss_ce']
     with pytest.raises(ValueError, match="must contain 'loss'"):
         DiceLoss(loss_name='dice')
+
+
+@pytest.mark.parametrize('loss', [DiceLoss(), CrossEntropyLoss()])
+def test_volumes_give_the_loss_of_their_slices_stacked(loss):
+    """A (N, C, D, H, W) volume is scored like its D slices laid side by side (both losses pool all voxels)."""
+    logits, target = torch.randn(2, 3, 4, 5, 6), torch.randint(0, 3, (2, 4, 5, 6))
+    flat_logits = logits.permute(0, 1, 3, 2, 4).reshape(2, 3, 5, 24)
+    flat_target = target.permute(0, 2, 1, 3).reshape(2, 5, 24)
+    torch.testing.assert_close(loss(logits, target), loss(flat_logits, flat_target))

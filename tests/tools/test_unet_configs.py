@@ -111,7 +111,8 @@ def test_train_then_test_with_overlays(name, tmp_path, capsys):
         report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         saved, t1 = nib.load(str(out)), nib.load(str(tmp_path / 'mni' / 't1.nii.gz'))
         assert saved.shape == t1.shape and np.allclose(saved.affine, t1.affine)
-        assert set(report['dice_volume']) == {'background', 'grey_matter', 'white_matter'}
+        assert set(report['dice_volume']) == set(report['dice_held_out']) == {'background', 'grey_matter',
+                                                                             'white_matter'}
 
 
 @pytest.mark.slow
@@ -120,3 +121,61 @@ def test_benchmark_runs_and_matches_smp_parameter_count(capsys):
     assert result['params']['ours'] == result['params']['smp']  # same architecture as smp's Unet('resnet34')
     assert result['ratio_infer'] > 0 and result['ratio_train'] > 0
     assert 'ratio ours/smp' in capsys.readouterr().out
+
+
+def tiny_3d_config(tmp_path: Path, iters: int = 10) -> str:
+    """configs/unet3d/unet3d_r18_mni-tissue.py with a tiny encoder and patches on the tiny 'brain'."""
+    cfg = Config.fromfile(str(REPO / 'configs/unet3d/unet3d_r18_mni-tissue.py'))
+    cfg.merge_from_dict(mni_data(tmp_path / 'mni'))
+    cfg.model.backbone.update(base_channels=8, num_stages=3, out_indices=('stem', 0, 1, 2))
+    cfg.model.decoder.decoder_channels = (16, 16, 8, 8)
+    cfg.model.test_cfg.patch_size = (16, 16, 32)
+    cfg.train_dataloader.dataset.pipeline[0]['size'] = (8, 16, 16)
+    cfg.optim_wrapper.optimizer.lr = 3e-3
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg.train_cfg.max_iters = iters
+    cfg.default_hooks.logger.interval = 1
+    path = tmp_path / 'tiny_unet3d.py'
+    cfg.dump(str(path))
+    return str(path)
+
+
+def test_3d_and_hemisphere_configs_share_the_split():
+    three = Config.fromfile(str(REPO / 'configs/unet3d/unet3d_r18_mni-tissue.py'))
+    two = Config.fromfile(str(REPO / 'configs/unet/unet_r34_mni-tissue-hemi.py'))
+    assert three.model.backbone.type == 'VolumeResNet' and 'feature_specs' not in three.model.decoder
+    for cfg in (three, two):
+        assert cfg.train_dataloader.dataset.split_axis == cfg.test_dataloader.dataset.split_axis == 0
+        assert (cfg.train_dataloader.dataset.split, cfg.test_dataloader.dataset.split) == ('train', 'val')
+        assert cfg.test_dataloader.dataset.cases == three.test_dataloader.dataset.cases
+
+
+@pytest.mark.slow
+def test_3d_train_test_and_segment_volume(tmp_path, capsys):
+    config = tiny_3d_config(tmp_path)
+    work_dir = tmp_path / 'work'
+    assert tool('tools/train.py').main([config, '--work-dir', str(work_dir)]) == 0
+    log = sorted(work_dir.glob('*/vis_data/scalars.json'))[-1].read_text().splitlines()
+    losses = [json.loads(line)['loss'] for line in log if '"loss"' in line]
+    assert len(losses) == 10 and np.mean(losses[-3:]) < 0.9 * np.mean(losses[:3])  # it learns
+    capsys.readouterr()
+    checkpoint = str(work_dir / 'iter_10.pth')
+    assert tool('tools/test.py').main([config, checkpoint, '--work-dir', str(work_dir)]) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0 <= metrics['seg/mDice'] <= 1 and 'seg/hd95_white_matter' in metrics
+    out = tmp_path / 'pred3d.nii.gz'
+    assert tool('tools/demos/segment_volume.py').main([config, checkpoint, str(out)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    saved, t1 = nib.load(str(out)), nib.load(str(tmp_path / 'mni' / 't1.nii.gz'))
+    assert saved.shape == t1.shape and np.allclose(saved.affine, t1.affine)
+    assert set(report['dice_held_out']) == {'background', 'grey_matter', 'white_matter'}
+
+
+@pytest.mark.slow
+def test_benchmark_3d_against_monai_runs_on_a_tiny_volume(capsys):
+    pytest.importorskip('monai')
+    result = tool('tools/benchmark_unet3d.py').main(['--volume', '12', '20', '18', '--patch', '8', '16', '16',
+                                                     '--base', '4', '--repeats', '1', '--threads', '1'])
+    assert result['ratio_speed'] > 0 and result['peak_mib']['ours'] > 0 and result['peak_mib']['monai'] > 0
+    assert result['max_abs_diff'] < 1.0  # the same network blended over nearly the same windows
+    assert 'ratio ours/MONAI' in capsys.readouterr().out

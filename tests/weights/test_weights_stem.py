@@ -49,7 +49,7 @@ def test_adapt_input_conv_keeps_dtype():
 
 
 @pytest.mark.parametrize('weight, in_channels, match', [
-    (torch.zeros(8, 1, 3, 3), 4, r'needs an RGB kernel \(out, 3, ...\); got shape \(8, 1, 3, 3\)'),
+    (torch.zeros(8, 1, 3, 3), 4, r'needs an RGB kernel \(out, 3, ...\) or a single-channel 3D one .*; got shape \(8, 1, 3, 3\)'),
     (torch.zeros(8, 3, 3, 3), 0, 'in_channels must be an integer >= 1; got 0'),
 ])
 def test_adapt_input_conv_rejects_bad_inputs(weight, in_channels, match):

@@ -1,10 +1,12 @@
-"""Segment a NIfTI volume with a trained 2D U-Net, slice by slice, and save the labels on the original grid.
+"""Segment a NIfTI volume with a trained U-Net, 2D (slice by slice) or 3D, and save the labels on the original grid.
 
     python tools/demos/segment_volume.py CONFIG CHECKPOINT OUT.nii.gz [--case 0] [--batch-size 8]
 
-The volume, its intensity normalisation and the slicing axis come from the config's test dataset (every slice is
-predicted, held-out or not). The output has the input's affine and header. When the case has labels, the Dice
-per class over the whole volume and over the held-out slices only are printed as one line of json.
+The volume, its intensity normalisation (and resampling) come from the config's test dataset: NiftiSliceDataset
+(2D model: every slice along its axis is predicted, held-out or not) or NiftiVolumeDataset (3D model: the whole
+volume, with the model's test_cfg windows). The output has the input's affine and header. When the case has
+labels, the Dice per class over the whole volume and over the held-out part only (the held-out slices, or the
+held-out half of a ``split_axis`` split) are printed as one line of json.
 """
 from __future__ import annotations
 
@@ -17,11 +19,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from resbackbones.apis import predict_volume, save_nifti  # noqa: E402
+from resbackbones.apis import predict_volume, predict_volume_3d, save_nifti  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.evaluation.seg_metric import confusion  # noqa: E402
+from resbackbones.datasets.nifti import half_region  # noqa: E402
 from resbackbones.registry import DATASETS, MODELS  # noqa: E402
+
+DATASET_TYPES = ('NiftiSliceDataset', 'NiftiVolumeDataset')
 
 
 def dice_per_class(pred: np.ndarray, gt: np.ndarray, classes: Sequence[str]) -> dict[str, float]:
@@ -31,36 +36,56 @@ def dice_per_class(pred: np.ndarray, gt: np.ndarray, classes: Sequence[str]) -> 
     return {name: round(float(2 * i / t), 4) if t else float('nan') for name, i, t in zip(classes, inter, total)}
 
 
+def held_out(dataset, shape: tuple[int, ...]) -> tuple:
+    """Index of the voxels the config's test split evaluates: a half along split_axis, or the held-out slices."""
+    split_axis = dataset.split_axis
+    if split_axis is not None:
+        return half_region(shape, split_axis, 'val')
+    if hasattr(dataset, 'holdout_every'):
+        return (slice(None),) * dataset.axis + (np.arange(shape[dataset.axis]) % dataset.holdout_every == 0,)
+    return (slice(None),) * 3
+
+
+def predict_case(model, dataset, case: int, batch_size: int) -> tuple[np.ndarray, np.ndarray | None, object]:
+    """(labels on the file grid, ground truth on it or None, the reference NIfTI image)."""
+    if dataset.__class__.__name__ == 'NiftiVolumeDataset':
+        image, labels, meta = dataset.volume(case)
+        pred = dataset.to_file_grid(case, predict_volume_3d(model, image))
+        gt = None if labels is None else dataset.to_file_grid(case, labels)
+        return pred, gt, meta['reference']
+    image, labels, reference = dataset.volume(case)
+    return predict_volume(model, image, dataset.axis, batch_size), labels, reference
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = ToolParser(prog='segment_volume.py', description=__doc__.split('\n\n')[0])
-    parser.add_argument('config', help='a config whose test dataset is a NiftiSliceDataset')
+    parser.add_argument('config', help='a config whose test dataset is a NiftiSliceDataset or NiftiVolumeDataset')
     parser.add_argument('checkpoint', help='trained checkpoint (.pth)')
     parser.add_argument('out', help='output label volume (.nii or .nii.gz)')
     parser.add_argument('--case', type=int, default=0, help='which case of the dataset (default 0)')
-    parser.add_argument('--batch-size', type=int, default=8, help='slices per forward pass')
+    parser.add_argument('--batch-size', type=int, default=8, help='slices per forward pass (2D models)')
     args = parser.parse_args(argv)
     if not args.out.endswith(('.nii', '.nii.gz')):
         raise ValueError(f'OUT must end with .nii or .nii.gz; got {args.out}')
     cfg = load_config(args.config)
     data_cfg = dict(cfg.test_dataloader.dataset, split='all', pipeline=[])
-    if data_cfg.get('type') != 'NiftiSliceDataset':
-        raise ValueError(f"{args.config}: test_dataloader.dataset is {data_cfg.get('type')!r}; expected "
-                         f"'NiftiSliceDataset'")
+    if data_cfg.get('type') not in DATASET_TYPES:
+        raise ValueError(f"{args.config}: test_dataloader.dataset is {data_cfg.get('type')!r}; expected one of "
+                         f"{list(DATASET_TYPES)}")
+    split = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[], lazy_init=True))
     dataset = DATASETS.build(data_cfg)
     if not 0 <= args.case < len(dataset.cases):
         raise ValueError(f'--case {args.case}: the dataset has {len(dataset.cases)} case(s)')
     model = MODELS.build(cfg.model)
     state = torch.load(check_checkpoint(args.checkpoint, 'CHECKPOINT'), map_location='cpu', weights_only=True)
     model.load_state_dict(state.get('state_dict', state))
-    image, labels, reference = dataset.volume(args.case)
-    pred = predict_volume(model, image, dataset.axis, args.batch_size)
+    pred, labels, reference = predict_case(model, dataset, args.case, args.batch_size)
     save_nifti(args.out, pred, reference)
     report = {'out': args.out, 'shape': list(pred.shape)}
     if labels is not None:
-        held_out = np.arange(pred.shape[dataset.axis]) % dataset.holdout_every == 0
-        take = (slice(None),) * dataset.axis + (held_out,)
+        take = held_out(split, pred.shape)
         report['dice_volume'] = dice_per_class(pred, labels, dataset.classes)
-        report['dice_held_out_slices'] = dice_per_class(pred[take], labels[take], dataset.classes)
+        report['dice_held_out'] = dice_per_class(pred[take], labels[take], dataset.classes)
     print(json.dumps(report))
     return 0
 

@@ -1,0 +1,186 @@
+"""NIfTI volumes served whole, one sample per case (subject), for 3D segmentation: several modalities on one
+grid, labels from a label volume or probability maps, spacing from the header, optional resampling to a target
+spacing, and a split that holds out whole cases or one half of every volume (e.g. one hemisphere).
+
+Samples are channel-first, as in MONAI: 'img' (C, D, H, W) float32, 'gt_seg_map' (D, H, W), where D is the
+file axis ``depth_axis`` and H, W the other two in file order; 'spacing' is in the same (D, H, W) order (mm).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+import nibabel as nib
+import numpy as np
+from mmengine.dataset import BaseDataset
+from scipy import ndimage
+
+from ..registry import DATASETS
+from ..transforms.seg_intensity import check_normalize, normalize_intensity
+from .nifti import AXES, check_finite, check_labels, half_region, labels_from_probabilities, load_volume
+from .seg_folder import build_pipeline, check_seg_classes
+
+NAME = 'NiftiVolumeDataset'
+SPLITS = ('all', 'train', 'val')
+AFFINE_TOL = 1e-3  # mm: headers written by different tools round the affine differently
+
+
+def resample(data: np.ndarray, zoom: Sequence[float], order: int) -> np.ndarray:
+    """``data`` zoomed by ``zoom`` per axis (scipy spline of ``order``: 0 for labels, 1 for intensities/maps)."""
+    if all(abs(z - 1) < 1e-6 for z in zoom):
+        return data
+    return ndimage.zoom(data, zoom, order=order, mode='nearest', grid_mode=True)
+
+
+def check_same_grid(img: nib.Nifti1Image, data: np.ndarray, path: str, ref: nib.Nifti1Image, ref_path: str,
+                    shape: tuple[int, ...]) -> None:
+    """ValueError naming both files and the first axis where shape or affine disagree."""
+    if data.shape != shape:
+        axis = next(i for i, (a, b) in enumerate(zip(data.shape, shape)) if a != b)
+        raise ValueError(f'{NAME}: {path} has shape {data.shape} but {ref_path} has {shape} (they differ along '
+                         f'axis {axis}); every volume of a case must share the voxel grid')
+    diff = np.abs(img.affine - ref.affine)
+    if diff.max() > AFFINE_TOL:
+        axis = int(np.argmax(diff.max(axis=0)[:3])) if diff[:, :3].max() > AFFINE_TOL else 'origin'
+        raise ValueError(f'{NAME}: {path} and {ref_path} have different affines (largest difference '
+                         f'{diff.max():g} mm, in the column of axis {axis}); resample them onto one grid first')
+
+
+@DATASETS.register_module()
+class NiftiVolumeDataset(BaseDataset):
+    """Whole NIfTI volumes, one sample per case, for 3D segmentation (patches come from the pipeline).
+
+    Args:
+        cases: one dict per subject: ``images`` (a path or list: one channel per modality) and optionally ``seg``
+            (label volume) or ``probs`` (probability maps of classes 1..K-1).
+        classes: class names, background first. depth_axis: file axis that becomes D (0/1/2 or 'sagittal',
+            'coronal', 'axial'; default axial).
+        split: 'all', 'train' or 'val'. With ``split_axis`` (a file axis, e.g. 0: left-right in RAS files)
+            'train' keeps the first half of every volume along it and 'val' the second half, which share no voxel
+            (one hemisphere to learn, the other to test); else ``val_cases`` lists the held-out case indices.
+        target_spacing: (x, y, z) mm in file-axis order to resample to (images linear, labels nearest, maps linear
+            before thresholding); None keeps the file's grid.
+        normalize: ``normalize_intensity`` settings per volume and channel (percentile, zscore, window ...).
+        prob_threshold / prob_scale: as NiftiSliceDataset. ignore_index: label not counted.
+        data_root: prefix of relative paths. pipeline: volume transforms (RandomPatch3D, RandomFlip3D ...,
+            PackVolumeInputs).
+    """
+
+    def __init__(self, cases: Sequence[dict], classes: Sequence[str], depth_axis: int | str = 'axial',
+                 split: str = 'all', split_axis: int | None = None, val_cases: Sequence[int] = (),
+                 target_spacing: Sequence[float] | None = None, normalize: dict | None = None,
+                 prob_threshold: float = 0.5, prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
+                 pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
+        self.classes = check_seg_classes(classes, NAME)
+        self.depth_axis = AXES.get(depth_axis, depth_axis)
+        if self.depth_axis not in (0, 1, 2):
+            raise ValueError(f'{NAME}: depth_axis must be 0, 1, 2 or one of {list(AXES)}; got {depth_axis!r}')
+        if split not in SPLITS or split_axis not in (None, 0, 1, 2):
+            raise ValueError(f'{NAME}: split must be one of {list(SPLITS)} and split_axis None, 0, 1 or 2; got '
+                             f'{split!r}, {split_axis!r}')
+        if isinstance(cases, dict) or not cases or not all(isinstance(c, dict) and 'images' in c for c in cases):
+            raise ValueError(f"{NAME}: cases must be a non-empty list of dicts with 'images' (and 'seg' or "
+                             f"'probs'); got {cases!r}")
+        if split != 'all' and split_axis is None and not val_cases:
+            raise ValueError(f"{NAME}: split={split!r} needs split_axis (half of each volume) or val_cases")
+        if target_spacing is not None and (len(target_spacing) != 3 or min(target_spacing) <= 0):
+            raise ValueError(f'{NAME}: target_spacing must be three positive sizes (x, y, z) in mm; got '
+                             f'{target_spacing!r}')
+        self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
+        check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
+        self.cases, self.split, self.split_axis = [dict(c) for c in cases], split, split_axis
+        self.val_cases = set(val_cases)
+        self.target_spacing = None if target_spacing is None else tuple(float(s) for s in target_spacing)
+        self.prob_threshold, self.prob_scale, self.ignore_index = prob_threshold, prob_scale, ignore_index
+        self._volumes: dict[int, tuple[np.ndarray, np.ndarray | None, dict]] = {}
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.classes)
+        super().__init__(data_root=data_root, pipeline=build_pipeline(pipeline), metainfo=metainfo, **kwargs)
+
+    def _path(self, path: str) -> str:
+        return path if os.path.isabs(path) or not self.data_root else os.path.join(self.data_root, path)
+
+    def _to_dhw(self, data: np.ndarray) -> np.ndarray:
+        return np.moveaxis(data, self.depth_axis - 3, -3)  # counted from the end: (X, Y, Z) or (C, X, Y, Z)
+
+    def _load_case(self, case: dict) -> tuple[np.ndarray, np.ndarray | None, dict]:
+        """(image (C, D, H, W) float32, labels (D, H, W) or None, meta: reference image, file region, zoom)."""
+        files = [self._path(p) for p in ([case['images']] if isinstance(case['images'], str) else case['images'])]
+        if case.get('seg') is not None and case.get('probs') is not None:
+            raise ValueError(f"{NAME}: case {files[0]} gives both 'seg' and 'probs'; give one")
+        label_files = [self._path(case['seg'])] if case.get('seg') else [self._path(p) for p in case.get('probs', [])]
+        if case.get('probs') and len(label_files) != len(self.classes) - 1:
+            raise ValueError(f'{NAME}: {len(label_files)} probability maps for classes {self.classes}; expected '
+                             f'one per class after background ({len(self.classes) - 1})')
+        loaded = [load_volume(p) for p in files + label_files]
+        reference, shape = loaded[0][0], loaded[0][1].shape
+        for (img, data), path in zip(loaded, files + label_files):
+            check_same_grid(img, data, path, reference, files[0], shape)
+            check_finite(data, path, self.depth_axis)
+        spacing = np.array([float(z) for z in reference.header.get_zooms()[:3]])
+        halves = self.split_axis is not None and self.split != 'all'
+        region = half_region(shape, self.split_axis, self.split) if halves else (slice(None),) * 3
+        zoom = (1.0,) * 3 if self.target_spacing is None else tuple(spacing / self.target_spacing)
+        channels = [normalize_intensity(resample(d[region].astype(np.float32), zoom, 1), **self.normalize)
+                    for _, d in loaded[:len(files)]]
+        labels = None
+        if case.get('seg'):
+            labels = check_labels(loaded[-1][1], label_files[0], len(self.classes), self.ignore_index,
+                                  self.depth_axis)
+            labels = resample(labels[region], zoom, 0)
+        elif label_files:
+            maps = [resample(d[region].astype(np.float32), zoom, 1) for _, d in loaded[len(files):]]
+            labels = labels_from_probabilities(maps, label_files, self.prob_threshold, self.prob_scale,
+                                               self.depth_axis)
+        image = np.ascontiguousarray(self._to_dhw(np.stack(channels)), dtype=np.float32)
+        labels = None if labels is None else np.ascontiguousarray(self._to_dhw(labels))
+        grid_spacing = spacing if self.target_spacing is None else np.array(self.target_spacing)
+        meta = dict(reference=reference, region=region, zoom=zoom, file_shape=shape,
+                    spacing=np.array([grid_spacing[self.depth_axis], *np.delete(grid_spacing, self.depth_axis)]))
+        return image, labels, meta
+
+    def _keep(self, index: int) -> bool:
+        if self.split == 'all' or self.split_axis is not None:
+            return True
+        return (index in self.val_cases) == (self.split == 'val')
+
+    def load_data_list(self) -> list[dict]:
+        """Load and check every kept case once (volumes stay in memory); one entry per case."""
+        self._volumes = {i: self._load_case(case) for i, case in enumerate(self.cases) if self._keep(i)}
+        for image, labels, _ in self._volumes.values():  # shared by every sample: transforms must copy
+            for array in (image, labels):
+                if array is not None:
+                    array.flags.writeable = False
+        return [dict(img_path=self._path(case['images'] if isinstance(case['images'], str) else case['images'][0]),
+                     case_idx=i, num_classes=len(self.classes), ignore_index=self.ignore_index,
+                     spacing=self._volumes[i][2]['spacing'], labelled=self._volumes[i][1] is not None)
+                for i, case in enumerate(self.cases) if i in self._volumes]
+
+    def volume(self, case_idx: int) -> tuple[np.ndarray, np.ndarray | None, dict]:
+        """(image (C, D, H, W), labels (D, H, W) or None, meta) of a kept case: views, not to be written."""
+        if not self._fully_initialized:
+            self.full_init()
+        if case_idx not in self._volumes:
+            raise ValueError(f'{NAME}: case {case_idx} is not in split {self.split!r} (kept: {sorted(self._volumes)})')
+        return self._volumes[case_idx]
+
+    def to_file_grid(self, case_idx: int, labels: np.ndarray) -> np.ndarray:
+        """(X, Y, Z) uint8 labels on the case's file grid from (D, H, W) labels on the dataset's grid: axes moved
+        back, resampling undone (nearest), the held-out half placed in its region, background elsewhere."""
+        _, _, meta = self.volume(case_idx)
+        labels = np.moveaxis(labels, -3, self.depth_axis - 3)
+        out = np.zeros(meta['file_shape'], dtype=np.uint8)
+        target = out[meta['region']].shape
+        if labels.shape != target:
+            labels = resample(labels, [t / s for t, s in zip(target, labels.shape)], 0)
+        out[meta['region']] = labels
+        return out
+
+    def get_data_info(self, idx: int) -> dict:
+        """The case's dict with 'img' (C, D, H, W) and 'gt_seg_map' (D, H, W): read-only views of the cache."""
+        info = super().get_data_info(idx)
+        image, labels, _ = self._volumes[info['case_idx']]
+        info['img'] = image
+        info['img_shape'] = info['ori_shape'] = image.shape[1:]
+        if labels is not None:
+            info['gt_seg_map'] = labels
+        return info

@@ -1,0 +1,110 @@
+"""NiftiVolumeDataset: whole volumes per case, (D, H, W) layout, spacing, resampling, splits and bad input."""
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from resbackbones.registry import DATASETS
+
+AFFINE = np.diag([0.8, 0.9, 2.5, 1.0])
+CLASSES = ('bg', 'shell', 'core')
+
+
+def save(path, data, affine=AFFINE):
+    nib.save(nib.Nifti1Image(np.asarray(data), affine), str(path))
+    return str(path)
+
+
+def phantom(shape=(12, 14, 10)):
+    image, labels = np.zeros(shape, np.float32), np.zeros(shape, np.uint8)
+    labels[2:10, 2:12, 1:9], labels[4:8, 4:10, 3:7] = 1, 2
+    image[labels == 1], image[labels == 2] = 100, 200
+    return image, labels
+
+
+def build(tmp_path, case=None, **kwargs):
+    image, labels = phantom()
+    base = dict(images=[save(tmp_path / 't1.nii.gz', image), save(tmp_path / 't2.nii.gz', 300 - image)],
+                seg=save(tmp_path / 'seg.nii.gz', labels))
+    base.update(case or {})
+    return DATASETS.build(dict(dict(type='NiftiVolumeDataset', cases=[base], classes=CLASSES,
+                                    normalize=dict(mode='minmax'), pipeline=[dict(type='PackVolumeInputs')]),
+                               **kwargs))
+
+
+def test_one_sample_per_case_in_dhw_order_with_spacing(tmp_path):
+    dataset = build(tmp_path)
+    sample = dataset[0]
+    assert len(dataset) == 1 and sample['inputs'].shape == (2, 10, 12, 14)  # axial depth: D = file axis 2
+    assert np.array_equal(sample['data_samples']['gt_sem_seg'].numpy(), np.moveaxis(phantom()[1], 2, 0))
+    assert np.allclose(sample['data_samples']['spacing'], [2.5, 0.8, 0.9])
+    assert float(sample['inputs'][0].max()) == 1.0 and float(sample['inputs'][1].min()) == 0.0  # per channel
+
+
+def test_probability_maps_give_labels(tmp_path):
+    _, labels = phantom()
+    maps = [save(tmp_path / f'p{k}.nii.gz', (labels == k).astype(np.float32) * 255) for k in (1, 2)]
+    dataset = build(tmp_path, case=dict(seg=None, probs=maps), prob_scale=255)
+    assert np.array_equal(dataset.volume(0)[1], np.moveaxis(labels, 2, 0))
+
+
+def test_resampling_to_a_target_spacing_and_back(tmp_path):
+    dataset = build(tmp_path, target_spacing=(0.8, 0.9, 1.25))
+    image, labels, meta = dataset.volume(0)
+    assert image.shape == (2, 20, 12, 14) and labels.shape == (20, 12, 14)
+    assert np.allclose(meta['spacing'], [1.25, 0.8, 0.9])
+    assert np.array_equal(dataset.to_file_grid(0, labels), phantom()[1])  # nearest back onto the file's grid
+
+
+@pytest.mark.parametrize('split, region', [('train', slice(0, 6)), ('val', slice(6, 12))])
+def test_half_split_shares_no_voxel_and_maps_back(tmp_path, split, region):
+    dataset = build(tmp_path, split=split, split_axis=0)
+    _, labels, _ = dataset.volume(0)
+    assert labels.shape == (10, 6, 14)
+    on_file = dataset.to_file_grid(0, labels)
+    assert np.array_equal(on_file[region], phantom()[1][region])
+    outside = np.ones(12, bool)
+    outside[region] = False
+    assert not on_file[outside].any()
+
+
+def test_case_split(tmp_path):
+    image, labels = phantom()
+    cases = [dict(images=save(tmp_path / f'{i}.nii.gz', image), seg=save(tmp_path / 'seg.nii.gz', labels))
+             for i in range(3)]
+    dataset = DATASETS.build(dict(type='NiftiVolumeDataset', cases=cases, classes=CLASSES, split='val',
+                                  val_cases=[1]))
+    assert len(dataset) == 1 and dataset.get_data_info(0)['case_idx'] == 1
+
+
+def test_bad_inputs_name_the_file_and_axis(tmp_path):
+    image, labels = phantom()
+    with pytest.raises(ValueError, match=r'seg2.nii.gz has shape \(12, 14, 9\) but .*t1.nii.gz has \(12, 14, 10\) '
+                                         r'\(they differ along axis 2\)'):
+        build(tmp_path, case=dict(seg=save(tmp_path / 'seg2.nii.gz', labels[..., :9])))
+    shifted = AFFINE.copy()
+    shifted[1, 3] = 4.0
+    with pytest.raises(ValueError, match='seg3.nii.gz and .*t1.nii.gz have different affines'):
+        build(tmp_path, case=dict(seg=save(tmp_path / 'seg3.nii.gz', labels, shifted)))
+    with pytest.raises(ValueError, match=r'4D array of shape \(12, 14, 10, 2\)'):
+        build(tmp_path, case=dict(images=save(tmp_path / 'four.nii.gz', np.stack([image, image], -1))))
+    bad = image.copy()
+    bad[3, 4, 5] = np.nan
+    with pytest.raises(ValueError, match=r'nan.nii.gz has 1 NaN/inf voxels in slice\(s\) \[5\] along axis 2'):
+        build(tmp_path, case=dict(images=save(tmp_path / 'nan.nii.gz', bad)))
+    with pytest.raises(ValueError, match="split='train' needs split_axis"):
+        build(tmp_path, split='train')
+
+
+def test_cached_volumes_are_never_written(tmp_path):
+    dataset = DATASETS.build(dict(type='NiftiVolumeDataset', cases=[dict(images=save(tmp_path / 'a.nii.gz',
+                                  phantom()[0]), seg=save(tmp_path / 's.nii.gz', phantom()[1]))], classes=CLASSES,
+                                  pipeline=[dict(type='RandomPatch3D', size=(4, 4, 4), fg_prob=1.0, seed=0),
+                                            dict(type='PackVolumeInputs')]))
+    before = dataset.volume(0)[0].copy()
+    out = dataset[0]
+    out['inputs'] += 1
+    assert np.array_equal(dataset.volume(0)[0], before)
+    with pytest.raises(ValueError, match='read-only'):
+        dataset.volume(0)[0][0, 0, 0, 0] = 5
