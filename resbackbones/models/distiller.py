@@ -48,12 +48,22 @@ class DistillClassifier(ImageClassifier):
     def __init__(self, *args, teacher_config: str, teacher_checkpoint: str, kd_loss: dict | None = None,
                  ce_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
-        self._teacher = [load_teacher(teacher_config, teacher_checkpoint)]  # a list: kept out of the module tree
+        self.teacher_config, self.teacher_checkpoint = teacher_config, teacher_checkpoint
+        self._teacher: list[nn.Module] = []  # a list: kept out of the module tree (and out of checkpoints)
         self.kd_loss = MODELS.build(kd_loss or dict(type='KDLoss'))
         self.ce_weight = ce_weight
 
+    def init_weights(self) -> None:
+        """mmengine calls this before training: load the teacher then, so a missing or mismatched teacher file is
+        reported before the first iteration, while building the model (e.g. to test the student) needs no file."""
+        super().init_weights()
+        self.teacher  # noqa: B018  (loads it)
+
     @property
     def teacher(self) -> nn.Module:
+        """The frozen teacher, loaded from its config and checkpoint on first use."""
+        if not self._teacher:
+            self._teacher.append(load_teacher(self.teacher_config, self.teacher_checkpoint))
         return self._teacher[0]
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:

@@ -5,13 +5,14 @@ import io
 
 import numpy as np
 from PIL import Image
+from mmcv.transforms import BaseTransform
 
 from ..registry import TRANSFORMS
 from .loading import COLOR_MODES, CorruptImageError
 
 
 @TRANSFORMS.register_module()
-class LoadImageFromBytes:
+class LoadImageFromBytes(BaseTransform):
     """Decode ``results['img_bytes']`` (JPEG/PNG ...) into ``results['img']`` (HxWxC uint8), drop the bytes.
 
     Errors name ``results['img_source']`` (e.g. 'train.rec, record 17'), as LoadImageFromFile names the file.
@@ -26,7 +27,7 @@ class LoadImageFromBytes:
                              f'got {color_type!r}')
         self.color_type = color_type
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         data = results.pop('img_bytes', None)
         source = results.get('img_source', 'an in-memory image')
         if not isinstance(data, (bytes, bytearray)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ..registry import TRANSFORMS
 
@@ -56,7 +57,7 @@ def align_face(img: np.ndarray, landmarks, size: int = 112, where: str = 'align_
 
 
 @TRANSFORMS.register_module()
-class FaceAlign:
+class FaceAlign(BaseTransform):
     """Align ``results['img']`` with ``results['landmarks']`` (5x2, pixel x, y) into a ``size`` x ``size`` crop.
 
     Args:
@@ -69,7 +70,7 @@ class FaceAlign:
             raise ValueError(f'FaceAlign: size must be an int >= 16; got {size!r}')
         self.size, self.skip_missing = size, bool(skip_missing)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         where = f"FaceAlign on {results.get('img_path', results.get('img_source', 'a sample'))}"
         if results.get('landmarks') is None:
             if self.skip_missing and tuple(results['img'].shape[:2]) == (self.size, self.size):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of, crop_to_fit, pair, set_clip
@@ -20,7 +21,7 @@ def _apply(results: dict, imgs: np.ndarray, x: int, y: int, w: int, h: int, owne
 
 
 @TRANSFORMS.register_module()
-class RandomResizedCrop:
+class RandomResizedCrop(BaseTransform):
     """A random box of ``area_range`` of the frame area and ``aspect_ratio_range`` w/h; 10 tries, else the centre
     square (mmaction2's fallback)."""
 
@@ -48,7 +49,7 @@ class RandomResizedCrop:
         side = min(height, width)
         return (width - side) // 2, (height - side) // 2, side, side
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'RandomResizedCrop')
         box = self.crop_box(imgs.shape[1], imgs.shape[2], self.area_range, self.aspect_ratio_range)
         return _apply(results, imgs, *box, 'RandomResizedCrop')
@@ -58,7 +59,7 @@ class RandomResizedCrop:
 
 
 @TRANSFORMS.register_module()
-class MultiScaleCrop:
+class MultiScaleCrop(BaseTransform):
     """TSN's corner/centre crops at several scales of the short side (mmaction2's ``MultiScaleCrop``).
 
     Args:
@@ -78,7 +79,7 @@ class MultiScaleCrop:
         self.scales, self.max_wh_scale_gap = tuple(scales), int(max_wh_scale_gap)
         self.random_crop, self.num_fixed_crops = bool(random_crop), num_fixed_crops
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'MultiScaleCrop')
         img_h, img_w = imgs.shape[1:3]
         sizes = [int(min(img_h, img_w) * s) for s in self.scales]
@@ -108,13 +109,13 @@ class MultiScaleCrop:
 
 
 @TRANSFORMS.register_module()
-class CenterCrop:
+class CenterCrop(BaseTransform):
     """The centre box of ``crop_size`` (w, h) (or an int for a square); offsets rounded down as mmaction2."""
 
     def __init__(self, crop_size: int | tuple[int, int]):
         self.crop_size = pair(crop_size, 'crop_size', 'CenterCrop')
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'CenterCrop')
         w, h = self.crop_size
         crop_to_fit(results, imgs, w, h, 'CenterCrop')

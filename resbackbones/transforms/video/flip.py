@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of, set_clip
@@ -10,7 +11,7 @@ DIRECTIONS = ('horizontal', 'vertical')
 
 
 @TRANSFORMS.register_module()
-class Flip:
+class Flip(BaseTransform):
     """With probability ``flip_ratio`` flip all frames along ``direction``; records ``flip`` and
     ``flip_direction``. One draw per clip (numpy's global generator, as mmaction2)."""
 
@@ -21,7 +22,7 @@ class Flip:
             raise ValueError(f'Flip: direction must be one of {DIRECTIONS}; got {direction!r}')
         self.flip_ratio, self.direction = float(flip_ratio), direction
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'Flip')
         flip = bool(np.random.rand() < self.flip_ratio)
         if flip:

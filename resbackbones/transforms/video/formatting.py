@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of
@@ -18,7 +19,7 @@ FORMATS = ('NCTHW', 'NCHW')
 
 
 @TRANSFORMS.register_module()
-class FormatShape:
+class FormatShape(BaseTransform):
     """Reorder ``imgs`` to ``input_format`` (mmaction2's names); ``collapse`` drops the views axis of a single view.
 
     Needs ``clip_len`` and ``num_clips`` from the sampler for 'NCTHW'.
@@ -29,7 +30,7 @@ class FormatShape:
             raise ValueError(f'FormatShape: input_format must be one of {FORMATS}; got {input_format!r}')
         self.input_format, self.collapse = input_format, bool(collapse)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'FormatShape')
         if self.input_format == 'NCHW':
             imgs = imgs.transpose(0, 3, 1, 2)
@@ -52,7 +53,7 @@ class FormatShape:
 
 
 @TRANSFORMS.register_module()
-class PackActionInputs:
+class PackActionInputs(BaseTransform):
     """``dict(inputs=tensor, data_samples=dict(gt_label, ...))``; the tensor keeps uint8 (normalised on the device
     by ``ActionDataPreprocessor``, which is cheaper through the loader).
 
@@ -65,7 +66,7 @@ class PackActionInputs:
             raise ValueError(f'PackActionInputs: meta_keys must be a list of key names; got {meta_keys!r}')
         self.meta_keys = tuple(meta_keys)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = results.get('imgs')
         if not isinstance(imgs, np.ndarray) or imgs.ndim not in (4, 5):
             raise ValueError("PackActionInputs needs results['imgs'] laid out by FormatShape (4 or 5 dims); got "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from ..loading import read_image
@@ -29,7 +30,7 @@ def _set_imgs(results: dict, imgs: np.ndarray) -> dict:
 
 
 @TRANSFORMS.register_module()
-class PyAVInit:
+class PyAVInit(BaseTransform):
     """Open ``results['filename']``: adds ``video_reader``, ``total_frames`` (frames that decode) and ``avg_fps``.
 
     Args:
@@ -41,7 +42,7 @@ class PyAVInit:
             raise ValueError(f'PyAVInit reads local files only; unexpected arguments {sorted(kwargs)}')
         self.threads = int(threads)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         if 'filename' not in results:
             raise ValueError(f"PyAVInit needs 'filename' in the sample (a VideoDataset item); got {sorted(results)}")
         reader = VideoReader(results['filename'], threads=self.threads)
@@ -50,7 +51,7 @@ class PyAVInit:
 
 
 @TRANSFORMS.register_module()
-class PyAVDecode:
+class PyAVDecode(BaseTransform):
     """Decode ``frame_inds`` of the open ``video_reader`` into ``imgs`` (seeking; never the whole video); closes it.
 
     Indices are frames of a full decode, counted from 0 (``start_index`` of video lists is 0).
@@ -61,7 +62,7 @@ class PyAVDecode:
         if unknown or kwargs.get('mode', 'accurate') != 'accurate':
             raise ValueError(f"PyAVDecode: unexpected arguments {kwargs} (frames are always exact: mode='accurate')")
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         reader = results.get('video_reader')
         if not isinstance(reader, VideoReader):
             raise ValueError("PyAVDecode needs results['video_reader']: put PyAVInit first")
@@ -74,14 +75,14 @@ class PyAVDecode:
 
 
 @TRANSFORMS.register_module()
-class RawFrameDecode:
+class RawFrameDecode(BaseTransform):
     """Read ``frame_inds`` from ``frame_dir`` / ``filename_tmpl.format(index + offset)`` into ``imgs`` (RGB).
 
     A missing or unreadable frame file raises CorruptVideoError naming the file (a dataset with
     ``on_invalid='skip'`` skips the whole sample and counts it).
     """
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         missing = [k for k in ('frame_dir', 'filename_tmpl') if k not in results]
         if missing:
             raise ValueError(f'RawFrameDecode needs {missing} in the sample (a RawframeDataset item)')

@@ -6,6 +6,7 @@ so ``FormatShape`` splits them into clips and the recognizer averages the views 
 from __future__ import annotations
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of, crop_to_fit, pair, set_clip
@@ -25,13 +26,13 @@ def _stack(results: dict, imgs: np.ndarray, offsets, w: int, h: int, flips: bool
 
 
 @TRANSFORMS.register_module()
-class ThreeCrop:
+class ThreeCrop(BaseTransform):
     """Three crops along the long side (start, end, middle); ``crop_size`` must span the short side."""
 
     def __init__(self, crop_size: int | tuple[int, int]):
         self.crop_size = pair(crop_size, 'crop_size', 'ThreeCrop')
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'ThreeCrop')
         img_h, img_w = imgs.shape[1:3]
         w, h = self.crop_size
@@ -52,13 +53,13 @@ class ThreeCrop:
 
 
 @TRANSFORMS.register_module()
-class TenCrop:
+class TenCrop(BaseTransform):
     """The four corners and the centre, each followed by its horizontal flip (10 views)."""
 
     def __init__(self, crop_size: int | tuple[int, int]):
         self.crop_size = pair(crop_size, 'crop_size', 'TenCrop')
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'TenCrop')
         w, h = self.crop_size
         crop_to_fit(results, imgs, w, h, 'TenCrop')

@@ -5,6 +5,7 @@ import math
 
 import cv2
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of, set_clip
@@ -25,7 +26,7 @@ def rescale_size(width: int, height: int, scale) -> tuple[int, int]:
 
 
 @TRANSFORMS.register_module(name='ClipResize')
-class ClipResize:
+class ClipResize(BaseTransform):
     """Resize ``results['imgs']`` (mmaction2's ``Resize``; configs say ``dict(type='Resize', scale=...)``).
 
     Args:
@@ -49,7 +50,7 @@ class ClipResize:
         self.scale = scale if isinstance(scale, float) else tuple(scale)
         self.keep_ratio, self.interpolation = bool(keep_ratio), interpolation
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'Resize')
         h, w = imgs.shape[1:3]
         new_w, new_h = rescale_size(w, h, self.scale) if self.keep_ratio else self.scale

@@ -9,6 +9,7 @@ numpy's global generator, as in mmaction2, which mmengine seeds per worker.
 from __future__ import annotations
 
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 
@@ -30,7 +31,7 @@ def _total_frames(results: dict, owner: str) -> tuple[int, int]:
 
 
 @TRANSFORMS.register_module()
-class SampleFrames:
+class SampleFrames(BaseTransform):
     """``num_clips`` clips of ``clip_len`` frames, ``frame_interval`` apart (mmaction2's names and arithmetic).
 
     Train mode: the video is cut into ``num_clips`` equal spans and each clip starts at a random offset inside its
@@ -96,7 +97,7 @@ class SampleFrames:
             return np.round(np.arange(clips) * (max_offset / float(self.num_clips - 1)))
         return np.array([max_offset // 2])
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         total, start = _total_frames(results, type(self).__name__)
         offsets = self.test_offsets(total) if self.test_mode else self.train_offsets(total)
         inds = (offsets[:, None] + np.arange(self.clip_len)[None, :] * self.frame_interval).reshape(-1)
@@ -120,7 +121,7 @@ class SampleFrames:
 
 
 @TRANSFORMS.register_module()
-class UniformSample:
+class UniformSample(BaseTransform):
     """One frame from each of ``clip_len`` equal segments (mmaction2's ``UniformSample``, from SlowFast's SSv2).
 
     Train mode picks a random frame per segment; test mode takes ``num_clips`` evenly shifted positions inside
@@ -141,7 +142,7 @@ class UniformSample:
         step = seg / (self.num_clips + 1)
         return np.array([s + int(step * (k + 1)) for k in range(self.num_clips) for s in starts])
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         total, start = _total_frames(results, 'UniformSample')
         results['frame_inds'] = (self.indices(total) + start).astype(np.int32)
         results.update(clip_len=self.clip_len, frame_interval=None, num_clips=self.num_clips)
