@@ -9,6 +9,7 @@ Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
 
+import re
 import torch
 from torch import nn
 
@@ -225,3 +226,14 @@ class ResNetTSM(nn.Module):
         for i in range(self.num_stages):
             x = getattr(self, f'layer{i + 1}')(x)
         return x
+
+
+def to_mmaction2_keys(key: str) -> str:
+    """Our recognizer's state-dict key -> mmaction2's (ResNet ConvModule names; cls_head.fc_cls for the head)."""
+    key = re.sub(r'^backbone\.conv1\.', 'backbone.conv1.conv.', key)
+    key = re.sub(r'^backbone\.bn1\.', 'backbone.conv1.bn.', key)
+    key = re.sub(r'\.conv(\d)\.(weight)$', r'.conv\1.conv.\2', key)
+    key = re.sub(r'\.bn(\d)\.', r'.conv\1.bn.', key)
+    key = re.sub(r'\.downsample\.0\.', '.downsample.conv.', key)
+    key = re.sub(r'\.downsample\.1\.', '.downsample.bn.', key)
+    return key.replace('head.fc.', 'cls_head.fc_cls.')

@@ -25,15 +25,25 @@ NAMED_MODELS: dict[str, dict] = {
 NAMED_DEFAULTS = dict(norm_eval=False)
 
 
+def matching(table: dict[str, dict], pattern: str = '*') -> list[str]:
+    """Names in a table of named models that match a shell-style ``pattern``, sorted."""
+    return sorted(name for name in table if fnmatch.fnmatch(name, pattern))
+
+
+def lookup(table: dict[str, dict], name: str, kind: str) -> dict:
+    """``table[name]``; ValueError naming the ``kind`` of model and suggesting close names otherwise."""
+    if name not in table:
+        close = difflib.get_close_matches(name, table, n=3)
+        hint = f'; did you mean {close}?' if close else ''
+        raise ValueError(f'unknown {kind} name {name!r}{hint} Known: {matching(table)}')
+    return table[name]
+
+
 def list_models(pattern: str = '*') -> list[str]:
     """Names of the named models matching a shell-style ``pattern`` (e.g. 'resnext*'), sorted."""
-    return sorted(name for name in NAMED_MODELS if fnmatch.fnmatch(name, pattern))
+    return matching(NAMED_MODELS, pattern)
 
 
 def model_config(name: str, **overrides) -> dict:
     """The backbone config of a named model with ``overrides`` applied; ValueError suggests close names."""
-    if name not in NAMED_MODELS:
-        close = difflib.get_close_matches(name, NAMED_MODELS, n=3)
-        hint = f'; did you mean {close}?' if close else ''
-        raise ValueError(f'unknown model name {name!r}{hint} Known: {list_models()}')
-    return {**NAMED_MODELS[name], **NAMED_DEFAULTS, **overrides}
+    return {**lookup(NAMED_MODELS, name, 'model'), **NAMED_DEFAULTS, **overrides}

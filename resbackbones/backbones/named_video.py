@@ -5,8 +5,7 @@ recognizer) to classify. torchvision's rows load its checkpoints (``load_pretrai
 """
 from __future__ import annotations
 
-import difflib
-import fnmatch
+from .named import lookup, matching
 
 I3D_INFLATE = ((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0))
 I3D = dict(type='ResNet3d', depth=50, conv1_kernel=(5, 7, 7), conv1_stride_t=2, pool1_stride_t=2,
@@ -35,13 +34,9 @@ VIDEO_MODELS: dict[str, dict] = {
 
 def list_video_models(pattern: str = '*') -> list[str]:
     """Names of the named video backbones matching a shell-style ``pattern``, sorted."""
-    return sorted(name for name in VIDEO_MODELS if fnmatch.fnmatch(name, pattern))
+    return matching(VIDEO_MODELS, pattern)
 
 
 def video_model_config(name: str, **overrides) -> dict:
     """The backbone config of a named video model with ``overrides`` applied; ValueError suggests close names."""
-    if name not in VIDEO_MODELS:
-        close = difflib.get_close_matches(name, VIDEO_MODELS, n=3)
-        hint = f'; did you mean {close}?' if close else ''
-        raise ValueError(f'unknown video model name {name!r}{hint} Known: {list_video_models()}')
-    return {**VIDEO_MODELS[name], **overrides}
+    return {**lookup(VIDEO_MODELS, name, 'video model'), **overrides}

@@ -1,7 +1,7 @@
 """Recognizer3D: the classifier glue over ResNet3d, multi-clip averaging, mmaction2 checkpoints, and learning motion."""
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,9 @@ from mmengine.config import Config
 
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared mmaction2 reference
+from mmaction2_reference import to_mmaction2_keys  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = dict(type='Recognizer3D', num_classes=3, dropout=0.0,
@@ -45,20 +48,10 @@ def test_loss_counts_every_clip_with_its_videos_label():
     torch.testing.assert_close(loss, F.cross_entropy(logits, torch.tensor([1, 1, 1, 2, 2, 2])))
 
 
-def _mmaction2_names(key: str) -> str:
-    key = re.sub(r'^backbone\.conv1\.', 'backbone.conv1.conv.', key)
-    key = re.sub(r'^backbone\.bn1\.', 'backbone.conv1.bn.', key)
-    key = re.sub(r'\.conv(\d)\.(weight)$', r'.conv\1.conv.\2', key)
-    key = re.sub(r'\.bn(\d)\.', r'.conv\1.bn.', key)
-    key = re.sub(r'\.downsample\.0\.', '.downsample.conv.', key)
-    key = re.sub(r'\.downsample\.1\.', '.downsample.bn.', key)
-    return key.replace('head.fc.', 'cls_head.fc_cls.')
-
-
 @torch.no_grad()
 def test_mmaction2_recognizer_checkpoint_loads_backbone_and_classifier(randomise):
     source, target = randomise(MODELS.build(TINY)), MODELS.build(TINY).eval()
-    state = {_mmaction2_names(k): v for k, v in source.state_dict().items()}
+    state = {to_mmaction2_keys(k): v for k, v in source.state_dict().items()}
     assert 'cls_head.fc_cls.weight' in state and 'backbone.layer2.0.downsample.conv.weight' in state
     report = load_pretrained(target, {'state_dict': state, 'meta': {}}, strict=True)
     assert report.source == 'mmaction2' and not report.missing and not report.unexpected

@@ -1,5 +1,7 @@
 """Recognizer2D + TSNHead: segments through a 2D backbone, average consensus, mmaction2 checkpoints; I3DHead."""
-import re
+
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,6 +9,9 @@ import torch.nn.functional as F
 
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared mmaction2 reference
+from mmaction2_reference import to_mmaction2_keys  # noqa: E402
 
 TSN = dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, base_channels=8),
            cls_head=dict(type='TSNHead', num_classes=4, dropout_ratio=0.0, average_clips='prob'))
@@ -34,21 +39,10 @@ def test_loss_and_head_init():
     torch.testing.assert_close(loss, F.cross_entropy(model(videos), torch.tensor([0, 1])))
 
 
-def _mmaction2_names(key: str) -> str:
-    """Our keys -> mmaction2's ResNet (ConvModule) + TSNHead names."""
-    key = re.sub(r'^backbone\.conv1\.', 'backbone.conv1.conv.', key)
-    key = re.sub(r'^backbone\.bn1\.', 'backbone.conv1.bn.', key)
-    key = re.sub(r'\.conv(\d)\.(weight)$', r'.conv\1.conv.\2', key)
-    key = re.sub(r'\.bn(\d)\.', r'.conv\1.bn.', key)
-    key = re.sub(r'\.downsample\.0\.', '.downsample.conv.', key)
-    key = re.sub(r'\.downsample\.1\.', '.downsample.bn.', key)
-    return key.replace('head.fc.', 'cls_head.fc_cls.')
-
-
 @torch.no_grad()
 def test_mmaction2_tsn_checkpoint_loads(randomise):
     source, target = randomise(MODELS.build(TSN)), MODELS.build(TSN).eval()
-    state = {_mmaction2_names(k): v for k, v in source.state_dict().items()}
+    state = {to_mmaction2_keys(k): v for k, v in source.state_dict().items()}
     assert 'cls_head.fc_cls.weight' in state and 'backbone.layer1.0.conv1.conv.weight' in state
     report = load_pretrained(target, {'state_dict': state, 'meta': {}}, strict=True)
     assert report.source == 'mmaction2' and not report.missing and not report.unexpected
