@@ -3,6 +3,7 @@
     python tools/benchmark_deploy.py resnet50 [--rounds 7] [--threads 2]
     python tools/benchmark_deploy.py unet [--checkpoint CKPT]      # configs/unet/unet_r34_nuclei.py
     python tools/benchmark_deploy.py maskrcnn [--checkpoint CKPT]  # configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py
+    python tools/benchmark_deploy.py configs --models CFG CKPT [CFG CKPT ...]  # e.g. unpruned vs pruned
     ... [--variants torch:fp32 torch:bf16 torch:bf16:compile onnxruntime:fp32 openvino:fp32 openvino:bf16
          openvino:int8]
 
@@ -12,7 +13,10 @@ torchvision's model directly (the tool without this project). unet: sliding-wind
 overlap 0.25, Gaussian, 4 patches a call) of the real nuclei training image, reference smp's Unet('resnet34')
 eager (same decoder widths); agreement is against our eager fp32. maskrcnn: predict on the real nuclei image,
 reference torchvision's GeneralizedRCNN eager with the same weights (our RPN / RoI heads are torchvision's);
-deployed variants run backbone + FPN in the backend and the heads in torch. Weights: the checkpoint when given,
+deployed variants run backbone + FPN in the backend and the heads in torch. configs: each config's model with its
+checkpoint in eager fp32 (--variants do not apply), one forward of the first config's whole test split, reference
+the first; with params and backbone GMACs (tools/prune.py's pruned configs against the unpruned one). Weights: the
+checkpoint when given,
 else seeded random ones (BN statistics randomised so folding is not trivial). int8 calibrates on real images.
 Each round times every variant once (start rotating); speed-up = median of per-round ratios to the reference.
 Run it alone on the machine (flock /work/helpers/cpu.lock) with OMP_NUM_THREADS set.
@@ -184,23 +188,45 @@ def maskrcnn(args) -> tuple[dict, dict, float, str]:
     return runs, extra, 1.0, 'img/s'
 
 
+def configs(args) -> tuple[dict, dict, float, str]:
+    from resbackbones.analysis import count_gmacs, count_params
+    pairs = list(zip(args.models[::2], args.models[1::2]))
+    models = {}
+    for path, ckpt in pairs:
+        folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+        name = f'{folder}/{os.path.splitext(os.path.basename(path))[0]}'
+        models[name] = load_task_model(Config.fromfile(path), ckpt)
+    first = next(iter(models.values()))
+    x = torch.cat(real_batches(Config.fromfile(pairs[0][0]), first, 'test', 10 ** 6))
+    extra = {name: {'params_M': count_params(m) / 1e6, 'backbone_GMACs': count_gmacs(m.backbone, x.shape[1:])}
+             for name, m in models.items()}
+    return {name: (lambda m=m: m.tensor(x)) for name, m in models.items()}, extra, float(len(x)), 'img/s'
+
+
 def _box_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).abs().max().item() if a.shape == b.shape and len(a) else float('nan')
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('task', choices=['resnet50', 'unet', 'maskrcnn'])
+    parser.add_argument('task', choices=['resnet50', 'unet', 'maskrcnn', 'configs'])
     parser.add_argument('--checkpoint', help='unet / maskrcnn: trained weights for their config')
+    parser.add_argument('--models', nargs='+', default=[], metavar='CFG CKPT', help='configs: config, checkpoint pairs')
     parser.add_argument('--variants', nargs='+', default=list(DEFAULT_VARIANTS), metavar='BACKEND:PRECISION')
     parser.add_argument('--batch', type=int, default=8, help='resnet50 batch (default 8)')
     parser.add_argument('--rounds', type=int, default=7)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=None)
     args = parser.parse_args(argv)
+    if (args.task == 'configs') != bool(args.models) or len(args.models) % 2:
+        parser.error('--models CFG CKPT [CFG CKPT ...] goes with the configs task (and only with it)')
+    missing = [p for p in args.models if not os.path.isfile(p)]
+    if missing:
+        parser.error(f'--models: file not found: {missing[0]}')
     if args.threads:
         torch.set_num_threads(args.threads)
-    runs, extra, units, unit = {'resnet50': resnet50, 'unet': unet, 'maskrcnn': maskrcnn}[args.task](args)
+    runs, extra, units, unit = {'resnet50': resnet50, 'unet': unet, 'maskrcnn': maskrcnn,
+                                'configs': configs}[args.task](args)
     reference = next(iter(runs))
     with torch.no_grad():
         result = ratios(interleaved(runs, args.rounds, args.warmup), reference)

@@ -34,6 +34,9 @@ class ResidualBlock(nn.Module):
     expansion = 1  # out_channels = planes * expansion
     num_convs = 2  # convs in the branch: the length of a temporal kernel plan
     act_after_sum: type[nn.Module] = nn.ReLU  # nn.Identity for blocks with no activation after the sum
+    # The branch's inner channels, as (producing conv, per-channel modules, consuming conv) module names: the
+    # channels ``width`` sets, which structured pruning may remove without changing the block's output.
+    inner_layers: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     def __init__(self, in_channels: int, out_channels: int, stride: int, temporal_stride: int,
                  downsample: nn.Module | None, drop_path: float, with_cp: bool):
@@ -103,21 +106,25 @@ def _plain_only(block: str, groups: int, base_width: int, base_channels: int) ->
 class BasicBlock(ResidualBlock):
     """Two 3x3 convs (ResNet-18/34). ``dcn`` replaces the second conv by a deformable one.
 
-    Args (besides the contract's): planes: width of both convs (= out_channels). dilation: of both convs.
+    Args (besides the contract's): planes: output width of the block. dilation: of both convs.
         layers: builds convs and norms. temporal_kernels: temporal size of (conv1, conv2); None for 2D.
+        width: the inner width, conv1's output (default planes; a pruned block has fewer).
     ``style`` has no effect on a basic block: both styles put the stride on its first 3x3 conv (as mmdet).
     """
+
+    inner_layers = (('conv1', ('bn1',), 'conv2'),)
 
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
                  with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None,
-                 dcn: dict | None = None):
+                 dcn: dict | None = None, width: int | None = None):
         super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
+        width = width or planes
         t1, t2 = temporal_kernels or (1, 1)
-        self.conv1 = layers.conv(in_channels, planes, 3, stride, dilation, temporal_kernel=t1,
+        self.conv1 = layers.conv(in_channels, width, 3, stride, dilation, temporal_kernel=t1,
                                  temporal_stride=temporal_stride, block_channels=(in_channels, planes))
-        self.bn1 = layers.norm(planes)
-        self.conv2 = layers.conv(planes, planes, 3, 1, dilation, temporal_kernel=t2, conv_cfg=dcn,
+        self.bn1 = layers.norm(width)
+        self.conv2 = layers.conv(width, planes, 3, 1, dilation, temporal_kernel=t2, conv_cfg=dcn,
                                  block_channels=(in_channels, planes))
         self.bn2 = layers.norm(planes)
 
@@ -147,6 +154,7 @@ class Bottleneck(ResidualBlock):
 
     expansion = 4
     num_convs = 3
+    inner_layers = (('conv1', ('bn1',), 'conv2'), ('conv2', ('bn2',), 'conv3'))
 
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
@@ -186,20 +194,23 @@ class Bottleneck(ResidualBlock):
 class IBasicBlock(ResidualBlock):
     """ArcFace's improved basic block (IResNet, insightface): BN -> 3x3 -> BN -> PReLU -> 3x3 (strided) -> BN, added
     to the shortcut with no activation after the sum. Arguments as BasicBlock's, without dcn; names follow
-    insightface."""
+    insightface. ``width``: conv1's output (default planes)."""
 
     act_after_sum = nn.Identity
+    inner_layers = (('conv1', ('bn2', 'prelu'), 'conv2'),)
 
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
-                 with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None):
+                 with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None,
+                 width: int | None = None):
         super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
+        width = width or planes
         t1, t2 = temporal_kernels or (1, 1)
         self.bn1 = layers.norm(in_channels)
-        self.conv1 = layers.conv(in_channels, planes, 3, 1, dilation, temporal_kernel=t1)
-        self.bn2 = layers.norm(planes)
-        self.prelu = nn.PReLU(planes)
-        self.conv2 = layers.conv(planes, planes, 3, stride, dilation, temporal_kernel=t2,
+        self.conv1 = layers.conv(in_channels, width, 3, 1, dilation, temporal_kernel=t1)
+        self.bn2 = layers.norm(width)
+        self.prelu = nn.PReLU(width)
+        self.conv2 = layers.conv(width, planes, 3, stride, dilation, temporal_kernel=t2,
                                  temporal_stride=temporal_stride)
         self.bn3 = layers.norm(planes)
 

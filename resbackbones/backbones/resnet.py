@@ -20,7 +20,7 @@ from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
 from .stage import ResStage
 from .temporal import TemporalPlan
-from .validation import check_choice, check_out_indices, per_stage
+from .validation import check_block_widths, check_choice, check_out_indices, per_stage
 
 ARCH_SETTINGS = {
     18: (BasicBlock, (2, 2, 2, 2)),
@@ -80,6 +80,10 @@ class ResNet(BaseModule):
         temporal: a TemporalPlan for (N, C, T, H, W) inputs (3D layers); None (default) for images.
         block_addons: per stage, per block, a tuple of BlockAddons: modules added to that block (mmaction2's
             non-local blocks, TSM's temporal shift); None (default) for plain blocks.
+        block_widths: per built stage, per block, the block's inner width (the bottleneck's ``width`` of conv1 and
+            conv2, the basic block's conv1 output), e.g. [[32, 40], [64, 70], ...] for a channel-pruned model
+            (resbackbones/deploy/prune.py writes it); None (default): the variant's formula. Block outputs keep
+            their channels, so feature_specs, necks and heads do not change.
         pretrained: deprecated alias of init_cfg=dict(type='Pretrained', checkpoint=...).
         init_cfg: mmengine init config; type 'Pretrained' loads torchvision/timm/mmpretrain/mmdet checkpoints.
 
@@ -100,7 +104,8 @@ class ResNet(BaseModule):
                  zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
                  drop_path_rate: float = 0.0, stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
                  block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,
-                 pretrained: str | None = None, init_cfg: dict | None = None):
+                 block_widths: Sequence[Sequence[int]] | None = None, pretrained: str | None = None,
+                 init_cfg: dict | None = None):
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError('give either pretrained or init_cfg, not both')
@@ -132,6 +137,7 @@ class ResNet(BaseModule):
             raise ValueError(f'temporal plan has {len(temporal.stage_strides)} stages; num_stages is {num_stages}')
         self.out_indices = check_out_indices(out_indices, num_stages)
         built = max((i + 1 for i in self.out_indices if i != 'stem'), default=0)
+        self.block_widths = check_block_widths(block_widths, stage_blocks[:built], groups)
 
         self.depth, self.in_channels, self.num_stages = depth, in_channels, num_stages
         self.stem_channels = stem_channels or base_channels
@@ -158,6 +164,7 @@ class ResNet(BaseModule):
             stage = ResStage(block, channels, planes, stage_blocks[i], strides[i], dilations[i], avg_down,
                              self.layer_factory, rates[first:first + stage_blocks[i]], with_cp=with_cp,
                              addons=None if block_addons is None else block_addons[i],
+                             widths=None if self.block_widths is None else self.block_widths[i],
                              **self._stage_temporal(i), **variant)
             self.add_module(f'layer{i + 1}', stage)
             self.stage_names.append(f'layer{i + 1}')

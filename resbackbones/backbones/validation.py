@@ -29,3 +29,26 @@ def check_out_indices(out_indices: Sequence, num_stages: int) -> tuple:
         raise ValueError(f'out_indices must be a non-empty subset of {allowed}; got {tuple(out_indices)}')
     stages = sorted({i for i in out_indices if i != 'stem'})
     return (('stem',) if 'stem' in out_indices else ()) + tuple(stages)
+
+
+def check_block_widths(block_widths: Sequence[Sequence[int]] | None, stage_blocks: Sequence[int],
+                       groups: int) -> tuple[tuple[int, ...], ...] | None:
+    """Per built stage, per block, a positive inner width (divisible by ``groups`` for grouped convs); as tuples.
+
+    ``stage_blocks``: the block counts of the built stages only, which ``block_widths`` must match in shape.
+    """
+    if block_widths is None:
+        return None
+    shape = [len(stage) if isinstance(stage, (list, tuple)) else None for stage in block_widths] \
+        if isinstance(block_widths, (list, tuple)) else None
+    if shape != list(stage_blocks):
+        raise ValueError(f'block_widths needs one list per built stage with one width per block, i.e. lengths '
+                         f'{list(stage_blocks)}; got {block_widths!r}')
+    for i, stage in enumerate(block_widths):
+        for j, width in enumerate(stage):
+            if not isinstance(width, int) or isinstance(width, bool) or width < 1:
+                raise ValueError(f'block_widths[{i}][{j}] must be an integer >= 1; got {width!r}')
+            if width % groups:
+                raise ValueError(f'block_widths[{i}][{j}] = {width} is not divisible by groups={groups}: a grouped '
+                                 f'conv needs a whole number of channels per group')
+    return tuple(tuple(stage) for stage in block_widths)

@@ -1,10 +1,11 @@
-"""Deployment: conv+BN folding, torch switches (channels_last, bf16, compile), ONNX export and runtime backends
-(onnxruntime, OpenVINO fp32/bf16/int8). Runtimes are imported only when their backend
+"""Deployment: conv+BN folding, structured channel pruning, torch switches (channels_last, bf16, compile), ONNX
+export and runtime backends (onnxruntime, OpenVINO fp32/bf16/int8). Runtimes are imported only when their backend
 is built."""
 from .backend import BACKENDS, PRECISIONS, Backend, build_backend
 from .fold import find_conv_bn_pairs, fold_conv_bn
 from .onnx_backend import export_onnx
+from .prune import prune_model
 from .targets import DeployTarget, TensorPart, attach, deploy_target, kind_of
 
 __all__ = ['BACKENDS', 'PRECISIONS', 'Backend', 'build_backend', 'find_conv_bn_pairs', 'fold_conv_bn',
-           'export_onnx', 'DeployTarget', 'TensorPart', 'attach', 'deploy_target', 'kind_of']
+           'export_onnx', 'prune_model', 'DeployTarget', 'TensorPart', 'attach', 'deploy_target', 'kind_of']

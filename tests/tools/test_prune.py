@@ -1,0 +1,108 @@
+"""tools/prune.py -> tools/test.py / tools/train.py end to end on a tiny classifier; bad inputs are one line."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
+from tiny import REPO, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+
+from resbackbones.deploy.loading import load_task_model  # noqa: E402
+from resbackbones.engine.cli import run_tool  # noqa: E402
+from resbackbones.engine.config import load_config  # noqa: E402
+from resbackbones.registry import MODELS  # noqa: E402
+
+
+def tool(name):
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def last_json(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    """Tiny config and a checkpoint whose upper half of every block's conv1 channels is silenced (BN scale and
+    shift 0): pruning half of them by BN scale removes exactly those, so accuracy must not change."""
+    tmp = tmp_path_factory.mktemp('prune')
+    config = tiny_setup(tmp)
+    torch.manual_seed(0)
+    model = MODELS.build(load_config(str(config)).model)
+    with torch.no_grad():
+        for stage in model.backbone.stages():
+            for block in stage:
+                half = block.bn1.num_features // 2
+                block.bn1.weight[:half].uniform_(0.5, 1.5)
+                block.bn1.weight[half:] = 0
+                block.bn1.bias[half:] = 0
+                block.bn2.weight.uniform_(0.5, 1.5)  # zero_init_residual would make every block an identity
+    ckpt = tmp / 'model.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    return tmp, config, ckpt
+
+
+def test_prune_then_test_and_fine_tune(tiny, capsys):
+    tmp, config, ckpt = tiny
+    out = tmp / 'pruned'
+    assert run_tool(tool('prune').main, [str(config), str(ckpt), '--ratio', '0.5', '--out', str(out)],
+                    prog='prune.py') == 0
+    printed = capsys.readouterr().out
+    assert 'before: params' in printed and 'after:  params' in printed
+    pruned_cfg, pruned_ckpt = out / 'tiny_pruned.py', out / 'pruned.pth'
+    assert sorted(p.name for p in out.iterdir()) == ['pruned.pth', 'tiny_pruned.py']
+    cfg = load_config(str(pruned_cfg))
+    assert cfg.model.backbone.block_widths == [[4, 4], [8, 8], [16, 16], [32, 32]]
+    assert cfg.load_from == str(pruned_ckpt)
+    pruned = load_task_model(cfg, str(pruned_ckpt))  # strict: every key and shape matches
+    assert pruned.backbone.feature_specs == MODELS.build(load_config(str(config)).model).backbone.feature_specs
+
+    assert run_tool(tool('test').main, [str(config), str(ckpt), '--work-dir', str(tmp / 'w0')], prog='test.py') == 0
+    before = last_json(capsys)
+    assert run_tool(tool('test').main, [str(pruned_cfg), str(pruned_ckpt), '--work-dir', str(tmp / 'w1')],
+                    prog='test.py') == 0
+    assert last_json(capsys) == before
+
+    leaf = tmp / 'finetune.py'  # a file name of its own: mmengine names a run's logger after its config file
+    leaf.write_text(f'_base_ = [{str(pruned_cfg)!r}]\n')
+    assert run_tool(tool('train').main, [str(leaf), '--work-dir', str(tmp / 'ft'), '--cfg-options',
+                                         'train_cfg.max_epochs=1', 'optim_wrapper.optimizer.lr=0.0'],
+                    prog='train.py') == 0
+    tuned = torch.load(tmp / 'ft' / 'epoch_1.pth', weights_only=True)['state_dict']
+    start = torch.load(pruned_ckpt, weights_only=True)['state_dict']
+    assert torch.equal(tuned['backbone.layer3.1.conv1.weight'], start['backbone.layer3.1.conv1.weight'])  # lr 0
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--ratio', '1.0'], '--ratio must be in [0, 1); got 1.0'),
+    (['--ratio', '0.5', 'MISSING'], 'CHECKPOINT: checkpoint file not found'),
+    (['--ratio', '0.5', 'MISMATCH'], 'does not match config'),
+    (['--ratio', '0.5', 'OCCUPIED'], 'holds other files'),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, tmp_path, args, message, capsys):
+    _, config, ckpt = tiny
+    if 'MISSING' in args:
+        ckpt = tmp_path / 'missing.pth'
+    if 'MISMATCH' in args:
+        ckpt = tmp_path / 'other.pth'
+        torch.save(MODELS.build(dict(load_config(str(config)).model, num_classes=5)).state_dict(), ckpt)
+    out, occupied = tmp_path / 'out', 'OCCUPIED' in args
+    if occupied:
+        out.mkdir()
+        (out / 'keep.txt').write_text('a training run')
+    args = [a for a in args if a not in ('MISSING', 'MISMATCH', 'OCCUPIED')]
+    try:
+        code = run_tool(tool('prune').main, [str(config), str(ckpt), *args, '--out', str(out)], prog='prune.py')
+    except SystemExit as exit_:  # argument errors leave through argparse
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith('prune.py: error: ') and message in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('.')) == []
+    assert [p.name for p in out.iterdir()] == ['keep.txt'] if occupied else not out.exists()

@@ -1,0 +1,108 @@
+"""Prune the inner channels of a trained ResNet's blocks; write a config and checkpoint to fine-tune and test.
+
+    python tools/prune.py CONFIG CHECKPOINT --ratio 0.5 [--criterion bn|l1] [--divisor 1] --out DIR
+                          [--shape H W] [--cfg-options KEY=VALUE ...]
+
+Removes ``ratio`` of every block's inner channels (resbackbones/deploy/prune.py): the lowest |BN scale| ('bn',
+network slimming) or conv filter L1 norm ('l1'). Writes DIR atomically (both files or none): DIR/pruned.pth
+(the kept weights; loads strictly into the pruned config) and DIR/<config name>_pruned.py (the full config with
+``model.backbone.block_widths`` set and ``load_from`` = DIR/pruned.pth, so tools/train.py fine-tunes it and
+tools/test.py evaluates it like any other config). DIR must be new or hold only these files. Prints parameters
+and GMACs (of the backbone, on one input of --shape, default the shape of a real test batch) before and after.
+A bad input (missing file, ratio outside [0, 1), checkpoint not matching the config): one line, exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
+import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+
+from resbackbones.analysis import count_gmacs, count_params  # noqa: E402
+from resbackbones.deploy.loading import load_task_model, real_batches  # noqa: E402
+from resbackbones.deploy.prune import CRITERIA, prune_model  # noqa: E402
+from resbackbones.engine.atomic import atomic_dir  # noqa: E402
+from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
+from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
+
+CHECKPOINT_NAME = 'pruned.pth'
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = ToolParser(prog='prune.py', description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint (.pth) matching the config')
+    parser.add_argument('--ratio', type=float, required=True, help="fraction of each block's inner channels to "
+                        'remove, in [0, 1)')
+    parser.add_argument('--criterion', default='bn', choices=CRITERIA, help='channel ranking (default bn)')
+    parser.add_argument('--divisor', type=int, default=1, help='kept widths are multiples of this (default 1)')
+    parser.add_argument('--out', required=True, help=f'output folder for {CHECKPOINT_NAME} and the config')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help='input size for the GMAC count (default: that of a real test batch)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config keys before pruning; the written config keeps them')
+    args = parser.parse_args(argv)
+    if not 0 <= args.ratio < 1:
+        parser.error(f'--ratio must be in [0, 1); got {args.ratio}')
+    if args.divisor < 1:
+        parser.error(f'--divisor must be >= 1; got {args.divisor}')
+    if args.shape is not None and min(args.shape) < 1:
+        parser.error(f'--shape takes two positive sizes; got {args.shape}')
+    return args
+
+
+def check_out(out: str, config_name: str) -> None:
+    """Refuse an --out that is a file or holds anything but this tool's files (atomic_dir replaces it whole)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f'--out {out} is a file; give a folder')
+    others = sorted(set(os.listdir(out)) - {CHECKPOINT_NAME, config_name}) if os.path.isdir(out) else []
+    if others:
+        raise ValueError(f'--out {out} holds other files (e.g. {others[:3]}); it is replaced as a whole, so give '
+                         f'a new folder or one that only holds an earlier {CHECKPOINT_NAME} and {config_name}')
+
+
+def complexity(model: torch.nn.Module, shape: tuple[int, ...]) -> str:
+    backbone = getattr(model, 'backbone', model)
+    return (f'params {count_params(model) / 1e6:.4f} M (backbone {count_params(backbone) / 1e6:.4f} M), '
+            f'backbone GMACs {count_gmacs(backbone, shape):.5f}')
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = merge_cfg_options(load_config(args.config), args.cfg_options)
+    check_checkpoint(args.checkpoint, 'CHECKPOINT')
+    config_name = f'{os.path.splitext(os.path.basename(args.config))[0]}_pruned.py'
+    check_out(args.out, config_name)
+    model = load_task_model(cfg, args.checkpoint)
+    pruned, backbone_cfg = prune_model(model, cfg.model, args.ratio, args.criterion, args.divisor)
+    if args.shape is None:
+        shape = tuple(real_batches(cfg, model, 'test', 1)[0].shape[1:])
+    else:
+        shape = (getattr(getattr(model, 'backbone', model), 'in_channels', 3), *args.shape)
+    print(f'input {"x".join(map(str, shape))}; ratio {args.ratio}, criterion {args.criterion}')
+    print(f'before: {complexity(model, shape)}')
+    print(f'after:  {complexity(pruned, shape)}')
+    print(f'block_widths: {backbone_cfg["block_widths"]}')
+    if 'backbone' in cfg.model:
+        cfg.model.backbone = backbone_cfg
+    else:
+        cfg.model = backbone_cfg
+    cfg.load_from = os.path.join(args.out, CHECKPOINT_NAME)
+    cfg.resume = False
+    meta = dict(pruned_from=args.checkpoint, ratio=args.ratio, criterion=args.criterion, divisor=args.divisor,
+                block_widths=backbone_cfg['block_widths'])
+    text = f'# Pruned by tools/prune.py from {args.config} and {args.checkpoint}: {meta}\n{cfg.pretty_text}'
+    with atomic_dir(args.out) as tmp:
+        torch.save({'state_dict': pruned.state_dict(), 'meta': meta}, os.path.join(tmp, CHECKPOINT_NAME))
+        with open(os.path.join(tmp, config_name), 'w', encoding='utf-8') as f:
+            f.write(text)
+    print(f'wrote {os.path.join(args.out, CHECKPOINT_NAME)} and {os.path.join(args.out, config_name)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(run_tool(main, prog='prune.py'))
