@@ -46,7 +46,9 @@ def predict(intensity: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
 
 
 def mean_dice(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> list[float]:
-    """Dice of classes 1..K-1 (background excluded, as the project's mDice)."""
+    """Dice of classes 1..K-1 (background excluded, as the project's mDice); labels >= K (ignored) not counted."""
+    counted = labels < num_classes
+    pred, labels = pred[counted], labels[counted]
     dice = []
     for k in range(1, num_classes):
         p, t = pred == k, labels == k
@@ -60,7 +62,8 @@ def best_cuts(intensity: np.ndarray, labels: np.ndarray, num_classes: int, level
     Exhaustive over the candidates, scored from per-bin label counts (the voxels are binned once), so the search
     costs combinations x classes, not combinations x voxels.
     """
-    candidates = np.unique(np.percentile(intensity[labels > 0], np.linspace(0.5, 99.5, levels)))
+    foreground = (labels > 0) & (labels < num_classes)
+    candidates = np.unique(np.percentile(intensity[foreground], np.linspace(0.5, 99.5, levels)))
     bins = np.searchsorted(candidates, intensity, side='right')  # = the class index if every candidate were a cut
     counts = np.zeros((len(candidates) + 1, num_classes))
     np.add.at(counts, (bins, np.clip(labels, 0, num_classes - 1)), (labels < num_classes).astype(float))
