@@ -8,6 +8,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from resbackbones.engine.cli import run_tool
+
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'threshold_baseline.py'
 spec = importlib.util.spec_from_file_location('threshold_baseline', TOOL)
 baseline = importlib.util.module_from_spec(spec)
@@ -53,10 +55,5 @@ def test_exhaustive_search_matches_brute_force():
 def test_a_bad_config_is_one_line(tmp_path, capsys):
     config = tmp_path / 'cfg.py'
     config.write_text("train_dataloader = dict(dataset=dict(type='NiftiVolumeDataset', classes=('bg',)))\n")
-    assert baseline_exit(config) == 2
+    assert run_tool(baseline.main, [str(config)], prog='threshold_baseline.py') == 2
     assert 'at least 2 classes' in capsys.readouterr().err
-
-
-def baseline_exit(config: Path) -> int:
-    from resbackbones.engine.cli import run_tool
-    return run_tool(baseline.main, [str(config)], prog='threshold_baseline.py')
