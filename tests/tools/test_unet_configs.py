@@ -69,6 +69,8 @@ def tiny_config(name: str, tmp_path: Path, iters: int = 12) -> str:
     for step in cfg.train_dataloader.dataset.pipeline:
         if step['type'] == 'RandomPatch':
             step['size'] = 32
+    if cfg.model.get('test_cfg', {}).get('mode') == 'slide':  # windows of the training patch size, as the config
+        cfg.model.test_cfg.patch_size = 32
     cfg.optim_wrapper.optimizer.lr = 3e-3
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
     cfg.train_cfg.max_iters = iters
@@ -85,6 +87,18 @@ def test_configs_derive_widths_from_the_backbone():
         cfg = Config.fromfile(str(path))
         assert cfg.model.backbone.out_indices == ('stem', 0, 1, 2, 3)
         assert 'feature_specs' not in cfg.model.decoder
+
+
+@pytest.mark.parametrize('config', ['configs/unet/unet_r34_mni-tissue.py', 'configs/unet/unet_r34_mni-tissue-hemi.py',
+                                    'configs/unet3d/unet3d_r18_mni-tissue.py'])
+def test_group_norm_configs_infer_on_windows_of_the_training_patch(config):
+    """GN statistics depend on the field of view, so GN models must see at test time what they saw in training."""
+    cfg = Config.fromfile(str(REPO / config))
+    assert cfg.model.backbone.norm_cfg.type == cfg.model.decoder.norm_cfg.type == 'GN'
+    patch = next(step['size'] for step in cfg.train_dataloader.dataset.pipeline if 'Patch' in step['type'])
+    dims = 3 if cfg.model.backbone.type == 'VolumeResNet' else 2
+    expand = (lambda size: tuple(size) if isinstance(size, (tuple, list)) else (size,) * dims)
+    assert cfg.model.test_cfg.mode == 'slide' and expand(cfg.model.test_cfg.patch_size) == expand(patch)
 
 
 @pytest.mark.slow
