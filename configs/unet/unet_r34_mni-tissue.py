@@ -6,7 +6,7 @@
 _base_ = ['../_base_/models/unet_r34.py', '../_base_/datasets/mni_tissue.py',
           '../_base_/schedules/adamw_cosine_iters.py']
 # GroupNorm, not BatchNorm: on batches of four foreground-centred patches the BN model leaned on batch statistics
-# and lost up to 0.07 Dice on its own training patches in eval mode (tools/analysis/norm_gap.py), which made runs
+# and lost up to 0.04 Dice on its own training patches in eval mode (tools/analysis/norm_gap.py), which made runs
 # land anywhere in 0.87-0.93. GN normalises each sample alone, so training and inference compute the same thing; as
 # its statistics depend on the field of view, inference uses windows of the training patch size.
 norm = dict(type='GN', num_groups=8)

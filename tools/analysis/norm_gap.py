@@ -27,18 +27,20 @@ from resbackbones.registry import DATASETS  # noqa: E402
 
 
 def draw_batches(cfg, batches: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``batches`` (inputs, labels) pairs from the training pipeline, drawn with a fixed seed."""
+    """``batches`` (inputs, labels) pairs from the training pipeline, drawn with a fixed seed; padding is labelled
+    with the model's ignore_index."""
     loader = cfg.train_dataloader
     dataset = DATASETS.build(loader.dataset)
     if len(dataset) == 0:
         raise ValueError('train_dataloader.dataset is empty')
     rng = np.random.default_rng(seed)
     np.random.seed(seed)  # the random patch and flip transforms draw from numpy's global state
+    ignore = cfg.model.get('ignore_index', 255)
     out = []
     for _ in range(batches):
         samples = [dataset[int(i)] for i in rng.integers(0, len(dataset), loader.get('batch_size', 1))]
         inputs = torch.stack([s['inputs'] for s in samples]).float()
-        labels = gt_maps([s['data_samples'] for s in samples], inputs.shape[2:], 255, inputs.device, required=True)
+        labels = gt_maps([s['data_samples'] for s in samples], inputs.shape[2:], ignore, inputs.device, required=True)
         out.append((inputs, labels))
     return out
 
@@ -60,7 +62,6 @@ def norm_gap(config: str, checkpoint: str, batches: int = 8, seed: int = 0) -> d
     num_classes = getattr(model, 'num_classes', None)
     if num_classes is None or not hasattr(model, 'logits'):
         raise ValueError(f'{config}: model must be a segmentation model with logits() and num_classes (a UNet)')
-    num_classes = max(num_classes, 2)
     data = draw_batches(cfg, batches, seed)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     result = dict(classes=list(cfg.train_dataloader.dataset.get('classes') or range(num_classes))[1:],
