@@ -1,7 +1,9 @@
 """Tiny training set-ups shared by the engine and tools tests: a grey ImageFolder and a leaf config over the demo."""
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -10,6 +12,14 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / 'configs' / 'classification' / 'resnet18_digits.py'
+
+
+def load_tool(name: str) -> ModuleType:
+    """tools/NAME.py as a module (tools are scripts, not a package), so tests can call its main()."""
+    spec = importlib.util.spec_from_file_location(f'tool_{name.replace("/", "_")}', REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_image_folder(root: Path, classes: int = 2, per_class: int = 8, size: int = 8, seed: int = 0) -> Path:

@@ -1,5 +1,4 @@
 """tools/benchmark_deploy.py's configs task: configs with checkpoints timed side by side, with params and GMACs."""
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -8,18 +7,12 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
-from tiny import REPO, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+from tiny import load_tool, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
 
 from resbackbones.deploy.prune import prune_model  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.registry import MODELS  # noqa: E402
 
-
-def benchmark_tool():
-    spec = importlib.util.spec_from_file_location('tool_benchmark_deploy', REPO / 'tools' / 'benchmark_deploy.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_configs_task_times_a_pruned_model_against_its_original(tmp_path, capsys):
@@ -32,7 +25,7 @@ def test_configs_task_times_a_pruned_model_against_its_original(tmp_path, capsys
     torch.save({'state_dict': model.state_dict()}, ckpt)
     torch.save({'state_dict': pruned.state_dict()}, pruned_ckpt)
     pruned_config.write_text(f'_base_ = [{str(config)!r}]\nmodel = dict(backbone={backbone_cfg!r})\n')
-    assert benchmark_tool().main(['configs', '--models', str(config), str(ckpt), str(pruned_config),
+    assert load_tool('benchmark_deploy').main(['configs', '--models', str(config), str(ckpt), str(pruned_config),
                                   str(pruned_ckpt), '--rounds', '2', '--warmup', '0']) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert list(out['result']) == [f'{tmp_path.name}/tiny', 'p/tiny']
@@ -45,5 +38,5 @@ def test_configs_task_times_a_pruned_model_against_its_original(tmp_path, capsys
 @pytest.mark.parametrize('argv', [['configs'], ['configs', '--models', 'a.py'], ['resnet50', '--models', 'a', 'b']])
 def test_models_go_in_pairs_with_the_configs_task(argv):
     with pytest.raises(SystemExit) as exit_:
-        benchmark_tool().main(argv)
+        load_tool('benchmark_deploy').main(argv)
     assert exit_.value.code == 2

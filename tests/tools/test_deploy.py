@@ -1,6 +1,5 @@
 """tools/deploy.py end to end on a tiny config: every backend writes its files and a manifest atomically,
 agrees with torch fp32, and a bad input is one line with exit status 2 and nothing written."""
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -9,19 +8,13 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
-from tiny import REPO, tiny_setup  # noqa: E402
+from tiny import load_tool, tiny_setup  # noqa: E402
 
 from resbackbones.deploy import backend as backend_module  # noqa: E402
 from resbackbones.engine.cli import run_tool  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.registry import MODELS  # noqa: E402
 
-
-def deploy_tool():
-    spec = importlib.util.spec_from_file_location('tool_deploy', REPO / 'tools' / 'deploy.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -42,7 +35,7 @@ def tiny(tmp_path_factory):
 def test_deploy_writes_artefacts_and_agrees(tiny, backend, files, capsys):
     tmp, config, ckpt = tiny
     out = tmp / f'out_{backend}'
-    assert run_tool(deploy_tool().main, [str(config), str(ckpt), '--backend', backend, '--out', str(out),
+    assert run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--backend', backend, '--out', str(out),
                                          '--eval'], prog='deploy.py') == 0
     manifest = json.loads((out / 'deploy.json').read_text())
     assert set(p.name for p in out.iterdir()) == files | {'deploy.json'} == set(manifest['files'])
@@ -61,7 +54,7 @@ def test_deploy_writes_artefacts_and_agrees(tiny, backend, files, capsys):
 def test_int8_calibrates_on_training_images(tiny):
     tmp, config, ckpt = tiny
     out = tmp / 'out_int8'
-    assert run_tool(deploy_tool().main, [str(config), str(ckpt), '--backend', 'openvino', '--precision', 'int8',
+    assert run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--backend', 'openvino', '--precision', 'int8',
                                          '--calib-batches', '2', '--out', str(out)], prog='deploy.py') == 0
     manifest = json.loads((out / 'deploy.json').read_text())
     assert manifest['calibration_inputs'] == 8  # 2 batches of 4 training images
@@ -91,7 +84,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, 
     out = tmp / 'out_bad'
     out.mkdir(exist_ok=True)
     (out / 'keep.txt').write_text('previous deployment')
-    assert run_tool(deploy_tool().main, [str(config), str(ckpt), '--out', str(out), *extra], prog='deploy.py') == 2
+    code = run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--out', str(out), *extra], prog='deploy.py')
+    assert code == 2
     err = capsys.readouterr().err
     assert err.startswith('deploy.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert [p.name for p in out.parent.iterdir() if p.name.startswith('.out_bad')] == []  # no temporaries left

@@ -1,5 +1,4 @@
 """tools/prune.py -> tools/test.py / tools/train.py end to end on a tiny classifier; bad inputs are one line."""
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -8,19 +7,13 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
-from tiny import REPO, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+from tiny import load_tool, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
 
 from resbackbones.deploy.loading import load_task_model  # noqa: E402
 from resbackbones.engine.cli import run_tool  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.registry import MODELS  # noqa: E402
 
-
-def tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def last_json(capsys):
@@ -51,7 +44,7 @@ def tiny(tmp_path_factory):
 def test_prune_then_test_and_fine_tune(tiny, capsys):
     tmp, config, ckpt = tiny
     out = tmp / 'pruned'
-    assert run_tool(tool('prune').main, [str(config), str(ckpt), '--ratio', '0.5', '--out', str(out)],
+    assert run_tool(load_tool('prune').main, [str(config), str(ckpt), '--ratio', '0.5', '--out', str(out)],
                     prog='prune.py') == 0
     printed = capsys.readouterr().out
     assert 'before: params' in printed and 'after:  params' in printed
@@ -63,15 +56,16 @@ def test_prune_then_test_and_fine_tune(tiny, capsys):
     pruned = load_task_model(cfg, str(pruned_ckpt))  # strict: every key and shape matches
     assert pruned.backbone.feature_specs == MODELS.build(load_config(str(config)).model).backbone.feature_specs
 
-    assert run_tool(tool('test').main, [str(config), str(ckpt), '--work-dir', str(tmp / 'w0')], prog='test.py') == 0
+    test_main = load_tool('test').main
+    assert run_tool(test_main, [str(config), str(ckpt), '--work-dir', str(tmp / 'w0')], prog='test.py') == 0
     before = last_json(capsys)
-    assert run_tool(tool('test').main, [str(pruned_cfg), str(pruned_ckpt), '--work-dir', str(tmp / 'w1')],
+    assert run_tool(test_main, [str(pruned_cfg), str(pruned_ckpt), '--work-dir', str(tmp / 'w1')],
                     prog='test.py') == 0
     assert last_json(capsys) == before
 
     leaf = tmp / 'finetune.py'  # a file name of its own: mmengine names a run's logger after its config file
     leaf.write_text(f'_base_ = [{str(pruned_cfg)!r}]\n')
-    assert run_tool(tool('train').main, [str(leaf), '--work-dir', str(tmp / 'ft'), '--cfg-options',
+    assert run_tool(load_tool('train').main, [str(leaf), '--work-dir', str(tmp / 'ft'), '--cfg-options',
                                          'train_cfg.max_epochs=1', 'optim_wrapper.optimizer.lr=0.0'],
                     prog='train.py') == 0
     tuned = torch.load(tmp / 'ft' / 'epoch_1.pth', weights_only=True)['state_dict']
@@ -98,7 +92,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, tmp_path, args, 
         (out / 'keep.txt').write_text('a training run')
     args = [a for a in args if a not in ('MISSING', 'MISMATCH', 'OCCUPIED')]
     try:
-        code = run_tool(tool('prune').main, [str(config), str(ckpt), *args, '--out', str(out)], prog='prune.py')
+        code = run_tool(load_tool('prune').main, [str(config), str(ckpt), *args, '--out', str(out)], prog='prune.py')
     except SystemExit as exit_:  # argument errors leave through argparse
         code = exit_.code
     assert code == 2
