@@ -22,11 +22,7 @@ CFG=configs/classification/resnet18_digits.py
 mkdir -p "$W"
 : > "$W/results.txt"
 
-top1() {  # run-name config checkpoint: test, record the top-1
-  local json
-  json=$($PY tools/test.py "$2" "$3" --work-dir "$W/test/$1" | tail -1)
-  echo "$1 $($PY -c "import json, sys; print(json.loads(sys.argv[1])['accuracy/top1'])" "$json")" | tee -a "$W/results.txt"
-}
+source "$(dirname "$0")/common.sh"
 
 $PY tools/data/fetch_data.py digits
 $PY tools/train.py $CFG --work-dir "$W/base" --cfg-options randomness.seed=0 train_cfg.max_epochs="$BASE_EPOCHS"
