@@ -1,5 +1,8 @@
-# Shared by the shell demos (source it after setting W and PY): top1 RUN CONFIG CHECKPOINT tests a checkpoint with
-# tools/test.py and appends "RUN TOP1" to $W/results.txt (and prints it).
+# Shared by the shell demos (source it after setting W and PY): creates $W with an empty $W/results.txt, and
+# top1 RUN CONFIG CHECKPOINT tests a checkpoint with tools/test.py and appends "RUN TOP1" there (and prints it).
+mkdir -p "$W"
+: > "$W/results.txt"
+
 top1() {
   local json value
   json=$($PY tools/test.py "$2" "$3" --work-dir "$W/test/$1" | tail -1)

@@ -17,8 +17,6 @@ SEEDS=${SEEDS:-0 1 2}
 EPOCHS=${EPOCHS:-10}
 TEACHER_EPOCHS=${TEACHER_EPOCHS:-30}
 STUDENT=configs/classification/resnet18_digits.py
-mkdir -p "$W"
-: > "$W/results.txt"
 source "$(dirname "$0")/common.sh"
 
 $PY tools/data/fetch_data.py digits

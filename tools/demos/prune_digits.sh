@@ -19,9 +19,6 @@ FT_LR=${FT_LR:-0.01}
 BASE_EPOCHS=${BASE_EPOCHS:-10}
 ROUNDS=${ROUNDS:-15}
 CFG=configs/classification/resnet18_digits.py
-mkdir -p "$W"
-: > "$W/results.txt"
-
 source "$(dirname "$0")/common.sh"
 
 $PY tools/data/fetch_data.py digits
