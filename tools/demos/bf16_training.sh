@@ -15,8 +15,7 @@ BF16=$2
 W=${W:-work_dirs/bf16_training/$(basename "$CFG" .py)}
 PY=${PY:-python}
 SEEDS=${SEEDS:-0 1 2}
-mkdir -p "$W"
-: > "$W/results.txt"
+source "$(dirname "$0")/common.sh"  # creates $W and an empty $W/results.txt
 
 s_per_iter() {  # mean logged 'time' of a work dir's newest run, the first logged entry (warm-up) dropped
   $PY - "$1" <<'PYEOF'
