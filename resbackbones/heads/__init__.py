@@ -1,5 +1,5 @@
 """Task heads that size themselves from a backbone's feature specs."""
-from .action_head import I3DHead, TSNHead
+from .action_head import I3DHead, TSMHead, TSNHead
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
@@ -7,6 +7,6 @@ from .partial_fc import PartialFCHead
 from .temporal_head import TemporalHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'TSNHead', 'TemporalHead',  # video
+__all__ = ['I3DHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
            'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
            'LinearClsHead', 'UNetDecoder']

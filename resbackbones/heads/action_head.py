@@ -1,6 +1,7 @@
-"""mmaction2's recognition heads: ``I3DHead`` (3D features) and ``TSNHead`` (2D features + segment consensus).
+"""mmaction2's recognition heads: ``I3DHead`` (3D features), ``TSNHead`` and ``TSMHead`` (2D frame features +
+segment consensus).
 
-Both are a linear classifier over spatially (and temporally) averaged backbone features, with mmaction2's argument
+All are a linear classifier over spatially (and temporally) averaged backbone features, with mmaction2's argument
 names (``dropout_ratio``, ``init_std``, ``spatial_type``, ``consensus``). The linear layer is ``fc`` (this project's
 ``head.fc``): mmaction2 checkpoints' ``cls_head.fc_cls`` loads into it through ``load_pretrained``.
 """
@@ -66,3 +67,40 @@ class TSNHead(_ActionHead):
             raise ValueError(f'TSNHead: {x.shape[0]} frame features do not split into videos of {num_segs} segments')
         feats = x.flatten(2).mean(dim=2).view(-1, num_segs, x.shape[1]).mean(dim=1)
         return self.fc(self.dropout(feats))
+
+
+@MODELS.register_module()
+class TSMHead(_ActionHead):
+    """(N * clips * segments, C, H, W) frame features -> spatial average -> dropout -> fc on every frame ->
+    logits averaged over each clip's ``num_segments`` frames -> (N * clips, num_classes).
+
+    Unlike TSNHead, the classifier scores each frame before the consensus (as mmaction2's TSMHead), and the segment
+    count is the head's own ``num_segments`` (the backbone's shift needs it fixed), so a test pipeline with several
+    clips per video gives one row per clip; the recognizer averages them per video as ``average_clips`` says.
+
+    Args (besides num_classes, in_channels, spatial_type, dropout_ratio=0.8, init_std=0.001, mmaction2's defaults):
+        num_segments: frames per clip, as the backbone's ``num_segments``.
+        consensus: ``dict(type='AvgConsensus', dim=1)``, the only kind.
+        is_shift / temporal_pool: with both, the backbone halved every clip's frames, so a clip has
+            ``num_segments // 2`` rows here.
+    """
+
+    def __init__(self, num_classes: int, in_channels: int, num_segments: int = 8, spatial_type: str = 'avg',
+                 consensus: dict | None = None, dropout_ratio: float = 0.8, init_std: float = 0.001,
+                 is_shift: bool = True, temporal_pool: bool = False):
+        super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
+        if isinstance(num_segments, bool) or not isinstance(num_segments, int) or num_segments < 1:
+            raise ValueError(f'TSMHead: num_segments must be an integer >= 1; got {num_segments!r}')
+        consensus = dict(consensus or dict(type='AvgConsensus', dim=1))
+        if consensus != dict(type='AvgConsensus', dim=1):
+            raise ValueError(f"TSMHead: consensus must be dict(type='AvgConsensus', dim=1); got {consensus!r}")
+        self.num_segments = num_segments
+        self.rows_per_clip = num_segments // 2 if is_shift and temporal_pool else num_segments
+
+    def forward(self, x: torch.Tensor, num_segs: int | None = None) -> torch.Tensor:
+        """``num_segs`` (frames per video, given by Recognizer2D) is not needed: clips have ``num_segments``."""
+        if x.shape[0] % self.rows_per_clip:
+            raise ValueError(f'TSMHead: {x.shape[0]} frame features do not split into clips of {self.rows_per_clip} '
+                             f'frames (num_segments={self.num_segments})')
+        scores = self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+        return scores.view(-1, self.rows_per_clip, scores.shape[1]).mean(dim=1)

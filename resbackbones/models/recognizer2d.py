@@ -8,14 +8,12 @@ video's views count, as mmaction2 does without ``fcn_test``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..registry import MODELS
 from .base import TaskModel
 from .classifier import ImageClassifier
-from .labels import gt_labels
-from .recognizer import AVERAGES
+from .mmaction_head_args import check_train_test_cfg, split_cls_head
 
 
 @MODELS.register_module()
@@ -38,22 +36,9 @@ class Recognizer2D(TaskModel):
         if isinstance(data_preprocessor, dict):  # from our registry, also outside a runner's default scope
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if train_cfg or test_cfg:
-            raise ValueError(f'Recognizer2D: train_cfg/test_cfg options are not supported; got {train_cfg!r}, '
-                             f'{test_cfg!r}')
+        check_train_test_cfg('Recognizer2D', train_cfg, test_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
-        head = dict(cls_head)
-        self.average_clips = head.pop('average_clips', 'prob')
-        if self.average_clips not in AVERAGES:
-            raise ValueError(f'Recognizer2D: cls_head.average_clips must be one of {AVERAGES}; got '
-                             f'{self.average_clips!r}')
-        channels = self.backbone.feature_specs[-1].channels
-        if head.setdefault('in_channels', channels) != channels:
-            raise ValueError(f"Recognizer2D: cls_head.in_channels={head['in_channels']} but the backbone's last "
-                             f'feature has {channels} channels (leave in_channels out)')
-        loss_cls = head.pop('loss_cls', None)
-        if loss_cls not in (None, dict(type='CrossEntropyLoss')):
-            raise ValueError(f"Recognizer2D: cls_head.loss_cls must be dict(type='CrossEntropyLoss'); got {loss_cls!r}")
+        head, self.average_clips = split_cls_head('Recognizer2D', cls_head, self.backbone.feature_specs[-1].channels)
         self.head = MODELS.build(head)
 
     def frame_features(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -63,14 +48,16 @@ class Recognizer2D(TaskModel):
                              f'{tuple(inputs.shape)}')
         return self.backbone(inputs.flatten(0, 1))[-1]
 
-    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.frame_features(inputs), num_segs=inputs.shape[1])
+    def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The head's logits, (N * clips, num_classes), and the clips per video: 1 for TSNHead (its consensus spans
+        all of a video's frames), ``frames // num_segments`` for TSMHead (one row per clip)."""
+        logits = self.head(self.frame_features(inputs), num_segs=inputs.shape[1])
+        if logits.shape[0] % inputs.shape[0]:
+            raise ValueError(f'Recognizer2D: the head gave {logits.shape[0]} rows of logits for {inputs.shape[0]} '
+                             f'videos of {inputs.shape[1]} frames')
+        return logits, logits.shape[0] // inputs.shape[0]
 
-    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
-        logits = self.tensor(inputs)
-        return {'loss': F.cross_entropy(logits, gt_labels(data_samples, logits.device))}
-
-    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        logits = self.tensor(inputs)
-        scores = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
-        return ImageClassifier.scores_to_predictions(scores, data_samples)
+    # Averaging a video's clips (logits for 'tensor', as average_clips says for 'predict') is the classifier's.
+    tensor, loss, predict = ImageClassifier.tensor, ImageClassifier.loss, ImageClassifier.predict
+    scores_to_predictions = staticmethod(ImageClassifier.scores_to_predictions)
+    label_smoothing = 0.0  # mmaction2's CrossEntropyLoss

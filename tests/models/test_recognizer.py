@@ -103,3 +103,32 @@ def test_learns_motion_direction_only_with_temporal_kernels(temporal, accuracy_r
 def test_bad_settings_and_inputs_are_named(kwargs, inputs, message):
     with pytest.raises(ValueError, match=message):
         MODELS.build({**TINY, **kwargs})(inputs)
+
+
+MMACTION2_I3D_HEAD = dict(type='I3DHead', num_classes=3, in_channels=64, spatial_type='avg', dropout_ratio=0.3,
+                          init_std=0.01, average_clips='score')
+
+
+def test_mmaction2s_cls_head_form_builds_the_same_classifier():
+    ours = MODELS.build({**TINY, 'num_classes': None, 'cls_head': MMACTION2_I3D_HEAD, 'train_cfg': None,
+                         'test_cfg': None})
+    plain = MODELS.build(TINY)
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == [(k, v.shape) for k, v in plain.state_dict().items()]
+    assert ours.head.dropout.p == 0.3 and ours.average_clips == 'score'
+    fc = MODELS.build(dict(TINY, backbone=dict(TINY['backbone'], base_channels=64), num_classes=None,
+                           cls_head=dict(MMACTION2_I3D_HEAD, in_channels=512, num_classes=400))).head.fc
+    assert 0.008 < fc.weight.std() < 0.012 and fc.bias.abs().max() == 0  # mmaction2's normal_init(std=0.01)
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(num_classes=3, cls_head=MMACTION2_I3D_HEAD), 'inside cls_head or as num_classes, not both'),
+    (dict(num_classes=None), 'needs num_classes'),
+    (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, type='TSNHead')), "cls_head must be dict"),
+    (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, in_channels=99)), 'in_channels=99 but the backbone'),
+    (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, fcn_test=True)), r"\['fcn_test'\], which I3DHead"),
+    (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, spatial_type='max')), "only spatial_type='avg'"),
+    (dict(test_cfg=dict(fcn_test=True)), 'train_cfg/test_cfg options are not supported'),
+])
+def test_bad_mmaction2_head_arguments_are_named(change, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS.build({**TINY, **change})

@@ -1,4 +1,5 @@
-"""Recognizer2D + TSNHead: segments through a 2D backbone, average consensus, mmaction2 checkpoints; I3DHead."""
+"""Recognizer2D + TSNHead / TSMHead: segments through a 2D backbone, consensus, multi-clip averaging, mmaction2
+checkpoints; I3DHead."""
 
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared mmaction2 reference
+import mmaction2_reference as ref  # noqa: E402
 from mmaction2_reference import to_mmaction2_keys  # noqa: E402
 
 TSN = dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, base_channels=8),
@@ -48,6 +50,38 @@ def test_mmaction2_tsn_checkpoint_loads(randomise):
     assert report.source == 'mmaction2' and not report.missing and not report.unexpected
     videos = torch.randn(1, 8, 3, 32, 32)
     torch.testing.assert_close(target(videos), source(videos))
+
+TSM = dict(type='Recognizer2D', backbone=dict(type='ResNetTSM', depth=50, base_channels=8, stage_blocks=(1, 2, 2, 1),
+                                              num_segments=4),
+           cls_head=dict(type='TSMHead', num_classes=5, num_segments=4, dropout_ratio=0.0, average_clips='prob'))
+
+
+@torch.no_grad()
+def test_tsm_averages_a_videos_clips_as_average_clips_says(randomise):
+    model = randomise(MODELS.build(TSM)).eval()
+    videos = torch.randn(2, 3 * 4, 3, 32, 32)  # 2 videos x 3 clips of 4 segments (a multi-clip test pipeline)
+    per_clip = torch.stack([model(videos[:, 4 * c:4 * c + 4]) for c in range(3)], dim=1)  # (2, 3, 5)
+    torch.testing.assert_close(model(videos), per_clip.mean(dim=1))
+    scores = torch.stack([p['pred_score'] for p in model(videos, mode='predict')])
+    torch.testing.assert_close(scores, per_clip.softmax(dim=2).mean(dim=1))
+    assert not torch.allclose(model(videos[:, :4].flip(1)), per_clip[:, 0], atol=1e-4)  # the shift sees frame order
+    loss = model(videos, [1, 4], mode='loss')['loss']  # every clip a sample of its video's label
+    torch.testing.assert_close(loss, F.cross_entropy(per_clip.flatten(0, 1), torch.tensor([1, 1, 1, 4, 4, 4])))
+
+
+@torch.no_grad()
+def test_mmaction2_tsm_recognizer_checkpoint_gives_its_scores(tmp_path, randomise):
+    theirs = randomise(ref.ResNetTSM((1, 2, 2, 1), base_channels=8, num_segments=4)).eval()
+    fc = randomise(torch.nn.Linear(256, 5))
+    state = {**{f'backbone.{k}': v for k, v in theirs.state_dict().items()},
+             'cls_head.fc_cls.weight': fc.weight, 'cls_head.fc_cls.bias': fc.bias}
+    torch.save({'state_dict': state, 'meta': {'mmaction2_version': '1.2.0'}}, tmp_path / 'tsm.pth')
+    ours = MODELS.build(TSM)
+    report = load_pretrained(ours, str(tmp_path / 'tsm.pth'), strict=True)
+    assert report.source == 'mmaction2' and not report.missing and not report.unexpected
+    videos = torch.rand(2, 4, 3, 64, 64)
+    frame_scores = fc(theirs(videos.flatten(0, 1)).mean(dim=(2, 3)))  # mmaction2's TSMHead: fc per frame, then mean
+    torch.testing.assert_close(ours.eval()(videos), frame_scores.view(2, 4, 5).mean(dim=1), rtol=1e-4, atol=1e-4)
 
 
 @torch.no_grad()
