@@ -1,7 +1,8 @@
 """Training engine: SafeRunner (weights_only-safe, atomic checkpoints; CPU/GPU-aware DDP; SyncBN fallback),
 its checkpoint and progress hooks, and the helpers tools/train.py and tools/test.py share.
 
-Importing this package registers ``SafeRunner`` in RUNNERS and the hooks in HOOKS (mmengine also imports it
+Importing this package registers ``SafeRunner`` in RUNNERS, the hooks in HOOKS and
+``TSMOptimWrapperConstructor`` (mmengine also imports it
 lazily when a config names them under ``default_scope='resbackbones'``).
 """
 from .atomic import atomic_dir, atomic_path, latest_checkpoint
@@ -13,8 +14,9 @@ from .dist import resolve_backend
 from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
 from .sync_bn import fallback_sync_bn
+from .tsm_optim_constructor import TSMOptimWrapperConstructor
 
-__all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'SafeRunner',
+__all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'SafeRunner', 'TSMOptimWrapperConstructor',
            'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint',
            'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']
