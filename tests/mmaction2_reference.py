@@ -1,10 +1,12 @@
 """mmaction2's video backbones written out from their definitions, for parity tests (mmaction2 and full mmcv do not
 install on current torch).
 
-Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py) and mmcv
+Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
+resnet2plus1d.py, mmaction/models/common/conv2plus1d.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
-'3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift).
+'3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
+ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d).
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -14,12 +16,37 @@ import torch
 from torch import nn
 
 
-class ConvModule(nn.Module):
-    """mmcv ConvModule: conv (bias only without norm), then 'bn' norm, then optional ReLU."""
+def _triple(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
 
-    def __init__(self, cin, cout, kernel, stride=1, padding=0, dilation=1, dims=3, norm=True, act=True, bias=None):
+
+class Conv2plus1d(nn.Module):
+    """mmaction2's Conv2plus1d: conv_s (1 x k x k) -> bn_s -> ReLU -> conv_t (t x 1 x 1); middle width
+    int(3 in out k^2 / (in k^2 + 3 out)) whatever t is."""
+
+    def __init__(self, cin, cout, kernel, stride=1, padding=0, dilation=1, bias=False):
+        super().__init__()
+        k, s, p, d = _triple(kernel), _triple(stride), _triple(padding), _triple(dilation)
+        mid = int(3 * (cin * cout * k[1] * k[2]) / (cin * k[1] * k[2] + 3 * cout))
+        self.conv_s = nn.Conv3d(cin, mid, (1, k[1], k[2]), (1, s[1], s[2]), (0, p[1], p[2]), (1, d[1], d[2]),
+                                bias=bias)
+        self.bn_s = nn.BatchNorm3d(mid)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv_t = nn.Conv3d(mid, cout, (k[0], 1, 1), (s[0], 1, 1), (p[0], 0, 0), bias=bias)
+
+    def forward(self, x):
+        return self.conv_t(self.relu(self.bn_s(self.conv_s(x))))
+
+
+class ConvModule(nn.Module):
+    """mmcv ConvModule: conv (bias only without norm), then 'bn' norm, then optional ReLU; ``factorised``: its conv
+    is a Conv2plus1d (mmaction2's conv_cfg=dict(type='Conv2plus1d'))."""
+
+    def __init__(self, cin, cout, kernel, stride=1, padding=0, dilation=1, dims=3, norm=True, act=True, bias=None,
+                 factorised=False):
         super().__init__()
         conv, bn = (nn.Conv3d, nn.BatchNorm3d) if dims == 3 else (nn.Conv2d, nn.BatchNorm2d)
+        conv = Conv2plus1d if factorised else conv
         self.conv = conv(cin, cout, kernel, stride, padding, dilation, bias=(not norm) if bias is None else bias)
         self.with_norm, self.with_act = norm, act
         if norm:
@@ -136,6 +163,50 @@ class ResNet3d(nn.Module):
             x = getattr(self, f'layer{i + 1}')(x)
             if i == 0:
                 x = self.pool2(x)
+        return x
+
+
+class BasicBlock3d(nn.Module):
+    """mmaction2's BasicBlock3d, inflated (3 x 3 x 3 convs), strides on conv1, as R(2+1)D builds it."""
+
+    expansion = 1
+
+    def __init__(self, inplanes, planes, spatial_stride=1, temporal_stride=1, downsample=None, factorised=True):
+        super().__init__()
+        self.conv1 = ConvModule(inplanes, planes, 3, (temporal_stride, spatial_stride, spatial_stride), 1,
+                                factorised=factorised)
+        self.conv2 = ConvModule(planes, planes, 3, 1, 1, act=False, factorised=factorised)
+        self.downsample, self.relu = downsample, nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.conv2(self.conv1(x)) + identity)
+
+
+class ResNet2Plus1d(nn.Module):
+    """mmaction2's ResNet2Plus1d (r2plus1d_r34 settings): (2+1)D stem 3x7x7 + max-pool, every block inflated,
+    temporal strides (1, 2, 2, 2), no pool2; every conv a Conv2plus1d, the 1 x 1 x 1 shortcut convs included."""
+
+    def __init__(self, stage_blocks=(3, 4, 6, 3), base_channels=64):
+        super().__init__()
+        self.conv1 = ConvModule(3, base_channels, (3, 7, 7), (1, 2, 2), (1, 3, 3), factorised=True)
+        self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
+        inplanes = base_channels
+        self.num_stages = len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = None
+            if stride != 1 or inplanes != planes:
+                down = ConvModule(inplanes, planes, 1, stride, act=False, factorised=True)
+            blocks = [BasicBlock3d(inplanes if j == 0 else planes, planes, stride if j == 0 else 1,
+                                   stride if j == 0 else 1, down if j == 0 else None) for j in range(n)]
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes
+
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
         return x
 
 

@@ -27,8 +27,9 @@ VIDEO_MODELS: dict[str, dict] = {
     # torchvision.models.video
     'r3d_18': dict(type='ResNet3d', depth=18, with_pool2=False, temporal_strides=(1, 2, 2, 2), **TORCHVISION),
     'mc3_18': dict(type='ResNet3d', depth=18, with_pool2=False, inflate=(1, 0, 0, 0), **TORCHVISION),
-    'r2plus1d_18': dict(type='ResNet2Plus1d', depth=18, stem_mid_channels=45, **TORCHVISION),
-    'r2plus1d_34_tv': dict(type='ResNet2Plus1d', depth=34, stem_mid_channels=45, **TORCHVISION),  # torchvision-style
+    'r2plus1d_18': dict(type='ResNet2Plus1d', depth=18, stem_mid_channels=45, mid_channels_from='block', **TORCHVISION),
+    'r2plus1d_34_tv': dict(type='ResNet2Plus1d', depth=34, stem_mid_channels=45, mid_channels_from='block',
+                           **TORCHVISION),  # torchvision-style
 }
 
 

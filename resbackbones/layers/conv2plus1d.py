@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from torch import nn
 
-MID_FROM = ('block', 'conv')
+MID_FROM = ('block', 'conv', 'mmaction2')
 
 
 def mid_channels(in_channels: int, out_channels: int, kernel_size: int, temporal_kernel: int) -> int:
     """torchvision's middle width: (t k^2 in out) // (k^2 in + t out), the full conv's parameters split in two."""
     k2 = kernel_size * kernel_size
     return (temporal_kernel * k2 * in_channels * out_channels) // (k2 * in_channels + temporal_kernel * out_channels)
+
+
+def mmaction2_mid_channels(in_channels: int, out_channels: int, kernel_size: int) -> int:
+    """mmaction2's Conv2plus1d middle width: torchvision's formula with t fixed at 3, whatever the conv's temporal
+    kernel (so its factorised 1 x 1 x 1 shortcut convs get 3 in out // (in + 3 out))."""
+    return mid_channels(in_channels, out_channels, kernel_size, 3)
 
 
 class Conv2Plus1d(nn.Sequential):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from .conv import build_conv_layer
-from .conv2plus1d import MID_FROM, Conv2Plus1d, mid_channels
+from .conv2plus1d import MID_FROM, Conv2Plus1d, mid_channels, mmaction2_mid_channels
 from .norm import build_norm_layer
 
 
@@ -29,6 +29,8 @@ class LayerFactory:
             'Conv2plus1d', mid_channels_from='block')`` (3D only) factorises every conv that has both a temporal and
             a spatial extent into a Conv2Plus1d (R(2+1)D); its middle width comes from the block's input and planes
             ('block', torchvision's rule, used for both convs of a block) or from each conv's own in/out ('conv').
+            'mmaction2' is its Conv2plus1d: every conv factorised, 1 x 1 x 1 shortcut convs included, each with
+            ``mmaction2_mid_channels``.
         norm_cfg: norm config (see ``build_norm_layer``).
         temporal_dilation: a conv's dilation applies along time/depth too where its temporal kernel is > 1
             (volumes); off, dilation is in-plane only (video, as mmaction2).
@@ -72,12 +74,15 @@ class LayerFactory:
             raise ValueError(f"conv_cfg mid_channels_from must be one of {MID_FROM}; got {rule!r}")
         if set(cfg) - {'type', 'mid_channels_from'}:
             raise ValueError(f"conv_cfg of type 'Conv2plus1d' takes only mid_channels_from; got {sorted(cfg)}")
-        if temporal_kernel == 1 or kernel_size == 1:  # nothing to factorise: a plain (t x 1 x 1 or 1 x k x k) conv
+        # Nothing to factorise in a t x 1 x 1 or 1 x k x k conv, except for mmaction2, whose Conv2plus1d does anyway.
+        if rule != 'mmaction2' and (temporal_kernel == 1 or kernel_size == 1):
             return self.conv(in_channels, out_channels, kernel_size, stride, dilation, groups, temporal_kernel,
                              temporal_stride, {'type': 'Conv3d'}, bias)
         if groups != 1 or bias:
             raise ValueError('a (2+1)D conv supports only groups=1 and no bias')
-        if mid is None:
+        if mid is None and rule == 'mmaction2':
+            mid = mmaction2_mid_channels(in_channels, out_channels, kernel_size)
+        elif mid is None:
             ref_in, ref_out = block_channels if rule == 'block' and block_channels else (in_channels, out_channels)
             mid = mid_channels(ref_in, ref_out, kernel_size, temporal_kernel)
         return Conv2Plus1d(in_channels, out_channels, mid, self.norm(mid), kernel_size, stride, dilation,

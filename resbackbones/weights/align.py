@@ -9,6 +9,8 @@ looking at what the target has rather than by hard-coding stage numbers or sourc
 - mmdet names group-norm layers ``gn1``, ``gn2`` ...; ours are always ``bn1`` ... whatever the norm type.
 - mmcv ``ConvModule`` pairs (mmaction2's ResNet3d): ``convK.conv``/``convK.bn`` are our ``convK``/``bnK`` (the
   stem's ``conv1.bn`` is ``bn1``), and ``downsample.conv``/``downsample.bn`` are ``downsample.0``/``.1``.
+- mmaction2's ``Conv2plus1d`` (R(2+1)D) names its parts ``conv_s``, ``bn_s``, ``conv_t``; ours follow torchvision's
+  ``Conv2Plus1D`` children ``0``, ``1``, ``3``.
 - wrapper modules (mmaction2's TSM): ``TemporalShift`` and ``TemporalPool`` keep the module they wrap as ``.net``,
   ``NL3DWrapper`` as ``.block``; ours are BlockAddons beside the block's layers, so those segments are dropped.
 """
@@ -25,6 +27,8 @@ _DOWNSAMPLE = re.compile(r'^(.*\.downsample\.)(\d+)\.(.+)$')
 _GN = re.compile(r'(^|\.)gn(\d+)\.')
 _CONV_MODULE = re.compile(r'^((?:.*\.)?)(conv(\d+)|downsample)\.(conv|bn)\.(.+)$')
 _WRAPPER = re.compile(r'\.(?:net|block)(?=\.)')
+_FACTORISED = re.compile(r'\.(conv_s|bn_s|conv_t)\.')
+_FACTORISED_CHILD = {'conv_s': '0', 'bn_s': '1', 'conv_t': '3'}
 
 
 def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> str:
@@ -55,6 +59,14 @@ def _unwrap(key: str, target: Collection[str]) -> str:
         return key
     bare = _WRAPPER.sub('', key)
     return bare if bare != key and (bare in target or _conv_module_rename(bare, target) in target) else key
+
+
+def _factorised_rename(key: str, target: Collection[str]) -> str:
+    """mmaction2's Conv2plus1d part names -> torchvision's child indices, when that names a target key."""
+    if key in target:
+        return key
+    new = _FACTORISED.sub(lambda m: f'.{_FACTORISED_CHILD[m[1]]}.', key)
+    return new if new != key and (new in target or _conv_module_rename(new, target) in target) else key
 
 
 def _norm_rename(key: str, target: Collection[str]) -> str:
@@ -88,11 +100,13 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
     Returns the renamed dict, a map new key -> old key, and one note per kind of rename applied.
     """
     target = set(target)
-    bare = {k: _unwrap(k, target) for k in state}
+    bare = {k: _factorised_rename(_unwrap(k, target), target) for k in state}
     first_name = {_conv_module_rename(bare[k], target): k for k in state}
     kinds = set()
-    if any(b != k for k, b in bare.items()):
+    if any(_unwrap(k, target) != k for k in state):
         kinds.add("mmaction2 TSM wrappers: '.net' / '.block' segments dropped")
+    if any(_FACTORISED.search(k) and b != _unwrap(k, target) for k, b in bare.items()):
+        kinds.add('mmaction2 Conv2plus1d names: conv_s/bn_s/conv_t -> 0/1/3')
     if any(new != bare[old] for new, old in first_name.items()):
         kinds.add("mmcv ConvModule names: convK.conv/.bn -> convK/bnK, downsample.conv/.bn -> downsample.0/.1")
     state = {new: state[old] for new, old in first_name.items()}

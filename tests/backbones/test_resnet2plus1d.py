@@ -1,5 +1,8 @@
-"""ResNet2Plus1d: the factorised convs, its defaults, and its bad arguments."""
+"""ResNet2Plus1d: the factorised convs, its defaults, mmaction2's checkpoints, and its bad arguments."""
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,13 +13,27 @@ from resbackbones.layers.conv2plus1d import Conv2Plus1d
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared mmaction2 reference
+import mmaction2_reference as ref  # noqa: E402
 
-def test_every_spatiotemporal_conv_is_factorised_and_the_rest_plain():
-    model = MODELS.build(dict(type='ResNet2Plus1d', depth=18, base_channels=8))
+
+@pytest.mark.parametrize('rule', ['block', 'conv'])
+def test_torchvision_rules_factorise_every_spatiotemporal_conv_and_keep_the_rest_plain(rule):
+    model = MODELS.build(dict(type='ResNet2Plus1d', depth=18, base_channels=8, mid_channels_from=rule))
     block = model.layer2[0]
     assert isinstance(block.conv1, Conv2Plus1d) and isinstance(block.conv2, Conv2Plus1d)
     assert block.conv1[0].stride == (1, 2, 2) and block.conv1[3].stride == (2, 1, 1)  # strides split too
     assert block.downsample[0].kernel_size == (1, 1, 1) and block.downsample[0].stride == (2, 2, 2)
+
+
+def test_mmaction2s_rule_factorises_the_shortcut_too_with_its_widths():
+    model = MODELS.build(dict(type='ResNet2Plus1d', depth=18, base_channels=8))
+    block = model.layer2[0]
+    short = block.downsample[0]
+    assert isinstance(short, Conv2Plus1d) and short[0].stride == (1, 2, 2) and short[3].stride == (2, 1, 1)
+    assert short.mid_channels == 3 * 8 * 16 // (8 + 3 * 16)  # int(3 in out / (in + 3 out)), t fixed at 3
+    assert block.conv1.mid_channels == 27 * 8 * 16 // (9 * 8 + 3 * 16)  # each conv from its own in / out
+    assert block.conv2.mid_channels == 27 * 16 * 16 // (9 * 16 + 3 * 16)
     assert isinstance(model.conv1, Conv2Plus1d) and isinstance(model.maxpool, nn.MaxPool3d)  # mmaction2's defaults
     assert not hasattr(model, 'pool2')
     spec = model.feature_specs[0]
@@ -98,3 +115,22 @@ def test_torchvisions_narrow_middle_widths_cannot_carry_a_2d_conv(tmp_path, rand
                                          r'middle width 45 for 64 outputs'):
         load_pretrained(model, str(path))
     assert torch.equal(model.conv1[0].weight, before)  # all or nothing
+
+
+@torch.no_grad()
+def test_mmaction2_r2plus1d_checkpoint_gives_its_outputs(tmp_path, randomise):
+    theirs = randomise(ref.ResNet2Plus1d((1, 2, 1, 1), base_channels=8)).eval()
+    state = {f'backbone.{k}': v for k, v in theirs.state_dict().items()}
+    assert 'backbone.layer2.0.downsample.conv.conv_s.weight' in state and 'backbone.conv1.conv.bn_s.weight' in state
+    fc = randomise(nn.Linear(64, 4))
+    state.update({'cls_head.fc_cls.weight': fc.weight, 'cls_head.fc_cls.bias': fc.bias})
+    torch.save({'state_dict': state, 'meta': {'mmaction2_version': '1.2.0'}}, tmp_path / 'r2plus1d.pth')
+    ours = MODELS.build(dict(type='Recognizer3D', backbone=dict(type='ResNet2Plus1d', depth=34, base_channels=8,
+                                                                stage_blocks=(1, 2, 1, 1)),
+                             cls_head=dict(type='I3DHead', num_classes=4, dropout_ratio=0.5)))
+    report = load_pretrained(ours, str(tmp_path / 'r2plus1d.pth'), strict=True)
+    assert not report.missing and not report.unexpected
+    assert any('conv_s/bn_s/conv_t' in note for note in report.notes), report.notes
+    clip = torch.rand(2, 3, 8, 32, 32)
+    expected = fc(theirs(clip).mean(dim=(2, 3, 4)))  # mmaction2's I3DHead: average over T, H, W, then fc
+    torch.testing.assert_close(ours.eval()(clip), expected, rtol=1e-4, atol=1e-4)

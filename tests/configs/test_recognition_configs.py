@@ -10,11 +10,14 @@ from resbackbones.registry import MODELS, TRANSFORMS
 from resbackbones.transforms.video.writer import index_frames, write_video
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'recognition'
-PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M (and 101 classes instead of 400 for UCF-101)
+PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M (101 classes instead of 400 for UCF-101)
     'i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py': 28_043_472,
     'slowonly/slowonly_imagenet-pretrained-r50_8xb16-8x8x1-steplr-150e_kinetics400-rgb.py': 32_454_096,
     'tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py': 24_327_632,
     'tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_ucf101-split1-rgb.py': 24_327_632 - 299 * 2049,
+    'tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py': 24_327_632,
+    'tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_ucf101-split1-rgb.py': 24_327_632 - 299 * 2049,
+    'r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py': 63_759_281,  # mmaction2's, counted layer by layer
 }
 
 
@@ -23,7 +26,7 @@ def test_model_and_pipelines_build(name):
     init_default_scope('resbackbones')
     cfg = Config.fromfile(str(CONFIGS / name))
     model_cfg = cfg.model.to_dict()
-    model_cfg['backbone'].pop('init_cfg')  # no ImageNet file needed here
+    model_cfg['backbone'].pop('init_cfg', None)  # no ImageNet file needed here
     model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) == PARAMS[name]
     assert 'in_channels' not in str(model_cfg)
