@@ -44,3 +44,56 @@ def test_i3d_validation_pipeline_runs_on_a_video(tmp_path):
     for t in cfg.val_dataloader.dataset.pipeline:
         results = TRANSFORMS.build(t)(results)
     assert results['inputs'].shape == (1, 3, 32, 224, 224) and results['data_samples']['gt_label'] == 3
+
+
+# mmaction2 v1.x's configs/_base_/models files, key for key (only the pretrained URLs set to None: no download
+# here). Its users bring these unchanged; each must build the model its metafile counts.
+_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+_I3D_HEAD = dict(type='I3DHead', num_classes=400, in_channels=2048, spatial_type='avg', dropout_ratio=0.5,
+                 init_std=0.01, average_clips='prob')
+MMACTION2_MODELS = {
+    'i3d_r50': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='ResNet3d', pretrained2d=True, pretrained=None, depth=50, conv1_kernel=(5, 7, 7),
+                      conv1_stride_t=2, pool1_stride_t=2, conv_cfg=dict(type='Conv3d'), norm_eval=False,
+                      inflate=((1, 1, 1), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 1, 0)), zero_init_residual=False),
+        cls_head=_I3D_HEAD, data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')),
+     28_043_472),
+    'slowonly_r50': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='ResNet3dSlowOnly', depth=50, pretrained=None, lateral=False, conv1_kernel=(1, 7, 7),
+                      conv1_stride_t=1, pool1_stride_t=1, inflate=(0, 0, 1, 1), norm_eval=False),
+        cls_head={k: v for k, v in _I3D_HEAD.items() if k != 'init_std'},
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')), 32_454_096),
+    'tsn_r50': (dict(
+        type='Recognizer2D',
+        backbone=dict(type='ResNet', pretrained=None, depth=50, norm_eval=False),
+        cls_head=dict(type='TSNHead', num_classes=400, in_channels=2048, spatial_type='avg',
+                      consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.4, init_std=0.01,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCHW'),
+        train_cfg=None, test_cfg=None), 24_327_632),
+    'tsm_r50': (dict(
+        type='Recognizer2D',
+        backbone=dict(type='ResNetTSM', pretrained=None, depth=50, norm_eval=False, shift_div=8),
+        cls_head=dict(type='TSMHead', num_classes=400, in_channels=2048, spatial_type='avg',
+                      consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001, is_shift=True,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM), train_cfg=None, test_cfg=None), 24_327_632),
+    'r2plus1d_r34': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='ResNet2Plus1d', depth=34, pretrained=None, pretrained2d=False, norm_eval=False,
+                      conv_cfg=dict(type='Conv2plus1d'), norm_cfg=dict(type='SyncBN', requires_grad=True, eps=1e-3),
+                      conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1, inflate=(1, 1, 1, 1),
+                      spatial_strides=(1, 2, 2, 2), temporal_strides=(1, 2, 2, 2), zero_init_residual=False),
+        cls_head=dict(type='I3DHead', num_classes=400, in_channels=512, spatial_type='avg', dropout_ratio=0.5,
+                      init_std=0.01, average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')), 63_759_281),
+}
+
+
+@pytest.mark.parametrize('name', sorted(MMACTION2_MODELS))
+def test_mmaction2s_own_model_configs_build_unchanged(name):
+    model_cfg, params = MMACTION2_MODELS[name]
+    model = MODELS.build(model_cfg)
+    assert sum(p.numel() for p in model.parameters()) == params  # mmaction2's metafile
