@@ -16,7 +16,13 @@ from resbackbones.transforms.video.writer import index_frames, write_video
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
 CONFIGS = {'resnet3d': REPO / 'configs/recognition/demo/resnet3d-tiny_8x1_video-demo.py',
-           'tsn': REPO / 'configs/recognition/demo/tsn-tiny_8x1_video-demo.py'}
+           'tsn': REPO / 'configs/recognition/demo/tsn-tiny_8x1_video-demo.py',
+           'tsm': REPO / 'configs/recognition/demo/tsn-tiny_8x1_video-demo.py'}
+# TSM on the TSN demo's 8 frames: the shift backbone, TSMHead and mmaction2's TSM optimizer groups, as its configs.
+CHANGES = {'tsm': '''model = dict(backbone=dict(type='ResNetTSM', num_segments=8),
+             cls_head=dict(type='TSMHead', num_segments=8))
+optim_wrapper = dict(constructor='TSMOptimWrapperConstructor', paramwise_cfg=dict(fc_lr5=True))
+'''}
 
 
 def env(**extra):
@@ -52,11 +58,11 @@ test_dataloader = val_dataloader
 train_cfg = dict(max_iters=4)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
-''')
+''' + CHANGES.get(model, ''))
     return path
 
 
-@pytest.mark.parametrize('model', ['resnet3d', 'tsn'])
+@pytest.mark.parametrize('model', ['resnet3d', 'tsn', 'tsm'])
 def test_train_then_test_a_recognizer(video_data, tmp_path, model):
     config, work = leaf(tmp_path, model, video_data), tmp_path / 'work'
     done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir', str(work)],
@@ -64,6 +70,8 @@ def test_train_then_test_a_recognizer(video_data, tmp_path, model):
     assert done.returncode == 0, done.stderr[-3000:]
     ckpt = torch.load(work / 'iter_4.pth', weights_only=True)
     assert any(k.startswith('head.fc.') for k in ckpt['state_dict'])
+    groups = ckpt['optimizer']['param_groups']
+    assert len(groups) == (7 if model == 'tsm' else 1)  # TSM's seven learning-rate groups came from its constructor
     done = subprocess.run([sys.executable, str(TOOLS / 'test.py'), str(config), str(work / 'iter_4.pth'),
                            '--work-dir', str(tmp_path / 'test')], capture_output=True, text=True, env=env(),
                           timeout=600)
