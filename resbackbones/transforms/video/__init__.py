@@ -11,8 +11,8 @@ from .formatting import FormatShape, PackActionInputs
 from .loading import PyAVDecode, PyAVInit, RawFrameDecode
 from .multi_crop import TenCrop, ThreeCrop
 from .resize import ClipResize
-from .sampling import SampleFrames, UniformSample
+from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 
-__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'Flip', 'FormatShape', 'MultiScaleCrop',
+__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'DenseSampleFrames', 'Flip', 'FormatShape', 'MultiScaleCrop',
            'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop', 'RawFrameDecode', 'SampleFrames',
            'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']

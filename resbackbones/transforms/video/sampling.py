@@ -1,4 +1,5 @@
-"""Which frames of a video make a clip: mmaction2's ``SampleFrames`` and ``UniformSample`` arithmetic.
+"""Which frames of a video make a clip: mmaction2's ``SampleFrames``, ``DenseSampleFrames`` and ``UniformSample``
+arithmetic.
 
 Both read ``results['total_frames']`` and ``results['start_index']`` (0 for decoded videos, usually 1 for
 rawframe folders) and write ``frame_inds`` (int32, clips one after another), ``clip_len``, ``frame_interval`` and
@@ -118,6 +119,43 @@ class SampleFrames(BaseTransform):
         return (f'{type(self).__name__}(clip_len={self.clip_len}, frame_interval={self.frame_interval}, '
                 f'num_clips={self.num_clips}, out_of_bound_opt={self.out_of_bound_opt!r}, '
                 f'test_mode={self.test_mode})')
+
+
+@TRANSFORMS.register_module()
+class DenseSampleFrames(SampleFrames):
+    """mmaction2's dense sampling (TSM/I3D "dense" configs): the ``num_clips`` clips are ``sample_range //
+    num_clips`` frames apart inside one window of ``sample_range`` frames, rather than spread over the whole video.
+
+    Train mode: the window starts at random in [0, max(1, total - sample_range + 1) - 1) (mmaction2's bound, whose
+    last position is never drawn); test mode: ``num_sample_positions`` windows spread evenly from the start to the
+    last position, so a video yields ``num_clips * num_sample_positions`` clips. Offsets wrap around the video.
+
+    Args (besides SampleFrames'):
+        sample_range: frames one window covers (default 64).
+        num_sample_positions: windows per video in test mode (default 10).
+    """
+
+    def __init__(self, clip_len: int, frame_interval: int = 1, num_clips: int = 1, sample_range: int = 64,
+                 num_sample_positions: int = 10, **kwargs):
+        super().__init__(clip_len, frame_interval, num_clips, **kwargs)
+        self.sample_range = _positive_int(sample_range, 'sample_range', 'DenseSampleFrames')
+        self.num_sample_positions = _positive_int(num_sample_positions, 'num_sample_positions', 'DenseSampleFrames')
+        if self.twice_sample or self.keep_tail_frames:
+            raise ValueError('DenseSampleFrames: twice_sample and keep_tail_frames do not apply (mmaction2 ignores '
+                             'them in dense sampling)')
+
+    def _base_offsets(self) -> np.ndarray:
+        return np.arange(self.num_clips) * (self.sample_range // self.num_clips)
+
+    def train_offsets(self, num_frames: int) -> np.ndarray:
+        positions = max(1, 1 + num_frames - self.sample_range)
+        start = 0 if positions == 1 else np.random.randint(0, positions - 1)
+        return (self._base_offsets() + start) % num_frames
+
+    def test_offsets(self, num_frames: int) -> np.ndarray:
+        positions = max(1, 1 + num_frames - self.sample_range)
+        starts = np.linspace(0, positions - 1, num=self.num_sample_positions, dtype=int)
+        return np.concatenate([(self._base_offsets() + s) % num_frames for s in starts])
 
 
 @TRANSFORMS.register_module()

@@ -1,5 +1,5 @@
 """mmaction2 v1.2's frame sampling, written out from mmaction/datasets/transforms/loading.py (SampleFrames without
-target_fps, UniformSample) as a test oracle: plain functions in mmaction2's own control flow, numpy's global RNG."""
+target_fps, DenseSampleFrames, UniformSample) as a test oracle: plain functions in mmaction2's own control flow, numpy's global RNG."""
 from __future__ import annotations
 
 import numpy as np
@@ -47,6 +47,36 @@ def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_cli
             clip_offsets = np.around(np.arange(num_clips) * ratio)
         else:
             clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+    frame_inds = clip_offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval
+    frame_inds = np.concatenate(frame_inds)
+    if temporal_jitter:
+        frame_inds += np.random.randint(frame_interval, size=len(frame_inds))
+    frame_inds = frame_inds.reshape((-1, clip_len))
+    if out_of_bound_opt == 'loop':
+        frame_inds = np.mod(frame_inds, total_frames)
+    else:
+        safe_inds = frame_inds < total_frames
+        unsafe_inds = 1 - safe_inds
+        last_ind = np.max(safe_inds * frame_inds, axis=1)
+        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
+    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+
+
+def dense_sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, sample_range=64,
+                        num_sample_positions=10, temporal_jitter=False, out_of_bound_opt='loop', test_mode=False):
+    num_frames = total_frames
+    sample_position = max(1, 1 + num_frames - sample_range)
+    interval = sample_range // num_clips
+    base_offsets = np.arange(num_clips) * interval
+    if test_mode:
+        start_list = np.linspace(0, sample_position - 1, num=num_sample_positions, dtype=int)
+        clip_offsets = []
+        for start_idx in start_list:
+            clip_offsets.extend((base_offsets + start_idx) % num_frames)
+        clip_offsets = np.array(clip_offsets)
+    else:
+        start_idx = 0 if sample_position == 1 else np.random.randint(0, sample_position - 1)
+        clip_offsets = (base_offsets + start_idx) % num_frames
     frame_inds = clip_offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval
     frame_inds = np.concatenate(frame_inds)
     if temporal_jitter:

@@ -1,4 +1,4 @@
-"""SampleFrames / UniformSample against mmaction2's arithmetic (mmaction2_sampling.py), index for index."""
+"""SampleFrames / DenseSampleFrames / UniformSample against mmaction2's arithmetic (mmaction2_sampling.py), index for index."""
 import itertools
 import sys
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import mmaction2_sampling as mma  # noqa: E402
 
-from resbackbones.transforms.video import SampleFrames, UniformSample  # noqa: E402
+from resbackbones.transforms.video import DenseSampleFrames, SampleFrames, UniformSample  # noqa: E402
 
 TOTALS = (1, 3, 7, 8, 16, 31, 64, 250)
 SETTINGS = [dict(clip_len=c, frame_interval=i, num_clips=n) for c, i, n in
@@ -36,6 +36,32 @@ def test_sample_frames_equals_mmaction2(setting, mode):
         np.testing.assert_array_equal(ours, theirs, err_msg=f'total={total} start={start} seed={seed}')
         if mode.get('temporal_jitter') is None and mode.get('out_of_bound_opt') is None:
             assert ((ours - start) < total).all() and ((ours - start) >= 0).all()
+
+
+@pytest.mark.parametrize('setting', [dict(clip_len=1, num_clips=8), dict(clip_len=8, frame_interval=8, num_clips=1),
+                                     dict(clip_len=4, frame_interval=2, num_clips=3, sample_range=32,
+                                          num_sample_positions=4)],
+                         ids=lambda s: '-'.join(f'{k}={v}' for k, v in s.items()))
+@pytest.mark.parametrize('mode', [dict(), dict(test_mode=True), dict(temporal_jitter=True),
+                                  dict(out_of_bound_opt='repeat_last', test_mode=True)],
+                         ids=lambda m: '-'.join(f'{k}={v}' for k, v in m.items()) or 'train')
+def test_dense_sample_frames_equals_mmaction2(setting, mode):
+    transform = DenseSampleFrames(**setting, **mode)
+    for total, start, seed in itertools.product(TOTALS, (0, 1), range(3)):
+        np.random.seed(seed)
+        ours = transform(dict(total_frames=total, start_index=start))['frame_inds']
+        np.random.seed(seed)
+        theirs = mma.dense_sample_frames(total, start, **setting, **mode)
+        np.testing.assert_array_equal(ours, theirs, err_msg=f'total={total} start={start} seed={seed}')
+
+
+def test_dense_sampling_known_values():
+    """TSM's dense test: 8 one-frame clips 8 apart in a 64-frame window, 10 windows spread over 250 frames."""
+    inds = DenseSampleFrames(1, 1, 8, test_mode=True)(dict(total_frames=250))['frame_inds']
+    assert inds.shape == (80,) and inds[:8].tolist() == list(range(0, 64, 8))
+    assert inds[-8:].tolist() == list(range(186, 250, 8))  # last window starts at 250 - 64 = 186
+    with pytest.raises(ValueError, match='sample_range must be an integer >= 1'):
+        DenseSampleFrames(1, 1, 8, sample_range=0)
 
 
 @pytest.mark.parametrize('clip_len, num_clips, test_mode', [(8, 1, False), (16, 1, False), (8, 1, True),
