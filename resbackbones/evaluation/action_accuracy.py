@@ -1,4 +1,5 @@
-"""mmaction2's ``AccMetric``: top-k and mean class accuracy of recognizer predictions, one per video.
+"""mmaction2's ``AccMetric``: top-k and mean class accuracy of recognizer predictions, one per video, and the mean
+average precision over classes for multi-label data.
 
 A recognizer already averages a video's clips and crops into one ``pred_score`` (``average_clips``), so every
 prediction here is one video; several predictions of one video (clips tested as separate samples) can also be
@@ -10,12 +11,14 @@ from collections import OrderedDict
 from typing import Any, Sequence
 
 import torch
+import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
 from ..registry import METRICS
 from .accuracy import topk_accuracy
 
-METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy')
+METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision')
+SINGLE_LABEL = ('top_k_accuracy', 'mean_class_accuracy')
 
 
 def mean_class_accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
@@ -24,12 +27,34 @@ def mean_class_accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
     return float(torch.stack([hits[labels == c].float().mean() for c in labels.unique()]).mean())
 
 
+def average_precision(scores: torch.Tensor, positives: torch.Tensor) -> float:
+    """Area under the step precision-recall curve of one class (sklearn's ``average_precision_score``, mmaction2's
+    ``mean_average_precision`` per class): sum over distinct score thresholds of recall gained x precision there."""
+    order = scores.argsort(descending=True)
+    scores, positives = scores[order], positives[order].double()
+    last_of_ties = torch.cat([scores[1:] != scores[:-1], torch.tensor([True])])
+    tp = positives.cumsum(0)[last_of_ties]
+    seen = torch.arange(1, len(scores) + 1, dtype=torch.float64)[last_of_ties]
+    recall_gain = torch.diff(tp, prepend=torch.zeros(1)) / tp[-1]
+    return float((recall_gain * tp / seen).sum())
+
+
+def mean_average_precision(scores: torch.Tensor, targets: torch.Tensor) -> float:
+    """Mean of the per-class average precision over the classes with at least one positive video (0..1)."""
+    present = [c for c in range(targets.shape[1]) if targets[:, c].any()]
+    if not present:
+        raise ValueError('AccMetric: mean_average_precision needs at least one positive label')
+    return float(sum(average_precision(scores[:, c], targets[:, c] > 0) for c in present) / len(present))
+
+
 @METRICS.register_module()
 class AccMetric(BaseMetric):
-    """'acc/top1', 'acc/top5' (fractions 0..1, as mmaction2) and 'acc/mean1' (mean class accuracy).
+    """'acc/top1', 'acc/top5' (fractions 0..1, as mmaction2), 'acc/mean1' (mean class accuracy) and
+    'acc/mean_average_precision' (multi-label data, or single labels taken as one-hot).
 
     Args:
-        metric_list: any of 'top_k_accuracy', 'mean_class_accuracy'. metric_options: dict(top_k_accuracy=dict(
+        metric_list: any of 'top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision'; the first two need
+            single labels. metric_options: dict(top_k_accuracy=dict(
             topk=(1, 5))). average_by: a data-sample key (e.g. 'filename') whose equal values are one video:
             their scores are averaged before scoring; None scores every prediction on its own.
     """
@@ -59,8 +84,9 @@ class AccMetric(BaseMetric):
             key = sample.get(self.average_by) if self.average_by else None
             if self.average_by and key is None:
                 raise ValueError(f"AccMetric: average_by={self.average_by!r} but prediction {i} has no such key")
-            self.results.append((key, torch.as_tensor(sample['pred_score']).detach().cpu().float().view(-1),
-                                 int(sample['gt_label'])))
+            label = torch.as_tensor(sample['gt_label']).detach().cpu()
+            label = int(label) if label.numel() == 1 else tuple(label.view(-1).tolist())  # multi-hot stays a tuple
+            self.results.append((key, torch.as_tensor(sample['pred_score']).detach().cpu().float().view(-1), label))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         if not results:
@@ -75,8 +101,19 @@ class AccMetric(BaseMetric):
         if len(widths) > 1:
             raise ValueError(f'AccMetric: pred_score lengths differ ({sorted(widths)})')
         scores = torch.stack([torch.stack(s).mean(0) for s, _ in videos.values()])
-        labels = torch.tensor([label for _, label in videos.values()])
+        labels = [label for _, label in videos.values()]
         out = {}
+        multi = [label for label in labels if isinstance(label, tuple)]
+        if multi and (len(multi) != len(labels) or any(len(m) != scores.shape[1] for m in multi)):
+            raise ValueError(f'AccMetric: labels mix single labels and multi-hot vectors, or their length differs '
+                             f'from the {scores.shape[1]} scores')
+        if 'mean_average_precision' in self.metric_list:
+            targets = torch.tensor(multi) if multi else F.one_hot(torch.tensor(labels), scores.shape[1])
+            out['mean_average_precision'] = mean_average_precision(scores, targets)
+        if multi and any(m in self.metric_list for m in SINGLE_LABEL):
+            raise ValueError("AccMetric: top_k_accuracy and mean_class_accuracy need single labels; for multi-label "
+                             "data use metric_list=('mean_average_precision',)")
+        labels = torch.tensor(labels) if not multi else None
         if 'top_k_accuracy' in self.metric_list:
             out.update({f'top{k}': v / 100 for k, v in topk_accuracy(scores, labels, self.topk).items()})
         if 'mean_class_accuracy' in self.metric_list:

@@ -7,7 +7,7 @@ from torch import nn
 
 from ..registry import MODELS
 from .base import TaskModel
-from .labels import gt_labels, with_labels
+from .labels import gt_labels, gt_multi_hot, with_labels
 
 
 @MODELS.register_module()
@@ -39,6 +39,7 @@ class ImageClassifier(TaskModel):
         return self.backbone(inputs)[-1].flatten(2).mean(dim=2)
 
     average_clips = 'prob'  # how 'predict' averages a sample's clips: softmax probabilities (or 'score': logits)
+    multi_label = False  # recognizers set it for multi_class data: BCE on multi-hot labels, sigmoid scores
 
     def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Logits of every clip, (N * clips, num_classes), and the clips per sample: 1 for images. Video
@@ -51,19 +52,29 @@ class ImageClassifier(TaskModel):
         return logits.view(-1, clips, logits.shape[1]).mean(dim=1)
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
-        """Cross-entropy over every clip, each carrying its sample's label."""
+        """Cross-entropy over every clip, each carrying its sample's label (binary cross-entropy per class on
+        multi-hot labels when ``multi_label``)."""
         logits, clips = self.clip_logits(inputs)
+        if self.multi_label:
+            targets = gt_multi_hot(data_samples, logits.shape[1], logits.device).repeat_interleave(clips, dim=0)
+            return {'loss': F.binary_cross_entropy_with_logits(logits, targets)}
         labels = gt_labels(data_samples, logits.device).repeat_interleave(clips)
         return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        """Scores averaged over a sample's clips as ``average_clips`` says ('prob': softmax probabilities)."""
+        """Scores averaged over a sample's clips as ``average_clips`` says ('prob': softmax probabilities, or
+        per-class sigmoids when ``multi_label``)."""
         logits, clips = self.clip_logits(inputs)
-        per_clip = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
-        return self.scores_to_predictions(per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1), data_samples)
+        if self.average_clips == 'prob':
+            per_clip = logits.sigmoid() if self.multi_label else logits.softmax(dim=1)
+        else:
+            per_clip = logits
+        scores = per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1)
+        return self.scores_to_predictions(scores, data_samples, multi_label=self.multi_label)
 
     @staticmethod
-    def scores_to_predictions(scores: torch.Tensor, data_samples) -> list[dict]:
-        """One dict per row of (N, num_classes) scores: 'pred_label', 'pred_score' and 'gt_label' when given."""
+    def scores_to_predictions(scores: torch.Tensor, data_samples, multi_label: bool = False) -> list[dict]:
+        """One dict per row of (N, num_classes) scores: 'pred_label', 'pred_score' and 'gt_label' when given (a
+        multi-hot vector for multi-label models)."""
         preds = [{'pred_label': int(s.argmax()), 'pred_score': s.detach()} for s in scores]
-        return with_labels(preds, data_samples, scores.device)
+        return with_labels(preds, data_samples, scores.device, scores.shape[1] if multi_label else None)

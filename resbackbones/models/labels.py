@@ -17,9 +17,26 @@ def gt_labels(data_samples, device: torch.device) -> torch.Tensor:
     return torch.as_tensor([int(label) for label in labels], device=device)
 
 
-def with_labels(preds: list[dict], data_samples, device: torch.device) -> list[dict]:
-    """``preds`` with each sample's 'gt_label' added when labels were given (for the evaluators)."""
+def gt_multi_hot(data_samples, num_classes: int, device: torch.device) -> torch.Tensor:
+    """(N, num_classes) float targets from multi-hot 'gt_label' vectors (what multi_class datasets give)."""
+    if isinstance(data_samples, Mapping):
+        data_samples = data_samples['gt_label']
+    labels = data_samples if isinstance(data_samples, torch.Tensor) else \
+        [s['gt_label'] if isinstance(s, dict) else s for s in data_samples]
+    rows = [torch.as_tensor(label, dtype=torch.float32).view(-1) for label in labels]
+    bad = [tuple(r.shape) for r in rows if r.numel() != num_classes]
+    if bad:
+        raise ValueError(f'a multi-label model needs multi-hot labels of num_classes={num_classes} per sample; got '
+                         f'shape {bad[0]} (is the dataset built with multi_class=True?)')
+    return torch.stack(rows).to(device)
+
+
+def with_labels(preds: list[dict], data_samples, device: torch.device, num_classes: int | None = None) -> list[dict]:
+    """``preds`` with each sample's 'gt_label' added when labels were given (for the evaluators): an int, or with
+    ``num_classes`` (multi-label models) a multi-hot vector."""
     if data_samples is not None:
-        for pred, label in zip(preds, gt_labels(data_samples, device).tolist()):
+        labels = gt_labels(data_samples, device).tolist() if num_classes is None else \
+            list(gt_multi_hot(data_samples, num_classes, device))
+        for pred, label in zip(preds, labels):
             pred['gt_label'] = label
     return preds

@@ -24,9 +24,11 @@ class Recognizer3D(ImageClassifier):
     Args (besides ImageClassifier's backbone, num_classes, label_smoothing, data_preprocessor):
         dropout: before the fc (mmaction2's I3DHead default 0.5).
         average_clips: 'prob' averages softmax probabilities over a video's clips, 'score' the logits.
+        multi_class: multi-label data (multi-hot labels): binary cross-entropy per class, sigmoid scores.
         cls_head: mmaction2's ``dict(type='I3DHead', num_classes, in_channels, spatial_type='avg', dropout_ratio,
-            init_std, average_clips, loss_cls)`` in place of num_classes / dropout / average_clips, so mmaction2's
-            model configs build unchanged; the fc then starts from its normal(init_std) as in mmaction2.
+            init_std, average_clips, multi_class, loss_cls)`` in place of num_classes / dropout / average_clips /
+            multi_class, so mmaction2's model configs build unchanged; the fc then starts from its normal(init_std)
+            as in mmaction2.
         train_cfg / test_cfg: accepted for mmaction2 configs; must be None or empty.
 
     'tensor' gives logits (averaged over clips), 'predict' scores averaged as ``average_clips`` says ('pred_score'
@@ -36,8 +38,8 @@ class Recognizer3D(ImageClassifier):
     """
 
     def __init__(self, backbone: dict | nn.Module, num_classes: int | None = None, dropout: float = 0.5,
-                 average_clips: str = 'prob', cls_head: dict | None = None, train_cfg: dict | None = None,
-                 test_cfg: dict | None = None, **kwargs):
+                 average_clips: str = 'prob', multi_class: bool = False, cls_head: dict | None = None,
+                 train_cfg: dict | None = None, test_cfg: dict | None = None, **kwargs):
         check_train_test_cfg('Recognizer3D', train_cfg, test_cfg)
         if cls_head is not None:  # mmaction2's form: the classifier's settings inside an I3DHead config
             if num_classes is not None:
@@ -52,13 +54,14 @@ class Recognizer3D(ImageClassifier):
         if average_clips not in AVERAGES:
             raise ValueError(f'average_clips must be one of {AVERAGES}; got {average_clips!r}')
         super().__init__(backbone, num_classes, dropout=dropout, **kwargs)
-        self.average_clips = average_clips
+        self.average_clips, self.multi_label = average_clips, bool(multi_class)
         if cls_head is not None:
             self._take_i3d_head(cls_head)
 
     def _take_i3d_head(self, cls_head: dict) -> None:
         """Check ``cls_head`` as I3DHead does and take its layers (dropout, fc with mmaction2's normal init)."""
-        args, self.average_clips = split_cls_head('Recognizer3D', cls_head, self.head.fc.in_features)
+        args, self.average_clips, self.multi_label = split_cls_head('Recognizer3D', cls_head,
+                                                                    self.head.fc.in_features)
         args.pop('type')
         unknown = sorted(set(args) - set(inspect.signature(I3DHead).parameters))
         if unknown:

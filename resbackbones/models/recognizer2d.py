@@ -38,7 +38,8 @@ class Recognizer2D(TaskModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         check_train_test_cfg('Recognizer2D', train_cfg, test_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
-        head, self.average_clips = split_cls_head('Recognizer2D', cls_head, self.backbone.feature_specs[-1].channels)
+        head, self.average_clips, self.multi_label = split_cls_head('Recognizer2D', cls_head,
+                                                                     self.backbone.feature_specs[-1].channels)
         self.head = MODELS.build(head)
 
     def frame_features(self, inputs: torch.Tensor) -> torch.Tensor:

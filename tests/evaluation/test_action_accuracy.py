@@ -37,3 +37,35 @@ def test_views_of_one_video_are_averaged_before_scoring():
 def test_bad_input(make, preds, message):
     with pytest.raises(ValueError, match=message):
         run(make(), preds)
+
+
+def test_average_precision_is_sklearns_with_ties():
+    from sklearn.metrics import average_precision_score
+
+    from resbackbones.evaluation.action_accuracy import average_precision
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        scores = torch.randint(0, 6, (30,), generator=generator).float() / 5  # many ties
+        positives = torch.rand(30, generator=generator) < 0.3
+        positives[0] = True
+        assert average_precision(scores, positives) == pytest.approx(
+            average_precision_score(positives.numpy(), scores.numpy()))
+    assert average_precision(torch.tensor([0.9, 0.8, 0.1]), torch.tensor([True, False, True])) == pytest.approx(
+        (1 / 1 + 2 / 3) / 2)  # by hand: positives at ranks 1 and 3
+
+
+def test_mean_average_precision_on_multi_hot_labels_skips_classes_without_positives():
+    metric = AccMetric(metric_list=('mean_average_precision',))
+    metric.process(None, [dict(pred_score=torch.tensor([0.9, 0.2, 0.1]), gt_label=torch.tensor([1., 0., 0.])),
+                          dict(pred_score=torch.tensor([0.8, 0.7, 0.6]), gt_label=torch.tensor([0., 1., 0.])),
+                          dict(pred_score=torch.tensor([0.1, 0.9, 0.2]), gt_label=torch.tensor([1., 1., 0.]))])
+    result = metric.evaluate(3)
+    # class 0: positives ranked 1st and 3rd -> (1 + 2/3) / 2; class 1: ranked 1st and 2nd -> 1; class 2: none
+    assert result['acc/mean_average_precision'] == pytest.approx(((1 + 2 / 3) / 2 + 1) / 2)
+
+
+def test_multi_hot_labels_refuse_single_label_metrics():
+    metric = AccMetric()
+    metric.process(None, [dict(pred_score=torch.tensor([0.9, 0.2]), gt_label=torch.tensor([1., 1.]))])
+    with pytest.raises(ValueError, match='need single labels; for multi-label data use metric_list'):
+        metric.evaluate(1)

@@ -132,3 +132,31 @@ def test_mmaction2s_cls_head_form_builds_the_same_classifier():
 def test_bad_mmaction2_head_arguments_are_named(change, message):
     with pytest.raises(ValueError, match=message):
         MODELS.build({**TINY, **change})
+
+
+@pytest.mark.parametrize('form', [dict(num_classes=3, multi_class=True),
+                                  dict(cls_head=dict(MMACTION2_I3D_HEAD, dropout_ratio=0.0, average_clips='prob',
+                                                     multi_class=True, loss_cls=dict(type='BCELossWithLogits')))])
+@torch.no_grad()
+def test_multi_label_recognizer_trains_with_bce_and_scores_with_sigmoids(form):
+    model = MODELS.build({**TINY, 'num_classes': None, **form}).eval()
+    videos = torch.randn(2, 2, 3, 4, 32, 32)  # 2 videos x 2 clips
+    targets = torch.tensor([[1., 0., 1.], [0., 1., 0.]])
+    samples = [dict(gt_label=t) for t in targets]
+    logits = model.head(model.extract_feat(videos.flatten(0, 1)))  # (4 clips, 3)
+    loss = model(videos, samples, mode='loss')['loss']
+    torch.testing.assert_close(loss, F.binary_cross_entropy_with_logits(logits, targets.repeat_interleave(2, 0)))
+    preds = model(videos, samples, mode='predict')
+    torch.testing.assert_close(preds[0]['pred_score'], logits[:2].sigmoid().mean(0))
+    torch.testing.assert_close(preds[1]['gt_label'], targets[1])
+    with pytest.raises(ValueError, match=r'multi-hot labels of num_classes=3 per sample; got shape \(1,\)'):
+        model(videos, [0, 1], mode='loss')
+
+
+@pytest.mark.parametrize('head, message', [
+    (dict(multi_class=True), "loss_cls must be dict\\(type='BCELossWithLogits'\\) with multi_class=True"),
+    (dict(loss_cls=dict(type='BCELossWithLogits')), "must be dict\\(type='CrossEntropyLoss'\\) with multi_class=False"),
+])
+def test_multi_label_needs_both_of_mmaction2s_settings(head, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS.build({**TINY, 'num_classes': None, 'cls_head': dict(MMACTION2_I3D_HEAD, **head)})

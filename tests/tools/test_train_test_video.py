@@ -104,3 +104,28 @@ def test_two_processes_through_dist_train_sh(video_data, tmp_path):
     assert (work / 'iter_4.pth').is_file()
     logs = '\n'.join(p.read_text() for p in work.glob('*/*.log'))
     assert 'Distributed training: True' in logs and 'GPU number: 2' in logs  # mmengine's name for the world size
+
+
+def test_multi_label_recognizer_trains_and_reports_map(video_data, tmp_path):
+    """mmaction2's multi_class lists: multi-hot labels, BCE training, mean average precision in testing."""
+    (tmp_path / 'multi.txt').write_text('v0.mp4 0 1\nv1.mp4 1\nv2.mp4 0\nv3.mp4 0 1\n')
+    config = leaf(tmp_path, 'resnet3d', video_data)
+    multi = dict(data_root=str(video_data), ann_file=str(tmp_path / 'multi.txt'), multi_class=True, num_classes=2)
+    config.write_text(config.read_text() + f'''
+model = dict(multi_class=True)
+train_dataloader = dict(dataset={multi!r})
+val_dataloader = dict(dataset={multi!r})
+test_dataloader = val_dataloader
+val_evaluator = dict(type='AccMetric', metric_list=('mean_average_precision',))
+test_evaluator = val_evaluator
+''')
+    work = tmp_path / 'work'
+    done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir', str(work)],
+                          capture_output=True, text=True, env=env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    done = subprocess.run([sys.executable, str(TOOLS / 'test.py'), str(config), str(work / 'iter_4.pth'),
+                           '--work-dir', str(tmp_path / 'test')], capture_output=True, text=True, env=env(),
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {'acc/mean_average_precision'} and 0.5 <= metrics['acc/mean_average_precision'] <= 1.0

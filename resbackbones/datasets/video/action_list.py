@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from ..base import ClassificationDataset
 
 ON_INVALID = ('raise', 'skip')
@@ -30,7 +32,9 @@ class ActionListDataset(ClassificationDataset):
     Args:
         ann_file: the list. data_prefix: folder the listed paths are relative to (a path or mmaction2's dict).
         pipeline: transform configs or callables. num_classes: labels must be below it (also sets the class names
-            '0'..'num_classes-1'; default: the largest label + 1). multi_class: lines carry several labels.
+            '0'..'num_classes-1'; default: the largest label + 1). multi_class: lines carry several labels; a
+            sample's ``label`` is then a multi-hot float32 vector of num_classes (mmaction2's one-hot), so batches
+            collate and the recognizers' BCE loss and ``mean_average_precision`` read it.
         start_index: index of the first frame (0 for videos, 1 for rawframes: mmaction2's defaults).
         on_invalid: 'raise' stops at an unreadable sample naming its file; 'skip' replaces it by the next sample,
             logs it and counts it in ``skipped_files`` (per process).
@@ -95,6 +99,14 @@ class ActionListDataset(ClassificationDataset):
             item.update(start_index=self.start_index, modality='RGB', gt_label=item['label'])
         return data_list
 
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        if self.multi_class:
+            hot = np.zeros(self.num_classes, dtype=np.float32)
+            hot[info['label']] = 1
+            info['label'] = info['gt_label'] = hot
+        return info
+
     def get_cat_ids(self, idx: int) -> list[int]:
         label = self.get_data_info(idx)['label']
-        return list(label) if isinstance(label, list) else [int(label)]
+        return np.flatnonzero(label).tolist() if self.multi_class else [int(label)]

@@ -13,6 +13,6 @@ from .multi_crop import TenCrop, ThreeCrop
 from .resize import ClipResize
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 
-__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'DenseSampleFrames', 'Flip', 'FormatShape', 'MultiScaleCrop',
-           'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop', 'RawFrameDecode', 'SampleFrames',
-           'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']
+__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'DenseSampleFrames', 'Flip', 'FormatShape',
+           'MultiScaleCrop', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop', 'RawFrameDecode',
+           'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']

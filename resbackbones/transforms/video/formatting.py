@@ -74,7 +74,10 @@ class PackActionInputs(BaseTransform):
         samples = {key: results[key] for key in self.meta_keys if key in results}
         label = results.get('label', results.get('gt_label'))
         if label is not None:
-            samples['gt_label'] = list(label) if isinstance(label, (list, tuple)) else int(label)
+            if isinstance(label, np.ndarray) and label.ndim == 1:  # multi-hot (multi_class datasets)
+                samples['gt_label'] = torch.from_numpy(label.astype(np.float32))
+            else:
+                samples['gt_label'] = list(label) if isinstance(label, (list, tuple)) else int(label)
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(imgs)), data_samples=samples)
 
     def __repr__(self) -> str:

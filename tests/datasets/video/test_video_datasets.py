@@ -43,7 +43,8 @@ def test_video_list_loads_clips_through_the_pipeline(video_root, tmp_path):
 def test_multi_class_lines(video_root, tmp_path):
     ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1 4', 'a/vfr.mp4 0'])
     ds = VideoDataset(ann, data_prefix=str(video_root / 'videos'), num_classes=5, multi_class=True)
-    assert ds.get_data_info(0)['label'] == [1, 4] and ds.get_cat_ids(0) == [1, 4]
+    assert ds.get_data_info(0)['label'].tolist() == [0, 1, 0, 0, 1] and ds.get_cat_ids(0) == [1, 4]  # multi-hot
+    assert ds.get_data_info(1)['label'].dtype == np.float32 and ds.get_cat_ids(1) == [0]
 
 
 @pytest.mark.parametrize('lines, kwargs, message', [
