@@ -35,12 +35,14 @@ VARIANTS = [
          non_local_cfg=dict(sub_sample=True, mode='dot_product')),  # odd sizes through the 2x2 key pooling
     dict(type='ResNetTSM', depth=50, num_segments=2, non_local=(0, (0, 1, 0, 1), 0, 0)),  # batch 2 = 1 clip
     dict(type='ResNetTSM', depth=18, num_segments=2, shift_place='block', temporal_pool=True),
+    dict(type='ResNet3dSlowOnly', depth=50, lateral=False),
     dict(type='ResNet2Plus1d', depth=18),
+    dict(type='ResNet2Plus1d', depth=18, mid_channels_from='block'),
     dict(type='ResNet2Plus1d', depth=50, mid_channels_from='conv', with_pool1=False, stem_mid_channels=5,
          inflate_style='3x3x3', spatial_strides=(1, 2, 1, 2)),
 ]
 T = 7  # frames of the video inputs, odd too
-CLIP_TYPES = ('ResNet3d', 'ResNet2Plus1d', 'VolumeResNet')  # (N, C, T|D, H, W); ResNetTSM: (N * segments, C, H, W)
+CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet2Plus1d', 'VolumeResNet')  # (N, C, T|D, H, W); ResNetTSM: (N * segments, C, H, W)
 
 
 def _check(model, x):
