@@ -5,6 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 
+def _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, frame_interval, temporal_jitter,
+                         out_of_bound_opt):
+    """The part of SampleFrames.transform that DenseSampleFrames.transform repeats: offsets -> frame indices."""
+    frame_inds = clip_offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval
+    frame_inds = np.concatenate(frame_inds)
+    if temporal_jitter:
+        frame_inds += np.random.randint(frame_interval, size=len(frame_inds))
+    frame_inds = frame_inds.reshape((-1, clip_len))
+    if out_of_bound_opt == 'loop':
+        frame_inds = np.mod(frame_inds, total_frames)
+    else:
+        safe_inds = frame_inds < total_frames
+        unsafe_inds = 1 - safe_inds
+        last_ind = np.max(safe_inds * frame_inds, axis=1)
+        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
+    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+
+
 def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, temporal_jitter=False,
                   twice_sample=False, out_of_bound_opt='loop', test_mode=False, keep_tail_frames=False):
     if test_mode:
@@ -47,19 +65,8 @@ def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_cli
             clip_offsets = np.around(np.arange(num_clips) * ratio)
         else:
             clip_offsets = np.zeros((num_clips,), dtype=np.int32)
-    frame_inds = clip_offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval
-    frame_inds = np.concatenate(frame_inds)
-    if temporal_jitter:
-        frame_inds += np.random.randint(frame_interval, size=len(frame_inds))
-    frame_inds = frame_inds.reshape((-1, clip_len))
-    if out_of_bound_opt == 'loop':
-        frame_inds = np.mod(frame_inds, total_frames)
-    else:
-        safe_inds = frame_inds < total_frames
-        unsafe_inds = 1 - safe_inds
-        last_ind = np.max(safe_inds * frame_inds, axis=1)
-        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
-    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+    return _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, frame_interval, temporal_jitter,
+                                out_of_bound_opt)
 
 
 def dense_sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, sample_range=64,
@@ -77,19 +84,8 @@ def dense_sample_frames(total_frames, start_index, clip_len, frame_interval=1, n
     else:
         start_idx = 0 if sample_position == 1 else np.random.randint(0, sample_position - 1)
         clip_offsets = (base_offsets + start_idx) % num_frames
-    frame_inds = clip_offsets[:, None] + np.arange(clip_len)[None, :] * frame_interval
-    frame_inds = np.concatenate(frame_inds)
-    if temporal_jitter:
-        frame_inds += np.random.randint(frame_interval, size=len(frame_inds))
-    frame_inds = frame_inds.reshape((-1, clip_len))
-    if out_of_bound_opt == 'loop':
-        frame_inds = np.mod(frame_inds, total_frames)
-    else:
-        safe_inds = frame_inds < total_frames
-        unsafe_inds = 1 - safe_inds
-        last_ind = np.max(safe_inds * frame_inds, axis=1)
-        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
-    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+    return _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, frame_interval, temporal_jitter,
+                                out_of_bound_opt)
 
 
 def uniform_sample(total_frames, start_index, clip_len, num_clips=1, test_mode=False):
