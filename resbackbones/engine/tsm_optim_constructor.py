@@ -38,10 +38,10 @@ class TSMOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             own = [p for p in m.parameters(recurse=False) if p.requires_grad]
             if isinstance(m, _ConvNd):
                 convs += 1
-                prefix = 'first_' if convs == 1 else ''
-                groups[f'{prefix}w' if prefix else 'weight'].append(m.weight)
+                weight_group, bias_group = ('first_w', 'first_b') if convs == 1 else ('weight', 'bias')
+                groups[weight_group].append(m.weight)
                 if m.bias is not None:
-                    groups[f'{prefix}b' if prefix else 'bias'].append(m.bias)
+                    groups[bias_group].append(m.bias)
             elif isinstance(m, nn.Linear):
                 linears.append(m)
             elif isinstance(m, (_BatchNorm, nn.GroupNorm)):

@@ -1,8 +1,9 @@
 """mmaction2's recognizer arguments that are not the head's own: checked once for Recognizer2D and Recognizer3D.
 
 mmaction2 configs give ``cls_head`` with ``average_clips`` and ``loss_cls`` inside it, ``in_channels`` written out,
-and ``train_cfg`` / ``test_cfg`` beside it. Here the recognizer takes ``average_clips``, the loss is cross-entropy,
-and the channels come from the backbone's feature specs (a written ``in_channels`` must agree).
+and ``train_cfg`` / ``test_cfg`` beside it. Here the recognizer takes ``average_clips`` and whether it is multi-label
+(BCE) or single-label (cross-entropy), and the channels come from the backbone's feature specs (a written
+``in_channels`` must agree).
 """
 from __future__ import annotations
 

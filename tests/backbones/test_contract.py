@@ -42,7 +42,8 @@ VARIANTS = [
          inflate_style='3x3x3', spatial_strides=(1, 2, 1, 2)),
 ]
 T = 7  # frames of the video inputs, odd too
-CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet2Plus1d', 'VolumeResNet')  # (N, C, T|D, H, W); ResNetTSM: (N * segments, C, H, W)
+# (N, C, T|D, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
+CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet2Plus1d', 'VolumeResNet')
 
 
 def _check(model, x):

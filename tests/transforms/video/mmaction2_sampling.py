@@ -1,5 +1,6 @@
 """mmaction2 v1.2's frame sampling, written out from mmaction/datasets/transforms/loading.py (SampleFrames without
-target_fps, DenseSampleFrames, UniformSample) as a test oracle: plain functions in mmaction2's own control flow, numpy's global RNG."""
+target_fps, DenseSampleFrames, UniformSample) as a test oracle: plain functions in mmaction2's own control flow,
+numpy's global RNG."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
-"""SampleFrames / DenseSampleFrames / UniformSample against mmaction2's arithmetic (mmaction2_sampling.py), index for index."""
+"""SampleFrames / DenseSampleFrames / UniformSample against mmaction2's arithmetic (mmaction2_sampling.py), index
+for index."""
 import itertools
 import sys
 from pathlib import Path
