@@ -14,11 +14,11 @@ import torch
 from mmengine.structures import BaseDataElement, InstanceData
 from torch import nn
 from torchvision.models.detection.image_list import ImageList
-from torchvision.models.detection.roi_heads import paste_masks_in_image
 from torchvision.models.detection.transform import resize_boxes
 
 from ...registry import MODELS
 from ..base import TaskModel
+from .mask_paste import paste_masks
 from .rcnn_parts import ROI_HEAD, RPN_HEAD, TEST_CFG, TRAIN_CFG, build_roi_heads, build_rpn, level_names, merge_cfg
 
 LOSS_NAMES = {'loss_objectness': 'loss_rpn_cls', 'loss_rpn_box_reg': 'loss_rpn_bbox', 'loss_classifier': 'loss_cls',
@@ -37,17 +37,6 @@ def _neck_cfg(neck: dict, backbone: nn.Module) -> dict:
             raise ValueError(f'neck.{key}={list(neck[key])} disagrees with the backbone, whose feature_specs give '
                              f'{value}; leave neck.{key} out: it is derived from the backbone')
     return {**neck, **derived}
-
-
-def paste_masks(masks: torch.Tensor, boxes: torch.Tensor, shape: tuple[int, int], threshold: float | None,
-                chunk: int = 32) -> torch.Tensor:
-    """(N, 1, M, M) mask probabilities -> (N, H, W) masks in an image of ``shape``: bool (>= threshold), or the
-    probabilities when ``threshold`` is None. Pasted in chunks to bound memory on large images."""
-    out = [masks.new_zeros((0,) + tuple(shape), dtype=torch.bool if threshold is not None else masks.dtype)]
-    for i in range(0, len(masks), chunk):
-        pasted = paste_masks_in_image(masks[i:i + chunk], boxes[i:i + chunk], shape)[:, 0]
-        out.append(pasted >= threshold if threshold is not None else pasted)
-    return torch.cat(out)
 
 
 @MODELS.register_module()
