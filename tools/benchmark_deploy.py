@@ -5,7 +5,7 @@
     python tools/benchmark_deploy.py maskrcnn [--checkpoint CKPT]  # configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py
     python tools/benchmark_deploy.py configs --models CFG CKPT [CFG CKPT ...]  # e.g. unpruned vs pruned
     ... [--variants torch:fp32 torch:bf16 torch:bf16:compile onnxruntime:fp32 openvino:fp32 openvino:bf16
-         openvino:int8]
+         openvino:int8 openvino:int8:features]
 
 resnet50: batch 8 at 224 (crops of the real images in data/labelme_coco), reference torchvision's resnet50 fp32
 eager; ours is our ImageClassifier holding the same weights, deployed; 'bare_openvino:*' is OpenVINO on
@@ -13,7 +13,8 @@ torchvision's model directly (the tool without this project). unet: sliding-wind
 overlap 0.25, Gaussian, 4 patches a call) of the real nuclei training image, reference smp's Unet('resnet34')
 eager (same decoder widths); agreement is against our eager fp32. maskrcnn: predict on the real nuclei image,
 reference torchvision's GeneralizedRCNN eager with the same weights (our RPN / RoI heads are torchvision's);
-deployed variants run backbone + FPN in the backend and the heads in torch. configs: each config's model with its
+deployed variants run backbone + FPN and the box and mask branches in the backend (RoIAlign, NMS and pasting in
+torch); ':features' variants (default: openvino:int8:features) deploy backbone + FPN only. configs: each config's model with its
 checkpoint in eager fp32 (--variants do not apply), one forward of the first config's whole test split, reference
 the first; with params and backbone GMACs (tools/prune.py's pruned configs against the unpruned one). Weights: the
 checkpoint when given,
@@ -37,7 +38,7 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config  # noqa: E402
 
 from resbackbones.apis import sliding_window_inference  # noqa: E402
-from resbackbones.deploy import attach, build_backend, deploy_target  # noqa: E402
+from resbackbones.deploy import attach, build_backend, build_detector_backend, deploy_target  # noqa: E402
 from resbackbones.deploy.loading import load_task_model, real_batches  # noqa: E402
 from resbackbones.deploy.pipeline import agreement  # noqa: E402
 from resbackbones.deploy.timing import interleaved, ratios, table  # noqa: E402
@@ -58,15 +59,19 @@ def randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
-def build_variants(target, specs, calibration) -> dict:
-    """'backend:precision[:compile]' -> built backend (compile applies to torch only)."""
+def build_variants(target, specs, calibration, detector: nn.Module | None = None) -> dict:
+    """'backend:precision[:compile|:features]' -> built backend (compile applies to torch only). With a
+    ``detector``, a variant deploys it whole (features + RoI branches) unless it ends in ':features'."""
     out = {}
     for spec in specs:
         name, precision, *rest = spec.split(':')
-        options = {'compile': True} if rest == ['compile'] else {}
+        options = {'compile': True} if 'compile' in rest else {}
         if precision == 'int8':
             options['calibration'] = calibration
-        out[f'ours_{spec}'] = build_backend(name, target, precision, **options)
+        if detector is not None and 'features' not in rest:
+            out[f'ours_{spec}'] = build_detector_backend(name, detector, target, precision, **options)
+        else:
+            out[f'ours_{spec}'] = build_backend(name, target, precision, **options)
     return out
 
 
@@ -168,7 +173,8 @@ def maskrcnn(args) -> tuple[dict, dict, float, str]:
     image = (raw * pre.std + pre.mean)[0]  # back to pixel values for both models' own preprocessing
     tv = torchvision_twin(ours)
     calibration = [raw]
-    variants = build_variants(deploy_target(ours, raw), args.variants, calibration)
+    specs = args.variants if args.variants != list(DEFAULT_VARIANTS) else DEFAULT_VARIANTS + ('openvino:int8:features',)
+    variants = build_variants(deploy_target(ours, raw), specs, calibration, detector=ours)
     deployed = {n: attach(copy.deepcopy(ours), b) for n, b in variants.items()}
 
     def predict(model):
@@ -183,8 +189,10 @@ def maskrcnn(args) -> tuple[dict, dict, float, str]:
         extra = {}
         for n, m in deployed.items():
             got = predict(m)()
+            union, union_eager = got.masks.any(0), mine.masks.any(0)
             extra[n] = {'detections': len(got.bboxes), 'eager_detections': len(mine.bboxes),
-                        'cosine': agreement(ours.tensor(raw), variants[n](raw))['cosine']}
+                        'cosine': agreement(ours.tensor(raw), variants[n](raw))['cosine'],
+                        'mask_iou_vs_eager': float((union & union_eager).sum() / (union | union_eager).sum())}
     return runs, extra, 1.0, 'img/s'
 
 

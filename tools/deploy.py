@@ -2,10 +2,11 @@
 
     python tools/deploy.py CONFIG CHECKPOINT --backend torch|onnxruntime|openvino [--precision fp32|bf16|int8]
                            --out DIR [--eval] [--calib-batches 8] [--no-fold] [--no-channels-last] [--compile]
-                           [--threads N] [--cfg-options KEY=VALUE ...]
+                           [--threads N] [--features-only] [--cfg-options KEY=VALUE ...]
 
 Writes DIR atomically (all files or none): the backend's artefacts (torch: folded weights; onnxruntime:
-model.onnx, opset 17, dynamic batch; openvino: model.xml/.bin) and
+model.onnx, opset 17, dynamic batch; openvino: model.xml/.bin; detectors add box_branch/ and mask_branch/, their
+RoI heads in the same backend, unless --features-only) and
 deploy.json (settings, versions, agreement with torch fp32 on a real test batch: max difference and cosine;
 with --eval the test metrics of both and their change, and for classifiers the top-1 agreement). int8
 calibrates on real training images. Prints the manifest as one line of json. A bad input (missing file,
@@ -44,6 +45,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--no-channels-last', action='store_true', help='torch: keep NCHW memory format')
     parser.add_argument('--compile', action='store_true', help='torch: torch.compile (inductor)')
     parser.add_argument('--threads', type=int, default=None, help='CPU threads (default: torch decides)')
+    parser.add_argument('--features-only', action='store_true',
+                        help='detectors: deploy backbone + neck only, keep the box and mask branches in torch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. test_dataloader.dataset.data_root=...')
     args = parser.parse_args(argv)
@@ -67,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise ValueError(f'--no-fold, --no-channels-last and --compile are torch switches; '
                          f'backend {args.backend!r} does its own graph optimisation')
     _, manifest = deploy(cfg, args.checkpoint, args.backend, args.precision, args.out, args.calib_batches,
-                         args.eval, **options)
+                         args.eval, features_only=args.features_only, **options)
     print(json.dumps(manifest))
     return 0
 

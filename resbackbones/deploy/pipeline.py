@@ -14,6 +14,7 @@ from ..engine.atomic import atomic_dir
 from ..engine.cli import build_runner
 from .backend import Backend, backend_class, build_backend
 from .loading import load_task_model, real_batches
+from .roi_branches import build_detector_backend
 from .targets import attach, deploy_target
 
 MANIFEST = 'deploy.json'
@@ -59,12 +60,14 @@ def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> di
 
 
 def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', out: str | None = None,
-           calib_batches: int = 8, run_eval: bool = False, **options) -> tuple[Backend, dict]:
+           calib_batches: int = 8, run_eval: bool = False, features_only: bool = False,
+           **options) -> tuple[Backend, dict]:
     """Build ``backend`` at ``precision`` for the model of ``cfg`` + ``checkpoint``; returns it and the manifest.
 
     int8 calibrates on ``calib_batches`` batches of the train split (test pipeline). ``run_eval`` adds the test
     metrics in torch fp32 and with the backend, and their change. ``out``: folder written atomically with the
-    backend's files and ``deploy.json``.
+    backend's files and ``deploy.json``. Detectors deploy backbone + neck and their RoI branches (box, mask);
+    ``features_only`` keeps the branches in torch.
     """
     backend_class(backend, precision)  # a wrong name or precision fails before any work
     model = load_task_model(cfg, checkpoint)
@@ -72,12 +75,20 @@ def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', 
     target = deploy_target(model, example)
     if precision == 'int8':
         options['calibration'] = real_batches(cfg, model, 'train', calib_batches)
-    built = build_backend(backend, target, precision, **options)
+    if target.kind == 'detector' and not features_only:
+        built = build_detector_backend(backend, model, target, precision, **options)
+    else:
+        built = build_backend(backend, target, precision, **options)
     with torch.no_grad():
         reference = target.module(target.example)
     manifest = {'config': cfg.filename, 'checkpoint': os.path.abspath(checkpoint), 'kind': target.kind,
                 'example_shape': list(target.example.shape), 'torch': torch.__version__, **built.describe(),
                 'agreement_with_torch_fp32': agreement(reference, built(target.example))}
+    for name, branch in getattr(built, 'branches', {}).items():  # a detector's RoI branches, on their examples
+        with torch.no_grad():
+            expected = branch.target.module(branch.target.example)
+        manifest['roi_branches'][name]['agreement_with_torch_fp32'] = agreement(expected,
+                                                                                branch(branch.target.example))
     if precision == 'int8':
         manifest['calibration_inputs'] = sum(len(b) for b in options['calibration'])
     if run_eval:

@@ -82,13 +82,17 @@ def pad_to(inputs: torch.Tensor, divisor: int) -> torch.Tensor:
 def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module:
     """Make ``model``'s own predict path call ``run`` (a deployed tensor part) instead of its torch layers.
 
-    Detectors: ``extract_feat`` returns ``run``'s features, so the RPN and RoI heads run in torch on them.
+    Detectors: ``extract_feat`` returns ``run``'s features, so the RPN and RoI heads run in torch on them; a
+    ``DetectorBackend`` (``roi_branches``) also routes the box and mask branches through its branch backends.
     U-Net: ``logits`` (each sliding-window patch). Classifier: ``tensor``. Returns ``model`` (changed in place).
     """
     kind = kind_of(model)
     if kind == 'detector':
         names = model._names
         model.extract_feat = lambda x: OrderedDict(zip(names, run(x)))
+        if getattr(run, 'branches', None):
+            from .roi_branches import attach_branches  # it builds on this module's targets
+            attach_branches(model, run.branches)
     elif kind == 'segmentor':
         divisor = model.size_divisor
         model.logits = lambda x: run(pad_to(x, divisor))[..., :x.shape[-2], :x.shape[-1]]

@@ -48,7 +48,7 @@ def atomic_dir(path: str) -> Iterator[str]:
 
     A reader sees the old complete folder or the new complete one: the new folder is renamed into place (an old
     one is first renamed aside, then removed). If the block raises, ``path`` is untouched and the temporary
-    folder removed. Files inside are fsynced before the rename.
+    folder removed. Files inside, subfolders included, are fsynced before the rename.
     """
     path = os.path.abspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
@@ -58,9 +58,10 @@ def atomic_dir(path: str) -> Iterator[str]:
     tmp = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}{TMP_MARK}', dir=parent)
     try:
         yield tmp
-        for name in os.listdir(tmp):
-            with open(os.path.join(tmp, name), 'rb+') as f:
-                os.fsync(f.fileno())
+        for folder, _, files in os.walk(tmp):  # subfolders too (a detector's branch backends)
+            for name in files:
+                with open(os.path.join(folder, name), 'rb+') as f:
+                    os.fsync(f.fileno())
         old = None
         if os.path.exists(path):
             old = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}.old{TMP_MARK}', dir=parent)

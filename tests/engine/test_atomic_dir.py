@@ -15,6 +15,14 @@ def test_replaces_the_folder_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ['out']
 
 
+def test_subfolders_are_kept(tmp_path):
+    out = tmp_path / 'out'
+    with atomic_dir(str(out)) as tmp:
+        (tmp_path / tmp / 'part').mkdir()
+        (tmp_path / tmp / 'part' / 'weights.bin').write_bytes(b'\x00\x01')
+    assert (out / 'part' / 'weights.bin').read_bytes() == b'\x00\x01'
+
+
 def test_failure_leaves_the_old_folder(tmp_path):
     out = tmp_path / 'out'
     out.mkdir()

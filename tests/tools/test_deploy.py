@@ -90,3 +90,45 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, 
     assert err.startswith('deploy.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert [p.name for p in out.parent.iterdir() if p.name.startswith('.out_bad')] == []  # no temporaries left
     assert (out / 'keep.txt').read_text() == 'previous deployment'
+
+
+@pytest.mark.parametrize('features_only', [False, True])
+def test_detector_deploys_with_its_roi_branches(tmp_path, features_only):
+    """A tiny Mask R-CNN on COCO-format files: the box and mask branches are deployed beside the features (each in
+    its folder) unless --features-only, and the deployed model's COCO metrics equal torch fp32's."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared COCO writer
+    from coco_fixtures import write_coco
+    write_coco(tmp_path, objects=(((10, 12, 20, 16, 1), (40, 30, 15, 20, 1)), ((5, 5, 30, 30, 1),)),
+               categories=[dict(id=1, name='nucleus')])
+    repo = Path(__file__).resolve().parents[2]
+    config = tmp_path / 'tiny_maskrcnn.py'
+    config.write_text(
+        f"_base_ = [{str(repo / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py')!r}]\n"
+        "model = dict(backbone=dict(base_channels=8), neck=dict(out_channels=16),\n"
+        "             roi_head=dict(fc_out_channels=32, mask_channels=(8, 8)),\n"
+        "             test_cfg=dict(rcnn=dict(score_thr=0.0)))  # random weights: keep every detection\n"
+        f"test_dataloader = dict(dataset=dict(data_root={str(tmp_path)!r}, ann_file='ann.json',\n"
+        "                                     data_prefix=dict(img='images/')))\n"
+        "train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(\n"
+        f"    data_root={str(tmp_path)!r}, ann_file='ann.json', data_prefix=dict(img='images/')))\n"
+        "val_dataloader = test_dataloader\n")
+    torch.manual_seed(0)
+    model = MODELS.build(load_config(str(config)).model)
+    ckpt = tmp_path / 'model.pth'
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    out = tmp_path / 'out'
+    argv = [str(config), str(ckpt), '--backend', 'openvino', '--out', str(out), '--eval']
+    assert run_tool(load_tool('deploy').main, argv + (['--features-only'] if features_only else []),
+                    prog='deploy.py') == 0
+    manifest = json.loads((out / 'deploy.json').read_text())
+    branch_files = {f for f in manifest['files'] if '/' in f}
+    if features_only:
+        assert branch_files == set() and 'roi_branches' not in manifest
+    else:
+        assert branch_files == {'box_branch/model.xml', 'box_branch/model.bin', 'mask_branch/model.xml',
+                                'mask_branch/model.bin'}
+        assert all((out / f).is_file() for f in branch_files)
+        assert manifest['roi_branches']['mask']['example_shape'][1:] == [16, 14, 14]
+        assert all(b['agreement_with_torch_fp32']['max_rel_diff'] < 1e-4 for b in manifest['roi_branches'].values())
+    change = manifest['metrics']['change']
+    assert 'coco/segm_mAP' in change and all(abs(v) < 1e-3 for v in change.values())
