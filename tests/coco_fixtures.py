@@ -39,3 +39,22 @@ def write_coco(root: Path, objects: Sequence[Sequence[tuple]] = (((10, 12, 20, 1
     ann_file = root / 'ann.json'
     ann_file.write_text(json.dumps(dict(images=images, annotations=anns, categories=categories)))
     return ann_file, img_dir
+
+
+def tiny_maskrcnn_config(root: Path) -> Path:
+    """COCO files of one class under ``root`` and a config over them: the nuclei Mask R-CNN config at tiny widths
+    (base width 8, FPN 16), keeping every detection (score_thr 0) so that random weights still reach the mask
+    branch. Returns the config path."""
+    write_coco(root, objects=(((10, 12, 20, 16, 1), (40, 30, 15, 20, 1)), ((5, 5, 30, 30, 1),)),
+               categories=[dict(id=1, name='nucleus')])
+    base = Path(__file__).resolve().parents[1] / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py'
+    data = f"data_root={str(root)!r}, ann_file='ann.json', data_prefix=dict(img='images/')"
+    config = root / 'tiny_maskrcnn.py'
+    config.write_text(
+        f"_base_ = [{str(base)!r}]\n"
+        "model = dict(backbone=dict(base_channels=8), neck=dict(out_channels=16),\n"
+        "             roi_head=dict(fc_out_channels=32, mask_channels=(8, 8)), test_cfg=dict(rcnn=dict(score_thr=0.0)))\n"
+        f"test_dataloader = dict(dataset=dict({data}))\n"
+        f"train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict({data}))\n"
+        "val_dataloader = test_dataloader\n")
+    return config

@@ -97,10 +97,10 @@ class DetectorBackend(Backend):
     precision. Called like the features backend; ``attach`` also routes the branches; ``save`` writes the
     features' files at the top and each branch's into ``<name>_branch/``."""
 
-    def __init__(self, features: Backend, branches: dict[str, Backend]):
+    def __init__(self, features: Backend, branches: dict[str, Backend], calibration_rois: dict[str, int] | None = None):
         self.name, self.precision, self.target, self.kind = features.name, features.precision, features.target, \
             features.kind
-        self.features, self.branches = features, branches
+        self.features, self.branches, self.calibration_rois = features, branches, calibration_rois or {}
 
     def __call__(self, x: torch.Tensor):
         return self.features(x)
@@ -115,7 +115,9 @@ class DetectorBackend(Backend):
 
     def describe(self) -> dict:
         return {**self.features.describe(),
-                'roi_branches': {name: {'example_shape': list(b.target.example.shape)}
+                'roi_branches': {name: {'example_shape': list(b.target.example.shape),
+                                        **({'calibration_rois': self.calibration_rois[name]}
+                                           if name in self.calibration_rois else {})}
                                  for name, b in self.branches.items()}}
 
 
@@ -133,4 +135,5 @@ def build_detector_backend(name: str, model: nn.Module, target: DeployTarget, pr
     for branch, branch_target in branch_targets(model, examples).items():
         extra = {'calibration': [calibration_features[branch]]} if calibration_features else {}
         branches[branch] = build_backend(name, branch_target, precision, **options, **extra)
-    return DetectorBackend(features, branches)
+    counts = {name: len(f) for name, f in calibration_features.items()} if calibration_features else None
+    return DetectorBackend(features, branches, counts)

@@ -50,6 +50,7 @@ def test_int8_branches_calibrate_on_roi_features_of_real_images(randomise):
     assert features['box'].shape[1:] == (16, 7, 7) and features['mask'].shape[1:] == (16, 14, 14)
     deployed = build_detector_backend('openvino', model, deploy_target(model, image()), 'int8',
                                       calibration=calibration)
+    assert deployed.describe()['roi_branches']['mask']['calibration_rois'] == len(features['mask'])
     for name, target in branch_targets(model, features).items():
         with torch.no_grad():
             expected = target.module(features[name])

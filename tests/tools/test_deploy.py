@@ -97,21 +97,8 @@ def test_detector_deploys_with_its_roi_branches(tmp_path, features_only):
     """A tiny Mask R-CNN on COCO-format files: the box and mask branches are deployed beside the features (each in
     its folder) unless --features-only, and the deployed model's COCO metrics equal torch fp32's."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared COCO writer
-    from coco_fixtures import write_coco
-    write_coco(tmp_path, objects=(((10, 12, 20, 16, 1), (40, 30, 15, 20, 1)), ((5, 5, 30, 30, 1),)),
-               categories=[dict(id=1, name='nucleus')])
-    repo = Path(__file__).resolve().parents[2]
-    config = tmp_path / 'tiny_maskrcnn.py'
-    config.write_text(
-        f"_base_ = [{str(repo / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py')!r}]\n"
-        "model = dict(backbone=dict(base_channels=8), neck=dict(out_channels=16),\n"
-        "             roi_head=dict(fc_out_channels=32, mask_channels=(8, 8)),\n"
-        "             test_cfg=dict(rcnn=dict(score_thr=0.0)))  # random weights: keep every detection\n"
-        f"test_dataloader = dict(dataset=dict(data_root={str(tmp_path)!r}, ann_file='ann.json',\n"
-        "                                     data_prefix=dict(img='images/')))\n"
-        "train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(\n"
-        f"    data_root={str(tmp_path)!r}, ann_file='ann.json', data_prefix=dict(img='images/')))\n"
-        "val_dataloader = test_dataloader\n")
+    from coco_fixtures import tiny_maskrcnn_config
+    config = tiny_maskrcnn_config(tmp_path)
     torch.manual_seed(0)
     model = MODELS.build(load_config(str(config)).model)
     ckpt = tmp_path / 'model.pth'
