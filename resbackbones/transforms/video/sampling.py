@@ -46,11 +46,15 @@ class SampleFrames(BaseTransform):
         twice_sample: test mode also samples the clips shifted back (TSM's testing).
         keep_tail_frames: train offsets may reach the last frames (float spans).
         test_mode: deterministic test sampling.
+        target_fps: sample as if the video ran at this frame rate (mmaction2's rule, from PySlowFast): a clip
+            covers ``clip_len * frame_interval * avg_fps / target_fps`` frames of the video (at least 1), its
+            ``clip_len`` frames evenly spread over them, so clips from 60 and 30 fps videos span the same time.
+            Needs ``avg_fps`` in the sample (video readers set it); without it the rate is taken as target_fps.
     """
 
     def __init__(self, clip_len: int, frame_interval: int = 1, num_clips: int = 1, temporal_jitter: bool = False,
                  twice_sample: bool = False, out_of_bound_opt: str = 'loop', test_mode: bool = False,
-                 keep_tail_frames: bool = False):
+                 keep_tail_frames: bool = False, target_fps: float | None = None):
         name = type(self).__name__
         self.clip_len = _positive_int(clip_len, 'clip_len', name)
         self.frame_interval = _positive_int(frame_interval, 'frame_interval', name)
@@ -60,16 +64,26 @@ class SampleFrames(BaseTransform):
         self.out_of_bound_opt = out_of_bound_opt
         self.temporal_jitter, self.twice_sample = bool(temporal_jitter), bool(twice_sample)
         self.test_mode, self.keep_tail_frames = bool(test_mode), bool(keep_tail_frames)
+        if target_fps is not None and (isinstance(target_fps, bool) or not isinstance(target_fps, (int, float))
+                                       or not target_fps > 0):
+            raise ValueError(f'{name}: target_fps must be a frame rate > 0 or None; got {target_fps!r}')
+        if target_fps is not None and self.temporal_jitter:
+            raise ValueError(f'{name}: temporal_jitter with target_fps is not defined (mmaction2 adds one jitter per '
+                             f'clip to a (clips, frames) array there); use one of them')
+        self.target_fps = target_fps
 
-    def span(self) -> int:
-        """Frames a clip covers: mmaction2 counts the trailing interval in training, not in testing."""
+    def span(self, fps_ratio: float = 1.0) -> float:
+        """Frames a clip covers: mmaction2 counts the trailing interval in training, not in testing; with
+        target_fps, clip_len * frame_interval scaled by avg_fps / target_fps (``fps_ratio``), at least 1."""
+        if self.target_fps is not None:
+            return max(1.0, self.clip_len * self.frame_interval * fps_ratio)
         if self.test_mode:
             return (self.clip_len - 1) * self.frame_interval + 1
         return self.clip_len * self.frame_interval
 
-    def train_offsets(self, num_frames: int) -> np.ndarray:
-        """Start frame of each clip in training (random within its segment)."""
-        span, n = self.span(), self.num_clips
+    def train_offsets(self, num_frames: int, span: float | None = None) -> np.ndarray:
+        """Start frame of each clip in training (random within its segment); ``span`` defaults to ``span()``."""
+        span, n = self.span() if span is None else span, self.num_clips
         if self.keep_tail_frames:
             avg = (num_frames - span + 1) / float(n)
             if num_frames > span - 1:
@@ -84,24 +98,37 @@ class SampleFrames(BaseTransform):
             return np.around(np.arange(n) * ((num_frames - span + 1.0) / n))
         return np.zeros(n, dtype=np.int32)
 
-    def test_offsets(self, num_frames: int) -> np.ndarray:
-        """Start frame of each clip in testing (deterministic)."""
+    def test_offsets(self, num_frames: int, span: float | None = None) -> np.ndarray:
+        """Start frame of each clip in testing (deterministic); ``span`` defaults to ``span()``."""
+        span = self.span() if span is None else span
         if self.clip_len == 1:  # 2D models: the centre of each of num_clips equal segments
             avg = num_frames / float(self.num_clips)
             base = np.arange(self.num_clips) * avg
             offsets = base + avg / 2.0
             return np.concatenate([offsets, base]) if self.twice_sample else offsets
-        max_offset = max(num_frames - self.span(), 0)
+        max_offset = max(num_frames - span, 0)
         clips = self.num_clips * 2 if self.twice_sample else self.num_clips
         if clips > 1:
-            # mmaction2 divides by num_clips - 1 even with twice_sample (then 2x clips share that step)
+            # mmaction2 divides by num_clips - 1 even with twice_sample (then 2x clips share that step); with
+            # target_fps it floors the step (PySlowFast) instead of rounding each offset
+            if self.target_fps is not None:
+                return np.arange(clips) * np.floor(max_offset / float(self.num_clips - 1))
             return np.round(np.arange(clips) * (max_offset / float(self.num_clips - 1)))
         return np.array([max_offset // 2])
 
+    def steps(self, span: float) -> np.ndarray:
+        """Each clip's frames relative to its start: every frame_interval-th, or with target_fps clip_len frames
+        spread evenly over the span (truncated to whole frames)."""
+        if self.target_fps is not None:
+            return np.linspace(0, span - 1, self.clip_len).astype(np.int32)
+        return np.arange(self.clip_len) * self.frame_interval
+
     def transform(self, results: dict) -> dict:
         total, start = _total_frames(results, type(self).__name__)
-        offsets = self.test_offsets(total) if self.test_mode else self.train_offsets(total)
-        inds = (offsets[:, None] + np.arange(self.clip_len)[None, :] * self.frame_interval).reshape(-1)
+        fps = results.get('avg_fps')
+        span = self.span(fps / self.target_fps if self.target_fps is not None and fps else 1.0)
+        offsets = self.test_offsets(total, span) if self.test_mode else self.train_offsets(total, span)
+        inds = (offsets[:, None] + self.steps(span)[None, :]).reshape(-1)
         if self.temporal_jitter:
             inds = inds + np.random.randint(self.frame_interval, size=len(inds))
         inds = inds.reshape(-1, self.clip_len)
@@ -118,7 +145,7 @@ class SampleFrames(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(clip_len={self.clip_len}, frame_interval={self.frame_interval}, '
                 f'num_clips={self.num_clips}, out_of_bound_opt={self.out_of_bound_opt!r}, '
-                f'test_mode={self.test_mode})')
+                f'test_mode={self.test_mode}, target_fps={self.target_fps})')
 
 
 @TRANSFORMS.register_module()
@@ -140,19 +167,19 @@ class DenseSampleFrames(SampleFrames):
         super().__init__(clip_len, frame_interval, num_clips, **kwargs)
         self.sample_range = _positive_int(sample_range, 'sample_range', 'DenseSampleFrames')
         self.num_sample_positions = _positive_int(num_sample_positions, 'num_sample_positions', 'DenseSampleFrames')
-        if self.twice_sample or self.keep_tail_frames:
-            raise ValueError('DenseSampleFrames: twice_sample and keep_tail_frames do not apply (mmaction2 ignores '
-                             'them in dense sampling)')
+        if self.twice_sample or self.keep_tail_frames or self.target_fps is not None:
+            raise ValueError('DenseSampleFrames: twice_sample, keep_tail_frames and target_fps do not apply '
+                             '(mmaction2 ignores them in dense sampling)')
 
     def _base_offsets(self) -> np.ndarray:
         return np.arange(self.num_clips) * (self.sample_range // self.num_clips)
 
-    def train_offsets(self, num_frames: int) -> np.ndarray:
+    def train_offsets(self, num_frames: int, span: float | None = None) -> np.ndarray:
         positions = max(1, 1 + num_frames - self.sample_range)
         start = 0 if positions == 1 else np.random.randint(0, positions - 1)
         return (self._base_offsets() + start) % num_frames
 
-    def test_offsets(self, num_frames: int) -> np.ndarray:
+    def test_offsets(self, num_frames: int, span: float | None = None) -> np.ndarray:
         positions = max(1, 1 + num_frames - self.sample_range)
         starts = np.linspace(0, positions - 1, num=self.num_sample_positions, dtype=int)
         return np.concatenate([(self._base_offsets() + s) % num_frames for s in starts])

@@ -1,6 +1,6 @@
-"""mmaction2 v1.2's frame sampling, written out from mmaction/datasets/transforms/loading.py (SampleFrames without
-target_fps, DenseSampleFrames, UniformSample) as a test oracle: plain functions in mmaction2's own control flow,
-numpy's global RNG."""
+"""mmaction2 v1.2's frame sampling, written out from mmaction/datasets/transforms/loading.py (SampleFrames,
+DenseSampleFrames, UniformSample) as a test oracle: plain functions in mmaction2's own control flow, numpy's global
+RNG. ``sample_frames_fps`` is SampleFrames with target_fps (its PySlowFast branch), without temporal jitter."""
 from __future__ import annotations
 
 import numpy as np
@@ -68,6 +68,53 @@ def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_cli
             clip_offsets = np.zeros((num_clips,), dtype=np.int32)
     return _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, frame_interval, temporal_jitter,
                                 out_of_bound_opt)
+
+
+def sample_frames_fps(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, out_of_bound_opt='loop',
+                      test_mode=False, keep_tail_frames=False, target_fps=None, avg_fps=None):
+    fps_scale_ratio = 1.0 if target_fps is None or not avg_fps else avg_fps / target_fps
+    ori_clip_len = np.maximum(1, clip_len * frame_interval * fps_scale_ratio)
+    num_frames = total_frames
+    if test_mode:
+        if clip_len == 1:
+            avg_interval = num_frames / float(num_clips)
+            clip_offsets = np.arange(num_clips) * avg_interval + avg_interval / 2.0
+        else:
+            max_offset = max(num_frames - ori_clip_len, 0)
+            if num_clips > 1:
+                offset_between = np.floor(max_offset / float(num_clips - 1))
+                clip_offsets = np.arange(num_clips) * offset_between
+            else:
+                clip_offsets = np.array([max_offset // 2])
+    elif keep_tail_frames:
+        avg_interval = (num_frames - ori_clip_len + 1) / float(num_clips)
+        if num_frames > ori_clip_len - 1:
+            base_offsets = np.arange(num_clips) * avg_interval
+            clip_offsets = (base_offsets + np.random.uniform(0, avg_interval, num_clips)).astype(np.int32)
+        else:
+            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+    else:
+        avg_interval = (num_frames - ori_clip_len + 1) // num_clips
+        if avg_interval > 0:
+            base_offsets = np.arange(num_clips) * avg_interval
+            clip_offsets = base_offsets + np.random.randint(avg_interval, size=num_clips)
+        elif num_frames > max(num_clips, ori_clip_len):
+            clip_offsets = np.sort(np.random.randint(num_frames - ori_clip_len + 1, size=num_clips))
+        elif avg_interval == 0:
+            ratio = (num_frames - ori_clip_len + 1.0) / num_clips
+            clip_offsets = np.around(np.arange(num_clips) * ratio)
+        else:
+            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+    frame_inds = clip_offsets[:, None] + np.linspace(0, ori_clip_len - 1, clip_len).astype(np.int32)
+    frame_inds = frame_inds.reshape((-1, clip_len))
+    if out_of_bound_opt == 'loop':
+        frame_inds = np.mod(frame_inds, total_frames)
+    else:
+        safe_inds = frame_inds < total_frames
+        unsafe_inds = 1 - safe_inds
+        last_ind = np.max(safe_inds * frame_inds, axis=1)
+        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
+    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
 
 
 def dense_sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, sample_range=64,

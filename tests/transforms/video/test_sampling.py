@@ -101,3 +101,46 @@ def test_bad_arguments(kwargs, message):
 def test_zero_frames_names_the_video():
     with pytest.raises(ValueError, match='a.mp4 has total_frames=0'):
         SampleFrames(8)(dict(total_frames=0, filename='a.mp4'))
+
+
+@pytest.mark.parametrize('setting', [dict(clip_len=1, num_clips=8), dict(clip_len=8, frame_interval=8),
+                                     dict(clip_len=16, frame_interval=5), dict(clip_len=4, frame_interval=2,
+                                                                              num_clips=3)],
+                         ids=lambda s: 'x'.join(map(str, s.values())))
+@pytest.mark.parametrize('mode', [dict(), dict(test_mode=True), dict(keep_tail_frames=True),
+                                  dict(out_of_bound_opt='repeat_last', test_mode=True)],
+                         ids=lambda m: '-'.join(f'{k}={v}' for k, v in m.items()) or 'train')
+@pytest.mark.parametrize('fps', [(30, 30.0), (30, 60.0), (30, 24.0), (15, 29.97), (30, None)],
+                         ids=lambda f: f'target{f[0]}-video{f[1]}')
+def test_target_fps_equals_mmaction2(setting, mode, fps):
+    """X3D's configs sample at target_fps=30: mmaction2's scaled span, floored test steps and linspace frames."""
+    target, avg = fps
+    transform = SampleFrames(**setting, **mode, target_fps=target)
+    for total, start, seed in itertools.product(TOTALS, (0, 1), range(3)):
+        sample = dict(total_frames=total, start_index=start, **({} if avg is None else {'avg_fps': avg}))
+        np.random.seed(seed)
+        ours = transform(sample)['frame_inds']
+        np.random.seed(seed)
+        theirs = mma.sample_frames_fps(total, start, **setting, **mode, target_fps=target, avg_fps=avg)
+        np.testing.assert_array_equal(ours, theirs, err_msg=f'total={total} start={start} seed={seed}')
+
+
+def test_target_fps_spans_the_same_time_at_any_frame_rate():
+    """A 60 fps video's clip covers twice the frames of a 30 fps one's (same seconds), evenly spread."""
+    transform = SampleFrames(clip_len=4, frame_interval=5, test_mode=True, target_fps=30)
+    at_30 = transform(dict(total_frames=300, start_index=0, avg_fps=30.0))['frame_inds']
+    at_60 = transform(dict(total_frames=600, start_index=0, avg_fps=60.0))['frame_inds']
+    assert np.diff(at_30).tolist() == [6, 6, 7] and np.diff(at_60).tolist() == [13, 13, 13]
+    assert at_60[0] == 2 * at_30[0] == 280  # centred: (600 - 40) // 2 and 2 x (300 - 20) // 2
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(target_fps=0), 'target_fps must be a frame rate > 0'),
+    (dict(target_fps='30'), 'target_fps must be a frame rate > 0'),
+    (dict(target_fps=30, temporal_jitter=True), 'temporal_jitter with target_fps'),
+])
+def test_bad_target_fps_is_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SampleFrames(clip_len=8, **kwargs)
+    with pytest.raises(ValueError, match='target_fps do not apply'):
+        DenseSampleFrames(clip_len=8, target_fps=30)
