@@ -1,10 +1,12 @@
 """Loading configs and applying command-line overrides, with errors that name the file or key."""
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 
 def load_config(path: str) -> Config:
@@ -15,10 +17,39 @@ def load_config(path: str) -> Config:
     if not path.endswith('.py'):
         raise ValueError(f'config {path}: expected an mmengine Python config (*.py)')
     try:
-        return Config.fromfile(path)
+        cfg = Config.fromfile(path)
     except (SyntaxError, FileNotFoundError, ImportError, KeyError, ValueError, TypeError, NameError,
             AttributeError) as err:
         raise ValueError(f'config {path} cannot be loaded: {type(err).__name__}: {err}') from err
+    return adopt_foreign_runtime(cfg, path)
+
+
+FOREIGN_SCOPES = {'mmaction': 'mmaction2'}  # default_scope -> the project whose configs carry it
+
+
+def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
+    """Run a config written for mmaction2 (``default_scope='mmaction'``) on this project's registries, in place.
+
+    Its types are ours under the same names, but its scope would send every build to mmaction2's (absent)
+    registries. So: the scope becomes 'resbackbones'; the runner is SafeRunner unless the config names one (its
+    checkpoints then load with weights_only=True); ``dist_cfg.backend='nccl'`` becomes 'auto' (NCCL on GPUs, gloo
+    on CPUs, where NCCL cannot run). Each change is logged once. Other configs are returned untouched.
+    """
+    project = FOREIGN_SCOPES.get(cfg.get('default_scope'))
+    if project is None:
+        return cfg
+    changes = [f"default_scope {cfg.default_scope!r} -> 'resbackbones'"]
+    cfg.default_scope = 'resbackbones'
+    if 'runner_type' not in cfg:
+        cfg.runner_type = 'SafeRunner'
+        changes.append("runner_type -> 'SafeRunner'")
+    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+    if dist_cfg.get('backend') == 'nccl':
+        dist_cfg['backend'] = 'auto'
+        changes.append("env_cfg.dist_cfg.backend 'nccl' -> 'auto'")
+    print_log(f'{path} is a {project} config; running it here with {", ".join(changes)}', logger='current',
+              level=logging.INFO)
+    return cfg
 
 
 def _child(node: Any, part: str) -> tuple[bool, Any]:

@@ -67,3 +67,24 @@ def test_non_python_config_is_rejected(tmp_path):
 
 def test_default_work_dir():
     assert default_work_dir('configs/classification/resnet18_digits.py') == 'work_dirs/resnet18_digits'
+
+
+@pytest.mark.parametrize('runtime, runner, backend', [
+    ("default_scope = 'mmaction'\nenv_cfg = dict(dist_cfg=dict(backend='nccl'))\n", 'SafeRunner', 'auto'),
+    ("default_scope = 'mmaction'\nrunner_type = 'Runner'\nenv_cfg = dict(dist_cfg=dict(backend='gloo'))\n",
+     'Runner', 'gloo'),
+])
+def test_an_mmaction2_config_runs_on_our_registries(tmp_path, runtime, runner, backend):
+    path = tmp_path / 'mma.py'
+    path.write_text(runtime + "model = dict(type='Recognizer2D')\n")
+    cfg = load_config(str(path))
+    assert cfg.default_scope == 'resbackbones' and cfg.runner_type == runner
+    assert cfg.env_cfg.dist_cfg.backend == backend
+    assert cfg.model.type == 'Recognizer2D'
+
+
+def test_other_scopes_are_left_alone(tmp_path):
+    path = tmp_path / 'other.py'
+    path.write_text("default_scope = 'mmdet'\nenv_cfg = dict(dist_cfg=dict(backend='nccl'))\n")
+    cfg = load_config(str(path))
+    assert cfg.default_scope == 'mmdet' and 'runner_type' not in cfg and cfg.env_cfg.dist_cfg.backend == 'nccl'

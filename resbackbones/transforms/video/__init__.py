@@ -5,6 +5,7 @@ keeps a list of HxWxC arrays; one array lets every transform treat all frames al
 ``Resize`` is ``ClipResize``; ``dict(type='Resize', scale=...)`` builds it.
 """
 from .crop import CenterCrop, MultiScaleCrop, RandomResizedCrop
+from .decord_names import DecordDecode, DecordInit
 from .decoder import CorruptVideoError, VideoReader
 from .flip import Flip
 from .formatting import FormatShape, PackActionInputs
@@ -13,6 +14,6 @@ from .multi_crop import TenCrop, ThreeCrop
 from .resize import ClipResize
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 
-__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'DenseSampleFrames', 'Flip', 'FormatShape',
-           'MultiScaleCrop', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop', 'RawFrameDecode',
-           'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']
+__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip',
+           'FormatShape', 'MultiScaleCrop', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop',
+           'RawFrameDecode', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']

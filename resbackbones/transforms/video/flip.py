@@ -13,22 +13,56 @@ DIRECTIONS = ('horizontal', 'vertical')
 @TRANSFORMS.register_module()
 class Flip(BaseTransform):
     """With probability ``flip_ratio`` flip all frames along ``direction``; records ``flip`` and
-    ``flip_direction``. One draw per clip (numpy's global generator, as mmaction2)."""
+    ``flip_direction``. One draw per clip (numpy's global generator, as mmaction2).
 
-    def __init__(self, flip_ratio: float = 0.5, direction: str = 'horizontal'):
+    ``flip_label_map``: classes whose meaning a flip mirrors, e.g. Something-Something's "pushing left to right"
+    and "right to left" ({86: 87, 87: 86, ...} in mmaction2's sthv2 configs). A flipped clip's label (``label``
+    and ``gt_label``: a class index, a list of them, or a multi-hot vector) moves to the mapped class, so flipping
+    never leaves a clip with the wrong label.
+    """
+
+    def __init__(self, flip_ratio: float = 0.5, direction: str = 'horizontal',
+                 flip_label_map: dict[int, int] | None = None):
         if not 0 <= flip_ratio <= 1:
             raise ValueError(f'Flip: flip_ratio must be in [0, 1]; got {flip_ratio!r}')
         if direction not in DIRECTIONS:
             raise ValueError(f'Flip: direction must be one of {DIRECTIONS}; got {direction!r}')
+        if flip_label_map is not None and (not isinstance(flip_label_map, dict) or not all(
+                _is_class(k) and _is_class(v) for k, v in flip_label_map.items())):
+            raise ValueError(f'Flip: flip_label_map must map class indices to class indices (ints >= 0); got '
+                             f'{flip_label_map!r}')
         self.flip_ratio, self.direction = float(flip_ratio), direction
+        self.flip_label_map = {int(k): int(v) for k, v in flip_label_map.items()} if flip_label_map else None
 
     def transform(self, results: dict) -> dict:
         imgs = clip_of(results, 'Flip')
         flip = bool(np.random.rand() < self.flip_ratio)
         if flip:
             imgs = imgs[:, :, ::-1] if self.direction == 'horizontal' else imgs[:, ::-1]
+            if self.flip_label_map:
+                for key in ('label', 'gt_label'):
+                    if key in results:
+                        results[key] = self.mapped(results[key])
         results.update(flip=flip, flip_direction=self.direction)
         return set_clip(results, imgs, 'Flip')
 
+    def mapped(self, label):
+        """``label`` with every class in flip_label_map moved to its mapped class."""
+        table = self.flip_label_map
+        if isinstance(label, np.ndarray) and label.dtype.kind == 'f':  # multi-hot
+            out = np.zeros_like(label)
+            out[[table.get(i, i) for i in np.flatnonzero(label)]] = 1
+            return out
+        if isinstance(label, np.ndarray):  # class indices
+            moved = [table.get(int(i), int(i)) for i in label.reshape(-1)]
+            return np.array(moved, dtype=label.dtype).reshape(label.shape)
+        if isinstance(label, (list, tuple)):
+            return type(label)(table.get(int(i), int(i)) for i in label)
+        return table.get(int(label), int(label))
+
     def __repr__(self) -> str:
-        return f'Flip(flip_ratio={self.flip_ratio}, direction={self.direction!r})'
+        return f'Flip(flip_ratio={self.flip_ratio}, direction={self.direction!r}, flip_label_map={self.flip_label_map})'
+
+
+def _is_class(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0

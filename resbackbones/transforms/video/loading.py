@@ -80,7 +80,17 @@ class RawFrameDecode(BaseTransform):
 
     A missing or unreadable frame file raises CorruptVideoError naming the file (a dataset with
     ``on_invalid='skip'`` skips the whole sample and counts it).
+
+    Args (mmaction2's, so its rawframe configs build unchanged): io_backend: 'disk' only. decoding_backend: the
+        JPEG library mmaction2 would use ('cv2', 'pillow' or 'turbojpeg'); frames are read with Pillow here, in
+        RGB as mmaction2 gives them.
     """
+
+    def __init__(self, io_backend: str = 'disk', decoding_backend: str = 'cv2', **kwargs):
+        if io_backend != 'disk' or decoding_backend not in ('cv2', 'pillow', 'turbojpeg') or kwargs:
+            raise ValueError(f"RawFrameDecode reads local files (io_backend='disk') with decoding_backend 'cv2', "
+                             f"'pillow' or 'turbojpeg'; got io_backend={io_backend!r}, "
+                             f'decoding_backend={decoding_backend!r}, other arguments {sorted(kwargs)}')
 
     def transform(self, results: dict) -> dict:
         missing = [k for k in ('frame_dir', 'filename_tmpl') if k not in results]

@@ -76,6 +76,21 @@ def test_flip_mirrors_all_frames_or_none():
     assert seen == {True, False}
 
 
+@pytest.mark.parametrize('label, flipped', [
+    (86, 87), (87, 86), (5, 5), ([86, 5], [87, 5]), (np.array([93]), np.array([94])),
+    (np.eye(200, dtype=np.float32)[[86, 5]].sum(0), np.eye(200, dtype=np.float32)[[87, 5]].sum(0)),
+])
+def test_flip_moves_mirrored_classes(label, flipped):
+    """Something-Something's left/right classes swap when the clip is mirrored; others and unflipped clips keep."""
+    sthv2 = {86: 87, 87: 86, 93: 94, 94: 93}
+    out = Flip(1.0, flip_label_map=sthv2)(dict(imgs=clip(), label=label, gt_label=label))
+    assert out['flip']
+    for key in ('label', 'gt_label'):
+        np.testing.assert_array_equal(out[key], flipped)
+    kept = Flip(0.0, flip_label_map=sthv2)(dict(imgs=clip(), label=label))
+    np.testing.assert_array_equal(kept['label'], label)
+
+
 def test_format_shape_layouts():
     imgs = clip(frames=2 * 3 * 4)  # 2 crops x 3 clips x 4 frames
     out = FormatShape('NCTHW')(dict(imgs=imgs, clip_len=4, num_clips=3))['imgs']
@@ -102,6 +117,7 @@ def test_pack_action_inputs():
     (lambda: ClipResize((0, 10)), 'scale must be'),
     (lambda: MultiScaleCrop(32, num_fixed_crops=7), 'num_fixed_crops must be 5 or 13'),
     (lambda: Flip(1.5), 'flip_ratio must be in'),
+    (lambda: Flip(0.5, flip_label_map={'left': 'right'}), 'flip_label_map must map class indices'),
 ])
 def test_bad_input_is_named(transform, message):
     with pytest.raises(ValueError, match=message):
