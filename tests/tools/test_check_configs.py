@@ -1,0 +1,37 @@
+"""tools/check_configs.py: which configs build here (model and every pipeline), ours and mmaction2's form."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))
+from test_mmaction2_config_form import MMACTION2_FORM  # noqa: E402
+from tiny import load_tool  # noqa: E402
+
+from resbackbones.engine.cli import run_tool  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DEMOS = sorted(str(p) for p in (REPO / 'configs/recognition/demo').glob('*.py'))
+
+
+def test_configs_that_build_and_one_that_does_not(tmp_path, capsys):
+    mmaction2_form = tmp_path / 'mmaction2_form.py'
+    mmaction2_form.write_text(MMACTION2_FORM.replace('DATA_ROOT', repr(str(tmp_path))))
+    broken = tmp_path / 'broken.py'
+    broken.write_text(MMACTION2_FORM.replace('DATA_ROOT', repr(str(tmp_path))).replace("'DecordDecode'",
+                                                                                        "'DecordDecodeX'"))
+    tool = load_tool('check_configs').main
+    assert run_tool(tool, DEMOS + [str(mmaction2_form)], prog='check_configs.py') == 0
+    out = capsys.readouterr().out
+    assert all(f'{p}: ok' in out for p in DEMOS + [str(mmaction2_form)]) and f'{len(DEMOS) + 1} of' in out
+    assert run_tool(tool, [str(mmaction2_form), str(broken)], prog='check_configs.py') == 1
+    out = capsys.readouterr().out
+    assert f"{broken}: KeyError: 'DecordDecodeX is not in the resbackbones::transform registry" in out
+    assert out.strip().endswith('1 of 2 configs build')
+
+
+def test_a_missing_file_is_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        load_tool('check_configs').main([str(tmp_path / 'nope.py')])
+    assert exit_.value.code == 2 and 'config file not found' in capsys.readouterr().err
