@@ -8,6 +8,8 @@ from typing import Any
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .arcface_torch_config import is_arcface_torch_config, load_arcface_torch_config
+
 
 def load_config(path: str) -> Config:
     """``Config.fromfile(path)``; FileNotFoundError / ValueError name the file when it is missing or broken."""
@@ -16,6 +18,8 @@ def load_config(path: str) -> Config:
         raise FileNotFoundError(f'config file not found: {path}{hint}')
     if not path.endswith('.py'):
         raise ValueError(f'config {path}: expected an mmengine Python config (*.py)')
+    if is_arcface_torch_config(path):  # insightface's edict form: translated, not executed by mmengine
+        return load_arcface_torch_config(path)
     try:
         cfg = Config.fromfile(path)
     except (SyntaxError, FileNotFoundError, ImportError, KeyError, ValueError, TypeError, NameError,

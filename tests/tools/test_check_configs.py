@@ -35,3 +35,11 @@ def test_a_missing_file_is_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         load_tool('check_configs').main([str(tmp_path / 'nope.py')])
     assert exit_.value.code == 2 and 'config file not found' in capsys.readouterr().err
+
+
+def test_load_only_translates_an_arcface_torch_file_without_building(tmp_path, capsys):
+    path = tmp_path / 'wf42m_r100.py'
+    path.write_text('from easydict import EasyDict as edict\nconfig = edict()\nconfig.network = "r100"\n'
+                    'config.rec = "/train_tmp/WebFace42M"\nconfig.num_classes = 2059906\nconfig.num_epoch = 20\n')
+    assert load_tool('check_configs').main([str(path), '--load-only']) == 0
+    assert capsys.readouterr().out.strip().endswith('1 of 1 configs load')

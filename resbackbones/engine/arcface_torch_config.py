@@ -1,0 +1,161 @@
+"""insightface's arcface_torch configs (``config = edict(); config.network = "r50"; ...``) as mmengine configs.
+
+An arcface_torch user points ``tools/train.py`` at one of its files as it is (``load_config`` recognises the form).
+The file runs as arcface_torch runs it, over its ``configs/base.py`` defaults (written out below; easydict is not
+needed), and each setting becomes the matching key of a leaf config over this repository's ArcFace bases:
+
+- network r18/r34/r50/r100/r200 -> ``IResNet(depth)``; embedding_size; margin_list (m1, m2, m3) with scale 64 ->
+  ``PartialFCHead(margins, sample_rate)``; num_classes;
+- optimizer 'sgd' (momentum 0.9, hard-coded there) or 'adamw', lr, weight_decay; num_epoch and warmup_epoch ->
+  a linear warmup from 0 then ``PolyLR`` power 1 to 0, per iteration (its PolynomialLRWarmup); gradient_acc;
+- rec (folder of train.rec/.idx and the .bin sets), batch_size per GPU, num_workers; val_targets[0] validates,
+  the others are named in the log for ``tools/test.py``; seed; frequent (log interval); output (work_dir); resume.
+
+Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network,
+interclass_filtering_threshold > 0, DALI) and logged when they do not (fp16: pass --amp; wandb; verbose).
+"""
+from __future__ import annotations
+
+import ast
+import logging
+import os
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+BASES = ('_base_/models/arcface_iresnet50.py', '_base_/datasets/ms1mv2_rec.py', '_base_/schedules/arcface_poly_20e.py',
+         '_base_/default_runtime.py')
+DEPTHS = {'r18': 18, 'r34': 34, 'r50': 50, 'r100': 100, 'r200': 200}
+# arcface_torch's configs/base.py: the defaults every job config updates.
+DEFAULTS = dict(margin_list=(1.0, 0.5, 0.0), network='r50', resume=False, save_all_states=False, output=None,
+                embedding_size=512, sample_rate=1.0, interclass_filtering_threshold=0, fp16=False, batch_size=128,
+                optimizer='sgd', lr=0.1, momentum=0.9, weight_decay=5e-4, verbose=2000, frequent=10, dali=False,
+                dali_aug=False, gradient_acc=1, seed=2048, num_workers=2, using_wandb=False, warmup_epoch=0)
+
+
+class _EasyDict(dict):
+    """What arcface_torch's configs use of easydict.EasyDict: a dict with attribute access."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as err:
+            raise AttributeError(name) from err
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+
+def is_arcface_torch_config(path: str) -> bool:
+    """Whether ``path`` is written in arcface_torch's form: it imports easydict and assigns ``config``."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding='utf-8'))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return False
+    imports = any(isinstance(node, ast.ImportFrom) and node.module == 'easydict' for node in tree.body)
+    assigns = any(isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == 'config' for t in node.targets)
+                  for node in tree.body)
+    return imports and assigns
+
+
+def read_arcface_torch_config(path: str) -> dict:
+    """The job settings of ``path`` over arcface_torch's defaults, as its ``get_config`` merges them."""
+    stub = types.ModuleType('easydict')
+    stub.EasyDict = _EasyDict
+    saved = sys.modules.get('easydict')
+    sys.modules['easydict'] = stub
+    try:
+        namespace: dict = {'__file__': path, '__name__': 'arcface_torch_config'}
+        exec(compile(Path(path).read_text(encoding='utf-8'), path, 'exec'), namespace)  # as arcface_torch does
+    finally:
+        if saved is None:
+            del sys.modules['easydict']
+        else:
+            sys.modules['easydict'] = saved
+    job = namespace.get('config')
+    if not isinstance(job, dict):
+        raise ValueError(f'{path}: an arcface_torch config must set `config = edict()`; got {type(job).__name__}')
+    return {**DEFAULTS, **job}
+
+
+def _require(condition: bool, path: str, message: str) -> None:
+    if not condition:
+        raise ValueError(f'{path}: {message}')
+
+
+def leaf_config(job: dict, path: str, configs_dir: str) -> str:
+    """mmengine config text over this repository's ArcFace bases that trains as the arcface_torch ``job`` does."""
+    name = Path(path).stem
+    _require(job['network'] in DEPTHS, path, f"network {job['network']!r} is not a ResNet; resbackbones has IResNet "
+             f'{sorted(DEPTHS)}')
+    _require(not job['dali'], path, 'dali=True: DALI loading is not available; set dali = False to read the .rec')
+    _require(not job['interclass_filtering_threshold'], path, 'interclass_filtering_threshold > 0 (inter-class '
+             'filtering) is not implemented; set it to 0')
+    _require(job['optimizer'] in ('sgd', 'adamw'), path, f"optimizer must be 'sgd' or 'adamw'; got "
+             f"{job['optimizer']!r}")
+    _require('rec' in job and 'num_classes' in job, path, 'needs config.rec and config.num_classes')
+    margins = tuple(float(m) for m in job['margin_list'])
+    optimizer = (f"type='SGD', lr={job['lr']!r}, momentum=0.9, weight_decay={job['weight_decay']!r}"
+                 if job['optimizer'] == 'sgd' else f"type='AdamW', lr={job['lr']!r}, weight_decay={job['weight_decay']!r}")
+    epochs, warmup = int(job['num_epoch']), int(job['warmup_epoch'])
+    schedule = [f"dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=True, begin={warmup}, end={epochs}, "
+                f"convert_to_iter_based=True)"]
+    if warmup > 0:  # arcface_torch warms up from 0; LinearLR needs a factor > 0
+        schedule.insert(0, f"dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end={warmup}, "
+                           f"convert_to_iter_based=True)")
+    targets = list(job.get('val_targets') or [])
+    rec, classes = str(job['rec']), int(job['num_classes'])
+    bases = ', '.join(repr(os.path.join(configs_dir, b)) for b in BASES)
+    lines = [
+        f'# Translated from the arcface_torch config {path} (resbackbones/engine/arcface_torch_config.py).',
+        f'_base_ = [{bases}]',
+        f"model = dict(backbone=dict(depth={DEPTHS[job['network']]}), num_classes={classes}, flip_test=True,",
+        f"             embedding=dict(embedding_dim={int(job['embedding_size'])}, dropout=0.0),",
+        f"             margin_head=dict(_delete_=True, type='PartialFCHead', scale=64.0, margins={margins!r},",
+        f"                              sample_rate={float(job['sample_rate'])!r}))",
+        f"train_dataloader = dict(batch_size={int(job['batch_size'])}, num_workers={int(job['num_workers'])},",
+        f"                        persistent_workers={int(job['num_workers']) > 0},",
+        f"                        dataset=dict(data_root={rec!r}, num_classes={classes}))",
+        f"optim_wrapper = dict(optimizer=dict(_delete_=True, {optimizer}), "
+        f"accumulative_counts={int(job['gradient_acc'])})",
+        f"param_scheduler = [{', '.join(schedule)}]",
+        f'train_cfg = dict(max_epochs={epochs})',
+        f"randomness = dict(seed={int(job['seed'])}, deterministic=False)",
+        f"default_hooks = dict(logger=dict(interval={int(job['frequent'])}))",
+        f"resume = {bool(job['resume'])!r}",
+    ]
+    if targets:
+        lines += [f"val_dataloader = dict(dataset=dict(bin_file={os.path.join(rec, targets[0] + '.bin')!r}))",
+                  'test_dataloader = val_dataloader']
+    if job.get('output'):
+        lines.append(f"work_dir = {str(job['output'])!r}")
+    notes = []
+    if job['fp16']:
+        notes.append('fp16=True: pass --amp to tools/train.py on a GPU')
+    if len(targets) > 1:
+        notes.append(f"validates on {targets[0]}.bin; test the others with tools/test.py --cfg-options "
+                     f"test_dataloader.dataset.bin_file={rec}/<name>.bin ({', '.join(targets[1:])})")
+    if job.get('using_wandb'):
+        notes.append('using_wandb: not supported, ignored')
+    lines.append(f'# {name}: ' + ('; '.join(notes) if notes else 'every setting carried over'))
+    return '\n'.join(lines) + '\n'
+
+
+def load_arcface_torch_config(path: str) -> Config:
+    """The mmengine Config an arcface_torch config file translates to (the log names what needs a switch)."""
+    configs_dir = str(Path(__file__).resolve().parents[2] / 'configs')
+    if not os.path.isdir(os.path.join(configs_dir, '_base_')):
+        raise ValueError(f'{path}: translating an arcface_torch config needs the repository\'s configs/ folder '
+                         f'(not found at {configs_dir}); run from a checkout of resbackbones')
+    text = leaf_config(read_arcface_torch_config(path), path, configs_dir)
+    with tempfile.TemporaryDirectory(prefix='arcface-torch-') as tmp:
+        leaf = os.path.join(tmp, Path(path).name)
+        Path(leaf).write_text(text, encoding='utf-8')
+        cfg = Config.fromfile(leaf)
+    print_log(f'{path} is an arcface_torch config; translated: {text.splitlines()[-1][2:]}', logger='current',
+              level=logging.INFO)
+    return Config(cfg.to_dict(), filename=path)

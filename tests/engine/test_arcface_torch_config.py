@@ -1,0 +1,89 @@
+"""arcface_torch's edict configs become mmengine configs over our ArcFace bases, key by key; what has no
+counterpart is refused by name."""
+import sys
+
+import pytest
+
+from resbackbones.engine.arcface_torch_config import is_arcface_torch_config, read_arcface_torch_config
+from resbackbones.engine.config import load_config
+
+# Written here in the form of arcface_torch's configs/*.py (a WebFace42M-style job with a warmup and CosFace).
+JOB = '''from easydict import EasyDict as edict
+
+config = edict()
+config.margin_list = (1.0, 0.0, 0.4)
+config.network = "r100"
+config.resume = False
+config.output = None
+config.embedding_size = 256
+config.sample_rate = 0.2
+config.fp16 = True
+config.momentum = 0.9
+config.weight_decay = 1e-4
+config.batch_size = 64
+config.lr = 0.4
+config.verbose = 2000
+config.dali = False
+config.rec = "/train_tmp/WebFace42M"
+config.num_classes = 2059906
+config.num_image = 42474557
+config.num_epoch = 20
+config.warmup_epoch = config.num_epoch // 10
+config.val_targets = ["lfw", "cfp_fp", "agedb_30"]
+config.gradient_acc = 2
+'''
+
+
+def write(tmp_path, text, name='wf42m_pfc02_r100.py'):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_job_translates_key_by_key(tmp_path):
+    path = write(tmp_path, JOB)
+    assert is_arcface_torch_config(path)
+    cfg = load_config(path)
+    assert cfg.model.backbone == dict(type='IResNet', depth=100) and cfg.model.num_classes == 2059906
+    assert cfg.model.embedding.embedding_dim == 256 and cfg.model.flip_test
+    assert cfg.model.margin_head == dict(type='PartialFCHead', scale=64.0, margins=(1.0, 0.0, 0.4), sample_rate=0.2)
+    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.4, momentum=0.9, weight_decay=1e-4)
+    assert cfg.optim_wrapper.accumulative_counts == 2
+    warmup, decay = cfg.param_scheduler
+    assert (warmup.type, warmup.begin, warmup.end) == ('LinearLR', 0, 2)  # num_epoch // 10, from the file's code
+    assert (decay.type, decay.power, decay.begin, decay.end) == ('PolyLR', 1.0, 2, 20)
+    assert cfg.train_cfg.max_epochs == 20 and cfg.randomness.seed == 2048  # base.py's seed
+    assert cfg.train_dataloader.batch_size == 64 and cfg.train_dataloader.num_workers == 2
+    assert cfg.train_dataloader.dataset.data_root == '/train_tmp/WebFace42M'
+    assert cfg.val_dataloader.dataset.bin_file == '/train_tmp/WebFace42M/lfw.bin'
+    assert cfg.default_hooks.logger.interval == 10 and cfg.default_scope == 'resbackbones'
+    assert 'easydict' not in sys.modules  # the stand-in does not outlive the read
+
+
+def test_adamw_and_base_defaults(tmp_path):
+    path = write(tmp_path, 'from easydict import EasyDict as edict\nconfig = edict()\nconfig.optimizer = "adamw"\n'
+                           'config.lr = 0.001\nconfig.weight_decay = 0.1\nconfig.rec = "/data/ms1m"\n'
+                           'config.num_classes = 93431\nconfig.num_epoch = 4\nconfig.output = "out/ms1m"\n')
+    job = read_arcface_torch_config(path)
+    assert job['network'] == 'r50' and job['margin_list'] == (1.0, 0.5, 0.0) and job['embedding_size'] == 512
+    cfg = load_config(path)
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=0.001, weight_decay=0.1)
+    assert [s.type for s in cfg.param_scheduler] == ['PolyLR'] and cfg.work_dir == 'out/ms1m'
+
+
+@pytest.mark.parametrize('change, message', [
+    ('config.network = "mbf"', "network 'mbf' is not a ResNet"),
+    ('config.dali = True', 'dali=True: DALI loading is not available'),
+    ('config.interclass_filtering_threshold = 0.4', 'interclass_filtering_threshold > 0'),
+    ('config.optimizer = "lamb"', "optimizer must be 'sgd' or 'adamw'"),
+    ('del config["rec"]', 'needs config.rec and config.num_classes'),
+])
+def test_settings_without_a_counterpart_are_refused_by_name(tmp_path, change, message):
+    path = write(tmp_path, JOB + change + '\n')
+    with pytest.raises(ValueError, match=f'{tmp_path}.*{message}'):
+        load_config(path)
+
+
+def test_our_configs_are_not_taken_for_arcface_torch_ones(tmp_path):
+    assert not is_arcface_torch_config(write(tmp_path, "config = dict(a=1)\nmodel = dict(type='X')\n", 'ours.py'))
+    assert not is_arcface_torch_config(write(tmp_path, 'def broken(:\n', 'broken.py'))
