@@ -50,10 +50,19 @@ class InsightfaceIResNet(nn.Module):
 
 # --- arcface_torch losses.py, written out: the margin rules, for parity with resbackbones.heads.margin ------------
 
-def insightface_combined_margin(logits, labels, s, m1, m2, m3):
+def insightface_combined_margin(logits, labels, s, m1, m2, m3, interclass_filtering_threshold=0):
     """``CombinedMarginLoss.forward`` since December 2022: arccos/cos under no_grad, in place (so the margin passes
-    straight through), and the additive m3 branch when m3 > 0 (it ignores m2 then)."""
+    straight through), and the additive m3 branch when m3 > 0 (it ignores m2 then). With a filtering threshold,
+    non-target cosines above it are multiplied by 0 first (a mask built without gradient)."""
     index_positive = torch.where(labels != -1)[0]
+    if interclass_filtering_threshold > 0:
+        with torch.no_grad():
+            dirty = (logits > interclass_filtering_threshold).float()
+            mask = torch.ones([index_positive.size(0), logits.size(1)], device=logits.device)
+            mask.scatter_(1, labels[index_positive].view(-1, 1), 0)
+            dirty[index_positive] *= mask
+            tensor_mul = 1 - dirty
+        logits = tensor_mul * logits
     target_logit = logits[index_positive, labels[index_positive].view(-1)]
     if m1 == 1.0 and m3 == 0.0:
         with torch.no_grad():

@@ -4,15 +4,15 @@ An arcface_torch user points ``tools/train.py`` at one of its files as it is (``
 The file runs as arcface_torch runs it, over its ``configs/base.py`` defaults (written out below; easydict is not
 needed), and each setting becomes the matching key of a leaf config over this repository's ArcFace bases:
 
-- network r18/r34/r50/r100/r200 -> ``IResNet(depth)``; embedding_size; margin_list (m1, m2, m3) with scale 64 ->
-  ``PartialFCHead(margins, sample_rate)``; num_classes;
+- network r18/r34/r50/r100/r200 -> ``IResNet(depth)``; embedding_size; margin_list (m1, m2, m3) with scale 64,
+  sample_rate and interclass_filtering_threshold -> ``PartialFCHead``; num_classes;
 - optimizer 'sgd' (momentum 0.9, hard-coded there) or 'adamw', lr, weight_decay; num_epoch and warmup_epoch ->
   a linear warmup from 0 then ``PolyLR`` power 1 to 0, per iteration (its PolynomialLRWarmup); gradient_acc;
 - rec (folder of train.rec/.idx and the .bin sets), batch_size per GPU, num_workers; val_targets[0] validates,
   the others are named in the log for ``tools/test.py``; seed; frequent (log interval); output (work_dir); resume.
 
-Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network,
-interclass_filtering_threshold > 0, DALI) and logged when they do not (fp16: pass --amp; wandb; verbose).
+Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network, DALI)
+and logged when they do not (fp16: pass --amp; wandb; verbose).
 """
 from __future__ import annotations
 
@@ -93,8 +93,6 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
     _require(job['network'] in DEPTHS, path, f"network {job['network']!r} is not a ResNet; resbackbones has IResNet "
              f'{sorted(DEPTHS)}')
     _require(not job['dali'], path, 'dali=True: DALI loading is not available; set dali = False to read the .rec')
-    _require(not job['interclass_filtering_threshold'], path, 'interclass_filtering_threshold > 0 (inter-class '
-             'filtering) is not implemented; set it to 0')
     _require(job['optimizer'] in ('sgd', 'adamw'), path, f"optimizer must be 'sgd' or 'adamw'; got "
              f"{job['optimizer']!r}")
     _require('rec' in job and 'num_classes' in job, path, 'needs config.rec and config.num_classes')
@@ -116,7 +114,9 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
         f"model = dict(backbone=dict(depth={DEPTHS[job['network']]}), num_classes={classes}, flip_test=True,",
         f"             embedding=dict(embedding_dim={int(job['embedding_size'])}, dropout=0.0),",
         f"             margin_head=dict(_delete_=True, type='PartialFCHead', scale=64.0, margins={margins!r},",
-        f"                              sample_rate={float(job['sample_rate'])!r}))",
+        f"                              sample_rate={float(job['sample_rate'])!r},",
+        f"                              interclass_filtering_threshold="
+        f"{float(job['interclass_filtering_threshold'])!r}))",
         f"train_dataloader = dict(batch_size={int(job['batch_size'])}, num_workers={int(job['num_workers'])},",
         f"                        persistent_workers={int(job['num_workers']) > 0},",
         f"                        dataset=dict(data_root={rec!r}, num_classes={classes}))",

@@ -13,6 +13,10 @@ Two rules for the angular margin m2, both insightface's (arcface_torch ``losses.
 - ``exact_gradient=True``: differentiate cos(theta_y + m2) = cos * cos(m2) - sin * sin(m2) exactly (insightface
   before December 2022), with sin(theta) = sqrt(1 - cos^2) kept away from 0 so the gradient stays finite.
 
+``interclass_filtering_threshold`` (arcface_torch's option for noisy web-scale sets such as WebFace42M): a non-target
+cosine above it is taken for a mislabelled duplicate identity and zeroed (no logit push, no gradient) before the
+margin is applied.
+
 ``margin_logits`` is the rule alone, shared by the full head here and the sharded ``PartialFCHead``.
 """
 from __future__ import annotations
@@ -27,16 +31,23 @@ from ..registry import MODELS
 
 
 def margin_logits(cos: torch.Tensor, labels: torch.Tensor, scale: float, m2: float, m3: float,
-                  fallback: bool = False, exact_gradient: bool = False) -> torch.Tensor:
+                  fallback: bool = False, exact_gradient: bool = False,
+                  interclass_filtering_threshold: float = 0.0) -> torch.Tensor:
     """s * cos with the margin on the target column of each row; rows whose label is -1 carry none.
 
     Args:
         cos: (N, C) cosines in [-1, 1]. labels: (N,) target column per row, or -1 (target held elsewhere, as in
             Partial FC). The margin is computed in float32, so bf16/fp16 cosines under autocast stay finite.
+        interclass_filtering_threshold: > 0 zeroes the non-target cosines above it (module docstring).
     """
     cos = cos.float()
     rows = torch.nonzero(labels >= 0).view(-1)
     cols = labels[rows]
+    if interclass_filtering_threshold > 0:
+        with torch.no_grad():
+            keep = cos <= interclass_filtering_threshold
+            keep[rows, cols] = True  # a row's own identity is never filtered
+        cos = cos * keep
     target = cos[rows, cols]
     if m2 > 0:
         if exact_gradient:
@@ -60,14 +71,17 @@ class MarginHead(nn.Module):
         scale: s, the logit scale (64 in ArcFace). margins: (m1, m2, m3) as above; m1 must be 1 (the multiplicative
             SphereFace margin is not supported).
         fallback / exact_gradient: insightface's pre-December-2022 ArcFace rules (module docstring); default off.
+        interclass_filtering_threshold: 0 (off) or a cosine in (0, 1) above which non-target classes are
+            filtered (module docstring).
     """
 
     def __init__(self, embedding_dim: int, num_classes: int, scale: float = 64.0,
                  margins: tuple[float, float, float] = (1.0, 0.5, 0.0), fallback: bool = False,
-                 exact_gradient: bool = False):
+                 exact_gradient: bool = False, interclass_filtering_threshold: float = 0.0):
         super().__init__()
         self.scale, self.m2, self.m3 = check_margins(scale, margins, num_classes)
         self.fallback, self.exact_gradient = bool(fallback), bool(exact_gradient)
+        self.filter_threshold = check_filter_threshold(interclass_filtering_threshold)
         self.weight = nn.Parameter(torch.empty(num_classes, embedding_dim).normal_(0, 0.01))
 
     def cosine(self, embeddings: torch.Tensor) -> torch.Tensor:
@@ -80,7 +94,8 @@ class MarginHead(nn.Module):
         if labels is None:
             return cos * self.scale
         check_labels(labels, cos.shape[1])
-        return margin_logits(cos, labels, self.scale, self.m2, self.m3, self.fallback, self.exact_gradient)
+        return margin_logits(cos, labels, self.scale, self.m2, self.m3, self.fallback, self.exact_gradient,
+                             self.filter_threshold)
 
     def loss(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of the margin logits (FaceRecognizer calls this; PartialFCHead has its own)."""
@@ -95,6 +110,13 @@ def check_margins(scale: float, margins, num_classes: int) -> tuple[float, float
     if scale <= 0 or num_classes < 2:
         raise ValueError(f'scale must be > 0 and num_classes >= 2; got scale={scale}, num_classes={num_classes}')
     return float(scale), m2, m3
+
+
+def check_filter_threshold(threshold: float) -> float:
+    """The inter-class filtering threshold as a float: 0 (off) or a cosine in (0, 1)."""
+    if not (threshold == 0 or 0 < threshold < 1):
+        raise ValueError(f'interclass_filtering_threshold must be 0 (off) or a cosine in (0, 1); got {threshold!r}')
+    return float(threshold)
 
 
 def check_labels(labels: torch.Tensor, num_classes: int) -> None:

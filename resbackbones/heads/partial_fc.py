@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import MODELS
-from .margin import check_labels, check_margins, margin_logits
+from .margin import check_filter_threshold, check_labels, check_margins, margin_logits
 
 
 def _world() -> tuple[int, int]:
@@ -80,7 +80,8 @@ class PartialFCHead(nn.Module):
     """ArcFace/CosFace margin head with the class centres sharded over the ranks (PartialFC_V2).
 
     Args:
-        embedding_dim, num_classes, scale, margins, fallback, exact_gradient: as MarginHead (the same rules).
+        embedding_dim, num_classes, scale, margins, fallback, exact_gradient, interclass_filtering_threshold: as
+            MarginHead (the same rules).
         sample_rate: share of this rank's centres scored per step (1.0: all; insightface uses 0.1-0.3 for
             WebFace42M); the batch's own identities are always kept.
 
@@ -92,9 +93,10 @@ class PartialFCHead(nn.Module):
 
     def __init__(self, embedding_dim: int, num_classes: int, scale: float = 64.0,
                  margins: tuple[float, float, float] = (1.0, 0.5, 0.0), fallback: bool = False,
-                 exact_gradient: bool = False, sample_rate: float = 1.0):
+                 exact_gradient: bool = False, sample_rate: float = 1.0, interclass_filtering_threshold: float = 0.0):
         super().__init__()
         self.scale, self.m2, self.m3 = check_margins(scale, margins, num_classes)
+        self.filter_threshold = check_filter_threshold(interclass_filtering_threshold)
         if not 0 < sample_rate <= 1:
             raise ValueError(f'PartialFCHead: sample_rate must be in (0, 1]; got {sample_rate}')
         self.fallback, self.exact_gradient, self.sample_rate = bool(fallback), bool(exact_gradient), float(sample_rate)
@@ -142,5 +144,6 @@ class PartialFCHead(nn.Module):
             weight = self.weight[index]
         self.sampled_classes = index + self.class_start
         cos = F.linear(F.normalize(embeddings), F.normalize(weight)).clamp(-1, 1)
-        logits = margin_logits(cos, local, self.scale, self.m2, self.m3, self.fallback, self.exact_gradient)
+        logits = margin_logits(cos, local, self.scale, self.m2, self.m3, self.fallback, self.exact_gradient,
+                               self.filter_threshold)
         return _ShardedCrossEntropy.apply(logits, local)

@@ -56,6 +56,10 @@ LABELS = torch.tensor([0, 3, 5, 5, 1, 2])
     (dict(margins=(1, 0, 0.4)), lambda cos, y: insightface_combined_margin(cos, y.view(-1), 64.0, 1.0, 0.0, 0.4)),
     (dict(margins=(1, 0.5, 0), fallback=True, exact_gradient=True),
      lambda cos, y: insightface_arcface_2021(cos, y.view(-1), 64.0, 0.5)),
+    (dict(margins=(1, 0.5, 0), interclass_filtering_threshold=0.2),
+     lambda cos, y: insightface_combined_margin(cos, y.view(-1), 64.0, 1.0, 0.5, 0.0, 0.2)),
+    (dict(margins=(1, 0, 0.4), interclass_filtering_threshold=0.2),
+     lambda cos, y: insightface_combined_margin(cos, y.view(-1), 64.0, 1.0, 0.0, 0.4, 0.2)),
 ])
 def test_equals_insightfaces_code_in_logits_and_gradients(head_kwargs, reference):
     torch.manual_seed(0)
@@ -136,3 +140,18 @@ def test_bad_settings_are_named(kwargs, message):
 def test_labels_out_of_range_are_named(head):
     with pytest.raises(ValueError, match=r'labels must be in \[0, 1\] \(num_classes=2\); got 0..2'):
         head(torch.randn(2, 2), torch.tensor([0, 2]))
+
+
+def test_interclass_filtering_zeroes_only_non_target_cosines_above_the_threshold():
+    torch.manual_seed(0)
+    head = MarginHead(8, 6, scale=1.0, margins=(1, 0.0, 0.0), interclass_filtering_threshold=0.2)
+    embeddings = torch.randn(6, 8)
+    cos = head.cosine(embeddings)
+    filtered = head(embeddings, LABELS)
+    target = torch.zeros_like(cos, dtype=torch.bool)
+    target[torch.arange(6), LABELS] = True
+    dirty = (cos > 0.2) & ~target
+    assert dirty.any() and (filtered[dirty] == 0).all()  # the case is exercised
+    torch.testing.assert_close(filtered[~dirty], cos[~dirty])  # targets above the threshold are kept
+    with pytest.raises(ValueError, match='interclass_filtering_threshold must be 0'):
+        MarginHead(8, 6, interclass_filtering_threshold=1.5)

@@ -73,13 +73,20 @@ def test_two_gloo_ranks_equal_the_unsharded_head(tmp_path, sample_rate, margins)
         torch.testing.assert_close(rank['weight_grad'], grad[shard])
 
 
-def test_one_process_is_the_full_head():
+@pytest.mark.parametrize('threshold', [0.0, 0.1])
+def test_one_process_is_the_full_head(threshold):
     weight, embeddings, labels = _data()
-    head, full = PartialFCHead(DIM, NUM_CLASSES, scale=16.0), MarginHead(DIM, NUM_CLASSES, scale=16.0)
+    head = PartialFCHead(DIM, NUM_CLASSES, scale=16.0, interclass_filtering_threshold=threshold)
+    full = MarginHead(DIM, NUM_CLASSES, scale=16.0, interclass_filtering_threshold=threshold)
     with torch.no_grad():
         head.weight.copy_(weight)
         full.weight.copy_(weight)
     torch.testing.assert_close(head.loss(embeddings, labels), full.loss(embeddings, labels))
+    if threshold:  # the filter was active: the loss differs from the unfiltered head's
+        plain = MarginHead(DIM, NUM_CLASSES, scale=16.0)
+        with torch.no_grad():
+            plain.weight.copy_(weight)
+        assert not torch.allclose(full.loss(embeddings, labels), plain.loss(embeddings, labels))
 
 
 @pytest.mark.parametrize('kwargs, message', [(dict(sample_rate=0.0), 'sample_rate must be in'),
