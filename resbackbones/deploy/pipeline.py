@@ -54,6 +54,7 @@ def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> di
         cfg.default_hooks = {**cfg.get('default_hooks', {}), 'checkpoint': None}
         runner = build_runner(cfg)
         if backend is not None:
+            runner.load_or_resume()  # the checkpoint goes into the model as it is, then the backend replaces parts
             attach(runner.model, backend)
         metrics = runner.test()
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}

@@ -7,6 +7,9 @@ What it changes, and nothing else:
 * **Atomic saves**: ``save_checkpoint`` lets mmengine write to a hidden temporary file in the same folder, fsyncs
   it and ``os.replace``-s it over the final name, so a kill mid-save never leaves a truncated checkpoint.
 * **Auto-resume** uses :func:`latest_checkpoint`, which survives an empty or stale ``last_checkpoint`` file.
+* **Foreign checkpoints** in ``load_from`` (``tools/test.py CONFIG CKPT``): a file from insightface, mmdet,
+  torchvision, timm, mmpretrain or mmaction2 is converted whole (``weights.task_checkpoint``) or refused, never
+  loaded in part with the rest left random.
 * **Distribution**: ``env_cfg.dist_cfg.backend='auto'`` picks NCCL on CUDA and gloo on CPU; DDP works on CPU.
 * **SyncBN** layers fall back to BN, with one log line saying why, when they cannot synchronise.
 
@@ -24,6 +27,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 from ..registry import RUNNERS
+from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
 from .codec_hook import CheckpointCodecHook
 from .dist import init_distributed, wrap_cpu_ddp
@@ -85,6 +89,13 @@ class SafeRunner(Runner):
                 self._resume = False
             else:
                 self.logger.info(f'resume: latest checkpoint in the work_dir is {self._load_from}')
+        if not self._resume and self._load_from is not None and not self._has_loaded:
+            model = self.model.module if is_model_wrapper(self.model) else self.model
+            done = load_task_checkpoint(model, self._load_from)
+            if done is not None:
+                self.logger.info(done)
+                self._has_loaded = True
+                return
         super().load_or_resume()
 
 

@@ -29,7 +29,8 @@ def _blocks() -> list[tuple[str, str]]:
 
 
 BLOCKS = _blocks()
-PATH = re.compile(r'\b(?:configs|tools|demo|resbackbones|tests)/[\w/.{},-]+\.(?:py|sh)\b')
+# Repository paths only: a path inside another checkout ('../mmaction2/configs/x.py') is not ours to check.
+PATH = re.compile(r'(?<![\w/.])(?:configs|tools|demo|resbackbones|tests)/[\w/.{},-]+\.(?:py|sh)\b')
 RUNNABLE = [(name, code) for name, code in BLOCKS if re.search(r'^\s*(import|from) ', code, re.M)]
 
 

@@ -88,7 +88,9 @@ def test_arcface_configs_are_arcface_torchs():
     configs = Path(__file__).resolve().parents[2] / 'configs/arcface'
     r50 = Config.fromfile(str(configs / 'iresnet50_8xb128_ms1mv2_arcface.py'))
     assert r50.train_dataloader.batch_size == 128 and r50.auto_scale_lr.base_batch_size == 1024
-    assert r50.optim_wrapper.optimizer.lr == 0.1 and r50.param_scheduler[0].power == 2.0
+    # arcface_torch's train_v2: PolynomialLRWarmup's default power 1; weight decay 5e-4 (ms1mv2), 1e-4 (glint360k)
+    assert r50.optim_wrapper.optimizer.lr == 0.1 and r50.param_scheduler[0].power == 1.0
+    assert r50.optim_wrapper.optimizer.weight_decay == 5e-4
     assert r50.train_cfg.max_epochs == 20 and r50.train_dataloader.dataset.type == 'FaceRecDataset'
     model = MODELS.build(r50.model)
     assert type(model.margin_head).__name__ == 'PartialFCHead' and model.margin_head.weight.shape == (85742, 512)
@@ -97,6 +99,7 @@ def test_arcface_configs_are_arcface_torchs():
     assert glint.model.backbone.depth == 100 and glint.model.num_classes == 360232
     assert glint.train_dataloader.dataset.data_root == 'data/glint360k' and glint.train_dataloader.dataset.num_classes \
         == 360232
+    assert glint.optim_wrapper.optimizer.weight_decay == 1e-4
 
 
 def test_flip_test_sums_the_mirrored_embedding():

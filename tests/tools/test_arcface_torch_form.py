@@ -1,5 +1,6 @@
 """An arcface_torch config file, as insightface writes them, trains and tests with tools/train.py and tools/test.py
-on a real-format .rec and .bin (tiny: 4 identities, 112x112 faces, one epoch)."""
+on a real-format .rec and .bin (tiny: 4 identities, 112x112 faces, one epoch); tools/test.py also takes
+insightface's own model.pt with it."""
 import json
 import os
 import subprocess
@@ -12,6 +13,8 @@ import torch
 from PIL import Image
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools'
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: insightface_reference
+from insightface_reference import InsightfaceIResNet  # noqa: E402
 
 
 def run(*args):
@@ -60,3 +63,9 @@ config.val_targets = ['lfw']
     tested = run(TOOLS / 'test.py', config, tmp_path / 'work' / 'epoch_1.pth', '--work-dir', tmp_path / 'test')
     metrics = json.loads(tested.stdout.strip().splitlines()[-1])
     assert 0.0 <= metrics['verification/accuracy'] <= 1.0
+    # insightface's own checkpoint format (arcface_torch saves the backbone's state_dict as model.pt), unchanged
+    torch.manual_seed(0)
+    torch.save(InsightfaceIResNet(embedding=32, size=112).state_dict(), tmp_path / 'model.pt')
+    tested = run(TOOLS / 'test.py', config, tmp_path / 'model.pt', '--work-dir', tmp_path / 'test_insightface')
+    assert 'model.pt: insightface checkpoint' in tested.stdout
+    assert 0.0 <= json.loads(tested.stdout.strip().splitlines()[-1])['verification/accuracy'] <= 1.0

@@ -1,0 +1,61 @@
+"""A whole task model's checkpoint from another library, for ``tools/test.py CONFIG CKPT`` and ``load_from``.
+
+mmengine loads a checkpoint whose keys do not fit the model non-strictly: it warns and runs on with the unmatched
+layers as initialised, so a test would score a partly random model. SafeRunner asks here first:
+
+- our own checkpoint (every model key present with its shape, or no foreign format recognised) -> None, and
+  mmengine loads it as before;
+- a foreign one -> the converter of its format for the model's kind, all or nothing: insightface's IResNet files
+  into a FaceRecognizer (its margin-head centres live in another file and stay as they are), mmdet's and
+  torchvision's detectors into FasterRCNN / MaskRCNN, and the classifier formats of ``load_pretrained`` (timm,
+  torchvision, mmpretrain, mmaction2 recognizers ...) into classifiers and recognizers, backbone and head;
+- a foreign format with no converter for the model, or a head that does not fit -> ValueError naming the file.
+"""
+from __future__ import annotations
+
+import os
+
+from torch import nn
+
+from .insightface import load_insightface
+from .io import read_checkpoint
+from .load import load_pretrained
+from .mmdet_detection import load_mmdet_detection
+from .sources import detect_source
+from .torchvision_detection import load_torchvision_detection
+
+SHOWN = 5
+
+
+def matches_model(state: dict, model: nn.Module) -> bool:
+    """Whether ``state`` holds every key of ``model`` (batch-norm counters aside) with the model's shape."""
+    target = model.state_dict()
+    return all(k in state and tuple(state[k].shape) == tuple(v.shape) for k, v in target.items()
+               if not k.endswith('num_batches_tracked'))
+
+
+def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | None:
+    """Load foreign checkpoint ``path`` into task ``model`` whole; returns what was done, or None for our own
+    format (left to mmengine). Raises ValueError naming the file when a foreign checkpoint cannot load whole."""
+    ckpt = read_checkpoint(path)
+    if matches_model(ckpt.state, model):
+        return None
+    source, evidence = detect_source(ckpt)
+    if source == 'native':
+        return None
+    what = f'{ckpt.origin}: {source} checkpoint ({evidence})'
+    if source == 'insightface' and hasattr(model, 'embedding'):
+        return f'{what}:\n{load_insightface(model, ckpt.state, strict=True)}'
+    if hasattr(model, 'roi_heads'):
+        loaders = {'mmdet': load_mmdet_detection, 'torchvision_detection': load_torchvision_detection}
+        if source not in loaders:
+            raise ValueError(f'{what}; a {type(model).__name__} loads mmdet or torchvision detection checkpoints')
+        outcome = loaders[source](model, ckpt.state, strict=True)
+        return f'{what}: loaded into {type(model).__name__} ({outcome})'
+    if hasattr(model, 'backbone') and hasattr(model, 'head'):
+        report = load_pretrained(model, ckpt.state, source=source, strict=True)
+        if report.missing or report.mismatched:
+            raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing {report.missing[:SHOWN]}, '
+                             f'shapes {report.mismatched[:SHOWN]} (is num_classes the same as in the checkpoint?)')
+        return f'{what}:\n{report}'
+    raise ValueError(f'{what}; no converter loads it whole into a {type(model).__name__}')

@@ -1,0 +1,64 @@
+"""A foreign whole-model checkpoint loads whole into the task model, or is refused; ours is left to mmengine."""
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: insightface_reference
+from insightface_reference import InsightfaceIResNet  # noqa: E402
+
+from resbackbones.registry import MODELS  # noqa: E402
+from resbackbones.weights.task_checkpoint import load_task_checkpoint  # noqa: E402
+
+CLASSIFIER = dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18), num_classes=7)
+
+
+def test_our_own_checkpoint_is_left_to_mmengine(tmp_path):
+    model = MODELS.build(CLASSIFIER)
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, tmp_path / 'ours.pth')
+    assert load_task_checkpoint(model, tmp_path / 'ours.pth') is None
+
+
+def test_torchvision_classifier_loads_whole(tmp_path):
+    torch.manual_seed(0)
+    theirs = torchvision.models.resnet18(num_classes=7).eval()
+    torch.save(theirs.state_dict(), tmp_path / 'tv.pth')
+    model = MODELS.build(CLASSIFIER).eval()
+    done = load_task_checkpoint(model, tmp_path / 'tv.pth')
+    assert 'tv.pth: torchvision checkpoint' in done
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), theirs(x), atol=1e-4, rtol=1e-4)
+
+
+def test_a_head_that_does_not_fit_is_refused(tmp_path):
+    torch.save(torchvision.models.resnet18(num_classes=1000).state_dict(), tmp_path / 'tv1000.pth')
+    with pytest.raises(ValueError, match=r'tv1000.pth: torchvision checkpoint .* only in part.*num_classes'):
+        load_task_checkpoint(MODELS.build(CLASSIFIER), tmp_path / 'tv1000.pth')
+
+
+def test_insightface_file_into_a_face_recognizer(tmp_path):
+    torch.manual_seed(0)
+    theirs = InsightfaceIResNet(embedding=32, size=112).eval()
+    for m in theirs.modules():  # non-trivial batch-norm statistics
+        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    torch.save(theirs.state_dict(), tmp_path / 'model.pt')
+    model = MODELS.build(dict(type='FaceRecognizer', backbone=dict(type='IResNet', depth=18), num_classes=10,
+                              input_size=(112, 112), embedding=dict(embedding_dim=32),
+                              margin_head=dict(type='ArcFaceHead'))).eval()
+    assert 'model.pt: insightface checkpoint' in load_task_checkpoint(model, tmp_path / 'model.pt')
+    x = torch.randn(2, 3, 112, 112)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), theirs(x), atol=1e-4, rtol=1e-4)
+
+
+def test_no_converter_for_the_model_is_named(tmp_path):
+    torch.save(torchvision.models.resnet18().state_dict(), tmp_path / 'tv.pth')
+    unet = MODELS.build(dict(type='UNet', num_classes=2, backbone=dict(type='ResNet', depth=18,
+                                                                      out_indices=('stem', 0, 1, 2, 3))))
+    with pytest.raises(ValueError, match='no converter loads it whole into a UNet'):
+        load_task_checkpoint(unet, tmp_path / 'tv.pth')
