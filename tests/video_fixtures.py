@@ -33,3 +33,15 @@ def make_videos(root: Path) -> dict[str, Path]:
         out[name] = root / f'{name}.mp4'
         write_video(out[name], index_frames(40, 48, 64), **kwargs)
     return out
+
+
+def write_labelled_videos(root: Path, test_list: str = 'test.txt') -> Path:
+    """Four 12-frame 64x64 videos under ``root`` (labels 0, 1, 0, 1) and mmaction2 lists: train.txt names all four,
+    ``test_list`` the first two. Returns ``root``."""
+    lines = []
+    for i in range(4):
+        write_video(root / f'v{i}.mp4', index_frames(12, 64, 64, seed=i))
+        lines.append(f'v{i}.mp4 {i % 2}')
+    (root / 'train.txt').write_text('\n'.join(lines) + '\n')
+    (root / test_list).write_text('\n'.join(lines[:2]) + '\n')
+    return root

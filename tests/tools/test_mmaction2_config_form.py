@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from resbackbones.registry import VISUALIZERS
-from resbackbones.transforms.video.writer import index_frames, write_video
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
+from video_fixtures import write_labelled_videos  # noqa: E402
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools'
 # Written here in the layout of mmaction2's configs/_base_/default_runtime.py and a TSN leaf (tiny widths and sizes).
@@ -100,12 +102,7 @@ def run(tool: str, *args: str) -> subprocess.CompletedProcess:
 def test_mmaction2_form_config_trains_tests_and_resumes(tmp_path):
     data = tmp_path / 'data'
     data.mkdir()
-    lines = []
-    for i in range(4):
-        write_video(data / f'v{i}.mp4', index_frames(12, 64, 64, seed=i))
-        lines.append(f'v{i}.mp4 {i % 2}')
-    (data / 'train.txt').write_text('\n'.join(lines) + '\n')
-    (data / 'val.txt').write_text('\n'.join(lines[:2]) + '\n')
+    write_labelled_videos(data, test_list='val.txt')
     config = tmp_path / 'tsn_mmaction2_form.py'
     config.write_text(MMACTION2_FORM.replace('DATA_ROOT', repr(str(data))))
     work = tmp_path / 'work'

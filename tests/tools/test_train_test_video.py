@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from resbackbones.engine.cli import run_tool
-from resbackbones.transforms.video.writer import index_frames, write_video
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
+from video_fixtures import write_labelled_videos  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
@@ -38,14 +40,7 @@ def free_port() -> int:
 @pytest.fixture(scope='module')
 def video_data(tmp_path_factory):
     """Four 12-frame 64x64 videos (two per label) and their train/test lists."""
-    root = tmp_path_factory.mktemp('video_data')
-    lines = []
-    for i in range(4):
-        write_video(root / f'v{i}.mp4', index_frames(12, 64, 64, seed=i))
-        lines.append(f'v{i}.mp4 {i % 2}')
-    (root / 'train.txt').write_text('\n'.join(lines) + '\n')
-    (root / 'test.txt').write_text('\n'.join(lines[:2]) + '\n')
-    return root
+    return write_labelled_videos(tmp_path_factory.mktemp('video_data'))
 
 
 def leaf(tmp_path: Path, model: str, data: Path) -> Path:

@@ -13,7 +13,11 @@ def _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, fram
     frame_inds = np.concatenate(frame_inds)
     if temporal_jitter:
         frame_inds += np.random.randint(frame_interval, size=len(frame_inds))
-    frame_inds = frame_inds.reshape((-1, clip_len))
+    return _bounded(frame_inds.reshape((-1, clip_len)), total_frames, start_index, out_of_bound_opt)
+
+
+def _bounded(frame_inds, total_frames, start_index, out_of_bound_opt):
+    """SampleFrames.transform's last step: (clips, clip_len) indices past the end looped or repeated, flattened."""
     if out_of_bound_opt == 'loop':
         frame_inds = np.mod(frame_inds, total_frames)
     else:
@@ -22,6 +26,26 @@ def _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, fram
         last_ind = np.max(safe_inds * frame_inds, axis=1)
         frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
     return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+
+
+def _train_clips(num_frames, ori_clip_len, num_clips, keep_tail_frames):
+    """SampleFrames._get_train_clips."""
+    if keep_tail_frames:
+        avg_interval = (num_frames - ori_clip_len + 1) / float(num_clips)
+        if num_frames > ori_clip_len - 1:
+            base_offsets = np.arange(num_clips) * avg_interval
+            return (base_offsets + np.random.uniform(0, avg_interval, num_clips)).astype(np.int32)
+        return np.zeros((num_clips,), dtype=np.int32)
+    avg_interval = (num_frames - ori_clip_len + 1) // num_clips
+    if avg_interval > 0:
+        base_offsets = np.arange(num_clips) * avg_interval
+        return base_offsets + np.random.randint(avg_interval, size=num_clips)
+    if num_frames > max(num_clips, ori_clip_len):
+        return np.sort(np.random.randint(num_frames - ori_clip_len + 1, size=num_clips))
+    if avg_interval == 0:
+        ratio = (num_frames - ori_clip_len + 1.0) / num_clips
+        return np.around(np.arange(num_clips) * ratio)
+    return np.zeros((num_clips,), dtype=np.int32)
 
 
 def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, temporal_jitter=False,
@@ -47,25 +71,8 @@ def sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_cli
                 clip_offsets = np.round(np.arange(n) * offset_between)
             else:
                 clip_offsets = np.array([max_offset // 2])
-    elif keep_tail_frames:
-        avg_interval = (num_frames - ori_clip_len + 1) / float(num_clips)
-        if num_frames > ori_clip_len - 1:
-            base_offsets = np.arange(num_clips) * avg_interval
-            clip_offsets = (base_offsets + np.random.uniform(0, avg_interval, num_clips)).astype(np.int32)
-        else:
-            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
     else:
-        avg_interval = (num_frames - ori_clip_len + 1) // num_clips
-        if avg_interval > 0:
-            base_offsets = np.arange(num_clips) * avg_interval
-            clip_offsets = base_offsets + np.random.randint(avg_interval, size=num_clips)
-        elif num_frames > max(num_clips, ori_clip_len):
-            clip_offsets = np.sort(np.random.randint(num_frames - ori_clip_len + 1, size=num_clips))
-        elif avg_interval == 0:
-            ratio = (num_frames - ori_clip_len + 1.0) / num_clips
-            clip_offsets = np.around(np.arange(num_clips) * ratio)
-        else:
-            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+        clip_offsets = _train_clips(num_frames, ori_clip_len, num_clips, keep_tail_frames)
     return _frames_from_offsets(clip_offsets, total_frames, start_index, clip_len, frame_interval, temporal_jitter,
                                 out_of_bound_opt)
 
@@ -86,35 +93,10 @@ def sample_frames_fps(total_frames, start_index, clip_len, frame_interval=1, num
                 clip_offsets = np.arange(num_clips) * offset_between
             else:
                 clip_offsets = np.array([max_offset // 2])
-    elif keep_tail_frames:
-        avg_interval = (num_frames - ori_clip_len + 1) / float(num_clips)
-        if num_frames > ori_clip_len - 1:
-            base_offsets = np.arange(num_clips) * avg_interval
-            clip_offsets = (base_offsets + np.random.uniform(0, avg_interval, num_clips)).astype(np.int32)
-        else:
-            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
     else:
-        avg_interval = (num_frames - ori_clip_len + 1) // num_clips
-        if avg_interval > 0:
-            base_offsets = np.arange(num_clips) * avg_interval
-            clip_offsets = base_offsets + np.random.randint(avg_interval, size=num_clips)
-        elif num_frames > max(num_clips, ori_clip_len):
-            clip_offsets = np.sort(np.random.randint(num_frames - ori_clip_len + 1, size=num_clips))
-        elif avg_interval == 0:
-            ratio = (num_frames - ori_clip_len + 1.0) / num_clips
-            clip_offsets = np.around(np.arange(num_clips) * ratio)
-        else:
-            clip_offsets = np.zeros((num_clips,), dtype=np.int32)
+        clip_offsets = _train_clips(num_frames, ori_clip_len, num_clips, keep_tail_frames)
     frame_inds = clip_offsets[:, None] + np.linspace(0, ori_clip_len - 1, clip_len).astype(np.int32)
-    frame_inds = frame_inds.reshape((-1, clip_len))
-    if out_of_bound_opt == 'loop':
-        frame_inds = np.mod(frame_inds, total_frames)
-    else:
-        safe_inds = frame_inds < total_frames
-        unsafe_inds = 1 - safe_inds
-        last_ind = np.max(safe_inds * frame_inds, axis=1)
-        frame_inds = safe_inds * frame_inds + (unsafe_inds.T * last_ind).T
-    return (np.concatenate(frame_inds) + start_index).astype(np.int32)
+    return _bounded(frame_inds.reshape((-1, clip_len)), total_frames, start_index, out_of_bound_opt)
 
 
 def dense_sample_frames(total_frames, start_index, clip_len, frame_interval=1, num_clips=1, sample_range=64,
