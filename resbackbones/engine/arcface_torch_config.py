@@ -8,8 +8,9 @@ needed), and each setting becomes the matching key of a leaf config over this re
   sample_rate and interclass_filtering_threshold -> ``PartialFCHead``; num_classes;
 - optimizer 'sgd' (momentum 0.9, hard-coded there) or 'adamw', lr, weight_decay; num_epoch and warmup_epoch ->
   a linear warmup from 0 then ``PolyLR`` power 1 to 0, per iteration (its PolynomialLRWarmup); gradient_acc;
-- rec (folder of train.rec/.idx and the .bin sets), batch_size per GPU, num_workers; val_targets[0] validates,
-  the others are named in the log for ``tools/test.py``; seed; frequent (log interval); output (work_dir); resume.
+- rec (folder of train.rec/.idx and the .bin sets), batch_size per GPU, num_workers; val_targets: each .bin is
+  validated and logged by its name, as arcface_torch's verification callback; seed; frequent (log interval);
+  output (work_dir); resume.
 
 Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network, DALI)
 and logged when they do not (fp16: pass --amp; wandb; verbose).
@@ -129,16 +130,14 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
         f"resume = {bool(job['resume'])!r}",
     ]
     if targets:
-        lines += [f"val_dataloader = dict(dataset=dict(bin_file={os.path.join(rec, targets[0] + '.bin')!r}))",
+        bins = [os.path.join(rec, t + '.bin') for t in targets]
+        lines += [f"val_dataloader = dict(dataset=dict(bin_file={bins[0] if len(bins) == 1 else bins!r}))",
                   'test_dataloader = val_dataloader']
     if job.get('output'):
         lines.append(f"work_dir = {str(job['output'])!r}")
     notes = []
     if job['fp16']:
         notes.append('fp16=True: pass --amp to tools/train.py on a GPU')
-    if len(targets) > 1:
-        notes.append(f"validates on {targets[0]}.bin; test the others with tools/test.py --cfg-options "
-                     f"test_dataloader.dataset.bin_file={rec}/<name>.bin ({', '.join(targets[1:])})")
     if job.get('using_wandb'):
         notes.append('using_wandb: not supported, ignored')
     lines.append(f'# {name}: ' + ('; '.join(notes) if notes else 'every setting carried over'))

@@ -89,18 +89,22 @@ def _tar_at_far(dist: np.ndarray, same: np.ndarray, splits: list[np.ndarray], fa
     return float(np.mean(tars)), float(np.std(tars)), float(np.mean(fars))
 
 
-def plot_roc(fpr: np.ndarray, tpr: np.ndarray, title: str, path: str) -> str:
-    """The ROC (TAR against FAR, FAR on a log axis) as a PNG, written atomically."""
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str, path: str) -> str:
+    """The ROC of each named set ({label: (fpr, tpr)}; TAR against FAR, FAR on a log axis) in one PNG, written
+    atomically."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     from ..engine.atomic import save_figure
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    keep = fpr > 0
-    ax.semilogx(fpr[keep], tpr[keep], marker='.', lw=1)
+    for label, (fpr, tpr) in curves.items():
+        keep = fpr > 0
+        ax.semilogx(fpr[keep], tpr[keep], marker='.', lw=1, label=label)
     ax.set(xlabel='false accept rate', ylabel='true accept rate', title=title, ylim=(0, 1.01))
     ax.grid(alpha=0.3, which='both')
+    if len(curves) > 1:
+        ax.legend(fontsize='small')
     fig.tight_layout()
     return save_figure(fig, path)
 
@@ -112,6 +116,8 @@ class FaceVerificationMetric(BaseMetric):
 
     Reports accuracy, accuracy_std, best_threshold (as a cosine similarity: 1 - d/2, for tools/face/verify.py) and
     tar@far=F for each F in ``far_targets`` that the pairs allow; with ``roc_file`` also writes the ROC there.
+    Predictions from several sets (tagged 'verification_set': a FaceVerificationDataset over several .bin files,
+    as arcface_torch's val_targets) are scored apart, as '<set>/accuracy' etc., with 'accuracy' their mean.
     Set ``flip_test=True`` on the model for insightface's flipped-and-summed embeddings.
 
     Args:
@@ -137,17 +143,43 @@ class FaceVerificationMetric(BaseMetric):
                 raise ValueError(f"FaceVerificationMetric: prediction {i} must have 'embedding', 'pair_index', "
                                  f"'pair_side', 'is_same' (FaceRecognizer on a FaceVerificationDataset whose "
                                  f"PackInputs keeps those meta_keys); got {got}")
-            self.results.append((int(sample['pair_index']), int(sample['pair_side']), bool(sample['is_same']),
+            self.results.append((str(sample.get('verification_set', '')), int(sample['pair_index']),
+                                 int(sample['pair_side']), bool(sample['is_same']),
                                  torch.as_tensor(sample['embedding']).detach().cpu().double().numpy()))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
+        by_set: dict[str, list] = {}
+        for name, *rest in results:
+            by_set.setdefault(name, []).append(rest)
+        declared = [n for n in (self.dataset_meta or {}).get('verification_sets', []) if n in by_set]
+        names = declared + sorted(n for n in by_set if n not in declared)
+        if len(names) <= 1:  # one set: its figures unprefixed, as before several sets were possible
+            scores = self._score(names[0] if names else '', by_set.get(names[0], []) if names else [])
+            if self.roc_file:
+                plot_roc({'': (scores['fpr'], scores['tpr'])},
+                         f'{scores["pairs"]} pairs, accuracy {scores["accuracy"]:.4f}', self.roc_file)
+            return self._figures(scores)
+        # several sets (arcface_torch's val_targets): each under its name, and their mean accuracy first, the
+        # figure a 'save_best' of 'auto' follows
+        every = {name: self._score(name, by_set[name]) for name in names}
+        metrics = dict(accuracy=float(np.mean([s['accuracy'] for s in every.values()])))
+        for name, scores in every.items():
+            metrics.update({f'{name}/{key}': value for key, value in self._figures(scores).items()})
+        if self.roc_file:
+            plot_roc({f'{n} {s["accuracy"]:.4f}': (s['fpr'], s['tpr']) for n, s in every.items()},
+                     f'{len(names)} verification sets', self.roc_file)
+        return metrics
+
+    def _score(self, name: str, results: list) -> dict[str, Any]:
+        """The protocol on one set's (pair_index, pair_side, is_same, embedding) results."""
+        where = f' in set {name!r}' if name else ''
         sides: dict[tuple[int, int], tuple[bool, np.ndarray]] = {}
         for index, side, same, emb in results:  # a distributed sampler may repeat samples to even out the ranks
             sides[(index, side)] = (same, emb)
         count = max(i for i, _ in sides) + 1 if sides else 0
         missing = [i for i in range(count) if (i, 0) not in sides or (i, 1) not in sides]
         if not sides or missing:
-            raise ValueError(f'FaceVerificationMetric: {len(missing)} of {count} pairs lack an image '
+            raise ValueError(f'FaceVerificationMetric: {len(missing)} of {count} pairs{where} lack an image '
                              f'(first: pair {missing[0] if missing else 0}); evaluate the whole verification set')
         emb1 = np.stack([sides[(i, 0)][1] for i in range(count)])
         emb2 = np.stack([sides[(i, 1)][1] for i in range(count)])
@@ -155,15 +187,15 @@ class FaceVerificationMetric(BaseMetric):
         emb2 /= np.linalg.norm(emb2, axis=1, keepdims=True)
         scores = verification_scores(emb1, emb2, [sides[(i, 0)][0] for i in range(count)], self.folds,
                                      self.far_targets)
-        metrics = dict(accuracy=scores['accuracy'], accuracy_std=scores['accuracy_std'],
-                       best_threshold=1 - scores['best_threshold'] / 2)
-        for key, value in scores.items():
-            if key.startswith('tar@far'):
-                metrics[key] = value[0]
         skipped = [f for f in self.far_targets if f'tar@far={f:g}' not in scores]
         if skipped:
-            print_log(f'FaceVerificationMetric: TAR@FAR {skipped} not reported: {count} pairs have too few '
+            print_log(f'FaceVerificationMetric: TAR@FAR {skipped} not reported{where}: {count} pairs have too few '
                       f'different-identity pairs per fold to measure such a FAR', logger='current')
-        if self.roc_file:
-            plot_roc(scores['fpr'], scores['tpr'], f'{count} pairs, accuracy {scores["accuracy"]:.4f}', self.roc_file)
+        return dict(scores, pairs=count)
+
+    @staticmethod
+    def _figures(scores: dict[str, Any]) -> dict[str, float]:
+        metrics = dict(accuracy=scores['accuracy'], accuracy_std=scores['accuracy_std'],
+                       best_threshold=1 - scores['best_threshold'] / 2)
+        metrics.update({key: value[0] for key, value in scores.items() if key.startswith('tar@far')})
         return metrics

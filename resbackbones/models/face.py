@@ -68,16 +68,18 @@ class FaceRecognizer(TaskModel):
 
 
 PAIR_KEYS = ('pair_index', 'pair_side', 'is_same')
+SET_KEY = 'verification_set'  # present when the dataset holds several .bin sets, scored apart
 
 
 def pair_tags(data_samples, count: int) -> list[dict] | None:
-    """Per-sample {'pair_index', 'pair_side', 'is_same'} from a verification batch (list of dicts or mmengine's
-    collated dict of lists), or None when the batch is not of pairs."""
+    """Per-sample {'pair_index', 'pair_side', 'is_same'} (and 'verification_set' where given) from a verification
+    batch (list of dicts or mmengine's collated dict of lists), or None when the batch is not of pairs."""
     if isinstance(data_samples, dict) and 'pair_index' in data_samples:
-        return [{k: _scalar(data_samples[k][i]) for k in PAIR_KEYS} for i in range(count)]
+        keys = PAIR_KEYS + ((SET_KEY,) if SET_KEY in data_samples else ())
+        return [{k: _scalar(data_samples[k][i]) for k in keys} for i in range(count)]
     if isinstance(data_samples, (list, tuple)) and data_samples and isinstance(data_samples[0], dict) \
             and 'pair_index' in data_samples[0]:
-        return [{k: _scalar(s[k]) for k in PAIR_KEYS} for s in data_samples]
+        return [{k: _scalar(s[k]) for k in PAIR_KEYS + ((SET_KEY,) if SET_KEY in s else ())} for s in data_samples]
     return None
 
 

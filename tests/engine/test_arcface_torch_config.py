@@ -57,7 +57,8 @@ def test_job_translates_key_by_key(tmp_path):
     assert cfg.train_cfg.max_epochs == 20 and cfg.randomness.seed == 2048  # base.py's seed
     assert cfg.train_dataloader.batch_size == 64 and cfg.train_dataloader.num_workers == 2
     assert cfg.train_dataloader.dataset.data_root == '/train_tmp/WebFace42M'
-    assert cfg.val_dataloader.dataset.bin_file == '/train_tmp/WebFace42M/lfw.bin'
+    assert cfg.val_dataloader.dataset.bin_file == [f'/train_tmp/WebFace42M/{name}.bin'  # each one validates
+                                                   for name in ('lfw', 'cfp_fp', 'agedb_30')]
     assert cfg.default_hooks.logger.interval == 10 and cfg.default_scope == 'resbackbones'
     assert 'easydict' not in sys.modules  # the stand-in does not outlive the read
 

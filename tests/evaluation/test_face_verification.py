@@ -46,8 +46,8 @@ def test_folds_are_sklearns_kfold():
         assert all(np.array_equal(a, b) for a, b in zip(kfold(n, 10), want))
 
 
-def _predictions(emb, issame, order):
-    return [dict(embedding=torch.tensor(emb[i]), pair_index=i // 2, pair_side=i % 2, is_same=issame[i // 2])
+def _predictions(emb, issame, order, **tags):
+    return [dict(embedding=torch.tensor(emb[i]), pair_index=i // 2, pair_side=i % 2, is_same=issame[i // 2], **tags)
             for i in order]
 
 
@@ -81,3 +81,32 @@ def test_missing_half_of_a_pair_is_named():
 def test_a_prediction_without_pair_tags_is_named():
     with pytest.raises(ValueError, match=r"prediction 0 must have 'embedding', 'pair_index'"):
         FaceVerificationMetric().process({}, [dict(embedding=torch.zeros(4), gt_label=1)])
+
+
+def test_several_sets_are_scored_apart_in_any_order(tmp_path):
+    sets = {'lfw': _pairs(600, 4, 0.6), 'cfp_fp': _pairs(400, 5, 1.5), 'agedb_30': _pairs(300, 6, 1.0)}
+    predictions = [p for name, (emb, issame) in sets.items()
+                   for p in _predictions(emb, issame, range(len(emb)), verification_set=name)]
+    metric = FaceVerificationMetric(far_targets=(1e-2,), roc_file=str(tmp_path / 'roc.png'))
+    metric.dataset_meta = dict(verification_sets=['lfw', 'cfp_fp', 'agedb_30'])
+    for chunk in np.array_split(np.random.default_rng(1).permutation(len(predictions)), 5):
+        metric.process({}, [predictions[i] for i in chunk])  # sets interleaved, pair indices shared between them
+    out = metric.compute_metrics(metric.results)
+    assert list(out)[0] == 'accuracy' and [k for k in out if k.endswith('/accuracy')] == \
+        ['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy']  # the order of val_targets
+    for name, (emb, issame) in sets.items():
+        want = verification_scores(emb[0::2], emb[1::2], issame, far_targets=(1e-2,))
+        assert out[f'{name}/accuracy'] == pytest.approx(want['accuracy'])
+        assert out[f'{name}/tar@far=0.01'] == pytest.approx(want['tar@far=0.01'][0])
+    accuracies = [out[f'{name}/accuracy'] for name in sets]
+    assert len(set(accuracies)) == 3 and out['accuracy'] == pytest.approx(np.mean(accuracies))
+    assert (tmp_path / 'roc.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_a_half_pair_missing_from_one_set_names_the_set():
+    emb, issame = _pairs(20, 0)
+    metric = FaceVerificationMetric()
+    metric.process({}, _predictions(emb, issame, range(len(emb)), verification_set='lfw'))
+    metric.process({}, _predictions(emb, issame, range(1, len(emb)), verification_set='cfp_fp'))
+    with pytest.raises(ValueError, match=r"1 of 20 pairs in set 'cfp_fp' lack an image \(first: pair 0\)"):
+        metric.compute_metrics(metric.results)

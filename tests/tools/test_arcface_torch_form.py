@@ -1,5 +1,5 @@
 """An arcface_torch config file, as insightface writes them, trains and tests with tools/train.py and tools/test.py
-on a real-format .rec and .bin (tiny: 4 identities, 112x112 faces, one epoch); tools/test.py also takes
+on a real-format .rec and two .bin sets scored apart (tiny: 4 identities, 112x112 faces, one epoch); tools/test.py also takes
 insightface's own model.pt with it."""
 import json
 import os
@@ -36,6 +36,7 @@ def test_arcface_torch_config_trains_and_tests(tmp_path):
     rec = tmp_path / 'faces'
     run(TOOLS / 'face/make_rec.py', tmp_path / 'ids', rec)
     run(TOOLS / 'face/make_bin.py', tmp_path / 'ids', '--out', rec / 'lfw.bin', '--pairs', '10')
+    run(TOOLS / 'face/make_bin.py', tmp_path / 'ids', '--out', rec / 'cfp_fp.bin', '--pairs', '10', '--seed', '1')
     config = tmp_path / 'tiny_r18.py'
     config.write_text(f'''from easydict import EasyDict as edict
 
@@ -54,7 +55,7 @@ config.num_classes = 4
 config.num_image = 16
 config.num_epoch = 1
 config.warmup_epoch = 0
-config.val_targets = ['lfw']
+config.val_targets = ['lfw', 'cfp_fp']
 ''')
     trained = run(TOOLS / 'train.py', config)
     assert 'is an arcface_torch config; translated' in trained.stdout
@@ -62,7 +63,8 @@ config.val_targets = ['lfw']
     assert ckpt['state_dict']['margin_head.weight'].shape == (4, 32)  # num_classes x embedding_size
     tested = run(TOOLS / 'test.py', config, tmp_path / 'work' / 'epoch_1.pth', '--work-dir', tmp_path / 'test')
     metrics = json.loads(tested.stdout.strip().splitlines()[-1])
-    assert 0.0 <= metrics['verification/accuracy'] <= 1.0
+    each = [metrics[f'verification/{name}/accuracy'] for name in ('lfw', 'cfp_fp')]  # every val_target, by name
+    assert all(0.0 <= a <= 1.0 for a in each) and metrics['verification/accuracy'] == pytest.approx(np.mean(each))
     # insightface's own checkpoint format (arcface_torch saves the backbone's state_dict as model.pt), unchanged
     torch.manual_seed(0)
     torch.save(InsightfaceIResNet(embedding=32, size=112).state_dict(), tmp_path / 'model.pt')

@@ -14,7 +14,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromBytes', color_type='grayscale'),
     dict(type='Resize', size=(16, 16), interpolation='bilinear'),
-    dict(type='PackInputs', meta_keys=('pair_index', 'pair_side', 'is_same')),
+    dict(type='PackInputs', meta_keys=('pair_index', 'pair_side', 'is_same', 'verification_set')),
 ]
 train_dataloader = dict(
     batch_size=64, num_workers=0,

@@ -68,3 +68,33 @@ def test_dataset_tags_pairs(tmp_path):
     assert tags == [dict(pair_index=0, pair_side=0, is_same=True), dict(pair_index=0, pair_side=1, is_same=True),
                     dict(pair_index=1, pair_side=0, is_same=False), dict(pair_index=1, pair_side=1, is_same=False)]
     assert int(dataset[3]['inputs'][0, 0, 0]) == 3
+
+
+def _pack(*keys):
+    return [dict(type='LoadImageFromBytes'), dict(type='PackInputs', meta_keys=('pair_index', 'pair_side', 'is_same')
+                                                  + keys)]
+
+
+def test_several_sets_are_tagged_by_name(tmp_path):
+    (tmp_path / 'a').mkdir()
+    lfw = write_bin(str(tmp_path / 'lfw.bin'), [_png(v) for v in range(4)], [True, False])
+    cfp = write_bin(str(tmp_path / 'a' / 'cfp_fp.bin'), [_png(v) for v in range(10, 16)], [False, True, True])
+    dataset = FaceVerificationDataset(bin_file=[lfw, cfp], pipeline=_pack('verification_set'))
+    tags = [dataset[i]['data_samples'] for i in range(len(dataset))]
+    assert [(t['verification_set'], t['pair_index'], t['pair_side']) for t in tags] == \
+        [('lfw', i // 2, i % 2) for i in range(4)] + [('cfp_fp', i // 2, i % 2) for i in range(6)]
+    assert [t['is_same'] for t in tags[4:]] == [False, False, True, True, True, True]
+    assert int(dataset[9]['inputs'][0, 0, 0]) == 15 and dataset.metainfo['verification_sets'] == ['lfw', 'cfp_fp']
+
+
+def test_several_sets_need_distinct_names_and_their_tag(tmp_path):
+    (tmp_path / 'a').mkdir()
+    one = write_bin(str(tmp_path / 'lfw.bin'), [_png(v) for v in range(4)], [True, False])
+    two = write_bin(str(tmp_path / 'a' / 'lfw.bin'), [_png(v) for v in range(4)], [True, False])
+    with pytest.raises(ValueError, match=r"two sets 'lfw' \(.*lfw.bin and .*a/lfw.bin\)"):
+        FaceVerificationDataset(bin_file=[one, two], pipeline=_pack('verification_set'))
+    other = write_bin(str(tmp_path / 'agedb_30.bin'), [_png(v) for v in range(4)], [True, False])
+    with pytest.raises(ValueError, match=r"2 sets \(lfw, agedb_30\) .* drop 'verification_set'"):
+        FaceVerificationDataset(bin_file=[one, other], pipeline=_pack())
+    with pytest.raises(ValueError, match='non-empty list'):
+        FaceVerificationDataset(bin_file=[], pipeline=_pack())
