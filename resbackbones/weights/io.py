@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -68,9 +69,12 @@ def resolve_path(checkpoint: str | os.PathLike) -> Path:
 
 
 def _load_file(path: Path) -> Any:
+    # Zip-format files are memory-mapped: tensors are paged in when copied into a model, so a file read only to
+    # tell its format (SafeRunner's load_from check, which mmengine then reads again) costs little.
+    mmap = zipfile.is_zipfile(path)
     try:
         with torch.serialization.safe_globals(_safe_globals()):
-            return torch.load(path, map_location='cpu', weights_only=True)
+            return torch.load(path, map_location='cpu', weights_only=True, mmap=mmap)
     except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError ... for bad files
         names = _unsafe_globals(path, err)
         if names:
