@@ -154,7 +154,8 @@ class FaceVerificationMetric(BaseMetric):
         declared = [n for n in (self.dataset_meta or {}).get('verification_sets', []) if n in by_set]
         names = declared + sorted(n for n in by_set if n not in declared)
         if len(names) <= 1:  # one set: its figures unprefixed, as before several sets were possible
-            scores = self._score(names[0] if names else '', by_set.get(names[0], []) if names else [])
+            name = names[0] if names else ''
+            scores = self._score(name, by_set.get(name, []))
             if self.roc_file:
                 plot_roc({'': (scores['fpr'], scores['tpr'])},
                          f'{scores["pairs"]} pairs, accuracy {scores["accuracy"]:.4f}', self.roc_file)
