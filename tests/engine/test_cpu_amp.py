@@ -44,4 +44,5 @@ def test_channels_last_hook():
 def test_nuclei_configs_switch_both_on(config):
     cfg = Config.fromfile(REPO / config)
     assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper' and cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cfg.optim_wrapper.optimizer.fused is True
     assert {'type': 'ChannelsLastHook'} in [dict(h) for h in cfg.custom_hooks]

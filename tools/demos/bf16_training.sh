@@ -7,7 +7,9 @@
 #   OMP_NUM_THREADS=2 bash tools/demos/bf16_training.sh configs/unet/unet_r34_nuclei.py \
 #       configs/unet/unet_r34_nuclei_bf16.py          # ~15 min on 2 cores
 #
-# Environment: W (work folder, default work_dirs/bf16_training/<config name>), PY (python), SEEDS ("0 1 2").
+# Environment: W (work folder, default work_dirs/bf16_training/<config name>), PY (python), SEEDS ("0 1 2"),
+# OPTIONS (extra --cfg-options for every run, fp32 and bf16 alike; the switch configs use the fused AdamW, so a
+# like-for-like comparison passes OPTIONS=optim_wrapper.optimizer.fused=True for the fp32 side too).
 # Every run's line goes to $W/results.txt: "KIND seed S s_per_iter X METRICS-JSON".
 set -euo pipefail
 CFG=$1
@@ -15,6 +17,7 @@ BF16=$2
 W=${W:-work_dirs/bf16_training/$(basename "$CFG" .py)}
 PY=${PY:-python}
 SEEDS=${SEEDS:-0 1 2}
+OPTIONS=${OPTIONS:-}
 source "$(dirname "$0")/common.sh"  # creates $W and an empty $W/results.txt
 
 s_per_iter() {  # mean logged 'time' of a work dir's newest run, the first logged entry (warm-up) dropped
@@ -29,7 +32,7 @@ PYEOF
 for s in $SEEDS; do
   for kind in fp32 bf16; do
     config=$CFG; [ "$kind" = bf16 ] && config=$BF16
-    $PY tools/train.py "$config" --work-dir "$W/$kind$s" --cfg-options randomness.seed="$s"
+    $PY tools/train.py "$config" --work-dir "$W/$kind$s" --cfg-options randomness.seed="$s" $OPTIONS
     json=$($PY tools/test.py "$CFG" "$(cat "$W/$kind$s/last_checkpoint")" --work-dir "$W/test/$kind$s" | tail -1)
     echo "$kind seed $s s_per_iter $(s_per_iter "$W/$kind$s") $json" | tee -a "$W/results.txt"
   done
