@@ -139,7 +139,8 @@ def unet(args) -> tuple[dict, dict, float, str]:
 
 
 def torchvision_twin(ours: nn.Module) -> nn.Module:
-    """torchvision's GeneralizedRCNN holding our detector's weights: its ResNet + FPN, our (torchvision) heads."""
+    """torchvision's GeneralizedRCNN holding our detector's weights: its ResNet + FPN, our (torchvision) heads
+    pooling with torchvision's own RoIAlign kernel."""
     from torchvision.models import resnet18
     from torchvision.models.detection.backbone_utils import BackboneWithFPN
     from torchvision.models.detection.generalized_rcnn import GeneralizedRCNN
@@ -161,7 +162,11 @@ def torchvision_twin(ours: nn.Module) -> nn.Module:
     pre = ours.data_preprocessor
     transform = GeneralizedRCNNTransform(512, 512, pre.mean.flatten().tolist(), pre.std.flatten().tolist(),
                                          size_divisible=32)
-    return GeneralizedRCNN(backbone, copy.deepcopy(ours.rpn), copy.deepcopy(ours.roi_heads), transform).eval()
+    roi_heads = copy.deepcopy(ours.roi_heads)
+    for pooler in (roi_heads.box_roi_pool, roi_heads.mask_roi_pool):
+        if pooler is not None:
+            pooler.impl = 'torchvision'
+    return GeneralizedRCNN(backbone, copy.deepcopy(ours.rpn), roi_heads, transform).eval()
 
 
 def maskrcnn(args) -> tuple[dict, dict, float, str]:

@@ -15,15 +15,15 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHe
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
-from torchvision.ops import MultiScaleRoIAlign
 
 from ...structures import FeatureSpec
-from .mmdet_conventions import AlignedMultiScaleRoIAlign, ExactAnchorGenerator
+from .mmdet_conventions import ExactAnchorGenerator
+from .roi_pooler import MultiLevelRoIAlign
 
 # Defaults: torchvision's fasterrcnn_resnet50_fpn / maskrcnn_resnet50_fpn, in mmdet's key layout.
 RPN_HEAD = dict(anchor_generator=dict(scales=(8,), ratios=(0.5, 1.0, 2.0), round_to_pixels=True), conv_depth=1)
-ROI_HEAD = dict(num_classes=80, roi_size=7, sampling_ratio=2, aligned=False, fc_out_channels=1024, mask_roi_size=14,
-                mask_channels=(256, 256, 256, 256), mask_dilation=1)
+ROI_HEAD = dict(num_classes=80, roi_size=7, sampling_ratio=2, aligned=False, roi_align_impl='auto',
+                fc_out_channels=1024, mask_roi_size=14, mask_channels=(256, 256, 256, 256), mask_dilation=1)
 TRAIN_CFG = dict(
     rpn=dict(assigner=dict(pos_iou_thr=0.7, neg_iou_thr=0.3), sampler=dict(num=256, pos_fraction=0.5)),
     rpn_proposal=dict(nms_pre=2000, max_per_img=2000, nms=dict(iou_threshold=0.7), min_bbox_size=1e-3),
@@ -108,7 +108,10 @@ def build_roi_heads(neck_specs: Sequence[FeatureSpec], backbone_specs: Sequence[
     channels = neck_specs[0].channels
     num_classes = roi_head['num_classes'] + 1  # torchvision's label 0 is the background
     size, ratio = roi_head['roi_size'], roi_head['sampling_ratio']
-    pooler = AlignedMultiScaleRoIAlign if roi_head['aligned'] else MultiScaleRoIAlign
+
+    def pooler(names: list[str], size: int, ratio: int) -> MultiLevelRoIAlign:
+        return MultiLevelRoIAlign(names, size, ratio, aligned=roi_head['aligned'], impl=roi_head['roi_align_impl'])
+
     train, test = train_cfg['rcnn'], test_cfg['rcnn']
     mask = {}
     if with_mask:

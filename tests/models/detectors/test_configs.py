@@ -53,8 +53,8 @@ def test_nuclei_config_builds_for_one_grey_channel():
 
 @pytest.mark.parametrize('name', [n for n in COCO if n.endswith('_mmdet-conventions.py')])
 def test_mmdet_convention_configs_switch_pooling_and_anchors(name):
-    from resbackbones.models.detectors.mmdet_conventions import AlignedMultiScaleRoIAlign, ExactAnchorGenerator
+    from resbackbones.models.detectors.mmdet_conventions import ExactAnchorGenerator
     model = MODELS.build(load(name).model)
-    assert isinstance(model.roi_heads.box_roi_pool, AlignedMultiScaleRoIAlign)
+    assert model.roi_heads.box_roi_pool.aligned is True
     assert model.roi_heads.box_roi_pool.sampling_ratio == 0
     assert isinstance(model.rpn.anchor_generator, ExactAnchorGenerator)

@@ -8,7 +8,8 @@ import torch
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops import MultiScaleRoIAlign, roi_align
 
-from resbackbones.models.detectors.mmdet_conventions import AlignedMultiScaleRoIAlign, ExactAnchorGenerator
+from resbackbones.models.detectors.mmdet_conventions import ExactAnchorGenerator
+from resbackbones.models.detectors.roi_pooler import MultiLevelRoIAlign
 from resbackbones.registry import MODELS
 
 
@@ -24,7 +25,7 @@ BOXES = [torch.tensor([[1.5, 2.0, 20.0, 30.0], [0.0, 0.0, 250.0, 200.0]]),
 @pytest.mark.parametrize('sampling_ratio', [0, 2])
 def test_aligned_pooling_is_roi_align_aligned_on_torchvisions_levels(sampling_ratio):
     names, shapes = ['0', '1', '2', '3'], [(256, 256)] * 2
-    ours = AlignedMultiScaleRoIAlign(names, 7, sampling_ratio)(_features(), BOXES, shapes)
+    ours = MultiLevelRoIAlign(names, 7, sampling_ratio, aligned=True)(_features(), BOXES, shapes)
     plain = MultiScaleRoIAlign(names, 7, sampling_ratio)
     plain(_features(), BOXES, shapes)  # sets its scales and level mapper
     levels = plain.map_levels(BOXES)
@@ -53,9 +54,9 @@ def test_configs_switch_the_conventions():
                                  neck=dict(type='FPN', out_channels=16), **kwargs))
     default, mmdet = build(), build(rpn_head=dict(anchor_generator=dict(round_to_pixels=False)),
                                     roi_head=dict(aligned=True, sampling_ratio=0))
-    assert type(default.roi_heads.box_roi_pool) is MultiScaleRoIAlign
+    assert default.roi_heads.box_roi_pool.aligned is False
     assert type(default.rpn.anchor_generator) is AnchorGenerator
-    assert isinstance(mmdet.roi_heads.box_roi_pool, AlignedMultiScaleRoIAlign)
+    assert mmdet.roi_heads.box_roi_pool.aligned is True
     assert mmdet.roi_heads.box_roi_pool.sampling_ratio == 0
     assert isinstance(mmdet.rpn.anchor_generator, ExactAnchorGenerator)
     mmdet.eval()

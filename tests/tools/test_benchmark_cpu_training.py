@@ -1,0 +1,58 @@
+"""tools/benchmark_cpu_training.py on a tiny U-Net pair: the variant's switches act, both train, a ratio comes back."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from resbackbones.engine.cpu_amp import CPUAmpOptimWrapper
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tools'))
+import benchmark_cpu_training  # noqa: E402
+
+TINY = {'model.backbone.depth': 18, 'model.backbone.base_channels': 8,
+        'model.decoder.decoder_channels': (32, 16, 8, 8, 8), 'train_dataloader.batch_size': 2}
+PAIR = [str(REPO / 'configs/unet/unet_r34_nuclei.py'), str(REPO / 'configs/unet/unet_r34_nuclei_bf16.py')]
+
+
+def test_variant_is_built_with_its_switches(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)  # the configs' data_root is relative to the repository
+    plain = benchmark_cpu_training.build(PAIR[0], TINY, str(tmp_path / 'a'))
+    switched = benchmark_cpu_training.build(PAIR[1], TINY, str(tmp_path / 'b'))
+    assert not isinstance(plain.optim_wrapper, CPUAmpOptimWrapper)
+    assert isinstance(switched.optim_wrapper, CPUAmpOptimWrapper)
+    weights = [p for p in switched.model.parameters() if p.dim() == 4]
+    assert weights and all(w.is_contiguous(memory_format=torch.channels_last) for w in weights)
+    assert not all(p.is_contiguous(memory_format=torch.channels_last) for p in plain.model.parameters()
+                   if p.dim() == 4 and p.shape[-1] > 1)
+    data = benchmark_cpu_training.batches(plain, 3)
+    assert len(data) == 3 and data[0]['inputs'][0].shape[-2:] == (128, 128)
+
+
+def test_main_times_both_and_reports_the_ratio(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    options = [f'{k}={v}' for k, v in TINY.items()]
+    options[2] = 'model.decoder.decoder_channels=[32,16,8,8,8]'
+    argv = PAIR + ['--rounds', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--cfg-options', *options]
+    assert benchmark_cpu_training.main(argv) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result['baseline_s_per_step'] > 0 and result['variant_s_per_step'] > 0
+    assert result['speedup_min'] <= result['speedup'] <= result['speedup_max']
+
+
+@pytest.mark.parametrize('extra, message', [(['--rounds', '0'], '--rounds must be >= 1'),
+                                            (['--warmup', '-1'], '--warmup must be >= 0')])
+def test_bad_arguments_are_named(extra, message, capsys):
+    with pytest.raises(SystemExit):
+        benchmark_cpu_training.main(PAIR + extra)
+    assert message in capsys.readouterr().err
+
+
+def test_missing_config_is_named(capsys):
+    with pytest.raises(SystemExit):
+        benchmark_cpu_training.main([PAIR[0], 'configs/nope.py'])
+    assert 'config not found: configs/nope.py' in capsys.readouterr().err

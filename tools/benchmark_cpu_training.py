@@ -1,0 +1,127 @@
+"""Training-step speed of a config against its CPU bf16 variant, alternating in one process (docs/deploy.md).
+
+    python tools/benchmark_cpu_training.py configs/unet/unet_r34_nuclei.py configs/unet/unet_r34_nuclei_bf16.py \
+        [--rounds 9] [--steps 5] [--threads N] [--cfg-options KEY=VALUE ...]
+
+Both configs build their model, optimizer wrapper and hooks' ``before_run`` (so the bf16 config's
+ChannelsLastHook and CPUAmpOptimWrapper act) with the same seed; both then train on the same pre-loaded batches of
+the first config's training set, round after round: ``--steps`` train steps of one, then of the other, the order
+alternating by round. A whole training run alternating by seed (tools/demos/bf16_training.sh) is at the mercy of
+load that changes over minutes; steps timed seconds apart share it. Timed is ``model.train_step`` (forward,
+loss, backward, optimizer step): data loading is the same for both and runs beside it in loader workers. Prints
+each config's median seconds per step, the median of the per-round ratios first/second (> 1: the second is
+faster) with their range, and one line of json.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import resbackbones  # noqa: E402,F401  (registers the models, datasets and hooks)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('baseline', help='config of the reference (e.g. the fp32 config)')
+    parser.add_argument('variant', help='config of the variant (e.g. its _bf16 switch)')
+    parser.add_argument('--rounds', type=int, default=9, help='timed rounds (median of per-round ratios)')
+    parser.add_argument('--steps', type=int, default=5, help='train steps per config per round')
+    parser.add_argument('--warmup', type=int, default=3, help='untimed train steps per config first')
+    parser.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's own)")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='overrides applied to both configs')
+    args = parser.parse_args(argv)
+    for name in ('rounds', 'steps'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name} must be >= 1; got {getattr(args, name)}')
+    if args.warmup < 0:
+        parser.error(f'--warmup must be >= 0; got {args.warmup}')
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1; got {args.threads}')
+    for path in (args.baseline, args.variant):
+        if not os.path.isfile(path):
+            parser.error(f'config not found: {path}')
+    return args
+
+
+def build(config: str, options: dict, work_dir: str) -> Runner:
+    """A runner with its model, optimizer wrapper and hooks' before_run applied, seed 0, no loader workers."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=0)
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    cfg.log_level = 'WARNING'
+    runner = Runner.from_cfg(cfg)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner.call_hook('before_run')
+    runner.model.train()
+    return runner
+
+
+def batches(runner: Runner, count: int) -> list[Any]:
+    """``count`` training batches from the runner's training set (its sampler and pipeline)."""
+    loader = runner.build_dataloader(runner.cfg.train_dataloader)
+    out: list[Any] = []
+    while len(out) < count:
+        out.extend(batch for batch, _ in zip(loader, range(count - len(out))))
+    return out
+
+
+def time_steps(runner: Runner, data: list[Any]) -> float:
+    """Mean seconds per train step over ``data`` (each batch copied first: preprocessing may edit it)."""
+    total = 0.0
+    for batch in data:
+        batch = copy.deepcopy(batch)
+        start = time.perf_counter()
+        runner.model.train_step(batch, runner.optim_wrapper)
+        total += time.perf_counter() - start
+    return total / len(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    names = ('baseline', 'variant')
+    with tempfile.TemporaryDirectory() as work_dir:
+        runners = {name: build(getattr(args, name), args.cfg_options, os.path.join(work_dir, name))
+                   for name in names}
+        data = batches(runners['baseline'], args.warmup + args.rounds * args.steps)
+        for runner in runners.values():
+            if args.warmup:
+                time_steps(runner, data[:args.warmup])
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for r in range(args.rounds):
+            chunk = data[args.warmup + r * args.steps:args.warmup + (r + 1) * args.steps]
+            for name in (names if r % 2 == 0 else names[::-1]):
+                times[name].append(time_steps(runners[name], chunk))
+    ratios = [base / variant for base, variant in zip(times['baseline'], times['variant'])]
+    result = {'baseline': args.baseline, 'variant': args.variant, 'threads': torch.get_num_threads(),
+              'rounds': args.rounds, 'steps': args.steps,
+              'baseline_s_per_step': statistics.median(times['baseline']),
+              'variant_s_per_step': statistics.median(times['variant']),
+              'speedup': statistics.median(ratios), 'speedup_min': min(ratios), 'speedup_max': max(ratios)}
+    print(f"{args.baseline}: {result['baseline_s_per_step']:.4f} s/step (median of {args.rounds} rounds)")
+    print(f"{args.variant}: {result['variant_s_per_step']:.4f} s/step")
+    print(f"steps/s, variant / baseline: {result['speedup']:.2f}x (median of per-round ratios, range "
+          f"{result['speedup_min']:.2f}-{result['speedup_max']:.2f}), torch threads {result['threads']}")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
