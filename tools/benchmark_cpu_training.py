@@ -1,7 +1,10 @@
 """Training-step speed of a config against its CPU bf16 variant, alternating in one process (docs/deploy.md).
 
     python tools/benchmark_cpu_training.py configs/unet/unet_r34_nuclei.py configs/unet/unet_r34_nuclei_bf16.py \
-        [--rounds 9] [--steps 5] [--threads N] [--cfg-options KEY=VALUE ...]
+        [--rounds 9] [--steps 5] [--threads N] [--cfg-options KEY=VALUE ...] [--baseline-options KEY=VALUE ...]
+
+The two configs may be one config with different ``--baseline-options`` / ``--variant-options``, e.g. a Mask
+R-CNN config against itself with ``--baseline-options model.roi_head.roi_align_impl=torchvision``.
 
 Both configs build their model, optimizer wrapper and hooks' ``before_run`` (so the bf16 config's
 ChannelsLastHook and CPUAmpOptimWrapper act) with the same seed; both then train on the same pre-loaded batches of
@@ -42,6 +45,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides applied to both configs')
+    parser.add_argument('--baseline-options', nargs='+', action=DictAction, default={},
+                        help='overrides applied to the baseline only (after --cfg-options)')
+    parser.add_argument('--variant-options', nargs='+', action=DictAction, default={},
+                        help='overrides applied to the variant only (after --cfg-options)')
     args = parser.parse_args(argv)
     for name in ('rounds', 'steps'):
         if getattr(args, name) < 1:
@@ -98,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     names = ('baseline', 'variant')
     with tempfile.TemporaryDirectory() as work_dir:
-        runners = {name: build(getattr(args, name), args.cfg_options, os.path.join(work_dir, name))
-                   for name in names}
+        runners = {name: build(getattr(args, name), {**args.cfg_options, **getattr(args, f'{name}_options')},
+                               os.path.join(work_dir, name)) for name in names}
         data = batches(runners['baseline'], args.warmup + args.rounds * args.steps)
         for runner in runners.values():
             if args.warmup:
@@ -110,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in (names if r % 2 == 0 else names[::-1]):
                 times[name].append(time_steps(runners[name], chunk))
     ratios = [base / variant for base, variant in zip(times['baseline'], times['variant'])]
-    result = {'baseline': args.baseline, 'variant': args.variant, 'threads': torch.get_num_threads(),
+    result = {'baseline': args.baseline, 'variant': args.variant, 'baseline_options': args.baseline_options,
+              'variant_options': args.variant_options, 'threads': torch.get_num_threads(),
               'rounds': args.rounds, 'steps': args.steps,
               'baseline_s_per_step': statistics.median(times['baseline']),
               'variant_s_per_step': statistics.median(times['variant']),

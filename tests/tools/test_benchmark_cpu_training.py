@@ -37,8 +37,19 @@ def test_main_times_both_and_reports_the_ratio(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     options = [f'{k}={v}' for k, v in TINY.items()]
     options[2] = 'model.decoder.decoder_channels=[32,16,8,8,8]'
-    argv = PAIR + ['--rounds', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--cfg-options', *options]
+    argv = PAIR + ['--rounds', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--cfg-options', *options,
+                   '--baseline-options', 'optim_wrapper.optimizer.lr=0.5']
+    built = {}
+    real_build = benchmark_cpu_training.build
+
+    def recording_build(config, overrides, work_dir):
+        runner = real_build(config, overrides, work_dir)
+        built[Path(config).name] = runner.optim_wrapper.optimizer.param_groups[0]['lr']
+        return runner
+
+    monkeypatch.setattr(benchmark_cpu_training, 'build', recording_build)
     assert benchmark_cpu_training.main(argv) == 0
+    assert built == {'unet_r34_nuclei.py': 0.5, 'unet_r34_nuclei_bf16.py': 1e-3}  # baseline-only override
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result['baseline_s_per_step'] > 0 and result['variant_s_per_step'] > 0
     assert result['speedup_min'] <= result['speedup'] <= result['speedup_max']
