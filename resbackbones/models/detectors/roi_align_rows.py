@@ -1,7 +1,7 @@
 """RoIAlign as weighted sums of feature rows, for fast CPU training.
 
-torchvision's CPU ``roi_align`` backward walks every RoI, channel and sample in a scalar loop: in a CPU Mask R-CNN
-training step it took about a fifth of the time (docs/deploy.md). Here every output cell is the weighted sum of
+torchvision's CPU ``roi_align`` backward walks every RoI, channel and sample in a scalar loop: replacing it saves
+about a fifth of a CPU Mask R-CNN training step (docs/deploy.md, tools/benchmark_cpu_training.py). Here every output cell is the weighted sum of
 the ``grid_h * grid_w * 4`` bilinear neighbours of its samples, each neighbour a channels-last row of the feature
 map, so the forward is one ``embedding_bag`` (a vectorised gather + weighted sum) and its backward is autograd's
 scatter-add of whole rows. Same arithmetic as torchvision's kernel (sample positions, the out-of-map rule, the
@@ -54,7 +54,7 @@ def roi_align_rows(features: Tensor, rois: Tensor, output_size: int | tuple[int,
     else:
         grids = torch.stack([torch.ceil(roi_h / out_h), torch.ceil(roi_w / out_w)], 1).long()
     for grid_h, grid_w in torch.unique(grids, dim=0).tolist():
-        if grid_h == 0 or grid_w == 0:  # an empty aligned RoI has no samples: torchvision gives zeros
+        if grid_h <= 0 or grid_w <= 0:  # an empty or inverted aligned RoI has no samples: torchvision gives zeros
             continue
         index = torch.where((grids[:, 0] == grid_h) & (grids[:, 1] == grid_w))[0]
         ys = _sample_positions(start_y[index], bin_h[index], out_h, grid_h)  # (r, out_h * grid_h)

@@ -9,7 +9,7 @@ from resbackbones.models.detectors.roi_align_rows import roi_align_rows
 
 
 def _rois(count: int, generator: torch.Generator) -> torch.Tensor:
-    """Boxes over a 120 x 96 image, some partly or wholly off the map, one empty, one inverted, two images."""
+    """Boxes over a 120 x 96 image, some partly or wholly off the map, one empty, two inverted, two images."""
     xy = torch.rand(count, 2, generator=generator) * torch.tensor([150.0, 120.0]) - 15.0
     wh = torch.rand(count, 2, generator=generator) * 70.0
     image = torch.randint(0, 2, (count, 1), generator=generator).double()
@@ -18,6 +18,7 @@ def _rois(count: int, generator: torch.Generator) -> torch.Tensor:
     rois[1, 1:] = torch.tensor([50.0, 40.0, 45.0, 30.0])  # x2 < x1, y2 < y1
     rois[2, 1:] = torch.tensor([-40.0, -30.0, -20.0, -10.0])  # entirely outside
     rois[3, 1:] = torch.tensor([100.0, 80.0, 119.9, 95.9])  # against the far border
+    rois[4, 1:] = torch.tensor([110.0, 90.0, 20.0, 10.0])  # inverted by more than a bin: a negative adaptive grid
     return rois
 
 
