@@ -35,8 +35,7 @@ def test_variant_is_built_with_its_switches(tmp_path, monkeypatch):
 
 def test_main_times_both_and_reports_the_ratio(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
-    options = [f'{k}={v}' for k, v in TINY.items()]
-    options[2] = 'model.decoder.decoder_channels=[32,16,8,8,8]'
+    options = [f'{k}={list(v) if isinstance(v, tuple) else v}'.replace(' ', '') for k, v in TINY.items()]
     argv = PAIR + ['--rounds', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--cfg-options', *options,
                    '--baseline-options', 'optim_wrapper.optimizer.lr=0.5']
     built = {}
