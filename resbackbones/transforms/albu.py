@@ -1,22 +1,36 @@
-"""Bridge to albumentations: build its transforms by name from config dicts and apply them to ``img``."""
+"""Bridge to albumentations: build its transforms by name from config dicts and apply them to ``img``.
+
+albumentations is imported on first use, not with the package: it pulls in scipy and costs about a second per
+interpreter, which every tool and worker process would pay whether or not its pipeline has an ``Albu`` step.
+"""
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
+from types import ModuleType
 from typing import Any, Sequence
 
-import albumentations as A
-from albumentations.core.composition import BaseCompose
-from albumentations.core.transforms_interface import BasicTransform
 from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
 
 
+def albumentations() -> ModuleType:
+    """The albumentations module (imported once, when a transform is first built)."""
+    return importlib.import_module('albumentations')
+
+
+def _albu_bases() -> tuple[type, type]:
+    albumentations()
+    return (importlib.import_module('albumentations.core.transforms_interface').BasicTransform,
+            importlib.import_module('albumentations.core.composition').BaseCompose)
+
+
 def _albu_names() -> list[str]:
-    return sorted(n for n, obj in vars(A).items()
-                  if inspect.isclass(obj) and issubclass(obj, (BasicTransform, BaseCompose)))
+    return sorted(n for n, obj in vars(albumentations()).items()
+                  if inspect.isclass(obj) and issubclass(obj, _albu_bases()))
 
 
 def build_albu(cfg: dict) -> Any:
@@ -30,8 +44,8 @@ def build_albu(cfg: dict) -> Any:
                          f"dict(type='HorizontalFlip', p=0.5); got {cfg!r}")
     kwargs = {k: v for k, v in dict(cfg).items() if k != 'type'}
     name = cfg['type']
-    cls = getattr(A, name, None)
-    if not (inspect.isclass(cls) and issubclass(cls, (BasicTransform, BaseCompose))):
+    cls = getattr(albumentations(), name, None)
+    if not (inspect.isclass(cls) and issubclass(cls, _albu_bases())):
         close = difflib.get_close_matches(name, _albu_names(), n=3)
         hint = f'; did you mean {close}?' if close else ' (see albumentations.readthedocs.io for the names)'
         raise ValueError(f'Albu: unknown albumentations transform {name!r}{hint}')
@@ -40,7 +54,7 @@ def build_albu(cfg: dict) -> Any:
         unknown = sorted(set(kwargs) - set(params))
         if unknown:
             raise ValueError(f'Albu: {name} has no argument(s) {unknown}; it takes {list(params)}')
-    if issubclass(cls, BaseCompose) and 'transforms' in kwargs:
+    if issubclass(cls, _albu_bases()[1]) and 'transforms' in kwargs:
         kwargs['transforms'] = [build_albu(t) for t in kwargs['transforms']]
     try:
         return cls(**kwargs)
@@ -60,7 +74,7 @@ class Albu(BaseTransform):
         if isinstance(transforms, dict) or not isinstance(transforms, Sequence) or not transforms:
             raise ValueError(f'Albu: transforms must be a non-empty list of dicts; got {transforms!r}')
         self.transforms = [dict(t) if isinstance(t, dict) else t for t in transforms]
-        self.aug = A.Compose([build_albu(t) for t in self.transforms])
+        self.aug = albumentations().Compose([build_albu(t) for t in self.transforms])
 
     def transform(self, results: dict) -> dict:
         img = results.get('img')

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import albumentations as A
 from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
-from .albu import build_albu
+from .albu import albumentations, build_albu
 
 PER_INSTANCE = ('gt_labels', 'gt_ignore_flags')
 
@@ -30,6 +29,7 @@ class DetAlbu(BaseTransform):
         if isinstance(transforms, dict) or not transforms:
             raise ValueError(f'DetAlbu: transforms must be a non-empty list of dicts; got {transforms!r}')
         self.transforms, self.min_size = [dict(t) for t in transforms], min_size
+        A = albumentations()
         self.aug = A.Compose([build_albu(t) for t in self.transforms],
                              bbox_params=A.BboxParams(format='pascal_voc', label_fields=['index'], clip=True))
 

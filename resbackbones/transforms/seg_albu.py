@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import albumentations as A
 from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
-from .albu import build_albu
+from .albu import albumentations, build_albu
 
 
 @TRANSFORMS.register_module()
@@ -26,7 +25,7 @@ class SegAlbu(BaseTransform):
         if isinstance(transforms, dict) or not isinstance(transforms, Sequence) or not transforms:
             raise ValueError(f'SegAlbu: transforms must be a non-empty list of dicts; got {transforms!r}')
         self.transforms = [dict(t) for t in transforms]
-        self.aug = A.Compose([build_albu(t) for t in self.transforms])
+        self.aug = albumentations().Compose([build_albu(t) for t in self.transforms])
 
     def transform(self, results: dict) -> dict:
         img = results.get('img')
