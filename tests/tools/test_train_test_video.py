@@ -1,5 +1,4 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh run recognizers from configs on tiny synthetic videos."""
-import importlib.util
 import json
 import os
 import socket
@@ -14,6 +13,9 @@ from resbackbones.engine.cli import run_tool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
 from video_fixtures import write_labelled_videos  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
+from tiny import load_tool  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
@@ -57,33 +59,33 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
     return path
 
 
+def train_then_test(config: Path, work: Path, test_dir: Path, capsys) -> dict:
+    """tools/train.py then tools/test.py on ``work/iter_4.pth``, in this interpreter (two fresh ones per model
+    would cost seconds of imports each; the command line itself runs in the dist_train.sh test); test metrics."""
+    assert run_tool(load_tool('train').main, [str(config), '--work-dir', str(work)], prog='train.py') == 0
+    capsys.readouterr()
+    assert run_tool(load_tool('test').main, [str(config), str(work / 'iter_4.pth'), '--work-dir', str(test_dir)],
+                    prog='test.py') == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize('model', ['resnet3d', 'tsn', 'tsm'])
-def test_train_then_test_a_recognizer(video_data, tmp_path, model):
+def test_train_then_test_a_recognizer(video_data, tmp_path, model, capsys):
     config, work = leaf(tmp_path, model, video_data), tmp_path / 'work'
-    done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir', str(work)],
-                          capture_output=True, text=True, env=env(), timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = train_then_test(config, work, tmp_path / 'test', capsys)
     ckpt = torch.load(work / 'iter_4.pth', weights_only=True)
     assert any(k.startswith('head.fc.') for k in ckpt['state_dict'])
     groups = ckpt['optimizer']['param_groups']
     assert len(groups) == (7 if model == 'tsm' else 1)  # TSM's seven learning-rate groups came from its constructor
-    done = subprocess.run([sys.executable, str(TOOLS / 'test.py'), str(config), str(work / 'iter_4.pth'),
-                           '--work-dir', str(tmp_path / 'test')], capture_output=True, text=True, env=env(),
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    metrics = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(metrics) == {'acc/top1', 'acc/mean1'} and metrics['acc/top1'] in (0.0, 0.5, 1.0)
 
 
 def test_bad_list_line_is_one_line_with_file_and_line(video_data, tmp_path, capsys):
     bad = tmp_path / 'bad.txt'
     bad.write_text('v0.mp4 0\nv1.mp4 7\n')
-    spec = importlib.util.spec_from_file_location('tool_train', TOOLS / 'train.py')
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
     argv = [str(leaf(tmp_path, 'resnet3d', video_data)), '--work-dir', str(tmp_path / 'w'),
             '--cfg-options', f'train_dataloader.dataset.ann_file={bad}']
-    assert run_tool(train.main, argv, prog='train.py') == 2
+    assert run_tool(load_tool('train').main, argv, prog='train.py') == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].endswith(
         f'VideoDataset: {bad}, line 2: label 7 is out of range; expected 0..1 (num_classes=2)')
@@ -101,7 +103,7 @@ def test_two_processes_through_dist_train_sh(video_data, tmp_path):
     assert 'Distributed training: True' in logs and 'GPU number: 2' in logs  # mmengine's name for the world size
 
 
-def test_multi_label_recognizer_trains_and_reports_map(video_data, tmp_path):
+def test_multi_label_recognizer_trains_and_reports_map(video_data, tmp_path, capsys):
     """mmaction2's multi_class lists: multi-hot labels, BCE training, mean average precision in testing."""
     (tmp_path / 'multi.txt').write_text('v0.mp4 0 1\nv1.mp4 1\nv2.mp4 0\nv3.mp4 0 1\n')
     config = leaf(tmp_path, 'resnet3d', video_data)
@@ -114,13 +116,5 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='AccMetric', metric_list=('mean_average_precision',))
 test_evaluator = val_evaluator
 ''')
-    work = tmp_path / 'work'
-    done = subprocess.run([sys.executable, str(TOOLS / 'train.py'), str(config), '--work-dir', str(work)],
-                          capture_output=True, text=True, env=env(), timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    done = subprocess.run([sys.executable, str(TOOLS / 'test.py'), str(config), str(work / 'iter_4.pth'),
-                           '--work-dir', str(tmp_path / 'test')], capture_output=True, text=True, env=env(),
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    metrics = train_then_test(config, tmp_path / 'work', tmp_path / 'test', capsys)
     assert set(metrics) == {'acc/mean_average_precision'} and 0.5 <= metrics['acc/mean_average_precision'] <= 1.0
