@@ -1,11 +1,11 @@
 """Deploy a trained model from its config and checkpoint to a backend, checked against torch fp32.
 
-    python tools/deploy.py CONFIG CHECKPOINT --backend torch|onnxruntime|openvino [--precision fp32|bf16|int8]
+    python tools/deploy.py CONFIG CHECKPOINT --backend torch|onnxruntime|openvino|pt2e [--precision fp32|bf16|int8]
                            --out DIR [--eval] [--calib-batches 8] [--no-fold] [--no-channels-last] [--compile]
                            [--threads N] [--features-only] [--cfg-options KEY=VALUE ...]
 
 Writes DIR atomically (all files or none): the backend's artefacts (torch: folded weights; onnxruntime:
-model.onnx, opset 17, dynamic batch; openvino: model.xml/.bin; detectors add box_branch/ and mask_branch/, their
+model.onnx, opset 17, dynamic batch; openvino: model.xml/.bin; pt2e: the int8 torch.export program; detectors add box_branch/ and mask_branch/, their
 RoI heads in the same backend, unless --features-only) and
 deploy.json (settings, versions, agreement with torch fp32 on a real test batch: max difference and cosine;
 with --eval the test metrics of both and their change, and for classifiers the top-1 agreement). int8
@@ -29,7 +29,7 @@ from resbackbones.deploy.pipeline import deploy  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
 
-BACKEND_NAMES = ('torch', 'onnxruntime', 'openvino')
+BACKEND_NAMES = ('torch', 'onnxruntime', 'openvino', 'pt2e')
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -2,7 +2,7 @@
 
 A backend is built from a ``DeployTarget`` (module + example input) and a precision; it is then called like the
 module (``backend(x)`` -> tensor or tuple of tensors, on CPU) and can ``save`` its artefacts into a folder. The
-runtimes (onnxruntime, openvino, nncf) are imported only when their backend is built, so the library works
+runtimes (onnxruntime, openvino, nncf, torchao) are imported only when their backend is built, so the library works
 without them; a missing one is an ImportError naming the package and the extra that installs it.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ def require(backend: str, *packages: str) -> None:
 
 
 def build_backend(name: str, target: DeployTarget, precision: str = 'fp32', **options) -> Backend:
-    """Build backend ``name`` ('torch', 'onnxruntime', 'openvino') for ``target`` at ``precision``.
+    """Build backend ``name`` ('torch', 'onnxruntime', 'openvino', 'pt2e') for ``target`` at ``precision``.
 
     ``options`` go to the backend (torch: fold, channels_last, compile; int8 backends: calibration, a list of
     input tensors from real images).
@@ -81,7 +81,7 @@ def backend_class(name: str, precision: str) -> type[Backend]:
 
 def _load_backends() -> None:
     # The modules register themselves; they import their runtime lazily, inside the class.
-    for module in ('torch_backend', 'onnx_backend', 'openvino_backend'):
+    for module in ('torch_backend', 'onnx_backend', 'openvino_backend', 'pt2e_backend'):
         importlib.import_module(f'{__package__}.{module}')
 
 

@@ -55,12 +55,14 @@ def test_deploy_writes_artefacts_and_agrees(tiny, backend, files, capsys):
         assert not any(node.op_type == 'BatchNormalization' for node in graph.graph.node)
 
 
-def test_int8_calibrates_on_training_images(tiny):
+@pytest.mark.parametrize('backend, files', [('openvino', {'model.xml', 'model.bin'}), ('pt2e', {'model_int8.pt2'})])
+def test_int8_calibrates_on_training_images(tiny, backend, files):
     tmp, config, ckpt = tiny
-    out = tmp / 'out_int8'
-    assert run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--backend', 'openvino', '--precision', 'int8',
+    out = tmp / f'out_int8_{backend}'
+    assert run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--backend', backend, '--precision', 'int8',
                                          '--calib-batches', '2', '--out', str(out)], prog='deploy.py') == 0
     manifest = json.loads((out / 'deploy.json').read_text())
+    assert set(manifest['files']) == files | {'deploy.json'}
     assert manifest['calibration_inputs'] == 8  # 2 batches of 4 training images
     assert manifest['agreement_with_torch_fp32']['cosine'] > 0.95
 

@@ -1,0 +1,116 @@
+"""The torch-only int8 path: PT2E post-training quantisation with torchao's x86 inductor quantizer, then
+torch.compile, whose inductor lowers the quantised graph to oneDNN int8 kernels. No runtime beyond torch and
+torchao (where PyTorch moved PT2E). BN needs no folding first: PT2E folds it into the convolutions itself.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from collections import defaultdict
+
+import torch
+
+from .backend import Backend, check_calibration, register
+from .targets import DeployTarget
+
+
+@register
+class PT2EBackend(Backend):
+    """int8 by PT2E: export, annotate with ``X86InductorQuantizer``'s default (static, per-channel weights),
+    observe ``calibration`` batches, convert, compile with weight freezing. The caller's model is unchanged."""
+
+    name = 'pt2e'
+    precisions = ('int8',)
+    packages = ('torchao',)
+
+    def __init__(self, target: DeployTarget, precision: str = 'int8', calibration: list[torch.Tensor] | None = None):
+        super().__init__(target, precision)
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+        from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as xiq
+
+        calibration = check_calibration(self.name, calibration)
+        exported = self._export(copy.deepcopy(target.module).eval()).module()
+        separate_repeated_calls(exported.graph)
+        quantizer = xiq.X86InductorQuantizer().set_global(xiq.get_default_x86_inductor_quantization_config())
+        for name in single_channel_convs(target.module):
+            quantizer.set_module_name_qconfig(name, None)
+        prepared = prepare_pt2e(exported, quantizer)
+        with torch.no_grad():
+            for x in calibration:
+                prepared(x)
+        self.module = convert_pt2e(prepared)
+        self.run = torch.compile(self.module)
+        self.calibration_inputs = sum(len(x) for x in calibration)
+
+    def _export(self, module: torch.nn.Module) -> torch.export.ExportedProgram:
+        """torch.export with a dynamic batch (and H, W for 2D inputs); one ValueError line when it fails."""
+        example = self.target.example
+        if example.shape[0] == 1:  # a batch of 1 would be specialised to 1 by export
+            example = example.expand(2, *example.shape[1:]).contiguous()
+        dims = {0: torch.export.Dim.AUTO}
+        if self.target.dynamic_spatial:
+            dims.update({2: torch.export.Dim.AUTO, 3: torch.export.Dim.AUTO})
+        try:
+            return torch.export.export(module, (example,), dynamic_shapes=(dims,))
+        except Exception as err:  # export raises many types; one line names the failure
+            raise ValueError(f'PT2E: torch.export of the {self.target.kind} failed: {type(err).__name__}: '
+                             f'{str(err).splitlines()[0] if str(err) else ""}') from err
+
+    def __call__(self, x: torch.Tensor):
+        import torch._inductor.config as inductor_config
+
+        # Freezing constant-folds the int8 weights into prepacked oneDNN ones; without it inductor fails on the
+        # prepack op (torch 2.14). It must hold whenever a call (re)compiles, and compile's own ``options``
+        # do not reach that pass, so the global setting is patched around each call.
+        with torch.no_grad(), inductor_config.patch(freezing=True):
+            out = self.run(x.float())
+        return out.float() if isinstance(out, torch.Tensor) else tuple(o.float() for o in out)
+
+    def save(self, folder: str) -> list[str]:
+        """The quantised graph as a torch.export program (``model_int8.pt2``; ``torch.export.load`` reads it)."""
+        torch.export.save(self._export(self.module), os.path.join(folder, 'model_int8.pt2'))
+        return ['model_int8.pt2']
+
+    def describe(self) -> dict:
+        import torchao
+
+        return {**super().describe(), 'torchao': torchao.__version__, 'compile': True,
+                'quantizer': 'X86InductorQuantizer (default: static, per-channel weights)',
+                'calibration_inputs': self.calibration_inputs}
+
+
+def single_channel_convs(module: torch.nn.Module) -> list[str]:
+    """Names of the 2D convolutions that read one input channel (a grey image's stem); they stay fp32.
+
+    With one channel, NCHW and channels-last strides describe the same tensor, and once inductor recompiles for
+    a new batch size (symbolic), its shape function for the int8 convolution picks NCHW while oneDNN returns
+    channels-last: the compiled graph stops on a stride assertion (torch 2.14). Such a convolution is a small
+    part of the work, so leaving it in fp32 costs little.
+    """
+    return [name for name, m in module.named_modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels == 1]
+
+
+def separate_repeated_calls(graph: torch.fx.Graph) -> None:
+    """Give each call of a module called more than once its own module path in the nodes' ``nn_module_stack``.
+
+    torch 2.14's torch.export records no ``source_fn_stack``, so torchao groups nodes into source partitions by
+    their innermost module path; a module called twice (torchvision's and our blocks reuse one ReLU) becomes one
+    partition with two outputs, and the quantizer stops with "Input partition has more than one output node".
+    Here the k-th connected run of a path's nodes (k >= 1) becomes ``'<path>@k'``; the graph itself is unchanged.
+    """
+    by_path: dict[str, list[torch.fx.Node]] = defaultdict(list)
+    for node in graph.nodes:
+        stack = node.meta.get('nn_module_stack')
+        if node.op == 'call_function' and stack:
+            by_path[next(reversed(stack.values()))[0]].append(node)
+    for path, nodes in by_path.items():
+        call_of: dict[torch.fx.Node, int] = {}
+        for node in nodes:  # graph order, so a node's inputs are numbered before it
+            inside = [call_of[a] for a in node.all_input_nodes if a in call_of]
+            call_of[node] = min(inside) if inside else len(set(call_of.values()))
+        for node, call in call_of.items():
+            if call:
+                stack = dict(node.meta['nn_module_stack'])
+                key = next(reversed(stack))
+                stack[key] = (f'{path}@{call}', stack[key][1])
+                node.meta['nn_module_stack'] = stack
