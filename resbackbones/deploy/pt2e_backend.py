@@ -32,7 +32,8 @@ class PT2EBackend(Backend):
         exported = self._export(copy.deepcopy(target.module).eval()).module()
         separate_repeated_calls(exported.graph)
         quantizer = xiq.X86InductorQuantizer().set_global(xiq.get_default_x86_inductor_quantization_config())
-        for name in single_channel_convs(target.module):
+        self.kept_fp32 = single_channel_convs(target.module)
+        for name in self.kept_fp32:
             quantizer.set_module_name_qconfig(name, None)
         prepared = prepare_pt2e(exported, quantizer)
         with torch.no_grad():
@@ -76,7 +77,7 @@ class PT2EBackend(Backend):
 
         return {**super().describe(), 'torchao': torchao.__version__, 'compile': True,
                 'quantizer': 'X86InductorQuantizer (default: static, per-channel weights)',
-                'calibration_inputs': self.calibration_inputs}
+                'calibration_inputs': self.calibration_inputs, 'kept_fp32': self.kept_fp32}
 
 
 def single_channel_convs(module: torch.nn.Module) -> list[str]:

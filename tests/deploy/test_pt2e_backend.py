@@ -76,6 +76,7 @@ def test_classifier_int8_agrees_saves_and_takes_other_batches(randomise, tmp_pat
     with torch.no_grad():
         assert agreement(reloaded(x), got)['cosine'] > 0.999
     assert backend.describe()['calibration_inputs'] == 16
+    assert backend.describe()['kept_fp32'] == ['model.backbone.conv1']  # the grey stem
 
 
 @pytest.mark.slow
