@@ -16,6 +16,9 @@ TOOLS = Path(__file__).resolve().parents[2] / 'tools'
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: insightface_reference
 from insightface_reference import InsightfaceIResNet  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
+from tiny import load_tool  # noqa: E402
+
 
 def run(*args):
     done = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=900,
@@ -34,9 +37,11 @@ def test_arcface_torch_config_trains_and_tests(tmp_path):
             img = np.clip(pattern + rng.normal(0, 20, pattern.shape), 0, 255).astype(np.uint8)
             Image.fromarray(img).save(tmp_path / 'ids' / f'p{who}' / f'{k}.png')
     rec = tmp_path / 'faces'
-    run(TOOLS / 'face/make_rec.py', tmp_path / 'ids', rec)
-    run(TOOLS / 'face/make_bin.py', tmp_path / 'ids', '--out', rec / 'lfw.bin', '--pairs', '10')
-    run(TOOLS / 'face/make_bin.py', tmp_path / 'ids', '--out', rec / 'cfp_fp.bin', '--pairs', '10', '--seed', '1')
+    # the data tools in this interpreter (their command lines are tested in tests/tools/test_face_tools.py)
+    assert load_tool('face/make_rec').main([str(tmp_path / 'ids'), str(rec)]) == 0
+    make_bin = load_tool('face/make_bin').main
+    assert make_bin([str(tmp_path / 'ids'), '--out', str(rec / 'lfw.bin'), '--pairs', '5']) == 0
+    assert make_bin([str(tmp_path / 'ids'), '--out', str(rec / 'cfp_fp.bin'), '--pairs', '5', '--seed', '1']) == 0
     config = tmp_path / 'tiny_r18.py'
     config.write_text(f'''from easydict import EasyDict as edict
 
