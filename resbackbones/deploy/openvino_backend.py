@@ -7,6 +7,7 @@ side-by-side benchmark compares runtimes, not thread counts.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import warnings
 
@@ -52,7 +53,7 @@ class OpenVINOBackend(Backend):
         self.threads = threads or torch.get_num_threads()
         config = {'INFERENCE_PRECISION_HINT': HINTS[precision], 'INFERENCE_NUM_THREADS': self.threads,
                   'PERFORMANCE_HINT': 'LATENCY'}
-        self.compiled = ov.Core().compile_model(model, 'CPU', config)
+        self.compiled = openvino_core().compile_model(model, 'CPU', config)
         self.request = self.compiled.create_infer_request()
 
     def __call__(self, x: torch.Tensor):
@@ -72,6 +73,20 @@ class OpenVINOBackend(Backend):
 
         return {**super().describe(), 'openvino': ov.get_version(), 'inference_precision': HINTS[self.precision],
                 'threads': self.threads}
+
+
+@functools.lru_cache(maxsize=None)
+def openvino_core():
+    """The process's one ``openvino.Core``, kept alive for as long as the process.
+
+    Each backend used to compile through a temporary Core. Compiled models that outlived their Core corrupted the
+    heap once garbage-collected: a later torch training run in the same process died in unrelated code (SIGSEGV
+    or abort; reproduced with a deployed Mask R-CNN's fp32 RoI branches collected before a training run, and gone
+    with one shared Core).
+    """
+    import openvino as ov
+
+    return ov.Core()
 
 
 def quantize_nncf(model, calibration: list[torch.Tensor]):
