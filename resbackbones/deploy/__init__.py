@@ -1,6 +1,6 @@
 """Deployment: conv+BN folding, structured channel pruning, torch switches (channels_last, bf16, compile), ONNX
-export and runtime backends (onnxruntime, OpenVINO fp32/bf16/int8, PT2E int8 via torchao). Runtimes are imported only when their backend
-is built."""
+export and runtime backends (onnxruntime, OpenVINO fp32/bf16/int8, PT2E int8 via torchao). Runtimes are imported
+only when their backend is built."""
 from .backend import BACKENDS, PRECISIONS, Backend, build_backend
 from .fold import find_conv_bn_pairs, fold_conv_bn
 from .onnx_backend import export_onnx
