@@ -23,7 +23,6 @@ def albumentations() -> ModuleType:
 
 
 def _albu_bases() -> tuple[type, type]:
-    albumentations()
     return (importlib.import_module('albumentations.core.transforms_interface').BasicTransform,
             importlib.import_module('albumentations.core.composition').BaseCompose)
 
