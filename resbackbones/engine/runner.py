@@ -11,6 +11,8 @@ What it changes, and nothing else:
   torchvision, timm, mmpretrain or mmaction2 is converted whole (``weights.task_checkpoint``) or refused, never
   loaded in part with the rest left random.
 * **Distribution**: ``env_cfg.dist_cfg.backend='auto'`` picks NCCL on CUDA and gloo on CPU; DDP works on CPU.
+* **Dataloader workers stop when a run ends** (:func:`stop_loader_workers`), not seconds later in the garbage
+  collector, so several runs in one process do not wait on the previous run's workers.
 * **SyncBN** layers fall back to BN, with one log line saying why, when they cannot synchronise.
 
 Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base_/default_runtime.py).
@@ -31,6 +33,7 @@ from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
 from .codec_hook import CheckpointCodecHook
 from .dist import init_distributed, wrap_cpu_ddp
+from .loader_workers import stop_loader_workers
 from .sync_bn import fallback_sync_bn
 
 
@@ -61,6 +64,27 @@ class SafeRunner(Runner):
                 self.logger.warning(f"cfg.sync_bn={self.cfg.sync_bn!r} ignored: SyncBatchNorm needs CUDA")
             return wrap_cpu_ddp(model, model_wrapper_cfg, self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def train(self) -> nn.Module:
+        """mmengine's training, then the training and validation loaders' workers stop."""
+        try:
+            return super().train()
+        finally:
+            stop_loader_workers(self._train_loop, self._val_loop)
+
+    def val(self) -> dict:
+        """mmengine's validation, then the validation loader's workers stop."""
+        try:
+            return super().val()
+        finally:
+            stop_loader_workers(self._val_loop)
+
+    def test(self) -> dict:
+        """mmengine's test, then the test loader's workers stop."""
+        try:
+            return super().test()
+        finally:
+            stop_loader_workers(self._test_loop)
 
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None = None,

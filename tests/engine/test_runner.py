@@ -8,6 +8,7 @@ import torch
 from mmengine.fileio.backends.local_backend import LocalBackend
 from mmengine.logging import HistoryBuffer
 from torch import nn
+from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
 
 from resbackbones.engine import SafeRunner
 from resbackbones.engine.checkpoint_codec import TAG
@@ -75,3 +76,18 @@ def test_sync_bn_falls_back_to_bn_in_one_process(config, tmp_path, capsys):
     assert sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in runner.model.modules()) > 0
     assert 'SyncBN fallback: converted 20 SyncBatchNorm layer(s) to BatchNorm because training runs in a ' \
            'single process' in capsys.readouterr().out
+
+
+
+def test_loader_workers_stop_when_training_and_validation_end(config, tmp_path, monkeypatch):
+    started = []
+    start = _MultiProcessingDataLoaderIter.__init__
+    monkeypatch.setattr(_MultiProcessingDataLoaderIter, '__init__',
+                        lambda self, loader: (start(self, loader), started.append(self))[0])
+    workers = dict(num_workers=1, persistent_workers=True)
+    runner = make_runner(config, tmp_path / 'work', 'workers', train_cfg=dict(max_epochs=1),
+                         train_dataloader=workers, val_dataloader=workers)
+    runner.train()  # validates after its epoch: two loaders, a worker each
+    assert len(started) == 2 and not any(w.is_alive() for it in started for w in it._workers)
+    metrics = runner.val()  # a later pass starts its own worker (the stopped one is forgotten), and stops it
+    assert 'accuracy/top1' in metrics and len(started) == 3 and not started[2]._workers[0].is_alive()

@@ -110,9 +110,8 @@ def test_multi_label_recognizer_trains_and_reports_map(video_data, tmp_path, cap
     multi = dict(data_root=str(video_data), ann_file=str(tmp_path / 'multi.txt'), multi_class=True, num_classes=2)
     config.write_text(config.read_text() + f'''
 model = dict(multi_class=True)
-train_dataloader = dict(dataset={multi!r})
-val_dataloader = dict(dataset={multi!r})
-test_dataloader = val_dataloader
+train_dataloader['dataset'].update({multi!r})  # update, not replace: the leaf's loader settings stay
+val_dataloader['dataset'].update({multi!r})
 val_evaluator = dict(type='AccMetric', metric_list=('mean_average_precision',))
 test_evaluator = val_evaluator
 ''')
