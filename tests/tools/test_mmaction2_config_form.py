@@ -2,20 +2,21 @@
 nccl; decord reader names; epoch loop, TenCrop test) trains, tests and resumes with tools/train.py and tools/test.py
 unchanged, on tiny real-format videos."""
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from resbackbones.engine.cli import run_tool
 from resbackbones.registry import VISUALIZERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
 from video_fixtures import write_labelled_videos  # noqa: E402
 
-TOOLS = Path(__file__).resolve().parents[2] / 'tools'
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool, one_thread
+from tiny import load_tool, one_thread  # noqa: E402,F401  (one_thread: autouse fixture)
+
 # Written here in the layout of mmaction2's configs/_base_/default_runtime.py and a TSN leaf (tiny widths and sizes).
 MMACTION2_FORM = '''default_scope = 'mmaction'
 default_hooks = dict(
@@ -92,29 +93,29 @@ auto_scale_lr = dict(enable=False, base_batch_size=256)
 '''
 
 
-def run(tool: str, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, str(TOOLS / tool), *args], capture_output=True, text=True,
-                          env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+def run(tool: str, capsys, *args: str) -> str:
+    """tools/TOOL.py's main with these arguments, in this interpreter (fresh interpreters cost seconds of imports
+    each; the command lines themselves run in the dist_train.sh tests); what it printed."""
+    assert run_tool(load_tool(tool).main, list(args), prog=f'{tool}.py') == 0
+    return capsys.readouterr().out
 
 
-def test_mmaction2_form_config_trains_tests_and_resumes(tmp_path):
+def test_mmaction2_form_config_trains_tests_and_resumes(tmp_path, capsys):
     data = tmp_path / 'data'
     data.mkdir()
     write_labelled_videos(data, test_list='val.txt')
     config = tmp_path / 'tsn_mmaction2_form.py'
     config.write_text(MMACTION2_FORM.replace('DATA_ROOT', repr(str(data))))
     work = tmp_path / 'work'
-    trained = run('train.py', str(config), '--work-dir', str(work))
-    assert "is a mmaction2 config; running it here with default_scope 'mmaction' -> 'resbackbones'" in trained.stdout
+    trained = run('train', capsys, str(config), '--work-dir', str(work))
+    assert "is a mmaction2 config; running it here with default_scope 'mmaction' -> 'resbackbones'" in trained
     ckpt = torch.load(work / 'epoch_2.pth', weights_only=True)  # SafeRunner's checkpoint format
     assert any(k.startswith('head.fc.') for k in ckpt['state_dict'])
-    tested = run('test.py', str(config), str(work / 'epoch_2.pth'), '--work-dir', str(tmp_path / 'test'))
-    assert set(json.loads(tested.stdout.strip().splitlines()[-1])) == {'acc/top1', 'acc/mean1'}
-    resumed = run('train.py', str(config), '--work-dir', str(work), '--resume', '--cfg-options',
+    tested = run('test', capsys, str(config), str(work / 'epoch_2.pth'), '--work-dir', str(tmp_path / 'test'))
+    assert set(json.loads(tested.strip().splitlines()[-1])) == {'acc/top1', 'acc/mean1'}
+    resumed = run('train', capsys, str(config), '--work-dir', str(work), '--resume', '--cfg-options',
                   'train_cfg.max_epochs=3')
-    assert 'resumed epoch: 2' in resumed.stdout and (work / 'epoch_3.pth').is_file()
+    assert 'resumed epoch: 2' in resumed and (work / 'epoch_3.pth').is_file()
 
 
 def test_action_visualizer_logs_and_says_it_does_not_draw():
