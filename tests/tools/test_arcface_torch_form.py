@@ -2,8 +2,6 @@
 on a real-format .rec and two .bin sets scored apart (tiny: 4 identities, 112x112 faces, one epoch); tools/test.py also takes
 insightface's own model.pt with it."""
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-TOOLS = Path(__file__).resolve().parents[2] / 'tools'
+from resbackbones.engine.cli import run_tool
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: insightface_reference
 from insightface_reference import InsightfaceIResNet  # noqa: E402
 
@@ -20,15 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests
 from tiny import load_tool  # noqa: E402
 
 
-def run(*args):
-    done = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, OMP_NUM_THREADS='2'))
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+def run(tool: str, capsys, *args) -> str:
+    """tools/TOOL.py's main in this interpreter (a fresh one costs seconds of imports; the command lines run in
+    tests/tools/test_face_tools.py and the dist_train.sh tests); what it printed."""
+    assert run_tool(load_tool(tool).main, list(map(str, args)), prog=f'{tool}.py') == 0
+    return capsys.readouterr().out
 
 
 @pytest.mark.slow
-def test_arcface_torch_config_trains_and_tests(tmp_path):
+def test_arcface_torch_config_trains_and_tests(tmp_path, capsys):
     rng = np.random.default_rng(0)
     for who in range(4):
         pattern = rng.integers(0, 255, (112, 112, 3))
@@ -62,17 +61,17 @@ config.num_epoch = 1
 config.warmup_epoch = 0
 config.val_targets = ['lfw', 'cfp_fp']
 ''')
-    trained = run(TOOLS / 'train.py', config)
-    assert 'is an arcface_torch config; translated' in trained.stdout
+    trained = run('train', capsys, config)
+    assert 'is an arcface_torch config; translated' in trained
     ckpt = torch.load(tmp_path / 'work' / 'epoch_1.pth', weights_only=True)
     assert ckpt['state_dict']['margin_head.weight'].shape == (4, 32)  # num_classes x embedding_size
-    tested = run(TOOLS / 'test.py', config, tmp_path / 'work' / 'epoch_1.pth', '--work-dir', tmp_path / 'test')
-    metrics = json.loads(tested.stdout.strip().splitlines()[-1])
+    tested = run('test', capsys, config, tmp_path / 'work' / 'epoch_1.pth', '--work-dir', tmp_path / 'test')
+    metrics = json.loads(tested.strip().splitlines()[-1])
     each = [metrics[f'verification/{name}/accuracy'] for name in ('lfw', 'cfp_fp')]  # every val_target, by name
     assert all(0.0 <= a <= 1.0 for a in each) and metrics['verification/accuracy'] == pytest.approx(np.mean(each))
     # insightface's own checkpoint format (arcface_torch saves the backbone's state_dict as model.pt), unchanged
     torch.manual_seed(0)
     torch.save(InsightfaceIResNet(embedding=32, size=112).state_dict(), tmp_path / 'model.pt')
-    tested = run(TOOLS / 'test.py', config, tmp_path / 'model.pt', '--work-dir', tmp_path / 'test_insightface')
-    assert 'model.pt: insightface checkpoint' in tested.stdout
-    assert 0.0 <= json.loads(tested.stdout.strip().splitlines()[-1])['verification/accuracy'] <= 1.0
+    tested = run('test', capsys, config, tmp_path / 'model.pt', '--work-dir', tmp_path / 'test_insightface')
+    assert 'model.pt: insightface checkpoint' in tested
+    assert 0.0 <= json.loads(tested.strip().splitlines()[-1])['verification/accuracy'] <= 1.0
