@@ -22,6 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
 
 
+def _main(tool: str, *args) -> None:
+    """tools/TOOL.py's main in this interpreter: a fresh one costs seconds of imports (the command lines of
+    embed.py and verify.py run below, train.py's and test.py's in tests/tools/test_train_test.py)."""
+    assert run_tool(load_tool(tool).main, list(map(str, args)), prog=f'{tool}.py') == 0
+
+
 def _run(*args, ok=True):
     done = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, OMP_NUM_THREADS='1'), cwd=REPO)
@@ -40,8 +46,8 @@ def trained(tmp_path_factory):
         for k in range(6):
             img = np.clip(pattern + rng.normal(0, 20, pattern.shape), 0, 255).astype(np.uint8)
             Image.fromarray(img).save(tmp / 'ids' / f'p{who}' / f'{k}.png')
-    _run(TOOLS / 'face/make_rec.py', tmp / 'ids', tmp / 'rec')
-    _run(TOOLS / 'face/make_bin.py', tmp / 'ids', '--out', tmp / 'pairs.bin', '--pairs', '10')
+    _main('face/make_rec', tmp / 'ids', tmp / 'rec')
+    _main('face/make_bin', tmp / 'ids', '--out', tmp / 'pairs.bin', '--pairs', '10')
     config = tmp / 'tiny_arcface.py'
     config.write_text(f"""_base_ = [{str(REPO / 'configs/arcface/iresnet50_8xb128_ms1mv2_arcface.py')!r}]
 model = dict(backbone=dict(depth=18, base_channels=8), num_classes=4, input_size=(16, 16),
@@ -56,15 +62,16 @@ train_cfg = dict(max_epochs=2, val_interval=2)
 param_scheduler = [dict(type='PolyLR', power=2.0, eta_min=0.0, by_epoch=True, begin=0, end=2,
                         convert_to_iter_based=True)]
 """)
-    _run(TOOLS / 'train.py', config, '--work-dir', tmp / 'work')
+    _main('train', config, '--work-dir', tmp / 'work')
     return tmp, config, tmp / 'work' / 'epoch_2.pth'
 
 
 @pytest.mark.slow
-def test_train_on_rec_then_test_on_bin(trained):
+def test_train_on_rec_then_test_on_bin(trained, capsys):
     tmp, config, ckpt = trained
-    done = _run(TOOLS / 'test.py', config, ckpt, '--work-dir', tmp / 'test')
-    metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    capsys.readouterr()
+    _main('test', config, ckpt, '--work-dir', tmp / 'test')
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0.0 <= metrics['verification/accuracy'] <= 1.0 and 'verification/best_threshold' in metrics
     assert (tmp / 'roc.png').is_file()
 
