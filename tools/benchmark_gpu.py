@@ -32,13 +32,13 @@ from mmengine.config import Config  # noqa: E402
 
 from resbackbones.registry import MODELS  # noqa: E402
 
-FULL = dict(train_batch=128, infer_batch=256, size=224, det_hw=(800, 1333), clips=8, frames=32, steps=20)
-TINY = dict(train_batch=2, infer_batch=2, size=32, det_hw=(64, 96), clips=1, frames=8, steps=2)  # I3D's pool2 needs T >= 8
+FULL = dict(train_batch=128, infer_batch=256, size=224, det_hw=(800, 1333), clips=8, frames=32, steps=20, warmup=3)
+TINY = dict(train_batch=2, infer_batch=2, size=32, det_hw=(64, 96), clips=1, frames=8, steps=2, warmup=1)  # I3D's pool2 needs T >= 8
 
 
-def timed_rate(step: Callable[[], None], units: int, steps: int, device: str) -> float:
-    """Units per second over ``steps`` calls after 3 warm-up calls (medians of single calls)."""
-    for _ in range(3):
+def timed_rate(step: Callable[[], None], units: int, steps: int, device: str, warmup: int = 3) -> float:
+    """Units per second over ``steps`` calls after ``warmup`` calls (medians of single calls)."""
+    for _ in range(warmup):
         step()
     times = []
     for _ in range(steps):
@@ -70,7 +70,7 @@ def resnet50(sizes: dict, device: str) -> dict:
         scaler.step(opt)
         scaler.update()
     model.train()
-    train_rate = timed_rate(train, sizes['train_batch'], sizes['steps'], device)
+    train_rate = timed_rate(train, sizes['train_batch'], sizes['steps'], device, sizes['warmup'])
     xi = torch.randn(sizes['infer_batch'], 3, sizes['size'], sizes['size'], device=device)
     xi = xi.contiguous(memory_format=torch.channels_last)
     model.eval()
@@ -79,7 +79,7 @@ def resnet50(sizes: dict, device: str) -> dict:
         with torch.no_grad(), torch.autocast(device, dtype=dtype):
             model.tensor(xi)
     return {'resnet50_train_img_s': train_rate,
-            'resnet50_infer_img_s': timed_rate(infer, sizes['infer_batch'], sizes['steps'], device)}
+            'resnet50_infer_img_s': timed_rate(infer, sizes['infer_batch'], sizes['steps'], device, sizes['warmup'])}
 
 
 def faster_rcnn(sizes: dict, device: str) -> dict:
@@ -94,7 +94,7 @@ def faster_rcnn(sizes: dict, device: str) -> dict:
         if device == 'cuda':
             torch.cuda.reset_peak_memory_stats()
         out[f'faster_rcnn_{which}_train_it_s'] = timed_rate(det.step_fn(which, model, device, args), 1,
-                                                            max(2, sizes['steps'] // 2), device)
+                                                            max(2, sizes['steps'] // 2), device, sizes['warmup'])
         if device == 'cuda':
             out[f'faster_rcnn_{which}_peak_gb'] = torch.cuda.max_memory_allocated() / 2**30
         del model
@@ -112,7 +112,7 @@ def i3d(sizes: dict, device: str) -> dict:
     def infer() -> None:
         with torch.no_grad(), torch.autocast(device, dtype=dtype):
             model.tensor(x)
-    return {'i3d_r50_infer_clips_s': timed_rate(infer, sizes['clips'], sizes['steps'], device)}
+    return {'i3d_r50_infer_clips_s': timed_rate(infer, sizes['clips'], sizes['steps'], device, sizes['warmup'])}
 
 
 def main(argv: list[str] | None = None) -> dict:
