@@ -13,12 +13,11 @@ needed), and each setting becomes the matching key of a leaf config over this re
   output (work_dir); resume.
 
 Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network, DALI)
-and logged when they do not (fp16: pass --amp; wandb; verbose).
+and named in the one line printed on translation when they do not (fp16: pass --amp; wandb; verbose).
 """
 from __future__ import annotations
 
 import ast
-import logging
 import os
 import sys
 import tempfile
@@ -26,7 +25,6 @@ import types
 from pathlib import Path
 
 from mmengine.config import Config
-from mmengine.logging import print_log
 
 BASES = ('_base_/models/arcface_iresnet50.py', '_base_/datasets/ms1mv2_rec.py', '_base_/schedules/arcface_poly_20e.py',
          '_base_/default_runtime.py')
@@ -155,6 +153,6 @@ def load_arcface_torch_config(path: str) -> Config:
         leaf = os.path.join(tmp, Path(path).name)
         Path(leaf).write_text(text, encoding='utf-8')
         cfg = Config.fromfile(leaf)
-    print_log(f'{path} is an arcface_torch config; translated: {text.splitlines()[-1][2:]}', logger='current',
-              level=logging.INFO)
+    # printed, not logged: no run has its logger yet, and mmengine's current one may be a previous run's (its file)
+    print(f'{path} is an arcface_torch config; translated: {text.splitlines()[-1][2:]}', flush=True)
     return Config(cfg.to_dict(), filename=path)

@@ -1,12 +1,10 @@
 """Loading configs and applying command-line overrides, with errors that name the file or key."""
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 from mmengine.config import Config
-from mmengine.logging import print_log
 
 from .arcface_torch_config import is_arcface_torch_config, load_arcface_torch_config
 
@@ -37,7 +35,7 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     Its types are ours under the same names, but its scope would send every build to mmaction2's (absent)
     registries. So: the scope becomes 'resbackbones'; the runner is SafeRunner unless the config names one (its
     checkpoints then load with weights_only=True); ``dist_cfg.backend='nccl'`` becomes 'auto' (NCCL on GPUs, gloo
-    on CPUs, where NCCL cannot run). Each change is logged once. Other configs are returned untouched.
+    on CPUs, where NCCL cannot run). The changes are printed in one line. Other configs are returned untouched.
     """
     project = FOREIGN_SCOPES.get(cfg.get('default_scope'))
     if project is None:
@@ -51,8 +49,8 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     if dist_cfg.get('backend') == 'nccl':
         dist_cfg['backend'] = 'auto'
         changes.append("env_cfg.dist_cfg.backend 'nccl' -> 'auto'")
-    print_log(f'{path} is a {project} config; running it here with {", ".join(changes)}', logger='current',
-              level=logging.INFO)
+    # printed, not logged: no run has its logger yet, and mmengine's current one may be a previous run's (its file)
+    print(f'{path} is a {project} config; running it here with {", ".join(changes)}', flush=True)
     return cfg
 
 

@@ -3,7 +3,7 @@
 With an epoch sampler (``DefaultSampler``), mmengine's loop restarts the dataloader at every epoch end and sleeps 2 s
 first, a workaround for a deadlock seen while worker processes shut down and start again (mmcv PR 306). A loader
 without workers, or with ``persistent_workers=True``, starts and stops no process there, yet paid the pause: on a
-small set that is seconds per few iterations (the video demo: 18 s a run; a 4-clip test set: 2 s every 2 steps).
+small set that is seconds per few iterations (the video demo: 18-30 s a run; a 4-clip test set: 2 s every 2 steps).
 This loop skips the pause in those two cases only; the samples, their order (``set_epoch``) and the results are
 mmengine's. Registered under mmengine's name, so configs that say ``type='IterBasedTrainLoop'`` get it unchanged.
 """

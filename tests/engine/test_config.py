@@ -1,5 +1,8 @@
+import io
+
 import pytest
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from resbackbones.engine.config import check_cfg_options, default_work_dir, load_config, merge_cfg_options
 
@@ -74,13 +77,18 @@ def test_default_work_dir():
     ("default_scope = 'mmaction'\nrunner_type = 'Runner'\nenv_cfg = dict(dist_cfg=dict(backend='gloo'))\n",
      'Runner', 'gloo'),
 ])
-def test_an_mmaction2_config_runs_on_our_registries(tmp_path, runtime, runner, backend):
+def test_an_mmaction2_config_runs_on_our_registries(tmp_path, runtime, runner, backend, capsys, monkeypatch):
     path = tmp_path / 'mma.py'
     path.write_text(runtime + "model = dict(type='Recognizer2D')\n")
+    earlier_run = io.StringIO()  # a previous run's logger is mmengine's current one: the notice must not go there
+    for handler in MMLogger.get_instance(f'earlier_run_{runner}').handlers:
+        monkeypatch.setattr(handler, 'stream', earlier_run)
     cfg = load_config(str(path))
     assert cfg.default_scope == 'resbackbones' and cfg.runner_type == runner
     assert cfg.env_cfg.dist_cfg.backend == backend
     assert cfg.model.type == 'Recognizer2D'
+    assert f"{path} is a mmaction2 config; running it here with default_scope 'mmaction' -> 'resbackbones'" in \
+        capsys.readouterr().out and not earlier_run.getvalue()
 
 
 def test_other_scopes_are_left_alone(tmp_path):
