@@ -50,6 +50,22 @@ def test_masks_decode_back_to_the_objects(tool, tmp_path, fmt):
     assert png.dtype == np.uint8 and png.max() == 200
 
 
+def test_a_failed_rewrite_keeps_the_previous_files_and_no_temporaries(tool, tmp_path, monkeypatch):
+    img, lab, _ = write_pair(tmp_path)
+    out = tmp_path / 'out' / 'o.json'
+    first = tool.convert([str(img)], [str(lab)], str(out))
+    before = {p.name: p.read_bytes() for p in out.parent.rglob('*') if p.is_file()}
+
+    def dump_half_then_fail(obj, f):
+        f.write(json.dumps(obj)[:20])
+        raise OSError('disk full')
+    monkeypatch.setattr(tool.json, 'dump', dump_half_then_fail)
+    with pytest.raises(OSError, match='disk full'):
+        tool.convert([str(img)], [str(lab)], str(out))
+    after = {p.name: p.read_bytes() for p in out.parent.rglob('*') if p.is_file()}
+    assert after == before and json.loads(out.read_text()) == first  # no half file, no hidden temporary left
+
+
 def test_crop_and_min_area(tool, tmp_path):
     img, lab, _ = write_pair(tmp_path)
     coco = tool.convert([str(img)], [str(lab)], str(tmp_path / 'o.json'), crop=(10, 0, 50, 40), min_area=2)

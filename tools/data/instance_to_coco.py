@@ -25,6 +25,9 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from resbackbones.engine.atomic import atomic_path  # noqa: E402
+
 
 def read_array(path: str) -> np.ndarray:
     """A 2D array (or HxWxC image) from any PIL-readable file; errors name the file."""
@@ -102,16 +105,13 @@ def convert(images: Sequence[str], labels: Sequence[str], out_json: str, image_d
                 raise ValueError(f'--crop {list(crop)} is not inside {lab_path} of size (h, w) {label.shape}')
             image, label = image[y0:y1, x0:x1], label[y0:y1, x0:x1]
         name = f'{Path(out_json).stem}_{Path(img_path).stem}_{image_id}.png'  # unique per json and image
-        tmp = image_dir / f'.{name}.tmp.png'
-        Image.fromarray(to_uint8(image, normalize, img_path)).save(tmp)
-        os.replace(tmp, image_dir / name)
+        with atomic_path(str(image_dir / name)) as tmp:  # unique temporaries: concurrent writers cannot collide
+            Image.fromarray(to_uint8(image, normalize, img_path)).save(tmp, format='PNG')
         coco['images'].append(dict(id=image_id, file_name=os.path.relpath(image_dir / name, out_dir),
                                    height=int(label.shape[0]), width=int(label.shape[1])))
         coco['annotations'] += annotations_of(label, image_id, len(coco['annotations']) + 1, fmt, min_area, counts)
-    tmp = f'{out_json}.tmp'
-    with open(tmp, 'w') as f:
+    with atomic_path(str(out_json)) as tmp, open(tmp, 'w') as f:
         json.dump(coco, f)
-    os.replace(tmp, out_json)
     noted = ', '.join(f'{n} {what}' for what, n in counts.items() if n)
     print(f'wrote {out_json}: {len(coco["images"])} images, {len(coco["annotations"])} objects'
           + (f' ({noted})' if noted else ''))

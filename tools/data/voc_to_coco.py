@@ -21,6 +21,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from resbackbones.engine.atomic import atomic_path  # noqa: E402
+
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
                'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor')
 
@@ -96,11 +99,9 @@ def convert(xml_files: Sequence[Path], classes: Sequence[str] | None, img_prefix
                 id=len(coco['annotations']) + 1, image_id=image_id, category_id=cat_id[obj['name']],
                 bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1), iscrowd=int(obj['difficult'] == 1),
                 segmentation=[]))
-    tmp = f'{out_json}.tmp'
     Path(out_json).resolve().parent.mkdir(parents=True, exist_ok=True)
-    with open(tmp, 'w') as f:
+    with atomic_path(str(out_json)) as tmp, open(tmp, 'w') as f:
         json.dump(coco, f)
-    os.replace(tmp, out_json)
     note = f'; skipped {dict(skipped)}' if skipped else ''
     print(f'wrote {out_json}: {len(coco["images"])} images, {len(coco["annotations"])} objects, '
           f'{len(classes)} classes{note}')
