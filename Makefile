@@ -37,8 +37,11 @@ demo-video: data
 demo-face: data
 	$(PY) tools/demos/face_digits.py
 
+# The suite in TEST_WORKERS processes (pytest-xdist; each test file stays in one, so its module fixtures run once).
+# Tests run torch on one thread (tests/conftest.py), so two workers use CI's two cores: about half the serial time.
+TEST_WORKERS ?= 2
 test: data
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) build *.egg-info
