@@ -1,10 +1,9 @@
 """Training engine: SafeRunner (weights_only-safe, atomic checkpoints; CPU/GPU-aware DDP; SyncBN fallback),
 its checkpoint and progress hooks, and the helpers tools/train.py and tools/test.py share.
 
-Importing this package registers ``SafeRunner`` in RUNNERS, the hooks in HOOKS and ``TSMOptimWrapperConstructor``
-in OPTIM_WRAPPER_CONSTRUCTORS, and ``IterBasedTrainLoop`` (mmengine's, without its needless epoch-end pause) in
-LOOPS (mmengine also imports it lazily when a config names them under
-``default_scope='resbackbones'``).
+Importing this package registers ``SafeRunner`` in RUNNERS, the hooks in HOOKS, ``TSMOptimWrapperConstructor`` in
+OPTIM_WRAPPER_CONSTRUCTORS and ``IterBasedTrainLoop`` (mmengine's, without its needless epoch-end pause) in LOOPS
+(mmengine also imports it lazily when a config names them under ``default_scope='resbackbones'``).
 """
 from .atomic import atomic_dir, atomic_path, latest_checkpoint
 from .checkpoint_codec import decode_checkpoint, encode_checkpoint
@@ -19,8 +18,7 @@ from .sync_bn import fallback_sync_bn
 from .tsm_optim_constructor import TSMOptimWrapperConstructor
 
 __all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'IterBasedTrainLoop',
-           'SafeRunner',
-           'TSMOptimWrapperConstructor',
+           'SafeRunner', 'TSMOptimWrapperConstructor',
            'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint',
            'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']
