@@ -4,8 +4,13 @@ from torch import nn
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_and_one_thread():
     torch.manual_seed(0)
+    yield
+    # A tool run in-process with --threads N keeps N; back to one, or every later test of this worker would compete
+    # with the other xdist worker for the cores (several times slower each).
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
 
 
 def pytest_configure(config):

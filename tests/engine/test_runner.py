@@ -16,7 +16,7 @@ from resbackbones.engine.cli import build_runner
 from resbackbones.engine.config import load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/engine: the shared tiny set-up
-from tiny import one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+from tiny import tiny_setup  # noqa: E402
 
 
 def make_runner(config, work_dir, name, **overrides):

@@ -6,8 +6,6 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import pytest
-import torch
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,13 +56,3 @@ def tiny_setup(tmp: Path, extra: str = '', max_epochs: int = 3) -> Path:
     write_image_folder(tmp / 'data' / 'train', per_class=8)
     write_image_folder(tmp / 'data' / 'val', per_class=4, seed=1)
     return write_config(tmp / 'tiny.py', tmp / 'data', extra, max_epochs)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """In-process training with one torch thread: tiny models gain nothing from intra-op threads, and on a busy
-    machine the threads wait on each other (several times slower). Import it into a test module to use it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

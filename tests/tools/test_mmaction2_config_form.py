@@ -14,8 +14,8 @@ from resbackbones.registry import VISUALIZERS
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
 from video_fixtures import write_labelled_videos  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool, one_thread
-from tiny import load_tool, one_thread  # noqa: E402,F401  (one_thread: autouse fixture)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
+from tiny import load_tool  # noqa: E402
 
 # Written here in the layout of mmaction2's configs/_base_/default_runtime.py and a TSN leaf (tiny widths and sizes).
 MMACTION2_FORM = '''default_scope = 'mmaction'

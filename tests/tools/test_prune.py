@@ -7,7 +7,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
-from tiny import load_tool, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+from tiny import load_tool, tiny_setup  # noqa: E402
 
 from resbackbones.deploy.loading import load_task_model  # noqa: E402
 from resbackbones.engine.cli import run_tool  # noqa: E402

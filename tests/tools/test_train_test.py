@@ -11,7 +11,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
-from tiny import REPO, one_thread, tiny_setup  # noqa: E402,F401  (one_thread: autouse fixture)
+from tiny import REPO, tiny_setup  # noqa: E402
 
 from resbackbones.engine.cli import run_tool  # noqa: E402
 
