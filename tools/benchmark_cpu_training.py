@@ -28,11 +28,12 @@ import time
 from typing import Any
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import resbackbones  # noqa: E402,F401  (registers the models, datasets and hooks)
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,11 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--steps', type=int, default=5, help='train steps per config per round')
     parser.add_argument('--warmup', type=int, default=3, help='untimed train steps per config first')
     parser.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's own)")
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                         help='overrides applied to both configs')
-    parser.add_argument('--baseline-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--baseline-options', nargs='+', action=CfgOptionsAction, default={},
                         help='overrides applied to the baseline only (after --cfg-options)')
-    parser.add_argument('--variant-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--variant-options', nargs='+', action=CfgOptionsAction, default={},
                         help='overrides applied to the variant only (after --cfg-options)')
     args = parser.parse_args(argv)
     for name in ('rounds', 'steps'):

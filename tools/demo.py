@@ -24,8 +24,8 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # run from a checkout too
-from mmengine.config import DictAction  # noqa: E402
 
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, build_runner, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
 
@@ -38,7 +38,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--data-root', default='data', help='where fetch_data.py puts digits/ (default: data)')
     parser.add_argument('--min-accuracy', type=float, default=97.0, help='exit 1 below this held-out top-1 (%%)')
     parser.add_argument('--threads', type=int, default=1, help="torch CPU threads (0: torch's default, one per core)")
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override keys of the config, e.g. train_cfg.max_epochs=5')
     return parser.parse_args(argv)
 

@@ -22,10 +22,10 @@ from typing import Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
 import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 
 from resbackbones.deploy.backend import PRECISIONS  # noqa: E402
 from resbackbones.deploy.pipeline import deploy  # noqa: E402
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
 
@@ -47,7 +47,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None, help='CPU threads (default: torch decides)')
     parser.add_argument('--features-only', action='store_true',
                         help='detectors: deploy backbone + neck only, keep the box and mask branches in torch')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. test_dataloader.dataset.data_root=...')
     args = parser.parse_args(argv)
     if args.calib_batches < 1:

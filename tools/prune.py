@@ -20,12 +20,12 @@ from typing import Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
 import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 
 from resbackbones.analysis import count_gmacs, count_params  # noqa: E402
 from resbackbones.deploy.loading import load_task_model, real_batches  # noqa: E402
 from resbackbones.deploy.prune import CRITERIA, prune_model  # noqa: E402
 from resbackbones.engine.atomic import atomic_dir  # noqa: E402
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
 
@@ -43,7 +43,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help=f'output folder for {CHECKPOINT_NAME} and the config')
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help='input size for the GMAC count (default: that of a real test batch)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys before pruning; the written config keeps them')
     args = parser.parse_args(argv)
     if not 0 <= args.ratio < 1:

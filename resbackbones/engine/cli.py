@@ -8,11 +8,12 @@ import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.runner.base_loop import BaseLoop
 
 from ..registry import RUNNERS
+from .cfg_options import CfgOptionsAction
 from .config import default_work_dir, load_config, merge_cfg_options
 
 # Errors a wrong config, path or argument raises while the config is read and the runner, its data and weights are
@@ -33,9 +34,10 @@ class ToolParser(argparse.ArgumentParser):
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """--work-dir, --cfg-options and --launcher, as in mmdet/mmpretrain."""
     parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: ./work_dirs/<config name>)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
-                        help='override config keys, e.g. train_cfg.max_epochs=3 model.backbone.depth=50; a key '
-                             'whose top-level or dotted parent is not in the config is an error')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
+                        help='override config keys, e.g. train_cfg.max_epochs=3 model.backbone.depth=50 '
+                             '"param_scheduler=[dict(type=\'ConstantLR\')]"; a key whose top-level or dotted '
+                             'parent is not in the config is an error')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='job launcher: none (one process), pytorch (torchrun), slurm (srun)')
 

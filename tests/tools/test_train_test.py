@@ -86,6 +86,9 @@ def test_test_prints_metrics_and_draws_predictions(tiny):
     (['{config}', '--resume', '{tmp}/nope.pth'], '--resume: checkpoint file not found: {tmp}/nope.pth'),
     (['{config}', '--work-dir', '{config}'], 'is a file'),
     (['{config}', '--launcher', 'mpi'], "argument --launcher: invalid choice: 'mpi'"),
+    (['{config}', '--cfg-options', 'param_scheduler=[dict(type=ConstantLR)]'],  # mmengine's parser: RecursionError
+     "--cfg-options param_scheduler: cannot read the value '[dict(type=ConstantLR)]'"),
+    (['{config}', '--cfg-options', 'train_cfg.max_epochs'], "--cfg-options 'train_cfg.max_epochs': expected KEY=VALUE"),
 ])
 def test_train_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     (tmp_path / 'empty').mkdir()

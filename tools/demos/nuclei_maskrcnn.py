@@ -19,10 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, build_runner, run_tool  # noqa: E402
 from resbackbones.engine.config import merge_cfg_options  # noqa: E402
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--data-root', default='data', type=Path)
     parser.add_argument('--iters', type=int, help='training iterations (default: the config\'s max_iters)')
     parser.add_argument('--report-only', action='store_true', help='exit 0 even when an AP target is missed')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, as in tools/train.py')
     args = parser.parse_args(argv)
     if args.iters is not None and args.iters < 1:

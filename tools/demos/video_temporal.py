@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO / 'tools' / 'demos'))
 from video_clips import build  # noqa: E402
 
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, build_runner, run_tool  # noqa: E402
 from resbackbones.engine.config import merge_cfg_options  # noqa: E402
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--data-root', default=REPO / 'data', type=Path)
     parser.add_argument('--work-dir', default=Path('work_dirs/video_temporal'), type=Path)
     parser.add_argument('--report-only', action='store_true', help='exit 0 even when a goal is missed')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override keys of both configs, as in tools/train.py')
     args = parser.parse_args(argv)
     if args.iters is not None and args.iters < 1:

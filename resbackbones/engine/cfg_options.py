@@ -1,0 +1,53 @@
+"""``--cfg-options KEY=VALUE ...``: mmengine's DictAction, plus dict values, and one clear error for the rest.
+
+mmengine's DictAction reads numbers, booleans, ``None``, bare strings and lists/tuples of those (``a,b``, ``[a,b]``,
+``(1,2)``), but a dict (``param_scheduler=[dict(type='ConstantLR')]``) sends it into endless recursion, and a word
+without ``=`` into an unpacking error: a traceback either way. Here a value that holds a dict is read as a Python
+literal in which ``dict(key=value)`` calls are allowed (nothing else is called or looked up), every other value as
+mmengine reads it, and what neither reads is an argparse error naming the key and what was expected.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+from typing import Any, Sequence
+
+from mmengine.config import DictAction
+
+EXPECTED = ("a number, true/false, None, a string, a list or tuple of those ([a,b] or (1,2)), or a dict written "
+            "dict(key=value) or {'key': value}")
+
+
+def literal_with_dicts(text: str) -> Any:
+    """The Python literal ``text`` where ``dict(key=value, ...)`` calls are allowed; ValueError for anything else."""
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'dict' \
+                and not node.args and all(k.arg is not None for k in node.keywords):
+            return {k.arg: value(k.value) for k in node.keywords}
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            return {value(k): value(v) for k, v in zip(node.keys, node.values)}
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [value(element) for element in node.elts]
+            return items if isinstance(node, ast.List) else tuple(items)
+        return ast.literal_eval(node)  # constants, signed numbers; raises ValueError on names and calls
+
+    return value(ast.parse(text.strip(), mode='eval').body)
+
+
+class CfgOptionsAction(DictAction):
+    """``KEY=VALUE`` pairs into a dict, as mmengine's DictAction, with dict values and one-line errors."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Sequence[str] | None, option_string: str | None = None) -> None:
+        options = copy.copy(getattr(namespace, self.dest, None) or {})
+        for pair in values or []:
+            key, sep, text = pair.partition('=')
+            if not sep or not key:
+                parser.error(f'{option_string} {pair!r}: expected KEY=VALUE')
+            try:
+                options[key] = literal_with_dicts(text) if 'dict(' in text or '{' in text \
+                    else self._parse_iterable(text)
+            except (ValueError, SyntaxError, TypeError, AssertionError, RecursionError):
+                parser.error(f'{option_string} {key}: cannot read the value {text!r}; expected {EXPECTED}')
+        setattr(namespace, self.dest, options)
