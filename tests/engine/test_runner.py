@@ -1,4 +1,4 @@
-"""SafeRunner in one process: weights_only-safe resume, atomic saves, SyncBN fallback."""
+"""SafeRunner in one process: weights_only-safe resume, atomic saves, SyncBN fallback, loader workers stopped."""
 import os
 import sys
 from pathlib import Path
@@ -76,7 +76,6 @@ def test_sync_bn_falls_back_to_bn_in_one_process(config, tmp_path, capsys):
     assert sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in runner.model.modules()) > 0
     assert 'SyncBN fallback: converted 20 SyncBatchNorm layer(s) to BatchNorm because training runs in a ' \
            'single process' in capsys.readouterr().out
-
 
 
 def test_loader_workers_stop_when_training_and_validation_end(config, tmp_path, monkeypatch):
