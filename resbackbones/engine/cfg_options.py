@@ -4,7 +4,8 @@ mmengine's DictAction reads numbers, booleans, ``None``, bare strings and lists/
 ``(1,2)``), but a dict (``param_scheduler=[dict(type='ConstantLR')]``) sends it into endless recursion, and a word
 without ``=`` into an unpacking error: a traceback either way. Here a value that holds a dict is read as a Python
 literal in which ``dict(key=value)`` calls are allowed (nothing else is called or looked up), every other value as
-mmengine reads it, and what neither reads is an argparse error naming the key and what was expected.
+mmengine reads it (a string with braces, like a filename template, included), and what neither reads is an
+argparse error naming the key and what was expected.
 """
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ def literal_with_dicts(text: str) -> Any:
     return value(ast.parse(text.strip(), mode='eval').body)
 
 
+def holds_dict(text: str) -> bool:
+    """Whether a value is meant as a dict: it calls ``dict(`` or is a ``{...}`` literal (a string such as the
+    filename template ``img_{:05}.jpg`` stays a string, as mmengine reads it)."""
+    return 'dict(' in text or text.strip().strip('\'"').startswith('{')
+
+
 class CfgOptionsAction(DictAction):
     """``KEY=VALUE`` pairs into a dict, as mmengine's DictAction, with dict values and one-line errors."""
 
@@ -46,8 +53,7 @@ class CfgOptionsAction(DictAction):
             if not sep or not key:
                 parser.error(f'{option_string} {pair!r}: expected KEY=VALUE')
             try:
-                options[key] = literal_with_dicts(text) if 'dict(' in text or '{' in text \
-                    else self._parse_iterable(text)
+                options[key] = literal_with_dicts(text) if holds_dict(text) else self._parse_iterable(text)
             except (ValueError, SyntaxError, TypeError, AssertionError, RecursionError):
                 parser.error(f'{option_string} {key}: cannot read the value {text!r}; expected {EXPECTED}')
         setattr(namespace, self.dest, options)

@@ -14,6 +14,7 @@ def parse(*pairs: str) -> dict:
 
 @pytest.mark.parametrize('pair, value', [
     ('k=1', 1), ('k=0.5', 0.5), ('k=true', True), ('k=None', None), ('k=word', 'word'),  # as mmengine reads them
+    ('k=img_{:05}.jpg', 'img_{:05}.jpg'),  # braces in a string (mmaction2's filename_tmpl) are not a dict
     ('k=1,2', [1, 2]), ('k=[a,b]', ['a', 'b']), ('k=(1,[2,c])', (1, [2, 'c'])),
     ("k=[dict(type='ConstantLR', factor=1.0, by_epoch=False)]",  # mmengine's parser recursed forever on these
      [{'type': 'ConstantLR', 'factor': 1.0, 'by_epoch': False}]),
