@@ -2,11 +2,11 @@
 install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
-resnet2plus1d.py, mmaction/models/common/conv2plus1d.py) and mmcv
+resnet2plus1d.py, resnet3d_csn.py, mmaction/models/common/conv2plus1d.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
 '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
-ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d).
+ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks).
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -43,14 +43,16 @@ class ConvModule(nn.Module):
     is a Conv2plus1d (mmaction2's conv_cfg=dict(type='Conv2plus1d'))."""
 
     def __init__(self, cin, cout, kernel, stride=1, padding=0, dilation=1, dims=3, norm=True, act=True, bias=None,
-                 factorised=False):
+                 factorised=False, groups=1, eps=1e-5):
         super().__init__()
         conv, bn = (nn.Conv3d, nn.BatchNorm3d) if dims == 3 else (nn.Conv2d, nn.BatchNorm2d)
+        extra = {} if factorised else {'groups': groups}
         conv = Conv2plus1d if factorised else conv
-        self.conv = conv(cin, cout, kernel, stride, padding, dilation, bias=(not norm) if bias is None else bias)
+        self.conv = conv(cin, cout, kernel, stride, padding, dilation, bias=(not norm) if bias is None else bias,
+                         **extra)
         self.with_norm, self.with_act = norm, act
         if norm:
-            self.bn = bn(cout)
+            self.bn = bn(cout, eps=eps)
         if act:
             self.activate = nn.ReLU(inplace=True)
 
@@ -289,6 +291,50 @@ class ResNetTSM(nn.Module):
             for j in range(n):
                 if non_local is not None and non_local[i][j]:
                     blocks[j] = NL3DWrapper(blocks[j], num_segments, non_local_cfg)
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes * 4
+
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+        return x
+
+
+class CSNBottleneck3d(nn.Module):
+    """mmaction2's CSNBottleneck3d, style 'pytorch', inflate_style '3x3x3' (1x1x1 conv1): conv2 is a Sequential of
+    a 1x1x1 ConvModule without activation ('ip' only) and the depthwise 3x3x3 ConvModule; BN eps 1e-3."""
+
+    def __init__(self, inplanes, planes, spatial_stride=1, temporal_stride=1, downsample=None, mode='ir'):
+        super().__init__()
+        eps = 1e-3
+        self.conv1 = ConvModule(inplanes, planes, 1, eps=eps)
+        conv2 = [ConvModule(planes, planes, 1, act=False, eps=eps)] if mode == 'ip' else []
+        conv2.append(ConvModule(planes, planes, 3, (temporal_stride, spatial_stride, spatial_stride), 1,
+                                groups=planes, eps=eps))
+        self.conv2 = nn.Sequential(*conv2)
+        self.conv3 = ConvModule(planes, planes * 4, 1, act=False, eps=eps)
+        self.downsample, self.relu = downsample, nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
+
+
+class ResNet3dCSN(nn.Module):
+    """mmaction2's ResNet3dCSN with its defaults: 3x7x7 stem without temporal stride, temporal strides (1, 2, 2, 2)
+    on conv2 and the shortcut, with_pool2=False (its ircsn/ipcsn configs)."""
+
+    def __init__(self, stage_blocks=(3, 4, 6, 3), base_channels=64, mode='ir'):
+        super().__init__()
+        self.conv1 = ConvModule(3, base_channels, (3, 7, 7), (1, 2, 2), (1, 3, 3), eps=1e-3)
+        self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
+        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes, planes * 4, 1, (stride, stride, stride), act=False, eps=1e-3)
+            blocks = [CSNBottleneck3d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
+                                      stride if j == 0 else 1, down if j == 0 else None, mode) for j in range(n)]
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             inplanes = planes * 4
 

@@ -20,6 +20,9 @@ from ..layers import DropPath, LayerFactory
 from .addons import PLACES, BlockAddon
 
 
+CHANNEL_SEPARATED = ('ir', 'ip')
+
+
 class ResidualBlock(nn.Module):
     """The block contract and the shared forward: residual branch, stochastic depth, activation checkpointing.
 
@@ -70,7 +73,7 @@ class ResidualBlock(nn.Module):
 
     @classmethod
     def variant_kwargs(cls, planes: int, style: str, groups: int, base_width: int, base_channels: int,
-                       dcn: dict | None) -> dict:
+                       dcn: dict | None, channel_separated: str | None = None) -> dict:
         """The core's variant settings as this block's keyword arguments; ValueError for ones it cannot honour."""
         raise NotImplementedError
 
@@ -97,10 +100,13 @@ class ResidualBlock(nn.Module):
         return self._run_addons('output', self.relu(out))
 
 
-def _plain_only(block: str, groups: int, base_width: int, base_channels: int) -> None:
+def _plain_only(block: str, groups: int, base_width: int, base_channels: int, channel_separated: str | None) -> None:
     if groups != 1 or base_width != base_channels:
         raise ValueError(f'{block} supports only groups=1 and base_width=base_channels (got groups={groups}, '
                          f'base_width={base_width}); use depth >= 50 for ResNeXt/wide')
+    if channel_separated is not None:
+        raise ValueError(f'{block} has no channel-separated form (channel_separated={channel_separated!r}); '
+                         f'CSN needs depth >= 50, as in mmaction2')
 
 
 class BasicBlock(ResidualBlock):
@@ -129,8 +135,8 @@ class BasicBlock(ResidualBlock):
         self.bn2 = layers.norm(planes)
 
     @classmethod
-    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn):
-        _plain_only('BasicBlock', groups, base_width, base_channels)
+    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn, channel_separated=None):
+        _plain_only('BasicBlock', groups, base_width, base_channels, channel_separated)
         return dict(dcn=dcn)
 
     @property
@@ -150,6 +156,9 @@ class Bottleneck(ResidualBlock):
         planes); the core derives it as int(planes * base_width / base_channels) * groups, which gives plain,
         ResNeXt (groups=32, base_width=4) and wide (base_width=128) blocks from one formula.
         temporal_kernels has one entry per conv (3).
+        channel_separated: CSN's factorisation of the 3x3 conv (Tran et al., 2019; mmaction2's ``bottleneck_mode``):
+            'ir' makes it depthwise (groups = width); 'ip' also puts a 1x1 conv + norm (``conv2_interaction``,
+            ``bn2_interaction``, no activation) before it, to keep the channel interaction. None: a plain conv.
     """
 
     expansion = 4
@@ -159,10 +168,16 @@ class Bottleneck(ResidualBlock):
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
                  with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None,
-                 dcn: dict | None = None, style: str = 'pytorch', groups: int = 1, width: int | None = None):
+                 dcn: dict | None = None, style: str = 'pytorch', groups: int = 1, width: int | None = None,
+                 channel_separated: str | None = None):
         super().__init__(in_channels, planes * self.expansion, stride, temporal_stride, downsample, drop_path,
                          with_cp)
         width = width or planes
+        if channel_separated is not None:
+            if channel_separated not in CHANNEL_SEPARATED or groups != 1 or dcn is not None:
+                raise ValueError(f"channel_separated must be one of {CHANNEL_SEPARATED} on a plain bottleneck "
+                                 f"(groups=1, no dcn); got {channel_separated!r}, groups={groups}, dcn={dcn}")
+            groups = width
         t1, t2, t3 = temporal_kernels or (1, 1, 1)
         conv1_stride, conv2_stride = (stride, 1) if style == 'caffe' else (1, stride)
         conv1_tstride, conv2_tstride = (temporal_stride, 1) if style == 'caffe' else (1, temporal_stride)
@@ -171,6 +186,9 @@ class Bottleneck(ResidualBlock):
         self.conv1 = layers.conv(in_channels, width, 1, conv1_stride, temporal_kernel=t1,
                                  temporal_stride=conv1_tstride)
         self.bn1 = layers.norm(width)
+        if channel_separated == 'ip':
+            self.conv2_interaction = layers.conv(width, width, 1)
+            self.bn2_interaction = layers.norm(width)
         self.conv2 = layers.conv(width, width, 3, conv2_stride, dilation, groups, temporal_kernel=t2,
                                  temporal_stride=conv2_tstride, conv_cfg=dcn, block_channels=(in_channels, width))
         self.bn2 = layers.norm(width)
@@ -178,8 +196,9 @@ class Bottleneck(ResidualBlock):
         self.bn3 = layers.norm(self.out_channels)
 
     @classmethod
-    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn):
-        return dict(dcn=dcn, style=style, groups=groups, width=int(planes * base_width / base_channels) * groups)
+    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn, channel_separated=None):
+        return dict(dcn=dcn, style=style, groups=groups, width=int(planes * base_width / base_channels) * groups,
+                    **({} if channel_separated is None else {'channel_separated': channel_separated}))
 
     @property
     def last_norm(self) -> nn.Module:
@@ -187,6 +206,8 @@ class Bottleneck(ResidualBlock):
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
+        if hasattr(self, 'conv2_interaction'):
+            out = self.bn2_interaction(self.conv2_interaction(out))
         out = self.relu(self.bn2(self.conv2(out)))
         return self.bn3(self.conv3(out))
 
@@ -215,8 +236,8 @@ class IBasicBlock(ResidualBlock):
         self.bn3 = layers.norm(planes)
 
     @classmethod
-    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn):
-        _plain_only('IBasicBlock', groups, base_width, base_channels)
+    def variant_kwargs(cls, planes, style, groups, base_width, base_channels, dcn, channel_separated=None):
+        _plain_only('IBasicBlock', groups, base_width, base_channels, channel_separated)
         if dcn is not None:
             raise ValueError(f'IBasicBlock has no deformable conv; got dcn={dcn}')
         return {}

@@ -71,10 +71,13 @@ class ResNet(BaseModule):
         frozen_stages: -1 none, 0 the stem, n the stem and stages 1..n (requires_grad off, norms in eval).
         conv_cfg / norm_cfg: layer configs (norm types BN, SyncBN, GN, FrozenBN). norm_eval: keep every
             batch norm in eval mode during training (mmdet's default for fine-tuning detectors).
+        partial_bn: mmaction2's TSN/TRN setting: every BatchNorm2d but the first (the stem's) stays in eval mode
+            with its scale and shift frozen during training.
         dcn / stage_with_dcn: deformable conv config (type 'DCN' or 'DCNv2') and the stages that use it.
         with_cp: activation checkpointing. zero_init_residual: start each block as identity (last norm weight 0).
         groups / base_width: grouped-conv width of bottlenecks (ResNeXt, wide ResNet); base_width defaults to
             base_channels, which gives the plain ResNet width.
+        channel_separated: None, or 'ir' / 'ip': channel-separated bottlenecks (CSN; ``blocks.Bottleneck``).
         drop_path_rate: stochastic depth, rising linearly from 0 to this rate over the blocks.
         stem_act_cfg: the stem's activation (default ReLU; IResNet: PReLU), kept as attribute ``relu``/``prelu``.
         temporal: a TemporalPlan for (N, C, T, H, W) inputs (3D layers); None (default) for images.
@@ -100,9 +103,10 @@ class ResNet(BaseModule):
                  avg_down: bool = False, small_stem: bool = False, stem_stride: int | None = None,
                  stem_pool_stride: int | None = 2, stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1,
                  conv_cfg: dict | None = None, norm_cfg: dict | None = None, norm_eval: bool = True,
-                 dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
-                 zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
-                 drop_path_rate: float = 0.0, stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
+                 partial_bn: bool = False, dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None,
+                 with_cp: bool = False, zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
+                 channel_separated: str | None = None, drop_path_rate: float = 0.0,
+                 stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
                  block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,
                  block_widths: Sequence[Sequence[int]] | None = None, pretrained: str | None = None,
                  init_cfg: dict | None = None):
@@ -145,7 +149,7 @@ class ResNet(BaseModule):
         self.deep_stem, self.avg_down, self.small_stem = deep_stem, avg_down, small_stem
         self.stem_stride = stem_stride or (1 if small_stem else 2)
         self.stem_pool_stride = None if small_stem else stem_pool_stride
-        self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
+        self.frozen_stages, self.norm_eval, self.partial_bn = frozen_stages, norm_eval, partial_bn
         self.zero_init_residual = zero_init_residual
         self.temporal = None if temporal is None else temporal.truncated(built)
         self.layer_factory = LayerFactory(dims=2 if temporal is None else 3, conv_cfg=conv_cfg,
@@ -160,7 +164,7 @@ class ResNet(BaseModule):
             first = sum(stage_blocks[:i])
             planes = base_channels * 2**i
             variant = block.variant_kwargs(planes, style, groups, base_width or base_channels, base_channels,
-                                           dcn if stage_with_dcn[i] else None)
+                                           dcn if stage_with_dcn[i] else None, channel_separated)
             stage = ResStage(block, channels, planes, stage_blocks[i], strides[i], dilations[i], avg_down,
                              self.layer_factory, rates[first:first + stage_blocks[i]], with_cp=with_cp,
                              addons=None if block_addons is None else block_addons[i],
@@ -311,6 +315,10 @@ class ResNet(BaseModule):
             for m in self.modules():
                 if is_batch_norm(m):
                     m.eval()
+        if mode and self.partial_bn:
+            for m in [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)][1:]:
+                m.eval()
+                m.requires_grad_(False)
         return self
 
     def describe(self) -> str:

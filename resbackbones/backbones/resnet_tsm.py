@@ -34,7 +34,7 @@ class ResNetTSM(ResNet):
         temporal_pool: max-pool neighbouring frames (3, stride 2) before the second stage; later stages then see
             num_segments // 2 frames per clip and the batch shrinks accordingly.
         non_local / non_local_cfg: as ResNet3d's: NonLocal3d blocks over each clip's frames after flagged blocks.
-        act_cfg: only ReLU (mmaction2's ResNet). partial_bn: not supported (False only).
+        act_cfg: only ReLU (mmaction2's ResNet). partial_bn: as ResNet's (mmaction2's TSN/TRN setting).
         pretrained2d: accepted for mmaction2's configs; 2D checkpoints load into TSM as they are.
         out_indices: default (3,); norm_eval: default False (mmaction2's ResNet).
     """
@@ -43,7 +43,7 @@ class ResNetTSM(ResNet):
                  shift_place: str = 'blockres', temporal_pool: bool = False,
                  non_local: Sequence[int | Sequence[int]] = (0, 0, 0, 0), non_local_cfg: dict | None = None,
                  out_indices: Sequence[int | str] = (3,), num_stages: int = 4,
-                 stage_blocks: Sequence[int] | None = None, act_cfg: dict | None = None, partial_bn: bool = False,
+                 stage_blocks: Sequence[int] | None = None, act_cfg: dict | None = None,
                  pretrained2d: bool = True, norm_eval: bool = False, **kwargs):
         check_choice('depth', depth, tuple(ARCH_SETTINGS))
         check_choice('shift_place', shift_place, SHIFT_PLACES)
@@ -54,8 +54,6 @@ class ResNetTSM(ResNet):
             raise ValueError(f'temporal_pool needs num_segments >= 2; got {num_segments}')
         if act_cfg is not None and act_cfg.get('type') != 'ReLU':
             raise ValueError(f"ResNetTSM: act_cfg must be dict(type='ReLU') (mmaction2's ResNet); got {act_cfg}")
-        if partial_bn:
-            raise ValueError('ResNetTSM: partial_bn is not supported; freeze norms with norm_eval or frozen_stages')
         if 'block_addons' in kwargs:
             raise ValueError('ResNetTSM does not take block_addons: they are built from its shift and non_local '
                              'arguments')
@@ -81,3 +79,4 @@ class ResNetTSM(ResNet):
             addons.append(tuple(stage))
         super().__init__(depth, out_indices=out_indices, num_stages=num_stages, stage_blocks=stage_blocks,
                          norm_eval=norm_eval, block_addons=addons, **kwargs)
+        self.num_segments = num_segments

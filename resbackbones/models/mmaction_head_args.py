@@ -7,13 +7,39 @@ and ``train_cfg`` / ``test_cfg`` beside it. Here the recognizer takes ``average_
 """
 from __future__ import annotations
 
+import torch
+
 AVERAGES = ('prob', 'score')
 
 
-def check_train_test_cfg(owner: str, train_cfg: dict | None, test_cfg: dict | None) -> None:
-    """mmaction2 sets both to None (1.x); options in them have no counterpart here, so they are refused."""
-    if train_cfg or test_cfg:
-        raise ValueError(f'{owner}: train_cfg/test_cfg options are not supported; got {train_cfg!r}, {test_cfg!r}')
+def max_testing_views(owner: str, train_cfg: dict | None, test_cfg: dict | None,
+                      views_multiple_of: int = 1) -> int | None:
+    """mmaction2's ``test_cfg=dict(max_testing_views=K)`` (K views through the network at a time when testing, to
+    bound memory; CSN's and MViT's configs), or None. ``train_cfg`` has no options here; other test options
+    (``fcn_test``, TPN's) are refused by name. ``views_multiple_of``: a TSM backbone's num_segments, which K must
+    be a multiple of so that no clip is split between two passes (as mmaction2 asserts)."""
+    if train_cfg:
+        raise ValueError(f'{owner}: train_cfg options are not supported; got {train_cfg!r}')
+    unknown = sorted(set(test_cfg or {}) - {'max_testing_views'})
+    if unknown:
+        raise ValueError(f'{owner}: test_cfg options {unknown} are not supported (only max_testing_views); '
+                         f'got {test_cfg!r}')
+    views = (test_cfg or {}).get('max_testing_views')
+    if views is None:
+        return None
+    if not isinstance(views, int) or isinstance(views, bool) or views < 1 or views % views_multiple_of:
+        raise ValueError(f'{owner}: test_cfg.max_testing_views must be an integer >= 1'
+                         + (f' and a multiple of num_segments={views_multiple_of}' if views_multiple_of > 1 else '')
+                         + f'; got {views!r}')
+    return views
+
+
+def in_chunks(function, inputs: torch.Tensor, size: int | None) -> torch.Tensor:
+    """``function(inputs)`` computed ``size`` rows at a time and concatenated (all at once when size is None): the
+    same result for a per-row function, with peak memory bounded by ``size`` rows."""
+    if size is None or inputs.shape[0] <= size:
+        return function(inputs)
+    return torch.cat([function(part) for part in inputs.split(size)])
 
 
 BCE = 'BCELossWithLogits'

@@ -14,7 +14,7 @@ from torch import nn
 from ..heads.action_head import I3DHead
 from ..registry import MODELS
 from .classifier import ImageClassifier
-from .mmaction_head_args import AVERAGES, check_train_test_cfg, split_cls_head
+from .mmaction_head_args import AVERAGES, in_chunks, max_testing_views, split_cls_head
 
 
 @MODELS.register_module()
@@ -29,7 +29,8 @@ class Recognizer3D(ImageClassifier):
             init_std, average_clips, multi_class, loss_cls)`` in place of num_classes / dropout / average_clips /
             multi_class, so mmaction2's model configs build unchanged; the fc then starts from its normal(init_std)
             as in mmaction2.
-        train_cfg / test_cfg: accepted for mmaction2 configs; must be None or empty.
+        train_cfg / test_cfg: mmaction2's; test_cfg may hold ``max_testing_views``: in eval mode, clips go through
+            the network that many at a time (same scores, bounded memory). Other options are refused.
 
     'tensor' gives logits (averaged over clips), 'predict' scores averaged as ``average_clips`` says ('pred_score'
     are probabilities with 'prob'). Loss on multi-clip input treats every clip as a sample of its video's label.
@@ -40,7 +41,7 @@ class Recognizer3D(ImageClassifier):
     def __init__(self, backbone: dict | nn.Module, num_classes: int | None = None, dropout: float = 0.5,
                  average_clips: str = 'prob', multi_class: bool = False, cls_head: dict | None = None,
                  train_cfg: dict | None = None, test_cfg: dict | None = None, **kwargs):
-        check_train_test_cfg('Recognizer3D', train_cfg, test_cfg)
+        views = max_testing_views('Recognizer3D', train_cfg, test_cfg)
         if cls_head is not None:  # mmaction2's form: the classifier's settings inside an I3DHead config
             if num_classes is not None:
                 raise ValueError('Recognizer3D: give num_classes inside cls_head or as num_classes, not both')
@@ -55,6 +56,7 @@ class Recognizer3D(ImageClassifier):
             raise ValueError(f'average_clips must be one of {AVERAGES}; got {average_clips!r}')
         super().__init__(backbone, num_classes, dropout=dropout, **kwargs)
         self.average_clips, self.multi_label = average_clips, bool(multi_class)
+        self.max_testing_views = views
         if cls_head is not None:
             self._take_i3d_head(cls_head)
 
@@ -75,4 +77,6 @@ class Recognizer3D(ImageClassifier):
             raise ValueError(f'Recognizer3D takes (N, C, T, H, W) clips or (N, clips, C, T, H, W); got shape '
                              f'{tuple(inputs.shape)}')
         clips = inputs.shape[1] if inputs.dim() == 6 else 1
-        return self.head(self.extract_feat(inputs.flatten(0, 1) if inputs.dim() == 6 else inputs)), clips
+        flat = inputs.flatten(0, 1) if inputs.dim() == 6 else inputs
+        chunk = None if self.training else self.max_testing_views
+        return in_chunks(lambda part: self.head(self.extract_feat(part)), flat, chunk), clips

@@ -13,7 +13,7 @@ from torch import nn
 from ..registry import MODELS
 from .base import TaskModel
 from .classifier import ImageClassifier
-from .mmaction_head_args import check_train_test_cfg, split_cls_head
+from .mmaction_head_args import in_chunks, max_testing_views, split_cls_head
 
 
 @MODELS.register_module()
@@ -25,7 +25,8 @@ class Recognizer2D(TaskModel):
         cls_head: mmaction2's head config, e.g. ``dict(type='TSNHead', num_classes=400, dropout_ratio=0.4,
             average_clips='prob')``; ``in_channels`` comes from the backbone (give it only to check).
         data_preprocessor: e.g. ``dict(type='ActionDataPreprocessor', mean=..., std=..., format_shape='NCHW')``.
-        train_cfg / test_cfg: accepted for mmaction2 configs; must be None or empty.
+        train_cfg / test_cfg: mmaction2's; test_cfg may hold ``max_testing_views``: in eval mode, frames go through
+            the backbone that many at a time (a multiple of a TSM backbone's num_segments). Others are refused.
 
     Modes: 'tensor' -> (N, num_classes) logits; 'loss' -> cross-entropy; 'predict' -> dicts with 'pred_label',
     'pred_score' (softmax with average_clips='prob', logits with 'score') and 'gt_label'.
@@ -36,8 +37,9 @@ class Recognizer2D(TaskModel):
         if isinstance(data_preprocessor, dict):  # from our registry, also outside a runner's default scope
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        check_train_test_cfg('Recognizer2D', train_cfg, test_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
+        self.max_testing_views = max_testing_views('Recognizer2D', train_cfg, test_cfg,
+                                                   getattr(self.backbone, 'num_segments', 1))
         head, self.average_clips, self.multi_label = split_cls_head('Recognizer2D', cls_head,
                                                                      self.backbone.feature_specs[-1].channels)
         self.head = MODELS.build(head)
@@ -47,7 +49,8 @@ class Recognizer2D(TaskModel):
         if inputs.dim() != 5:
             raise ValueError(f'Recognizer2D takes (N, frames, C, H, W) (FormatShape NCHW); got shape '
                              f'{tuple(inputs.shape)}')
-        return self.backbone(inputs.flatten(0, 1))[-1]
+        chunk = None if self.training else self.max_testing_views
+        return in_chunks(lambda frames: self.backbone(frames)[-1], inputs.flatten(0, 1), chunk)
 
     def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """The head's logits, (N * clips, num_classes), and the clips per video: 1 for TSNHead (its consensus spans

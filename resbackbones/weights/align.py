@@ -11,6 +11,9 @@ looking at what the target has rather than by hard-coding stage numbers or sourc
   stem's ``conv1.bn`` is ``bn1``), and ``downsample.conv``/``downsample.bn`` are ``downsample.0``/``.1``.
 - mmaction2's ``Conv2plus1d`` (R(2+1)D) names its parts ``conv_s``, ``bn_s``, ``conv_t``; ours follow torchvision's
   ``Conv2Plus1D`` children ``0``, ``1``, ``3``.
+- mmaction2's CSN bottlenecks keep their factorised 3x3x3 conv as a Sequential of ConvModules: ``conv2.0`` is the
+  depthwise conv ('ir'), or the 1x1x1 interaction conv followed by the depthwise ``conv2.1`` ('ip'); ours are
+  ``conv2``/``bn2`` and ``conv2_interaction``/``bn2_interaction``.
 - wrapper modules (mmaction2's TSM): ``TemporalShift`` and ``TemporalPool`` keep the module they wrap as ``.net``,
   ``NL3DWrapper`` as ``.block``; ours are BlockAddons beside the block's layers, so those segments are dropped.
 """
@@ -29,6 +32,7 @@ _CONV_MODULE = re.compile(r'^((?:.*\.)?)(conv(\d+)|downsample)\.(conv|bn)\.(.+)$
 _WRAPPER = re.compile(r'\.(?:net|block)(?=\.)')
 _FACTORISED = re.compile(r'\.(conv_s|bn_s|conv_t)\.')
 _FACTORISED_CHILD = {'conv_s': '0', 'bn_s': '1', 'conv_t': '3'}
+_SEPARATED = re.compile(r'^((?:.*\.)?)conv2\.([01])\.(conv|bn)\.(.+)$')
 
 
 def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> str:
@@ -69,6 +73,20 @@ def _factorised_rename(key: str, target: Collection[str]) -> str:
     return new if new != key and (new in target or _conv_module_rename(new, target) in target) else key
 
 
+def _separated_rename(key: str, target: Collection[str]) -> str:
+    """mmaction2's CSN ``conv2.N.conv`` / ``conv2.N.bn`` -> ours, by whether the target block has an interaction conv."""
+    match = _SEPARATED.match(key)
+    if not match or key in target:
+        return key
+    prefix, index, part, rest = match.groups()
+    interaction = f'{prefix}conv2_interaction.weight' in target
+    suffix = '_interaction' if interaction and index == '0' else ''
+    if index == '1' and not interaction:
+        return key
+    new = f'{prefix}{"conv2" if part == "conv" else "bn2"}{suffix}.{rest}'
+    return new if new in target else key
+
+
 def _norm_rename(key: str, target: Collection[str]) -> str:
     renamed = _GN.sub(r'\1bn\2.', key)
     return renamed if key not in target and renamed in target else key
@@ -100,13 +118,15 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
     Returns the renamed dict, a map new key -> old key, and one note per kind of rename applied.
     """
     target = set(target)
-    bare = {k: _factorised_rename(_unwrap(k, target), target) for k in state}
+    bare = {k: _separated_rename(_factorised_rename(_unwrap(k, target), target), target) for k in state}
     first_name = {_conv_module_rename(bare[k], target): k for k in state}
     kinds = set()
     if any(_unwrap(k, target) != k for k in state):
         kinds.add("mmaction2 TSM wrappers: '.net' / '.block' segments dropped")
     if any(_FACTORISED.search(k) and b != _unwrap(k, target) for k, b in bare.items()):
         kinds.add('mmaction2 Conv2plus1d names: conv_s/bn_s/conv_t -> 0/1/3')
+    if any(_SEPARATED.match(k) and b != k for k, b in bare.items()):
+        kinds.add('mmaction2 CSN names: conv2.N.conv/.bn -> conv2(_interaction)/bn2(_interaction)')
     if any(new != bare[old] for new, old in first_name.items()):
         kinds.add("mmcv ConvModule names: convK.conv/.bn -> convK/bnK, downsample.conv/.bn -> downsample.0/.1")
     state = {new: state[old] for new, old in first_name.items()}

@@ -118,7 +118,6 @@ def test_non_local_blocks_run_over_each_clips_frames():
 @pytest.mark.parametrize('kwargs, message', [
     (dict(shift_place='conv'), 'shift_place must be one of'),
     (dict(num_segments=0), 'num_segments must be an integer >= 1'),
-    (dict(partial_bn=True), 'partial_bn is not supported'),
     (dict(act_cfg=dict(type='GELU')), "act_cfg must be dict\\(type='ReLU'\\)"),
     (dict(non_local=(0, 0, 0)), 'non_local needs one entry per stage'),
     (dict(shift_div=16), 'shift_div=16 would move fewer than one channel each way'),

@@ -106,3 +106,15 @@ def test_modules_swapped_after_construction_are_the_ones_that_run():
     with torch.no_grad():
         [out] = model(torch.rand(1, 3, 4, 32, 32))
     assert out.shape[2] == 4  # the identity replaced pool2: time is no longer halved
+
+
+def test_partial_bn_trains_only_the_first_batch_norm():
+    model = _build(partial_bn=True, norm_eval=False).train()
+    first, *others = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert first is model.bn1 and first.training and first.weight.requires_grad
+    assert others and all(not m.training and not m.weight.requires_grad and not m.bias.requires_grad
+                          for m in others)
+    before = [m.running_mean.clone() for m in others]
+    model(torch.randn(2, 3, 32, 32))
+    assert all(torch.equal(m.running_mean, b) for m, b in zip(others, before))
+    assert first.running_mean.abs().sum() > 0

@@ -80,6 +80,13 @@ MMACTION2_MODELS = {
                       consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001, is_shift=True,
                       average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM), train_cfg=None, test_cfg=None), 24_327_632),
+    'ircsn_r152': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='ResNet3dCSN', pretrained2d=False, pretrained=None, depth=152, with_pool2=False,
+                      bottleneck_mode='ir', norm_eval=False, zero_init_residual=False),
+        cls_head=dict(_I3D_HEAD, in_channels=2048),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW'),
+        train_cfg=None, test_cfg=dict(max_testing_views=10)), 29_703_568),  # metafile: 29.70M
     'r2plus1d_r34': (dict(
         type='Recognizer3D',
         backbone=dict(type='ResNet2Plus1d', depth=34, pretrained=None, pretrained2d=False, norm_eval=False,
@@ -90,6 +97,12 @@ MMACTION2_MODELS = {
                       init_std=0.01, average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')), 63_759_281),
 }
+
+
+def test_our_csn_base_model_is_mmaction2s_ircsn_r152():
+    model = MODELS.build(Config.fromfile(str(CONFIGS.parent / '_base_/models/ircsn_r152.py')).model.to_dict())
+    assert sum(p.numel() for p in model.parameters()) == MMACTION2_MODELS['ircsn_r152'][1]
+    assert model.max_testing_views == 10
 
 
 @pytest.mark.parametrize('name', sorted(MMACTION2_MODELS))

@@ -1,0 +1,49 @@
+"""mmaction2's test_cfg on both recognizers: max_testing_views bounds memory without changing scores."""
+import pytest
+import torch
+
+from resbackbones.registry import MODELS
+
+RECOGNIZERS = {
+    '3d': (dict(type='Recognizer3D', backbone=dict(type='ResNet3dCSN', depth=50, base_channels=8,
+                                                    stage_blocks=(1, 1, 1, 1), with_pool2=False),
+                cls_head=dict(type='I3DHead', num_classes=4)), (2, 5, 3, 8, 32, 32), 2),
+    # TSM: 8 frames of 2 videos = 4 clips of num_segments=2 frames; views count frames, 4 at a time = 2 clips
+    '2d': (dict(type='Recognizer2D', backbone=dict(type='ResNetTSM', depth=18, base_channels=8, num_segments=2),
+                cls_head=dict(type='TSMHead', num_classes=4, num_segments=2)), (2, 8, 3, 32, 32), 4),
+}
+
+
+@pytest.mark.parametrize('kind', sorted(RECOGNIZERS))
+@torch.no_grad()
+def test_max_testing_views_gives_the_same_scores_in_bounded_passes(kind, randomise):
+    cfg, shape, views = RECOGNIZERS[kind]
+    model = randomise(MODELS.build(dict(cfg, test_cfg=dict(max_testing_views=views))))
+    passes = []
+    model.backbone.register_forward_hook(lambda module, args, out: passes.append(args[0].shape[0]))
+    inputs = torch.rand(shape)
+    chunked = model.eval()(inputs, mode='tensor')
+    total = shape[0] * shape[1]
+    assert passes == [views] * (total // views) + ([total % views] if total % views else [])
+    model.max_testing_views, passes[:] = None, []
+    torch.testing.assert_close(chunked, model(inputs, mode='tensor'), rtol=1e-5, atol=1e-5)
+    assert passes == [total]
+    model.max_testing_views, passes[:] = views, []
+    model.train()(inputs, mode='tensor')  # training runs every view at once, as mmaction2
+    assert passes == [total]
+
+
+@pytest.mark.parametrize('kind, test_cfg, message', [
+    ('3d', dict(max_testing_views=0), 'max_testing_views must be an integer >= 1'),
+    ('3d', dict(max_testing_views='10'), 'max_testing_views must be an integer >= 1'),
+    ('2d', dict(max_testing_views=3), 'a multiple of num_segments=2; got 3'),
+    ('2d', dict(fcn_test=True), r"test_cfg options \['fcn_test'\] are not supported"),
+])
+def test_bad_test_cfg_is_named(kind, test_cfg, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS.build(dict(RECOGNIZERS[kind][0], test_cfg=test_cfg))
+
+
+def test_train_cfg_options_are_refused():
+    with pytest.raises(ValueError, match='train_cfg options are not supported'):
+        MODELS.build(dict(RECOGNIZERS['3d'][0], train_cfg=dict(blending=None)))
