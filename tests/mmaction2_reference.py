@@ -2,16 +2,19 @@
 install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
-resnet2plus1d.py, resnet3d_csn.py, mmaction/models/common/conv2plus1d.py) and mmcv
+resnet2plus1d.py, resnet3d_csn.py, mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
 '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
-ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks).
+ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); TRNHead.
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
 
+import itertools
 import re
+
+import numpy as np
 import torch
 from torch import nn
 
@@ -345,6 +348,36 @@ class ResNet3dCSN(nn.Module):
         return x
 
 
+class TRNHead(nn.Module):
+    """mmaction2's TRNHead in eval mode (no dropout): pooled frame features -> fc_cls to hidden_dim -> its relation
+    module ('TRN': one MLP over all frames; 'TRNMultiScale': one per tuple size, up to three random tuples of each
+    smaller size; with num_segments <= 3 every tuple is used, so the scores are deterministic)."""
+
+    def __init__(self, num_classes, in_channels, num_segments, relation_type, hidden_dim=256):
+        super().__init__()
+        self.num_segments, self.hidden_dim, self.relation_type = num_segments, hidden_dim, relation_type
+        self.fc_cls = nn.Linear(in_channels, hidden_dim)
+        mlp = lambda n, b: nn.Sequential(nn.ReLU(), nn.Linear(n, b), nn.ReLU(), nn.Linear(b, num_classes))  # noqa
+        self.consensus = nn.Module()
+        if relation_type == 'TRN':
+            self.consensus.classifier = mlp(num_segments * hidden_dim, 512)
+        else:
+            self.scales = list(range(num_segments, 1, -1))
+            self.relations = [list(itertools.combinations(range(num_segments), s)) for s in self.scales]
+            self.consensus.fc_fusion_scales = nn.ModuleList(mlp(s * hidden_dim, 256) for s in self.scales)
+
+    def forward(self, x):
+        x = self.fc_cls(x.mean(dim=(2, 3))).view(-1, self.num_segments, self.hidden_dim)
+        if self.relation_type == 'TRN':
+            return self.consensus.classifier(x.reshape(x.shape[0], -1))
+        fusion = self.consensus.fc_fusion_scales
+        out = fusion[0](x.reshape(x.shape[0], -1))
+        for i in range(1, len(self.scales)):
+            for j in np.random.choice(len(self.relations[i]), min(3, len(self.relations[i])), replace=False):
+                out = out + fusion[i](x[:, self.relations[i][j], :].reshape(x.shape[0], -1))
+        return out
+
+
 def to_mmaction2_keys(key: str) -> str:
     """Our recognizer's state-dict key -> mmaction2's (ResNet ConvModule names; cls_head.fc_cls for the head)."""
     key = re.sub(r'^backbone\.conv1\.', 'backbone.conv1.conv.', key)
@@ -353,4 +386,4 @@ def to_mmaction2_keys(key: str) -> str:
     key = re.sub(r'\.bn(\d)\.', r'.conv\1.bn.', key)
     key = re.sub(r'\.downsample\.0\.', '.downsample.conv.', key)
     key = re.sub(r'\.downsample\.1\.', '.downsample.bn.', key)
-    return key.replace('head.fc.', 'cls_head.fc_cls.')
+    return re.sub(r'^head\.', 'cls_head.', key.replace('head.fc.', 'head.fc_cls.'))

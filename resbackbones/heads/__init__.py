@@ -5,8 +5,9 @@ from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
 from .partial_fc import PartialFCHead
 from .temporal_head import TemporalHead
+from .trn_head import TRNHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
+__all__ = ['I3DHead', 'TRNHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
            'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
            'LinearClsHead', 'UNetDecoder']

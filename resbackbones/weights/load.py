@@ -26,7 +26,7 @@ def _target_prefixes(model: nn.Module) -> tuple[str, str | None]:
     """(backbone prefix, head prefix) in the model's state dict: ('', None) for a bare backbone."""
     if isinstance(getattr(model, 'backbone', None), nn.Module):
         head = getattr(model, 'head', None)
-        return 'backbone.', 'head.fc.' if isinstance(getattr(head, 'fc', None), nn.Module) else None
+        return 'backbone.', 'head.' if isinstance(getattr(head, 'fc', None), nn.Module) else None
     return '', None
 
 
@@ -110,7 +110,7 @@ def _map_head(split: Split, head_target: Mapping[str, torch.Tensor], head_prefix
             new[head_prefix + key] = value
         else:
             report.mismatched.append((head_prefix + key, tuple(value.shape), tuple(head_target[key].shape)))
-    report.missing += [head_prefix + k for k in head_target if k not in split.head]
+    report.missing += [head_prefix + k for k in head_target if k not in split.head and not k.endswith(COUNTER)]
     return new
 
 

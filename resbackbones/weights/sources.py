@@ -1,7 +1,8 @@
 """Checkpoint formats: detect which one a state dict is in, and split it into backbone, head and other keys.
 
-Each source is a layout: where the backbone keys live (flat, or under ``backbone.``) and what the linear classifier
-is called (``fc.`` or ``head.fc.``). Renames inside the backbone (timm's deep stem, avg-down shortcuts, mmdet's
+Each source is a layout: where the backbone keys live (flat, or under ``backbone.``), what the linear classifier
+is called (``fc.`` or ``head.fc.``; ours is the model's ``head.fc``) and, for heads with more than a classifier
+(mmaction2's TRN relation MLPs), where those parts go under the model's ``head.``. Renames inside the backbone (timm's deep stem, avg-down shortcuts, mmdet's
 ``gn1``) are structural and live in ``align.py``; they apply whatever the source, guided by the target's keys.
 """
 from __future__ import annotations
@@ -26,10 +27,12 @@ _MMDET_NORM = re.compile(r'(^|\.)gn\d+\.')
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a source keeps its backbone (``prefix``, '' for flat keys) and its linear classifier (``heads``)."""
+    """Where a source keeps its backbone (``prefix``, '' for flat keys), its linear classifier (``heads``) and other
+    head modules (``head_parts``: checkpoint prefix -> prefix under the model's ``head.``)."""
 
     prefix: str
     heads: tuple[str, ...]
+    head_parts: tuple[tuple[str, str], ...] = ()
     elsewhere: tuple[str, ...] = ()  # prefixes of parts that are neither backbone nor classifier
     elsewhere_is: str = ''  # what those parts are, for the report
 
@@ -41,7 +44,7 @@ LAYOUTS = {
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
-    'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',)),
+    'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),)),
     'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.'),
                           elsewhere_is='face embedding head'),
     # Tencent MedicalNet (Med3D) 3D ResNets: torchvision names in 3D ('module.' stripped on reading), and its
@@ -56,7 +59,7 @@ class Split:
     """A checkpoint cut into backbone tensors, classifier tensors ('weight'/'bias') and keys that go nowhere."""
 
     backbone: dict[str, torch.Tensor] = field(default_factory=dict)
-    head: dict[str, torch.Tensor] = field(default_factory=dict)
+    head: dict[str, torch.Tensor] = field(default_factory=dict)  # keyed under the model's ``head.`` ('fc.weight')
     origin: dict[str, str] = field(default_factory=dict)  # backbone key -> key in the checkpoint
     head_origin: dict[str, str] = field(default_factory=dict)
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (checkpoint key, why)
@@ -125,10 +128,11 @@ def split_keys(ckpt: Checkpoint, source: str) -> Split:
         raise ValueError(f"source={source!r} expects keys starting with {layout.prefix!r}, but {ckpt.origin} has "
                          f'none (first keys: {list(ckpt.state)[:5]}); pass source=None to detect the format')
     for key, value in ckpt.state.items():
-        head = next((h for h in layout.heads if key.startswith(h)), None)
+        head = next(((h, 'fc.') for h in layout.heads if key.startswith(h)), None) or \
+            next(((h, ours) for h, ours in layout.head_parts if key.startswith(h)), None)
         if head is not None:
-            split.head[key[len(head):]] = value
-            split.head_origin[key[len(head):]] = key
+            split.head[head[1] + key[len(head[0]):]] = value
+            split.head_origin[head[1] + key[len(head[0]):]] = key
         elif layout.elsewhere and key.startswith(layout.elsewhere):
             split.ignored.append((key, f'not part of the backbone ({layout.elsewhere_is})'))
         elif layout.prefix and not key.startswith(layout.prefix):

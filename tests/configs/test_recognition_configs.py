@@ -80,6 +80,14 @@ MMACTION2_MODELS = {
                       consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001, is_shift=True,
                       average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM), train_cfg=None, test_cfg=None), 24_327_632),
+    'trn_r50': (dict(
+        type='Recognizer2D',
+        backbone=dict(type='ResNet', pretrained=None, depth=50, norm_eval=False, partial_bn=True),
+        cls_head=dict(type='TRNHead', num_classes=400, in_channels=2048, num_segments=8, spatial_type='avg',
+                      relation_type='TRNMultiScale', hidden_dim=256, dropout_ratio=0.8, init_std=0.001,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCHW')),
+        27_047_728),  # no metafile count: counted on mmaction2 1.2's own TRNHead + ResNet-50
     'ircsn_r152': (dict(
         type='Recognizer3D',
         backbone=dict(type='ResNet3dCSN', pretrained2d=False, pretrained=None, depth=152, with_pool2=False,
