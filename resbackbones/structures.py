@@ -15,6 +15,8 @@ class FeatureSpec:
         temporal_stride: reduction along time for video backbones; 1 for images.
         temporal_ops: the temporal (kernel, stride, padding, ceil_mode) of every op that reduces time, in order, so
             that lengths are exact where a pool rounds down (mmaction2's pool2); empty: every op rounds up.
+        spatial_ops: the same along H and W, given only when some op does not round up (mmaction2's C2D stem
+            max-pool has no padding); empty: ``ceil(size / stride)``.
     """
 
     name: str
@@ -22,16 +24,27 @@ class FeatureSpec:
     stride: int
     temporal_stride: int = 1
     temporal_ops: tuple[tuple[int, int, int, bool], ...] = ()
+    spatial_ops: tuple[tuple[int, int, int, bool], ...] = ()
 
     def output_size(self, size: int) -> int:
-        """Spatial size of this output for an input side of ``size`` (all our convs and pools round up)."""
-        return -(-size // self.stride)
+        """Spatial size of this output for an input side of ``size``."""
+        return apply_ops(self.spatial_ops, size) if self.spatial_ops else -(-size // self.stride)
 
     def temporal_output_size(self, frames: int) -> int:
         """Number of frames of this output for ``frames`` input frames (torch's conv/pool length formula per op)."""
-        if not self.temporal_ops:
-            return -(-frames // self.temporal_stride)
-        for kernel, stride, padding, ceil_mode in self.temporal_ops:
-            span = frames + 2 * padding - kernel
-            frames = (-(-span // stride) if ceil_mode else span // stride) + 1
-        return frames
+        return apply_ops(self.temporal_ops, frames) if self.temporal_ops else -(-frames // self.temporal_stride)
+
+
+def apply_ops(ops: tuple[tuple[int, int, int, bool], ...], size: int) -> int:
+    """``size`` after each (kernel, stride, padding, ceil_mode) op in turn, by torch's conv/pool length formula."""
+    for kernel, stride, padding, ceil_mode in ops:
+        span = size + 2 * padding - kernel
+        size = (-(-span // stride) if ceil_mode else span // stride) + 1
+    return size
+
+
+def rounds_up(op: tuple[int, int, int, bool]) -> bool:
+    """Whether an op gives ceil(size / stride) for every size it accepts (a 'same'-padded conv or pool)."""
+    kernel, stride, padding = op[:3]
+    return all(apply_ops((op,), size) == -(-size // stride)
+               for size in range(max(1, kernel - 2 * padding), kernel + 2 * padding + 2 * stride + 1))

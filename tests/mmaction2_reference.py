@@ -2,11 +2,11 @@
 install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
-resnet2plus1d.py, resnet3d_csn.py, mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py) and mmcv
+resnet2plus1d.py, resnet3d_csn.py, c2d.py, mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
 '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
-ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); TRNHead.
+ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D; TRNHead.
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -302,6 +302,36 @@ class ResNetTSM(nn.Module):
         for i in range(self.num_stages):
             x = getattr(self, f'layer{i + 1}')(x)
         return x
+
+
+class C2D(nn.Module):
+    """mmaction2's C2D: its 2D ResNet (bottlenecks) over N x T frames, an unpadded 3x3 stride-2 max-pool after the
+    stem, and a (2, 1, 1) temporal max-pool after the first stage; returns (N, C, T', H', W')."""
+
+    def __init__(self, stage_blocks, base_channels=64):
+        super().__init__()
+        self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
+        self.maxpool3d_1 = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 0, 0))
+        self.maxpool3d_2 = nn.MaxPool3d((2, 1, 1), (2, 1, 1))
+        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
+            self.add_module(f'layer{i + 1}', nn.Sequential(*[
+                Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
+                             down if j == 0 else None) for j in range(n)]))
+            inplanes = planes * 4
+
+    def forward(self, x):
+        n = x.shape[0]
+        to_2d = lambda t: t.transpose(1, 2).flatten(0, 1)  # noqa: E731  (N, C, T, H, W) -> (N T, C, H, W)
+        to_3d = lambda t: t.view(n, -1, *t.shape[1:]).transpose(1, 2)  # noqa: E731
+        x = to_2d(self.maxpool3d_1(to_3d(self.conv1(to_2d(x)))))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+            if i == 0:
+                x = to_2d(self.maxpool3d_2(to_3d(x)))
+        return to_3d(x)
 
 
 class CSNBottleneck3d(nn.Module):

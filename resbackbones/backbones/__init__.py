@@ -1,5 +1,6 @@
 """Backbones: the shared ResNet core, its blocks and stages, its video and face views, the named-model table."""
 from .blocks import BasicBlock, Bottleneck, IBasicBlock
+from .c2d import C2D
 from .iresnet import IResNet
 from .named import NAMED_MODELS, list_models, model_config
 from .named_video import VIDEO_MODELS, list_video_models, video_model_config
@@ -12,6 +13,6 @@ from .resnet_tsm import ResNetTSM
 from .stage import ResStage
 from .volume import VolumeResNet
 
-__all__ = ['BasicBlock', 'Bottleneck', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet2Plus1d',
+__all__ = ['BasicBlock', 'Bottleneck', 'C2D', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet', 'ResNet2Plus1d',
            'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowOnly', 'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'VIDEO_MODELS',
            'VolumeResNet', 'list_models', 'list_video_models', 'model_config', 'video_model_config']

@@ -23,6 +23,7 @@ VIDEO_MODELS: dict[str, dict] = {
     'slowonly_r101': dict(type='ResNet3d', depth=101, conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1),
                           with_pool2=False),
     'r2plus1d_34': dict(type='ResNet2Plus1d', depth=34),  # mmaction2's r2plus1d_r34 backbone settings
+    'c2d_r50': dict(type='C2D', depth=50),
     'ircsn_r152': dict(type='ResNet3dCSN', depth=152, bottleneck_mode='ir', with_pool2=False),
     'ipcsn_r152': dict(type='ResNet3dCSN', depth=152, bottleneck_mode='ip', with_pool2=False),
     'tsm_r50': dict(type='ResNetTSM', depth=50, num_segments=8),

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..layers import LayerFactory, activation_name, build_activation, is_batch_norm
 from ..registry import MODELS
-from ..structures import FeatureSpec
+from ..structures import FeatureSpec, rounds_up
 from .addons import BlockAddon, check_block_addons
 from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
@@ -36,19 +36,30 @@ def _leading(value: int | tuple[int, ...]) -> int:
     return value[0] if isinstance(value, tuple) else value
 
 
-def _strides_of(module: nn.Module) -> tuple[int, int, tuple[tuple[int, int, int, bool], ...]]:
-    """(spatial stride, temporal stride, temporal ops) of a chain of convs and pools, read from the modules; the
-    ops are (kernel, stride, padding, ceil_mode) along time of those that reduce it."""
-    spatial, temporal, ops = 1, 1, []
+def _last(value: int | tuple[int, ...]) -> int:
+    return value[-1] if isinstance(value, tuple) else value
+
+
+Ops = tuple[tuple[int, int, int, bool], ...]
+
+
+def _strides_of(module: nn.Module) -> tuple[int, int, Ops, Ops]:
+    """(spatial stride, temporal stride, spatial ops, temporal ops) of a chain of convs and pools, read from the
+    modules; the ops are (kernel, stride, padding, ceil_mode) along W (resp. time) of those that change the size."""
+    spatial, temporal, spatial_ops, temporal_ops = 1, 1, [], []
     for m in module.modules():
         if isinstance(m, (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
             stride = m.stride if isinstance(m.stride, tuple) else (m.stride,)
+            ceil = bool(getattr(m, 'ceil_mode', False))
+            kernel, padding, dilation = (_last(getattr(m, a, 1)) for a in ('kernel_size', 'padding', 'dilation'))
             spatial *= stride[-1]
+            if stride[-1] > 1 or dilation * (kernel - 1) != 2 * padding:
+                spatial_ops.append((dilation * (kernel - 1) + 1, stride[-1], padding, ceil))
             if len(stride) == 3 and stride[0] > 1:
                 kernel, padding, dilation = (_leading(getattr(m, a, 1)) for a in ('kernel_size', 'padding', 'dilation'))
                 temporal *= stride[0]
-                ops.append((dilation * (kernel - 1) + 1, stride[0], padding, bool(getattr(m, 'ceil_mode', False))))
-    return spatial, temporal, tuple(ops)
+                temporal_ops.append((dilation * (kernel - 1) + 1, stride[0], padding, ceil))
+    return spatial, temporal, tuple(spatial_ops), tuple(temporal_ops)
 
 
 @MODELS.register_module()
@@ -67,6 +78,8 @@ class ResNet(BaseModule):
         small_stem: one 3x3 stride-1 conv and no max-pool, for CIFAR-sized inputs.
         stem_stride / stem_pool_stride: spatial strides of the first stem conv and of the stem's max-pool (default
             2 and 2; 1 and None with small_stem); stem_pool_stride None: no max-pool.
+        stem_pool_padding: spatial padding of the stem's 3x3 max-pool: 1 (default) or 0 (mmaction2's C2D; sizes
+            then round down there, which the feature specs' ``spatial_ops`` record).
         stage_blocks: blocks per stage instead of the depth's (mmdet/mmaction2 name), e.g. (2, 2, 2, 2).
         frozen_stages: -1 none, 0 the stem, n the stem and stages 1..n (requires_grad off, norms in eval).
         conv_cfg / norm_cfg: layer configs (norm types BN, SyncBN, GN, FrozenBN). norm_eval: keep every
@@ -101,7 +114,7 @@ class ResNet(BaseModule):
                  num_stages: int = 4, strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
                  out_indices: Sequence[int | str] = (0, 1, 2, 3), style: str = 'pytorch', deep_stem: bool = False,
                  avg_down: bool = False, small_stem: bool = False, stem_stride: int | None = None,
-                 stem_pool_stride: int | None = 2, stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1,
+                 stem_pool_stride: int | None = 2, stem_pool_padding: int = 1, stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1,
                  conv_cfg: dict | None = None, norm_cfg: dict | None = None, norm_eval: bool = True,
                  partial_bn: bool = False, dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None,
                  with_cp: bool = False, zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
@@ -134,6 +147,7 @@ class ResNet(BaseModule):
         for name, value in (('stem_stride', stem_stride), ('stem_pool_stride', stem_pool_stride)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f'{name} must be an integer >= 1 or None; got {value!r}')
+        check_choice('stem_pool_padding', stem_pool_padding, (0, 1))
         strides = per_stage('strides', strides, (1, 2, 2, 2), num_stages)
         dilations = per_stage('dilations', dilations, (1, 1, 1, 1), num_stages)
         stage_with_dcn = per_stage('stage_with_dcn', stage_with_dcn, (False,) * 4, num_stages)
@@ -149,6 +163,7 @@ class ResNet(BaseModule):
         self.deep_stem, self.avg_down, self.small_stem = deep_stem, avg_down, small_stem
         self.stem_stride = stem_stride or (1 if small_stem else 2)
         self.stem_pool_stride = None if small_stem else stem_pool_stride
+        self.stem_pool_padding = stem_pool_padding
         self.frozen_stages, self.norm_eval, self.partial_bn = frozen_stages, norm_eval, partial_bn
         self.zero_init_residual = zero_init_residual
         self.temporal = None if temporal is None else temporal.truncated(built)
@@ -219,7 +234,8 @@ class ResNet(BaseModule):
             self.add_module(activation_name(act_cfg), build_activation(act_cfg, c))  # relu, or insightface's prelu
             self.stem_names = ('conv1', 'bn1', activation_name(act_cfg))
         self.maxpool = nn.Identity() if self.stem_pool_stride is None else \
-            layers.max_pool(3, self.stem_pool_stride, temporal_stride=pool_t_stride, temporal_kernel=pool_t_kernel)
+            layers.max_pool(3, self.stem_pool_stride, temporal_stride=pool_t_stride, temporal_kernel=pool_t_kernel,
+                            padding=self.stem_pool_padding)
 
     @property
     def stem_modules(self) -> list[nn.Module]:
@@ -236,18 +252,27 @@ class ResNet(BaseModule):
 
     def all_specs(self) -> tuple[FeatureSpec, ...]:
         """Specs of every selectable output ('stem' and each stage), read off the built modules."""
-        spatial, temporal, ops = _strides_of(nn.Sequential(*self.stem_modules))
-        specs = [FeatureSpec('stem', self.stem_channels, spatial, temporal, ops)]
-        s, t, more = _strides_of(self.maxpool)
-        spatial, temporal, ops = spatial * s, temporal * t, ops + more
+        spatial, temporal, s_ops, ops = _strides_of(nn.Sequential(*self.stem_modules))
+        specs = [self._spec('stem', self.stem_channels, spatial, temporal, s_ops, ops)]
+        s, t, more_s, more = _strides_of(self.maxpool)
+        spatial, temporal, s_ops, ops = spatial * s, temporal * t, s_ops + more_s, ops + more
         for name, stage, pool in zip(self.stage_names, self.stages(), self.entry_pools):
-            s, t, more = _strides_of(pool) if pool is not None else (1, 1, ())
+            s, t, more_s, more = _strides_of(pool) if pool is not None else (1, 1, (), ())
             if stage.temporal_stride > 1:  # a strided conv: ceil(T / stride), as a kernel-1 op in floor mode
                 more += ((1, stage.temporal_stride, 0, False),)
+            if stage.stride > 1:
+                more_s += ((1, stage.stride, 0, False),)
             spatial, temporal = spatial * s * stage.stride, temporal * t * stage.temporal_stride
-            ops += more
-            specs.append(FeatureSpec(name, stage.out_channels, spatial, temporal, ops))
+            s_ops, ops = s_ops + more_s, ops + more
+            specs.append(self._spec(name, stage.out_channels, spatial, temporal, s_ops, ops))
         return tuple(specs)
+
+    @staticmethod
+    def _spec(name: str, channels: int, spatial: int, temporal: int, spatial_ops: Ops, temporal_ops: Ops
+              ) -> FeatureSpec:
+        """The spec, with the spatial ops only where one of them does not round up (else ceil(size / stride))."""
+        exact = () if all(rounds_up(op) for op in spatial_ops) else spatial_ops
+        return FeatureSpec(name, channels, spatial, temporal, temporal_ops, exact)
 
     @property
     def feature_specs(self) -> tuple[FeatureSpec, ...]:

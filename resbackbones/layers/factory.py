@@ -91,10 +91,13 @@ class LayerFactory:
     def norm(self, num_features: int) -> nn.Module:
         return build_norm_layer(self.norm_cfg, num_features, self.dims)
 
-    def max_pool(self, kernel_size: int, stride: int, temporal_stride: int = 1, temporal_kernel: int = 1) -> nn.Module:
+    def max_pool(self, kernel_size: int, stride: int, temporal_stride: int = 1, temporal_kernel: int = 1,
+                 padding: int | None = None) -> nn.Module:
+        """Max-pool; spatial ``padding`` defaults to kernel_size // 2 (rounds up, as a strided conv)."""
         pool = nn.MaxPool2d if self.dims == 2 else nn.MaxPool3d
+        padding = kernel_size // 2 if padding is None else padding
         return pool(self._shape(kernel_size, temporal_kernel), self._shape(stride, temporal_stride),
-                    self._shape(kernel_size // 2, temporal_kernel // 2))
+                    self._shape(padding, temporal_kernel // 2))
 
     def avg_pool(self, stride: int, temporal_stride: int = 1) -> nn.Module:
         """Average pool that downsamples like a strided conv (ceil mode), for ResNet-D shortcuts."""

@@ -37,6 +37,7 @@ VARIANTS = [
     dict(type='ResNetTSM', depth=18, num_segments=2, shift_place='block', temporal_pool=True),
     dict(type='ResNet3dSlowOnly', depth=50, lateral=False),
     dict(type='ResNet3dCSN', depth=50, bottleneck_mode='ip', with_pool2=False),  # temporal strides 1, 2, 2, 2
+    dict(type='C2D', depth=50, out_indices=(0, 1, 2, 3)),  # an unpadded stem pool: sizes round down
     dict(type='ResNet2Plus1d', depth=18),
     dict(type='ResNet2Plus1d', depth=18, mid_channels_from='block'),
     dict(type='ResNet2Plus1d', depth=50, mid_channels_from='conv', with_pool1=False, stem_mid_channels=5,
@@ -44,7 +45,7 @@ VARIANTS = [
 ]
 T = 7  # frames of the video inputs, odd too
 # (N, C, T|D, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
-CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet3dCSN', 'ResNet2Plus1d', 'VolumeResNet')
+CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet3dCSN', 'C2D', 'ResNet2Plus1d', 'VolumeResNet')
 
 
 def _check(model, x):

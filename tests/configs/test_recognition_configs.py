@@ -80,6 +80,11 @@ MMACTION2_MODELS = {
                       consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001, is_shift=True,
                       average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM), train_cfg=None, test_cfg=None), 24_327_632),
+    'c2d_r50': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='C2D', depth=50, pretrained=None, norm_eval=False),
+        cls_head=_I3D_HEAD, data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')),
+        24_327_632),  # metafile: 24.3M
     'trn_r50': (dict(
         type='Recognizer2D',
         backbone=dict(type='ResNet', pretrained=None, depth=50, norm_eval=False, partial_bn=True),
