@@ -2,11 +2,11 @@
 install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
-resnet2plus1d.py, resnet3d_csn.py, c2d.py, mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py) and mmcv
+resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
 '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
-ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D; TRNHead.
+ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D; ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead.
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -294,6 +294,87 @@ class ResNetTSM(nn.Module):
             for j in range(n):
                 if non_local is not None and non_local[i][j]:
                     blocks[j] = NL3DWrapper(blocks[j], num_segments, non_local_cfg)
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes * 4
+
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+        return x
+
+
+def tin_shift(data, shift):
+    """mmcv's tin_shift kernel as loops: out[n, t + s] = data[n, t] for the channels of the group s belongs to."""
+    n, t, c, _ = data.shape
+    out, per_group = torch.zeros_like(data), c // shift.shape[1]
+    for b in range(n):
+        for j in range(c):
+            s = int(shift[b, j // per_group])
+            for i in range(max(0, -s), min(t, t - s)):
+                out[b, i + s, j] = data[b, i, j]
+    return out
+
+
+class TemporalInterlace(nn.Module):
+    """mmaction2's TemporalInterlace (OffsetNet, WeightNet, linear_sampler), 2 offset groups."""
+
+    def __init__(self, in_channels, num_segments, shift_div):
+        super().__init__()
+        self.t, self.folds = num_segments, in_channels // shift_div
+        self.offset_net = nn.Module()
+        self.offset_net.conv = nn.Conv1d(self.folds, 1, 3, padding=1)
+        self.offset_net.fc1, self.offset_net.fc2 = nn.Linear(self.t, self.t), nn.Linear(self.t, 2)
+        self.weight_net = nn.Module()
+        self.weight_net.conv = nn.Conv1d(self.folds, 2, 3, padding=1)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        b, k = n // self.t, self.folds
+        part = x[:, :k].reshape(b, self.t, k, h, w)
+        pooled = part.mean(3).mean(3).permute(0, 2, 1)
+        o = self.offset_net
+        offset = o.fc2(torch.relu(o.fc1(o.conv(pooled).view(b, self.t)))).view(b, 1, -1)
+        offset = (4 * (torch.sigmoid(offset) - 0.5)).view(b, -1)
+        weight = 2 * torch.sigmoid(self.weight_net.conv(pooled).view(b, 2, self.t).permute(0, 2, 1))
+        offset = torch.cat([offset, -offset], 1)
+        low = torch.floor(offset).int()
+        flat = part.reshape(b, self.t, k, h * w)
+        w0 = (1 - (offset - low.float()))[:, :, None].repeat(1, 1, k // 4).view(b, -1)[:, None, :, None]
+        shifted = w0 * tin_shift(flat, low) + (1 - w0) * tin_shift(flat, low + 1)
+        weight = weight[:, :, :, None].repeat(1, 1, 2, k // 4).view(b, self.t, -1)[:, :, :, None]
+        out = x.clone()
+        out[:, :k] = (shifted * weight).view(b, self.t, k, h, w).reshape(n, k, h, w)
+        return out
+
+
+class CombineNet(nn.Module):
+    """mmaction2's CombineNet: net1 (the interlace), then net2 (the wrapped conv)."""
+
+    def __init__(self, net1, net2):
+        super().__init__()
+        self.net1, self.net2 = net1, net2
+
+    def forward(self, x):
+        return self.net2(self.net1(x))
+
+
+class ResNetTIN(nn.Module):
+    """mmaction2's ResNetTIN: its 2D ResNet (bottlenecks) with every block's conv1.conv wrapped by an interlace."""
+
+    def __init__(self, stage_blocks, base_channels=64, num_segments=8, shift_div=4):
+        super().__init__()
+        self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
+            blocks = [Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
+                                   down if j == 0 else None) for j in range(n)]
+            for b in blocks:
+                b.conv1.conv = CombineNet(TemporalInterlace(b.conv1.conv.in_channels, num_segments, shift_div),
+                                          b.conv1.conv)
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             inplanes = planes * 4
 

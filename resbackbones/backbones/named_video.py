@@ -27,6 +27,7 @@ VIDEO_MODELS: dict[str, dict] = {
     'ircsn_r152': dict(type='ResNet3dCSN', depth=152, bottleneck_mode='ir', with_pool2=False),
     'ipcsn_r152': dict(type='ResNet3dCSN', depth=152, bottleneck_mode='ip', with_pool2=False),
     'tsm_r50': dict(type='ResNetTSM', depth=50, num_segments=8),
+    'tin_r50': dict(type='ResNetTIN', depth=50, num_segments=8, shift_div=4),
     # torchvision.models.video
     'r3d_18': dict(type='ResNet3d', depth=18, with_pool2=False, temporal_strides=(1, 2, 2, 2), **TORCHVISION),
     'mc3_18': dict(type='ResNet3d', depth=18, with_pool2=False, inflate=(1, 0, 0, 0), **TORCHVISION),

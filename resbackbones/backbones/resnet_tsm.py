@@ -39,6 +39,13 @@ class ResNetTSM(ResNet):
         out_indices: default (3,); norm_eval: default False (mmaction2's ResNet).
     """
 
+    every_other_deep_block = True  # mmaction2 shifts every other block of ResNet-101's long third stage
+
+    @staticmethod
+    def temporal_addon(place: str, num_segments: int, shift_div: int) -> BlockAddon:
+        """The module each shifting block gets (ResNetTIN gives its temporal interlace instead)."""
+        return BlockAddon('shift', place, TemporalShift, dict(num_segments=num_segments, shift_div=shift_div))
+
     def __init__(self, depth: int, num_segments: int = 8, is_shift: bool = True, shift_div: int = 8,
                  shift_place: str = 'blockres', temporal_pool: bool = False,
                  non_local: Sequence[int | Sequence[int]] = (0, 0, 0, 0), non_local_cfg: dict | None = None,
@@ -59,7 +66,8 @@ class ResNetTSM(ResNet):
                              'arguments')
         stage_blocks = per_stage('stage_blocks', stage_blocks, ARCH_SETTINGS[depth][1], num_stages)
         non_local = per_stage('non_local', non_local, (0, 0, 0, 0), num_stages)
-        every = 2 if shift_place == 'blockres' and num_stages > 2 and stage_blocks[2] >= 23 else 1
+        every = 2 if self.every_other_deep_block and shift_place == 'blockres' and num_stages > 2 \
+            and stage_blocks[2] >= 23 else 1
         addons = []
         for i, n in enumerate(stage_blocks):
             segments = num_segments // 2 if temporal_pool and i > 0 else num_segments
@@ -70,8 +78,8 @@ class ResNetTSM(ResNet):
                 if temporal_pool and i == 1 and j == 0:
                     block.append(BlockAddon('temporal_pool', 'input', TemporalPool, dict(num_segments=num_segments)))
                 if is_shift and j % every == 0:
-                    block.append(BlockAddon('shift', 'branch' if shift_place == 'blockres' else 'input',
-                                            TemporalShift, dict(num_segments=segments, shift_div=shift_div)))
+                    block.append(self.temporal_addon('branch' if shift_place == 'blockres' else 'input', segments,
+                                                     shift_div))
                 if nl_flags[j]:
                     block.append(BlockAddon('non_local_block', 'output', NonLocal3d,
                                             {**(non_local_cfg or {}), 'num_segments': segments}))

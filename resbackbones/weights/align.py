@@ -16,6 +16,8 @@ looking at what the target has rather than by hard-coding stage numbers or sourc
   ``conv2``/``bn2`` and ``conv2_interaction``/``bn2_interaction``.
 - wrapper modules (mmaction2's TSM): ``TemporalShift`` and ``TemporalPool`` keep the module they wrap as ``.net``,
   ``NL3DWrapper`` as ``.block``; ours are BlockAddons beside the block's layers, so those segments are dropped.
+  mmaction2's TIN wraps ``conv1.conv`` in a ``CombineNet``: ``.net1`` the interlace (ours: the block's
+  ``interlace``), ``.net2`` the conv.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ _DEEP_STEM = re.compile(r'^conv1\.(\d+)\.(.+)$')
 _DOWNSAMPLE = re.compile(r'^(.*\.downsample\.)(\d+)\.(.+)$')
 _GN = re.compile(r'(^|\.)gn(\d+)\.')
 _CONV_MODULE = re.compile(r'^((?:.*\.)?)(conv(\d+)|downsample)\.(conv|bn)\.(.+)$')
-_WRAPPER = re.compile(r'\.(?:net|block)(?=\.)')
+_WRAPPER = re.compile(r'\.(?:net2?|block)(?=\.)')
+_INTERLACE = re.compile(r'^(.*\.)conv1\.conv\.net1\.(.+)$')
 _FACTORISED = re.compile(r'\.(conv_s|bn_s|conv_t)\.')
 _FACTORISED_CHILD = {'conv_s': '0', 'bn_s': '1', 'conv_t': '3'}
 _SEPARATED = re.compile(r'^((?:.*\.)?)conv2\.([01])\.(conv|bn)\.(.+)$')
@@ -57,10 +60,13 @@ def _conv_module_rename(key: str, target: Collection[str]) -> str:
 
 
 def _unwrap(key: str, target: Collection[str]) -> str:
-    """``key`` without wrapper segments (``.net``, ``.block``) when it then names a target key, directly or as a
-    ConvModule name; else ``key``."""
+    """``key`` without wrapper segments (``.net``, ``.net2``, ``.block``) when it then names a target key, directly or
+    as a ConvModule name; TIN's ``conv1.conv.net1.*`` as the block's ``interlace.*``; else ``key``."""
     if key in target:
         return key
+    interlace = _INTERLACE.match(key)
+    if interlace and f'{interlace[1]}interlace.{interlace[2]}' in target:
+        return f'{interlace[1]}interlace.{interlace[2]}'
     bare = _WRAPPER.sub('', key)
     return bare if bare != key and (bare in target or _conv_module_rename(bare, target) in target) else key
 
@@ -122,7 +128,7 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
     first_name = {_conv_module_rename(bare[k], target): k for k in state}
     kinds = set()
     if any(_unwrap(k, target) != k for k in state):
-        kinds.add("mmaction2 TSM wrappers: '.net' / '.block' segments dropped")
+        kinds.add("mmaction2 TSM / TIN wrappers: '.net' / '.block' segments dropped, TIN's '.net1' -> interlace")
     if any(_FACTORISED.search(k) and b != _unwrap(k, target) for k, b in bare.items()):
         kinds.add('mmaction2 Conv2plus1d names: conv_s/bn_s/conv_t -> 0/1/3')
     if any(_SEPARATED.match(k) and b != k for k, b in bare.items()):

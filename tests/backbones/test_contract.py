@@ -35,6 +35,7 @@ VARIANTS = [
          non_local_cfg=dict(sub_sample=True, mode='dot_product')),  # odd sizes through the 2x2 key pooling
     dict(type='ResNetTSM', depth=50, num_segments=2, non_local=(0, (0, 1, 0, 1), 0, 0)),  # batch 2 = 1 clip
     dict(type='ResNetTSM', depth=18, num_segments=2, shift_place='block', temporal_pool=True),
+    dict(type='ResNetTIN', depth=50, num_segments=2, shift_div=2),
     dict(type='ResNet3dSlowOnly', depth=50, lateral=False),
     dict(type='ResNet3dCSN', depth=50, bottleneck_mode='ip', with_pool2=False),  # temporal strides 1, 2, 2, 2
     dict(type='C2D', depth=50, out_indices=(0, 1, 2, 3)),  # an unpadded stem pool: sizes round down
@@ -88,11 +89,13 @@ def test_named_models_match_their_specs(name):
 @pytest.mark.parametrize('name', resbackbones.backbones.list_video_models())
 def test_named_video_models_match_their_specs(name):
     overrides = dict(base_channels=8, out_indices=('stem', 0, 1, 2, 3))
-    if name.startswith('tsm'):
+    if name.startswith(('tsm', 'tin')):
         overrides['num_segments'] = 2
+    if name.startswith('tin'):
+        overrides['shift_div'] = 2  # 8 stem channels: 4 to interlace, one per channel group
     model = MODELS.build(resbackbones.backbones.video_model_config(name, **overrides)).eval()
     with torch.no_grad():
-        _check(model, torch.randn(2, 3, *(() if name.startswith('tsm') else (T,)), H, W))
+        _check(model, torch.randn(2, 3, *(() if name.startswith(('tsm', 'tin')) else (T,)), H, W))
 
 
 @pytest.mark.parametrize('cfg, strides', [

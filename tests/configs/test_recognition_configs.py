@@ -80,6 +80,14 @@ MMACTION2_MODELS = {
                       consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001, is_shift=True,
                       average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM), train_cfg=None, test_cfg=None), 24_327_632),
+    'tin_r50': (dict(
+        type='Recognizer2D',
+        backbone=dict(type='ResNetTIN', pretrained=None, depth=50, norm_eval=False, shift_div=4),
+        cls_head=dict(type='TSMHead', num_classes=400, in_channels=2048, spatial_type='avg',
+                      consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001, is_shift=False,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCHW'),
+        train_cfg=None, test_cfg=None), 24_358_640),  # metafile
     'c2d_r50': (dict(
         type='Recognizer3D',
         backbone=dict(type='C2D', depth=50, pretrained=None, norm_eval=False),
