@@ -12,6 +12,13 @@ import torch
 AVERAGES = ('prob', 'score')
 
 
+def refuse_neck(owner: str, neck: dict | None) -> None:
+    """mmaction2 recognizers take a ``neck`` (TPN's); none is built here, so one is refused by name."""
+    if neck is not None:
+        raise ValueError(f"{owner}: necks are not supported (got neck of type {neck.get('type')!r}; mmaction2's "
+                         'TPN is not built here)')
+
+
 def max_testing_views(owner: str, train_cfg: dict | None, test_cfg: dict | None,
                       views_multiple_of: int = 1) -> int | None:
     """mmaction2's ``test_cfg=dict(max_testing_views=K)`` (K views through the network at a time when testing, to

@@ -14,7 +14,7 @@ from torch import nn
 from ..heads.action_head import I3DHead
 from ..registry import MODELS
 from .classifier import ImageClassifier
-from .mmaction_head_args import AVERAGES, in_chunks, max_testing_views, split_cls_head
+from .mmaction_head_args import AVERAGES, in_chunks, max_testing_views, refuse_neck, split_cls_head
 
 
 @MODELS.register_module()
@@ -29,6 +29,7 @@ class Recognizer3D(ImageClassifier):
             init_std, average_clips, multi_class, loss_cls)`` in place of num_classes / dropout / average_clips /
             multi_class, so mmaction2's model configs build unchanged; the fc then starts from its normal(init_std)
             as in mmaction2.
+        neck: mmaction2's (TPN); refused by name, none is built here.
         train_cfg / test_cfg: mmaction2's; test_cfg may hold ``max_testing_views``: in eval mode, clips go through
             the network that many at a time (same scores, bounded memory). Other options are refused.
 
@@ -40,7 +41,8 @@ class Recognizer3D(ImageClassifier):
 
     def __init__(self, backbone: dict | nn.Module, num_classes: int | None = None, dropout: float = 0.5,
                  average_clips: str = 'prob', multi_class: bool = False, cls_head: dict | None = None,
-                 train_cfg: dict | None = None, test_cfg: dict | None = None, **kwargs):
+                 neck: dict | None = None, train_cfg: dict | None = None, test_cfg: dict | None = None, **kwargs):
+        refuse_neck('Recognizer3D', neck)
         views = max_testing_views('Recognizer3D', train_cfg, test_cfg)
         if cls_head is not None:  # mmaction2's form: the classifier's settings inside an I3DHead config
             if num_classes is not None:

@@ -13,7 +13,7 @@ from torch import nn
 from ..registry import MODELS
 from .base import TaskModel
 from .classifier import ImageClassifier
-from .mmaction_head_args import in_chunks, max_testing_views, split_cls_head
+from .mmaction_head_args import in_chunks, max_testing_views, refuse_neck, split_cls_head
 
 
 @MODELS.register_module()
@@ -25,6 +25,7 @@ class Recognizer2D(TaskModel):
         cls_head: mmaction2's head config, e.g. ``dict(type='TSNHead', num_classes=400, dropout_ratio=0.4,
             average_clips='prob')``; ``in_channels`` comes from the backbone (give it only to check).
         data_preprocessor: e.g. ``dict(type='ActionDataPreprocessor', mean=..., std=..., format_shape='NCHW')``.
+        neck: mmaction2's (TPN); refused by name, none is built here.
         train_cfg / test_cfg: mmaction2's; test_cfg may hold ``max_testing_views``: in eval mode, frames go through
             the backbone that many at a time (a multiple of a TSM backbone's num_segments). Others are refused.
 
@@ -33,10 +34,12 @@ class Recognizer2D(TaskModel):
     """
 
     def __init__(self, backbone: dict | nn.Module, cls_head: dict, data_preprocessor: dict | None = None,
-                 train_cfg: dict | None = None, test_cfg: dict | None = None, init_cfg: dict | None = None):
+                 neck: dict | None = None, train_cfg: dict | None = None, test_cfg: dict | None = None,
+                 init_cfg: dict | None = None):
         if isinstance(data_preprocessor, dict):  # from our registry, also outside a runner's default scope
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        refuse_neck('Recognizer2D', neck)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
         self.max_testing_views = max_testing_views('Recognizer2D', train_cfg, test_cfg,
                                                    getattr(self.backbone, 'num_segments', 1))

@@ -44,6 +44,12 @@ def test_bad_test_cfg_is_named(kind, test_cfg, message):
         MODELS.build(dict(RECOGNIZERS[kind][0], test_cfg=test_cfg))
 
 
+@pytest.mark.parametrize('kind', sorted(RECOGNIZERS))
+def test_a_neck_is_refused_by_name(kind):
+    with pytest.raises(ValueError, match="necks are not supported \\(got neck of type 'TPN'"):
+        MODELS.build(dict(RECOGNIZERS[kind][0], neck=dict(type='TPN')))
+
+
 def test_train_cfg_options_are_refused():
     with pytest.raises(ValueError, match='train_cfg options are not supported'):
         MODELS.build(dict(RECOGNIZERS['3d'][0], train_cfg=dict(blending=None)))
