@@ -7,6 +7,8 @@ and ``train_cfg`` / ``test_cfg`` beside it. Here the recognizer takes ``average_
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 AVERAGES = ('prob', 'score')
@@ -41,7 +43,8 @@ def max_testing_views(owner: str, train_cfg: dict | None, test_cfg: dict | None,
     return views
 
 
-def in_chunks(function, inputs: torch.Tensor, size: int | None) -> torch.Tensor:
+def in_chunks(function: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor,
+              size: int | None) -> torch.Tensor:
     """``function(inputs)`` computed ``size`` rows at a time and concatenated (all at once when size is None): the
     same result for a per-row function, with peak memory bounded by ``size`` rows."""
     if size is None or inputs.shape[0] <= size:
