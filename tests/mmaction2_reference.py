@@ -254,6 +254,36 @@ class Bottleneck2d(nn.Module):
         return self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
 
 
+def bottleneck2d_stages(stage_blocks, base_channels):
+    """mmaction2's 2D ResNet stages: per stage, the list of its Bottleneck2d blocks (strides on the first)."""
+    stages, inplanes = [], base_channels
+    for i, n in enumerate(stage_blocks):
+        planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+        down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
+        stages.append([Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
+                                    down if j == 0 else None) for j in range(n)])
+        inplanes = planes * 4
+    return stages
+
+
+class Stages2d(nn.Module):
+    """mmaction2's 2D ResNet stem (7x7 stride-2 ConvModule, padded 3x3 max-pool), then layer1..N."""
+
+    def __init__(self, stages, base_channels):
+        super().__init__()
+        self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.num_stages = len(stages)
+        for i, blocks in enumerate(stages):
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+
+    def forward(self, x):
+        x = self.maxpool(self.conv1(x))
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+        return x
+
+
 class NL3DWrapper(nn.Module):
     """mmaction2's NL3DWrapper: the block, then a NonLocal3d over each clip's frames."""
 
@@ -270,38 +300,23 @@ class NL3DWrapper(nn.Module):
         return x.transpose(1, 2).contiguous().view(n, c, h, w)
 
 
-class ResNetTSM(nn.Module):
+class ResNetTSM(Stages2d):
     """mmaction2's ResNetTSM over its 2D ResNet (bottlenecks), shift_place 'blockres' or 'block', non-local
     wrappers after the flagged blocks (applied after the shifts, as its init_structure does)."""
 
     def __init__(self, stage_blocks, base_channels=64, num_segments=8, shift_div=8, shift_place='blockres',
                  non_local=None, non_local_cfg=None):
-        super().__init__()
-        self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        stages = bottleneck2d_stages(stage_blocks, base_channels)
         n_round = 2 if len(stage_blocks) > 2 and stage_blocks[2] >= 23 else 1
-        for i, n in enumerate(stage_blocks):
-            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
-            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
-            blocks = [Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
-                                   down if j == 0 else None) for j in range(n)]
+        for i, blocks in enumerate(stages):
             for j, b in enumerate(blocks):
                 if shift_place == 'block':
                     blocks[j] = TemporalShift(b, num_segments, shift_div)
                 elif j % n_round == 0:
                     b.conv1.conv = TemporalShift(b.conv1.conv, num_segments, shift_div)
-            for j in range(n):
                 if non_local is not None and non_local[i][j]:
                     blocks[j] = NL3DWrapper(blocks[j], num_segments, non_local_cfg)
-            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
-            inplanes = planes * 4
-
-    def forward(self, x):
-        x = self.maxpool(self.conv1(x))
-        for i in range(self.num_stages):
-            x = getattr(self, f'layer{i + 1}')(x)
-        return x
+        super().__init__(stages, base_channels)
 
 
 def tin_shift(data, shift):
@@ -359,30 +374,15 @@ class CombineNet(nn.Module):
         return self.net2(self.net1(x))
 
 
-class ResNetTIN(nn.Module):
+class ResNetTIN(Stages2d):
     """mmaction2's ResNetTIN: its 2D ResNet (bottlenecks) with every block's conv1.conv wrapped by an interlace."""
 
     def __init__(self, stage_blocks, base_channels=64, num_segments=8, shift_div=4):
-        super().__init__()
-        self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        inplanes, self.num_stages = base_channels, len(stage_blocks)
-        for i, n in enumerate(stage_blocks):
-            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
-            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
-            blocks = [Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
-                                   down if j == 0 else None) for j in range(n)]
-            for b in blocks:
-                b.conv1.conv = CombineNet(TemporalInterlace(b.conv1.conv.in_channels, num_segments, shift_div),
-                                          b.conv1.conv)
-            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
-            inplanes = planes * 4
-
-    def forward(self, x):
-        x = self.maxpool(self.conv1(x))
-        for i in range(self.num_stages):
-            x = getattr(self, f'layer{i + 1}')(x)
-        return x
+        stages = bottleneck2d_stages(stage_blocks, base_channels)
+        for b in (b for blocks in stages for b in blocks):
+            b.conv1.conv = CombineNet(TemporalInterlace(b.conv1.conv.in_channels, num_segments, shift_div),
+                                      b.conv1.conv)
+        super().__init__(stages, base_channels)
 
 
 class C2D(nn.Module):
@@ -394,14 +394,9 @@ class C2D(nn.Module):
         self.conv1 = ConvModule(3, base_channels, 7, 2, 3, dims=2)
         self.maxpool3d_1 = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 0, 0))
         self.maxpool3d_2 = nn.MaxPool3d((2, 1, 1), (2, 1, 1))
-        inplanes, self.num_stages = base_channels, len(stage_blocks)
-        for i, n in enumerate(stage_blocks):
-            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
-            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
-            self.add_module(f'layer{i + 1}', nn.Sequential(*[
-                Bottleneck2d(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
-                             down if j == 0 else None) for j in range(n)]))
-            inplanes = planes * 4
+        self.num_stages = len(stage_blocks)
+        for i, blocks in enumerate(bottleneck2d_stages(stage_blocks, base_channels)):
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
 
     def forward(self, x):
         n = x.shape[0]
