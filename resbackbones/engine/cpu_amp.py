@@ -1,7 +1,8 @@
 """CPU mixed precision for training: bf16 autocast in the optimizer wrapper, and channels_last as a hook.
 
 mmengine's AmpOptimWrapper requires CUDA (it asserts a GPU and uses a GradScaler); on CPU bf16 has fp32's
-exponent range, so no loss scaling is needed and autocast alone is the switch. Config:
+exponent range, so no loss scaling is needed and autocast alone is the switch. Channels-last weights serve video
+models too (5D weights as channels_last_3d). Config:
 ``optim_wrapper = dict(type='CPUAmpOptimWrapper', ...)`` and ``custom_hooks = [..., dict(type='ChannelsLastHook')]``.
 """
 from __future__ import annotations
@@ -37,12 +38,27 @@ class CPUAmpOptimWrapper(OptimWrapper):
             yield
 
 
+CHANNELS_LAST = {4: torch.channels_last, 5: torch.channels_last_3d}  # by tensor rank: 2D and 3D conv weights
+
+
+def to_channels_last(model: nn.Module) -> nn.Module:
+    """Store every 4D parameter channels_last (NHWC) and every 5D one channels_last_3d (NDHWC), in place (the
+    Parameter objects stay, so an optimizer built before keeps them). ``Module.to(memory_format=channels_last)``
+    cannot do this for a model with 3D convolutions: it refuses 5D tensors."""
+    for param in model.parameters():
+        memory_format = CHANNELS_LAST.get(param.dim())
+        if memory_format is not None:
+            param.data = param.data.contiguous(memory_format=memory_format)
+    return model
+
+
 @HOOKS.register_module()
 class ChannelsLastHook(Hook):
-    """Put the model's 4D weights in channels_last (NHWC) before training and testing; convolutions then
-    produce NHWC outputs from NCHW inputs, which oneDNN runs faster on CPU."""
+    """Put the model's conv weights in channels_last (2D: NHWC, 3D: NDHWC) before training and testing. oneDNN's
+    2D convolutions then produce NHWC outputs from NCHW inputs and run faster on CPU; its 3D ones keep NCDHW
+    outputs, but their backward pass runs faster with NDHWC weights (docs/video.md: the video demo's step)."""
 
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        runner.model.to(memory_format=torch.channels_last)
+        to_channels_last(runner.model)

@@ -32,11 +32,21 @@ def test_bad_dtype_is_named():
         CPUAmpOptimWrapper(optimizer=torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1), dtype='int8')
 
 
-def test_channels_last_hook():
-    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(8, 8, 3))
+@pytest.mark.parametrize('dims', [2, 3])
+def test_channels_last_hook_keeps_outputs_and_parameters(dims):
+    conv, fmt = (nn.Conv2d, torch.channels_last) if dims == 2 else (nn.Conv3d, torch.channels_last_3d)
+    model = nn.Sequential(conv(3, 8, 3), nn.BatchNorm2d(8) if dims == 2 else nn.BatchNorm3d(8), conv(8, 8, 3)).eval()
+    x = torch.randn(1, 3, *(6,) * (dims - 2), 16, 16)
+    expected, params = model(x), list(model.parameters())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)  # built before the hook, as the runner does
     ChannelsLastHook().before_run(SimpleNamespace(model=model))
-    assert all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in model)
-    assert model(torch.randn(1, 3, 16, 16)).is_contiguous(memory_format=torch.channels_last)
+    assert model[0].weight.is_contiguous(memory_format=fmt) and model[2].weight.is_contiguous(memory_format=fmt)
+    assert not model[0].weight.is_contiguous()  # really moved (a 3x3 kernel over 3 channels is not both)
+    out = model(x)
+    if dims == 2:  # oneDNN's 2D convs follow their weights' layout; its 3D ones keep NCDHW outputs
+        assert out.is_contiguous(memory_format=fmt)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    assert list(model.parameters()) == params and optimizer.param_groups[0]['params'][0] is model[0].weight
 
 
 @pytest.mark.parametrize('config', ['configs/unet/unet_r34_nuclei_bf16.py',
