@@ -38,8 +38,8 @@ def _check_layer(block: nn.Module, prefix: str, producer: str, per_channel: tupl
             raise ValueError(f'cannot prune {prefix}.{name}: a {type(conv).__name__}; only plain Conv2d/Conv3d '
                              f'layers are pruned (not deformable or (2+1)D convs)')
         if conv.groups != 1:
-            raise ValueError(f'cannot prune {prefix}.{name}: grouped conv (groups={conv.groups}, ResNeXt); '
-                             f'its channels would have to be removed in whole groups')
+            raise ValueError(f'cannot prune {prefix}.{name}: grouped conv (groups={conv.groups}, ResNeXt or '
+                             f'channel-separated); its channels would have to be removed in whole groups')
     for name in per_channel:
         module = getattr(block, name)
         if not (is_batch_norm(module) or isinstance(module, nn.PReLU)):

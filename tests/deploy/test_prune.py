@@ -105,7 +105,9 @@ def test_kept_width(width, ratio, divisor, kept):
     (R18, dict(ratio=0.5, criterion='l2'), "criterion must be one of ['bn', 'l1']"),
     (R18, dict(ratio=0.5, divisor=0), 'divisor must be an integer >= 1'),
     (dict(type='ResNeXt', depth=50, base_channels=8, groups=2), dict(ratio=0.5),
-     'cannot prune layer1.0.conv2: grouped conv (groups=2, ResNeXt)'),
+     'cannot prune layer1.0.conv2: grouped conv (groups=2, ResNeXt or channel-separated)'),
+    (dict(type='ResNet3dCSN', depth=50, base_channels=8), dict(ratio=0.5),
+     'cannot prune layer1.0.conv2: grouped conv (groups=8, ResNeXt or channel-separated)'),
     (dict(R18, norm_cfg=dict(type='GN', num_groups=2)), dict(ratio=0.5), 'cannot prune layer1.0.bn1: a GroupNorm'),
 ])
 def test_bad_inputs_are_named(cfg, kwargs, message):
