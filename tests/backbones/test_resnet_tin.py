@@ -56,3 +56,15 @@ def test_tin_r50_has_mmaction2s_parameter_count():
 def test_bad_arguments_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MODELS.build(dict(type='ResNetTIN', **{**TINY, **kwargs}))
+
+
+@torch.no_grad()
+def test_a_tsm_checkpoint_starts_tin_with_its_interlaces_reported_missing(tmp_path, randomise):
+    # mmaction2's tin_kinetics400-pretrained-tsm-r50 config starts TIN from a TSM checkpoint
+    tsm = randomise(ref.ResNetTSM((1, 2, 1, 1), base_channels=16, num_segments=4))
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in tsm.state_dict().items()},
+                'meta': {'mmaction2_version': '1.2.0'}}, tmp_path / 'tsm.pth')
+    ours = MODELS.build(dict(type='ResNetTIN', **TINY))
+    report = load_pretrained(ours, str(tmp_path / 'tsm.pth'))
+    assert report.missing and all('.interlace.' in key for key in report.missing) and not report.unexpected
+    torch.testing.assert_close(ours.layer2[1].conv1.weight, tsm.layer2[1].conv1.conv.net.weight)
