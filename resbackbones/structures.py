@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+Ops = tuple[tuple[int, int, int, bool], ...]  # (kernel, stride, padding, ceil_mode) of each size-changing op
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """One backbone output.
@@ -23,8 +26,8 @@ class FeatureSpec:
     channels: int
     stride: int
     temporal_stride: int = 1
-    temporal_ops: tuple[tuple[int, int, int, bool], ...] = ()
-    spatial_ops: tuple[tuple[int, int, int, bool], ...] = ()
+    temporal_ops: Ops = ()
+    spatial_ops: Ops = ()
 
     def output_size(self, size: int) -> int:
         """Spatial size of this output for an input side of ``size``."""
@@ -35,7 +38,7 @@ class FeatureSpec:
         return apply_ops(self.temporal_ops, frames) if self.temporal_ops else -(-frames // self.temporal_stride)
 
 
-def apply_ops(ops: tuple[tuple[int, int, int, bool], ...], size: int) -> int:
+def apply_ops(ops: Ops, size: int) -> int:
     """``size`` after each (kernel, stride, padding, ceil_mode) op in turn, by torch's conv/pool length formula."""
     for kernel, stride, padding, ceil_mode in ops:
         span = size + 2 * padding - kernel

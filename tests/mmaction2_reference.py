@@ -2,11 +2,12 @@
 install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
-resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py) and mmcv
-(mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
-has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
-'3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
-ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D; ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead.
+resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, mmaction/models/common/conv2plus1d.py,
+mmaction/models/heads/trn_head.py) and mmcv (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module
+names so a ``state_dict()`` of these classes has the keys of an mmaction2 checkpoint. Only what the tests use:
+ResNet3d with bottleneck or basic blocks, the '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D
+ResNet-50, 'blockres' / 'block' temporal shift); ResNet2Plus1d (basic blocks, every ConvModule's conv a
+Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D; ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead.
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..layers import LayerFactory, activation_name, build_activation, is_batch_norm
 from ..registry import MODELS
-from ..structures import FeatureSpec, rounds_up
+from ..structures import FeatureSpec, Ops, rounds_up
 from .addons import BlockAddon, check_block_addons
 from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
@@ -38,9 +38,6 @@ def _leading(value: int | tuple[int, ...]) -> int:
 
 def _last(value: int | tuple[int, ...]) -> int:
     return value[-1] if isinstance(value, tuple) else value
-
-
-Ops = tuple[tuple[int, int, int, bool], ...]
 
 
 def _strides_of(module: nn.Module) -> tuple[int, int, Ops, Ops]:
@@ -114,10 +111,11 @@ class ResNet(BaseModule):
                  num_stages: int = 4, strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
                  out_indices: Sequence[int | str] = (0, 1, 2, 3), style: str = 'pytorch', deep_stem: bool = False,
                  avg_down: bool = False, small_stem: bool = False, stem_stride: int | None = None,
-                 stem_pool_stride: int | None = 2, stem_pool_padding: int = 1, stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1,
-                 conv_cfg: dict | None = None, norm_cfg: dict | None = None, norm_eval: bool = True,
-                 partial_bn: bool = False, dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None,
-                 with_cp: bool = False, zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
+                 stem_pool_stride: int | None = 2, stem_pool_padding: int = 1,
+                 stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1, conv_cfg: dict | None = None,
+                 norm_cfg: dict | None = None, norm_eval: bool = True, partial_bn: bool = False,
+                 dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
+                 zero_init_residual: bool = True, groups: int = 1, base_width: int | None = None,
                  channel_separated: str | None = None, drop_path_rate: float = 0.0,
                  stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
                  block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,

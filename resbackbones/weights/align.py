@@ -80,7 +80,8 @@ def _factorised_rename(key: str, target: Collection[str]) -> str:
 
 
 def _separated_rename(key: str, target: Collection[str]) -> str:
-    """mmaction2's CSN ``conv2.N.conv`` / ``conv2.N.bn`` -> ours, by whether the target block has an interaction conv."""
+    """mmaction2's CSN ``conv2.N.conv`` / ``conv2.N.bn`` -> ours, by whether the target block has an interaction
+    conv (then ``conv2.0`` is it and ``conv2.1`` the depthwise conv; else ``conv2.0`` is the depthwise conv)."""
     match = _SEPARATED.match(key)
     if not match or key in target:
         return key

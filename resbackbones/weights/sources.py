@@ -2,8 +2,9 @@
 
 Each source is a layout: where the backbone keys live (flat, or under ``backbone.``), what the linear classifier
 is called (``fc.`` or ``head.fc.``; ours is the model's ``head.fc``) and, for heads with more than a classifier
-(mmaction2's TRN relation MLPs), where those parts go under the model's ``head.``. Renames inside the backbone (timm's deep stem, avg-down shortcuts, mmdet's
-``gn1``) are structural and live in ``align.py``; they apply whatever the source, guided by the target's keys.
+(mmaction2's TRN relation MLPs), where those parts go under the model's ``head.``. Renames inside the backbone
+(timm's deep stem, avg-down shortcuts, mmdet's ``gn1``) are structural and live in ``align.py``; they apply whatever
+the source, guided by the target's keys.
 """
 from __future__ import annotations
 
