@@ -93,6 +93,9 @@ class ResNet(BaseModule):
         temporal: a TemporalPlan for (N, C, T, H, W) inputs (3D layers); None (default) for images.
         block_addons: per stage, per block, a tuple of BlockAddons: modules added to that block (mmaction2's
             non-local blocks, TSM's temporal shift); None (default) for plain blocks.
+        fused_channels: per stage, channels another pathway concatenates to the stage's input (SlowFast's lateral
+            connections, ``slowfast_pathway.py``); the stage's first block and its projection shortcut take them.
+            None (default): none. A core with some cannot run its own forward; its two-pathway owner drives it.
         block_widths: per built stage, per block, the block's inner width (the bottleneck's ``width`` of conv1 and
             conv2, the basic block's conv1 output), e.g. [[32, 40], [64, 70], ...] for a channel-pruned model
             (resbackbones/deploy/prune.py writes it); None (default): the variant's formula. Block outputs keep
@@ -119,8 +122,8 @@ class ResNet(BaseModule):
                  channel_separated: str | None = None, drop_path_rate: float = 0.0,
                  stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
                  block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,
-                 block_widths: Sequence[Sequence[int]] | None = None, pretrained: str | None = None,
-                 init_cfg: dict | None = None):
+                 fused_channels: Sequence[int] | None = None, block_widths: Sequence[Sequence[int]] | None = None,
+                 pretrained: str | None = None, init_cfg: dict | None = None):
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError('give either pretrained or init_cfg, not both')
@@ -149,6 +152,9 @@ class ResNet(BaseModule):
         strides = per_stage('strides', strides, (1, 2, 2, 2), num_stages)
         dilations = per_stage('dilations', dilations, (1, 1, 1, 1), num_stages)
         stage_with_dcn = per_stage('stage_with_dcn', stage_with_dcn, (False,) * 4, num_stages)
+        self.fused_channels = per_stage('fused_channels', fused_channels, (0, 0, 0, 0), num_stages)
+        if any(not isinstance(c, int) or isinstance(c, bool) or c < 0 for c in self.fused_channels):
+            raise ValueError(f'fused_channels must be integers >= 0, one per stage; got {fused_channels!r}')
         if temporal is not None and len(temporal.stage_strides) != num_stages:
             raise ValueError(f'temporal plan has {len(temporal.stage_strides)} stages; num_stages is {num_stages}')
         self.out_indices = check_out_indices(out_indices, num_stages)
@@ -178,8 +184,9 @@ class ResNet(BaseModule):
             planes = base_channels * 2**i
             variant = block.variant_kwargs(planes, style, groups, base_width or base_channels, base_channels,
                                            dcn if stage_with_dcn[i] else None, channel_separated)
-            stage = ResStage(block, channels, planes, stage_blocks[i], strides[i], dilations[i], avg_down,
-                             self.layer_factory, rates[first:first + stage_blocks[i]], with_cp=with_cp,
+            stage = ResStage(block, channels + self.fused_channels[i], planes, stage_blocks[i], strides[i],
+                             dilations[i], avg_down, self.layer_factory, rates[first:first + stage_blocks[i]],
+                             with_cp=with_cp,
                              addons=None if block_addons is None else block_addons[i],
                              widths=None if self.block_widths is None else self.block_widths[i],
                              **self._stage_temporal(i), **variant)
@@ -279,6 +286,10 @@ class ResNet(BaseModule):
         return tuple(spec for spec in self.all_specs() if spec.name in selected)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if any(self.fused_channels):
+            raise RuntimeError(f'{type(self).__name__} takes channels from another pathway before its stages '
+                               f'(fused_channels={self.fused_channels}): run it through its two-pathway backbone '
+                               '(ResNet3dSlowFast), not on its own')
         x = self.stem_forward(x)
         outs = [x] if 'stem' in self.out_indices else []
         x = self.maxpool(x)

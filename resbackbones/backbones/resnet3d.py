@@ -55,11 +55,11 @@ class ResNet3d(ResNet):
             stem conv; pool1_stride_s / pool1_stride_t: of the stem's max-pool; with_pool1: whether it runs.
         with_pool2: a (2, 1, 1) temporal max-pool before the second stage, halving T (rounded down, as mmaction2).
         inflate: per stage, 1/0 for every block or one flag per block: inflated blocks get temporal kernels of 3
-            (see ``inflated_kernels``).
+            (see ``inflated_kernels``); None: every block.
         act_cfg: mmaction2's activation config; only ReLU, the activation of its ResNet3d, is supported.
         non_local: per stage, 1/0 for every block or one flag per block: a NonLocal3d after that block's activation
             (mmaction2's ``layerN.i.non_local_block``), e.g. ((0, 0, 0), (0, 1, 0, 1), (0, 1, 0, 1, 0, 1), (0, 0, 0))
-            for I3D-NL R50. non_local_cfg: its arguments (``layers.non_local.NonLocal3d``: mode, reduction,
+            for I3D-NL R50; None: none. non_local_cfg: its arguments (``layers.non_local.NonLocal3d``: mode, reduction,
             use_scale, sub_sample, norm_cfg ...).
         stem_mid_channels: middle width of the stem conv when ``conv_cfg`` factorises convs into (2+1)D (see
             ResNet2Plus1d); None: the (2+1)D formula.
@@ -73,8 +73,8 @@ class ResNet3d(ResNet):
                  temporal_strides: Sequence[int] = (1, 1, 1, 1), conv1_kernel: Sequence[int] = (3, 7, 7),
                  conv1_stride_s: int = 2, conv1_stride_t: int = 1, pool1_stride_s: int = 2, pool1_stride_t: int = 1,
                  with_pool1: bool = True, with_pool2: bool = True,
-                 inflate: Sequence[int | Sequence[int]] = (1, 1, 1, 1), inflate_style: str = '3x1x1',
-                 non_local: Sequence[int | Sequence[int]] = (0, 0, 0, 0), non_local_cfg: dict | None = None,
+                 inflate: Sequence[int | Sequence[int]] | None = None, inflate_style: str = '3x1x1',
+                 non_local: Sequence[int | Sequence[int]] | None = None, non_local_cfg: dict | None = None,
                  stem_mid_channels: int | None = None, act_cfg: dict | None = None, pretrained2d: bool = True,
                  norm_eval: bool = False, **kwargs):
         for name, hint in NOT_IN_3D.items():

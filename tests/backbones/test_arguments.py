@@ -19,6 +19,8 @@ from resbackbones.registry import MODELS
     (dict(depth=18, deep_stem=True, small_stem=True), 'deep_stem and small_stem are exclusive'),
     (dict(depth=50, dcn=dict(type='DCNv3'), stage_with_dcn=(True,) * 4), "dcn['type']"),
     (dict(depth=50, conv_cfg=dict(type='Conv4d')), 'conv type must be one of'),
+    (dict(depth=18, fused_channels=(4, -1, 0, 0)), 'fused_channels must be integers >= 0'),
+    (dict(depth=18, fused_channels=(4, 0)), 'fused_channels needs one entry per stage'),
 ])
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=None) as err:
