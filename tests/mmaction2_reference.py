@@ -2,12 +2,14 @@
 install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
-resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, mmaction/models/common/conv2plus1d.py,
-mmaction/models/heads/trn_head.py) and mmcv (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module
-names so a ``state_dict()`` of these classes has the keys of an mmaction2 checkpoint. Only what the tests use:
-ResNet3d with bottleneck or basic blocks, the '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D
-ResNet-50, 'blockres' / 'block' temporal shift); ResNet2Plus1d (basic blocks, every ConvModule's conv a
-Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D; ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead.
+resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, resnet3d_slowfast.py,
+mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py, slowfast_head.py) and mmcv
+(mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
+has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
+'3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
+ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D;
+ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead; SlowFast (bottleneck pathways, ConvModule laterals)
+and its head.
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -453,6 +455,71 @@ class ResNet3dCSN(nn.Module):
         for i in range(self.num_stages):
             x = getattr(self, f'layer{i + 1}')(x)
         return x
+
+
+class SlowFastPathway(nn.Module):
+    """mmaction2's ResNet3dPathway, bottleneck depths, stem without temporal stride and no pool2 (SlowFast never
+    runs it). With ``lateral``, the stages' first blocks take the lateral channels mmaction2's
+    _calculate_lateral_inplanes gives (slow width after the stem / stage * 2 // channel_ratio), and the lateral
+    ConvModules ``conv1_lateral``, ``layerN_lateral`` map the fast width (slow width // channel_ratio) to those."""
+
+    def __init__(self, stage_blocks, base_channels, conv1_kernel, inflate, lateral=False, speed_ratio=8,
+                 channel_ratio=8, fusion_kernel=5, lateral_norm=False):
+        super().__init__()
+        t = conv1_kernel[0]
+        self.conv1 = ConvModule(3, base_channels, conv1_kernel, (1, 2, 2), ((t - 1) // 2, 3, 3))
+        self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
+        widths = [base_channels] + [base_channels * 2**i * 4 for i in range(len(stage_blocks) - 1)]  # fusion points
+        extra = [w * 2 // channel_ratio if lateral else 0 for w in widths]
+        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes + extra[i], planes * 4, 1, (1, stride, stride), act=False)
+            blocks = [Bottleneck3d(inplanes + extra[i] if j == 0 else planes * 4, planes, stride if j == 0 else 1, 1,
+                                   down if j == 0 else None, bool(inflate[i])) for j in range(n)]
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes * 4
+        for i, w in enumerate(widths if lateral else []):
+            name = 'conv1_lateral' if i == 0 else f'layer{i}_lateral'
+            self.add_module(name, ConvModule(w // channel_ratio, w * 2 // channel_ratio, (fusion_kernel, 1, 1),
+                                             (speed_ratio, 1, 1), ((fusion_kernel - 1) // 2, 0, 0), bias=False,
+                                             norm=lateral_norm, act=lateral_norm))
+
+
+class SlowFast(nn.Module):
+    """mmaction2's ResNet3dSlowFast forward: nearest temporal resampling for each pathway, laterals concatenated
+    to the slow pathway after its stem and after every stage but the last; returns (slow, fast)."""
+
+    def __init__(self, resample_rate, speed_ratio, channel_ratio, slow, fast):
+        super().__init__()
+        self.resample_rate, self.speed_ratio = resample_rate, speed_ratio
+        self.slow_path = SlowFastPathway(lateral=True, speed_ratio=speed_ratio, channel_ratio=channel_ratio, **slow)
+        self.fast_path = SlowFastPathway(**fast)
+
+    def forward(self, x):
+        def resample(rate):
+            return nn.functional.interpolate(x, mode='nearest', scale_factor=(1.0 / rate, 1.0, 1.0))
+        slow = self.slow_path.maxpool(self.slow_path.conv1(resample(self.resample_rate)))
+        fast = self.fast_path.maxpool(self.fast_path.conv1(resample(self.resample_rate // self.speed_ratio)))
+        slow = torch.cat((slow, self.slow_path.conv1_lateral(fast)), dim=1)
+        for i in range(self.slow_path.num_stages):
+            slow = getattr(self.slow_path, f'layer{i + 1}')(slow)
+            fast = getattr(self.fast_path, f'layer{i + 1}')(fast)
+            if i != self.slow_path.num_stages - 1:
+                slow = torch.cat((slow, getattr(self.slow_path, f'layer{i + 1}_lateral')(fast)), dim=1)
+        return slow, fast
+
+
+class SlowFastHead(nn.Module):
+    """mmaction2's SlowFastHead in eval mode: each pathway averaged over T, H, W, the fast one's first, fc_cls."""
+
+    def __init__(self, in_channels, num_classes):
+        super().__init__()
+        self.fc_cls = nn.Linear(in_channels, num_classes)
+
+    def forward(self, x):
+        slow, fast = x
+        return self.fc_cls(torch.cat((fast.mean(dim=(2, 3, 4)), slow.mean(dim=(2, 3, 4))), dim=1))
 
 
 class TRNHead(nn.Module):

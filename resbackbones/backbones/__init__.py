@@ -8,6 +8,7 @@ from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
 from .resnet2plus1d import ResNet2Plus1d
 from .resnet3d import ResNet3d
 from .resnet3d_csn import ResNet3dCSN
+from .resnet3d_slowfast import ResNet3dSlowFast
 from .resnet3d_slowonly import ResNet3dSlowOnly
 from .resnet_tin import ResNetTIN
 from .resnet_tsm import ResNetTSM
@@ -15,6 +16,6 @@ from .stage import ResStage
 from .volume import VolumeResNet
 
 __all__ = ['BasicBlock', 'Bottleneck', 'C2D', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet',
-           'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowOnly', 'ResNetTIN', 'ResNetTSM', 'ResNetV1c',
-           'ResNetV1d', 'ResStage', 'VIDEO_MODELS', 'VolumeResNet', 'list_models', 'list_video_models', 'model_config',
-           'video_model_config']
+           'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowFast', 'ResNet3dSlowOnly', 'ResNetTIN', 'ResNetTSM',
+           'ResNetV1c', 'ResNetV1d', 'ResStage', 'VIDEO_MODELS', 'VolumeResNet', 'list_models', 'list_video_models',
+           'model_config', 'video_model_config']

@@ -1,5 +1,5 @@
-"""mmaction2's recognition heads: ``I3DHead`` (3D features), ``TSNHead`` and ``TSMHead`` (2D frame features +
-segment consensus).
+"""mmaction2's recognition heads: ``I3DHead`` (3D features), ``SlowFastHead`` (a SlowFast backbone's two pathways),
+``TSNHead`` and ``TSMHead`` (2D frame features + segment consensus).
 
 All are a linear classifier over spatially (and temporally) averaged backbone features, with mmaction2's argument
 names (``dropout_ratio``, ``init_std``, ``spatial_type``, ``consensus``). The linear layer is ``fc`` (this project's
@@ -44,6 +44,26 @@ class I3DHead(_ActionHead):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+
+
+@MODELS.register_module()
+class SlowFastHead(_ActionHead):
+    """(slow (N, C_s, T_s, H, W), fast (N, C_f, T_f, H, W)) -> each averaged over T, H, W -> concatenated, fast
+    first (mmaction2's order, so its ``fc_cls`` loads as it was trained) -> dropout -> fc -> (N, num_classes).
+    ``in_channels`` is C_s + C_f."""
+
+    def __init__(self, num_classes: int, in_channels: int, spatial_type: str = 'avg', dropout_ratio: float = 0.8,
+                 init_std: float = 0.01):
+        super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
+
+    @staticmethod
+    def pool(features: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """(N, C_f + C_s): the fast pathway's averaged features, then the slow one's."""
+        slow, fast = features
+        return torch.cat((fast.flatten(2).mean(dim=2), slow.flatten(2).mean(dim=2)), dim=1)
+
+    def forward(self, x: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        return self.fc(self.dropout(self.pool(x)))
 
 
 @MODELS.register_module()

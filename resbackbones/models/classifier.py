@@ -29,10 +29,13 @@ class ImageClassifier(TaskModel):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
-        in_channels = self.backbone.feature_specs[-1].channels
-        self.head = MODELS.build(dict(type='LinearClsHead', num_classes=num_classes, in_channels=in_channels,
-                                      dropout=dropout))
+        self.head = MODELS.build(dict(type='LinearClsHead', num_classes=num_classes,
+                                      in_channels=self.pooled_channels(), dropout=dropout))
         self.label_smoothing = label_smoothing
+
+    def pooled_channels(self) -> int:
+        """Width of ``extract_feat``'s features: the backbone's last declared output's channels."""
+        return self.backbone.feature_specs[-1].channels
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Features (N, C) of the backbone's last output, averaged over every position (H, W, or T, H, W)."""

@@ -1,8 +1,9 @@
 """Action recognition: the image classifier's glue over a video backbone, with multi-clip testing.
 
-A clip classifier is the image classifier with a 3D backbone: backbone -> average over (T, H, W) -> dropout -> fc.
-What video adds is testing on several clips (and crops) per video, given as (N, clips, C, T, H, W) and averaged
-per video, as mmaction2's Recognizer3D does with ``average_clips``.
+A clip classifier is the image classifier with a 3D backbone: backbone -> average over (T, H, W) -> dropout -> fc;
+a SlowFast backbone's two pathways are averaged each and concatenated (mmaction2's SlowFastHead). What video adds
+is testing on several clips (and crops) per video, given as (N, clips, C, T, H, W) and averaged per video, as
+mmaction2's Recognizer3D does with ``average_clips``.
 """
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import inspect
 import torch
 from torch import nn
 
-from ..heads.action_head import I3DHead
+from ..backbones.resnet3d_slowfast import ResNet3dSlowFast
+from ..heads.action_head import I3DHead, SlowFastHead
 from ..registry import MODELS
 from .classifier import ImageClassifier
 from .mmaction_head_args import AVERAGES, in_chunks, max_testing_views, refuse_neck, split_cls_head
+
+HEADS = {'I3DHead': I3DHead, 'SlowFastHead': SlowFastHead}  # mmaction2 cls_head type -> the head it builds
 
 
 @MODELS.register_module()
@@ -28,7 +32,7 @@ class Recognizer3D(ImageClassifier):
         cls_head: mmaction2's ``dict(type='I3DHead', num_classes, in_channels, spatial_type='avg', dropout_ratio,
             init_std, average_clips, multi_class, loss_cls)`` in place of num_classes / dropout / average_clips /
             multi_class, so mmaction2's model configs build unchanged; the fc then starts from its normal(init_std)
-            as in mmaction2.
+            as in mmaction2. type='SlowFastHead' (same arguments) with a ResNet3dSlowFast backbone, and only there.
         neck: mmaction2's (TPN); refused by name, none is built here.
         train_cfg / test_cfg: mmaction2's; test_cfg may hold ``max_testing_views``: in eval mode, clips go through
             the network that many at a time (same scores, bounded memory). Other options are refused.
@@ -47,9 +51,9 @@ class Recognizer3D(ImageClassifier):
         if cls_head is not None:  # mmaction2's form: the classifier's settings inside an I3DHead config
             if num_classes is not None:
                 raise ValueError('Recognizer3D: give num_classes inside cls_head or as num_classes, not both')
-            if cls_head.get('type') != 'I3DHead' or 'num_classes' not in cls_head:
-                raise ValueError(f"Recognizer3D: cls_head must be dict(type='I3DHead', num_classes=..., ...) "
-                                 f'(mmaction2); got {cls_head!r}')
+            if cls_head.get('type') not in HEADS or 'num_classes' not in cls_head:
+                raise ValueError(f"Recognizer3D: cls_head must be dict(type='I3DHead' or 'SlowFastHead', "
+                                 f'num_classes=..., ...) (mmaction2); got {cls_head!r}')
             num_classes, dropout = cls_head['num_classes'], cls_head.get('dropout_ratio', 0.5)
         elif num_classes is None:
             raise ValueError("Recognizer3D needs num_classes (or mmaction2's cls_head=dict(type='I3DHead', "
@@ -60,18 +64,38 @@ class Recognizer3D(ImageClassifier):
         self.average_clips, self.multi_label = average_clips, bool(multi_class)
         self.max_testing_views = views
         if cls_head is not None:
-            self._take_i3d_head(cls_head)
+            self._take_cls_head(cls_head)
 
-    def _take_i3d_head(self, cls_head: dict) -> None:
-        """Check ``cls_head`` as I3DHead does and take its layers (dropout, fc with mmaction2's normal init)."""
+    @property
+    def two_pathways(self) -> bool:
+        return isinstance(self.backbone, ResNet3dSlowFast)
+
+    def pooled_channels(self) -> int:
+        """The last output's channels; both pathways' together for SlowFast."""
+        if self.two_pathways:
+            return sum(spec.channels for spec in self.backbone.feature_specs)
+        return super().pooled_channels()
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, C) features averaged over (T, H, W); SlowFast's fast then slow pathway, as its head concatenates."""
+        if self.two_pathways:
+            return SlowFastHead.pool(self.backbone(inputs))
+        return super().extract_feat(inputs)
+
+    def _take_cls_head(self, cls_head: dict) -> None:
+        """Check ``cls_head`` as its mmaction2 class does and take its layers (dropout, fc with normal init)."""
         args, self.average_clips, self.multi_label = split_cls_head('Recognizer3D', cls_head,
                                                                     self.head.fc.in_features)
-        args.pop('type')
-        unknown = sorted(set(args) - set(inspect.signature(I3DHead).parameters))
+        head_type = args.pop('type')
+        if (head_type == 'SlowFastHead') != self.two_pathways:
+            raise ValueError(f'Recognizer3D: cls_head type {head_type!r} does not fit a '
+                             f'{type(self.backbone).__name__} backbone (SlowFastHead goes with ResNet3dSlowFast, '
+                             'I3DHead with one-pathway backbones)')
+        unknown = sorted(set(args) - set(inspect.signature(HEADS[head_type]).parameters))
         if unknown:
-            raise ValueError(f'Recognizer3D: cls_head has {unknown}, which I3DHead does not take')
-        i3d = I3DHead(**args)
-        self.head.dropout, self.head.fc = i3d.dropout, i3d.fc
+            raise ValueError(f'Recognizer3D: cls_head has {unknown}, which {head_type} does not take')
+        head = HEADS[head_type](**args)
+        self.head.dropout, self.head.fc = head.dropout, head.fc
 
     def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Logits of every clip, (N * clips, num_classes), and the number of clips per video."""

@@ -44,6 +44,13 @@ VARIANTS = [
     dict(type='ResNet2Plus1d', depth=50, mid_channels_from='conv', with_pool1=False, stem_mid_channels=5,
          inflate_style='3x3x3', spatial_strides=(1, 2, 1, 2)),
 ]
+# Two pathways: widths and depths inside the pathway dicts; clips a multiple of resample_rate long (the laterals
+# align the pathways' frames only then), so 8 frames, the fast pathway on every other one.
+SLOWFAST = dict(type='ResNet3dSlowFast', resample_rate=4, speed_ratio=2,
+                slow_pathway=dict(type='resnet3d', depth=50, lateral=True, base_channels=16, conv1_kernel=(1, 7, 7),
+                                  inflate=(0, 0, 1, 1), stage_blocks=(1, 1, 1, 1)),
+                fast_pathway=dict(type='resnet3d', depth=50, base_channels=2, conv1_kernel=(5, 7, 7),
+                                  stage_blocks=(1, 1, 1, 1)))
 T = 7  # frames of the video inputs, odd too
 # (N, C, T|D, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
 CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet3dCSN', 'C2D', 'ResNet2Plus1d', 'VolumeResNet')
@@ -71,8 +78,13 @@ def test_registered_backbones_match_their_specs(cfg):
         _check(model, torch.randn(2, cfg.get('in_channels', 3), *frames, H, W))
 
 
+@torch.no_grad()
+def test_two_pathway_backbone_matches_its_specs():
+    _check(MODELS.build(SLOWFAST).eval(), torch.randn(2, 3, 8, H, W))
+
+
 def test_every_registered_backbone_is_covered():
-    types = {cfg['type'] for cfg in VARIANTS}
+    types = {cfg['type'] for cfg in VARIANTS + [SLOWFAST]}
     registered = {name for name, cls in MODELS.module_dict.items()
                   if hasattr(cls, 'feature_specs') and cls.__module__.startswith('resbackbones.backbones')}  # not necks
     assert registered <= types
