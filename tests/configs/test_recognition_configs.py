@@ -10,7 +10,7 @@ from resbackbones.registry import MODELS, TRANSFORMS
 from resbackbones.transforms.video.writer import index_frames, write_video
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'recognition'
-PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M (101 classes instead of 400 for UCF-101)
+PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M, 34.5M (101 classes, not 400, for UCF-101)
     'i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py': 28_043_472,
     'slowonly/slowonly_imagenet-pretrained-r50_8xb16-8x8x1-steplr-150e_kinetics400-rgb.py': 32_454_096,
     'tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py': 24_327_632,
@@ -18,6 +18,7 @@ PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M (101 
     'tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py': 24_327_632,
     'tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_ucf101-split1-rgb.py': 24_327_632 - 299 * 2049,
     'r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py': 63_759_281,  # mmaction2's, counted layer by layer
+    'slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py': 34_479_288,  # metafile 34.5M; counted on mmaction2's
 }
 
 
@@ -108,6 +109,19 @@ MMACTION2_MODELS = {
         cls_head=dict(_I3D_HEAD, in_channels=2048),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW'),
         train_cfg=None, test_cfg=dict(max_testing_views=10)), 29_703_568),  # metafile: 29.70M
+    'slowfast_r50': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='ResNet3dSlowFast', pretrained=None, resample_rate=8, speed_ratio=8, channel_ratio=8,
+                      slow_pathway=dict(type='resnet3d', depth=50, pretrained=None, lateral=True,
+                                        conv1_kernel=(1, 7, 7), dilations=(1, 1, 1, 1), conv1_stride_t=1,
+                                        pool1_stride_t=1, inflate=(0, 0, 1, 1), norm_eval=False),
+                      fast_pathway=dict(type='resnet3d', depth=50, pretrained=None, lateral=False, base_channels=8,
+                                        conv1_kernel=(5, 7, 7), conv1_stride_t=1, pool1_stride_t=1,
+                                        norm_eval=False)),
+        cls_head=dict(type='SlowFastHead', in_channels=2304, num_classes=400, spatial_type='avg', dropout_ratio=0.5,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')),
+        34_479_288),  # metafile: 34.5M (34,479,288 counted on mmaction2 1.2's own modules)
     'r2plus1d_r34': (dict(
         type='Recognizer3D',
         backbone=dict(type='ResNet2Plus1d', depth=34, pretrained=None, pretrained2d=False, norm_eval=False,
