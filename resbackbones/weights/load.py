@@ -114,6 +114,27 @@ def _map_head(split: Split, head_target: Mapping[str, torch.Tensor], head_prefix
     return new
 
 
+def _map_parts(split: Split, target: Mapping[str, torch.Tensor], report: LoadReport) -> dict[str, torch.Tensor]:
+    """Tensors of modules between backbone and head (mmaction2's ``neck.``), keyed as in the model; a model without
+    such a module ignores them; the model's keys under a prefix the checkpoint has but lacks are missing."""
+    new, prefixes = {}, {key.split('.', 1)[0] + '.' for key in split.parts}
+    for key, value in split.parts.items():
+        prefix = key.split('.', 1)[0] + '.'
+        if key in target and value.shape == target[key].shape:
+            new[key] = value
+        elif key in target:
+            raise ValueError(f'{report.checkpoint}: {key} has shape {tuple(value.shape)}, the model\'s '
+                             f'{tuple(target[key].shape)}: its {prefix[:-1]} was built with other channels. The model '
+                             'was not changed.')
+        elif any(k.startswith(prefix) for k in target):
+            report.unexpected.append(key)
+        else:
+            report.ignored.append((key, f'{prefix[:-1]}: the model has none'))
+    report.missing += [k for k in target if k.startswith(tuple(prefixes)) and k not in split.parts
+                       and not k.endswith(COUNTER)]
+    return new
+
+
 def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, source: str | None = None,
                     strict: bool = False, prefix: str | None = None) -> LoadReport:
     """Load a torchvision (image or video), timm, mmpretrain, mmdet, mmaction2 or native checkpoint into a backbone or
@@ -158,6 +179,7 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, s
                          f'{type(model).__name__}: checkpoint keys {list(ckpt.state)[:SHOWN]}, model keys '
                          f'{list(target)[:SHOWN]}')
     new.update(_map_head(split, _under(target, head_prefix), head_prefix, report))
+    new.update(_map_parts(split, target, report))
     model.load_state_dict({**target, **new})  # one call, after every check: all or nothing
     report.loaded = len(new)
     print_log(str(report), logger='current')

@@ -28,12 +28,14 @@ _MMDET_NORM = re.compile(r'(^|\.)gn\d+\.')
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a source keeps its backbone (``prefix``, '' for flat keys), its linear classifier (``heads``) and other
-    head modules (``head_parts``: checkpoint prefix -> prefix under the model's ``head.``)."""
+    """Where a source keeps its backbone (``prefix``, '' for flat keys), its linear classifier (``heads``), other
+    head modules (``head_parts``: checkpoint prefix -> prefix under the model's ``head.``) and modules between the
+    two (``model_parts``: checkpoint prefixes kept as the model's keys, e.g. mmaction2's ``neck.``)."""
 
     prefix: str
     heads: tuple[str, ...]
     head_parts: tuple[tuple[str, str], ...] = ()
+    model_parts: tuple[str, ...] = ()
     elsewhere: tuple[str, ...] = ()  # prefixes of parts that are neither backbone nor classifier
     elsewhere_is: str = ''  # what those parts are, for the report
 
@@ -45,7 +47,8 @@ LAYOUTS = {
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
-    'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),)),
+    'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),),
+                        model_parts=('neck.',)),  # TPN
     'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.'),
                           elsewhere_is='face embedding head'),
     # Tencent MedicalNet (Med3D) 3D ResNets: torchvision names in 3D ('module.' stripped on reading), and its
@@ -63,6 +66,7 @@ class Split:
     head: dict[str, torch.Tensor] = field(default_factory=dict)  # keyed under the model's ``head.`` ('fc.weight')
     origin: dict[str, str] = field(default_factory=dict)  # backbone key -> key in the checkpoint
     head_origin: dict[str, str] = field(default_factory=dict)
+    parts: dict[str, torch.Tensor] = field(default_factory=dict)  # model_parts' tensors, keyed as in the model
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (checkpoint key, why)
 
 
@@ -83,6 +87,8 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
         return 'torchvision_video', "VideoResNet keys: 3D 'stem.0', block norms at 'convK.1'"
     if any(k.startswith(TV_DETECTION_PREFIX) for k in keys):
         return 'torchvision_detection', f"'{TV_DETECTION_PREFIX}' keys (a torchvision detection model)"
+    if any(k.startswith('cls_head.') for k in keys) or 'mmaction2_version' in meta or 'mmaction_version' in meta:
+        return 'mmaction2', "recognizer keys ('cls_head.') or meta['mmaction2_version']"  # before 'neck.': TPN
     detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
     if detector:
         return 'mmdet', f'detector keys ({", ".join(detector)})'
@@ -90,8 +96,6 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
         return 'mmdet', "meta['mmdet_version']"
     if any(k.startswith(MEDICALNET_HEAD) for k in keys):
         return 'medicalnet', f"'{MEDICALNET_HEAD}' keys (MedicalNet's segmentation head)"
-    if any(k.startswith('cls_head.') for k in keys) or 'mmaction2_version' in meta or 'mmaction_version' in meta:
-        return 'mmaction2', "recognizer keys ('cls_head.') or meta['mmaction2_version']"
     wrapped = any(k.startswith(BACKBONE_PREFIX) for k in keys)
     if wrapped and any(_MMDET_NORM.search(k) for k in keys):
         return 'mmdet', "mmdet norm names ('gn1' ...)"
@@ -134,6 +138,8 @@ def split_keys(ckpt: Checkpoint, source: str) -> Split:
         if head is not None:
             split.head[head[1] + key[len(head[0]):]] = value
             split.head_origin[head[1] + key[len(head[0]):]] = key
+        elif key.startswith(layout.model_parts):
+            split.parts[key] = value
         elif layout.elsewhere and key.startswith(layout.elsewhere):
             split.ignored.append((key, f'not part of the backbone ({layout.elsewhere_is})'))
         elif layout.prefix and not key.startswith(layout.prefix):
