@@ -3,13 +3,13 @@ install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
 resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, resnet3d_slowfast.py,
-mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py, slowfast_head.py) and mmcv
+mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py, slowfast_head.py, necks/tpn.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
 '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
 ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D;
 ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead; SlowFast (bottleneck pathways, ConvModule laterals)
-and its head.
+and its head; the TPN neck (two levels, its configs' unit up/down-sampling) with its auxiliary head.
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -520,6 +520,74 @@ class SlowFastHead(nn.Module):
     def forward(self, x):
         slow, fast = x
         return self.fc_cls(torch.cat((fast.mean(dim=(2, 3, 4)), slow.mean(dim=(2, 3, 4))), dim=1))
+
+
+class PoolConv(nn.Module):
+    """TPN's DownSample / TemporalModulation: a ConvModule ``conv`` and a ceil-mode max-pool ``pool``."""
+
+    def __init__(self, conv, pool_size, pool_first):
+        super().__init__()
+        self.conv, self.pool_first = conv, pool_first
+        self.pool = nn.MaxPool3d(pool_size, pool_size, 0, ceil_mode=True)
+
+    def forward(self, x):
+        return self.conv(self.pool(x)) if self.pool_first else self.pool(self.conv(x))
+
+
+class TPNLevelFusion(nn.Module):
+    def __init__(self, in_channels, mid_channels, out_channels):
+        super().__init__()
+        self.downsamples = nn.ModuleList(PoolConv(ConvModule(i, m, 1, groups=32, bias=False), 1, True)
+                                         for i, m in zip(in_channels, mid_channels))
+        self.fusion_conv = ConvModule(sum(mid_channels), out_channels, 1, bias=False)
+
+    def forward(self, xs):
+        return self.fusion_conv(torch.cat([d(x) for d, x in zip(self.downsamples, xs)], dim=1))
+
+
+class TPN(nn.Module):
+    """mmaction2's TPN over two levels with its configs' settings (unit Upsample / DownSample scales, level fusion
+    without pooling); returns (the fused map, the auxiliary head's logits on the lower level)."""
+
+    def __init__(self, in_channels, out_channels, spatial_out, fusion_out, temporal_scales, num_classes,
+                 flow='cascade'):
+        super().__init__()
+        self.flow = flow
+        self.spatial_modulation = nn.Module()  # mmaction2's SpatialModulation keeps its ops as .spatial_modulation
+        self.spatial_modulation.spatial_modulation = nn.ModuleList()
+        for c in in_channels:
+            steps = int(np.log2(spatial_out // c))
+            self.spatial_modulation.spatial_modulation.append(nn.Identity() if steps < 1 else nn.ModuleList(
+                ConvModule(c * 2**k, c * 2**(k + 1), (1, 3, 3), (1, 2, 2), (0, 1, 1), bias=False)
+                for k in range(steps)))
+        self.temporal_modulation_ops = nn.ModuleList(
+            PoolConv(ConvModule(in_channels[-1], out_channels, (3, 1, 1), 1, (1, 0, 0), norm=False, act=False,
+                                bias=False, groups=32), (s, 1, 1), False) for s in temporal_scales)
+        self.downsample_ops = nn.ModuleList([PoolConv(ConvModule(out_channels, out_channels, (3, 1, 1), 1,
+                                                                 (1, 0, 0), norm=False, act=False, bias=False),
+                                                      1, False)])
+        self.level_fusion_1 = TPNLevelFusion((out_channels,) * 2, (out_channels,) * 2, fusion_out)
+        self.level_fusion_2 = TPNLevelFusion((out_channels,) * 2, (out_channels,) * 2, fusion_out)
+        self.pyramid_fusion = ConvModule(fusion_out * 2, 2048, 1, bias=False)
+        self.aux_head = nn.Module()
+        self.aux_head.conv = ConvModule(in_channels[-2], in_channels[-2] * 2, (1, 3, 3), (1, 2, 2), (0, 1, 1),
+                                        bias=False)
+        self.aux_head.fc = nn.Linear(in_channels[-2] * 2, num_classes)
+
+    def forward(self, xs):
+        aux = self.aux_head.fc(self.aux_head.conv(xs[-2]).mean(dim=(2, 3, 4)))
+        levels = []
+        for ops, x in zip(self.spatial_modulation.spatial_modulation, xs):
+            for op in (ops if isinstance(ops, nn.ModuleList) else [ops]):
+                x = op(x)
+            levels.append(x)
+        tm = [op(x) for op, x in zip(self.temporal_modulation_ops, levels)]
+        outs = [tm[0] + tm[1], tm[1]]  # top-down (Upsample of scale 1 is the identity)
+        top_down = self.level_fusion_1(outs)
+        if self.flow == 'parallel':
+            outs = list(tm)
+        outs = [outs[0], outs[1] + self.downsample_ops[0](outs[0])]  # bottom-up
+        return self.pyramid_fusion(torch.cat([top_down, self.level_fusion_2(outs)], dim=1)), aux
 
 
 class TRNHead(nn.Module):

@@ -1,5 +1,5 @@
 """Task heads that size themselves from a backbone's feature specs."""
-from .action_head import I3DHead, SlowFastHead, TSMHead, TSNHead
+from .action_head import I3DHead, SlowFastHead, TPNHead, TSMHead, TSNHead
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
@@ -8,6 +8,6 @@ from .temporal_head import TemporalHead
 from .trn_head import TRNHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'SlowFastHead', 'TRNHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
+__all__ = ['I3DHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
            'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
            'LinearClsHead', 'UNetDecoder']

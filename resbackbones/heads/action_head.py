@@ -1,5 +1,5 @@
 """mmaction2's recognition heads: ``I3DHead`` (3D features), ``SlowFastHead`` (a SlowFast backbone's two pathways),
-``TSNHead`` and ``TSMHead`` (2D frame features + segment consensus).
+``TPNHead`` (a TPN neck's 3D map), ``TSNHead`` and ``TSMHead`` (2D frame features + segment consensus).
 
 All are a linear classifier over spatially (and temporally) averaged backbone features, with mmaction2's argument
 names (``dropout_ratio``, ``init_std``, ``spatial_type``, ``consensus``). The linear layer is ``fc`` (this project's
@@ -44,6 +44,18 @@ class I3DHead(_ActionHead):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+
+
+@MODELS.register_module()
+class TPNHead(I3DHead):
+    """mmaction2's TPNHead over 3D features: I3DHead's average, dropout and fc, with TSNHead's defaults (dropout 0.4)
+    and its ``consensus`` argument (only ``AvgConsensus`` over dim 1, which a single 3D map leaves unchanged)."""
+
+    def __init__(self, num_classes: int, in_channels: int, spatial_type: str = 'avg', consensus: dict | None = None,
+                 dropout_ratio: float = 0.4, init_std: float = 0.01):
+        super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
+        if dict(consensus or dict(type='AvgConsensus', dim=1)) != dict(type='AvgConsensus', dim=1):
+            raise ValueError(f"TPNHead: consensus must be dict(type='AvgConsensus', dim=1); got {consensus!r}")
 
 
 @MODELS.register_module()

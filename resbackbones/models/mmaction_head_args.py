@@ -14,24 +14,18 @@ import torch
 AVERAGES = ('prob', 'score')
 
 
-def refuse_neck(owner: str, neck: dict | None) -> None:
-    """mmaction2 recognizers take a ``neck`` (TPN's); none is built here, so one is refused by name."""
-    if neck is not None:
-        raise ValueError(f"{owner}: necks are not supported (got neck of type {neck.get('type')!r}; mmaction2's "
-                         'TPN is not built here)')
-
-
 def max_testing_views(owner: str, train_cfg: dict | None, test_cfg: dict | None,
-                      views_multiple_of: int = 1) -> int | None:
+                      views_multiple_of: int = 1, also: tuple[str, ...] = ()) -> int | None:
     """mmaction2's ``test_cfg=dict(max_testing_views=K)`` (K views through the network at a time when testing, to
-    bound memory; CSN's and MViT's configs), or None. ``train_cfg`` has no options here; other test options
-    (``fcn_test``, TPN's) are refused by name. ``views_multiple_of``: a TSM backbone's num_segments, which K must
+    bound memory; CSN's and MViT's configs), or None. ``train_cfg`` has no options here; test options other than
+    those in ``also`` are refused by name. ``views_multiple_of``: a TSM backbone's num_segments, which K must
     be a multiple of so that no clip is split between two passes (as mmaction2 asserts)."""
     if train_cfg:
         raise ValueError(f'{owner}: train_cfg options are not supported; got {train_cfg!r}')
-    unknown = sorted(set(test_cfg or {}) - {'max_testing_views'})
+    allowed = ('max_testing_views',) + also
+    unknown = sorted(set(test_cfg or {}) - set(allowed))
     if unknown:
-        raise ValueError(f'{owner}: test_cfg options {unknown} are not supported (only max_testing_views); '
+        raise ValueError(f'{owner}: test_cfg options {unknown} are not supported (only {", ".join(allowed)}); '
                          f'got {test_cfg!r}')
     views = (test_cfg or {}).get('max_testing_views')
     if views is None:

@@ -127,7 +127,8 @@ def test_mmaction2s_cls_head_form_builds_the_same_classifier():
     (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, in_channels=99)), 'in_channels=99 but the backbone'),
     (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, fcn_test=True)), r"\['fcn_test'\], which I3DHead"),
     (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, spatial_type='max')), "only spatial_type='avg'"),
-    (dict(test_cfg=dict(fcn_test=True)), r"test_cfg options \['fcn_test'\] are not supported"),
+    (dict(test_cfg=dict(fcn_test=True, average_clips='prob')),
+     r"test_cfg options \['average_clips'\] are not supported"),
 ])
 def test_bad_mmaction2_head_arguments_are_named(change, message):
     with pytest.raises(ValueError, match=message):
