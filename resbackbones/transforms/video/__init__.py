@@ -4,6 +4,7 @@ A clip travels as ``results['imgs']``: a (M, H, W, C) uint8 array of M = crops x
 keeps a list of HxWxC arrays; one array lets every transform treat all frames alike in one slice). mmaction2's clip
 ``Resize`` is ``ClipResize``; ``dict(type='Resize', scale=...)`` builds it.
 """
+from .color_jitter import ColorJitter
 from .crop import CenterCrop, MultiScaleCrop, RandomResizedCrop
 from .decord_names import DecordDecode, DecordInit
 from .decoder import CorruptVideoError, VideoReader
@@ -14,6 +15,7 @@ from .multi_crop import TenCrop, ThreeCrop
 from .resize import ClipResize
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 
-__all__ = ['CenterCrop', 'ClipResize', 'CorruptVideoError', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip',
-           'FormatShape', 'MultiScaleCrop', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop',
-           'RawFrameDecode', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample', 'VideoReader']
+__all__ = ['CenterCrop', 'ClipResize', 'ColorJitter', 'CorruptVideoError', 'DecordDecode', 'DecordInit',
+           'DenseSampleFrames', 'Flip', 'FormatShape', 'MultiScaleCrop', 'PackActionInputs', 'PyAVDecode', 'PyAVInit',
+           'RandomResizedCrop', 'RawFrameDecode', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample',
+           'VideoReader']
