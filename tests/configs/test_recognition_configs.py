@@ -19,6 +19,7 @@ PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M, 34.5
     'tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_ucf101-split1-rgb.py': 24_327_632 - 299 * 2049,
     'r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py': 63_759_281,  # mmaction2's, counted layer by layer
     'slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py': 34_479_288,  # metafile 34.5M; counted on mmaction2's
+    'tpn/tpn-slowonly_imagenet-pretrained-r50_8xb8-8x8x1-150e_kinetics400-rgb.py': 91_498_336,  # metafile
 }
 
 
@@ -122,6 +123,23 @@ MMACTION2_MODELS = {
                       average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')),
         34_479_288),  # metafile: 34.5M (34,479,288 counted on mmaction2 1.2's own modules)
+    'tpn_slowonly_r50': (dict(
+        type='Recognizer3D',
+        backbone=dict(type='ResNet3dSlowOnly', depth=50, pretrained=None, lateral=False, out_indices=(2, 3),
+                      conv1_kernel=(1, 7, 7), conv1_stride_t=1, pool1_stride_t=1, inflate=(0, 0, 1, 1),
+                      norm_eval=False),
+        neck=dict(type='TPN', in_channels=(1024, 2048), out_channels=1024,
+                  spatial_modulation_cfg=dict(in_channels=(1024, 2048), out_channels=2048),
+                  temporal_modulation_cfg=dict(downsample_scales=(8, 8)), upsample_cfg=dict(scale_factor=(1, 1, 1)),
+                  downsample_cfg=dict(downsample_scale=(1, 1, 1)),
+                  level_fusion_cfg=dict(in_channels=(1024, 1024), mid_channels=(1024, 1024), out_channels=2048,
+                                        downsample_scales=((1, 1, 1), (1, 1, 1))),
+                  aux_head_cfg=dict(out_channels=400, loss_weight=0.5)),
+        cls_head=dict(type='TPNHead', num_classes=400, in_channels=2048, spatial_type='avg',
+                      consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.01,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW'),
+        train_cfg=None, test_cfg=dict(fcn_test=True)), 91_498_336),  # metafile
     'r2plus1d_r34': (dict(
         type='Recognizer3D',
         backbone=dict(type='ResNet2Plus1d', depth=34, pretrained=None, pretrained2d=False, norm_eval=False,
