@@ -1,7 +1,8 @@
 """BlockAddon: a module added to residual blocks, given to the core as data (per stage, per block).
 
 Some video networks are a ResNet plus a module in chosen blocks: mmaction2's I3D-NL puts a non-local block after
-the activation of certain blocks; TSM shifts channels in time at the input of each block's residual branch. The
+the activation of certain blocks; TSM shifts channels in time at the input of each block's residual branch; TANet
+adapts a temporal conv after each block's first conv. The
 core takes these as ``block_addons`` (one tuple of BlockAddons per block) and each block builds and runs its own,
 so no view copies a block or wraps one after construction. A 2D ResNet has none, and its blocks are unchanged.
 """
@@ -12,7 +13,7 @@ from typing import Sequence
 
 from torch import nn
 
-PLACES = ('input', 'branch', 'output')
+PLACES = ('input', 'branch', 'inner', 'output')
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,11 @@ class BlockAddon:
     Args:
         name: its attribute in the block, hence its checkpoint keys (mmaction2's ``non_local_block``).
         place: where it runs: 'input' (on the block's input, before the shortcut and the branch: TSM's 'block'
-            shift), 'branch' (on the input of the residual branch only: TSM's 'blockres' shift) or 'output' (after
+            shift), 'branch' (on the input of the residual branch only: TSM's 'blockres' shift), 'inner' (inside the
+            branch, after the first conv's norm and activation: TANet's temporal adaptive module) or 'output' (after
             the block's activation: the non-local block).
         module: the module class, built as ``module(channels, **options)`` where channels are the block's input
-            channels ('input', 'branch') or output channels ('output').
+            channels ('input', 'branch'), its first conv's output channels ('inner') or output channels ('output').
         options: its keyword arguments.
     """
 
@@ -40,8 +42,9 @@ class BlockAddon:
         if not self.name.isidentifier():
             raise ValueError(f'BlockAddon name must be a Python identifier; got {self.name!r}')
 
-    def build(self, in_channels: int, out_channels: int) -> nn.Module:
-        return self.module(out_channels if self.place == 'output' else in_channels, **self.options)
+    def build(self, in_channels: int, out_channels: int, inner_channels: int) -> nn.Module:
+        channels = {'output': out_channels, 'inner': inner_channels}.get(self.place, in_channels)
+        return self.module(channels, **self.options)
 
 
 def check_block_addons(block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None,

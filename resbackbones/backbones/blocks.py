@@ -60,8 +60,14 @@ class ResidualBlock(nn.Module):
         for addon in addons:
             if hasattr(self, addon.name):
                 raise ValueError(f'BlockAddon name {addon.name!r} is already a member of {type(self).__name__}')
-            self.add_module(addon.name, addon.build(self.in_channels, self.out_channels))
+            self.add_module(addon.name, addon.build(self.in_channels, self.out_channels, self.inner_channels))
             self.addon_names[addon.place].append(addon.name)
+
+    @property
+    def inner_channels(self) -> int:
+        """Channels after the branch's first conv (an 'inner' addon's), read off the norm that follows it."""
+        norm = getattr(self, self.inner_layers[0][1][0])
+        return getattr(norm, 'num_features', None) or norm.num_channels
 
     def addons(self) -> list[nn.Module]:
         return [getattr(self, name) for names in self.addon_names.values() for name in names]
@@ -144,7 +150,7 @@ class BasicBlock(ResidualBlock):
         return self.bn2
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = self._run_addons('inner', self.relu(self.bn1(self.conv1(x))))
         return self.bn2(self.conv2(out))
 
 
@@ -205,7 +211,7 @@ class Bottleneck(ResidualBlock):
         return self.bn3
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = self._run_addons('inner', self.relu(self.bn1(self.conv1(x))))
         if hasattr(self, 'conv2_interaction'):
             out = self.bn2_interaction(self.conv2_interaction(out))
         out = self.relu(self.bn2(self.conv2(out)))
@@ -247,5 +253,5 @@ class IBasicBlock(ResidualBlock):
         return self.bn3
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.prelu(self.bn2(self.conv1(self.bn1(x))))
+        out = self._run_addons('inner', self.prelu(self.bn2(self.conv1(self.bn1(x)))))
         return self.bn3(self.conv2(out))

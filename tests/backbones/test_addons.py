@@ -28,18 +28,20 @@ def _resnet18(addons, stage=1):
                             block_addons=per_stage)).eval()
 
 
-@pytest.mark.parametrize('place, channels', [('input', 8), ('branch', 8), ('output', 16)])
+@pytest.mark.parametrize('place, channels', [('input', 8), ('branch', 8), ('inner', 16), ('output', 16)])
 @torch.no_grad()
 def test_each_place_runs_where_it_says(place, channels):
     model, plain = _resnet18([BlockAddon('extra', place, Scale)]), _resnet18([])
     block, ref = model.layer2[0], plain.layer2[0]
-    assert block.extra.channels == channels  # input channels before the block, output channels after it
+    assert block.extra.channels == channels  # input channels before the block, conv1's inside, output after it
     x = torch.randn(1, 8, 8, 8)
     identity = ref.downsample(x)
     if place == 'input':
         expected = ref(2 * x)
     elif place == 'branch':
         expected = torch.relu(ref.residual(2 * x) + identity)
+    elif place == 'inner':  # between conv1's activation and conv2
+        expected = torch.relu(ref.bn2(ref.conv2(2 * torch.relu(ref.bn1(ref.conv1(x))))) + identity)
     else:
         expected = 2 * ref(x)
     torch.testing.assert_close(block(x), expected)
