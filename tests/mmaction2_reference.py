@@ -3,13 +3,15 @@ install on current torch).
 
 Written from open-mmlab/mmaction2 (mmaction/models/backbones/resnet3d.py, resnet_tsm.py, resnet.py,
 resnet2plus1d.py, resnet3d_csn.py, c2d.py, resnet_tin.py, resnet3d_slowfast.py,
-mmaction/models/common/conv2plus1d.py, mmaction/models/heads/trn_head.py, slowfast_head.py, necks/tpn.py) and mmcv
+tanet.py, mmaction/models/common/conv2plus1d.py, tam.py, mmaction/models/heads/trn_head.py, slowfast_head.py,
+necks/tpn.py) and mmcv
 (mmcv/cnn/bricks/non_local.py, conv_module.py), keeping their module names so a ``state_dict()`` of these classes
 has the keys of an mmaction2 checkpoint. Only what the tests use: ResNet3d with bottleneck or basic blocks, the
 '3x1x1' inflation, pool2 and non-local blocks; ResNetTSM (2D ResNet-50, 'blockres' / 'block' temporal shift);
 ResNet2Plus1d (basic blocks, every ConvModule's conv a Conv2plus1d); ResNet3dCSN (ir / ip bottlenecks); C2D;
 ResNetTIN (mmcv's tin_shift CUDA kernel as loops); TRNHead; SlowFast (bottleneck pathways, ConvModule laterals)
-and its head; the TPN neck (two levels, its configs' unit up/down-sampling) with its auxiliary head.
+and its head; the TPN neck (two levels, its configs' unit up/down-sampling) with its auxiliary head; TANet (TAM
+with its grouped conv2d over time, TABlock wrappers).
 Independent of resbackbones on purpose: nothing here imports it.
 """
 from __future__ import annotations
@@ -285,6 +287,53 @@ class Stages2d(nn.Module):
         for i in range(self.num_stages):
             x = getattr(self, f'layer{i + 1}')(x)
         return x
+
+
+class TAM(nn.Module):
+    """mmaction2's TAM: per-clip kernels from G, per-frame gates from L, then one grouped conv2d over time."""
+
+    def __init__(self, in_channels, num_segments, alpha=2, adaptive_kernel_size=3, beta=4, conv1d_kernel_size=3,
+                 adaptive_convolution_stride=1, adaptive_convolution_padding=1):
+        super().__init__()
+        self.t, self.stride, self.padding = num_segments, adaptive_convolution_stride, adaptive_convolution_padding
+        self.G = nn.Sequential(nn.Linear(num_segments, num_segments * alpha, bias=False),
+                               nn.BatchNorm1d(num_segments * alpha), nn.ReLU(inplace=True),
+                               nn.Linear(num_segments * alpha, adaptive_kernel_size, bias=False), nn.Softmax(-1))
+        self.L = nn.Sequential(nn.Conv1d(in_channels, in_channels // beta, conv1d_kernel_size, stride=1,
+                                         padding=conv1d_kernel_size // 2, bias=False),
+                               nn.BatchNorm1d(in_channels // beta), nn.ReLU(inplace=True),
+                               nn.Conv1d(in_channels // beta, in_channels, 1, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        n, c, h, w = x.size()
+        b = n // self.t
+        x = x.view(b, self.t, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
+        theta = nn.functional.adaptive_avg_pool2d(x.view(-1, self.t, h, w), (1, 1))
+        kernel = self.G(theta.view(-1, self.t)).view(b * c, 1, -1, 1)
+        gate = self.L(theta.view(-1, c, self.t)).view(b, c, self.t, 1, 1)
+        y = nn.functional.conv2d((x * gate).view(1, b * c, self.t, h * w), kernel, None, (self.stride, 1),
+                                 (self.padding, 0), groups=b * c)
+        return y.view(b, c, self.t, h, w).permute(0, 2, 1, 3, 4).contiguous().view(n, c, h, w)
+
+
+class TABlock(nn.Module):
+    """mmaction2's TABlock: the wrapped bottleneck ``block`` with ``tam`` between its conv1 and conv2."""
+
+    def __init__(self, block, num_segments, tam_cfg):
+        super().__init__()
+        self.block, self.tam = block, TAM(block.conv1.conv.out_channels, num_segments, **tam_cfg)
+
+    def forward(self, x):
+        b = self.block
+        out = b.conv3(b.conv2(self.tam(b.conv1(x))))
+        return b.relu(out + (x if b.downsample is None else b.downsample(x)))
+
+
+class TANet(Stages2d):
+    def __init__(self, stage_blocks, base_channels=64, num_segments=8, tam_cfg=None):
+        stages = [[TABlock(b, num_segments, tam_cfg or {}) for b in blocks]
+                  for blocks in bottleneck2d_stages(stage_blocks, base_channels)]
+        super().__init__(stages, base_channels)
 
 
 class NL3DWrapper(nn.Module):

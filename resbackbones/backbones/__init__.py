@@ -13,9 +13,10 @@ from .resnet3d_slowonly import ResNet3dSlowOnly
 from .resnet_tin import ResNetTIN
 from .resnet_tsm import ResNetTSM
 from .stage import ResStage
+from .tanet import TANet
 from .volume import VolumeResNet
 
 __all__ = ['BasicBlock', 'Bottleneck', 'C2D', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet',
            'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowFast', 'ResNet3dSlowOnly', 'ResNetTIN', 'ResNetTSM',
-           'ResNetV1c', 'ResNetV1d', 'ResStage', 'VIDEO_MODELS', 'VolumeResNet', 'list_models', 'list_video_models',
+           'ResNetV1c', 'ResNetV1d', 'ResStage', 'TANet', 'VIDEO_MODELS', 'VolumeResNet', 'list_models', 'list_video_models',
            'model_config', 'video_model_config']

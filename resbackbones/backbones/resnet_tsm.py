@@ -37,6 +37,7 @@ class ResNetTSM(ResNet):
         act_cfg: only ReLU (mmaction2's ResNet). partial_bn: as ResNet's (mmaction2's TSN/TRN setting).
         pretrained2d: accepted for mmaction2's configs; 2D checkpoints load into TSM as they are.
         out_indices: default (3,); norm_eval: default False (mmaction2's ResNet).
+        every_block: BlockAddons every block gets besides the shift (TANet's temporal adaptive module).
     """
 
     every_other_deep_block = True  # mmaction2 shifts every other block of ResNet-101's long third stage
@@ -51,7 +52,8 @@ class ResNetTSM(ResNet):
                  non_local: Sequence[int | Sequence[int]] = (0, 0, 0, 0), non_local_cfg: dict | None = None,
                  out_indices: Sequence[int | str] = (3,), num_stages: int = 4,
                  stage_blocks: Sequence[int] | None = None, act_cfg: dict | None = None,
-                 pretrained2d: bool = True, norm_eval: bool = False, **kwargs):
+                 pretrained2d: bool = True, norm_eval: bool = False, every_block: Sequence[BlockAddon] = (),
+                 **kwargs):
         check_choice('depth', depth, tuple(ARCH_SETTINGS))
         check_choice('shift_place', shift_place, SHIFT_PLACES)
         check_choice('num_stages', num_stages, (1, 2, 3, 4))
@@ -74,7 +76,7 @@ class ResNetTSM(ResNet):
             nl_flags = block_flags(f'non_local[{i}]', non_local[i], n)
             stage = []
             for j in range(n):
-                block = []
+                block = list(every_block)
                 if temporal_pool and i == 1 and j == 0:
                     block.append(BlockAddon('temporal_pool', 'input', TemporalPool, dict(num_segments=num_segments)))
                 if is_shift and j % every == 0:

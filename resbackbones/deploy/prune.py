@@ -81,6 +81,9 @@ def _slices(model: nn.Module, backbone: ResNet, ratio: float, criterion: str, di
             layers = type(block).inner_layers
             if not layers:
                 raise ValueError(f'cannot prune {prefix}: {type(block).__name__} names no inner_layers')
+            if block.addon_names['inner']:
+                raise ValueError(f"cannot prune {prefix}: its inner addon {block.addon_names['inner']} (TANet's TAM) "
+                                 'is built for the inner channels pruning would remove')
             keep = kept_width(getattr(block, layers[0][0]).out_channels, ratio, divisor)
             for (producer, per_channel, consumer), score in zip(layers, channel_scores(block, criterion, prefix)):
                 kept = torch.argsort(score, descending=True, stable=True)[:keep].sort().values

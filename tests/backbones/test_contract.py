@@ -36,6 +36,7 @@ VARIANTS = [
     dict(type='ResNetTSM', depth=50, num_segments=2, non_local=(0, (0, 1, 0, 1), 0, 0)),  # batch 2 = 1 clip
     dict(type='ResNetTSM', depth=18, num_segments=2, shift_place='block', temporal_pool=True),
     dict(type='ResNetTIN', depth=50, num_segments=2, shift_div=2),
+    dict(type='TANet', depth=50, num_segments=3),  # batch 3 = 1 clip
     dict(type='ResNet3dSlowOnly', depth=50, lateral=False),
     dict(type='ResNet3dCSN', depth=50, bottleneck_mode='ip', with_pool2=False),  # temporal strides 1, 2, 2, 2
     dict(type='C2D', depth=50, out_indices=(0, 1, 2, 3)),  # an unpadded stem pool: sizes round down
@@ -75,7 +76,8 @@ def test_registered_backbones_match_their_specs(cfg):
     model = MODELS.build(cfg).eval()
     with torch.no_grad():
         frames = (T,) if cfg['type'] in CLIP_TYPES else ()
-        _check(model, torch.randn(2, cfg.get('in_channels', 3), *frames, H, W))
+        batch = max(2, cfg.get('num_segments', 1))  # frame backbones (TSM, TIN, TANet) take whole clips
+        _check(model, torch.randn(batch, cfg.get('in_channels', 3), *frames, H, W))
 
 
 @torch.no_grad()

@@ -109,6 +109,8 @@ def test_kept_width(width, ratio, divisor, kept):
     (dict(type='ResNet3dCSN', depth=50, base_channels=8), dict(ratio=0.5),
      'cannot prune layer1.0.conv2: grouped conv (groups=8, ResNeXt or channel-separated)'),
     (dict(R18, norm_cfg=dict(type='GN', num_groups=2)), dict(ratio=0.5), 'cannot prune layer1.0.bn1: a GroupNorm'),
+    (dict(type='TANet', depth=50, base_channels=8, num_segments=3), dict(ratio=0.5),
+     "cannot prune layer1.0: its inner addon ['tam'] (TANet's TAM)"),
 ])
 def test_bad_inputs_are_named(cfg, kwargs, message):
     with pytest.raises(ValueError) as err:
