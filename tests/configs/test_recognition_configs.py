@@ -140,6 +140,14 @@ MMACTION2_MODELS = {
                       average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW'),
         train_cfg=None, test_cfg=dict(fcn_test=True)), 91_498_336),  # metafile
+    'tanet_r50': (dict(
+        type='Recognizer2D',
+        data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.5],
+                               std=[58.395, 57.12, 57.375], format_shape='NCHW'),
+        backbone=dict(type='TANet', pretrained=None, depth=50, num_segments=8, tam_cfg=None),
+        cls_head=dict(type='TSMHead', num_classes=400, in_channels=2048, spatial_type='avg',
+                      consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.5, init_std=0.001,
+                      average_clips='prob')), 25_590_320),  # metafile: 25.6M (counted on mmaction2 1.2's TANet)
     'r2plus1d_r34': (dict(
         type='Recognizer3D',
         backbone=dict(type='ResNet2Plus1d', depth=34, pretrained=None, pretrained2d=False, norm_eval=False,
@@ -150,6 +158,14 @@ MMACTION2_MODELS = {
                       init_std=0.01, average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')), 63_759_281),
 }
+
+
+@pytest.mark.parametrize('ours, theirs', [('tanet_r50', 'tanet_r50'), ('slowfast_r50', 'slowfast_r50'),
+                                          ('tpn_slowonly_r50', 'tpn_slowonly_r50')])
+def test_our_base_models_have_mmaction2s_parameter_counts(ours, theirs):
+    model_cfg = Config.fromfile(str(CONFIGS.parent / f'_base_/models/{ours}.py')).model.to_dict()
+    model_cfg['backbone'].pop('init_cfg', None)  # no ImageNet file needed here
+    assert sum(p.numel() for p in MODELS.build(model_cfg).parameters()) == MMACTION2_MODELS[theirs][1]
 
 
 def test_our_csn_base_model_is_mmaction2s_ircsn_r152():
