@@ -43,7 +43,7 @@ def _positive_int(name: str, value) -> None:
 
 
 class ResNet3dPathway(ResNet3d):
-    """mmaction2's ``ResNet3dPathway`` (its SlowFast's ``dict(type='resnet3d', ...)``): ResNet3d's arguments plus
+    """mmaction2's ``ResNet3dPathway`` (its SlowFast's ``dict(type='resnet3d', ...)``): ResNet3d's arguments, and
 
     Args:
         lateral: whether this pathway takes the other's features (the slow one does).
@@ -91,13 +91,10 @@ class ResNet3dPathway(ResNet3d):
         super().__init__(depth, out_indices=(num_stages - 1,), num_stages=num_stages, with_pool2=False,
                          fused_channels=fused, **kwargs)
         self.lateral, self.speed_ratio, self.channel_ratio = lateral, speed_ratio, channel_ratio
-        self.lateral_names = []
         for i, channels in enumerate(fused):
             if channels:
-                name = 'conv1_lateral' if i == 0 else f'layer{i}_lateral'
-                self.add_module(name, LateralConnection(channels // lateral_infl, channels, fusion_kernel,
-                                                        speed_ratio, self.layer_factory, lateral_norm))
-                self.lateral_names.append(name)
+                self.add_module('conv1_lateral' if i == 0 else f'layer{i}_lateral', LateralConnection(
+                    channels // lateral_infl, channels, fusion_kernel, speed_ratio, self.layer_factory, lateral_norm))
         self.reset_parameters()  # the laterals too (He init, as mmaction2's kaiming_init)
         self.train(self.training)
 
