@@ -56,6 +56,7 @@ def test_config_counts_the_backbone_when_there_is_one(tool, capsys, tmp_path, mo
     (['{cfg}'], "model = dict(type='ResNot')", 'cannot build model: '),
     (['{cfg}', '--num-classes', '10'], "model = dict(type='ResNet', depth=18)", 'named models only'),
     (['resnet18', '--shape', '8', '64', '64'], None, 'does not run on a 1x3x8x64x64 input'),
+    (['{cfg}'], "model = dict(type='ResNet3dSlowFast')", 'does not run on a 1x3x224x224 input'),  # a named error
 ])
 def test_bad_input_is_one_line_and_exit_2(tool, capsys, tmp_path, argv, config, message):
     if config is not None:

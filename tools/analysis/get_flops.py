@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     batch = 'x'.join(map(str, (1, *shape)))
     try:
         gmacs = count_gmacs(model, shape)
-    except RuntimeError as err:
+    except (RuntimeError, ValueError) as err:  # torch's shape errors, and our backbones' named ones
         print(f'error: {label} does not run on a {batch} input (check --shape / --in-channels): {err}',
               file=sys.stderr)
         return 2
