@@ -63,6 +63,9 @@ class TAM(nn.Module):
         means = clips.mean(dim=(3, 4))  # (B, C, T)
         kernel = self.G(means.reshape(-1, self.num_segments))  # (B * C, K): one kernel per clip and channel
         gated = clips * self.L(means)[..., None, None]
-        taps = F.pad(gated, (0, 0, 0, 0, self.padding, self.padding)).unfold(2, kernel.shape[1], self.stride)
-        out = (taps * kernel.view(*gated.shape[:2], 1, 1, 1, -1)).sum(dim=-1)  # (B, C, T, H, W)
-        return out.transpose(1, 2).reshape(n, c, h, w)
+        # Every (clip, channel) its own temporal kernel: a depthwise conv over (T, H * W) with a (K, 1) kernel per
+        # group; on CPU the fastest of the forms tried (time slices, unfold, conv3d), and it keeps no K-fold copy
+        # of the frames for backward.
+        out = F.conv2d(gated.reshape(1, -1, self.num_segments, h * w), kernel.view(-1, 1, kernel.shape[1], 1),
+                       stride=(self.stride, 1), padding=(self.padding, 0), groups=kernel.shape[0])
+        return out.view(*gated.shape).transpose(1, 2).reshape(n, c, h, w)
