@@ -28,8 +28,9 @@ def _check_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     return shape
 
 
-def count_gmacs(model: nn.Module, input_shape: Sequence[int]) -> float:
-    """Multiply-adds (in 1e9) of one forward pass on a batch of one ``input_shape`` = (C, H, W) sample.
+def count_gmacs(model: nn.Module, input_shape: Sequence[int], batch: int = 1) -> float:
+    """Multiply-adds (in 1e9) of one forward pass on a batch of ``batch`` ``input_shape`` = (C, H, W) samples
+    (frame backbones such as TSM's take a whole clip of ``num_segments`` frames).
 
     Runs in eval mode under ``torch.no_grad`` and restores every submodule's mode afterwards. The input is made on the
     model's device, so a model built under ``torch.device('meta')`` is counted without allocating or computing.
@@ -41,7 +42,7 @@ def count_gmacs(model: nn.Module, input_shape: Sequence[int]) -> float:
     model.eval()
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.zeros((1, *shape), device=device))
+            model(torch.zeros((batch, *shape), device=device))
     finally:
         for module, training in modes:
             module.training = training

@@ -48,6 +48,16 @@ def test_config_counts_the_backbone_when_there_is_one(tool, capsys, tmp_path, mo
     assert f'{config}: {counted} (ResNet)' in out and numbers(out) == ('1x3x224x224', 11.18, 1.81)
 
 
+def test_a_frame_backbone_is_counted_on_one_clip(tool, capsys, tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text("model = dict(type='ResNetTSM', depth=18, num_segments=4)\n")
+    assert tool.main([str(config)]) == 0
+    out = capsys.readouterr().out
+    assert 'input:  4x3x224x224 (one clip of 4 frames)' in out
+    assert tool.main(['resnet18']) == 0  # the shift has no multiply-adds: four frames of ResNet-18
+    assert numbers(out)[-1] == pytest.approx(4 * numbers(capsys.readouterr().out)[-1], abs=0.02)
+
+
 @pytest.mark.parametrize('argv, config, message', [
     (['resnt50'], None, "unknown model name 'resnt50'; did you mean"),
     (['missing.py'], None, 'config file not found: missing.py'),

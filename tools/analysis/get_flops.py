@@ -101,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 2
     shape = (input_channels(model), *size)
-    batch = 'x'.join(map(str, (1, *shape)))
+    frames = getattr(getattr(model, 'backbone', model), 'num_segments', 1)  # TSM, TIN, TANet: one clip's frames
+    batch = 'x'.join(map(str, (frames, *shape))) + (f' (one clip of {frames} frames)' if frames > 1 else '')
     try:
-        gmacs = count_gmacs(model, shape)
+        gmacs = count_gmacs(model, shape, batch=frames)
     except (RuntimeError, ValueError) as err:  # torch's shape errors, and our backbones' named ones
         print(f'error: {label} does not run on a {batch} input (check --shape / --in-channels): {err}',
               file=sys.stderr)
