@@ -56,8 +56,9 @@ class ResNet3dPathway(ResNet3d):
         lateral_in_channels: the fast pathway's channels at each fusion point; ResNet3dSlowFast passes them from that
             pathway's feature specs (mmaction2 computes them from the slow widths and channel_ratio).
         with_pool2: must be False: mmaction2's SlowFast never applies the pathways' pool2.
-    lateral_inv (PoseC3D's transposed-conv laterals) is refused, as is ``pretrained`` on a lateral pathway (its
-    first convs take fused channels a 2D checkpoint lacks; load a SlowFast checkpoint into ResNet3dSlowFast).
+    ``pretrained``: a 2D (ImageNet) or 3D ResNet checkpoint for this pathway alone, inflated; on a lateral pathway
+    the fused input channels get zero weights (``weights/fused.py``), as mmaction2. lateral_inv (PoseC3D's
+    transposed-conv laterals) is refused.
     """
 
     def __init__(self, depth: int, lateral: bool = False, lateral_inv: bool = False, lateral_norm: bool = False,
@@ -78,10 +79,6 @@ class ResNet3dPathway(ResNet3d):
         if fusion_kernel % 2 == 0:
             raise ValueError(f'ResNet3dPathway: fusion_kernel must be odd (same padding in time); got {fusion_kernel}')
         active = per_stage('lateral_activate', lateral_activate, (1,) * num_stages, num_stages)
-        if lateral and (kwargs.get('pretrained') or (kwargs.get('init_cfg') or {}).get('type') == 'Pretrained'):
-            raise ValueError('ResNet3dPathway: pretrained is not supported on a lateral pathway (its stages take '
-                             'fused channels a 2D checkpoint lacks); give the SlowFast checkpoint to '
-                             'ResNet3dSlowFast(pretrained=...) instead')
         fused = (0,) * num_stages
         if lateral:
             if lateral_in_channels is None or len(tuple(lateral_in_channels)) != num_stages:

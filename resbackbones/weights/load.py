@@ -12,6 +12,7 @@ from torch import nn
 
 from .align import align_keys
 from .factorise import factorise_2d
+from .fused import pad_fused_inputs
 from .inflate import can_inflate, inflate_conv
 from .io import Checkpoint, read_checkpoint
 from .report import SHOWN, LoadReport
@@ -66,12 +67,15 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
     if factorised:
         report.adapted.append(f'{factorised} 2D convs factorised into (2+1)D (spatial conv = the 2D kernel, '
                               'temporal conv = identity; see weights/factorise.py)')
-    new, inflated = {}, []
+    new, inflated, padded = {}, [], 0
     for key, value in state.items():
         ckpt_key, want = split.origin[old_of[key]], bb_target.get(key)
         if key.split('.', 1)[0] in unbuilt:
             report.ignored.append((ckpt_key, 'stage not built: out_indices ends before it'))
             continue
+        widened = None if want is None else pad_fused_inputs(key, value, want.shape, backbone)
+        if widened is not None:
+            value, padded = widened, padded + 1
         if want is not None and can_inflate(value.shape, want.shape):
             value = inflate_conv(value, want.shape[2])
             inflated.append(want.shape[2])
@@ -88,6 +92,9 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
             report.adapted.append(f'{bb_prefix + key}: {value.shape[1]} -> {want.shape[1]} input channels ({rule})')
         else:
             report.mismatched.append((bb_prefix + key, tuple(value.shape), tuple(want.shape)))
+    if padded:
+        report.adapted.append(f'{padded} first-block convs take lateral (fused) channels: zero weights for them, '
+                              'as mmaction2 (see weights/fused.py)')
     if inflated:
         frames = ', '.join(f'{n} x t={t}' for t, n in sorted(Counter(inflated).items()))
         report.adapted.append(f'{len(inflated)} conv kernels inflated 2D -> 3D (I3D: repeated over t frames, '

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from resbackbones.backbones.slowfast_pathway import ResNet3dPathway
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
@@ -117,7 +118,6 @@ def test_a_lateral_pathway_does_not_run_alone():
     (dict(slow=dict(with_pool2=True)), 'with_pool2 must be False'),
     (dict(fast=dict(out_indices=(2,))), r'out_indices must be \(3,\)'),
     (dict(slow=dict(fusion_kernel=4)), 'fusion_kernel must be odd'),
-    (dict(slow=dict(pretrained='r50.pth')), 'pretrained is not supported on a lateral pathway'),
     (dict(fast=dict(lateral=True)), 'fast_pathway must have lateral=False'),
     (dict(fast=dict(base_channels=4)), r'fast pathway\'s channels \[4, 16, 32, 64\]'),
     (dict(fast=dict(num_stages=3, stage_blocks=(1, 2, 1), inflate=(1, 1, 1), spatial_strides=(1, 2, 2),
@@ -156,3 +156,20 @@ def test_pretrained_loads_a_slowfast_checkpoint_into_both_pathways(tmp_path, ran
     model.init_weights()
     for name in ('slow_path.layer3_lateral.conv.weight', 'fast_path.layer2.1.conv2.weight', 'slow_path.bn1.running_var'):
         torch.testing.assert_close(model.state_dict()[name], trained.state_dict()[name])
+
+
+@torch.no_grad()
+def test_a_2d_resnet_starts_the_slow_pathway_as_the_plain_network(tmp_path, randomise):
+    resnet = randomise(MODELS.build(dict(type='ResNet', depth=50, base_channels=16, stage_blocks=BLOCKS)))
+    torch.save(resnet.state_dict(), tmp_path / 'r50_2d.pth')
+    model = _slowfast(slow=dict(pretrained=str(tmp_path / 'r50_2d.pth')))
+    model.init_weights()
+    conv = model.slow_path.layer2[0].conv1.weight  # 64 inputs from layer1, 16 from the lateral
+    assert conv.shape[1] == 64 + 16 and conv[:, 64:].abs().sum() == 0 and conv[:, :64].abs().sum() > 0
+    plain = ResNet3dPathway(**{k: v for k, v in SLOW.items() if k not in ('type', 'lateral', 'pretrained')},
+                            pretrained=str(tmp_path / 'r50_2d.pth'))
+    plain.init_weights()
+    clip = torch.rand(2, 3, 16, 32, 32)
+    slow, _ = model.eval()(clip)
+    [expected] = plain.eval()(clip[:, :, ::8])  # the slow pathway's frames; its laterals add nothing yet
+    torch.testing.assert_close(slow, expected)
