@@ -134,6 +134,17 @@ class ResNet3dSlowFast(BaseModule):
                 slow = self._fuse(i + 1, slow, fast)
         return slow, fast
 
+    def describe(self) -> str:
+        """Each pathway's per-stage table (the core's ``describe``), and the laterals between them."""
+        laterals = [m for name, m in self.slow_path.named_children() if name.endswith('_lateral')]
+        trainable = sum(p.numel() for m in laterals for p in m.parameters() if p.requires_grad)
+        total = sum(p.numel() for m in laterals for p in m.parameters())
+        def frames(rate: int) -> str:
+            return 'every frame' if rate == 1 else f'one frame in {rate}'
+        return '\n'.join([f'slow_path: {frames(self.resample_rate)}', self.slow_path.describe(),
+                          f'laterals fast -> slow: {len(laterals)}, {trainable:,} of {total:,} params trainable',
+                          f'fast_path: {frames(self.fast_rate)}', self.fast_path.describe()])
+
     def init_weights(self) -> None:
         """mmengine entry point: a 'Pretrained' init_cfg loads through ``load_pretrained`` (all or nothing, with a
         report), else each pathway initialises itself."""

@@ -98,6 +98,17 @@ def test_frozen_stages_freeze_the_laterals_out_of_frozen_stages():
     assert {'conv1_lateral', 'layer2_lateral', 'layer2'} <= trainable  # mmaction2 never freezes conv1_lateral
 
 
+def test_describe_shows_both_pathways_and_the_laterals():
+    model = _slowfast(slow=dict(frozen_stages=1)).train()
+    text = model.describe()
+    laterals = {n: m for n, m in model.slow_path.named_children() if n.endswith('_lateral')}
+    frozen = sum(p.numel() for p in laterals['layer1_lateral'].parameters())
+    total = sum(p.numel() for m in laterals.values() for p in m.parameters())
+    assert 'slow_path: one frame in 8' in text and 'fast_path: every frame' in text
+    assert f'laterals fast -> slow: 4, {total - frozen:,} of {total:,} params trainable' in text
+    assert text.count('ResNet3dPathway-50') == 2
+
+
 def test_a_clip_whose_length_the_laterals_cannot_align_is_refused():
     with pytest.raises(ValueError, match='multiple of resample_rate=8'):
         _slowfast()(torch.rand(1, 3, 12, 32, 32))
