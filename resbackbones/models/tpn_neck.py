@@ -28,7 +28,24 @@ def build_tpn(owner: str, cfg: dict | None, backbone: nn.Module, multi_label: bo
     if tuple(args['in_channels']) != outputs or len(outputs) < 2:
         raise ValueError(f"{owner}: neck in_channels={args['in_channels']!r} must be the channels of the backbone's "
                          f'outputs {outputs} (at least two: set the backbone\'s out_indices, e.g. (2, 3))')
-    return TPN(**args)
+    neck = TPN(**args)
+    _check_alignment(owner, backbone.feature_specs, neck)
+    return neck
+
+
+def _check_alignment(owner: str, specs, neck: TPN) -> None:
+    """The levels meet at one size: TPN adds them after its spatial modulation (stride-2 convs, one per doubling of
+    channels) and its temporal pools, so a level that arrives at another stride would fail inside the neck."""
+    reached = []
+    for spec, ops, temporal in zip(specs, neck.spatial_modulation.spatial_modulation, neck.temporal_modulation_ops):
+        steps = len(ops) if isinstance(ops, nn.ModuleList) else 0
+        reached.append((spec.name, spec.stride * 2**steps, spec.temporal_stride * temporal.pool.kernel_size[0]))
+    if len({(s, t) for _, s, t in reached}) > 1:
+        shown = ', '.join(f'{name}: /{s} in space, /{t} in time' for name, s, t in reached)
+        raise ValueError(f'{owner}: the TPN levels would meet at different sizes ({shown}); the spatial modulation '
+                         'halves the size once per doubling of channels up to the top level and the temporal '
+                         'modulation pools by downsample_scales, so use undilated stages (strides 2) and equal '
+                         'temporal reductions')
 
 
 def tpn_losses(logits: torch.Tensor, neck: TPN, levels: Sequence[torch.Tensor], data_samples, clips: int,
