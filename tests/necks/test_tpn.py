@@ -83,7 +83,8 @@ def test_a_checkpoint_with_a_neck_loads_into_a_model_without_one(tmp_path, rando
     (dict(test_cfg=dict(fcn_test=True, three_crop=True)), r"test_cfg options \['three_crop'\]"),
     (dict(backbone=dict(BACKBONE, spatial_strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))),
      r'levels would meet at different sizes \(layer3: /32 in space, /8 in time, layer4: /16 in space'),
-    (dict(neck=_neck(temporal_modulation_cfg=dict(downsample_scales=(4, 8)))), r'layer3: /32 in space, /4 in time, layer4: /32 in space, /8 in time'),
+    (dict(neck=_neck(temporal_modulation_cfg=dict(downsample_scales=(4, 8)))),
+     r'layer3: /32 in space, /4 in time, layer4: /32 in space, /8 in time'),
 ])
 def test_bad_tpn_settings_name_themselves(changes, message):
     with pytest.raises(ValueError, match=message):
