@@ -23,7 +23,7 @@ class ResNet3dSlowOnly(ResNet3d):
     ``pool1_stride_t=1``, ``inflate=(0, 0, 1, 1)``, ``with_pool2=False``; every other ResNet3d argument as there.
 
     Args (besides ResNet3d's):
-        lateral: must be False (SlowOnly has no fast pathway to connect; SlowFast is not built here).
+        lateral: must be False (SlowOnly has no fast pathway to connect; SlowFast is ``ResNet3dSlowFast``).
         lateral_norm, speed_ratio, channel_ratio, fusion_kernel, lateral_infl, lateral_activate: mmaction2's pathway
             arguments, accepted because they change nothing without laterals.
     """
@@ -32,8 +32,8 @@ class ResNet3dSlowOnly(ResNet3d):
                  pool1_stride_t: int = 1, inflate: Sequence[int | Sequence[int]] = (0, 0, 1, 1),
                  with_pool2: bool = False, lateral: bool = False, **kwargs):
         if lateral:
-            raise ValueError('ResNet3dSlowOnly: lateral must be False (SlowOnly has no fast pathway; SlowFast '
-                             'lateral connections are not supported)')
+            raise ValueError('ResNet3dSlowOnly: lateral must be False (SlowOnly has no fast pathway; for lateral '
+                             "connections use dict(type='ResNet3dSlowFast', slow_pathway=..., fast_pathway=...))")
         for name in PATHWAY_DEFAULTS:
             kwargs.pop(name, None)
         super().__init__(depth, conv1_kernel=conv1_kernel, conv1_stride_t=conv1_stride_t,
