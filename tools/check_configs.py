@@ -4,8 +4,9 @@
 
 For each config (ours; one written for mmaction2, whose runtime load_config adopts; or an insightface arcface_torch
 file, which it translates): load it, build the model from ``model`` and each transform of the train / val / test
-pipelines (datasets wrapped in ConcatDataset too). ``--load-only`` stops after loading (translating), for configs
-whose models are too large to build here (a 2M-identity Partial FC holds 4 GB of class centres).
+pipelines (datasets wrapped in ConcatDataset and OmniSource's other loaders too). ``--load-only`` stops after
+loading (translating), for configs whose models are too large to build here (a 2M-identity Partial FC holds 4 GB
+of class centres).
 Prints one line per config, 'ok' or the first failure, then a count. Exit status 0 when every config builds, 1 when
 one does not, 2 on a bad argument (a missing file). Building a full-size model takes a second or two on CPU.
 """
@@ -25,10 +26,12 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def pipelines(cfg) -> list[list[dict]]:
-    """Every pipeline the config's data loaders name (those of ConcatDataset's parts included)."""
+    """Every pipeline the config's data loaders name (those of ConcatDataset's parts, and of mmaction2's
+    ``train_cfg.other_loaders``, included)."""
     found = []
-    for key in LOADERS:
-        dataset = (cfg.get(key) or {}).get('dataset') or {}
+    loaders = [cfg.get(key) or {} for key in LOADERS] + list((cfg.get('train_cfg') or {}).get('other_loaders') or [])
+    for loader in loaders:
+        dataset = loader.get('dataset') or {}
         for part in dataset.get('datasets', [dataset]):
             if 'pipeline' in part:
                 found.append(part['pipeline'])

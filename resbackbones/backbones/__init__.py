@@ -4,6 +4,7 @@ from .c2d import C2D
 from .iresnet import IResNet
 from .named import NAMED_MODELS, list_models, model_config
 from .named_video import VIDEO_MODELS, list_video_models, video_model_config
+from .omni import OmniResNet
 from .resnet import ResNet, ResNetV1c, ResNetV1d, ResNeXt
 from .resnet2plus1d import ResNet2Plus1d
 from .resnet3d import ResNet3d
@@ -16,7 +17,7 @@ from .stage import ResStage
 from .tanet import TANet
 from .volume import VolumeResNet
 
-__all__ = ['BasicBlock', 'Bottleneck', 'C2D', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'ResNeXt', 'ResNet',
-           'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowFast', 'ResNet3dSlowOnly', 'ResNetTIN', 'ResNetTSM',
-           'ResNetV1c', 'ResNetV1d', 'ResStage', 'TANet', 'VIDEO_MODELS', 'VolumeResNet', 'list_models', 'list_video_models',
-           'model_config', 'video_model_config']
+__all__ = ['BasicBlock', 'Bottleneck', 'C2D', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'OmniResNet', 'ResNeXt',
+           'ResNet', 'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowFast', 'ResNet3dSlowOnly', 'ResNetTIN',
+           'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'TANet', 'VIDEO_MODELS', 'VolumeResNet', 'list_models',
+           'list_video_models', 'model_config', 'video_model_config']

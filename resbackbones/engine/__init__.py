@@ -2,7 +2,8 @@
 its checkpoint and progress hooks, and the helpers tools/train.py and tools/test.py share.
 
 Importing this package registers ``SafeRunner`` in RUNNERS, the hooks in HOOKS, ``TSMOptimWrapperConstructor`` in
-OPTIM_WRAPPER_CONSTRUCTORS and ``IterBasedTrainLoop`` (mmengine's, without its needless epoch-end pause) in LOOPS
+OPTIM_WRAPPER_CONSTRUCTORS, ``IterBasedTrainLoop`` (mmengine's, without its needless epoch-end pause) and
+mmaction2's ``MultiLoaderEpochBasedTrainLoop`` in LOOPS
 (mmengine also imports it lazily when a config names them under ``default_scope='resbackbones'``).
 """
 from .atomic import atomic_dir, atomic_path, latest_checkpoint
@@ -12,13 +13,14 @@ from .cpu_amp import ChannelsLastHook, CPUAmpOptimWrapper
 from .config import check_cfg_options, load_config, merge_cfg_options
 from .dist import resolve_backend
 from .iter_loop import IterBasedTrainLoop
+from .multi_loader_loop import MultiLoaderEpochBasedTrainLoop
 from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
 from .sync_bn import fallback_sync_bn
 from .tsm_optim_constructor import TSMOptimWrapperConstructor
 
 __all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'IterBasedTrainLoop',
-           'SafeRunner', 'TSMOptimWrapperConstructor',
+           'MultiLoaderEpochBasedTrainLoop', 'SafeRunner', 'TSMOptimWrapperConstructor',
            'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint',
            'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']

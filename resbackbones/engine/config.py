@@ -7,6 +7,7 @@ from typing import Any
 from mmengine.config import Config
 
 from .arcface_torch_config import is_arcface_torch_config, load_arcface_torch_config
+from .mmpretrain_types import translate_mmpretrain_types
 
 
 def load_config(path: str) -> Config:
@@ -35,7 +36,9 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     Its types are ours under the same names, but its scope would send every build to mmaction2's (absent)
     registries. So: the scope becomes 'resbackbones'; the runner is SafeRunner unless the config names one (its
     checkpoints then load with weights_only=True); ``dist_cfg.backend='nccl'`` becomes 'auto' (NCCL on GPUs, gloo
-    on CPUs, where NCCL cannot run). The changes are printed in one line. Other configs are returned untouched.
+    on CPUs, where NCCL cannot run); mmpretrain's types in it (``'mmcls.ImageNet'`` ...: OmniSource's image
+    source) become ours (``mmpretrain_types``). The changes are printed in one line. Other configs are returned
+    untouched.
     """
     project = FOREIGN_SCOPES.get(cfg.get('default_scope'))
     if project is None:
@@ -49,6 +52,8 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     if dist_cfg.get('backend') == 'nccl':
         dist_cfg['backend'] = 'auto'
         changes.append("env_cfg.dist_cfg.backend 'nccl' -> 'auto'")
+    rewrites = [line.split(': ', 1)[1] for line in translate_mmpretrain_types(cfg._cfg_dict)]
+    changes += [f'{rewrite} (x{rewrites.count(rewrite)})' for rewrite in dict.fromkeys(rewrites)]
     # printed, not logged: no run has its logger yet, and mmengine's current one may be a previous run's (its file)
     print(f'{path} is a {project} config; running it here with {", ".join(changes)}', flush=True)
     return cfg

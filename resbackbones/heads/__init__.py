@@ -3,11 +3,12 @@ from .action_head import I3DHead, SlowFastHead, TPNHead, TSMHead, TSNHead
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
+from .omni_head import OmniHead
 from .partial_fc import PartialFCHead
 from .temporal_head import TemporalHead
 from .trn_head import TRNHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
+__all__ = ['I3DHead', 'OmniHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
            'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
            'LinearClsHead', 'UNetDecoder']

@@ -6,7 +6,8 @@ from .distiller import DistillClassifier
 from .face import FaceRecognizer
 from .recognizer import Recognizer3D
 from .recognizer2d import Recognizer2D
+from .recognizer_omni import RecognizerOmni
 from .unet import UNet
 
-__all__ = ['ActionDataPreprocessor', 'Recognizer2D',  # video
+__all__ = ['ActionDataPreprocessor', 'Recognizer2D', 'RecognizerOmni',  # video
            'DistillClassifier', 'FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'Recognizer3D', 'UNet']

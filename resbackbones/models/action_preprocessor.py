@@ -2,7 +2,9 @@
 
 Clips cross the data loader as uint8 (4x smaller than float32); the float conversion and per-channel
 ``(x - mean) / std`` happen on the model's device, for (N, views, C, T, H, W) 'NCTHW' batches of 3D models and
-(N, frames, C, H, W) 'NCHW' batches of 2D models (TSN) alike.
+(N, frames, C, H, W) 'NCHW' batches of 2D models (TSN) alike. 'MIX2d3d' (OmniSource) decides per batch: an
+(N, C, H, W) batch is images, anything else clips; a tuple of batches (one per source, from
+``MultiLoaderEpochBasedTrainLoop``) gives a tuple back.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from mmengine.model import BaseDataPreprocessor
 
 from ..registry import MODELS
 
-CHANNEL_DIM = {'NCTHW': -4, 'NCHW': -3}
+CHANNEL_DIM = {'NCTHW': -4, 'NCHW': -3, 'MIX2d3d': None}  # None: -3 for 4D image batches, else -4
 
 
 @MODELS.register_module()
@@ -24,7 +26,8 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         mean, std: per-channel values in the pixel scale (0..255), e.g. ImageNet's (123.675, 116.28, 103.53) and
             (58.395, 57.12, 57.375); None skips normalisation (only the float conversion).
         to_rgb: swap BGR <-> RGB (our decoders give RGB already; for pipelines that read BGR).
-        format_shape: 'NCTHW' (3D models) or 'NCHW' (2D models): where the channel axis is.
+        format_shape: 'NCTHW' (3D models), 'NCHW' (2D models) or 'MIX2d3d' (images and clips, by the batch's
+            rank): where the channel axis is.
     """
 
     def __init__(self, mean: Sequence[float] | None = None, std: Sequence[float] | None = None, to_rgb: bool = False,
@@ -41,12 +44,14 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         self.format_shape, self.to_rgb = format_shape, bool(to_rgb)
         self.normalize = mean is not None
         if self.normalize:
-            shape = (-1,) + (1,) * (-CHANNEL_DIM[format_shape] - 1)
-            self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(shape), False)
-            self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(shape), False)
+            self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32), False)
+            self.register_buffer('std', torch.tensor(std, dtype=torch.float32), False)
 
-    def forward(self, data: dict, training: bool = False) -> dict:
-        """``dict(inputs=list or tensor, data_samples=...)`` -> normalised float ``inputs`` on the device."""
+    def forward(self, data: dict | tuple, training: bool = False) -> dict | tuple:
+        """``dict(inputs=list or tensor, data_samples=...)`` -> normalised float ``inputs`` on the device; a tuple
+        of such batches -> a tuple."""
+        if isinstance(data, (tuple, list)):
+            return tuple(self.forward(batch, training) for batch in data)
         data = self.cast_data(data)
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):
@@ -55,7 +60,7 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
                 raise ValueError(f'ActionDataPreprocessor: clips in a batch differ in shape {sorted(shapes)}; '
                                  f'crop/resize them to one size in the pipeline')
             inputs = torch.stack(list(inputs))
-        dim = CHANNEL_DIM[self.format_shape]
+        dim = CHANNEL_DIM[self.format_shape] or (-3 if inputs.dim() == 4 else -4)
         channels = inputs.shape[dim] if inputs.dim() >= -dim else None
         if self.normalize and channels != self.mean.numel():
             raise ValueError(f'ActionDataPreprocessor: {self.format_shape} batch of shape {tuple(inputs.shape)} has '
@@ -64,5 +69,6 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
             inputs = inputs.flip(dim)
         inputs = inputs.float()
         if self.normalize:
-            inputs = (inputs - self.mean) / self.std
+            shape = (-1,) + (1,) * (-dim - 1)
+            inputs = (inputs - self.mean.view(shape)) / self.std.view(shape)
         return dict(inputs=inputs, data_samples=data.get('data_samples'))

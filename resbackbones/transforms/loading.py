@@ -61,3 +61,29 @@ class LoadImageFromFile(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(color_type={self.color_type!r})'
+
+
+@TRANSFORMS.register_module()
+class LoadRGBFromFile(LoadImageFromFile):
+    """mmaction2's name for reading an image as RGB (its OmniSource image pipeline): LoadImageFromFile('color').
+
+    Args (mmaction2's): to_float32: give float32 pixels instead of uint8. color_type: 'color' only (the name says
+    RGB). imdecode_backend: 'cv2' or 'pillow' (decoded with PIL either way; the pixels are the same RGB).
+    io_backend: 'disk' only. ignore_empty: False only (a missing file is an error naming it).
+    """
+
+    def __init__(self, to_float32: bool = False, color_type: str = 'color', imdecode_backend: str = 'cv2',
+                 io_backend: str = 'disk', ignore_empty: bool = False):
+        for name, value, allowed in (('color_type', color_type, ('color',)),
+                                     ('imdecode_backend', imdecode_backend, ('cv2', 'pillow')),
+                                     ('io_backend', io_backend, ('disk',)), ('ignore_empty', ignore_empty, (False,))):
+            if value not in allowed:
+                raise ValueError(f'LoadRGBFromFile: {name} must be one of {allowed}; got {value!r}')
+        super().__init__('color')
+        self.to_float32 = bool(to_float32)
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        if self.to_float32:
+            results['img'] = results['img'].astype(np.float32)
+        return results

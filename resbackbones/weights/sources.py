@@ -48,7 +48,7 @@ LAYOUTS = {
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
     'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),),
-                        model_parts=('neck.',)),  # TPN
+                        model_parts=('neck.', 'cls_head.fc2d.', 'cls_head.fc3d.')),  # TPN; OmniHead's classifiers
     'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.'),
                           elsewhere_is='face embedding head'),
     # Tencent MedicalNet (Med3D) 3D ResNets: torchvision names in 3D ('module.' stripped on reading), and its

@@ -38,6 +38,7 @@ VARIANTS = [
     dict(type='ResNetTIN', depth=50, num_segments=2, shift_div=2),
     dict(type='TANet', depth=50, num_segments=3),  # batch 3 = 1 clip
     dict(type='ResNet3dSlowOnly', depth=50, lateral=False),
+    dict(type='OmniResNet', layers=(1, 2, 1, 1)),  # clips here; images in test_omni_images_match_the_specs
     dict(type='ResNet3dCSN', depth=50, bottleneck_mode='ip', with_pool2=False),  # temporal strides 1, 2, 2, 2
     dict(type='C2D', depth=50, out_indices=(0, 1, 2, 3)),  # an unpadded stem pool: sizes round down
     dict(type='ResNet2Plus1d', depth=18),
@@ -54,7 +55,7 @@ SLOWFAST = dict(type='ResNet3dSlowFast', resample_rate=4, speed_ratio=2,
                                   stage_blocks=(1, 1, 1, 1)))
 T = 7  # frames of the video inputs, odd too
 # (N, C, T|D, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
-CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet3dCSN', 'C2D', 'ResNet2Plus1d', 'VolumeResNet')
+CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'OmniResNet', 'ResNet3dCSN', 'C2D', 'ResNet2Plus1d', 'VolumeResNet')
 
 
 def _check(model, x):
@@ -83,6 +84,11 @@ def test_registered_backbones_match_their_specs(cfg):
 @torch.no_grad()
 def test_two_pathway_backbone_matches_its_specs():
     _check(MODELS.build(SLOWFAST).eval(), torch.randn(2, 3, 8, H, W))
+
+
+@torch.no_grad()
+def test_omni_images_match_the_specs():
+    _check(MODELS.build(dict(type='OmniResNet', layers=(1, 2, 1, 1), **TINY)).eval(), torch.randn(2, 3, H, W))
 
 
 def test_every_registered_backbone_is_covered():

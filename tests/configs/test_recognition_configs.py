@@ -157,6 +157,13 @@ MMACTION2_MODELS = {
         cls_head=dict(type='I3DHead', num_classes=400, in_channels=512, spatial_type='avg', dropout_ratio=0.5,
                       init_std=0.01, average_clips='prob'),
         data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='NCTHW')), 63_759_281),
+    'omnisource_r50': (dict(  # the model of configs/recognition/omnisource's only leaf (it has no _base_ model)
+        type='RecognizerOmni',
+        backbone=dict(type='OmniResNet'),
+        cls_head=dict(type='OmniHead', image_classes=1000, video_classes=400, in_channels=2048,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', **_NORM, format_shape='MIX2d3d')),
+        35_648_792),  # counted on mmaction2 1.2's own OmniResNet + OmniHead (its metafile gives no count)
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))
 from test_mmaction2_config_form import MMACTION2_FORM  # noqa: E402
+from test_mmaction2_omnisource_form import OMNISOURCE_FORM  # noqa: E402
 from tiny import load_tool  # noqa: E402
 
 from resbackbones.engine.cli import run_tool  # noqa: E402
@@ -43,3 +44,13 @@ def test_load_only_translates_an_arcface_torch_file_without_building(tmp_path, c
                     'config.rec = "/train_tmp/WebFace42M"\nconfig.num_classes = 2059906\nconfig.num_epoch = 20\n')
     assert load_tool('check_configs').main([str(path), '--load-only']) == 0
     assert capsys.readouterr().out.strip().endswith('1 of 1 configs load')
+
+
+def test_omnisources_image_loader_is_checked_too(tmp_path, capsys):
+    form = OMNISOURCE_FORM.replace('DATA_ROOT', repr(str(tmp_path))).replace('IMAGE_ROOT', repr(str(tmp_path)))
+    good, broken = tmp_path / 'omni.py', tmp_path / 'omni_broken.py'
+    good.write_text(form)
+    broken.write_text(form.replace("dict(type='LoadRGBFromFile')", "dict(type='LoadRGBFromFile', io_backend='s3')"))
+    assert load_tool('check_configs').main([str(good), str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert f'{good}: ok' in out and f"{broken}: ValueError: LoadRGBFromFile: io_backend must be one of" in out

@@ -1,0 +1,109 @@
+"""mmaction2's ``RecognizerOmni`` (OmniSource): one network trained on image and video sources in the same steps.
+
+``MultiLoaderEpochBasedTrainLoop`` hands the model one batch per source (a tuple of batches); the loss is each
+source's cross-entropy on its own classifier (``OmniHead`` picks it by the input's rank), suffixed with the source's
+index as mmaction2 names them (``loss_cls_0`` for the videos, ``loss_cls_1`` for the images). Testing and the
+'tensor' mode take one source, like any recognizer.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..heads.omni_head import OmniHead
+from ..registry import MODELS
+from .base import TaskModel
+from .classifier import ImageClassifier
+from .labels import gt_labels
+from .mmaction_head_args import split_cls_head
+
+IMAGE, CLIPS, VIEWS = 4, 5, 6  # input ranks: (N, C, H, W), (N, C, T, H, W), (N, views, C, T, H, W)
+
+
+@MODELS.register_module()
+class RecognizerOmni(TaskModel):
+    """Images and clips through one backbone (``OmniResNet``) and ``OmniHead``.
+
+    Args:
+        backbone: a config (or module) taking (N, C, H, W) images and (N, C, T, H, W) clips, e.g. OmniResNet.
+        cls_head: mmaction2's ``dict(type='OmniHead', image_classes, video_classes, in_channels, average_clips,
+            loss_cls, label_smooth_eps, topk, image_dropout_ratio, video_dropout_ratio, video_nl_head)``;
+            in_channels may be left out (it is the backbone's last feature's); only the cross-entropy loss.
+        data_preprocessor: e.g. ``ActionDataPreprocessor(format_shape='MIX2d3d')``, which normalises image and clip
+            batches alike.
+
+    'loss' gives per source i ``loss_cls_i`` and ``top{k}_acc_i`` (logged, not optimised); 'predict' one dict per
+    sample with scores averaged over its views as ``average_clips`` says; 'tensor' the logits.
+    """
+
+    def __init__(self, backbone: dict | nn.Module, cls_head: dict, data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None):
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
+        if not isinstance(cls_head, dict) or cls_head.get('type') != 'OmniHead':
+            raise ValueError(f"RecognizerOmni: cls_head must be dict(type='OmniHead', image_classes=..., "
+                             f'video_classes=..., ...) (mmaction2); got {cls_head!r}')
+        args, self.average_clips, multi_label = split_cls_head('RecognizerOmni', cls_head,
+                                                               self.backbone.feature_specs[-1].channels)
+        if multi_label:
+            raise ValueError('RecognizerOmni: multi_class is not supported (OmniHead trains with cross-entropy)')
+        args.pop('type')
+        self.label_smoothing = float(args.pop('label_smooth_eps', 0.0))
+        self.topk = tuple(args.pop('topk', (1, 5)))
+        try:
+            self.cls_head = OmniHead(**args)
+        except TypeError as err:
+            raise ValueError(f'RecognizerOmni: cls_head: {err}') from err
+
+    def forward(self, *sources, mode: str = 'tensor', **batch):
+        """A tuple of batches, one per source (``MultiLoaderEpochBasedTrainLoop``), as positional dicts; else the
+        usual ``(inputs, data_samples, mode)``."""
+        if sources and all(isinstance(source, dict) for source in sources):
+            if mode != 'loss':
+                raise ValueError(f"RecognizerOmni: batches from {len(sources)} sources are for mode='loss'; "
+                                 f'{mode!r} takes one batch')
+            losses = {}
+            for index, source in enumerate(sources):
+                losses.update(self.source_loss(source['inputs'], source['data_samples'], index))
+            return losses
+        return super().forward(*sources, mode=mode, **batch)
+
+    def views_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Logits of every image or clip, (N * views, classes), and the views per sample."""
+        if inputs.dim() not in (IMAGE, CLIPS, VIEWS):
+            raise ValueError(f'RecognizerOmni takes (N, C, H, W) images, (N, C, T, H, W) clips or (N, views, C, T, '
+                             f'H, W); got shape {tuple(inputs.shape)}')
+        views = inputs.shape[1] if inputs.dim() == VIEWS else 1
+        flat = inputs.flatten(0, 1) if inputs.dim() == VIEWS else inputs
+        return self.cls_head(self.backbone(flat)[-1]), views
+
+    def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        logits, views = self.views_logits(inputs)
+        return logits.view(-1, views, logits.shape[1]).mean(dim=1)
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
+        return self.source_loss(inputs, data_samples, 0)
+
+    def source_loss(self, inputs: torch.Tensor, data_samples, index: int) -> dict[str, torch.Tensor]:
+        """Cross-entropy of one source's batch (every view carries its sample's label) and its top-k accuracy."""
+        logits, views = self.views_logits(inputs)
+        labels = gt_labels(data_samples, logits.device).repeat_interleave(views)
+        if labels.numel() and int(labels.max()) >= logits.shape[1]:
+            kind = 'image' if inputs.dim() == IMAGE else 'video'
+            raise ValueError(f'RecognizerOmni: source {index} ({kind}s) has label {int(labels.max())} but its '
+                             f'classifier has {logits.shape[1]} classes')
+        losses = {f'loss_cls_{index}': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
+        ranked = logits.detach().topk(min(max(self.topk), logits.shape[1]), dim=1).indices
+        for k in self.topk:
+            hits = (ranked[:, :k] == labels[:, None]).any(dim=1)
+            losses[f'top{k}_acc_{index}'] = hits.float().mean()
+        return losses
+
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
+        logits, views = self.views_logits(inputs)
+        per_view = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
+        scores = per_view.view(-1, views, per_view.shape[1]).mean(dim=1)
+        return ImageClassifier.scores_to_predictions(scores, data_samples)
