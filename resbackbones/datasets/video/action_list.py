@@ -36,12 +36,15 @@ class ActionListDataset(ClassificationDataset):
             sample's ``label`` is then a multi-hot float32 vector of num_classes (mmaction2's one-hot), so batches
             collate and the recognizers' BCE loss and ``mean_average_precision`` read it.
         start_index: index of the first frame (0 for videos, 1 for rawframes: mmaction2's defaults).
+        modality: 'RGB', or 'Flow' for rawframe folders of optical flow (``RawframeDataset``): x and y images per
+            frame, which the pipeline keeps as 2-channel frames.
         on_invalid: 'raise' stops at an unreadable sample naming its file; 'skip' replaces it by the next sample,
             logs it and counts it in ``skipped_files`` (per process).
         kwargs: mmengine BaseDataset options (data_root, test_mode, indices, lazy_init).
     """
 
     prefix_key = 'video'  # mmaction2's data_prefix key
+    modalities: tuple[str, ...] = ('RGB',)  # a video file holds RGB frames; rawframe folders may hold flow
 
     def __init__(self, ann_file: str, pipeline: Sequence[dict | Callable] = (), data_prefix: str | dict | None = None,
                  num_classes: int | None = None, multi_class: bool = False, start_index: int = 0,
@@ -54,13 +57,14 @@ class ActionListDataset(ClassificationDataset):
             raise ValueError(f'{name}: num_classes must be an integer >= 1; got {num_classes!r}')
         if multi_class and num_classes is None:
             raise ValueError(f'{name}: multi_class=True needs num_classes (the length of the multi-hot label)')
-        if modality != 'RGB':
-            raise ValueError(f"{name}: only modality='RGB' is supported; got {modality!r}")
+        if modality not in self.modalities:
+            raise ValueError(f'{name}: modality must be one of {self.modalities}; got {modality!r}')
         prefix = data_prefix.get(self.prefix_key, '') if isinstance(data_prefix, dict) else data_prefix
         if not isinstance(prefix, str | None):
             raise ValueError(f"{name}: data_prefix must be a folder or dict({self.prefix_key}=folder); got "
                              f'{data_prefix!r}')
         self.num_classes, self.multi_class, self.start_index = num_classes, bool(multi_class), int(start_index)
+        self.modality = modality
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         if num_classes is not None:
             metainfo.setdefault('classes', tuple(str(i) for i in range(num_classes)))
@@ -96,7 +100,7 @@ class ActionListDataset(ClassificationDataset):
             top = max(max(d['label']) if isinstance(d['label'], list) else d['label'] for d in data_list)
             self._metainfo['classes'] = tuple(str(i) for i in range(top + 1))
         for item in data_list:
-            item.update(start_index=self.start_index, modality='RGB', gt_label=item['label'])
+            item.update(start_index=self.start_index, modality=self.modality, gt_label=item['label'])
         return data_list
 
     def get_data_info(self, idx: int) -> dict:

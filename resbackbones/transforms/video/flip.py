@@ -19,6 +19,12 @@ class Flip(BaseTransform):
     and "right to left" ({86: 87, 87: 86, ...} in mmaction2's sthv2 configs). A flipped clip's label (``label``
     and ``gt_label``: a class index, a list of them, or a multi-hot vector) moves to the mapped class, so flipping
     never leaves a clip with the wrong label.
+
+    Optical flow (``modality='Flow'``: (x, y) channels stored as uint8 around 128, denseflow's encoding) mirrors
+    with its motion: a horizontal flip negates the x component (255 - x, mmcv's ``iminvert``), a vertical one the
+    y component. mmaction2 1.x inverts both channels of every other frame instead (its 0.x rule for separate x / y
+    frames, kept after frames became (x, y) pairs), which reverses the vertical motion of half the frames and
+    leaves the horizontal motion of the other half unmirrored; this follows the motion.
     """
 
     def __init__(self, flip_ratio: float = 0.5, direction: str = 'horizontal',
@@ -39,6 +45,8 @@ class Flip(BaseTransform):
         flip = bool(np.random.rand() < self.flip_ratio)
         if flip:
             imgs = imgs[:, :, ::-1] if self.direction == 'horizontal' else imgs[:, ::-1]
+            if results.get('modality') == 'Flow':
+                imgs = mirrored_flow(imgs, self.direction)
             if self.flip_label_map:
                 for key in ('label', 'gt_label'):
                     if key in results:
@@ -62,6 +70,16 @@ class Flip(BaseTransform):
 
     def __repr__(self) -> str:
         return f'Flip(flip_ratio={self.flip_ratio}, direction={self.direction!r}, flip_label_map={self.flip_label_map})'
+
+
+def mirrored_flow(flow: np.ndarray, direction: str) -> np.ndarray:
+    """(M, H, W, 2) uint8 flow frames already flipped along ``direction``: the component along it negated."""
+    if flow.shape[-1] != 2:
+        raise ValueError(f'Flip: flow frames need 2 channels (x, y); got shape {flow.shape}')
+    flow = flow.copy()
+    axis = 0 if direction == 'horizontal' else 1
+    flow[..., axis] = 255 - flow[..., axis]
+    return flow
 
 
 def _is_class(value) -> bool:

@@ -1,7 +1,9 @@
 """The end of a video pipeline: ``FormatShape`` lays frames out for the model, ``PackActionInputs`` packs them.
 
 ``FormatShape('NCTHW')`` turns the (crops x clips x T, H, W, C) frames into (crops x clips, C, T, H, W) for 3D
-models; ``'NCHW'`` into (crops x clips x T, C, H, W) frames for 2D models (TSN). The data loader then stacks
+models; ``'NCHW'`` into (crops x clips x T, C, H, W) frames for 2D models (TSN), and for optical flow into
+(crops x clips, 2 x T, H, W): a TSN flow segment is clip_len consecutive (x, y) fields stacked as channels
+(x1, y1, x2, y2, ...), which mmaction2's flow configs size with ``in_channels=2 * clip_len``. The data loader then stacks
 samples into (N, views, C, T, H, W) or (N, frames, C, H, W), which the recognizers score per view and average.
 """
 from __future__ import annotations
@@ -34,6 +36,12 @@ class FormatShape(BaseTransform):
         imgs = clip_of(results, 'FormatShape')
         if self.input_format == 'NCHW':
             imgs = imgs.transpose(0, 3, 1, 2)
+            if results.get('modality') == 'Flow':  # a segment's clip_len flow fields stack into 2 x clip_len channels
+                clip_len = results.get('clip_len')
+                if not isinstance(clip_len, int) or len(imgs) % clip_len:
+                    raise ValueError(f"FormatShape('NCHW') of flow: {len(imgs)} frames do not split into segments "
+                                     f'of clip_len={clip_len} (put SampleFrames first)')
+                imgs = imgs.reshape((-1, clip_len * imgs.shape[1]) + imgs.shape[2:])
         else:
             clip_len, num_clips = results.get('clip_len'), results.get('num_clips')
             if not isinstance(clip_len, int) or not isinstance(num_clips, int) or len(imgs) % (clip_len * num_clips):

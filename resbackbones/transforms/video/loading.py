@@ -76,7 +76,8 @@ class PyAVDecode(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RawFrameDecode(BaseTransform):
-    """Read ``frame_inds`` from ``frame_dir`` / ``filename_tmpl.format(index + offset)`` into ``imgs`` (RGB).
+    """Read ``frame_inds`` from ``frame_dir`` / ``filename_tmpl.format(index + offset)`` into ``imgs`` (RGB), or
+    for ``modality='Flow'`` the x and y images ``filename_tmpl.format('x' | 'y', index + offset)`` as 2 channels.
 
     A missing or unreadable frame file raises CorruptVideoError naming the file (a dataset with
     ``on_invalid='skip'`` skips the whole sample and counts it).
@@ -98,14 +99,28 @@ class RawFrameDecode(BaseTransform):
             raise ValueError(f'RawFrameDecode needs {missing} in the sample (a RawframeDataset item)')
         inds = _frame_inds(results, 'RawFrameDecode')
         offset, cache = int(results.get('offset', 0)), {}
+        modality = results.get('modality', 'RGB')
+        if modality not in ('RGB', 'Flow'):
+            raise ValueError(f"RawFrameDecode reads modality 'RGB' or 'Flow'; got {modality!r}")
         for index in inds.tolist():
             if index not in cache:
-                path = os.path.join(results['frame_dir'], results['filename_tmpl'].format(index + offset))
                 try:
-                    cache[index] = read_image(path)
+                    cache[index] = self.read_frame(results['frame_dir'], results['filename_tmpl'], index + offset,
+                                                   modality)
                 except (FileNotFoundError, ValueError) as err:
                     raise CorruptVideoError(results['frame_dir'], f'frame {index}: {err}') from err
         shapes = {img.shape for img in cache.values()}
         if len(shapes) > 1:
             raise CorruptVideoError(results['frame_dir'], f'frames differ in size: {sorted(shapes)}')
         return _set_imgs(results, np.stack([cache[i] for i in inds.tolist()]))
+
+    @staticmethod
+    def read_frame(frame_dir: str, filename_tmpl: str, index: int, modality: str) -> np.ndarray:
+        """One frame, (H, W, 3) RGB; for Flow the x and y images (grey) stacked as (H, W, 2), as mmaction2."""
+        if modality == 'RGB':
+            return read_image(os.path.join(frame_dir, filename_tmpl.format(index)))
+        x, y = (read_image(os.path.join(frame_dir, filename_tmpl.format(d, index)), 'grayscale') for d in 'xy')
+        if x.shape != y.shape:
+            raise ValueError(f"the x and y flow images differ in size ({x.shape[:2]} vs {y.shape[:2]}): "
+                             f"{filename_tmpl.format('x', index)}")
+        return np.concatenate([x, y], axis=2)

@@ -112,5 +112,43 @@ def test_rawframe_errors(rawframes):
                          data_prefix=str(rawframes / 'frames'), filename_tmpl='img_{:05}.png')
     with pytest.raises(CorruptVideoError, match=r'v2: frame 4: image file not found: .*img_00004.png'):
         ds[0]
-    with pytest.raises(ValueError, match='filename_tmpl must format one index'):
+    with pytest.raises(ValueError, match="filename_tmpl for modality='RGB' must format like 'img_"):
         RawframeDataset(ann, filename_tmpl='img_{name}.png')
+
+
+@pytest.fixture
+def flow_frames(tmp_path):
+    """One video of 4 flow fields: flow_x_0000i.png = 10 * i + column, flow_y_0000i.png = 100 + i (grey PNGs)."""
+    folder = tmp_path / 'flow' / 'v1'
+    folder.mkdir(parents=True)
+    for i in range(1, 5):
+        Image.fromarray((10 * i + np.arange(6)[None].repeat(5, 0)).astype(np.uint8)).save(folder / f'flow_x_{i:05}.png')
+        Image.fromarray(np.full((5, 6), 100 + i, np.uint8)).save(folder / f'flow_y_{i:05}.png')
+    return tmp_path
+
+
+def test_flow_fields_stack_per_segment_and_mirror_with_their_motion(flow_frames):
+    """mmaction2's TSN flow pipeline: 2 segments of clip_len 2 -> (2, 2 x 2 channels (x1, y1, x2, y2), H, W)."""
+    ann = write_list(flow_frames / 'list.txt', ['v1 4 1'])
+    pipeline = [dict(type='SampleFrames', clip_len=2, frame_interval=1, num_clips=2, test_mode=True),
+                dict(type='RawFrameDecode'), dict(type='Flip', flip_ratio=1.0),
+                dict(type='FormatShape', input_format='NCHW'), dict(type='PackActionInputs')]
+    ds = RawframeDataset(ann, pipeline=pipeline, data_prefix=dict(img=str(flow_frames / 'flow')), modality='Flow',
+                         filename_tmpl='flow_{}_{:05}.png')
+    inputs = ds[0]['inputs']
+    assert inputs.shape == (2, 4, 5, 6) and ds.get_data_info(0)['modality'] == 'Flow'
+    assert inputs[0, :, 0, 0].tolist() == [255 - (10 + 5), 101, 255 - (20 + 5), 102]  # x mirrored and negated
+    assert inputs[1, 0, 0].tolist() == [255 - (30 + c) for c in (5, 4, 3, 2, 1, 0)] and inputs[1, 3, 0, 0] == 104
+
+
+@pytest.mark.parametrize('dataset, kwargs, match', [
+    (RawframeDataset, dict(modality='Flow'), r"'img_\{:05\}.jpg' does not give the x and y flow images .* own name"),
+    (RawframeDataset, dict(modality='Flow', filename_tmpl='img_{1:05}.png'), 'does not give the x and y flow'),
+    (RawframeDataset, dict(modality='Flow', filename_tmpl='flow_{:05d}.png'), "must format like 'flow_"),
+    (RawframeDataset, dict(modality='Pose'), r"modality must be one of \('RGB', 'Flow'\)"),
+    (VideoDataset, dict(modality='Flow'), r"modality must be one of \('RGB',\)"),
+])
+def test_flow_settings_that_cannot_work_are_named(flow_frames, dataset, kwargs, match):
+    ann = write_list(flow_frames / 'list.txt', ['v1 4 1'])
+    with pytest.raises(ValueError, match=match):
+        dataset(ann, data_prefix=str(flow_frames / 'flow'), **kwargs)

@@ -76,6 +76,18 @@ def test_flip_mirrors_all_frames_or_none():
     assert seen == {True, False}
 
 
+@pytest.mark.parametrize('direction, negated', [('horizontal', 0), ('vertical', 1)])
+def test_flipped_flow_negates_the_motion_along_the_flip(direction, negated):
+    rng = np.random.default_rng(0)
+    flow = rng.integers(0, 256, (3, 4, 5, 2), dtype=np.uint8)  # 3 frames of (x, y) fields
+    out = Flip(1.0, direction=direction)(dict(imgs=flow.copy(), modality='Flow'))['imgs']
+    mirrored = flow[:, :, ::-1] if direction == 'horizontal' else flow[:, ::-1]
+    np.testing.assert_array_equal(out[..., negated], 255 - mirrored[..., negated])  # every frame, not every other
+    np.testing.assert_array_equal(out[..., 1 - negated], mirrored[..., 1 - negated])
+    with pytest.raises(ValueError, match='flow frames need 2 channels'):
+        Flip(1.0)(dict(imgs=clip(), modality='Flow'))
+
+
 @pytest.mark.parametrize('label, flipped', [
     (86, 87), (87, 86), (5, 5), ([86, 5], [87, 5]), (np.array([93]), np.array([94])),
     (np.eye(200, dtype=np.float32)[[86, 5]].sum(0), np.eye(200, dtype=np.float32)[[87, 5]].sum(0)),
