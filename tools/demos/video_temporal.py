@@ -26,13 +26,18 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / 'tools' / 'demos'))
 from video_clips import build  # noqa: E402
 
+sys.path.insert(0, str(REPO / 'tools' / 'data'))
+import build_rawframes  # noqa: E402
+
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, build_runner, run_tool  # noqa: E402
 from resbackbones.engine.config import merge_cfg_options  # noqa: E402
 
 CONFIGS = {'resnet3d': 'configs/recognition/demo/resnet3d-tiny_8x1_video-demo.py',
-           'tsn': 'configs/recognition/demo/tsn-tiny_8x1_video-demo.py'}
+           'tsn': 'configs/recognition/demo/tsn-tiny_8x1_video-demo.py',
+           'tsn-flow': 'configs/recognition/demo/tsn-flow-tiny_7x1_video-demo.py'}
+FLOW_MODELS = ('tsn-flow',)  # read the clips' optical flow (built once by tools/data/build_rawframes.py)
 GOALS = {('resnet3d', 'speed', 'time'): ('>=', 0.85), ('resnet3d', 'speed', 'video'): ('>=', 0.70),
          ('tsn', 'speed', 'time'): ('<=', 0.60), ('tsn', 'speed', 'video'): ('<=', 0.60)}
 
@@ -44,9 +49,10 @@ def run_one(model: str, task: str, split: str, seed: int, data: Path, work_dir: 
     name = f'{model}_{task}_{split}_seed{seed}'
     cfg.work_dir, cfg.experiment_name = str(work_dir / name), name
     cfg.randomness = dict(seed=seed, deterministic=False)
+    flow = model in FLOW_MODELS
     for loader, part in (('train_dataloader', 'train'), ('val_dataloader', 'test'), ('test_dataloader', 'test')):
-        cfg[loader].dataset.data_root = str(data)
-        cfg[loader].dataset.ann_file = f'{task}_{split}_{part}.txt'
+        cfg[loader].dataset.data_root = str(flow_root(data) if flow else data)
+        cfg[loader].dataset.ann_file = f'{task}_{split}_{part}{"_flow" if flow else ""}.txt'
     if iters:
         cfg.train_cfg.max_iters = iters
     cfg.default_hooks.logger.interval = 50
@@ -58,6 +64,21 @@ def run_one(model: str, task: str, split: str, seed: int, data: Path, work_dir: 
     return dict(model=model, task=task, split=split, seed=seed, top1=round(float(top1), 4),
                 train_minutes=round(minutes, 2), iters=cfg.train_cfg.max_iters,
                 train_clips=len(runner.train_dataloader.dataset), test_clips=len(runner.test_dataloader.dataset))
+
+
+def flow_root(data: Path) -> Path:
+    return data.parent / f'{data.name}_flow'
+
+
+def build_flow(data: Path) -> Path:
+    """Optical flow of every listed clip (DIS, denseflow's encoding) and its lists, once: DATA_flow/clips/NAME/
+    flow_{x,y}_0000i.jpg and DATA_flow/<list>_flow.txt (tools/data/build_rawframes.py)."""
+    out = flow_root(data)
+    for ann in sorted(p for p in data.glob('*.txt') if p.stem.endswith(('_train', '_test'))):
+        if not (out / f'{ann.stem}_flow.txt').is_file():
+            build_rawframes.main([str(data), str(out), '--task', 'flow', '--flow-type', 'dis', '--resume',
+                                  '--ann-file', str(ann)])
+    return out
 
 
 def verdicts(results: list[dict]) -> list[str]:
@@ -89,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.iters is not None and args.iters < 1:
         parser.error(f'--iters must be a positive number of iterations; got {args.iters}')
     data = build(args.data_root)
+    if set(args.models) & set(FLOW_MODELS):
+        build_flow(data)
     results = []
     args.work_dir.mkdir(parents=True, exist_ok=True)
     for task in args.tasks:
