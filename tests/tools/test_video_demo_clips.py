@@ -38,3 +38,21 @@ def test_goals_must_hold_on_every_seed():
     lines = vt.verdicts(results)
     assert lines == ['resnet3d speed/time: 0.900, 0.860, 0.840 (goal >= 0.85 on every seed: NOT met)',
                      'tsn speed/time: 0.500, 0.550, 0.600 (goal <= 0.60 on every seed: met)']
+
+
+def test_the_flow_model_runs_on_flow_built_from_the_clips(tmp_path):
+    """The runner builds each list's flow once (tools/data/build_rawframes.py) and points tsn-flow at it."""
+    import video_temporal as vt
+    from resbackbones.transforms.video.writer import index_frames, write_video
+    data = tmp_path / 'video_demo'
+    (data / 'clips').mkdir(parents=True)
+    for i in range(4):
+        write_video(data / 'clips' / f'c{i}.mp4', index_frames(8, 64, 80, seed=i))  # the demo's short side 64
+    for part in ('train', 'test'):
+        (data / f'speed_time_{part}.txt').write_text(''.join(f'clips/c{i}.mp4 {i % 2}\n' for i in range(4)))
+    flow = vt.build_flow(data)
+    assert (flow / 'speed_time_train_flow.txt').read_text().splitlines()[1] == 'clips/c1 7 1'  # 8 frames, 7 fields
+    result = vt.run_one('tsn-flow', 'speed', 'time', 0, data, tmp_path / 'work', iters=24,  # warmup: 20
+                        options={'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+                                 'train_dataloader.batch_size': 2})
+    assert result['train_clips'] == 4 and 0 <= result['top1'] <= 1
