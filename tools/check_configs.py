@@ -45,6 +45,8 @@ def check(path: str, load_only: bool = False) -> str:
         if load_only:
             return 'ok'
         init_default_scope(cfg.get('default_scope', 'resbackbones'))
+        if 'model' not in cfg:
+            raise ValueError('the config has no model (a data-preparation config?)')
         MODELS.build(cfg.model)
         for pipeline in pipelines(cfg):
             for step in pipeline:

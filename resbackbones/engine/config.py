@@ -7,6 +7,7 @@ from typing import Any
 from mmengine.config import Config
 
 from .arcface_torch_config import is_arcface_torch_config, load_arcface_torch_config
+from .mmaction2_unprovided import refuse_unprovided_types
 from .mmpretrain_types import translate_mmpretrain_types
 
 
@@ -37,12 +38,14 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     registries. So: the scope becomes 'resbackbones'; the runner is SafeRunner unless the config names one (its
     checkpoints then load with weights_only=True); ``dist_cfg.backend='nccl'`` becomes 'auto' (NCCL on GPUs, gloo
     on CPUs, where NCCL cannot run); mmpretrain's types in it (``'mmcls.ImageNet'`` ...: OmniSource's image
-    source) become ours (``mmpretrain_types``). The changes are printed in one line. Other configs are returned
-    untouched.
+    source) become ours (``mmpretrain_types``). The changes are printed in one line. A type this project
+    deliberately does not build (X3D, transformers, skeleton GCNs ...) is a ValueError saying so
+    (``mmaction2_unprovided``). Other configs are returned untouched.
     """
     project = FOREIGN_SCOPES.get(cfg.get('default_scope'))
     if project is None:
         return cfg
+    refuse_unprovided_types(cfg._cfg_dict, os.path.basename(path))
     changes = [f"default_scope {cfg.default_scope!r} -> 'resbackbones'"]
     cfg.default_scope = 'resbackbones'
     if 'runner_type' not in cfg:

@@ -3,7 +3,8 @@
 mmaction2's OmniSource config reads its image source with ``type='mmcls.ImageNet'``, ``'mmcls.RandomResizedCrop'``,
 ``'mmcls.RandomFlip'`` and ``'mmcls.PackClsInputs'``: types of another package's registry, which is not installed
 here. Each has a counterpart: the list dataset that reads ImageNet's ``meta/train.txt`` format, albumentations'
-crop and flip (same sampling ranges), our PackInputs. The rewrite is printed; a type without a counterpart is a
+crop and flip (same sampling ranges), our PackInputs; and mmpretrain's ResNet / ResNeXt / ResNetV1c / ResNetV1d
+backbones (TSN's custom-backbone configs) are ours. The rewrite is printed; a type without a counterpart is a
 ValueError naming where it sits in the config.
 """
 from __future__ import annotations
@@ -68,9 +69,21 @@ def _image_list(where: str, cfg: dict) -> dict:
     return dict(type='AnnotationListDataset', **args)
 
 
+def _resnet(name: str) -> Callable[[str, dict], dict]:
+    """mmpretrain's ResNet family (TSN's custom-backbone configs) is ours under the same name and arguments, but
+    for ResNeXt's ``width_per_group``, which is our ``base_width``."""
+    def translate(where: str, cfg: dict) -> dict:
+        args = {k: v for k, v in cfg.items() if k != 'type'}
+        if 'width_per_group' in args:
+            args['base_width'] = args.pop('width_per_group')
+        return dict(type=name, **args)
+    return translate
+
+
 TRANSLATIONS: dict[str, Callable[[str, dict], dict]] = {
     'ImageNet': _image_list, 'CustomDataset': _image_list, 'RandomResizedCrop': _random_resized_crop,
-    'RandomFlip': _random_flip, 'PackClsInputs': _pack}
+    'RandomFlip': _random_flip, 'PackClsInputs': _pack,
+    **{name: _resnet(name) for name in ('ResNet', 'ResNeXt', 'ResNetV1c', 'ResNetV1d')}}
 
 
 def translate_mmpretrain_types(node: Any, where: str = 'config') -> list[str]:

@@ -96,3 +96,17 @@ def test_other_scopes_are_left_alone(tmp_path):
     path.write_text("default_scope = 'mmdet'\nenv_cfg = dict(dist_cfg=dict(backend='nccl'))\n")
     cfg = load_config(str(path))
     assert cfg.default_scope == 'mmdet' and 'runner_type' not in cfg and cfg.env_cfg.dist_cfg.backend == 'nccl'
+
+
+@pytest.mark.parametrize('model, named', [
+    ("dict(type='Recognizer3D', backbone=dict(type='X3D', gamma_w=1))", "model.backbone: mmaction2's 'X3D' is not "
+                                                                         'provided here: X3D'),
+    ("dict(type='RecognizerGCN', backbone=dict(type='STGCN'))", "model: mmaction2's 'RecognizerGCN'"),
+    ("dict(type='Recognizer2D', backbone=dict(type='torchvision.densenet161'))",
+     "model.backbone: mmaction2's 'torchvision.densenet161' is not provided here: torchvision models by name"),
+])
+def test_mmaction2_types_not_built_here_say_why(tmp_path, model, named):
+    path = tmp_path / 'unprovided.py'
+    path.write_text(f"default_scope = 'mmaction'\nmodel = {model}\n")
+    with pytest.raises(ValueError, match=f'config unprovided.py, {named}'):
+        load_config(str(path))

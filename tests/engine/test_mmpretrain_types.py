@@ -25,6 +25,12 @@ def test_omnisources_image_pipeline_is_rewritten_in_place():
     assert results['img'].shape == (32, 48, 3)
 
 
+def test_mmpretrains_resnext_is_ours_with_its_width_argument():
+    backbone = dict(type='mmcls.ResNeXt', depth=101, groups=32, width_per_group=4, out_indices=(3,))
+    translate_mmpretrain_types([backbone])
+    assert backbone == dict(type='ResNeXt', depth=101, groups=32, base_width=4, out_indices=(3,))
+
+
 @pytest.mark.parametrize('step, match', [
     (dict(type='mmcls.ColorJitter', brightness=0.4), r"config\[0\]: 'mmcls.ColorJitter' is a type of mmpretrain"),
     (dict(type='mmcls.RandomResizedCrop', scale=32, backend='pillow', antialias=True), r"arguments \['antialias'\]"),

@@ -1,0 +1,51 @@
+"""mmaction2 types this project does not build, named with the reason when an mmaction2 config asks for one.
+
+Without this, a config naming e.g. ``X3D`` stops in the registry with "X3D is not in the resbackbones::model
+registry", which reads like a typo or a missing import. These are deliberate: networks outside the ResNet family,
+and ResNet-family tasks whose data pipelines are not here yet. docs/video.md lists which of mmaction2's configs build.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+NOT_RESNET = 'not a ResNet-family network, which is what resbackbones builds'
+FOREIGN_MODELS = ('torchvision.', 'timm.')  # mmaction2's scopes for any model of those packages (TSN's custom backbones)
+WHY = {
+    **{name: f'X3D (inverted bottlenecks, squeeze-excitation, Swish) is {NOT_RESNET}' for name in ('X3D', 'X3DHead')},
+    **{name: f'a mobile network (MobileNetV2 / MobileOne) is {NOT_RESNET}'
+       for name in ('MobileNetV2', 'MobileNetV2TSM', 'MobileOneTSM')},
+    **{name: f'C3D (a plain VGG-style 3D network) is {NOT_RESNET}' for name in ('C3D', 'C3DHead')},
+    **{name: f'a vision transformer is {NOT_RESNET}'
+       for name in ('MViT', 'MViTHead', 'SwinTransformer3D', 'TimeSformer', 'TimeSformerHead', 'UniFormer',
+                    'UniFormerHead', 'UniFormerV2', 'VisionTransformer')},
+    **{name: f'a graph convolutional network over skeletons is {NOT_RESNET}'
+       for name in ('STGCN', 'AAGCN', 'MSG3D', 'GCNHead', 'RecognizerGCN')},
+    **{name: f'temporal action localization (BMN, BSN, DRN, TCANet over precomputed features) is {NOT_RESNET}'
+       for name in ('BMN', 'TEM', 'PEM', 'DRN', 'TCANet')},
+    **{name: f'a video-language model (VindLU, CLIP4Clip) is {NOT_RESNET}'
+       for name in ('VindLURetrieval', 'VindLUVQA', 'VindLURetrievalMC', 'CLIPSimilarity')},
+    **{name: 'skeleton-based recognition (PoseC3D heatmap volumes, RGBPoseConv3D) is not provided yet: its '
+             'ResNet3dSlowOnly backbone builds, its pose data pipeline does not'
+       for name in ('PoseDataset', 'RGBPoseConv3D', 'RGBPoseHead', 'Recognizer3DMM')},
+    **{name: 'audio recognition (ResNetAudio on spectrogram features) is not provided yet'
+       for name in ('ResNetAudio', 'RecognizerAudio', 'TSNAudioHead', 'AudioTSNHead', 'AudioDataset')},
+    **{name: 'spatio-temporal action detection (AVA: FastRCNN with RoI heads over video features) is not '
+             'provided yet' for name in ('FastRCNN', 'AVARoIHead', 'BBoxHeadAVA', 'SingleRoIExtractor3D', 'ACRNHead',
+                                        'FBOHead', 'LFB', 'AVADataset')},
+}
+
+
+def refuse_unprovided_types(node: Any, source: str, where: str = '') -> None:
+    """ValueError naming ``source`` (the config file), the key and the first type under ``node`` that WHY lists."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ()
+    for key, child in items:
+        path = (f'{where}.{key}' if where else key) if isinstance(key, str) else f'{where}[{key}]'
+        kind = child.get('type') if isinstance(child, dict) else None
+        why = WHY.get(kind) if isinstance(kind, str) else None
+        if isinstance(kind, str) and kind.startswith(FOREIGN_MODELS):
+            why = (f'{kind.split(".")[0]} models by name are not provided: resbackbones builds its own ResNets (a '
+                   "torchvision ResNet is type='ResNet' with its weights through init_cfg)")
+        if why:
+            raise ValueError(f"config {source}, {path}: mmaction2's {kind!r} is not provided here: {why} "
+                             "(docs/video.md lists which of mmaction2's configs build)")
+        refuse_unprovided_types(child, source, path)
