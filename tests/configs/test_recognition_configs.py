@@ -21,6 +21,7 @@ PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M, 34.5
     'slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py': 34_479_288,  # metafile 34.5M; counted on mmaction2's
     'tpn/tpn-slowonly_imagenet-pretrained-r50_8xb8-8x8x1-150e_kinetics400-rgb.py': 91_498_336,  # metafile
     'tanet/tanet_imagenet-pretrained-r50_8xb8-dense-1x1x8-100e_kinetics400-rgb.py': 25_590_320,  # metafile 25.6M
+    'tanet/tanet_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py': 25_590_320 - 226 * 2049,  # 174 classes
     # TSN's 24.33M with a 10-channel stem (7 more input channels of 64 7x7 kernels)
     'tsn/tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_kinetics400-flow.py': 24_327_632 + 64 * 7 * 7 * 7,
 }
@@ -37,7 +38,8 @@ def test_model_and_pipelines_build(name):
     derived = {**model_cfg, 'backbone': {k: v for k, v in model_cfg['backbone'].items() if k != 'in_channels'}}
     assert 'in_channels' not in str(derived)  # only the input's channels (flow: 10) are written; widths derive
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert cfg[loader].dataset.type == ('RawframeDataset' if name.endswith('-flow.py') else 'VideoDataset')
+        assert cfg[loader].dataset.type == ('RawframeDataset' if name.endswith(('-flow.py', 'sthv1-rgb.py'))
+                                            else 'VideoDataset')
         [TRANSFORMS.build(t) for t in cfg[loader].dataset.pipeline]
     code = [line for line in (CONFIGS / name).read_text().splitlines() if line.strip() and not line.startswith('#')]
     assert code[0].startswith('_base_') and len(code) <= 12
