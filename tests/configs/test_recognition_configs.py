@@ -22,6 +22,7 @@ PARAMS = {  # mmaction2's metafiles: 28.04M, 32.45M, 24.33M, 24.33M, 63.8M, 34.5
     'tpn/tpn-slowonly_imagenet-pretrained-r50_8xb8-8x8x1-150e_kinetics400-rgb.py': 91_498_336,  # metafile
     'tanet/tanet_imagenet-pretrained-r50_8xb8-dense-1x1x8-100e_kinetics400-rgb.py': 25_590_320,  # metafile 25.6M
     'tanet/tanet_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py': 25_590_320 - 226 * 2049,  # 174 classes
+    'tpn/tpn-tsm_imagenet-pretrained-r50_8xb8-1x1x8-150e_sthv1-rgb.py': 82_445_724,  # metafile (mmaction2's own too)
     # TSN's 24.33M with a 10-channel stem (7 more input channels of 64 7x7 kernels)
     'tsn/tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_kinetics400-flow.py': 24_327_632 + 64 * 7 * 7 * 7,
 }
