@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .typed_dicts import typed_dicts
+
 NOT_RESNET = 'not a ResNet-family network, which is what resbackbones builds'
-FOREIGN_MODELS = ('torchvision.', 'timm.')  # mmaction2's scopes for any model of those packages (TSN's custom backbones)
+# mmaction2's scopes for any model of those packages (TSN's custom backbones)
+FOREIGN_MODELS = ('torchvision.', 'timm.')
 WHY = {
     **{name: f'X3D (inverted bottlenecks, squeeze-excitation, Swish) is {NOT_RESNET}' for name in ('X3D', 'X3DHead')},
     **{name: f'a mobile network (MobileNetV2 / MobileOne) is {NOT_RESNET}'
@@ -35,17 +38,13 @@ WHY = {
 }
 
 
-def refuse_unprovided_types(node: Any, source: str, where: str = '') -> None:
-    """ValueError naming ``source`` (the config file), the key and the first type under ``node`` that WHY lists."""
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ()
-    for key, child in items:
-        path = (f'{where}.{key}' if where else key) if isinstance(key, str) else f'{where}[{key}]'
-        kind = child.get('type') if isinstance(child, dict) else None
-        why = WHY.get(kind) if isinstance(kind, str) else None
-        if isinstance(kind, str) and kind.startswith(FOREIGN_MODELS):
+def refuse_unprovided_types(node: Any, source: str) -> None:
+    """ValueError naming ``source`` (the config file), the key and a type under ``node`` that WHY lists, and why."""
+    for path, _, kind in typed_dicts(node):
+        why = WHY.get(kind)
+        if kind.startswith(FOREIGN_MODELS):
             why = (f'{kind.split(".")[0]} models by name are not provided: resbackbones builds its own ResNets (a '
                    "torchvision ResNet is type='ResNet' with its weights through init_cfg)")
         if why:
             raise ValueError(f"config {source}, {path}: mmaction2's {kind!r} is not provided here: {why} "
                              "(docs/video.md lists which of mmaction2's configs build)")
-        refuse_unprovided_types(child, source, path)

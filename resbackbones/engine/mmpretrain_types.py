@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import cv2
 
+from .typed_dicts import typed_dicts
+
 PREFIXES = ('mmcls.', 'mmpretrain.')
 INTERPOLATION = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR, 'bicubic': cv2.INTER_CUBIC,
                  'area': cv2.INTER_AREA, 'lanczos': cv2.INTER_LANCZOS4}
@@ -90,12 +92,8 @@ def translate_mmpretrain_types(node: Any, where: str = 'config') -> list[str]:
     """Rewrite, in place, every ``dict(type='mmcls.X' or 'mmpretrain.X')`` under ``node`` (a config or any part of
     it); returns the rewrites as 'where: old -> new' lines. ValueError names a type that has no counterpart."""
     done = []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ()
-    for key, child in list(items):
-        path = f'{where}.{key}' if isinstance(key, str) else f'{where}[{key}]'
-        done += translate_mmpretrain_types(child, path)
-        kind = child.get('type') if isinstance(child, dict) else None
-        if isinstance(kind, str) and kind.startswith(PREFIXES):
+    for path, child, kind in typed_dicts(node, where):
+        if kind.startswith(PREFIXES):
             name = kind.split('.', 1)[1]
             if name not in TRANSLATIONS:
                 raise ValueError(f'{path}: {kind!r} is a type of mmpretrain (mmcls), which is not installed; the '

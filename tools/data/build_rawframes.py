@@ -134,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             for name, video, _ in todo]
     done = {job[0]: _counts(job[2]) for job in jobs if args.resume and os.path.isdir(job[2])}
     jobs = [job for job in jobs if job[0] not in done]
-    with multiprocessing.Pool(args.num_worker) if args.num_worker > 1 else _Serial() as pool:
-        results = {**done, **dict(pool.map(_job, jobs))}
+    if args.num_worker > 1:
+        with multiprocessing.Pool(args.num_worker) as pool:
+            computed = pool.map(_job, jobs)
+    else:  # in this process: no worker start-up, errors raised as they are
+        computed = [_job(job) for job in jobs]
+    results = {**done, **dict(computed)}
     skipped = {name: err for name, err in results.items() if isinstance(err, str)}
     counts = {name: c for name, c in results.items() if not isinstance(c, str)}
     for name, err in skipped.items():
@@ -150,20 +154,6 @@ def _counts(folder: str) -> tuple[int, int]:
     """(frames, flow fields) of a folder written before (``--resume``)."""
     names = os.listdir(folder)
     return sum(n.startswith('img_') for n in names), sum(n.startswith('flow_x_') for n in names)
-
-
-class _Serial:
-    """``multiprocessing.Pool``'s map in this process (one worker: no process start-up, errors as raised)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    @staticmethod
-    def map(function, items):
-        return [function(item) for item in items]
 
 
 if __name__ == '__main__':
