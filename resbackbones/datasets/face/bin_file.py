@@ -8,46 +8,29 @@ the project's checkpoints are.
 """
 from __future__ import annotations
 
-import io
 import os
 import pickle
 from typing import Sequence
 
 import numpy as np
 
+from ..restricted_pickle import NUMPY_ARRAYS, load_restricted
+
 # What a .bin's pickle may construct: (module, name). Python 2 pickles name __builtin__, protocol 0-2 files use
 # _codecs.encode for bytes; numpy bools/arrays appear when issame_list was a numpy array.
-ALLOWED = {
+ALLOWED = NUMPY_ARRAYS | {
     ('builtins', 'bytes'), ('builtins', 'bytearray'), ('builtins', 'bool'), ('builtins', 'list'),
     ('builtins', 'tuple'), ('__builtin__', 'bytes'), ('__builtin__', 'bytearray'), ('__builtin__', 'bool'),
-    ('_codecs', 'encode'),
-    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', '_reconstruct'),
-    ('numpy._core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
-    ('numpy._core.multiarray', 'scalar'), ('numpy', 'bool_'),
+    ('_codecs', 'encode'), ('numpy', 'bool_'),
 }
-
-
-class _BinUnpickler(pickle.Unpickler):
-    def __init__(self, file, path: str):
-        super().__init__(file, encoding='bytes')
-        self.path = path
-
-    def find_class(self, module: str, name: str):
-        if (module, name) not in ALLOWED:
-            raise ValueError(f'{self.path}: refused to unpickle {module}.{name}: an insightface .bin holds only '
-                             f'image bytes and same/different flags (a pickle naming other objects could run code)')
-        return super().find_class(module, name)
 
 
 def read_bin(path: str) -> tuple[list[bytes], list[bool]]:
     """(images, issame) of an insightface .bin: 2N encoded images and N flags; errors name the file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'verification .bin not found: {path}')
-    with open(path, 'rb') as f:
-        try:
-            content = _BinUnpickler(io.BytesIO(f.read()), path).load()
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError) as err:
-            raise ValueError(f'{path}: not an insightface .bin pickle ({type(err).__name__}: {err})') from err
+    content = load_restricted(path, ALLOWED, 'an insightface .bin pickle',
+                              'an insightface .bin holds only image bytes and same/different flags', encoding='bytes')
     if not isinstance(content, (tuple, list)) or len(content) != 2:
         raise ValueError(f'{path}: expected a pickled (bins, issame_list) pair; got {type(content).__name__}')
     bins, issame = content
