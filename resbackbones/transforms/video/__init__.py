@@ -1,4 +1,5 @@
-"""Video transforms: frame sampling, decoding, clip-wide crops and flips, and packing (mmaction2's names).
+"""Video transforms: frame sampling, decoding, clip-wide crops and flips, and packing (mmaction2's names); PoseC3D's
+skeleton-to-heatmap transforms.
 
 A clip travels as ``results['imgs']``: a (M, H, W, C) uint8 array of M = crops x clips x clip_len frames (mmaction2
 keeps a list of HxWxC arrays; one array lets every transform treat all frames alike in one slice). mmaction2's clip
@@ -12,10 +13,15 @@ from .flip import Flip
 from .formatting import FormatShape, PackActionInputs
 from .loading import PyAVDecode, PyAVInit, RawFrameDecode
 from .multi_crop import TenCrop, ThreeCrop
+from .pose_compact import PoseCompact
+from .pose_heatmap import GeneratePoseTarget
+from .pose_loading import DecompressPose, PoseDecode
+from .pose_sampling import UniformSampleFrames
 from .resize import ClipResize
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 
-__all__ = ['CenterCrop', 'ClipResize', 'ColorJitter', 'CorruptVideoError', 'DecordDecode', 'DecordInit',
-           'DenseSampleFrames', 'Flip', 'FormatShape', 'MultiScaleCrop', 'PackActionInputs', 'PyAVDecode', 'PyAVInit',
-           'RandomResizedCrop', 'RawFrameDecode', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample',
+__all__ = ['CenterCrop', 'ClipResize', 'ColorJitter', 'CorruptVideoError', 'DecompressPose', 'DecordDecode',
+           'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape', 'GeneratePoseTarget', 'MultiScaleCrop',
+           'PackActionInputs', 'PoseCompact', 'PoseDecode', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop',
+           'RawFrameDecode', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample', 'UniformSampleFrames',
            'VideoReader']

@@ -1,7 +1,13 @@
-"""Shared checks of the clip transforms: the (M, H, W, C) frame array and (w, h) size arguments."""
+"""Shared checks of the clip transforms: the (M, H, W, C) frame array and (w, h) size arguments.
+
+A pose sample (PoseC3D) has ``keypoint`` and ``img_shape`` but no frames: the geometric transforms then move the
+keypoints alone, as mmaction2's do.
+"""
 from __future__ import annotations
 
 import numpy as np
+
+from .keypoints import image_shape
 
 
 def clip_of(results: dict, owner: str) -> np.ndarray:
@@ -15,6 +21,17 @@ def clip_of(results: dict, owner: str) -> np.ndarray:
         raise ValueError(f"{owner} needs results['imgs'] as (frames, H, W, C) (put PyAVDecode or RawFrameDecode "
                          f'first); got {got} for {where}')
     return imgs
+
+
+def frame_size(results: dict, owner: str) -> tuple[int, int]:
+    """(h, w) of the frames, or of ``img_shape`` for a keypoint-only sample."""
+    if 'imgs' not in results and 'keypoint' in results:
+        return image_shape(results, owner)
+    return clip_of(results, owner).shape[1:3]
+
+
+def has_frames(results: dict) -> bool:
+    return 'imgs' in results or 'keypoint' not in results
 
 
 def pair(value, name: str, owner: str) -> tuple[int, int]:

@@ -2,7 +2,8 @@
 
 The box is chosen once per clip (the same pixels of every frame, so motion is not faked by jitter) with mmaction2's
 arithmetic and random calls (numpy for sizes, Python's ``random`` for offsets), recorded as ``crop_bbox`` (x1, y1,
-x2, y2). Resizing to the network size is a separate ``Resize(scale=(224, 224), keep_ratio=False)``, as in mmaction2.
+x2, y2). Keypoints move with the box; a keypoint-only sample (PoseC3D) crops its ``img_shape``. Resizing to the
+network size is a separate ``Resize(scale=(224, 224), keep_ratio=False)``, as in mmaction2.
 """
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
-from .clip_checks import clip_of, crop_to_fit, pair, set_clip
+from .clip_checks import clip_of, crop_to_fit, frame_size, has_frames, pair, set_clip
+from .keypoints import crop_keypoints
 
 
-def _apply(results: dict, imgs: np.ndarray, x: int, y: int, w: int, h: int, owner: str) -> dict:
+def _apply(results: dict, imgs: np.ndarray | None, x: int, y: int, w: int, h: int, owner: str) -> dict:
+    """Crop the frames (``imgs`` None for a keypoint-only sample) and the keypoints to the box (x, y, w, h)."""
     results['crop_bbox'] = np.array([x, y, x + w, y + h])
+    crop_keypoints(results, x, y)
+    if imgs is None:
+        results['img_shape'] = (h, w)
+        return results
     return set_clip(results, imgs[:, y:y + h, x:x + w], owner)
+
+
+def _frames(results: dict, owner: str) -> np.ndarray | None:
+    return clip_of(results, owner) if has_frames(results) else None
 
 
 @TRANSFORMS.register_module()
@@ -50,9 +61,9 @@ class RandomResizedCrop(BaseTransform):
         return (width - side) // 2, (height - side) // 2, side, side
 
     def transform(self, results: dict) -> dict:
-        imgs = clip_of(results, 'RandomResizedCrop')
-        box = self.crop_box(imgs.shape[1], imgs.shape[2], self.area_range, self.aspect_ratio_range)
-        return _apply(results, imgs, *box, 'RandomResizedCrop')
+        height, width = frame_size(results, 'RandomResizedCrop')
+        box = self.crop_box(height, width, self.area_range, self.aspect_ratio_range)
+        return _apply(results, _frames(results, 'RandomResizedCrop'), *box, 'RandomResizedCrop')
 
     def __repr__(self) -> str:
         return f'RandomResizedCrop(area_range={self.area_range}, aspect_ratio_range={self.aspect_ratio_range})'
@@ -116,10 +127,11 @@ class CenterCrop(BaseTransform):
         self.crop_size = pair(crop_size, 'crop_size', 'CenterCrop')
 
     def transform(self, results: dict) -> dict:
-        imgs = clip_of(results, 'CenterCrop')
-        w, h = self.crop_size
-        crop_to_fit(results, imgs, w, h, 'CenterCrop')
-        return _apply(results, imgs, (imgs.shape[2] - w) // 2, (imgs.shape[1] - h) // 2, w, h, 'CenterCrop')
+        height, width = frame_size(results, 'CenterCrop')
+        imgs, (w, h) = _frames(results, 'CenterCrop'), self.crop_size
+        if imgs is not None:  # keypoints alone may be cropped past the frame (mmaction2 pads PoseC3D's this way)
+            crop_to_fit(results, imgs, w, h, 'CenterCrop')
+        return _apply(results, imgs, (width - w) // 2, (height - h) // 2, w, h, 'CenterCrop')
 
     def __repr__(self) -> str:
         return f'CenterCrop(crop_size={self.crop_size})'

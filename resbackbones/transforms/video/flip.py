@@ -1,11 +1,14 @@
 """mmaction2's ``Flip``: mirror every frame of a clip together (or none of them)."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
-from .clip_checks import clip_of, set_clip
+from .clip_checks import clip_of, frame_size, has_frames, set_clip
+from .keypoints import flip_keypoints
 
 DIRECTIONS = ('horizontal', 'vertical')
 
@@ -20,6 +23,9 @@ class Flip(BaseTransform):
     and ``gt_label``: a class index, a list of them, or a multi-hot vector) moves to the mapped class, so flipping
     never leaves a clip with the wrong label.
 
+    Keypoints (PoseC3D; frames optional) mirror about the frame width, missing joints (x = 0) staying put, and
+    ``left_kp``/``right_kp`` joints swap with their scores (COCO's 17 joints: left 1, 3, ..., 15, right 2, ..., 16).
+
     Optical flow (``modality='Flow'``: (x, y) channels stored as uint8 around 128, denseflow's encoding) mirrors
     with its motion: a horizontal flip negates the x component (255 - x, mmcv's ``iminvert``), a vertical one the
     y component. mmaction2 1.x inverts both channels of every other frame instead (its 0.x rule for separate x / y
@@ -28,7 +34,8 @@ class Flip(BaseTransform):
     """
 
     def __init__(self, flip_ratio: float = 0.5, direction: str = 'horizontal',
-                 flip_label_map: dict[int, int] | None = None):
+                 flip_label_map: dict[int, int] | None = None, left_kp: Sequence[int] | None = None,
+                 right_kp: Sequence[int] | None = None):
         if not 0 <= flip_ratio <= 1:
             raise ValueError(f'Flip: flip_ratio must be in [0, 1]; got {flip_ratio!r}')
         if direction not in DIRECTIONS:
@@ -37,22 +44,33 @@ class Flip(BaseTransform):
                 _is_class(k) and _is_class(v) for k, v in flip_label_map.items())):
             raise ValueError(f'Flip: flip_label_map must map class indices to class indices (ints >= 0); got '
                              f'{flip_label_map!r}')
+        if (left_kp is None) != (right_kp is None) or (left_kp is not None and len(left_kp) != len(right_kp)):
+            raise ValueError(f'Flip: left_kp and right_kp must be given together and pair up; got {left_kp!r} and '
+                             f'{right_kp!r}')
         self.flip_ratio, self.direction = float(flip_ratio), direction
+        self.left_kp = tuple(left_kp) if left_kp is not None else None
+        self.right_kp = tuple(right_kp) if right_kp is not None else None
         self.flip_label_map = {int(k): int(v) for k, v in flip_label_map.items()} if flip_label_map else None
 
     def transform(self, results: dict) -> dict:
-        imgs = clip_of(results, 'Flip')
+        if 'keypoint' in results and self.direction != 'horizontal':
+            raise ValueError(f"Flip: keypoints flip horizontally only (left and right joints swap); got direction="
+                             f"{self.direction!r}")
+        width = frame_size(results, 'Flip')[1]
+        imgs = clip_of(results, 'Flip') if has_frames(results) else None
         flip = bool(np.random.rand() < self.flip_ratio)
         if flip:
-            imgs = imgs[:, :, ::-1] if self.direction == 'horizontal' else imgs[:, ::-1]
-            if results.get('modality') == 'Flow':
-                imgs = mirrored_flow(imgs, self.direction)
+            if imgs is not None:
+                imgs = imgs[:, :, ::-1] if self.direction == 'horizontal' else imgs[:, ::-1]
+                if results.get('modality') == 'Flow':
+                    imgs = mirrored_flow(imgs, self.direction)
+            flip_keypoints(results, width, self.left_kp, self.right_kp)
             if self.flip_label_map:
                 for key in ('label', 'gt_label'):
                     if key in results:
                         results[key] = self.mapped(results[key])
         results.update(flip=flip, flip_direction=self.direction)
-        return set_clip(results, imgs, 'Flip')
+        return results if imgs is None else set_clip(results, imgs, 'Flip')
 
     def mapped(self, label):
         """``label`` with every class in flip_label_map moved to its mapped class."""
@@ -69,7 +87,8 @@ class Flip(BaseTransform):
         return table.get(int(label), int(label))
 
     def __repr__(self) -> str:
-        return f'Flip(flip_ratio={self.flip_ratio}, direction={self.direction!r}, flip_label_map={self.flip_label_map})'
+        return (f'Flip(flip_ratio={self.flip_ratio}, direction={self.direction!r}, '
+                f'flip_label_map={self.flip_label_map}, left_kp={self.left_kp}, right_kp={self.right_kp})')
 
 
 def mirrored_flow(flow: np.ndarray, direction: str) -> np.ndarray:

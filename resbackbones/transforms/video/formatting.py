@@ -3,8 +3,10 @@
 ``FormatShape('NCTHW')`` turns the (crops x clips x T, H, W, C) frames into (crops x clips, C, T, H, W) for 3D
 models; ``'NCHW'`` into (crops x clips x T, C, H, W) frames for 2D models (TSN), and for optical flow into
 (crops x clips, 2 x T, H, W): a TSN flow segment is clip_len consecutive (x, y) fields stacked as channels
-(x1, y1, x2, y2, ...), which mmaction2's flow configs size with ``in_channels=2 * clip_len``. The data loader then stacks
-samples into (N, views, C, T, H, W) or (N, frames, C, H, W), which the recognizers score per view and average.
+(x1, y1, x2, y2, ...), which mmaction2's flow configs size with ``in_channels=2 * clip_len``. ``'NCTHW_Heatmap'``
+lays PoseC3D's (frames, K, H, W) heatmaps out as (views, K, T, H, W) volumes of K joint or limb channels. The data
+loader then stacks samples into (N, views, C, T, H, W) or (N, frames, C, H, W), which the recognizers score per
+view and average.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from mmcv.transforms import BaseTransform
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of
 
-FORMATS = ('NCTHW', 'NCHW')
+FORMATS = ('NCTHW', 'NCHW', 'NCTHW_Heatmap')
 
 
 @TRANSFORMS.register_module()
@@ -33,8 +35,10 @@ class FormatShape(BaseTransform):
         self.input_format, self.collapse = input_format, bool(collapse)
 
     def transform(self, results: dict) -> dict:
-        imgs = clip_of(results, 'FormatShape')
-        if self.input_format == 'NCHW':
+        if self.input_format == 'NCTHW_Heatmap':
+            imgs = heatmap_views(results)
+        elif self.input_format == 'NCHW':
+            imgs = clip_of(results, 'FormatShape')
             imgs = imgs.transpose(0, 3, 1, 2)
             if results.get('modality') == 'Flow':  # a segment's clip_len flow fields stack into 2 x clip_len channels
                 clip_len = results.get('clip_len')
@@ -43,6 +47,7 @@ class FormatShape(BaseTransform):
                                      f'of clip_len={clip_len} (put SampleFrames first)')
                 imgs = imgs.reshape((-1, clip_len * imgs.shape[1]) + imgs.shape[2:])
         else:
+            imgs = clip_of(results, 'FormatShape')
             clip_len, num_clips = results.get('clip_len'), results.get('num_clips')
             if not isinstance(clip_len, int) or not isinstance(num_clips, int) or len(imgs) % (clip_len * num_clips):
                 raise ValueError(f"FormatShape('NCTHW'): {len(imgs)} frames do not split into clips of clip_len="
@@ -58,6 +63,18 @@ class FormatShape(BaseTransform):
 
     def __repr__(self) -> str:
         return f'FormatShape(input_format={self.input_format!r}, collapse={self.collapse})'
+
+
+def heatmap_views(results: dict) -> np.ndarray:
+    """``GeneratePoseTarget``'s (views x clips x T, K, H, W) maps as (views x clips, K, T, H, W) volumes."""
+    maps, clip_len, num_clips = results.get('imgs'), results.get('clip_len'), results.get('num_clips')
+    if not isinstance(maps, np.ndarray) or maps.ndim != 4:
+        raise ValueError("FormatShape('NCTHW_Heatmap') needs results['imgs'] as (frames, K, H, W) heatmaps (put "
+                         f"GeneratePoseTarget first); got {getattr(maps, 'shape', type(maps).__name__)}")
+    if not isinstance(clip_len, int) or not isinstance(num_clips, int) or len(maps) % (clip_len * num_clips):
+        raise ValueError(f"FormatShape('NCTHW_Heatmap'): {len(maps)} heatmap frames do not split into clips of "
+                         f'clip_len={clip_len} x num_clips={num_clips} (put UniformSampleFrames first)')
+    return maps.reshape((-1, clip_len) + maps.shape[1:]).transpose(0, 2, 1, 3, 4)
 
 
 @TRANSFORMS.register_module()

@@ -1,4 +1,5 @@
-"""mmaction2's clip ``Resize``: every frame of a clip to one size (short side, fit-within, factor or exact)."""
+"""mmaction2's clip ``Resize``: every frame of a clip (and its keypoints) to one size (short side, fit-within,
+factor or exact)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
-from .clip_checks import clip_of, set_clip
+from .clip_checks import clip_of, frame_size, has_frames, set_clip
+from .keypoints import resize_keypoints
 
 INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR, 'bicubic': cv2.INTER_CUBIC,
                   'area': cv2.INTER_AREA, 'lanczos': cv2.INTER_LANCZOS4}
@@ -51,17 +53,22 @@ class ClipResize(BaseTransform):
         self.keep_ratio, self.interpolation = bool(keep_ratio), interpolation
 
     def transform(self, results: dict) -> dict:
-        imgs = clip_of(results, 'Resize')
-        h, w = imgs.shape[1:3]
+        h, w = frame_size(results, 'Resize')
         new_w, new_h = rescale_size(w, h, self.scale) if self.keep_ratio else self.scale
+        factor = np.array([new_w / w, new_h / h], np.float32)
+        results['scale_factor'] = factor * results.get('scale_factor', 1)
+        results['keep_ratio'] = self.keep_ratio
+        resize_keypoints(results, factor)
+        if not has_frames(results):
+            results['img_shape'] = (new_h, new_w)
+            return results
+        imgs = clip_of(results, 'Resize')
         if (new_h, new_w) != (h, w):
             flag = INTERPOLATIONS[self.interpolation]
             out = np.empty((len(imgs), new_h, new_w, imgs.shape[3]), imgs.dtype)
             for i, frame in enumerate(imgs):
                 out[i] = cv2.resize(frame, (new_w, new_h), interpolation=flag).reshape(new_h, new_w, -1)
             imgs = out
-        results['scale_factor'] = np.array([new_w / w, new_h / h], np.float32) * results.get('scale_factor', 1)
-        results['keep_ratio'] = self.keep_ratio
         return set_clip(results, imgs, 'Resize')
 
     def __repr__(self) -> str:
