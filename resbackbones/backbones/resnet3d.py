@@ -46,7 +46,8 @@ def inflated_kernels(num_convs: int, inflate_style: str) -> tuple[int, ...]:
 class ResNet3d(ResNet):
     """3D ResNet for (N, C, T, H, W) clips; returns a tuple of (N, C_i, T_i, H_i, W_i) features.
 
-    Takes mmaction2's ResNet3d arguments, so its backbone configs carry over verbatim. Besides ResNet's depth,
+    Takes mmaction2's ResNet3d arguments, so its backbone configs carry over verbatim (depth defaults to 50 there
+    and here: PoseC3D's pose_only config names none). Besides ResNet's depth,
     in_channels, base_channels, num_stages, stage_blocks, dilations, style, avg_down, frozen_stages, conv_cfg,
     norm_cfg, with_cp, zero_init_residual, drop_path_rate, init_cfg / pretrained:
         out_indices: as ResNet's; default (3,), mmaction2's last stage.
@@ -68,7 +69,7 @@ class ResNet3d(ResNet):
         norm_eval: default False (video models usually train their batch norms).
     """
 
-    def __init__(self, depth: int, out_indices: Sequence[int | str] = (3,), num_stages: int = 4,
+    def __init__(self, depth: int = 50, out_indices: Sequence[int | str] = (3,), num_stages: int = 4,
                  stage_blocks: Sequence[int] | None = None, spatial_strides: Sequence[int] = (1, 2, 2, 2),
                  temporal_strides: Sequence[int] = (1, 1, 1, 1), conv1_kernel: Sequence[int] = (3, 7, 7),
                  conv1_stride_s: int = 2, conv1_stride_t: int = 1, pool1_stride_s: int = 2, pool1_stride_t: int = 1,

@@ -28,7 +28,7 @@ class ResNet3dSlowOnly(ResNet3d):
             arguments, accepted because they change nothing without laterals.
     """
 
-    def __init__(self, depth: int, conv1_kernel: Sequence[int] = (1, 7, 7), conv1_stride_t: int = 1,
+    def __init__(self, depth: int = 50, conv1_kernel: Sequence[int] = (1, 7, 7), conv1_stride_t: int = 1,
                  pool1_stride_t: int = 1, inflate: Sequence[int | Sequence[int]] = (0, 0, 1, 1),
                  with_pool2: bool = False, lateral: bool = False, **kwargs):
         if lateral:

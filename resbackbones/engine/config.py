@@ -25,7 +25,22 @@ def load_config(path: str) -> Config:
     except (SyntaxError, FileNotFoundError, ImportError, KeyError, ValueError, TypeError, NameError,
             AttributeError) as err:
         raise ValueError(f'config {path} cannot be loaded: {type(err).__name__}: {err}') from err
+    check_loaders(cfg, path)
     return adopt_foreign_runtime(cfg, path)
+
+
+LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def check_loaders(cfg: Config, path: str) -> None:
+    """ValueError naming the file and key when a data loader entry is not a dict (mmengine would stop later in an
+    AttributeError); mmaction2's gym-limb PoseC3D config wraps its train_dataloader in a tuple by a stray comma."""
+    for key in LOADER_KEYS:
+        value = cfg.get(key)
+        if value is not None and not isinstance(value, dict):
+            hint = ' (a trailing comma after its dict(...) makes a tuple)' if isinstance(value, (tuple, list)) else ''
+            raise ValueError(f'config {path}: {key} must be a dict(batch_size=..., dataset=...); got a '
+                             f'{type(value).__name__}{hint}')
 
 
 FOREIGN_SCOPES = {'mmaction': 'mmaction2'}  # default_scope -> the project whose configs carry it

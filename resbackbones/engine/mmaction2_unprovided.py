@@ -27,9 +27,10 @@ WHY = {
        for name in ('BMN', 'TEM', 'PEM', 'DRN', 'TCANet')},
     **{name: f'a video-language model (VindLU, CLIP4Clip) is {NOT_RESNET}'
        for name in ('VindLURetrieval', 'VindLUVQA', 'VindLURetrievalMC', 'CLIPSimilarity')},
-    **{name: 'skeleton-based recognition (PoseC3D heatmap volumes, RGBPoseConv3D) is not provided yet: its '
-             'ResNet3dSlowOnly backbone builds, its pose data pipeline does not'
-       for name in ('PoseDataset', 'RGBPoseConv3D', 'RGBPoseHead', 'Recognizer3DMM')},
+    **{name: 'RGB + pose two-stream recognition (RGBPoseConv3D) is not provided yet: PoseC3D on skeleton '
+             'heatmaps alone is (PoseDataset, ResNet3dSlowOnly)'
+       for name in ('RGBPoseConv3D', 'RGBPoseHead', 'Recognizer3DMM', 'MMUniformSampleFrames', 'MMDecode',
+                    'MMCompact')},
     **{name: 'audio recognition (ResNetAudio on spectrogram features) is not provided yet'
        for name in ('ResNetAudio', 'RecognizerAudio', 'TSNAudioHead', 'AudioTSNHead', 'AudioDataset')},
     **{name: 'spatio-temporal action detection (AVA: FastRCNN with RoI heads over video features) is not '

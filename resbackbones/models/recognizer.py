@@ -67,6 +67,8 @@ class Recognizer3D(ImageClassifier):
                              'num_classes=...))')
         if average_clips not in AVERAGES:
             raise ValueError(f'average_clips must be one of {AVERAGES}; got {average_clips!r}')
+        if kwargs.get('data_preprocessor') is None:  # mmaction2's default: stack and cast (PoseC3D's heatmaps)
+            kwargs['data_preprocessor'] = dict(type='ActionDataPreprocessor', format_shape='NCTHW')
         super().__init__(backbone, num_classes, dropout=dropout, **kwargs)
         self.neck = build_tpn('Recognizer3D', neck, self.backbone, bool(multi_class or (cls_head or {}).get(
             'multi_class')))

@@ -41,6 +41,8 @@ class Recognizer2D(TaskModel):
     def __init__(self, backbone: dict | nn.Module, cls_head: dict, data_preprocessor: dict | None = None,
                  neck: dict | None = None, train_cfg: dict | None = None, test_cfg: dict | None = None,
                  init_cfg: dict | None = None):
+        if data_preprocessor is None:  # mmaction2's default: stack and cast, no normalisation
+            data_preprocessor = dict(type='ActionDataPreprocessor', format_shape='NCHW')
         if isinstance(data_preprocessor, dict):  # from our registry, also outside a runner's default scope
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)

@@ -110,3 +110,10 @@ def test_mmaction2_types_not_built_here_say_why(tmp_path, model, named):
     path.write_text(f"default_scope = 'mmaction'\nmodel = {model}\n")
     with pytest.raises(ValueError, match=f'config unprovided.py, {named}'):
         load_config(str(path))
+
+
+def test_a_data_loader_that_is_not_a_dict_is_named(tmp_path):
+    path = tmp_path / 'comma.py'  # mmaction2's gym-limb PoseC3D config has this stray comma
+    path.write_text("train_dataloader = dict(batch_size=2, dataset=dict(type='PoseDataset')),\n")
+    with pytest.raises(ValueError, match=r'comma.py: train_dataloader must be a dict.*got a tuple \(a trailing comma'):
+        load_config(str(path))
