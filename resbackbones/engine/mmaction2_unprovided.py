@@ -31,8 +31,9 @@ WHY = {
              'heatmaps alone is (PoseDataset, ResNet3dSlowOnly)'
        for name in ('RGBPoseConv3D', 'RGBPoseHead', 'Recognizer3DMM', 'MMUniformSampleFrames', 'MMDecode',
                     'MMCompact')},
-    **{name: 'audio recognition (ResNetAudio on spectrogram features) is not provided yet'
-       for name in ('ResNetAudio', 'RecognizerAudio', 'TSNAudioHead', 'AudioTSNHead', 'AudioDataset')},
+    **{name: "ResNetAudio (factorised ConvAudio blocks without normalisation between their convs) is not provided "
+             "yet: audio recognition on the core's 2D ResNet is (RecognizerAudio, TSNAudioHead, AudioDataset)"
+       for name in ('ResNetAudio', 'AudioTSNHead')},
     **{name: 'spatio-temporal action detection (AVA: FastRCNN with RoI heads over video features) is not '
              'provided yet' for name in ('FastRCNN', 'AVARoIHead', 'BBoxHeadAVA', 'SingleRoIExtractor3D', 'ACRNHead',
                                         'FBOHead', 'LFB', 'AVADataset')},

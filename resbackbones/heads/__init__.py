@@ -1,5 +1,5 @@
 """Task heads that size themselves from a backbone's feature specs."""
-from .action_head import I3DHead, SlowFastHead, TPNHead, TSMHead, TSNHead
+from .action_head import I3DHead, SlowFastHead, TPNHead, TSMHead, TSNAudioHead, TSNHead
 from .face_embedding import FaceEmbeddingHead
 from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
@@ -9,6 +9,7 @@ from .temporal_head import TemporalHead
 from .trn_head import TRNHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'OmniHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNHead', 'TemporalHead',  # video
+__all__ = ['I3DHead', 'OmniHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNAudioHead', 'TSNHead',  # video
+           'TemporalHead',
            'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
            'LinearClsHead', 'UNetDecoder']

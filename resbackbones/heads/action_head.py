@@ -1,5 +1,6 @@
 """mmaction2's recognition heads: ``I3DHead`` (3D features), ``SlowFastHead`` (a SlowFast backbone's two pathways),
-``TPNHead`` (a TPN neck's 3D map), ``TSNHead`` and ``TSMHead`` (2D frame features + segment consensus).
+``TPNHead`` (a TPN neck's 3D map), ``TSNHead`` and ``TSMHead`` (2D frame features + segment consensus),
+``TSNAudioHead`` (a 2D map per spectrogram clip).
 
 All are a linear classifier over spatially (and temporally) averaged backbone features, with mmaction2's argument
 names (``dropout_ratio``, ``init_std``, ``spatial_type``, ``consensus``). The linear layer is ``fc`` (this project's
@@ -136,3 +137,20 @@ class TSMHead(_ActionHead):
                              f'frames (num_segments={self.num_segments})')
         scores = self.fc(self.dropout(x.flatten(2).mean(dim=2)))
         return scores.view(-1, self.rows_per_clip, scores.shape[1]).mean(dim=1)
+
+
+@MODELS.register_module()
+class TSNAudioHead(_ActionHead):
+    """(N * clips, C, h, w) features of spectrogram clips -> spatial average -> dropout -> fc -> (N * clips,
+    num_classes): every clip scored on its own; the recognizer averages a video's clips as ``average_clips`` says.
+
+    Args: num_classes, in_channels, spatial_type='avg', dropout_ratio=0.4, init_std=0.01 (mmaction2's).
+    """
+
+    def __init__(self, num_classes: int, in_channels: int, spatial_type: str = 'avg', dropout_ratio: float = 0.4,
+                 init_std: float = 0.01):
+        super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
+
+    def forward(self, x: torch.Tensor, num_segs: int | None = None) -> torch.Tensor:
+        """``num_segs`` (clips per video, given by the recognizer) is not needed: each row is a clip."""
+        return self.fc(self.dropout(x.flatten(2).mean(dim=2)))

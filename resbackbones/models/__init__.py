@@ -6,8 +6,9 @@ from .distiller import DistillClassifier
 from .face import FaceRecognizer
 from .recognizer import Recognizer3D
 from .recognizer2d import Recognizer2D
+from .recognizer_audio import RecognizerAudio
 from .recognizer_omni import RecognizerOmni
 from .unet import UNet
 
-__all__ = ['ActionDataPreprocessor', 'Recognizer2D', 'RecognizerOmni',  # video
+__all__ = ['ActionDataPreprocessor', 'Recognizer2D', 'RecognizerAudio', 'RecognizerOmni',  # video
            'DistillClassifier', 'FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'Recognizer3D', 'UNet']

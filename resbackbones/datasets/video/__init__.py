@@ -1,7 +1,9 @@
-"""Action-recognition datasets in mmaction2's formats (video and rawframe lists, skeleton annotation pickles)."""
+"""Action-recognition datasets in mmaction2's formats (video, rawframe and audio-feature lists,
+skeleton annotation pickles)."""
 from .action_list import ActionListDataset
+from .audio_dataset import AudioDataset
 from .pose_dataset import PoseDataset
 from .rawframe_dataset import RawframeDataset
 from .video_dataset import VideoDataset
 
-__all__ = ['ActionListDataset', 'PoseDataset', 'RawframeDataset', 'VideoDataset']
+__all__ = ['ActionListDataset', 'AudioDataset', 'PoseDataset', 'RawframeDataset', 'VideoDataset']

@@ -1,10 +1,11 @@
 """Video transforms: frame sampling, decoding, clip-wide crops and flips, and packing (mmaction2's names); PoseC3D's
-skeleton-to-heatmap transforms.
+skeleton-to-heatmap transforms; audio-feature clips.
 
 A clip travels as ``results['imgs']``: a (M, H, W, C) uint8 array of M = crops x clips x clip_len frames (mmaction2
 keeps a list of HxWxC arrays; one array lets every transform treat all frames alike in one slice). mmaction2's clip
 ``Resize`` is ``ClipResize``; ``dict(type='Resize', scale=...)`` builds it.
 """
+from .audio import AudioFeatureSelector, FormatAudioShape, LoadAudioFeature
 from .color_jitter import ColorJitter
 from .crop import CenterCrop, MultiScaleCrop, RandomResizedCrop
 from .decord_names import DecordDecode, DecordInit
@@ -20,8 +21,8 @@ from .pose_sampling import UniformSampleFrames
 from .resize import ClipResize
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 
-__all__ = ['CenterCrop', 'ClipResize', 'ColorJitter', 'CorruptVideoError', 'DecompressPose', 'DecordDecode',
-           'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape', 'GeneratePoseTarget', 'MultiScaleCrop',
-           'PackActionInputs', 'PoseCompact', 'PoseDecode', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop',
-           'RawFrameDecode', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'UniformSample', 'UniformSampleFrames',
-           'VideoReader']
+__all__ = ['AudioFeatureSelector', 'CenterCrop', 'ClipResize', 'ColorJitter', 'CorruptVideoError', 'DecompressPose',
+           'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatAudioShape', 'FormatShape',
+           'GeneratePoseTarget', 'LoadAudioFeature', 'MultiScaleCrop', 'PackActionInputs', 'PoseCompact',
+           'PoseDecode', 'PyAVDecode', 'PyAVInit', 'RandomResizedCrop', 'RawFrameDecode', 'SampleFrames', 'TenCrop',
+           'ThreeCrop', 'UniformSample', 'UniformSampleFrames', 'VideoReader']

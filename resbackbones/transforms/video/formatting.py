@@ -79,8 +79,8 @@ def heatmap_views(results: dict) -> np.ndarray:
 
 @TRANSFORMS.register_module()
 class PackActionInputs(BaseTransform):
-    """``dict(inputs=tensor, data_samples=dict(gt_label, ...))``; the tensor keeps uint8 (normalised on the device
-    by ``ActionDataPreprocessor``, which is cheaper through the loader).
+    """``dict(inputs=tensor, data_samples=dict(gt_label, ...))`` from ``imgs`` (or ``audios``); the tensor keeps
+    uint8 frames as uint8 (normalised on the device by ``ActionDataPreprocessor``, cheaper through the loader).
 
     Args:
         meta_keys: keys copied into ``data_samples`` when present (``label`` is copied as ``gt_label``).
@@ -92,10 +92,10 @@ class PackActionInputs(BaseTransform):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
-        imgs = results.get('imgs')
+        imgs = results.get('imgs', results.get('audios'))  # frames or heatmaps; else audio features (mmaction2's order)
         if not isinstance(imgs, np.ndarray) or imgs.ndim not in (4, 5):
-            raise ValueError("PackActionInputs needs results['imgs'] laid out by FormatShape (4 or 5 dims); got "
-                             f"{getattr(imgs, 'shape', type(imgs).__name__)}")
+            raise ValueError("PackActionInputs needs results['imgs'] laid out by FormatShape, or results['audios'] by "
+                             f"FormatAudioShape (4 or 5 dims); got {getattr(imgs, 'shape', type(imgs).__name__)}")
         samples = {key: results[key] for key in self.meta_keys if key in results}
         label = results.get('label', results.get('gt_label'))
         if label is not None:

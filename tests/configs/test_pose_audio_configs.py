@@ -1,5 +1,5 @@
-"""The skeleton configs: PoseC3D's model with mmaction2's parameter count, a pipeline that turns a skeleton sequence
-into the heatmap volume the model takes, and a leaf that states only what changes."""
+"""The skeleton and audio configs: PoseC3D's and the audio TSN's models with mmaction2's parameter counts, pipelines
+that turn a skeleton sequence or a spectrogram into what the model takes, and leaves that state only what changes."""
 import sys
 from pathlib import Path
 
@@ -45,3 +45,20 @@ def test_resnet3d_depth_defaults_to_50_as_mmaction2s():
                      spatial_strides=(2, 2, 2), temporal_strides=(1, 1, 1), dilations=(1, 1, 1))
     assert sum(p.numel() for p in MODELS.build(pose_only).parameters()) == 1_994_080
     assert MODELS.build(dict(type='ResNet3d', base_channels=8)).depth == 50
+
+
+def test_audio_config_builds_runs_and_counts_as_mmaction2(tmp_path):
+    init_default_scope('resbackbones')
+    leaf = LEAF.parents[2] / 'recognition_audio' / 'resnet' / 'tsn_r18_8xb320-64x1x1-100e_kinetics400-audio-feature.py'
+    cfg = Config.fromfile(str(leaf))
+    model = MODELS.build(cfg.model.to_dict()).eval()
+    assert sum(p.numel() for p in model.parameters()) == 11_375_440  # mmaction2's ResNet + TSNAudioHead, built there
+    np.save(tmp_path / 'v.npy', np.random.default_rng(0).random((700, 80)).astype(np.float32))
+    sample = dict(audio_path=str(tmp_path / 'v.npy'), total_frames=250, start_index=0, label=3)
+    for step in cfg.test_dataloader.dataset.pipeline:
+        sample = TRANSFORMS.build(step)(sample)
+    assert tuple(sample['inputs'].shape) == (1, 1, 128, 80)
+    with torch.no_grad():
+        assert model.tensor(sample['inputs'][None]).shape == (1, 400)
+    code = [line for line in leaf.read_text().splitlines() if line.strip() and not line.startswith('#')]
+    assert code[0].startswith('_base_') and len(code) <= 12

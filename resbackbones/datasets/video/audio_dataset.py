@@ -1,0 +1,37 @@
+"""mmaction2's ``AudioDataset``: ``path total_frames label`` per line, each path a (time, frequency) audio
+feature array (``.npy``, e.g. a log-mel spectrogram) of a video with ``total_frames`` frames."""
+from __future__ import annotations
+
+import os
+
+from ...registry import DATASETS
+from .action_list import ActionListDataset, read_lines
+
+
+@DATASETS.register_module()
+class AudioDataset(ActionListDataset):
+    """Audio features listed in ``ann_file`` (mmaction2: ``data_prefix=dict(audio=folder)``).
+
+    ``total_frames`` is the video's frame count: ``SampleFrames`` picks frames as for the video, and
+    ``AudioFeatureSelector`` cuts the matching stretch of the spectrogram. Samples: ``dict(audio_path,
+    total_frames, label, gt_label, start_index, modality='Audio')``; a pipeline starts ``LoadAudioFeature``.
+    Arguments as ActionListDataset's (num_classes, multi_class, on_invalid, ...).
+    """
+
+    prefix_key = 'audio'
+    modalities = ('Audio',)
+    line_format = "'path/to/feature.npy TOTAL_FRAMES LABEL'"
+
+    def __init__(self, ann_file: str, modality: str = 'Audio', **kwargs):
+        super().__init__(ann_file=ann_file, modality=modality, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        data = []
+        for lineno, fields in read_lines(self.ann_file, 'AudioDataset'):
+            where = f'{self.ann_file}, line {lineno}'
+            if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) < 1:
+                raise ValueError(f'AudioDataset: {where}: expected {self.line_format} with TOTAL_FRAMES >= 1; got '
+                                 f'{" ".join(fields)!r}')
+            data.append(dict(audio_path=os.path.join(self.prefix, fields[0]), total_frames=int(fields[1]),
+                             label=self.parse_labels(fields[2:], where)))
+        return self.finish(data)

@@ -1,0 +1,22 @@
+"""AudioDataset: mmaction2's audio-feature list (path total_frames label), and lines that must be refused."""
+import pytest
+
+from resbackbones.datasets import AudioDataset
+
+
+def test_lines_become_samples_with_paths_under_the_prefix(tmp_path):
+    (tmp_path / 'list.txt').write_text('a.npy 163 1\nsub/b.npy 122 0\n')
+    data = AudioDataset(str(tmp_path / 'list.txt'), data_prefix=dict(audio=str(tmp_path / 'feats')))
+    first = data.get_data_info(0)
+    assert first['audio_path'] == str(tmp_path / 'feats' / 'a.npy') and first['total_frames'] == 163
+    assert first['label'] == first['gt_label'] == 1 and first['modality'] == 'Audio'
+    assert data.metainfo['classes'] == ('0', '1') and len(data) == 2
+
+
+@pytest.mark.parametrize('line,kwargs,match', [('a.npy 163', {}, 'line 1: the line has no label'),
+                                               ('a.npy x 1', {}, "line 1: expected 'path/to/feature.npy TOTAL_FRAMES"),
+                                               ('a.npy 10 5', dict(num_classes=3), 'label 5 is out of range')])
+def test_bad_lines_name_the_file_and_line(tmp_path, line, kwargs, match):
+    (tmp_path / 'list.txt').write_text(line + '\n')
+    with pytest.raises(ValueError, match=match):
+        AudioDataset(str(tmp_path / 'list.txt'), **kwargs)
