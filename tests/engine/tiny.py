@@ -20,6 +20,15 @@ def load_tool(name: str) -> ModuleType:
     return module
 
 
+def run_tool_here(tool: str, capsys, *args) -> str:
+    """tools/TOOL.py's main with ``args`` in this interpreter (a fresh one costs seconds of imports; the command
+    lines themselves run in the dist_train.sh and tool tests), asserting exit status 0; what it printed."""
+    from resbackbones.engine.cli import run_tool
+
+    assert run_tool(load_tool(tool).main, list(map(str, args)), prog=f'{tool}.py') == 0
+    return capsys.readouterr().out
+
+
 def write_image_folder(root: Path, classes: int = 2, per_class: int = 8, size: int = 8, seed: int = 0) -> Path:
     """``root/<class>/<i>.png`` grey images whose brightness pattern depends on the class (learnable)."""
     rng = np.random.default_rng(seed)

@@ -10,20 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
-from resbackbones.engine.cli import run_tool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: insightface_reference
 from insightface_reference import InsightfaceIResNet  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
-from tiny import load_tool  # noqa: E402
-
-
-def run(tool: str, capsys, *args) -> str:
-    """tools/TOOL.py's main in this interpreter (a fresh one costs seconds of imports; the command lines run in
-    tests/tools/test_face_tools.py and the dist_train.sh tests); what it printed."""
-    assert run_tool(load_tool(tool).main, list(map(str, args)), prog=f'{tool}.py') == 0
-    return capsys.readouterr().out
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
+from tiny import load_tool, run_tool_here as run  # noqa: E402
 
 
 @pytest.mark.slow

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from resbackbones.engine.cli import run_tool
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
-from tiny import load_tool  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
+from tiny import run_tool_here as run  # noqa: E402
 
 AUDIO_FORM = '''default_scope = 'mmaction'
 default_hooks = dict(logger=dict(type='LoggerHook', interval=1), checkpoint=dict(type='CheckpointHook', interval=1))
@@ -48,11 +47,6 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
                      clip_grad=dict(max_norm=40, norm_type=2))
 '''
-
-
-def run(tool: str, capsys, *args: str) -> str:
-    assert run_tool(load_tool(tool).main, list(args), prog=f'{tool}.py') == 0
-    return capsys.readouterr().out
 
 
 def test_audio_config_trains_and_tests_on_spectrogram_features(tmp_path, capsys):

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from resbackbones.engine.cli import run_tool
 from resbackbones.registry import VISUALIZERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
 from video_fixtures import write_labelled_videos  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
-from tiny import load_tool  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
+from tiny import run_tool_here as run  # noqa: E402
 
 # Written here in the layout of mmaction2's configs/_base_/default_runtime.py and a TSN leaf (tiny widths and sizes).
 MMACTION2_FORM = '''default_scope = 'mmaction'
@@ -91,13 +90,6 @@ optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_de
                      clip_grad=dict(max_norm=40, norm_type=2))
 auto_scale_lr = dict(enable=False, base_batch_size=256)
 '''
-
-
-def run(tool: str, capsys, *args: str) -> str:
-    """tools/TOOL.py's main with these arguments, in this interpreter (fresh interpreters cost seconds of imports
-    each; the command lines themselves run in the dist_train.sh tests); what it printed."""
-    assert run_tool(load_tool(tool).main, list(args), prog=f'{tool}.py') == 0
-    return capsys.readouterr().out
 
 
 def test_mmaction2_form_config_trains_tests_and_resumes(tmp_path, capsys):

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import torch
 
-from resbackbones.engine.cli import run_tool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: pose_fixtures
 from pose_fixtures import write_pose_annotations  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
-from tiny import load_tool  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
+from tiny import run_tool_here as run  # noqa: E402
 
 POSEC3D_FORM = '''default_scope = 'mmaction'
 default_hooks = dict(
@@ -72,12 +71,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', eta_min=0, T_max=1, by_epoch=T
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=0.0003),
                      clip_grad=dict(max_norm=40, norm_type=2))
 '''
-
-
-def run(tool: str, capsys, *args: str) -> str:
-    """tools/TOOL.py's main in this interpreter; what it printed."""
-    assert run_tool(load_tool(tool).main, list(args), prog=f'{tool}.py') == 0
-    return capsys.readouterr().out
 
 
 def test_posec3d_config_trains_and_tests_on_skeleton_annotations(tmp_path, capsys):
