@@ -30,8 +30,9 @@ def frame_size(results: dict, owner: str) -> tuple[int, int]:
     return clip_of(results, owner).shape[1:3]
 
 
-def has_frames(results: dict) -> bool:
-    return 'imgs' in results or 'keypoint' not in results
+def frames_of(results: dict, owner: str) -> np.ndarray | None:
+    """The clip's (M, H, W, C) frames, or None for a keypoint-only sample."""
+    return None if 'imgs' not in results and 'keypoint' in results else clip_of(results, owner)
 
 
 def pair(value, name: str, owner: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
-from .clip_checks import clip_of, crop_to_fit, frame_size, has_frames, pair, set_clip
+from .clip_checks import clip_of, crop_to_fit, frame_size, frames_of, pair, set_clip
 from .keypoints import crop_keypoints
 
 
@@ -25,10 +25,6 @@ def _apply(results: dict, imgs: np.ndarray | None, x: int, y: int, w: int, h: in
         results['img_shape'] = (h, w)
         return results
     return set_clip(results, imgs[:, y:y + h, x:x + w], owner)
-
-
-def _frames(results: dict, owner: str) -> np.ndarray | None:
-    return clip_of(results, owner) if has_frames(results) else None
 
 
 @TRANSFORMS.register_module()
@@ -63,7 +59,7 @@ class RandomResizedCrop(BaseTransform):
     def transform(self, results: dict) -> dict:
         height, width = frame_size(results, 'RandomResizedCrop')
         box = self.crop_box(height, width, self.area_range, self.aspect_ratio_range)
-        return _apply(results, _frames(results, 'RandomResizedCrop'), *box, 'RandomResizedCrop')
+        return _apply(results, frames_of(results, 'RandomResizedCrop'), *box, 'RandomResizedCrop')
 
     def __repr__(self) -> str:
         return f'RandomResizedCrop(area_range={self.area_range}, aspect_ratio_range={self.aspect_ratio_range})'
@@ -128,7 +124,7 @@ class CenterCrop(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         height, width = frame_size(results, 'CenterCrop')
-        imgs, (w, h) = _frames(results, 'CenterCrop'), self.crop_size
+        imgs, (w, h) = frames_of(results, 'CenterCrop'), self.crop_size
         if imgs is not None:  # keypoints alone may be cropped past the frame (mmaction2 pads PoseC3D's this way)
             crop_to_fit(results, imgs, w, h, 'CenterCrop')
         return _apply(results, imgs, (width - w) // 2, (height - h) // 2, w, h, 'CenterCrop')

@@ -7,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
-from .clip_checks import clip_of, frame_size, has_frames, set_clip
+from .clip_checks import frame_size, frames_of, set_clip
 from .keypoints import flip_keypoints
 
 DIRECTIONS = ('horizontal', 'vertical')
@@ -57,7 +57,7 @@ class Flip(BaseTransform):
             raise ValueError(f"Flip: keypoints flip horizontally only (left and right joints swap); got direction="
                              f"{self.direction!r}")
         width = frame_size(results, 'Flip')[1]
-        imgs = clip_of(results, 'Flip') if has_frames(results) else None
+        imgs = frames_of(results, 'Flip')
         flip = bool(np.random.rand() < self.flip_ratio)
         if flip:
             if imgs is not None:

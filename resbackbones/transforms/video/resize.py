@@ -9,7 +9,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
-from .clip_checks import clip_of, frame_size, has_frames, set_clip
+from .clip_checks import frame_size, frames_of, set_clip
 from .keypoints import resize_keypoints
 
 INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR, 'bicubic': cv2.INTER_CUBIC,
@@ -59,10 +59,10 @@ class ClipResize(BaseTransform):
         results['scale_factor'] = factor * results.get('scale_factor', 1)
         results['keep_ratio'] = self.keep_ratio
         resize_keypoints(results, factor)
-        if not has_frames(results):
+        imgs = frames_of(results, 'Resize')
+        if imgs is None:
             results['img_shape'] = (new_h, new_w)
             return results
-        imgs = clip_of(results, 'Resize')
         if (new_h, new_w) != (h, w):
             flag = INTERPOLATIONS[self.interpolation]
             out = np.empty((len(imgs), new_h, new_w, imgs.shape[3]), imgs.dtype)
