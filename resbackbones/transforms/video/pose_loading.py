@@ -18,10 +18,11 @@ class PoseDecode(BaseTransform):
     def transform(self, results: dict) -> dict:
         kp = keypoints_of(results, 'PoseDecode')
         results.setdefault('total_frames', kp.shape[1])
-        inds = np.asarray(results.get('frame_inds', np.arange(results['total_frames']))).reshape(-1)
-        inds = inds + results.get('offset', 0)
-        if inds.size and (inds.min() < 0 or inds.max() >= kp.shape[1]):
-            raise ValueError(f'PoseDecode: frame index {int(inds.max())} is outside the {kp.shape[1]} frames of '
+        results['frame_inds'] = np.asarray(results.get('frame_inds', np.arange(results['total_frames']))).reshape(-1)
+        inds = results['frame_inds'] + results.get('offset', 0)
+        outside = inds[(inds < 0) | (inds >= kp.shape[1])]
+        if outside.size:
+            raise ValueError(f'PoseDecode: frame index {int(outside[0])} is outside the {kp.shape[1]} frames of '
                              f"{sample_name(results)}'s keypoints (total_frames={results['total_frames']}, start_index="
                              f"{results.get('start_index', 0)}); total_frames must count the keypoint frames")
         score = results.get('keypoint_score')
@@ -30,7 +31,6 @@ class PoseDecode(BaseTransform):
                 raise ValueError(f"PoseDecode: keypoint_score of {sample_name(results)} must be (persons, frames, "
                                  f"joints) = {kp.shape[:3]}; got {getattr(score, 'shape', type(score).__name__)}")
             results['keypoint_score'] = score[:, inds].astype(np.float32)
-        results['frame_inds'] = inds
         results['keypoint'] = kp[:, inds].astype(np.float32)
         return results
 
