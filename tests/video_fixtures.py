@@ -6,6 +6,9 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import av
+import numpy as np
+
 from resbackbones.transforms.video.writer import index_frames, write_video
 
 REAL_VIDEOS = Path(__file__).resolve().parents[1] / 'data' / 'videos'
@@ -45,3 +48,28 @@ def write_labelled_videos(root: Path, test_list: str = 'test.txt') -> Path:
     (root / 'train.txt').write_text('\n'.join(lines) + '\n')
     (root / test_list).write_text('\n'.join(lines[:2]) + '\n')
     return root
+
+
+def write_tone_mp4(path: Path, seconds: float = 1.0, tone_hz: float = 440.0, with_audio: bool = True) -> Path:
+    """An mp4 with 8 fps grey frames and, optionally, an AAC tone at 22.05 kHz."""
+    with av.open(str(path), 'w') as out:
+        video = out.add_stream('mpeg4', rate=8)
+        video.width, video.height, video.pix_fmt = 32, 32, 'yuv420p'
+        audio = out.add_stream('aac', rate=22050) if with_audio else None
+        for i in range(int(8 * seconds)):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 16 * i % 256, np.uint8), format='rgb24')
+            for packet in video.encode(frame):
+                out.mux(packet)
+        if audio is not None:
+            t = np.arange(int(22050 * seconds)) / 22050
+            samples = (0.5 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
+            for start in range(0, len(samples), 1024):
+                chunk = av.AudioFrame.from_ndarray(samples[None, start:start + 1024], format='fltp', layout='mono')
+                chunk.sample_rate = 22050
+                for packet in audio.encode(chunk):
+                    out.mux(packet)
+            for packet in audio.encode(None):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    return path
