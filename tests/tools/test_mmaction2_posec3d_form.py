@@ -15,17 +15,10 @@ from pose_fixtures import write_pose_annotations  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
 from tiny import run_tool_here as run  # noqa: E402
 
+# mmaction2's whole default runtime is exercised by test_mmaction2_config_form.py; here only what this run needs
 POSEC3D_FORM = '''default_scope = 'mmaction'
-default_hooks = dict(
-    runtime_info=dict(type='RuntimeInfoHook'), timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=1, ignore_last=False), param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto'),
-    sampler_seed=dict(type='DistSamplerSeedHook'), sync_buffers=dict(type='SyncBuffersHook'))
-env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-               dist_cfg=dict(backend='nccl'))
-log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
-load_from = None
-resume = False
+default_hooks = dict(logger=dict(type='LoggerHook', interval=1), checkpoint=dict(type='CheckpointHook', interval=1))
+env_cfg = dict(dist_cfg=dict(backend='nccl'))
 model = dict(
     type='Recognizer3D',
     backbone=dict(type='ResNet3dSlowOnly', depth=50, pretrained=None, in_channels=17, base_channels=8, num_stages=3,
