@@ -76,7 +76,7 @@ class DecompressPose(BaseTransform):
         results['total_frames'] = total
         # persons per frame: the most boxes any frame has (mmaction2: the count of the most frequent frame index)
         counts = np.bincount(frame_inds, minlength=total) if len(frame_inds) else np.zeros(total, np.int64)
-        num_person = int(_most_frequent_count(frame_inds))
+        num_person = int(counts.max(initial=0))
         kp = np.zeros((num_person, total, keypoint.shape[1], 2), np.float16)
         score = np.zeros((num_person, total, keypoint.shape[1]), np.float16)
         slot = np.zeros(total, np.int64)
@@ -94,8 +94,3 @@ class DecompressPose(BaseTransform):
 
     def __repr__(self) -> str:
         return f'DecompressPose(squeeze={self.squeeze}, max_person={self.max_person})'
-
-
-def _most_frequent_count(values: np.ndarray) -> int:
-    """How often the most frequent value occurs (scipy's ``mode(...)[-1]``, which mmaction2 calls); 0 if empty."""
-    return int(np.bincount(values).max()) if len(values) else 0
