@@ -7,8 +7,10 @@ from .image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from .nifti import NiftiSliceDataset
 from .nifti_volume import NiftiVolumeDataset
 from .seg_folder import SegFolderDataset
-from .video import ActionListDataset, AudioDataset, PoseDataset, RawframeDataset, VideoDataset
+from .video import (ActionListDataset, AudioDataset, AVADataset, AVAKineticsDataset, PoseDataset, RawframeDataset,
+                    VideoDataset)
 
 __all__ = ['AnnotationListDataset', 'ClassificationDataset', 'CocoDataset', 'FaceFolderDataset', 'FaceRecDataset',
            'FaceVerificationDataset', 'IMG_EXTENSIONS', 'ImageFolderDataset', 'NiftiSliceDataset', 'NiftiVolumeDataset',
-           'SegFolderDataset', 'ActionListDataset', 'AudioDataset', 'PoseDataset', 'RawframeDataset', 'VideoDataset']
+           'SegFolderDataset', 'ActionListDataset', 'AudioDataset', 'AVADataset', 'AVAKineticsDataset', 'PoseDataset',
+           'RawframeDataset', 'VideoDataset']

@@ -1,9 +1,11 @@
-"""One crop box for every frame of a clip: mmaction2's ``RandomResizedCrop``, ``MultiScaleCrop``, ``CenterCrop``.
+"""One crop box for every frame of a clip: mmaction2's ``RandomCrop``, ``RandomResizedCrop``, ``MultiScaleCrop``,
+``CenterCrop``.
 
 The box is chosen once per clip (the same pixels of every frame, so motion is not faked by jitter) with mmaction2's
 arithmetic and random calls (numpy for sizes, Python's ``random`` for offsets), recorded as ``crop_bbox`` (x1, y1,
-x2, y2). Keypoints move with the box; a keypoint-only sample (PoseC3D) crops its ``img_shape``. Resizing to the
-network size is a separate ``Resize(scale=(224, 224), keep_ratio=False)``, as in mmaction2.
+x2, y2). Keypoints and person boxes (AVA: clipped to the crop) move with the box, and ``crop_quadruple`` composes
+with it (boxes.py); a keypoint-only sample (PoseC3D) crops its ``img_shape``. Resizing to the network size is a
+separate ``Resize(scale=(224, 224), keep_ratio=False)``, as in mmaction2.
 """
 from __future__ import annotations
 
@@ -13,18 +15,53 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
+from .boxes import crop_boxes, crop_quadruple
 from .clip_checks import clip_of, crop_to_fit, frame_size, frames_of, pair, set_clip
 from .keypoints import crop_keypoints
 
 
 def _apply(results: dict, imgs: np.ndarray | None, x: int, y: int, w: int, h: int, owner: str) -> dict:
-    """Crop the frames (``imgs`` None for a keypoint-only sample) and the keypoints to the box (x, y, w, h)."""
+    """Crop the frames (``imgs`` None for a keypoint-only sample), keypoints and boxes to the box (x, y, w, h)."""
+    height, width = frame_size(results, owner)
     results['crop_bbox'] = np.array([x, y, x + w, y + h])
+    crop_quadruple(results, x, y, w, h, height, width)
     crop_keypoints(results, x, y)
+    crop_boxes(results, x, y, x + w, y + h)
     if imgs is None:
         results['img_shape'] = (h, w)
         return results
     return set_clip(results, imgs[:, y:y + h, x:x + w], owner)
+
+
+@TRANSFORMS.register_module()
+class RandomCrop(BaseTransform):
+    """A random ``size`` x ``size`` box (mmaction2's ``RandomCrop``: numpy offsets, y first, each drawn from
+    [0, free pixels), so the last offset is never drawn, as there).
+
+    Args:
+        size: side of the square crop. lazy: only False (mmaction2's deferred cropping, ``Fuse``, is not provided).
+    """
+
+    def __init__(self, size: int, lazy: bool = False):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f'RandomCrop: size must be a positive int; got {size!r}')
+        if lazy:
+            raise ValueError('RandomCrop: lazy=True is not supported (no Fuse transform here); crops apply at once')
+        self.size = size
+
+    def transform(self, results: dict) -> dict:
+        height, width = frame_size(results, 'RandomCrop')
+        imgs = frames_of(results, 'RandomCrop')
+        if self.size > height or self.size > width:
+            where = results.get('frame_dir') or results.get('filename') or 'the sample'
+            raise ValueError(f'RandomCrop: crop {self.size}x{self.size} is larger than the frames {width}x{height} '
+                             f'(w x h) of {where}; Resize first')
+        y = int(np.random.randint(0, height - self.size)) if height > self.size else 0
+        x = int(np.random.randint(0, width - self.size)) if width > self.size else 0
+        return _apply(results, imgs, x, y, self.size, self.size, 'RandomCrop')
+
+    def __repr__(self) -> str:
+        return f'RandomCrop(size={self.size}, lazy=False)'
 
 
 @TRANSFORMS.register_module()

@@ -7,6 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
+from .boxes import flip_boxes
 from .clip_checks import frame_size, frames_of, set_clip
 from .keypoints import flip_keypoints
 
@@ -25,6 +26,9 @@ class Flip(BaseTransform):
 
     Keypoints (PoseC3D; frames optional) mirror about the frame width, missing joints (x = 0) staying put, and
     ``left_kp``/``right_kp`` joints swap with their scores (COCO's 17 joints: left 1, 3, ..., 15, right 2, ..., 16).
+
+    Person boxes (AVA's ``gt_bboxes`` / ``proposals``, pixels) mirror about the frame width with mmaction2's formula
+    (x1' = width - x2); they flip horizontally only.
 
     Optical flow (``modality='Flow'``: (x, y) channels stored as uint8 around 128, denseflow's encoding) mirrors
     with its motion: a horizontal flip negates the x component (255 - x, mmcv's ``iminvert``), a vertical one the
@@ -56,6 +60,9 @@ class Flip(BaseTransform):
         if 'keypoint' in results and self.direction != 'horizontal':
             raise ValueError(f"Flip: keypoints flip horizontally only (left and right joints swap); got direction="
                              f"{self.direction!r}")
+        if 'gt_bboxes' in results and self.direction != 'horizontal':
+            raise ValueError(f"Flip: person boxes flip horizontally only (mmaction2's rule); got direction="
+                             f"{self.direction!r} for {results.get('img_key', 'the sample')}")
         width = frame_size(results, 'Flip')[1]
         imgs = frames_of(results, 'Flip')
         flip = bool(np.random.rand() < self.flip_ratio)
@@ -65,6 +72,7 @@ class Flip(BaseTransform):
                 if results.get('modality') == 'Flow':
                     imgs = mirrored_flow(imgs, self.direction)
             flip_keypoints(results, width, self.left_kp, self.right_kp)
+            flip_boxes(results, width)
             if self.flip_label_map:
                 for key in ('label', 'gt_label'):
                     if key in results:

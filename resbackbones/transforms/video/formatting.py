@@ -82,6 +82,12 @@ class PackActionInputs(BaseTransform):
     """``dict(inputs=tensor, data_samples=dict(gt_label, ...))`` from ``imgs`` (or ``audios``); the tensor keeps
     uint8 frames as uint8 (normalised on the device by ``ActionDataPreprocessor``, cheaper through the loader).
 
+    An AVA sample (with ``gt_bboxes``) also gets what a detector and the AVA metric read: ``gt_bboxes`` (K, 4) and
+    ``proposals`` (P, 4, when given) as float32 pixel tensors of the final clip, ``gt_labels`` (K, num_classes)
+    float32 multi-hot (``multilabel=False``: (K, 1) int64 action ids, as mmaction2), and ``img_shape`` (h, w),
+    ``flip`` (False unless flipped), ``crop_quadruple`` (float32 (4,), [0, 0, 1, 1] unless cropped),
+    ``video_id``, ``timestamp``, ``img_key`` and the proposals' ``scores`` (float32, when given).
+
     Args:
         meta_keys: keys copied into ``data_samples`` when present (``label`` is copied as ``gt_label``).
     """
@@ -103,7 +109,27 @@ class PackActionInputs(BaseTransform):
                 samples['gt_label'] = torch.from_numpy(label.astype(np.float32))
             else:
                 samples['gt_label'] = list(label) if isinstance(label, (list, tuple)) else int(label)
+        if 'gt_bboxes' in results:
+            samples.update(detection_fields(results))
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(imgs)), data_samples=samples)
 
     def __repr__(self) -> str:
         return f'PackActionInputs(meta_keys={self.meta_keys!r})'
+
+
+def detection_fields(results: dict) -> dict:
+    """The boxes, labels and keyframe meta of an AVA sample (see PackActionInputs); ValueError names what is missing."""
+    missing = [k for k in ('gt_labels', 'img_shape', 'video_id', 'timestamp', 'img_key') if k not in results]
+    if missing:
+        raise ValueError(f'PackActionInputs: an AVA sample (with gt_bboxes) needs {missing}; got {sorted(results)}')
+    labels = np.asarray(results['gt_labels'])
+    out = dict(gt_bboxes=torch.from_numpy(np.asarray(results['gt_bboxes'], np.float32).reshape(-1, 4)),
+               gt_labels=torch.from_numpy(labels.astype(np.float32) if labels.dtype.kind == 'f' else labels),
+               img_shape=tuple(int(v) for v in results['img_shape']), flip=bool(results.get('flip', False)),
+               crop_quadruple=np.asarray(results.get('crop_quadruple', (0, 0, 1, 1)), np.float32),
+               video_id=results['video_id'], timestamp=results['timestamp'], img_key=results['img_key'])
+    if results.get('proposals') is not None:
+        out['proposals'] = torch.from_numpy(np.asarray(results['proposals'], np.float32).reshape(-1, 4))
+    if results.get('scores') is not None:
+        out['scores'] = np.asarray(results['scores'], np.float32)
+    return out

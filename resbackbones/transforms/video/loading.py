@@ -2,7 +2,8 @@
 
 ``PyAVInit`` opens ``results['filename']`` and sets ``total_frames`` / ``avg_fps`` from the frames that exist;
 a sampler (``SampleFrames``) then writes ``frame_inds``, and ``PyAVDecode`` / ``RawFrameDecode`` put the frames in
-``results['imgs']`` as one (M, H, W, 3) uint8 array, M = len(frame_inds), in ``frame_inds`` order.
+``results['imgs']`` as one (M, H, W, 3) uint8 array, M = len(frame_inds), in ``frame_inds`` order. An AVA sample's
+relative ``gt_bboxes`` / ``proposals`` become float32 pixels of the frames read (mmaction2's decoders do the same).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from ..loading import read_image
+from .boxes import boxes_to_pixels
 from .decoder import CorruptVideoError, VideoReader
 
 
@@ -26,6 +28,7 @@ def _frame_inds(results: dict, owner: str) -> np.ndarray:
 def _set_imgs(results: dict, imgs: np.ndarray) -> dict:
     results['imgs'] = imgs
     results['img_shape'] = results['original_shape'] = imgs.shape[1:3]
+    boxes_to_pixels(results, *imgs.shape[1:3])
     return results
 
 

@@ -1,5 +1,5 @@
-"""mmaction2's clip ``Resize``: every frame of a clip (and its keypoints) to one size (short side, fit-within,
-factor or exact)."""
+"""mmaction2's clip ``Resize``: every frame of a clip (and its keypoints or person boxes) to one size (short side,
+fit-within, factor or exact); ``RandomRescale``: the short side to a random length."""
 from __future__ import annotations
 
 import math
@@ -9,6 +9,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
+from .boxes import resize_boxes
 from .clip_checks import frame_size, frames_of, set_clip
 from .keypoints import resize_keypoints
 
@@ -59,6 +60,7 @@ class ClipResize(BaseTransform):
         results['scale_factor'] = factor * results.get('scale_factor', 1)
         results['keep_ratio'] = self.keep_ratio
         resize_keypoints(results, factor)
+        resize_boxes(results, factor)
         imgs = frames_of(results, 'Resize')
         if imgs is None:
             results['img_shape'] = (new_h, new_w)
@@ -73,3 +75,33 @@ class ClipResize(BaseTransform):
 
     def __repr__(self) -> str:
         return f'Resize(scale={self.scale}, keep_ratio={self.keep_ratio}, interpolation={self.interpolation!r})'
+
+
+@TRANSFORMS.register_module()
+class RandomRescale(BaseTransform):
+    """Resize the clip's short side to a length drawn uniformly from ``scale_range`` (both ends included; numpy's
+    global generator, as mmaction2), keeping the aspect ratio; records ``short_edge``.
+
+    Args:
+        scale_range: (low, high) short-side lengths, low < high. interpolation: as ``Resize``'s.
+    """
+
+    def __init__(self, scale_range: tuple[int, int], interpolation: str = 'bilinear'):
+        if not (isinstance(scale_range, (tuple, list)) and len(scale_range) == 2
+                and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in scale_range)
+                and scale_range[0] < scale_range[1]):
+            raise ValueError(f'RandomRescale: scale_range must be (low, high) positive ints with low < high; got '
+                             f'{scale_range!r}')
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f'RandomRescale: interpolation must be one of {sorted(INTERPOLATIONS)}; got '
+                             f'{interpolation!r}')
+        self.scale_range, self.interpolation = tuple(scale_range), interpolation
+
+    def transform(self, results: dict) -> dict:
+        short_edge = int(np.random.randint(self.scale_range[0], self.scale_range[1] + 1))
+        results = ClipResize((-1, short_edge), keep_ratio=True, interpolation=self.interpolation)(results)
+        results['short_edge'] = short_edge
+        return results
+
+    def __repr__(self) -> str:
+        return f'RandomRescale(scale_range={self.scale_range}, interpolation={self.interpolation!r})'
