@@ -9,6 +9,7 @@ from mmengine.config import Config
 from .arcface_torch_config import is_arcface_torch_config, load_arcface_torch_config
 from .mmaction2_unprovided import refuse_unprovided_types
 from .mmpretrain_types import translate_mmpretrain_types
+from .typed_dicts import typed_dicts
 
 
 def load_config(path: str) -> Config:
@@ -46,6 +47,24 @@ def check_loaders(cfg: Config, path: str) -> None:
 FOREIGN_SCOPES = {'mmaction': 'mmaction2'}  # default_scope -> the project whose configs carry it
 
 
+OWN_SCOPES = ('mmaction', 'mmdet')  # packages whose types this project builds under their names (AVA's FastRCNN)
+
+
+def drop_own_scopes(node: Any) -> int:
+    """Strip, in place, 'mmaction.' / 'mmdet.' from types and ``_scope_='mmaction'|'mmdet'`` from dicts under
+    ``node`` (mmaction2's AVA configs build mmdet's FastRCNN around ``'mmaction.ResNet3dSlowOnly'``); returns how many
+    were dropped. Other scopes (mmcls ...) are left for their own translation."""
+    dropped = 0
+    for _, child, kind in typed_dicts(node):
+        if kind.split('.', 1)[0] in OWN_SCOPES and '.' in kind:
+            child['type'] = kind.split('.', 1)[1]
+            dropped += 1
+        if child.get('_scope_') in OWN_SCOPES:
+            del child['_scope_']
+            dropped += 1
+    return dropped
+
+
 def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     """Run a config written for mmaction2 (``default_scope='mmaction'``) on this project's registries, in place.
 
@@ -60,8 +79,11 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
     project = FOREIGN_SCOPES.get(cfg.get('default_scope'))
     if project is None:
         return cfg
+    scoped = drop_own_scopes(cfg._cfg_dict)
     refuse_unprovided_types(cfg._cfg_dict, os.path.basename(path))
     changes = [f"default_scope {cfg.default_scope!r} -> 'resbackbones'"]
+    if scoped:
+        changes.append(f"{scoped} 'mmaction.'/'mmdet.' type scopes dropped (ours under the same names)")
     cfg.default_scope = 'resbackbones'
     if 'runner_type' not in cfg:
         cfg.runner_type = 'SafeRunner'

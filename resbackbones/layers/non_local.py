@@ -16,16 +16,19 @@ MODES = ('embedded_gaussian', 'dot_product', 'gaussian', 'concatenation')
 
 
 class ConvNorm(nn.Module):
-    """A 1x1x1 conv and an optional norm, named as mmcv's ConvModule (``conv``, ``bn``/``gn``) for its keys.
+    """A conv (1x1x1 unless told) and an optional norm, named as mmcv's ConvModule (``conv``, ``bn``/``gn``) for its
+    keys.
 
-    As in ConvModule, the conv has a bias only when there is no norm; ``act`` (ReLU) is for ``concat_project``.
+    As in ConvModule, the conv has a bias only when there is no norm; ``act`` (ReLU) is for ``concat_project`` and
+    mmaction2's ACRN head.
     """
 
     def __init__(self, in_channels: int, out_channels: int, norm_cfg: dict | None = None, dims: int = 3,
-                 act: bool = False, bias: bool | None = None):
+                 act: bool = False, bias: bool | None = None, kernel_size=1, stride=1, padding=0):
         super().__init__()
         conv = nn.Conv3d if dims == 3 else nn.Conv2d
-        self.conv = conv(in_channels, out_channels, 1, bias=norm_cfg is None if bias is None else bias)
+        self.conv = conv(in_channels, out_channels, kernel_size, stride, padding,
+                         bias=norm_cfg is None if bias is None else bias)
         self.norm_name = None
         if norm_cfg is not None:
             self.norm_name = 'gn' if norm_cfg.get('type') == 'GN' else 'bn'

@@ -1,4 +1,5 @@
 """Task glue: models that combine a backbone with necks and heads."""
+from .action_detection import FastRCNN
 from .action_preprocessor import ActionDataPreprocessor
 from .classifier import ImageClassifier
 from .detectors import FasterRCNN, MaskRCNN
@@ -10,5 +11,5 @@ from .recognizer_audio import RecognizerAudio
 from .recognizer_omni import RecognizerOmni
 from .unet import UNet
 
-__all__ = ['ActionDataPreprocessor', 'Recognizer2D', 'RecognizerAudio', 'RecognizerOmni',  # video
+__all__ = ['ActionDataPreprocessor', 'Recognizer2D', 'RecognizerAudio', 'RecognizerOmni', 'FastRCNN',  # video
            'DistillClassifier', 'FaceRecognizer', 'FasterRCNN', 'ImageClassifier', 'MaskRCNN', 'Recognizer3D', 'UNet']

@@ -6,10 +6,11 @@ from typing import Any, Sequence
 import torch
 
 
-def split_samples(data_samples: Any, num: int) -> list[dict]:
+def split_samples(data_samples: Any, num: int, owner: str = 'segmentor') -> list[dict]:
     """One dict per sample from a list of dicts or a collated dict of per-sample lists (mmengine pseudo_collate).
 
-    Keys of a collated dict whose value is not a list of ``num`` entries are dropped (they cannot be split).
+    Keys of a collated dict whose value is not a list of ``num`` entries are dropped (they cannot be split);
+    ``owner`` names the model in errors.
     """
     if data_samples is None:
         return [{} for _ in range(num)]
@@ -21,10 +22,10 @@ def split_samples(data_samples: Any, num: int) -> list[dict]:
                     sample[key] = item
         return samples
     if not isinstance(data_samples, Sequence) or len(data_samples) != num:
-        raise ValueError(f'segmentor: data_samples must be {num} dicts (one per input); got {type(data_samples)}')
+        raise ValueError(f'{owner}: data_samples must be {num} dicts (one per input); got {type(data_samples)}')
     bad = [i for i, s in enumerate(data_samples) if not isinstance(s, dict)]
     if bad:
-        raise ValueError(f'segmentor: data_samples must be dicts with a gt_sem_seg label map; items {bad} are not')
+        raise ValueError(f'{owner}: data_samples must be dicts (one per input); items {bad} are not')
     return [dict(s) for s in data_samples]
 
 

@@ -47,8 +47,9 @@ LAYOUTS = {
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
+    # TPN's neck; OmniHead's classifiers; AVA detectors' RoI head (FastRCNN: backbone + roi_head, no RPN)
     'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),),
-                        model_parts=('neck.', 'cls_head.fc2d.', 'cls_head.fc3d.')),  # TPN; OmniHead's classifiers
+                        model_parts=('neck.', 'cls_head.fc2d.', 'cls_head.fc3d.', 'roi_head.')),
     'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.'),
                           elsewhere_is='face embedding head'),
     # Tencent MedicalNet (Med3D) 3D ResNets: torchvision names in 3D ('module.' stripped on reading), and its
@@ -89,6 +90,8 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
         return 'torchvision_detection', f"'{TV_DETECTION_PREFIX}' keys (a torchvision detection model)"
     if any(k.startswith('cls_head.') for k in keys) or 'mmaction2_version' in meta or 'mmaction_version' in meta:
         return 'mmaction2', "recognizer keys ('cls_head.') or meta['mmaction2_version']"  # before 'neck.': TPN
+    if _is_ava_detector(keys):
+        return 'mmaction2', "spatio-temporal detector keys ('roi_head.bbox_head.fc_cls', no RPN, no box regression)"
     detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
     if detector:
         return 'mmdet', f'detector keys ({", ".join(detector)})'
@@ -110,6 +113,12 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
     if 'fc.weight' in ckpt.state and 'conv1.weight' in ckpt.state:
         return 'torchvision', "flat 'conv1', 'layerN', 'fc' keys"
     return 'native', 'flat keys without a classifier'
+
+
+def _is_ava_detector(keys: list[str]) -> bool:
+    """mmaction2's AVA FastRCNN: an action classifier on RoIs, without mmdet's RPN or box regression."""
+    return any(k.startswith('roi_head.bbox_head.fc_cls') for k in keys) and not any(
+        k.startswith(('rpn_head.', 'roi_head.bbox_head.fc_reg', 'neck.')) for k in keys)
 
 
 def _is_torchvision_video(state: Mapping[str, torch.Tensor]) -> bool:

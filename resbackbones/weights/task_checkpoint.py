@@ -8,7 +8,8 @@ layers as initialised, so a test would score a partly random model. SafeRunner a
 - a foreign one -> the converter of its format for the model's kind, all or nothing: insightface's IResNet files
   into a FaceRecognizer (its margin-head centres live in another file and stay as they are), mmdet's and
   torchvision's detectors into FasterRCNN / MaskRCNN, and the classifier formats of ``load_pretrained`` (timm,
-  torchvision, mmpretrain, mmaction2 recognizers ...) into classifiers and recognizers, backbone and head;
+  torchvision, mmpretrain, mmaction2 recognizers ...) into classifiers and recognizers, backbone and head (and
+  mmaction2's AVA detectors into FastRCNN, backbone and RoI head);
 - a foreign format with no converter for the model, or a head that does not fit -> ValueError naming the file.
 """
 from __future__ import annotations
@@ -52,7 +53,10 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
             raise ValueError(f'{what}; a {type(model).__name__} loads mmdet or torchvision detection checkpoints')
         outcome = loaders[source](model, ckpt.state, strict=True)
         return f'{what}: loaded into {type(model).__name__} ({outcome})'
-    if hasattr(model, 'backbone') and hasattr(model, 'head'):
+    if hasattr(model, 'roi_head') and not any(k.startswith('roi_head.') for k in ckpt.state):
+        raise ValueError(f"{what}; it has no 'roi_head.' weights for {type(model).__name__}'s action classifier (a "
+                         "recognizer's checkpoint initialises the backbone through init_cfg=dict(type='Pretrained'))")
+    if hasattr(model, 'backbone') and (hasattr(model, 'head') or hasattr(model, 'roi_head')):
         report = load_pretrained(model, ckpt.state, source=source, strict=True)
         if report.missing or report.mismatched:
             raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing {report.missing[:SHOWN]}, '
