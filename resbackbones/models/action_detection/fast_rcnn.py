@@ -137,14 +137,14 @@ class FastRCNN(TaskModel):
                                  f'{self.roi_head.bbox_head.num_classes}) multi-hot rows, one per gt box; got shape '
                                  f'{tuple(labels.shape)}')
             sampled.append(sample(_boxes(s, 'proposals', i, inputs.device), gt, labels, self.train_cfg))
-        logits = self.roi_head(self.backbone(inputs), _rois([p.boxes for p in sampled]))
+        logits = self.roi_head(self.backbone(inputs), _rois([p.boxes for p in sampled]), samples)
         return self.roi_head.bbox_head.loss(logits, torch.cat([p.labels for p in sampled]))
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
         samples = self._samples(inputs, data_samples)
         proposals = [_boxes(s, 'proposals', i, inputs.device) for i, s in enumerate(samples)]
-        logits = self.roi_head(self.backbone(inputs), _rois(proposals))
+        logits = self.roi_head(self.backbone(inputs), _rois(proposals), samples)
         for s, boxes, clip_logits in zip(samples, proposals, logits.split([len(p) for p in proposals])):
             if 'img_shape' not in s:
                 s['img_shape'] = tuple(inputs.shape[-2:])

@@ -49,9 +49,11 @@ class AVARoIHead(nn.Module):
                              f'{channels} channels (the backbone declares {[s.channels for s in specs]}'
                              f'{", doubled by with_global" if extractor.with_global else ""})')
 
-    def forward(self, feats: torch.Tensor | Sequence[torch.Tensor], rois: torch.Tensor) -> torch.Tensor:
-        """Logits (R, num_classes) of ``rois`` (R, 5: batch index, x1, y1, x2, y2 in input pixels)."""
+    def forward(self, feats: torch.Tensor | Sequence[torch.Tensor], rois: torch.Tensor,
+                img_metas: Sequence[dict] | None = None) -> torch.Tensor:
+        """Logits (R, num_classes) of ``rois`` (R, 5: batch index, x1, y1, x2, y2 in input pixels); ``img_metas``
+        (the clips' data samples, with 'img_key') reach the shared head, as in mmaction2."""
         roi_feats, frame_feats = self.bbox_roi_extractor(feats, rois)
         if self.shared_head is not None:
-            roi_feats = self.shared_head(roi_feats, frame_feats, rois)
+            roi_feats = self.shared_head(roi_feats, frame_feats, rois, img_metas=img_metas)
         return self.bbox_head(roi_feats)
