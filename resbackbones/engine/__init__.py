@@ -13,6 +13,7 @@ from .cpu_amp import ChannelsLastHook, CPUAmpOptimWrapper
 from .config import check_cfg_options, load_config, merge_cfg_options
 from .dist import resolve_backend
 from .iter_loop import IterBasedTrainLoop
+from .lfb_hook import LFBWriteHook
 from .multi_loader_loop import MultiLoaderEpochBasedTrainLoop
 from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
@@ -20,7 +21,7 @@ from .sync_bn import fallback_sync_bn
 from .tsm_optim_constructor import TSMOptimWrapperConstructor
 
 __all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'IterBasedTrainLoop',
-           'MultiLoaderEpochBasedTrainLoop', 'SafeRunner', 'TSMOptimWrapperConstructor',
+           'LFBWriteHook', 'MultiLoaderEpochBasedTrainLoop', 'SafeRunner', 'TSMOptimWrapperConstructor',
            'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint',
            'fallback_sync_bn', 'latest_checkpoint',
            'load_config', 'merge_cfg_options', 'resolve_backend']

@@ -34,9 +34,6 @@ WHY = {
     **{name: "ResNetAudio (factorised ConvAudio blocks without normalisation between their convs) is not provided "
              "yet: audio recognition on the core's 2D ResNet is (RecognizerAudio, TSNAudioHead, AudioDataset)"
        for name in ('ResNetAudio', 'AudioTSNHead')},
-    **{name: 'long-term feature banks (LFB: features of the whole video precomputed and read back per clip) are not '
-             'provided yet: AVA detection with SlowOnly / SlowFast, context and ACRN heads is (FastRCNN)'
-       for name in ('FBOHead', 'LFB', 'LFBInferHead')},
     'MultiSportsMetric': 'the MultiSports frame/video mAP is not provided yet: AVA detection and its frame mAP are '
                          '(FastRCNN, AVAMetric)',
 }

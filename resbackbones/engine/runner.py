@@ -13,6 +13,8 @@ What it changes, and nothing else:
 * **Distribution**: ``env_cfg.dist_cfg.backend='auto'`` picks NCCL on CUDA and gloo on CPU; DDP works on CPU.
 * **Dataloader workers stop when a run ends** (:func:`stop_loader_workers`), not seconds later in the garbage
   collector, so several runs in one process do not wait on the previous run's workers.
+* **Long-term feature banks** (mmaction2's ``LFBInferHead``) are written when a test or validation epoch ends
+  (``LFBWriteHook``, added when the model has such a head), not when the garbage collector frees the model.
 * **SyncBN** layers fall back to BN, with one log line saying why, when they cannot synchronise.
 
 Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base_/default_runtime.py).
@@ -33,6 +35,7 @@ from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
 from .codec_hook import CheckpointCodecHook
 from .dist import init_distributed, wrap_cpu_ddp
+from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .sync_bn import fallback_sync_bn
 
@@ -46,6 +49,8 @@ class SafeRunner(Runner):
         if not any(_is_codec_hook(h) for h in hooks):
             hooks.append(CheckpointCodecHook())
         super().__init__(*args, custom_hooks=hooks, **kwargs)
+        if bank_writers(self.model) and not any(isinstance(h, LFBWriteHook) for h in self.hooks):
+            self.register_hook(LFBWriteHook())  # LFBInferHead's bank, written when a test epoch ends
 
     def setup_env(self, env_cfg: dict) -> None:
         """Initialise the process group with the automatic backend, then mmengine's set-up."""

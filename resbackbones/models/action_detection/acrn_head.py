@@ -43,6 +43,13 @@ class ACRNHead(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
+    def bind(self, channels: int) -> int:
+        """Check ``in_channels`` against the RoI + frame ``channels`` it joins; returns ``out_channels``."""
+        if self.in_channels != 2 * channels:
+            raise ValueError(f'roi_head.shared_head.in_channels={self.in_channels}, but the RoI and frame features '
+                             f'it joins have {channels} + {channels} channels')
+        return self.out_channels
+
     def forward(self, roi_feats: torch.Tensor, feat: torch.Tensor, rois: torch.Tensor, **kwargs) -> torch.Tensor:
         """``roi_feats`` (R, C, T, h, w), the frame features ``feat`` (N, C, T, H, W) and ``rois`` (R, 5) ->
         (R, out_channels, T, H / stride, W / stride)."""

@@ -19,6 +19,7 @@ from torch import nn
 from ...registry import MODELS
 from ..base import TaskModel
 from ..seg_samples import split_samples
+from .fbo_head import FBOHead
 from .proposal_targets import check_rcnn_train_cfg, sample
 from .roi_head import AVARoIHead
 
@@ -48,9 +49,11 @@ def _derived_channels(roi_head: dict, specs) -> dict:
     extractor = roi_head.get('bbox_roi_extractor') or {}
     channels = sum(s.channels for s in specs) * (2 if extractor.get('with_global') else 1)
     shared = roi_head.get('shared_head')
-    if isinstance(shared, dict):
+    if isinstance(shared, dict) and shared.get('type') == 'ACRNHead':
         roi_head['shared_head'] = shared = {'in_channels': 2 * channels, **shared}
         channels = shared.get('out_channels', channels)
+    elif isinstance(shared, dict) and shared.get('type') == 'FBOHead':
+        channels = FBOHead.out_channels_of(shared, channels)
     if isinstance(roi_head.get('bbox_head'), dict):
         roi_head['bbox_head'] = {'in_channels': channels, **roi_head['bbox_head']}
     return roi_head

@@ -1,4 +1,4 @@
-"""mmaction2's ``AVARoIHead``: RoI extractor -> optional shared head (ACRN) -> ``BBoxHeadAVA``, with mmaction2's
+"""mmaction2's ``AVARoIHead``: RoI extractor -> optional shared head (ACRN, LFB) -> ``BBoxHeadAVA``, with mmaction2's
 module names (``bbox_roi_extractor``, ``shared_head``, ``bbox_head``) so its checkpoints load key for key.
 """
 from __future__ import annotations
@@ -12,6 +12,8 @@ from ...registry import MODELS
 from ...structures import FeatureSpec
 from .roi_extractor import SingleRoIExtractor3D
 
+SHARED_HEADS = ('ACRNHead', 'FBOHead', 'LFBInferHead')
+
 
 def _build(cfg: dict | nn.Module, allowed: tuple[str, ...], key: str) -> nn.Module:
     if isinstance(cfg, nn.Module):
@@ -24,15 +26,16 @@ def _build(cfg: dict | nn.Module, allowed: tuple[str, ...], key: str) -> nn.Modu
 
 @MODELS.register_module()
 class AVARoIHead(nn.Module):
-    """Args: ``bbox_roi_extractor`` (SingleRoIExtractor3D), ``bbox_head`` (BBoxHeadAVA), ``shared_head`` (ACRNHead
-    or None) configs; ``train_cfg`` / ``test_cfg`` are taken by FastRCNN, accepted here as mmdet passes them."""
+    """Args: ``bbox_roi_extractor`` (SingleRoIExtractor3D), ``bbox_head`` (BBoxHeadAVA), ``shared_head`` (ACRNHead,
+    the long-term feature bank's FBOHead or LFBInferHead, or None) configs; ``train_cfg`` / ``test_cfg`` are taken
+    by FastRCNN, accepted here as mmdet passes them."""
 
     def __init__(self, bbox_roi_extractor: dict | nn.Module, bbox_head: dict | nn.Module,
                  shared_head: dict | nn.Module | None = None, train_cfg: dict | None = None,
                  test_cfg: dict | None = None):
         super().__init__()
         self.bbox_roi_extractor = _build(bbox_roi_extractor, ('SingleRoIExtractor3D',), 'bbox_roi_extractor')
-        self.shared_head = None if shared_head is None else _build(shared_head, ('ACRNHead',), 'shared_head')
+        self.shared_head = None if shared_head is None else _build(shared_head, SHARED_HEADS, 'shared_head')
         self.bbox_head = _build(bbox_head, ('BBoxHeadAVA',), 'bbox_head')
 
     def bind(self, specs: Sequence[FeatureSpec]) -> None:
@@ -40,10 +43,7 @@ class AVARoIHead(nn.Module):
         extractor: SingleRoIExtractor3D = self.bbox_roi_extractor
         channels = extractor.bind(specs)
         if self.shared_head is not None:
-            if self.shared_head.in_channels != 2 * channels:
-                raise ValueError(f'roi_head.shared_head.in_channels={self.shared_head.in_channels}, but the RoI and '
-                                 f'frame features it joins have {channels} + {channels} channels')
-            channels = self.shared_head.out_channels
+            channels = self.shared_head.bind(channels)
         if self.bbox_head.in_channels != channels:
             raise ValueError(f'roi_head.bbox_head.in_channels={self.bbox_head.in_channels}, but its input has '
                              f'{channels} channels (the backbone declares {[s.channels for s in specs]}'

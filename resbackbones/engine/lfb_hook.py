@@ -1,0 +1,38 @@
+"""The hook that writes long-term feature banks when a test or validation epoch ends.
+
+mmaction2's ``LFBInferHead`` writes its bank in ``__del__``, at whatever moment the garbage collector frees the
+model (at interpreter exit, or never while a reference lives). This hook instead asks every module of the model
+that has a ``write_bank()`` method (``LFBInferHead``) to write what it recorded during the epoch. ``SafeRunner``
+registers it by itself when the model has such a module; add it to ``custom_hooks`` only with a plain mmengine
+Runner.
+"""
+from __future__ import annotations
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from torch import nn
+
+from ..registry import HOOKS
+
+
+def bank_writers(model: nn.Module) -> list[nn.Module]:
+    """The modules of ``model`` (unwrapped from DDP) with a callable ``write_bank``."""
+    model = model.module if is_model_wrapper(model) else model
+    return [m for m in model.modules() if callable(getattr(m, 'write_bank', None))]
+
+
+@HOOKS.register_module()
+class LFBWriteHook(Hook):
+    """After each test / validation epoch, every bank writer of the model writes its bank (on every rank)."""
+
+    priority = 'LOW'
+
+    def _write(self, runner) -> None:
+        for module in bank_writers(runner.model):
+            module.write_bank()
+
+    def after_test_epoch(self, runner, metrics: dict | None = None) -> None:
+        self._write(runner)
+
+    def after_val_epoch(self, runner, metrics: dict | None = None) -> None:
+        self._write(runner)
