@@ -38,7 +38,7 @@ class AVADataset(ClassificationDataset):
         timestamp_start, timestamp_end: seconds of the video the frames cover (AVA: 900..1800, frame 1 at 900 s).
         use_frames: frame folders (``frame_dir``) or videos (``filename``; the decoder gives ``total_frames``).
         fps: frames per timestamp unit (30 for AVA seconds; 1 when timestamps count frames, MultiSports).
-        multilabel: labels as multi-hot vectors (AVA); False: one action id per box (MultiSports, ids from 0).
+        multilabel: labels as multi-hot vectors (AVA, MultiSports); False: one action id per box.
         kwargs: mmengine BaseDataset options (data_root, indices, lazy_init, skip_corrupt ...).
     """
 
@@ -92,10 +92,11 @@ class AVADataset(ClassificationDataset):
         """The line's label as trained on (renumbered with custom_classes; None: not a custom class)."""
         if self.custom_classes is not None:
             return self.custom_classes.index(line.label) if line.label in self.custom_classes[1:] else None
-        low = 1 if self.multilabel else 0  # column 0 of AVA's multi-hot vector is no action
-        if not low <= line.label < self.num_classes:
+        # AVA's ids start at 1 (column 0 unused: BBoxHeadAVA(background_class=True) refuses it there); MultiSports'
+        # start at 0 with background_class=False. So 0 is the head's to judge, as in mmaction2.
+        if not 0 <= line.label < self.num_classes:
             raise ValueError(f'{type(self).__name__}: {line.where}: action {line.label} is outside '
-                             f'{low}..{self.num_classes - 1} (num_classes={self.num_classes})')
+                             f'0..{self.num_classes - 1} (num_classes={self.num_classes})')
         return line.label
 
     def shot_of(self, video_id: str) -> tuple[int, int] | None:

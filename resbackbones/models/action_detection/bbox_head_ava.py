@@ -79,6 +79,10 @@ class BBoxHeadAVA(nn.Module):
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """Losses and logged recall/precision for RoI ``logits`` against multi-hot ``labels`` (R, num_classes)."""
         if self.background_class:
+            if labels[:, 0].any():  # a silently dropped label otherwise
+                raise ValueError('BBoxHeadAVA: a ground-truth box has action 0, the placeholder class of '
+                                 'background_class=True (AVA ids start at 1); use background_class=False when class 0 '
+                                 'is an action (MultiSports)')
             logits, labels = logits[:, 1:], labels[:, 1:]
         positive = labels.sum(-1) > 0
         logits, labels = logits[positive], labels[positive]

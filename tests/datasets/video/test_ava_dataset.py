@@ -123,8 +123,7 @@ def _pickle(path, obj) -> str:
 @pytest.mark.parametrize('change, message', [
     (dict(ann='vid_a,0902,0.1,0.2,0.5,0.9,3\n'), r'ann.csv, line 1: expected 8 fields'),
     (dict(ann='vid_a,0902,0.1,0.2,0.5,0.9,3,0\nvid_a,09x2,0.1,0.2,0.5,0.9,3,0\n'), r'ann.csv, line 2: expected'),
-    (dict(ann='vid_a,0902,0.1,0.2,0.5,0.9,81,0\n'), r'ann.csv, line 1: action 81 is outside 1..80'),
-    (dict(ann='vid_a,0902,0.1,0.2,0.5,0.9,0,0\n'), r'ann.csv, line 1: action 0 is outside 1..80'),
+    (dict(ann='vid_a,0902,0.1,0.2,0.5,0.9,81,0\n'), r'ann.csv, line 1: action 81 is outside 0..80'),
     (dict(custom_classes=[0, 3], num_classes=3), 'must not contain 0'),
     (dict(custom_classes=[3, 5], num_classes=4), 'len\\(custom_classes\\) \\+ 1 = 3'),
     (dict(custom_classes=[3, 7], num_classes=3), r'custom_classes \[7\] are not ids of .*labels.pbtxt'),

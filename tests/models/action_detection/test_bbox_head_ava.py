@@ -26,7 +26,7 @@ def test_forward_pools_time_then_space_into_one_linear(temporal, spatial):
 def test_loss_is_focal_bce_on_positive_rois_without_class_0(alpha, gamma):
     head = _head(focal_alpha=alpha, focal_gamma=gamma)
     logits = torch.tensor([[9., 0.5, -1., 2.], [9., 0., 0., 0.], [-9., 1., 1., -1.]])
-    labels = torch.tensor([[1., 1., 0., 1.], [1., 0., 0., 0.], [0., 0., 1., 0.]])  # row 1: only class 0 -> negative
+    labels = torch.tensor([[0., 1., 0., 1.], [0., 0., 0., 0.], [0., 0., 1., 0.]])  # row 1: a negative RoI
     expected = []
     for row in (0, 2):
         for c in (1, 2, 3):
@@ -71,3 +71,11 @@ def test_predict_maps_boxes_back_to_the_original_frame(flip):
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         _head(**kwargs)
+
+
+def test_action_0_is_refused_where_it_is_the_placeholder_and_trained_where_it_is_not():
+    logits, labels = torch.zeros(1, 4), torch.tensor([[1., 0., 0., 0.]])
+    with pytest.raises(ValueError, match='action 0, the placeholder class of background_class=True'):
+        _head().loss(logits, labels)
+    loss = _head(background_class=False, multilabel=False).loss(logits, labels)['loss_action_cls']
+    assert float(loss) == pytest.approx(math.log(4))  # softmax over 4 equal logits, class 0 the target
