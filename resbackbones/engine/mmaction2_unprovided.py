@@ -34,8 +34,6 @@ WHY = {
     **{name: "ResNetAudio (factorised ConvAudio blocks without normalisation between their convs) is not provided "
              "yet: audio recognition on the core's 2D ResNet is (RecognizerAudio, TSNAudioHead, AudioDataset)"
        for name in ('ResNetAudio', 'AudioTSNHead')},
-    'MultiSportsMetric': 'the MultiSports frame/video mAP is not provided yet: AVA detection and its frame mAP are '
-                         '(FastRCNN, AVAMetric)',
 }
 
 
