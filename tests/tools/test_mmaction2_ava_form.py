@@ -12,7 +12,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
 from tiny import run_tool_here as run  # noqa: E402
 
-AVA_FORM = '''default_scope = 'mmaction'
+MODEL_FORM = '''default_scope = 'mmaction'
 default_hooks = dict(logger=dict(type='LoggerHook', interval=1), checkpoint=dict(type='CheckpointHook', interval=1))
 model = dict(
     type='FastRCNN',
@@ -34,7 +34,8 @@ model = dict(
                                           add_gt_as_proposals=True),
                              pos_weight=1.0)),
     test_cfg=dict(rcnn=None))
-dataset_type = 'AVADataset'
+'''
+AVA_FORM = MODEL_FORM + '''dataset_type = 'AVADataset'
 root = ROOT
 common = dict(type=dataset_type, exclude_file=f'{root}/excluded.csv', label_file=f'{root}/actions.pbtxt',
               proposal_file=f'{root}/proposals.pkl', data_prefix=dict(img=f'{root}/rawframes'), num_classes=4,

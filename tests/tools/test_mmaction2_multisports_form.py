@@ -10,33 +10,15 @@ import numpy as np
 
 from resbackbones.transforms.video.writer import write_video
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: tiny
+from test_mmaction2_ava_form import MODEL_FORM  # noqa: E402
 from tiny import run_tool_here as run  # noqa: E402
 
-MULTISPORTS_FORM = '''default_scope = 'mmaction'
-default_hooks = dict(logger=dict(type='LoggerHook', interval=1), checkpoint=dict(type='CheckpointHook', interval=1))
-num_classes = 3
-model = dict(
-    type='FastRCNN',
-    _scope_='mmdet',
-    backbone=dict(type='mmaction.ResNet3dSlowOnly', depth=18, base_channels=8, pretrained=None, pretrained2d=False,
-                  lateral=False, num_stages=4, conv1_kernel=(1, 7, 7), conv1_stride_t=1, pool1_stride_t=1,
-                  spatial_strides=(1, 2, 2, 1)),
-    roi_head=dict(
-        type='AVARoIHead',
-        bbox_roi_extractor=dict(type='SingleRoIExtractor3D', roi_layer_type='RoIAlign', output_size=8,
-                                with_temporal_pool=True),
-        bbox_head=dict(type='BBoxHeadAVA', background_class=False, in_channels=64, num_classes=num_classes,
-                       multilabel=False, dropout_ratio=0.5, topk=(1, 2))),
-    data_preprocessor=dict(type='mmaction.ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], format_shape='NCTHW'),
-    train_cfg=dict(rcnn=dict(assigner=dict(type='MaxIoUAssignerAVA', pos_iou_thr=0.9, neg_iou_thr=0.9,
-                                           min_pos_iou=0.9),
-                             sampler=dict(type='RandomSampler', num=32, pos_fraction=1, neg_pos_ub=-1,
-                                          add_gt_as_proposals=True),
-                             pos_weight=1.0)),
-    test_cfg=dict(rcnn=None))
-dataset_type = 'AVADataset'
+# the AVA form's model with MultiSports' head: softmax over actions counted from 0, no placeholder class
+HEAD = ('background_class=True, in_channels=64, num_classes=4, multilabel=True',
+        'background_class=False, in_channels=64, num_classes=3, multilabel=False')
+MULTISPORTS_FORM = MODEL_FORM.replace(*HEAD) + '''dataset_type = 'AVADataset'
 root = ROOT
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
@@ -55,7 +37,7 @@ val_pipeline = [
     dict(type='Resize', scale=(-1, 64)),
     dict(type='FormatShape', input_format='NCTHW', collapse=True),
     dict(type='PackActionInputs')]
-common = dict(type=dataset_type, num_classes=num_classes, data_prefix=dict(img=f'{root}/videos'),
+common = dict(type=dataset_type, num_classes=3, data_prefix=dict(img=f'{root}/videos'),
               timestamp_start=1, start_index=0, use_frames=False, fps=1)
 train_dataloader = dict(batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
                         dataset=dict(ann_file=f'{root}/train.csv', pipeline=train_pipeline,
@@ -106,6 +88,7 @@ def _write_multisports(root: Path) -> None:
 
 
 def test_multisports_config_trains_and_tests_on_videos(tmp_path, capsys):
+    assert HEAD[0] in MODEL_FORM  # the head really is MultiSports'
     _write_multisports(tmp_path)
     config = tmp_path / 'slowonly_r18_tiny_multisports.py'
     config.write_text(MULTISPORTS_FORM.replace('ROOT', repr(str(tmp_path))))
