@@ -40,7 +40,10 @@ def _settings(cfg: dict | None, defaults: dict, key: str) -> dict:
 
 
 def check_rcnn_train_cfg(rcnn: dict | None) -> dict:
-    """mmaction2's ``train_cfg.rcnn`` (assigner, sampler, pos_weight) with defaults filled and unknown keys named."""
+    """mmaction2's ``train_cfg.rcnn`` (assigner, sampler, pos_weight) with defaults filled and unknown keys named.
+
+    ``pos_weight`` is accepted and has no effect, as in mmaction2: its ``bbox_target`` computes label weights that
+    ``BBoxHeadAVA`` never reads (the loss averages over the positive RoIs)."""
     rcnn = dict(rcnn or {})
     unknown = sorted(set(rcnn) - {'assigner', 'sampler', 'pos_weight', 'debug'})
     if unknown:
