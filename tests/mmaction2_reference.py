@@ -506,33 +506,56 @@ class ResNet3dCSN(nn.Module):
         return x
 
 
+class DeConvModule(nn.Module):
+    """mmaction2's DeConvModule (RGBPoseConv3D's inverse laterals): transposed conv to stride x the input's
+    size, BN, ReLU."""
+
+    def __init__(self, cin, cout, kernel, stride, padding):
+        super().__init__()
+        self.conv = nn.ConvTranspose3d(cin, cout, kernel, stride, padding, bias=False)
+        self.bn, self.relu, self.stride = nn.BatchNorm3d(cout), nn.ReLU(), stride
+
+    def forward(self, x):
+        n, _, t, h, w = x.shape
+        size = (n, self.conv.out_channels, self.stride[0] * t, self.stride[1] * h, self.stride[2] * w)
+        return self.relu(self.bn(self.conv(x, output_size=size)))
+
+
 class SlowFastPathway(nn.Module):
-    """mmaction2's ResNet3dPathway, bottleneck depths, stem without temporal stride and no pool2 (SlowFast never
-    runs it). With ``lateral``, the stages' first blocks take the lateral channels mmaction2's
-    _calculate_lateral_inplanes gives (slow width after the stem / stage * 2 // channel_ratio), and the lateral
-    ConvModules ``conv1_lateral``, ``layerN_lateral`` map the fast width (slow width // channel_ratio) to those."""
+    """mmaction2's ResNet3dPathway, bottleneck depths, no pool2 (SlowFast and RGBPoseConv3D never run it). With
+    ``lateral``, the stages' first blocks take the lateral channels mmaction2's _calculate_lateral_inplanes gives
+    (width w after the stem / a stage: w * lateral_infl // channel_ratio, or inverse w * channel_ratio //
+    lateral_infl), and the laterals ``conv1_lateral``, ``layerN_lateral`` are ConvModules from w // channel_ratio
+    (or DeConvModules from w * channel_ratio) to those."""
 
     def __init__(self, stage_blocks, base_channels, conv1_kernel, inflate, lateral=False, speed_ratio=8,
-                 channel_ratio=8, fusion_kernel=5, lateral_norm=False):
+                 channel_ratio=8, fusion_kernel=5, lateral_norm=False, in_channels=3, stem_stride=2, first_stride=1,
+                 lateral_infl=2, lateral_activate=None, lateral_inv=False):
         super().__init__()
         t = conv1_kernel[0]
-        self.conv1 = ConvModule(3, base_channels, conv1_kernel, (1, 2, 2), ((t - 1) // 2, 3, 3))
-        self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
+        self.conv1 = ConvModule(in_channels, base_channels, conv1_kernel, (1, stem_stride, stem_stride),
+                                ((t - 1) // 2, 3, 3))
+        self.maxpool = nn.MaxPool3d((1, 3, 3), (1, stem_stride, stem_stride), (0, 1, 1))
         widths = [base_channels] + [base_channels * 2**i * 4 for i in range(len(stage_blocks) - 1)]  # fusion points
-        extra = [w * 2 // channel_ratio if lateral else 0 for w in widths]
+        active = [bool(lateral) and bool(on) for on in (lateral_activate or (1,) * len(stage_blocks))]
+        extra = [(w * channel_ratio // lateral_infl if lateral_inv else w * lateral_infl // channel_ratio) if on
+                 else 0 for w, on in zip(widths, active)]
         inplanes, self.num_stages = base_channels, len(stage_blocks)
         for i, n in enumerate(stage_blocks):
-            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            planes, stride = base_channels * 2**i, first_stride if i == 0 else 2
             down = ConvModule(inplanes + extra[i], planes * 4, 1, (1, stride, stride), act=False)
             blocks = [Bottleneck3d(inplanes + extra[i] if j == 0 else planes * 4, planes, stride if j == 0 else 1, 1,
                                    down if j == 0 else None, bool(inflate[i])) for j in range(n)]
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             inplanes = planes * 4
-        for i, w in enumerate(widths if lateral else []):
-            name = 'conv1_lateral' if i == 0 else f'layer{i}_lateral'
-            self.add_module(name, ConvModule(w // channel_ratio, w * 2 // channel_ratio, (fusion_kernel, 1, 1),
-                                             (speed_ratio, 1, 1), ((fusion_kernel - 1) // 2, 0, 0), bias=False,
-                                             norm=lateral_norm, act=lateral_norm))
+        for i, (w, e) in enumerate(zip(widths, extra)):
+            if not e:
+                continue
+            name, kernel = 'conv1_lateral' if i == 0 else f'layer{i}_lateral', (fusion_kernel, 1, 1)
+            padding = ((fusion_kernel - 1) // 2, 0, 0)
+            self.add_module(name, DeConvModule(w * channel_ratio, e, kernel, (speed_ratio, 1, 1), padding)
+                            if lateral_inv else ConvModule(w // channel_ratio, e, kernel, (speed_ratio, 1, 1), padding,
+                                                           bias=False, norm=lateral_norm, act=lateral_norm))
 
 
 class SlowFast(nn.Module):
@@ -557,6 +580,29 @@ class SlowFast(nn.Module):
             if i != self.slow_path.num_stages - 1:
                 slow = torch.cat((slow, getattr(self.slow_path, f'layer{i + 1}_lateral')(fast)), dim=1)
         return slow, fast
+
+
+class RGBPoseConv3D(nn.Module):
+    """mmaction2's RGBPoseConv3D forward in eval mode: RGB stages 1-2 and pose stage 1, then both laterals from the
+    pre-fusion features, concatenated; again after RGB stage 3 / pose stage 2; returns (rgb, pose)."""
+
+    def __init__(self, rgb, pose, speed_ratio=4, channel_ratio=4):
+        super().__init__()
+        self.rgb_path = SlowFastPathway(lateral=True, speed_ratio=speed_ratio, channel_ratio=channel_ratio, **rgb)
+        self.pose_path = SlowFastPathway(lateral=True, lateral_inv=True, speed_ratio=speed_ratio,
+                                         channel_ratio=channel_ratio, **pose)
+
+    def forward(self, imgs, heatmap_imgs):
+        rgb = self.rgb_path.maxpool(self.rgb_path.conv1(imgs))
+        pose = self.pose_path.maxpool(self.pose_path.conv1(heatmap_imgs))
+        rgb = self.rgb_path.layer2(self.rgb_path.layer1(rgb))
+        pose = self.pose_path.layer1(pose)
+        rgb, pose = (torch.cat((rgb, self.rgb_path.layer2_lateral(pose)), dim=1),
+                     torch.cat((pose, self.pose_path.layer1_lateral(rgb)), dim=1))
+        rgb, pose = self.rgb_path.layer3(rgb), self.pose_path.layer2(pose)
+        rgb, pose = (torch.cat((rgb, self.rgb_path.layer3_lateral(pose)), dim=1),
+                     torch.cat((pose, self.pose_path.layer2_lateral(rgb)), dim=1))
+        return self.rgb_path.layer4(rgb), self.pose_path.layer3(pose)
 
 
 class SlowFastHead(nn.Module):

@@ -68,6 +68,9 @@ class ResNet3dSlowFast(BaseModule):
         self.resample_rate, self.speed_ratio, self.channel_ratio = resample_rate, speed_ratio, channel_ratio
         slow = _pathway_args('slow_pathway', slow_pathway or SLOW_PATHWAY)
         fast = _pathway_args('fast_pathway', fast_pathway or FAST_PATHWAY)
+        if slow.get('lateral_inv') or fast.get('lateral_inv'):
+            raise ValueError('ResNet3dSlowFast: lateral_inv=True is not for SlowFast, whose laterals go from the fast '
+                             "pathway into the slow one (inverse laterals are PoseC3D's RGBPoseConv3D)")
         if fast.get('lateral'):
             raise ValueError('ResNet3dSlowFast: fast_pathway must have lateral=False (laterals go from the fast '
                              'pathway into the slow one)')

@@ -3,7 +3,9 @@ average precision over classes for multi-label data.
 
 A recognizer already averages a video's clips and crops into one ``pred_score`` (``average_clips``), so every
 prediction here is one video; several predictions of one video (clips tested as separate samples) can also be
-averaged here by giving ``data_samples`` a shared 'filename' and ``average_by='filename'``.
+averaged here by giving ``data_samples`` a shared 'filename' and ``average_by='filename'``. A two-stream
+recognizer (PoseC3D's RGB + pose, ``MMRecognizer3D``) gives ``pred_score`` as dict(rgb=..., pose=...): each stream
+is scored, and so are their weighted sums, under mmaction2's names ('rgb_top1', 'RGBPose_1:1_top1', ...).
 """
 from __future__ import annotations
 
@@ -19,6 +21,11 @@ from .accuracy import topk_accuracy
 
 METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision')
 SINGLE_LABEL = ('top_k_accuracy', 'mean_class_accuracy')
+FUSIONS = ((1, 1), (2, 1), (1, 2))  # (rgb, pose) weights of the two-stream sums mmaction2 reports
+
+
+def _flat(score) -> torch.Tensor:
+    return torch.as_tensor(score).detach().cpu().float().view(-1)
 
 
 def mean_class_accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
@@ -86,11 +93,34 @@ class AccMetric(BaseMetric):
                 raise ValueError(f"AccMetric: average_by={self.average_by!r} but prediction {i} has no such key")
             label = torch.as_tensor(sample['gt_label']).detach().cpu()
             label = int(label) if label.numel() == 1 else tuple(label.view(-1).tolist())  # multi-hot stays a tuple
-            self.results.append((key, torch.as_tensor(sample['pred_score']).detach().cpu().float().view(-1), label))
+            score = sample['pred_score']
+            score = {name: _flat(s) for name, s in score.items()} if isinstance(score, dict) else _flat(score)
+            self.results.append((key, score, label))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
+        """The metrics of the predictions; for per-stream scores (a two-stream recognizer's dict ``pred_score``),
+        each stream's prefixed with its name and, for 'rgb' and 'pose', their 1:1, 2:1 and 1:2 weighted sums'
+        prefixed 'RGBPose_1:1_' ... (mmaction2's names)."""
         if not results:
             raise ValueError('AccMetric: no predictions were processed (is the evaluation dataset empty?)')
+        streams = [tuple(sorted(score)) if isinstance(score, dict) else None for _, score, _ in results]
+        if len(set(streams)) > 1:
+            raise ValueError(f'AccMetric: predictions mix score kinds {sorted(set(map(str, streams)))}')
+        if streams[0] is None:
+            return self._calculate(*self._per_video(results))
+        out, per_stream = {}, {}
+        for name in streams[0]:
+            per_stream[name], labels = self._per_video([(k, score[name], y) for k, score, y in results])
+            out.update({f'{name}_{metric}': v for metric, v in self._calculate(per_stream[name], labels).items()})
+        if set(per_stream) == {'rgb', 'pose'}:
+            for rgb, pose in FUSIONS:
+                fused = per_stream['rgb'] * rgb + per_stream['pose'] * pose
+                out.update({f'RGBPose_{rgb}:{pose}_{metric}': v
+                            for metric, v in self._calculate(fused, labels).items()})
+        return out
+
+    def _per_video(self, results: list) -> tuple[torch.Tensor, list]:
+        """(videos, classes) scores, averaged over each video's predictions, and each video's label."""
         videos: OrderedDict = OrderedDict()
         for n, (key, score, label) in enumerate(results):
             entry = videos.setdefault(key if key is not None else n, [[], label])
@@ -101,7 +131,10 @@ class AccMetric(BaseMetric):
         if len(widths) > 1:
             raise ValueError(f'AccMetric: pred_score lengths differ ({sorted(widths)})')
         scores = torch.stack([torch.stack(s).mean(0) for s, _ in videos.values()])
-        labels = [label for _, label in videos.values()]
+        return scores, [label for _, label in videos.values()]
+
+    def _calculate(self, scores: torch.Tensor, labels: list) -> dict[str, float]:
+        """The metrics of (videos, classes) scores against single labels or multi-hot tuples."""
         out = {}
         multi = [label for label in labels if isinstance(label, tuple)]
         if multi and (len(multi) != len(labels) or any(len(m) != scores.shape[1] for m in multi)):

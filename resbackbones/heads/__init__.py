@@ -5,11 +5,12 @@ from .linear_head import LinearClsHead
 from .margin import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
 from .omni_head import OmniHead
 from .partial_fc import PartialFCHead
+from .rgbpose_head import RGBPoseHead
 from .temporal_head import TemporalHead
 from .trn_head import TRNHead
 from .unet_decoder import UNetDecoder
 
-__all__ = ['I3DHead', 'OmniHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNAudioHead', 'TSNHead',  # video
-           'TemporalHead',
+__all__ = ['I3DHead', 'OmniHead', 'RGBPoseHead', 'SlowFastHead', 'TPNHead', 'TRNHead', 'TSMHead', 'TSNAudioHead',  # video
+           'TSNHead', 'TemporalHead',
            'ArcFaceHead', 'CosFaceHead', 'FaceEmbeddingHead', 'MarginHead', 'PartialFCHead', 'SoftmaxHead',  # face
            'LinearClsHead', 'UNetDecoder']

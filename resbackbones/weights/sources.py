@@ -47,9 +47,10 @@ LAYOUTS = {
     'timm': Layout('', ('fc.',)),
     'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
-    # TPN's neck; OmniHead's classifiers; AVA detectors' RoI head (FastRCNN: backbone + roi_head, no RPN)
+    # TPN's neck; OmniHead's and RGBPoseHead's classifiers; AVA detectors' RoI head (FastRCNN: backbone + roi_head)
     'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),),
-                        model_parts=('neck.', 'cls_head.fc2d.', 'cls_head.fc3d.', 'roi_head.')),
+                        model_parts=('neck.', 'cls_head.fc2d.', 'cls_head.fc3d.', 'cls_head.fc_rgb.',
+                                     'cls_head.fc_pose.', 'roi_head.')),
     'insightface': Layout('', (), elsewhere=('bn2.', 'dropout.', 'fc.', 'features.'),
                           elsewhere_is='face embedding head'),
     # Tencent MedicalNet (Med3D) 3D ResNets: torchvision names in 3D ('module.' stripped on reading), and its

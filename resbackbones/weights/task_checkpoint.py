@@ -56,7 +56,7 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
     if hasattr(model, 'roi_head') and not any(k.startswith('roi_head.') for k in ckpt.state):
         raise ValueError(f"{what}; it has no 'roi_head.' weights for {type(model).__name__}'s action classifier (a "
                          "recognizer's checkpoint initialises the backbone through init_cfg=dict(type='Pretrained'))")
-    if hasattr(model, 'backbone') and (hasattr(model, 'head') or hasattr(model, 'roi_head')):
+    if hasattr(model, 'backbone') and any(hasattr(model, name) for name in ('head', 'cls_head', 'roi_head')):
         report = load_pretrained(model, ckpt.state, source=source, strict=True)
         if report.missing or report.mismatched:
             raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing {report.missing[:SHOWN]}, '

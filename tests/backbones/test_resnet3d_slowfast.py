@@ -125,7 +125,7 @@ def test_a_lateral_pathway_does_not_run_alone():
     (dict(resample_rate=8, speed_ratio=3), 'must be a multiple of speed_ratio'),
     (dict(resample_rate=0), 'resample_rate must be an integer >= 1'),
     (dict(slow=dict(type='bninception')), "slow_pathway must be a dict with type='resnet3d'"),
-    (dict(slow=dict(lateral_inv=True)), 'lateral_inv=True'),
+    (dict(slow=dict(lateral_inv=True)), 'lateral_inv=True is not for SlowFast'),
     (dict(slow=dict(with_pool2=True)), 'with_pool2 must be False'),
     (dict(fast=dict(out_indices=(2,))), r'out_indices must be \(3,\)'),
     (dict(slow=dict(fusion_kernel=4)), 'fusion_kernel must be odd'),

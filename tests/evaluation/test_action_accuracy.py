@@ -69,3 +69,27 @@ def test_multi_hot_labels_refuse_single_label_metrics():
     metric.process(None, [dict(pred_score=torch.tensor([0.9, 0.2]), gt_label=torch.tensor([1., 1.]))])
     with pytest.raises(ValueError, match='need single labels; for multi-label data use metric_list'):
         metric.evaluate(1)
+
+
+def test_two_stream_scores_are_scored_per_stream_and_fused_with_mmaction2s_weights():
+    streams = [  # (rgb, pose, label): rgb right on videos 0 and 1, pose on 1 and 2; each fusion weight decides 3
+        ([0.65, 0.35], [0.3, 0.7], 0), ([0.2, 0.8], [0.1, 0.9], 1), ([0.55, 0.45], [0.2, 0.8], 1),
+        ([0.45, 0.55], [0.7, 0.3], 0)]
+    preds = [dict(pred_score=dict(rgb=torch.tensor(r), pose=torch.tensor(p)), gt_label=y) for r, p, y in streams]
+    out = run(AccMetric(metric_list=('top_k_accuracy',), metric_options=dict(top_k_accuracy=dict(topk=(1,)))), preds)
+    # video 0 is right only at 2:1 (1.6, 1.4; 1:1 gives (0.95, 1.05), 1:2 (1.25, 1.75)); videos 1-3 right at every
+    # weighting (video 3's pose outweighs its rgb even at 2:1: (1.6, 1.4))
+    assert out == pytest.approx({'rgb_top1': 0.5, 'pose_top1': 0.75, 'RGBPose_1:1_top1': 0.75,
+                                 'RGBPose_2:1_top1': 1.0, 'RGBPose_1:2_top1': 0.75})
+
+
+def test_one_stream_of_a_two_stream_model_is_scored_under_its_name():
+    preds = [dict(pred_score=dict(rgb=torch.tensor([0.9, 0.1])), gt_label=0)]
+    out = run(AccMetric(metric_options=dict(top_k_accuracy=dict(topk=(1,)))), preds)
+    assert out == {'rgb_top1': 1.0, 'rgb_mean1': 1.0}
+
+
+def test_predictions_mixing_stream_dicts_and_plain_scores_are_refused():
+    preds = [dict(pred_score=dict(rgb=torch.tensor([0.9, 0.1])), gt_label=0), pred([0.1, 0.9], 1)]
+    with pytest.raises(ValueError, match='predictions mix score kinds'):
+        run(AccMetric(metric_options=dict(top_k_accuracy=dict(topk=(1,)))), preds)
