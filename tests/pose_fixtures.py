@@ -37,3 +37,26 @@ def write_pose_annotations(path: Path, per_class: int = 4, frames: int = 20, see
     with open(path, 'wb') as f:
         pickle.dump(dict(split=split, annotations=annotations), f)
     return path
+
+
+def write_pose_videos(annotations: Path, video_root: Path) -> Path:
+    """For every annotation of ``annotations``, ``<video_root>/<frame_dir>.mp4``: its img_shape frames, one per
+    skeleton frame, with each confident joint drawn as a bright 5 px square (the RGB side of PoseC3D's RGB + pose
+    data, mmaction2's ``data_prefix=dict(video=...)``); returns ``video_root``."""
+    from resbackbones.transforms.video.writer import write_video
+
+    with open(annotations, 'rb') as f:
+        content = pickle.load(f)
+    video_root.mkdir(parents=True, exist_ok=True)
+    for ann in content['annotations']:
+        h, w = ann['img_shape']
+
+        def frames(ann=ann, h=h, w=w):
+            for t in range(ann['total_frames']):
+                frame = np.full((h, w, 3), 40, np.uint8)
+                for (x, y), score in zip(ann['keypoint'][0, t], ann['keypoint_score'][0, t]):
+                    if score > 0.5:
+                        frame[max(int(y) - 2, 0):int(y) + 3, max(int(x) - 2, 0):int(x) + 3] = 220
+                yield frame
+        write_video(str(video_root / f"{ann['frame_dir']}.mp4"), frames(), gop=8)
+    return video_root

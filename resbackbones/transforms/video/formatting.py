@@ -6,7 +6,9 @@ models; ``'NCHW'`` into (crops x clips x T, C, H, W) frames for 2D models (TSN),
 (x1, y1, x2, y2, ...), which mmaction2's flow configs size with ``in_channels=2 * clip_len``. ``'NCTHW_Heatmap'``
 lays PoseC3D's (frames, K, H, W) heatmaps out as (views, K, T, H, W) volumes of K joint or limb channels. The data
 loader then stacks samples into (N, views, C, T, H, W) or (N, frames, C, H, W), which the recognizers score per
-view and average.
+view and average. An RGB + pose sample (RGBPoseConv3D) has ``clip_len`` per modality (dict(RGB=8, Pose=32)):
+'NCTHW' then lays ``imgs`` out with ``clip_len['RGB']`` and also ``heatmap_imgs`` with ``clip_len['Pose']``, and
+``PackActionInputs(collect_keys=('imgs', 'heatmap_imgs'))`` packs both, as mmaction2.
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ FORMATS = ('NCTHW', 'NCHW', 'NCTHW_Heatmap')
 class FormatShape(BaseTransform):
     """Reorder ``imgs`` to ``input_format`` (mmaction2's names); ``collapse`` drops the views axis of a single view.
 
-    Needs ``clip_len`` and ``num_clips`` from the sampler for 'NCTHW'.
+    Needs ``clip_len`` and ``num_clips`` from the sampler for 'NCTHW'; with ``clip_len`` a dict (RGB + pose),
+    ``imgs`` take ``clip_len['RGB']`` and ``heatmap_imgs`` (when present) become (views, K, ``clip_len['Pose']``,
+    H, W) with ``heatmap_input_shape``.
     """
 
     def __init__(self, input_format: str, collapse: bool = False):
@@ -36,7 +40,8 @@ class FormatShape(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         if self.input_format == 'NCTHW_Heatmap':
-            imgs = heatmap_views(results)
+            imgs = heatmap_views(results.get('imgs'), results.get('clip_len'), results.get('num_clips'),
+                                 "FormatShape('NCTHW_Heatmap')", "results['imgs']", 'clip_len')
         elif self.input_format == 'NCHW':
             imgs = clip_of(results, 'FormatShape')
             imgs = imgs.transpose(0, 3, 1, 2)
@@ -47,12 +52,7 @@ class FormatShape(BaseTransform):
                                      f'of clip_len={clip_len} (put SampleFrames first)')
                 imgs = imgs.reshape((-1, clip_len * imgs.shape[1]) + imgs.shape[2:])
         else:
-            imgs = clip_of(results, 'FormatShape')
-            clip_len, num_clips = results.get('clip_len'), results.get('num_clips')
-            if not isinstance(clip_len, int) or not isinstance(num_clips, int) or len(imgs) % (clip_len * num_clips):
-                raise ValueError(f"FormatShape('NCTHW'): {len(imgs)} frames do not split into clips of clip_len="
-                                 f'{clip_len} x num_clips={num_clips} (put SampleFrames first)')
-            imgs = imgs.reshape((-1, clip_len) + imgs.shape[1:]).transpose(0, 4, 1, 2, 3)
+            imgs = frame_clips(results)
         if self.collapse:
             if imgs.shape[0] != 1:
                 raise ValueError(f'FormatShape(collapse=True) needs one view; got {imgs.shape[0]}')
@@ -65,15 +65,33 @@ class FormatShape(BaseTransform):
         return f'FormatShape(input_format={self.input_format!r}, collapse={self.collapse})'
 
 
-def heatmap_views(results: dict) -> np.ndarray:
-    """``GeneratePoseTarget``'s (views x clips x T, K, H, W) maps as (views x clips, K, T, H, W) volumes."""
-    maps, clip_len, num_clips = results.get('imgs'), results.get('clip_len'), results.get('num_clips')
+def frame_clips(results: dict) -> np.ndarray:
+    """'NCTHW': the (views x clips x T, H, W, C) frames as (views x clips, C, T, H, W); with ``clip_len`` a dict,
+    T = clip_len['RGB'] and ``heatmap_imgs`` (if any) are laid out with clip_len['Pose'] in place."""
+    imgs = clip_of(results, 'FormatShape')
+    clip_len, num_clips = results.get('clip_len'), results.get('num_clips')
+    lengths, name = (clip_len, "clip_len['RGB']") if isinstance(clip_len, dict) else ({'RGB': clip_len}, 'clip_len')
+    rgb_len = lengths.get('RGB')
+    if not isinstance(rgb_len, int) or not isinstance(num_clips, int) or len(imgs) % (rgb_len * num_clips):
+        raise ValueError(f"FormatShape('NCTHW'): {len(imgs)} frames do not split into clips of {name}={rgb_len} x "
+                         f'num_clips={num_clips} (put SampleFrames first)')
+    if 'heatmap_imgs' in results:
+        maps = heatmap_views(results['heatmap_imgs'], lengths.get('Pose'), num_clips, "FormatShape('NCTHW')",
+                             "results['heatmap_imgs']", "clip_len['Pose']")
+        results['heatmap_imgs'] = np.ascontiguousarray(maps)
+        results['heatmap_input_shape'] = maps.shape
+    return imgs.reshape((-1, rgb_len) + imgs.shape[1:]).transpose(0, 4, 1, 2, 3)
+
+
+def heatmap_views(maps, clip_len, num_clips, owner: str, key: str, clip_key: str) -> np.ndarray:
+    """``GeneratePoseTarget``'s (views x clips x T, K, H, W) maps as (views x clips, K, T, H, W) volumes; ``owner``,
+    ``key`` and ``clip_key`` name the transform, the maps and the clip length in errors."""
     if not isinstance(maps, np.ndarray) or maps.ndim != 4:
-        raise ValueError("FormatShape('NCTHW_Heatmap') needs results['imgs'] as (frames, K, H, W) heatmaps (put "
-                         f"GeneratePoseTarget first); got {getattr(maps, 'shape', type(maps).__name__)}")
+        raise ValueError(f'{owner} needs {key} as (frames, K, H, W) heatmaps (put GeneratePoseTarget first); got '
+                         f"{getattr(maps, 'shape', type(maps).__name__)}")
     if not isinstance(clip_len, int) or not isinstance(num_clips, int) or len(maps) % (clip_len * num_clips):
-        raise ValueError(f"FormatShape('NCTHW_Heatmap'): {len(maps)} heatmap frames do not split into clips of "
-                         f'clip_len={clip_len} x num_clips={num_clips} (put UniformSampleFrames first)')
+        raise ValueError(f'{owner}: {len(maps)} heatmap frames do not split into clips of {clip_key}={clip_len} x '
+                         f'num_clips={num_clips} (put UniformSampleFrames or MMUniformSampleFrames first)')
     return maps.reshape((-1, clip_len) + maps.shape[1:]).transpose(0, 2, 1, 3, 4)
 
 
@@ -89,19 +107,46 @@ class PackActionInputs(BaseTransform):
     ``video_id``, ``timestamp``, ``img_key`` and the proposals' ``scores`` (float32, when given).
 
     Args:
+        collect_keys: None (``inputs`` is one tensor) or the keys whose arrays become ``inputs = {key: tensor}``
+            (RGB + pose: ('imgs', 'heatmap_imgs'), read by ``MultiModalDataPreprocessor``).
         meta_keys: keys copied into ``data_samples`` when present (``label`` is copied as ``gt_label``).
     """
 
-    def __init__(self, meta_keys: Sequence[str] = ('filename', 'frame_dir', 'num_clips', 'clip_len')):
-        if isinstance(meta_keys, str) or not all(isinstance(k, str) for k in meta_keys):
-            raise ValueError(f'PackActionInputs: meta_keys must be a list of key names; got {meta_keys!r}')
+    def __init__(self, collect_keys: Sequence[str] | None = None,
+                 meta_keys: Sequence[str] = ('filename', 'frame_dir', 'num_clips', 'clip_len')):
+        for name, keys in (('collect_keys', collect_keys), ('meta_keys', meta_keys)):
+            if keys is not None and (isinstance(keys, str) or not all(isinstance(k, str) for k in keys)):
+                raise ValueError(f'PackActionInputs: {name} must be a list of key names; got {keys!r}')
+        self.collect_keys = tuple(collect_keys) if collect_keys is not None else None
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
+        if self.collect_keys is not None:
+            return dict(inputs=self.collected(results), data_samples=self.data_samples(results))
         imgs = results.get('imgs', results.get('audios'))  # frames or heatmaps; else audio features (mmaction2's order)
         if not isinstance(imgs, np.ndarray) or imgs.ndim not in (4, 5):
             raise ValueError("PackActionInputs needs results['imgs'] laid out by FormatShape, or results['audios'] by "
                              f"FormatAudioShape (4 or 5 dims); got {getattr(imgs, 'shape', type(imgs).__name__)}")
+        return dict(inputs=torch.from_numpy(np.ascontiguousarray(imgs)), data_samples=self.data_samples(results))
+
+    def collected(self, results: dict) -> dict:
+        """{key: tensor} of ``collect_keys``; ValueError names a missing or non-array key and the keys present."""
+        inputs = {}
+        for key in self.collect_keys:
+            value = results.get(key)
+            if isinstance(value, torch.Tensor):
+                inputs[key] = value
+            elif isinstance(value, np.ndarray) and value.dtype != object:
+                inputs[key] = torch.from_numpy(np.ascontiguousarray(value))
+            else:
+                got = 'missing' if key not in results else f'a {type(value).__name__}, not an array'
+                where = results.get('filename') or results.get('frame_dir') or 'the sample'
+                raise ValueError(f'PackActionInputs: collect key {key!r} of {where} is {got}; the sample has '
+                                 f'{sorted(results)}')
+        return inputs
+
+    def data_samples(self, results: dict) -> dict:
+        """``meta_keys``, ``gt_label`` and an AVA sample's detection fields."""
         samples = {key: results[key] for key in self.meta_keys if key in results}
         label = results.get('label', results.get('gt_label'))
         if label is not None:
@@ -111,10 +156,10 @@ class PackActionInputs(BaseTransform):
                 samples['gt_label'] = list(label) if isinstance(label, (list, tuple)) else int(label)
         if 'gt_bboxes' in results:
             samples.update(detection_fields(results))
-        return dict(inputs=torch.from_numpy(np.ascontiguousarray(imgs)), data_samples=samples)
+        return samples
 
     def __repr__(self) -> str:
-        return f'PackActionInputs(meta_keys={self.meta_keys!r})'
+        return f'PackActionInputs(collect_keys={self.collect_keys!r}, meta_keys={self.meta_keys!r})'
 
 
 def detection_fields(results: dict) -> dict:

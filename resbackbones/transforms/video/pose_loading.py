@@ -10,6 +10,24 @@ from ...registry import TRANSFORMS
 from .keypoints import keypoints_of, sample_name
 
 
+def keep_keypoint_frames(results: dict, inds: np.ndarray, owner: str) -> None:
+    """Keep the frames ``inds`` of ``keypoint`` and ``keypoint_score`` (if present) as float32; ValueError names the
+    sample when an index is outside the keypoints or the scores do not match them."""
+    kp = keypoints_of(results, owner)
+    outside = inds[(inds < 0) | (inds >= kp.shape[1])]
+    if outside.size:
+        raise ValueError(f'{owner}: frame index {int(outside[0])} is outside the {kp.shape[1]} frames of '
+                         f"{sample_name(results)}'s keypoints (total_frames={results.get('total_frames')}, "
+                         f"start_index={results.get('start_index', 0)}); total_frames must count the keypoint frames")
+    score = results.get('keypoint_score')
+    if score is not None:
+        if not isinstance(score, np.ndarray) or score.shape != kp.shape[:3]:
+            raise ValueError(f"{owner}: keypoint_score of {sample_name(results)} must be (persons, frames, "
+                             f"joints) = {kp.shape[:3]}; got {getattr(score, 'shape', type(score).__name__)}")
+        results['keypoint_score'] = score[:, inds].astype(np.float32)
+    results['keypoint'] = kp[:, inds].astype(np.float32)
+
+
 @TRANSFORMS.register_module()
 class PoseDecode(BaseTransform):
     """Keep the frames ``frame_inds`` (+ ``offset``) of ``keypoint`` and ``keypoint_score`` as float32; without a
@@ -19,19 +37,7 @@ class PoseDecode(BaseTransform):
         kp = keypoints_of(results, 'PoseDecode')
         results.setdefault('total_frames', kp.shape[1])
         results['frame_inds'] = np.asarray(results.get('frame_inds', np.arange(results['total_frames']))).reshape(-1)
-        inds = results['frame_inds'] + results.get('offset', 0)
-        outside = inds[(inds < 0) | (inds >= kp.shape[1])]
-        if outside.size:
-            raise ValueError(f'PoseDecode: frame index {int(outside[0])} is outside the {kp.shape[1]} frames of '
-                             f"{sample_name(results)}'s keypoints (total_frames={results['total_frames']}, start_index="
-                             f"{results.get('start_index', 0)}); total_frames must count the keypoint frames")
-        score = results.get('keypoint_score')
-        if score is not None:
-            if not isinstance(score, np.ndarray) or score.shape != kp.shape[:3]:
-                raise ValueError(f"PoseDecode: keypoint_score of {sample_name(results)} must be (persons, frames, "
-                                 f"joints) = {kp.shape[:3]}; got {getattr(score, 'shape', type(score).__name__)}")
-            results['keypoint_score'] = score[:, inds].astype(np.float32)
-        results['keypoint'] = kp[:, inds].astype(np.float32)
+        keep_keypoint_frames(results, results['frame_inds'] + results.get('offset', 0), 'PoseDecode')
         return results
 
     def __repr__(self) -> str:

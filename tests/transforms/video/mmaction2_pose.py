@@ -1,6 +1,7 @@
-"""mmaction2 v1.2's PoseC3D transforms, written out from mmaction/datasets/transforms/pose_transforms.py and
-processing.py as a test oracle: plain functions in mmaction2's own control flow (per clip, per frame, per joint,
-per person), numpy's global RNG for training and a reseeded one for testing, as there."""
+"""mmaction2 v1.2's PoseC3D transforms (and RGBPoseConv3D's RGB + pose ones), written out from
+mmaction/datasets/transforms/pose_transforms.py and processing.py as a test oracle: plain functions in mmaction2's
+own control flow (per clip, per frame, per joint, per person), numpy's global RNG for training and a reseeded one for
+testing, as there."""
 from __future__ import annotations
 
 import numpy as np
@@ -118,3 +119,43 @@ def pose_compact_box(keypoint, img_shape, padding=0.25, threshold=10, hw_ratio=N
     if not allow_imgpad:
         return int(max(0, min_x)), int(max(0, min_y)), int(min(w, max_x)), int(min(h, max_y))
     return int(min_x), int(min_y), int(max_x), int(max_y)
+
+
+def mm_uniform_sample_frames(num_frames, clip_len, num_clips=1, test_mode=False, seed=255):
+    """MMUniformSampleFrames.transform: {'RGB_inds': ..., 'Pose_inds': ...}, UniformSampleFrames' draws per modality
+    in clip_len's order (test mode reseeds numpy before each), wrapped, without start_index."""
+    return {f'{modality}_inds': uniform_sample_frames(num_frames, length, num_clips, test_mode, seed)
+            for modality, length in clip_len.items()}
+
+
+def mm_compact(imgs, keypoint, img_shape, padding=0.25, threshold=10, hw_ratio=(1., 1.), allow_imgpad=True):
+    """MMCompact.transform: (frames, keypoint, img_shape); the whole frame when the box is too small, frames padded
+    with zeros (np.pad) then sliced to the box."""
+    h, w = img_shape
+    kp = keypoint.copy()
+    kp[np.isnan(kp)] = 0.
+    box = pose_compact_box(kp, img_shape, padding, threshold, hw_ratio, allow_imgpad)
+    min_x, min_y, max_x, max_y = box if box is not None else (0, 0, w, h)
+    new_shape = (max_y - min_y, max_x - min_x)
+    kp_x, kp_y = kp[..., 0], kp[..., 1]
+    kp_x[kp_x != 0] -= min_x
+    kp_y[kp_y != 0] -= min_y
+    pad_l, pad_u, pad_r, pad_d = 0, 0, 0, 0
+    if min_x < 0:
+        pad_l = -min_x
+        min_x, max_x = 0, max_x + pad_l
+        w += pad_l
+    if min_y < 0:
+        pad_u = -min_y
+        min_y, max_y = 0, max_y + pad_u
+        h += pad_u
+    if max_x > w:
+        pad_r = max_x - w
+        w = max_x
+    if max_y > h:
+        pad_d = max_y - h
+        h = max_y
+    if pad_l > 0 or pad_r > 0 or pad_u > 0 or pad_d > 0:
+        imgs = [np.pad(img, ((pad_u, pad_d), (pad_l, pad_r), (0, 0))) for img in imgs]
+    imgs = [img[min_y:max_y, min_x:max_x] for img in imgs]
+    return np.stack(imgs), kp, new_shape
