@@ -152,3 +152,19 @@ def test_a_slowfast_refuses_inverse_laterals():
     with pytest.raises(ValueError, match='lateral_inv=True is not for SlowFast'):
         MODELS.build(dict(type='ResNet3dSlowFast', slow_pathway=dict(type='resnet3d', depth=50, lateral=True,
                                                                      lateral_inv=True)))
+
+
+def test_each_pathway_starts_from_its_streams_recognizer_checkpoint(tmp_path, randomise):
+    """mmaction2 merges its rgb_only and pose_only checkpoints into one (merge_pretrain.ipynb: fused input channels
+    padded with zeros); here each pathway's ``pretrained`` takes its stream's checkpoint and does the same."""
+    rgb_only = randomise(MODELS.build(dict(type='Recognizer3D', backbone=dict(
+        type='ResNet3dSlowOnly', **{k: RGB[k] for k in ('stage_blocks', 'base_channels', 'conv1_kernel', 'inflate')}),
+        cls_head=dict(type='I3DHead', num_classes=5, in_channels=256))))
+    state = {ref.to_mmaction2_keys(k): v for k, v in rgb_only.state_dict().items()}
+    torch.save({'state_dict': state, 'meta': {'mmaction2_version': '1.2.0'}}, tmp_path / 'rgb_only.pth')
+    backbone = _backbone(rgb=dict(pretrained=str(tmp_path / 'rgb_only.pth')))
+    backbone.init_weights()
+    fused, plain = backbone.rgb_path.layer3[0].conv1.weight, rgb_only.backbone.layer3[0].conv1.weight
+    assert fused.shape[1] == plain.shape[1] + 16  # the pose lateral's channels join layer3's input
+    assert torch.equal(fused[:, :plain.shape[1]], plain) and not fused[:, plain.shape[1]:].any()
+    assert torch.equal(backbone.rgb_path.conv1.weight, rgb_only.backbone.conv1.weight)

@@ -1,5 +1,6 @@
 """The skeleton and audio configs: PoseC3D's and the audio TSN's models with mmaction2's parameter counts, pipelines
 that turn a skeleton sequence or a spectrogram into what the model takes, and leaves that state only what changes."""
+import pickle
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from mmengine.registry import init_default_scope
 from resbackbones.registry import MODELS, TRANSFORMS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: pose_fixtures
-from pose_fixtures import skeleton  # noqa: E402
+from pose_fixtures import skeleton, write_pose_annotations, write_pose_videos  # noqa: E402
 
 LEAF = (Path(__file__).resolve().parents[2] / 'configs' / 'skeleton' / 'posec3d'
         / 'slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py')
@@ -34,6 +35,31 @@ def test_posec3d_ntu60_config_builds_runs_and_counts_as_mmaction2():
     assert scores.shape == (1, 60)
     assert cfg.train_dataloader.dataset.type == 'RepeatDataset' and cfg.train_dataloader.dataset.times == 10
     code = [line for line in LEAF.read_text().splitlines() if line.strip() and not line.startswith('#')]
+    assert code[0].startswith('_base_') and len(code) <= 12
+
+
+def test_rgbpose_config_builds_runs_and_counts_as_mmaction2(tmp_path):
+    init_default_scope('resbackbones')
+    leaf = LEAF.parent / 'rgbpose_conv3d' / 'rgbpose_conv3d.py'
+    cfg = Config.fromfile(str(leaf))
+    model = MODELS.build(cfg.model.to_dict()).eval()
+    assert sum(p.numel() for p in model.backbone.parameters()) == 35_994_208  # mmaction2's RGBPoseConv3D, built there
+    assert sum(p.numel() for p in model.parameters()) == 35_994_208 + (2048 + 512) * 60 + 2 * 60  # + fc_rgb, fc_pose
+    ann = write_pose_annotations(tmp_path / 'ntu60_2d.pkl', per_class=1, frames=40, splits=('xsub_val',))
+    videos = write_pose_videos(ann, tmp_path / 'videos')
+    with open(ann, 'rb') as f:
+        sample = dict(pickle.load(f)['annotations'][0], start_index=0, modality='Pose')
+    sample['frame_dir'] = str(videos / sample['frame_dir'])
+    for step in cfg.test_dataloader.dataset.pipeline:
+        sample = TRANSFORMS.build(step)(sample)
+    shapes = {k: tuple(v.shape) for k, v in sample['inputs'].items()}
+    assert shapes == {'imgs': (10, 3, 8, 256, 256), 'heatmap_imgs': (10, 17, 32, 64, 64)}  # 10 clips
+    batch = model.data_preprocessor(dict(inputs={k: [v[:1]] for k, v in sample['inputs'].items()},
+                                         data_samples=[dict(gt_label=0)]))
+    with torch.no_grad():
+        scores = model(batch['inputs'], mode='tensor')
+    assert {k: tuple(v.shape) for k, v in scores.items()} == {'rgb': (1, 60), 'pose': (1, 60)}
+    code = [line for line in leaf.read_text().splitlines() if line.strip() and not line.startswith('#')]
     assert code[0].startswith('_base_') and len(code) <= 12
 
 
