@@ -715,6 +715,62 @@ class TRNHead(nn.Module):
         return out
 
 
+class ConvAudio(nn.Module):
+    """mmaction2's ConvAudio: (k, 1) and (1, k) ConvModules (conv, BN, ReLU) side by side, concatenated or summed."""
+
+    def __init__(self, cin, cout, k, op, stride=1):
+        super().__init__()
+        self.conv_1 = ConvModule(cin, cout, (k, 1), stride, (k // 2, 0), dims=2)
+        self.conv_2 = ConvModule(cin, cout, (1, k), stride, (0, k // 2), dims=2)
+        self.op = op
+
+    def forward(self, x):
+        a, b = self.conv_1(x), self.conv_2(x)
+        return torch.cat((a, b), 1) if self.op == 'concat' else a + b
+
+
+class Bottleneck2dAudio(nn.Module):
+    """mmaction2's Bottleneck2dAudio: 1x1 ConvModule; ConvAudio ('concat') or a bare 3x3 conv (no norm, no ReLU);
+    1x1 conv + BN from 2 x planes (factorised) or planes; the stride on the middle conv."""
+
+    def __init__(self, inplanes, planes, stride, downsample, factorize):
+        super().__init__()
+        self.conv1 = ConvModule(inplanes, planes, 1, dims=2)
+        self.conv2 = ConvModule(planes, planes, 3, stride, 1, dims=2, norm=False, act=False, bias=False)
+        if factorize:
+            self.conv2.conv = ConvAudio(planes, planes, 3, 'concat', stride)
+        self.conv3 = ConvModule(2 * planes if factorize else planes, planes * 4, 1, dims=2, act=False)
+        self.downsample, self.relu = downsample, nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
+
+
+class ResNetAudio(nn.Module):
+    """mmaction2's ResNetAudio: stem ConvModule around a summed ConvAudio (kernel 9, stride 1), no max-pool, stages
+    of Bottleneck2dAudio with strides (1, 2, 2, 2); returns the last stage's output."""
+
+    def __init__(self, stage_blocks, base_channels=32, factorize=(1, 1, 0, 0), in_channels=1):
+        super().__init__()
+        self.conv1 = ConvModule(in_channels, base_channels, 9, dims=2, bias=False)
+        self.conv1.conv = ConvAudio(in_channels, base_channels, 9, 'sum')
+        inplanes, self.num_stages = base_channels, len(stage_blocks)
+        for i, n in enumerate(stage_blocks):
+            planes, stride = base_channels * 2**i, 1 if i == 0 else 2
+            down = ConvModule(inplanes, planes * 4, 1, stride, dims=2, act=False)
+            blocks = [Bottleneck2dAudio(inplanes if j == 0 else planes * 4, planes, stride if j == 0 else 1,
+                                        down if j == 0 else None, bool(factorize[i])) for j in range(n)]
+            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
+            inplanes = planes * 4
+
+    def forward(self, x):
+        x = self.conv1(x)
+        for i in range(self.num_stages):
+            x = getattr(self, f'layer{i + 1}')(x)
+        return x
+
+
 def to_mmaction2_keys(key: str) -> str:
     """Our recognizer's state-dict key -> mmaction2's (ResNet ConvModule names; cls_head.fc_cls for the head)."""
     key = re.sub(r'^backbone\.conv1\.', 'backbone.conv1.conv.', key)

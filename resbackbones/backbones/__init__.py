@@ -11,6 +11,7 @@ from .resnet3d import ResNet3d
 from .resnet3d_csn import ResNet3dCSN
 from .resnet3d_slowfast import ResNet3dSlowFast
 from .resnet3d_slowonly import ResNet3dSlowOnly
+from .resnet_audio import ResNetAudio
 from .resnet_tin import ResNetTIN
 from .rgbpose_conv3d import RGBPoseConv3D
 from .resnet_tsm import ResNetTSM
@@ -19,6 +20,6 @@ from .tanet import TANet
 from .volume import VolumeResNet
 
 __all__ = ['BasicBlock', 'Bottleneck', 'C2D', 'IBasicBlock', 'IResNet', 'NAMED_MODELS', 'OmniResNet', 'ResNeXt',
-           'ResNet', 'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowFast', 'ResNet3dSlowOnly', 'ResNetTIN',
-           'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'RGBPoseConv3D', 'TANet', 'VIDEO_MODELS', 'VolumeResNet', 'list_models',
-           'list_video_models', 'model_config', 'video_model_config']
+           'ResNet', 'ResNet2Plus1d', 'ResNet3d', 'ResNet3dCSN', 'ResNet3dSlowFast', 'ResNet3dSlowOnly', 'ResNetAudio',
+           'ResNetTIN', 'ResNetTSM', 'ResNetV1c', 'ResNetV1d', 'ResStage', 'RGBPoseConv3D', 'TANet', 'VIDEO_MODELS',
+           'VolumeResNet', 'list_models', 'list_video_models', 'model_config', 'video_model_config']

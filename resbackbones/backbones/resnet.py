@@ -20,7 +20,7 @@ from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
 from .stage import ResStage
 from .temporal import TemporalPlan
-from .validation import check_block_widths, check_choice, check_out_indices, per_stage
+from .validation import check_block_options, check_block_widths, check_choice, check_out_indices, per_stage
 
 ARCH_SETTINGS = {
     18: (BasicBlock, (2, 2, 2, 2)),
@@ -100,6 +100,8 @@ class ResNet(BaseModule):
             conv2, the basic block's conv1 output), e.g. [[32, 40], [64, 70], ...] for a channel-pruned model
             (resbackbones/deploy/prune.py writes it); None (default): the variant's formula. Block outputs keep
             their channels, so feature_specs, necks and heads do not change.
+        block_options: per built stage, per block, a dict of more keyword arguments for that block, which its class
+            must take (ResNetAudio's ``factorize``); None (default): none.
         pretrained: deprecated alias of init_cfg=dict(type='Pretrained', checkpoint=...).
         init_cfg: mmengine init config; type 'Pretrained' loads torchvision/timm/mmpretrain/mmdet checkpoints.
 
@@ -123,7 +125,8 @@ class ResNet(BaseModule):
                  stem_act_cfg: dict | None = None, temporal: TemporalPlan | None = None,
                  block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,
                  fused_channels: Sequence[int] | None = None, block_widths: Sequence[Sequence[int]] | None = None,
-                 pretrained: str | None = None, init_cfg: dict | None = None):
+                 block_options: Sequence[Sequence[dict]] | None = None, pretrained: str | None = None,
+                 init_cfg: dict | None = None):
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError('give either pretrained or init_cfg, not both')
@@ -160,6 +163,7 @@ class ResNet(BaseModule):
         self.out_indices = check_out_indices(out_indices, num_stages)
         built = max((i + 1 for i in self.out_indices if i != 'stem'), default=0)
         self.block_widths = check_block_widths(block_widths, stage_blocks[:built], groups)
+        block_options = check_block_options(block_options, stage_blocks[:built])
 
         self.depth, self.in_channels, self.num_stages = depth, in_channels, num_stages
         self.stem_channels = stem_channels or base_channels
@@ -189,6 +193,7 @@ class ResNet(BaseModule):
                              with_cp=with_cp,
                              addons=None if block_addons is None else block_addons[i],
                              widths=None if self.block_widths is None else self.block_widths[i],
+                             block_options=None if block_options is None else block_options[i],
                              **self._stage_temporal(i), **variant)
             self.add_module(f'layer{i + 1}', stage)
             self.stage_names.append(f'layer{i + 1}')

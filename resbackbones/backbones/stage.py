@@ -34,6 +34,7 @@ class ResStage(nn.Sequential):
         temporal_kernels: per-block temporal kernel tuples for video (None: all 1). addons: per block, the
             BlockAddons it gets (None: none). widths: per block, its inner width, which replaces the ``width`` of
             block_kwargs (None: the variant's width for every block; a pruned stage has its own per block).
+            block_options: per block, more keyword arguments for it alone (ResNetAudio's ``factorize``); None: none.
             block_kwargs: the block's variant arguments (``block.variant_kwargs``).
     """
 
@@ -41,7 +42,7 @@ class ResStage(nn.Sequential):
                  avg_down: bool, layers: LayerFactory, drop_path_rates: Sequence[float], temporal_stride: int = 1,
                  temporal_kernels: Sequence[tuple[int, ...]] | None = None,
                  addons: Sequence[Sequence[BlockAddon]] | None = None, widths: Sequence[int] | None = None,
-                 **block_kwargs):
+                 block_options: Sequence[dict] | None = None, **block_kwargs):
         out_channels = planes * block.expansion
         downsample = None
         if stride != 1 or temporal_stride != 1 or in_channels != out_channels:
@@ -53,7 +54,8 @@ class ResStage(nn.Sequential):
                                 downsample=downsample if i == 0 else None, layers=layers,
                                 drop_path=drop_path_rates[i], temporal_stride=temporal_stride if i == 0 else 1,
                                 temporal_kernels=None if temporal_kernels is None else temporal_kernels[i],
-                                **(block_kwargs if widths is None else {**block_kwargs, 'width': widths[i]})))
+                                **(block_kwargs if widths is None else {**block_kwargs, 'width': widths[i]}),
+                                **(block_options[i] if block_options is not None else {})))
             if addons is not None and addons[i]:
                 blocks[-1].add_addons(addons[i])
         super().__init__(*blocks)

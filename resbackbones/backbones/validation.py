@@ -52,3 +52,16 @@ def check_block_widths(block_widths: Sequence[Sequence[int]] | None, stage_block
                 raise ValueError(f'block_widths[{i}][{j}] = {width} is not divisible by groups={groups}: a grouped '
                                  f'conv needs a whole number of channels per group')
     return tuple(tuple(stage) for stage in block_widths)
+
+
+def check_block_options(block_options: Sequence[Sequence[dict]] | None,
+                        stage_blocks: Sequence[int]) -> tuple[tuple[dict, ...], ...] | None:
+    """Per built stage, per block, a dict of keyword arguments (``stage_blocks``: the built stages' block counts)."""
+    if block_options is None:
+        return None
+    shape = [len(stage) if isinstance(stage, (list, tuple)) else None for stage in block_options] \
+        if isinstance(block_options, (list, tuple)) else None
+    if shape != list(stage_blocks) or not all(isinstance(o, dict) for stage in block_options for o in stage):
+        raise ValueError(f'block_options needs one list per built stage with one dict per block, i.e. lengths '
+                         f'{list(stage_blocks)}; got {block_options!r}')
+    return tuple(tuple(stage) for stage in block_options)

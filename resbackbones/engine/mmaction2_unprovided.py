@@ -27,9 +27,6 @@ WHY = {
        for name in ('BMN', 'TEM', 'PEM', 'DRN', 'TCANet')},
     **{name: f'a video-language model (VindLU, CLIP4Clip) is {NOT_RESNET}'
        for name in ('VindLURetrieval', 'VindLUVQA', 'VindLURetrievalMC', 'CLIPSimilarity')},
-    **{name: "ResNetAudio (factorised ConvAudio blocks without normalisation between their convs) is not provided "
-             "yet: audio recognition on the core's 2D ResNet is (RecognizerAudio, TSNAudioHead, AudioDataset)"
-       for name in ('ResNetAudio', 'AudioTSNHead')},
 }
 
 

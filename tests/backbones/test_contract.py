@@ -45,6 +45,7 @@ VARIANTS = [
     dict(type='ResNet2Plus1d', depth=18, mid_channels_from='block'),
     dict(type='ResNet2Plus1d', depth=50, mid_channels_from='conv', with_pool1=False, stem_mid_channels=5,
          inflate_style='3x3x3', spatial_strides=(1, 2, 1, 2)),
+    dict(type='ResNetAudio', depth=50, in_channels=1),  # (N, 1, time, frequency) spectrograms
 ]
 # Two pathways: widths and depths inside the pathway dicts; clips a multiple of resample_rate long (the laterals
 # align the pathways' frames only then), so 8 frames, the fast pathway on every other one.
@@ -53,6 +54,17 @@ SLOWFAST = dict(type='ResNet3dSlowFast', resample_rate=4, speed_ratio=2,
                                   inflate=(0, 0, 1, 1), stage_blocks=(1, 1, 1, 1)),
                 fast_pathway=dict(type='resnet3d', depth=50, base_channels=2, conv1_kernel=(5, 7, 7),
                                   stage_blocks=(1, 1, 1, 1)))
+# RGB frames and pose heatmaps a quarter of their size, 4x as many heatmap frames (RGBPoseConv3D's defaults, narrowed)
+RGBPOSE = dict(type='RGBPoseConv3D',
+               rgb_pathway=dict(num_stages=4, stage_blocks=(1, 1, 1, 1), lateral=True, lateral_infl=1,
+                                lateral_activate=(0, 0, 1, 1), fusion_kernel=7, base_channels=8,
+                                conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1), with_pool2=False),
+               pose_pathway=dict(num_stages=3, stage_blocks=(1, 1, 1), lateral=True, lateral_inv=True,
+                                 lateral_infl=16, lateral_activate=(0, 1, 1), fusion_kernel=7, in_channels=17,
+                                 base_channels=4, out_indices=(2,), conv1_kernel=(1, 7, 7), conv1_stride_s=1,
+                                 conv1_stride_t=1, pool1_stride_s=1, pool1_stride_t=1, inflate=(0, 1, 1),
+                                 spatial_strides=(2, 2, 2), temporal_strides=(1, 1, 1), dilations=(1, 1, 1),
+                                 with_pool2=False))
 T = 7  # frames of the video inputs, odd too
 # (N, C, T|D, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
 CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'OmniResNet', 'ResNet3dCSN', 'C2D', 'ResNet2Plus1d', 'VolumeResNet')
@@ -87,12 +99,22 @@ def test_two_pathway_backbone_matches_its_specs():
 
 
 @torch.no_grad()
+def test_rgbpose_pathways_match_their_specs_each_against_its_input():
+    model = MODELS.build(RGBPOSE).eval()
+    frames, heatmaps = torch.randn(2, 3, 3, 96, 128), torch.randn(2, 17, 12, 24, 32)  # sizes that line up
+    for out, spec, x in zip(model(frames, heatmaps), model.feature_specs, (frames, heatmaps)):
+        assert out.shape[1] == spec.channels, spec
+        assert tuple(out.shape[-2:]) == (spec.output_size(x.shape[-2]), spec.output_size(x.shape[-1])), spec
+        assert out.shape[2] == spec.temporal_output_size(x.shape[2]), spec
+
+
+@torch.no_grad()
 def test_omni_images_match_the_specs():
     _check(MODELS.build(dict(type='OmniResNet', layers=(1, 2, 1, 1), **TINY)).eval(), torch.randn(2, 3, H, W))
 
 
 def test_every_registered_backbone_is_covered():
-    types = {cfg['type'] for cfg in VARIANTS + [SLOWFAST]}
+    types = {cfg['type'] for cfg in VARIANTS + [SLOWFAST, RGBPOSE]}
     registered = {name for name, cls in MODELS.module_dict.items()
                   if hasattr(cls, 'feature_specs') and cls.__module__.startswith('resbackbones.backbones')}  # not necks
     assert registered <= types

@@ -1,10 +1,12 @@
-"""The skeleton and audio configs: PoseC3D's and the audio TSN's models with mmaction2's parameter counts, pipelines
-that turn a skeleton sequence or a spectrogram into what the model takes, and leaves that state only what changes."""
+"""The skeleton and audio configs: PoseC3D's (and its RGB + pose network's) and the audio recognizers' models with
+mmaction2's parameter counts, pipelines that turn a skeleton sequence (with its video) or a spectrogram into what the
+model takes, and leaves that state only what changes."""
 import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -73,12 +75,16 @@ def test_resnet3d_depth_defaults_to_50_as_mmaction2s():
     assert MODELS.build(dict(type='ResNet3d', base_channels=8)).depth == 50
 
 
-def test_audio_config_builds_runs_and_counts_as_mmaction2(tmp_path):
+@pytest.mark.parametrize('leaf, params', [  # mmaction2's recognizers (backbone + TSNAudioHead), built there
+    ('resnet/tsn_r18_8xb320-64x1x1-100e_kinetics400-audio-feature.py', 11_375_440),
+    ('audioonly/audioonly_r50_8xb160-64x1x1-100e_kinetics400-audio-feature.py', 5_905_728 + 1024 * 400 + 400),
+])
+def test_audio_config_builds_runs_and_counts_as_mmaction2(tmp_path, leaf, params):
     init_default_scope('resbackbones')
-    leaf = LEAF.parents[2] / 'recognition_audio' / 'resnet' / 'tsn_r18_8xb320-64x1x1-100e_kinetics400-audio-feature.py'
+    leaf = LEAF.parents[2] / 'recognition_audio' / leaf
     cfg = Config.fromfile(str(leaf))
     model = MODELS.build(cfg.model.to_dict()).eval()
-    assert sum(p.numel() for p in model.parameters()) == 11_375_440  # mmaction2's ResNet + TSNAudioHead, built there
+    assert sum(p.numel() for p in model.parameters()) == params
     np.save(tmp_path / 'v.npy', np.random.default_rng(0).random((700, 80)).astype(np.float32))
     sample = dict(audio_path=str(tmp_path / 'v.npy'), total_frames=250, start_index=0, label=3)
     for step in cfg.test_dataloader.dataset.pipeline:

@@ -20,3 +20,12 @@ def test_bad_lines_name_the_file_and_line(tmp_path, line, kwargs, match):
     (tmp_path / 'list.txt').write_text(line + '\n')
     with pytest.raises(ValueError, match=match):
         AudioDataset(str(tmp_path / 'list.txt'), **kwargs)
+
+
+def test_suffix_completes_paths_listed_without_it(tmp_path):
+    """mmaction2's audioonly_r50 config passes suffix='.npy' (0.x's option) for lists of bare video ids."""
+    (tmp_path / 'list.txt').write_text('a 163 1\nb.npy 122 0\n')
+    data = AudioDataset(str(tmp_path / 'list.txt'), data_prefix=dict(audio=str(tmp_path)), suffix='.npy')
+    assert [data.get_data_info(i)['audio_path'] for i in range(2)] == [str(tmp_path / 'a.npy'), str(tmp_path / 'b.npy')]
+    with pytest.raises(ValueError, match="suffix must be a file ending such as '.npy'"):
+        AudioDataset(str(tmp_path / 'list.txt'), suffix='')
