@@ -113,8 +113,9 @@ class MMRecognizer3D(TaskModel):
         logits, views = self.views_logits(inputs)
         labels = gt_labels(data_samples, next(iter(logits.values())).device).repeat_interleave(views)
         classes = self.cls_head.fc_rgb.out_features
-        if labels.numel() and (int(labels.max()) >= classes or int(labels.min()) < 0):
-            raise ValueError(f'MMRecognizer3D: label {int(labels.max())} is outside the head\'s {classes} classes')
+        outside = labels[(labels < 0) | (labels >= classes)]
+        if outside.numel():
+            raise ValueError(f"MMRecognizer3D: label {int(outside[0])} is outside the head's {classes} classes")
         losses = {}
         for name, weight in zip(self.components, self.loss_weights):
             losses[f'{name}_loss_cls'] = weight * F.cross_entropy(logits[name], labels,
