@@ -163,6 +163,18 @@ class RGBPoseConv3D(BaseModule):
                 rgb, pose = self._fuse(k, rgb, pose, drops)
         return rgb, pose
 
+    def describe(self) -> str:
+        """Each pathway's per-stage table (the core's ``describe``) and the laterals into it."""
+        def laterals(path: ResNet3dPathway, source: str) -> str:
+            modules = [m for name, m in path.named_children() if name.endswith('_lateral')]
+            trainable = sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
+            total = sum(p.numel() for m in modules for p in m.parameters())
+            kind = 'inverse (transposed conv)' if path.lateral_inv else 'strided conv'
+            return f'laterals {source}: {len(modules)}, {kind}, {trainable:,} of {total:,} params trainable'
+        return '\n'.join(['rgb_path: frames', self.rgb_path.describe(), laterals(self.rgb_path, 'pose -> rgb'),
+                          f'pose_path: heatmaps, {self.speed_ratio}x the frames', self.pose_path.describe(),
+                          laterals(self.pose_path, 'rgb -> pose')])
+
     def init_weights(self) -> None:
         """mmengine entry point: a 'Pretrained' init_cfg loads through ``load_pretrained`` (all or nothing, with a
         report), else each pathway initialises itself."""

@@ -112,6 +112,12 @@ def test_a_dropped_path_zeroes_the_lateral_in_training_only():
         assert not torch.allclose(rgb, rgb_other)
 
 
+def test_describe_shows_both_pathways_and_the_laterals_each_way():
+    text = _backbone().describe()
+    assert 'rgb_path: frames' in text and 'pose_path: heatmaps, 4x the frames' in text
+    assert 'laterals pose -> rgb: 2, strided conv' in text and 'laterals rgb -> pose: 2, inverse' in text
+
+
 @pytest.mark.parametrize('frames', [1, 2, 3])
 def test_an_inverse_lateral_gives_speed_ratio_times_the_frames(frames):
     lateral = LateralConnection(32, 2, 7, 4, LayerFactory(dims=3), with_norm=False, inverse=True)
