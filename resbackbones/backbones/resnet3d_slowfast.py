@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 
 from ..registry import MODELS
 from ..structures import FeatureSpec
 from .slowfast_pathway import ResNet3dPathway
+from .two_pathways import TwoPathwayBackbone
 
 SLOW_PATHWAY = dict(type='resnet3d', depth=50, pretrained=None, lateral=True, conv1_kernel=(1, 7, 7),
                     conv1_stride_t=1, pool1_stride_t=1, inflate=(0, 0, 1, 1))
@@ -36,7 +36,7 @@ def _resample(x: torch.Tensor, rate: int) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class ResNet3dSlowFast(BaseModule):
+class ResNet3dSlowFast(TwoPathwayBackbone):
     """(N, C, T, H, W) clips -> (slow features (N, C_s, T / resample_rate, H', W'), fast features (N, C_f,
     T / (resample_rate / speed_ratio), H', W')).
 
@@ -50,14 +50,12 @@ class ResNet3dSlowFast(BaseModule):
     A clip's length must be a multiple of resample_rate, so the laterals' frames line up with the slow pathway's.
     """
 
+    pathway_names = ('slow_path', 'fast_path')
+
     def __init__(self, pretrained: str | None = None, resample_rate: int = 8, speed_ratio: int = 8,
                  channel_ratio: int = 8, slow_pathway: dict | None = None, fast_pathway: dict | None = None,
                  init_cfg: dict | None = None):
-        if pretrained is not None:
-            if init_cfg is not None:
-                raise ValueError('ResNet3dSlowFast: give either pretrained or init_cfg, not both')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        super().__init__(init_cfg=init_cfg)
+        super().__init__('ResNet3dSlowFast', pretrained, init_cfg)
         for name, value in (('resample_rate', resample_rate), ('speed_ratio', speed_ratio),
                             ('channel_ratio', channel_ratio)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -139,23 +137,8 @@ class ResNet3dSlowFast(BaseModule):
 
     def describe(self) -> str:
         """Each pathway's per-stage table (the core's ``describe``), and the laterals between them."""
-        laterals = [m for name, m in self.slow_path.named_children() if name.endswith('_lateral')]
-        trainable = sum(p.numel() for m in laterals for p in m.parameters() if p.requires_grad)
-        total = sum(p.numel() for m in laterals for p in m.parameters())
         def frames(rate: int) -> str:
             return 'every frame' if rate == 1 else f'one frame in {rate}'
         return '\n'.join([f'slow_path: {frames(self.resample_rate)}', self.slow_path.describe(),
-                          f'laterals fast -> slow: {len(laterals)}, {trainable:,} of {total:,} params trainable',
+                          self.lateral_summary(self.slow_path, 'fast -> slow'),
                           f'fast_path: {frames(self.fast_rate)}', self.fast_path.describe()])
-
-    def init_weights(self) -> None:
-        """mmengine entry point: a 'Pretrained' init_cfg loads through ``load_pretrained`` (all or nothing, with a
-        report), else each pathway initialises itself."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            from ..weights import load_pretrained
-            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'),
-                            source=self.init_cfg.get('source'))
-        else:
-            self.slow_path.init_weights()
-            self.fast_path.init_weights()
-        self._is_init = True

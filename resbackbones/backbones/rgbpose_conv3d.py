@@ -12,11 +12,11 @@ its checkpoints load key for key (``backbone.rgb_path.*``, ``backbone.pose_path.
 from __future__ import annotations
 
 import torch
-from mmengine.model import BaseModule
 
 from ..registry import MODELS
 from ..structures import FeatureSpec
 from .slowfast_pathway import ResNet3dPathway
+from .two_pathways import TwoPathwayBackbone
 
 RGB_PATHWAY = dict(num_stages=4, lateral=True, lateral_infl=1, lateral_activate=(0, 0, 1, 1), fusion_kernel=7,
                    base_channels=64, conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1), with_pool2=False)
@@ -45,7 +45,7 @@ def _probability(name: str, value) -> float:
 
 
 @MODELS.register_module()
-class RGBPoseConv3D(BaseModule):
+class RGBPoseConv3D(TwoPathwayBackbone):
     """(N, 3, T, H, W) frames and (N, joints, T * speed_ratio, H / 4, W / 4) heatmaps -> (RGB features, pose
     features), each of its pathway's last stage.
 
@@ -64,15 +64,13 @@ class RGBPoseConv3D(BaseModule):
         init_cfg: mmengine's; ``dict(type='Pretrained', checkpoint=...)`` as ``pretrained``.
     """
 
+    pathway_names = ('rgb_path', 'pose_path')
+
     def __init__(self, pretrained: str | None = None, speed_ratio: int = 4, channel_ratio: int = 4,
                  rgb_detach: bool = False, pose_detach: bool = False, rgb_drop_path: float = 0.,
                  pose_drop_path: float = 0., rgb_pathway: dict | None = None, pose_pathway: dict | None = None,
                  init_cfg: dict | None = None):
-        if pretrained is not None:
-            if init_cfg is not None:
-                raise ValueError('RGBPoseConv3D: give either pretrained or init_cfg, not both')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        super().__init__(init_cfg=init_cfg)
+        super().__init__('RGBPoseConv3D', pretrained, init_cfg)
         self.rgb_detach, self.pose_detach = bool(rgb_detach), bool(pose_detach)
         self.rgb_drop_path = _probability('rgb_drop_path', rgb_drop_path)
         self.pose_drop_path = _probability('pose_drop_path', pose_drop_path)
@@ -165,24 +163,7 @@ class RGBPoseConv3D(BaseModule):
 
     def describe(self) -> str:
         """Each pathway's per-stage table (the core's ``describe``) and the laterals into it."""
-        def laterals(path: ResNet3dPathway, source: str) -> str:
-            modules = [m for name, m in path.named_children() if name.endswith('_lateral')]
-            trainable = sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
-            total = sum(p.numel() for m in modules for p in m.parameters())
-            kind = 'inverse (transposed conv)' if path.lateral_inv else 'strided conv'
-            return f'laterals {source}: {len(modules)}, {kind}, {trainable:,} of {total:,} params trainable'
-        return '\n'.join(['rgb_path: frames', self.rgb_path.describe(), laterals(self.rgb_path, 'pose -> rgb'),
+        return '\n'.join(['rgb_path: frames', self.rgb_path.describe(),
+                          self.lateral_summary(self.rgb_path, 'pose -> rgb'),
                           f'pose_path: heatmaps, {self.speed_ratio}x the frames', self.pose_path.describe(),
-                          laterals(self.pose_path, 'rgb -> pose')])
-
-    def init_weights(self) -> None:
-        """mmengine entry point: a 'Pretrained' init_cfg loads through ``load_pretrained`` (all or nothing, with a
-        report), else each pathway initialises itself."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            from ..weights import load_pretrained
-            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'),
-                            source=self.init_cfg.get('source'))
-        else:
-            self.rgb_path.init_weights()
-            self.pose_path.init_weights()
-        self._is_init = True
+                          self.lateral_summary(self.pose_path, 'rgb -> pose')])

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import resbackbones
+from resbackbones.backbones.rgbpose_conv3d import POSE_PATHWAY, RGB_PATHWAY
 from resbackbones.registry import MODELS
 
 H, W = 97, 131  # odd on purpose: every conv and pool must round the same way the specs say
@@ -55,16 +56,8 @@ SLOWFAST = dict(type='ResNet3dSlowFast', resample_rate=4, speed_ratio=2,
                 fast_pathway=dict(type='resnet3d', depth=50, base_channels=2, conv1_kernel=(5, 7, 7),
                                   stage_blocks=(1, 1, 1, 1)))
 # RGB frames and pose heatmaps a quarter of their size, 4x as many heatmap frames (RGBPoseConv3D's defaults, narrowed)
-RGBPOSE = dict(type='RGBPoseConv3D',
-               rgb_pathway=dict(num_stages=4, stage_blocks=(1, 1, 1, 1), lateral=True, lateral_infl=1,
-                                lateral_activate=(0, 0, 1, 1), fusion_kernel=7, base_channels=8,
-                                conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1), with_pool2=False),
-               pose_pathway=dict(num_stages=3, stage_blocks=(1, 1, 1), lateral=True, lateral_inv=True,
-                                 lateral_infl=16, lateral_activate=(0, 1, 1), fusion_kernel=7, in_channels=17,
-                                 base_channels=4, out_indices=(2,), conv1_kernel=(1, 7, 7), conv1_stride_s=1,
-                                 conv1_stride_t=1, pool1_stride_s=1, pool1_stride_t=1, inflate=(0, 1, 1),
-                                 spatial_strides=(2, 2, 2), temporal_strides=(1, 1, 1), dilations=(1, 1, 1),
-                                 with_pool2=False))
+RGBPOSE = dict(type='RGBPoseConv3D', rgb_pathway=dict(RGB_PATHWAY, stage_blocks=(1, 1, 1, 1), base_channels=8),
+               pose_pathway=dict(POSE_PATHWAY, stage_blocks=(1, 1, 1), base_channels=4))
 T = 7  # frames of the video inputs, odd too
 # (N, C, T|D, H, W) inputs; ResNetTSM takes (N * segments, C, H, W)
 CLIP_TYPES = ('ResNet3d', 'ResNet3dSlowOnly', 'OmniResNet', 'ResNet3dCSN', 'C2D', 'ResNet2Plus1d', 'VolumeResNet')

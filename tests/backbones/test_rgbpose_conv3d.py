@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from resbackbones.backbones.rgbpose_conv3d import POSE_PATHWAY, RGB_PATHWAY
 from resbackbones.backbones.slowfast_pathway import LateralConnection
 from resbackbones.layers import LayerFactory
 from resbackbones.registry import MODELS
@@ -14,14 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shar
 import mmaction2_reference as ref  # noqa: E402
 
 # mmaction2's pathway settings, narrowed (RGB base 8, pose base 4: the RGB / pose width ratio stays 4) and shallow
-RGB = dict(num_stages=4, stage_blocks=(1, 1, 1, 1), lateral=True, lateral_infl=1, lateral_activate=(0, 0, 1, 1),
-           fusion_kernel=7, base_channels=8, conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1), with_pool2=False,
-           norm_eval=False)
-POSE = dict(num_stages=3, stage_blocks=(1, 1, 1), lateral=True, lateral_inv=True, lateral_infl=16,
-            lateral_activate=(0, 1, 1), fusion_kernel=7, in_channels=17, base_channels=4, out_indices=(2,),
-            conv1_kernel=(1, 7, 7), conv1_stride_s=1, conv1_stride_t=1, pool1_stride_s=1, pool1_stride_t=1,
-            inflate=(0, 1, 1), spatial_strides=(2, 2, 2), temporal_strides=(1, 1, 1), dilations=(1, 1, 1),
-            with_pool2=False, norm_eval=False)
+RGB = dict(RGB_PATHWAY, stage_blocks=(1, 1, 1, 1), base_channels=8, norm_eval=False)
+POSE = dict(POSE_PATHWAY, stage_blocks=(1, 1, 1), base_channels=4, norm_eval=False)
 HEAD = dict(type='RGBPoseHead', num_classes=5, loss_components=['rgb', 'pose'], loss_weights=[1., 1.],
             average_clips='prob')
 
@@ -115,7 +110,7 @@ def test_a_dropped_path_zeroes_the_lateral_in_training_only():
 def test_describe_shows_both_pathways_and_the_laterals_each_way():
     text = _backbone().describe()
     assert 'rgb_path: frames' in text and 'pose_path: heatmaps, 4x the frames' in text
-    assert 'laterals pose -> rgb: 2, strided conv' in text and 'laterals rgb -> pose: 2, inverse' in text
+    assert 'laterals pose -> rgb: 2, ' in text and 'laterals rgb -> pose: 2, inverse (transposed conv)' in text
 
 
 @pytest.mark.parametrize('frames', [1, 2, 3])

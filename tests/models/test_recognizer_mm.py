@@ -3,15 +3,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from resbackbones.backbones.rgbpose_conv3d import POSE_PATHWAY, RGB_PATHWAY
 from resbackbones.registry import MODELS
 
-RGB = dict(stage_blocks=(1, 1, 1, 1), lateral=True, lateral_infl=1, lateral_activate=(0, 0, 1, 1), fusion_kernel=7,
-           base_channels=8, conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1), with_pool2=False)
-POSE = dict(num_stages=3, stage_blocks=(1, 1, 1), lateral=True, lateral_inv=True, lateral_infl=16,
-            lateral_activate=(0, 1, 1), fusion_kernel=7, in_channels=17, base_channels=4, out_indices=(2,),
-            conv1_kernel=(1, 7, 7), conv1_stride_s=1, conv1_stride_t=1, pool1_stride_s=1, pool1_stride_t=1,
-            inflate=(0, 1, 1), spatial_strides=(2, 2, 2), temporal_strides=(1, 1, 1), dilations=(1, 1, 1),
-            with_pool2=False)
+RGB = dict(RGB_PATHWAY, stage_blocks=(1, 1, 1, 1), base_channels=8)  # narrowed and shallow, width ratio kept
+POSE = dict(POSE_PATHWAY, stage_blocks=(1, 1, 1), base_channels=4)
 PREPROCESSOR = dict(type='MultiModalDataPreprocessor', preprocessors=dict(
     imgs=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
               format_shape='NCTHW'),
