@@ -1,7 +1,8 @@
 """mmaction2's long-term feature bank configs (detection/lfb) in their form through tools/test.py and tools/train.py:
 an LFBInferHead config tested over the train annotations writes lfb_train.pkl (no hook named in the config:
 SafeRunner adds it), then an FBOHead ('non_local') config trains and validates reading it (the validation seconds
-of the same videos find their neighbours' features in the window)."""
+of the same videos find their neighbours' features in the window); the trained model then tests reading the same
+bank from an lmdb database (device='lmdb')."""
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tiny import run_tool_here as run  # noqa: E402
 INFER = '''dict(type='LFBInferHead', lfb_prefix_path=ROOT + '/lfb', dataset_mode=MODE, use_half_precision=True)'''
 FBO = '''dict(type='FBOHead',
     lfb_cfg=dict(lfb_prefix_path=ROOT + '/lfb', max_num_sampled_feat=2, window_size=6, lfb_channels=64,
-                 dataset_modes=('train',), device='cpu'),
+                 dataset_modes=('train',), device=DEVICE),
     fbo_cfg=dict(type='non_local', st_feat_channels=64, lt_feat_channels=64, latent_channels=16, num_st_feat=1,
                  num_lt_feat=12, num_non_local_layers=2, st_feat_dropout_ratio=0.2, lt_feat_dropout_ratio=0.2,
                  pre_activate=True))'''
@@ -51,6 +52,11 @@ def test_bank_inferred_then_read_in_training(tmp_path, capsys):
     assert [len(train_bank[v][902]) for v in ('clip_a', 'clip_b')] == [2, 1]  # one feature per proposal
     assert train_bank['clip_a'][902][0].shape == (64,) and train_bank['clip_a'][902][0].dtype == torch.float16
 
-    trained = run('train', capsys, _config(tmp_path / 'lfb_nl.py', tmp_path, FBO, 64 + 16), '--work-dir',
+    fbo = FBO.replace('DEVICE', "'cpu'")
+    trained = run('train', capsys, _config(tmp_path / 'lfb_nl.py', tmp_path, fbo, 64 + 16), '--work-dir',
                   tmp_path / 'work')
     assert 'loss_action_cls' in trained and 'mAP/overall' in trained
+
+    on_lmdb = _config(tmp_path / 'lfb_nl_lmdb.py', tmp_path, FBO.replace('DEVICE', "'lmdb'"), 64 + 16)
+    tested = run('test', capsys, on_lmdb, tmp_path / 'work' / 'epoch_1.pth', '--work-dir', tmp_path / 'test_lmdb')
+    assert 'mAP/overall' in tested and (tmp_path / 'lfb' / 'lmdb' / 'data.mdb').is_file()

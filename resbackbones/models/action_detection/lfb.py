@@ -9,6 +9,8 @@ the same features), zeros where a second has fewer or none: (window_size * max_n
 
 Files are read with ``torch.load(weights_only=True)`` only, and lazily on the first request: a config builds
 without its bank (``tools/check_configs.py``), and 'gpu' resolves to the device the runner has made current.
+With ``device='lmdb'`` the bank files are turned into an lmdb database once (``lfb_lmdb.py``) and each request
+reads its video's record, so no process holds the whole bank.
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import warnings
 from typing import Sequence
 
 import torch
-from mmengine.dist import get_dist_info
+from mmengine.dist import barrier, get_dist_info
+
+from .lfb_lmdb import LmdbBank, build_lmdb_bank, import_lmdb
 
 DEVICES = ('gpu', 'cpu', 'lmdb')
 
@@ -60,9 +64,11 @@ class LFB:
         window_size: seconds read around the key frame (from ``timestamp - window_size // 2``).
         lfb_channels: C of the stored features.
         dataset_modes: which files to load and merge (e.g. ('train', 'val')).
-        device: 'cpu', or 'gpu' (the current CUDA device); 'lmdb' needs the lmdb package, which is not installed
-            here, and is refused by name.
-        lmdb_map_size / construct_lmdb: mmaction2's lmdb options, accepted for its configs.
+        device: 'cpu' (the bank in RAM), 'gpu' (on the current CUDA device) or 'lmdb' (an lmdb database in
+            ``{lfb_prefix_path}/lmdb``, read per video; needs the lmdb package: ``resbackbones[lfb]``).
+        lmdb_map_size: the database's size limit in bytes (lmdb reserves the address space, not the disk).
+        construct_lmdb: build the database from the bank files on first use (rank 0; the others wait); False reads
+            one built before.
     """
 
     def __init__(self, lfb_prefix_path: str, max_num_sampled_feat: int = 5, window_size: int = 60,
@@ -70,36 +76,49 @@ class LFB:
                  lmdb_map_size: float = 4e9, construct_lmdb: bool = True):
         if device not in DEVICES:
             raise ValueError(f'LFB: device must be one of {DEVICES}; got {device!r}')
-        if device == 'lmdb':
-            raise ValueError("LFB: device='lmdb' is not provided here (the lmdb package is not a dependency); use "
-                             "device='cpu' (the bank in RAM) or 'gpu'")
         for name, value in (('max_num_sampled_feat', max_num_sampled_feat), ('window_size', window_size),
                             ('lfb_channels', lfb_channels)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f'LFB: {name} must be a positive integer; got {value!r}')
+        if isinstance(lmdb_map_size, bool) or not isinstance(lmdb_map_size, (int, float)) or not lmdb_map_size >= 1:
+            raise ValueError(f'LFB: lmdb_map_size must be a positive number of bytes; got {lmdb_map_size!r}')
+        if device == 'lmdb':
+            import_lmdb()  # a missing package is named when the config builds, not at the first batch
+        self.lmdb_map_size, self.construct_lmdb = int(lmdb_map_size), bool(construct_lmdb)
         self.lfb_prefix_path, self.device, self.dataset_modes = lfb_prefix_path, device, _modes(dataset_modes)
         self.max_num_sampled_feat, self.window_size, self.lfb_channels = max_num_sampled_feat, window_size, lfb_channels
-        self.lfb: dict | None = None
+        self.lfb: dict | LmdbBank | None = None
 
     def _map_location(self) -> torch.device:
         if self.device == 'cpu':
             if get_dist_info()[1] > 1:
-                warnings.warn('LFB: device=cpu in a distributed run holds one copy of the bank per process in RAM')
+                warnings.warn('LFB: device=cpu in a distributed run holds one copy of the bank per process in RAM; '
+                              "device='lmdb' reads each video's record from one database")
             return torch.device('cpu')
         if not torch.cuda.is_available():
             raise RuntimeError("LFB: device='gpu' but CUDA is not available here; set lfb_cfg.device='cpu'")
         return torch.device('cuda', torch.cuda.current_device())
 
-    def load(self) -> dict:
-        """Load and merge the bank files of ``dataset_modes`` (once); returns the bank."""
+    def _read_bank_files(self, where: torch.device) -> dict:
+        if not os.path.isdir(self.lfb_prefix_path):
+            raise FileNotFoundError(f'LFB: lfb_prefix_path {self.lfb_prefix_path} does not exist (the folder of '
+                                    'the lfb_{mode}.pkl files an LFBInferHead config writes)')
+        bank = {}
+        for mode in self.dataset_modes:
+            bank.update(load_bank_file(os.path.join(self.lfb_prefix_path, f'lfb_{mode}.pkl'), where))
+        return bank
+
+    def _open_lmdb(self) -> LmdbBank:
+        db_path = os.path.join(self.lfb_prefix_path, 'lmdb')
+        if self.construct_lmdb and get_dist_info()[0] == 0:
+            build_lmdb_bank(self._read_bank_files(torch.device('cpu')), db_path, self.lmdb_map_size)
+        barrier()  # the other ranks open the database rank 0 has finished
+        return LmdbBank(db_path)
+
+    def load(self) -> dict | LmdbBank:
+        """The bank (once): the bank files of ``dataset_modes`` merged in memory, or the lmdb database."""
         if self.lfb is None:
-            if not os.path.isdir(self.lfb_prefix_path):
-                raise FileNotFoundError(f'LFB: lfb_prefix_path {self.lfb_prefix_path} does not exist (the folder of '
-                                        'the lfb_{mode}.pkl files an LFBInferHead config writes)')
-            where, bank = self._map_location(), {}
-            for mode in self.dataset_modes:
-                bank.update(load_bank_file(os.path.join(self.lfb_prefix_path, f'lfb_{mode}.pkl'), where))
-            self.lfb = bank
+            self.lfb = self._open_lmdb() if self.device == 'lmdb' else self._read_bank_files(self._map_location())
         return self.lfb
 
     def sample_long_term_features(self, video_id: str, timestamp: int) -> torch.Tensor:

@@ -153,7 +153,6 @@ def test_hook_writes_the_banks_of_the_model(tmp_path):
 @pytest.mark.parametrize('make, error, message', [
     (lambda p: LFB(str(p / 'nowhere'), device='cpu').load(), FileNotFoundError, 'lfb_prefix_path .*nowhere does not'),
     (lambda p: LFB(str(p), dataset_modes=('test',), device='cpu').load(), FileNotFoundError, 'lfb_test.pkl does not'),
-    (lambda p: LFB(str(p), device='lmdb'), ValueError, "device='lmdb' is not provided"),
     (lambda p: LFB(str(p), device='tpu'), ValueError, "device must be one of"),
     (lambda p: LFB(str(p), window_size=0), ValueError, 'window_size must be a positive integer'),
     (lambda p: _fbo_head(p, 'max').lfb['w,0900'], KeyError, "video 'w' is not in the bank"),
