@@ -7,6 +7,9 @@ The layout is mmaction2's: the database is the folder ``{lfb_prefix_path}/lmdb``
 own reader then cannot index (``feat.shape`` of a list), while ``LmdbBank`` stacks them. Records are read with
 ``torch.load(weights_only=True)`` only.
 
+lmdb opens a database once per process: every ``LmdbBank`` of a path shares that one read-only handle, and a copy
+or pickle of a bank (an EMA model's deepcopy) carries the path only.
+
 Building is atomic: the database is written in a sibling folder in one transaction and moved into place when
 complete, so an interrupted or failed build leaves the previous database (or none) as it was, never a partial one
 (mmaction2 commits per video into the live folder and keeps records of videos no longer in the bank).
@@ -21,6 +24,20 @@ import uuid
 import torch
 
 INSTALL_HINT = "pip install 'resbackbones[lfb]' (or: pip install lmdb)"
+_OPEN: dict[tuple[int, str], object] = {}  # (pid, real path) -> the process's read-only lmdb.Environment
+
+
+def _close(db_path: str) -> None:
+    env = _OPEN.pop((os.getpid(), os.path.realpath(db_path)), None)
+    if env is not None:
+        env.close()
+
+
+def _environment(db_path: str):
+    key = (os.getpid(), os.path.realpath(db_path))
+    if key not in _OPEN:
+        _OPEN[key] = import_lmdb().open(db_path, readonly=True, lock=False, subdir=True)
+    return _OPEN[key]
 
 
 def import_lmdb():
@@ -56,6 +73,7 @@ def build_lmdb_bank(bank: dict, db_path: str, map_size: int) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _close(db_path)  # this process's handle on the database being replaced
     previous = None
     if os.path.exists(db_path):
         previous = f'{staging}.previous'
@@ -73,20 +91,21 @@ class LmdbBank:
     """
 
     def __init__(self, db_path: str):
-        lmdb = import_lmdb()
+        import_lmdb()
         if not os.path.isdir(db_path) or not os.path.isfile(os.path.join(db_path, 'data.mdb')):
             raise FileNotFoundError(f'LFB: lmdb bank {db_path} does not exist (build it with lfb_cfg.construct_lmdb='
                                     "True from the lfb_{mode}.pkl files)")
         self.db_path = db_path
-        self.env = lmdb.open(db_path, readonly=True, lock=False, subdir=True)
+
+    def _get(self, video_id: object) -> bytes | None:
+        with _environment(self.db_path).begin(write=False) as txn:
+            return txn.get(str(video_id).encode())
 
     def __contains__(self, video_id: object) -> bool:
-        with self.env.begin(write=False) as txn:
-            return txn.get(str(video_id).encode()) is not None
+        return self._get(video_id) is not None
 
     def __getitem__(self, video_id: str) -> dict:
-        with self.env.begin(write=False) as txn:
-            record = txn.get(str(video_id).encode())
+        record = self._get(video_id)
         if record is None:
             raise KeyError(video_id)
         try:
@@ -100,4 +119,4 @@ class LmdbBank:
         return {sec: torch.stack(feat) if isinstance(feat, (list, tuple)) else feat for sec, feat in seconds.items()}
 
     def __len__(self) -> int:
-        return self.env.stat()['entries']
+        return _environment(self.db_path).stat()['entries']

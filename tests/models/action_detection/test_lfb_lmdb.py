@@ -1,4 +1,5 @@
 """LFB(device='lmdb'): the bank files turned into an lmdb database (mmaction2's layout) and read per video."""
+import copy
 import glob
 import io
 import pickle
@@ -37,6 +38,19 @@ def test_lmdb_bank_draws_what_the_in_memory_bank_draws(tmp_path):
     assert isinstance(on_disk.load(), LmdbBank) and len(on_disk) == 3
     assert (tmp_path / 'lmdb' / 'data.mdb').is_file() and glob.glob(str(tmp_path / '.lmdb.partial-*')) == []
     assert on_disk['v1,0901'].abs().sum() > 0  # the features are really there, not the zero padding only
+
+
+def test_banks_of_one_database_share_it_within_a_process(tmp_path):
+    """lmdb refuses a second handle on a database in one process: a second bank or a deepcopy (EMA) must work."""
+    torch.save(_bank(['v1']), tmp_path / 'lfb_train.pkl')
+    torch.save({}, tmp_path / 'lfb_val.pkl')
+    first = _lfb(tmp_path, 'lmdb')
+    first.load()
+    for other in (_lfb(tmp_path, 'lmdb', construct_lmdb=False), copy.deepcopy(first)):
+        torch.manual_seed(3)
+        expected = first['v1,0901']
+        torch.manual_seed(3)
+        assert torch.equal(other['v1,0901'], expected)
 
 
 def test_a_database_built_as_mmaction2_builds_it_is_read(tmp_path):
