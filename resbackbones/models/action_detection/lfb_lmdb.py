@@ -1,5 +1,6 @@
 """A long-term feature bank kept in an lmdb database (mmaction2's ``LFB(device='lmdb')``): one record per video,
-read when a key frame of that video asks, so a bank larger than RAM serves every process of a run.
+read when a key frame of that video asks, so no process of a training run holds the whole bank (building the
+database reads the bank files once, in rank 0).
 
 The layout is mmaction2's: the database is the folder ``{lfb_prefix_path}/lmdb``, a record's key is the video id
 (utf-8) and its value a ``torch.save`` of ``{second: features}``. This module stores each second's features as one
@@ -27,6 +28,16 @@ INSTALL_HINT = "pip install 'resbackbones[lfb]' (or: pip install lmdb)"
 _OPEN: dict[tuple[int, str], object] = {}  # (pid, real path) -> the process's read-only lmdb.Environment
 
 
+def import_lmdb():
+    """The ``lmdb`` module, or an ImportError that says how to install it."""
+    try:
+        import lmdb
+    except ImportError as err:
+        raise ImportError(f"LFB: device='lmdb' needs the lmdb package, which is not installed: {INSTALL_HINT}; or "
+                          "use device='cpu' (the bank in RAM)") from err
+    return lmdb
+
+
 def _close(db_path: str) -> None:
     env = _OPEN.pop((os.getpid(), os.path.realpath(db_path)), None)
     if env is not None:
@@ -38,16 +49,6 @@ def _environment(db_path: str):
     if key not in _OPEN:
         _OPEN[key] = import_lmdb().open(db_path, readonly=True, lock=False, subdir=True)
     return _OPEN[key]
-
-
-def import_lmdb():
-    """The ``lmdb`` module, or an ImportError that says how to install it."""
-    try:
-        import lmdb
-    except ImportError as err:
-        raise ImportError(f"LFB: device='lmdb' needs the lmdb package, which is not installed: {INSTALL_HINT}; or "
-                          "use device='cpu' (the bank in RAM)") from err
-    return lmdb
 
 
 def build_lmdb_bank(bank: dict, db_path: str, map_size: int) -> None:
