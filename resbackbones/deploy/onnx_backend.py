@@ -75,6 +75,10 @@ class OnnxRuntimeBackend(Backend):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # onnxruntime's threads spin after each run by default, taking the cores from whatever the process does
+        # next: OpenVINO timed right after it ran ~7% slower (ResNet-50, 2 cores), and onnxruntime gained nothing
+        # from spinning (docs/deploy.md, "Fourth machine").
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         self.session = ort.InferenceSession(self.path, options, providers=['CPUExecutionProvider'])
 
     def __call__(self, x: torch.Tensor):

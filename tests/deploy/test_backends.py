@@ -69,9 +69,12 @@ def test_unet_other_sizes_through_attach(randomise):
     x = torch.randn(1, 1, 50, 70)
     with torch.no_grad():
         expected = model.logits(x)
-    attach(model, build_backend('onnxruntime', target))
+    backend = build_backend('onnxruntime', target)
+    attach(model, backend)
     got = model.logits(x)
     assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4)
+    # its threads do not spin after a run (they would take the cores from what the process does next)
+    assert backend.session.get_session_options().get_session_config_entry('session.intra_op.allow_spinning') == '0'
 
 
 def test_detector_features_in_backend_heads_in_torch(randomise):
