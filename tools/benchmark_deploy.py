@@ -19,7 +19,7 @@ checkpoint in eager fp32 (--variants do not apply), one forward of the first con
 the first; with params and backbone GMACs (tools/prune.py's pruned configs against the unpruned one). Weights: the
 checkpoint when given,
 else seeded random ones (BN statistics randomised so folding is not trivial). int8 calibrates on real images.
-Each round times every variant once (start rotating); speed-up = median of per-round ratios to the reference.
+Each round times every variant once (in a shuffled order); speed-up = median of per-round ratios to the reference.
 Run it alone on the machine (flock /work/helpers/cpu.lock) with OMP_NUM_THREADS set.
 """
 from __future__ import annotations

@@ -1,24 +1,31 @@
-"""Side-by-side timing on a shared machine: every variant timed in each round, the start rotating, and speed
+"""Side-by-side timing on a shared machine: every variant timed in each round, in a new order each round, and speed
 reported as the median of per-round ratios against a reference timed in the same round (load that changes
-between rounds hits both sides of a ratio alike). No absolute time is a result on a shared machine."""
+between rounds hits both sides of a ratio alike). No absolute time is a result on a shared machine.
+
+The order is shuffled, not rotated: a rotation keeps each variant behind the same neighbour in every round, and a
+runtime that leaves work behind (onnxruntime's spinning threads took ~7% from the variant after it) would always
+charge the same one."""
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from typing import Callable
 
 
-def interleaved(runs: dict[str, Callable[[], object]], rounds: int, warmup: int = 1) -> dict[str, list[float]]:
-    """Seconds per call of each run, ``rounds`` times; round r starts at the (r mod n)-th run."""
+def interleaved(runs: dict[str, Callable[[], object]], rounds: int, warmup: int = 1,
+                seed: int = 0) -> dict[str, list[float]]:
+    """Seconds per call of each run, ``rounds`` times, each round in its own order (shuffled from ``seed``, so a
+    rerun times in the same orders)."""
     if rounds < 1 or warmup < 0:
         raise ValueError(f'interleaved: rounds must be >= 1 and warmup >= 0; got {rounds}, {warmup}')
     for run in runs.values():
         for _ in range(warmup):
             run()
-    names = list(runs)
+    names, shuffler = list(runs), random.Random(seed)
     times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+    for _ in range(rounds):
+        for name in shuffler.sample(names, len(names)):
             start = time.perf_counter()
             runs[name]()
             times[name].append(time.perf_counter() - start)
