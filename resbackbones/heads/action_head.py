@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..layers.pooling import global_average
 from ..registry import MODELS
 
 
@@ -44,7 +45,7 @@ class I3DHead(_ActionHead):
         super().__init__(num_classes, in_channels, spatial_type, dropout_ratio, init_std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+        return self.fc(self.dropout(global_average(x)))
 
 
 @MODELS.register_module()
@@ -73,7 +74,7 @@ class SlowFastHead(_ActionHead):
     def pool(features: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """(N, C_f + C_s): the fast pathway's averaged features, then the slow one's."""
         slow, fast = features
-        return torch.cat((fast.flatten(2).mean(dim=2), slow.flatten(2).mean(dim=2)), dim=1)
+        return torch.cat((global_average(fast), global_average(slow)), dim=1)
 
     def forward(self, x: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         return self.fc(self.dropout(self.pool(x)))
@@ -98,7 +99,7 @@ class TSNHead(_ActionHead):
     def forward(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
         if x.shape[0] % num_segs:
             raise ValueError(f'TSNHead: {x.shape[0]} frame features do not split into videos of {num_segs} segments')
-        feats = x.flatten(2).mean(dim=2).view(-1, num_segs, x.shape[1]).mean(dim=1)
+        feats = global_average(x).view(-1, num_segs, x.shape[1]).mean(dim=1)
         return self.fc(self.dropout(feats))
 
 
@@ -135,7 +136,7 @@ class TSMHead(_ActionHead):
         if x.shape[0] % self.rows_per_clip:
             raise ValueError(f'TSMHead: {x.shape[0]} frame features do not split into clips of {self.rows_per_clip} '
                              f'frames (num_segments={self.num_segments})')
-        scores = self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+        scores = self.fc(self.dropout(global_average(x)))
         return scores.view(-1, self.rows_per_clip, scores.shape[1]).mean(dim=1)
 
 
@@ -153,4 +154,4 @@ class TSNAudioHead(_ActionHead):
 
     def forward(self, x: torch.Tensor, num_segs: int | None = None) -> torch.Tensor:
         """``num_segs`` (clips per video, given by the recognizer) is not needed: each row is a clip."""
-        return self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+        return self.fc(self.dropout(global_average(x)))

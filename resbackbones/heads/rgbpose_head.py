@@ -11,6 +11,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from ..layers.pooling import global_average
 from ..registry import MODELS
 
 STREAMS = ('rgb', 'pose')
@@ -56,5 +57,5 @@ class RGBPoseHead(nn.Module):
     def forward(self, features: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
         if len(features) != 2:
             raise ValueError(f'RGBPoseHead takes (rgb features, pose features); got {len(features)} tensors')
-        rgb, pose = (x.flatten(2).mean(dim=2) for x in features)
+        rgb, pose = (global_average(x) for x in features)
         return dict(rgb=self.fc_rgb(self.dropout_rgb(rgb)), pose=self.fc_pose(self.dropout_pose(pose)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..layers.pooling import global_average
 from ..registry import MODELS
 
 KINDS = ('lstm', 'transformer')
@@ -66,7 +67,7 @@ class TemporalHead(nn.Module):
         -> (N, num_classes)."""
         segments = num_segments or num_segs or self.num_segments
         if x.dim() > 2:
-            x = x.flatten(2).mean(dim=2)
+            x = global_average(x)
         if x.dim() != 2 or x.shape[0] % segments:
             raise ValueError(f'TemporalHead takes (N * num_segments, C) frame features with num_segments={segments}; '
                              f'got shape {tuple(x.shape)}')

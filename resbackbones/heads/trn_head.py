@@ -12,6 +12,7 @@ import itertools
 import torch
 from torch import nn
 
+from ..layers.pooling import global_average
 from ..registry import MODELS
 from .action_head import _ActionHead, _check
 
@@ -85,5 +86,5 @@ class TRNHead(_ActionHead):
         if x.shape[0] % self.num_segments:
             raise ValueError(f'TRNHead: {x.shape[0]} frame features do not split into clips of {self.num_segments} '
                              f'frames (num_segments)')
-        hidden = self.fc(self.dropout(x.flatten(2).mean(dim=2)))
+        hidden = self.fc(self.dropout(global_average(x)))
         return self.consensus(hidden.view(-1, self.num_segments, self.hidden_dim))

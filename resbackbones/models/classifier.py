@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..layers.pooling import global_average
 from ..registry import MODELS
 from .base import TaskModel
 from .labels import gt_labels, gt_multi_hot, with_labels
@@ -39,7 +40,7 @@ class ImageClassifier(TaskModel):
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Features (N, C) of the backbone's last output, averaged over every position (H, W, or T, H, W)."""
-        return self.backbone(inputs)[-1].flatten(2).mean(dim=2)
+        return global_average(self.backbone(inputs)[-1])
 
     average_clips = 'prob'  # how 'predict' averages a sample's clips: softmax probabilities (or 'score': logits)
     multi_label = False  # recognizers set it for multi_class data: BCE on multi-hot labels, sigmoid scores
@@ -52,6 +53,8 @@ class ImageClassifier(TaskModel):
     def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes), averaged over a sample's clips."""
         logits, clips = self.clip_logits(inputs)
+        if clips == 1:  # images: nothing to average, and no reshape + mean in an exported graph
+            return logits
         return logits.view(-1, clips, logits.shape[1]).mean(dim=1)
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:

@@ -14,6 +14,7 @@ from torch import nn
 
 from ..backbones.resnet3d_slowfast import ResNet3dSlowFast
 from ..heads.action_head import I3DHead, SlowFastHead, TPNHead
+from ..layers.pooling import global_average
 from ..necks.tpn import PYRAMID_CHANNELS
 from ..registry import MODELS
 from .classifier import ImageClassifier
@@ -93,7 +94,7 @@ class Recognizer3D(ImageClassifier):
         """(N, C) features averaged over (T, H, W): of the neck's map with a neck; SlowFast's fast then slow
         pathway, as its head concatenates; else of the backbone's last output."""
         if self.neck is not None:
-            return self.neck(self.backbone(inputs)).flatten(2).mean(dim=2)
+            return global_average(self.neck(self.backbone(inputs)))
         if self.two_pathways:
             return SlowFastHead.pool(self.backbone(inputs))
         return super().extract_feat(inputs)
@@ -105,7 +106,7 @@ class Recognizer3D(ImageClassifier):
             return super().loss(inputs, data_samples)
         flat, clips = self.flat_views(inputs)
         levels = self.backbone(flat)
-        logits = self.head(self.neck(levels).flatten(2).mean(dim=2))
+        logits = self.head(global_average(self.neck(levels)))
         return tpn_losses(logits, self.neck, levels, data_samples, clips, self.label_smoothing)
 
     def _take_cls_head(self, cls_head: dict) -> None:
