@@ -5,7 +5,7 @@
     python tools/benchmark_deploy.py maskrcnn [--checkpoint CKPT]  # configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py
     python tools/benchmark_deploy.py configs --models CFG CKPT [CFG CKPT ...]  # e.g. unpruned vs pruned
     ... [--variants torch:fp32 torch:bf16 torch:bf16:compile onnxruntime:fp32 openvino:fp32 openvino:bf16
-         openvino:int8 openvino:int8:features]
+         openvino:int8 openvino:int8:features openvino:bf16:dynamic]
 
 resnet50: batch 8 at 224 (crops of the real images in data/labelme_coco), reference torchvision's resnet50 fp32
 eager; ours is our ImageClassifier holding the same weights, deployed; 'bare_openvino:*' is OpenVINO on
@@ -14,7 +14,9 @@ overlap 0.25, Gaussian, 4 patches a call) of the real nuclei training image, ref
 eager (same decoder widths); agreement is against our eager fp32. maskrcnn: predict on the real nuclei image,
 reference torchvision's GeneralizedRCNN eager with the same weights (our RPN / RoI heads are torchvision's);
 deployed variants run backbone + FPN and the box and mask branches in the backend (RoIAlign, NMS and pasting in
-torch); ':features' variants (default: openvino:int8:features) deploy backbone + FPN only. configs: each config's model with its
+torch); ':features' variants (default: openvino:int8:features) deploy backbone + FPN only. OpenVINO variants,
+bare ones included, also compile the shapes they are called at (the backend's default); ':dynamic' ones run its
+dynamic-shape model only. configs: each config's model with its
 checkpoint in eager fp32 (--variants do not apply), one forward of the first config's whole test split, reference
 the first; with params and backbone GMACs (tools/prune.py's pruned configs against the unpruned one). Weights: the
 checkpoint when given,
@@ -66,6 +68,8 @@ def build_variants(target, specs, calibration, detector: nn.Module | None = None
     for spec in specs:
         name, precision, *rest = spec.split(':')
         options = {'compile': True} if 'compile' in rest else {}
+        if 'dynamic' in rest:  # OpenVINO on its dynamic-shape model only, no model compiled for the input's shape
+            options['static_shapes'] = 0
         if precision == 'int8':
             options['calibration'] = calibration
         if detector is not None and 'features' not in rest:

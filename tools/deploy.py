@@ -2,7 +2,7 @@
 
     python tools/deploy.py CONFIG CHECKPOINT --backend torch|onnxruntime|openvino|pt2e [--precision fp32|bf16|int8]
                            --out DIR [--eval] [--calib-batches 8] [--no-fold] [--no-channels-last] [--compile]
-                           [--threads N] [--features-only] [--cfg-options KEY=VALUE ...]
+                           [--threads N] [--static-shapes N] [--features-only] [--cfg-options KEY=VALUE ...]
 
 Writes DIR atomically (all files or none): the backend's artefacts (torch: folded weights; onnxruntime:
 model.onnx, opset 17, dynamic batch; openvino: model.xml/.bin; pt2e: the int8 torch.export program; detectors add box_branch/ and mask_branch/, their
@@ -45,6 +45,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--no-channels-last', action='store_true', help='torch: keep NCHW memory format')
     parser.add_argument('--compile', action='store_true', help='torch: torch.compile (inductor)')
     parser.add_argument('--threads', type=int, default=None, help='CPU threads (default: torch decides)')
+    parser.add_argument('--static-shapes', type=int, default=None, metavar='N',
+                        help='openvino: input shapes that get a model compiled for them alone, in the order met '
+                             '(default 2; 0: the dynamic model only)')
     parser.add_argument('--features-only', action='store_true',
                         help='detectors: deploy backbone + neck only, keep the box and mask branches in torch')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
@@ -69,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.no_fold or args.no_channels_last or args.compile:
         raise ValueError(f'--no-fold, --no-channels-last and --compile are torch switches; '
                          f'backend {args.backend!r} does its own graph optimisation')
+    if args.static_shapes is not None:
+        if args.backend != 'openvino':
+            raise ValueError(f'--static-shapes is an openvino switch; got backend {args.backend!r}')
+        if args.static_shapes < 0:
+            raise ValueError(f'--static-shapes must be >= 0; got {args.static_shapes}')
+        options['static_shapes'] = args.static_shapes
     _, manifest = deploy(cfg, args.checkpoint, args.backend, args.precision, args.out, args.calib_batches,
                          args.eval, features_only=args.features_only, **options)
     print(json.dumps(manifest))

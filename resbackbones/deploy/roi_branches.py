@@ -77,7 +77,7 @@ def branch_targets(model: nn.Module, features: dict[str, torch.Tensor]) -> dict[
     for name in branches_of(model):
         head, predictor = (getattr(model.roi_heads, attr) for attr in BRANCHES[name])
         targets[name] = DeployTarget(TensorPart(RoIBranch(head, predictor).eval()).eval(), features[name],
-                                     kind='module', dynamic_spatial=False)
+                                     kind='module', dynamic_spatial=False, shape_varies=True)
     return targets
 
 

@@ -35,11 +35,14 @@ class TensorPart(nn.Module):
 class DeployTarget:
     """The part to deploy. ``dynamic_spatial``: whether exported graphs may take other H, W than ``example``'s
     (True for 2D inputs: the U-Net's example is padded to its deepest stride so that no padding is traced, and
-    ``attach`` pads other sizes before calling the backend)."""
+    ``attach`` pads other sizes before calling the backend). ``shape_varies``: whether calls seldom come at the
+    example's shape (a detector's RoI branches, whose first axis is the RoI count), so that a backend should not
+    specialise to that shape."""
     module: TensorPart
     example: torch.Tensor
     kind: str
     dynamic_spatial: bool
+    shape_varies: bool = False
 
 
 def kind_of(model: nn.Module) -> str:

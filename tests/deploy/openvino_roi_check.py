@@ -33,6 +33,8 @@ def checks() -> dict:
     model, x, other = detector(), image(0), image(1)
     expected = model(other, mode='predict')[0].pred_instances
     deployed = build_detector_backend('openvino', model, deploy_target(model, x))
+    static = {'features': deployed.features.describe()['static_shapes'],
+              **{name: branch.describe()['static_shapes'] for name, branch in deployed.branches.items()}}
     calls = []
     deployed.branches = {name: (lambda t, name=name, run=run: calls.append(name) or run(t))
                          for name, run in deployed.branches.items()}
@@ -40,7 +42,7 @@ def checks() -> dict:
     fp32 = dict(calls=sorted(set(calls)), detections=[len(expected.bboxes), len(got.bboxes)],
                 box_diff=float((got.bboxes - expected.bboxes).abs().max()),
                 score_diff=float((got.scores - expected.scores).abs().max()),
-                mask_agreement=float((got.masks == expected.masks).float().mean()))
+                mask_agreement=float((got.masks == expected.masks).float().mean()), static_shapes=static)
     model = detector()
     calibration = [image(seed) for seed in range(2, 5)]
     features = roi_features(model, calibration)

@@ -63,6 +63,38 @@ def test_openvino_int8_after_calibration(randomise):
         build_backend('openvino', target, 'int8')
 
 
+@pytest.mark.parametrize('static_shapes, expected_static, dynamic_used', [
+    (0, [], True), (1, [(2, 1, 32, 32)], True), (2, [(2, 1, 32, 32), (3, 1, 32, 32)], True),
+    (None, [(2, 1, 32, 32), (3, 1, 32, 32)], True), (3, [(2, 1, 32, 32), (3, 1, 32, 32), (5, 1, 32, 32)], False)])
+def test_openvino_compiles_the_shapes_it_meets(static_shapes, expected_static, dynamic_used, randomise):
+    # the example's shape first, then shapes in the order called, up to static_shapes; the rest run dynamic
+    _, target = built('classifier', randomise)
+    backend = build_backend('openvino', target, **({} if static_shapes is None else {'static_shapes': static_shapes}))
+    for batch in (3, 5, 3, 2):
+        x = torch.randn(batch, 1, 32, 32)
+        with torch.no_grad():
+            expected = target.module(x)
+        assert (backend(x) - expected).abs().max().item() <= 1e-4 * max(1.0, expected.abs().max().item())
+    assert list(backend.static) == expected_static
+    assert (backend.dynamic is not None) == dynamic_used
+    assert backend.describe()['static_shapes'] == [list(s) for s in expected_static]
+
+
+def test_classifier_graph_pools_without_reshapes(randomise):
+    # global pooling reduces the last map in place and one clip is not averaged: no Reshape for the runtime to
+    # reorder around (the flatten-then-mean form made OpenVINO copy the last feature map out of its layout)
+    _, target = built('classifier', randomise)
+    ops = [op.get_type_name() for op in build_backend('openvino', target).model.get_ops()]
+    assert ops.count('ReduceMean') == 1 and 'Reshape' not in ops
+
+
+@pytest.mark.parametrize('value', [-1, 1.5, True])
+def test_openvino_static_shapes_must_be_a_count(value, randomise):
+    _, target = built('classifier', randomise)
+    with pytest.raises(ValueError, match=f'static_shapes must be an integer >= 0; got {value!r}'):
+        build_backend('openvino', target, static_shapes=value)
+
+
 def test_unet_other_sizes_through_attach(randomise):
     # the graph is traced without padding; attach pads any size to the deepest stride and crops back
     model, target = built('unet', randomise)

@@ -56,6 +56,8 @@ def test_openvino_fp32_and_int8_in_a_process_of_their_own():
     assert fp32['calls'] == ['box', 'mask'] and fp32['detections'][0] > 0
     assert fp32['detections'][0] == fp32['detections'][1]
     assert fp32['box_diff'] < 1e-3 and fp32['score_diff'] < 1e-4 and fp32['mask_agreement'] > 0.999
+    # the features are compiled for the image shape; the branches, whose RoI counts vary, stay dynamic only
+    assert fp32['static_shapes'] == {'features': [[1, 1, 64, 96]], 'box': [], 'mask': []}
     assert set(out['int8_cosines']) == {'box', 'mask'} and min(out['int8_cosines'].values()) > 0.98
     assert out['calibration_rois'] == out['roi_counts']  # each branch calibrated on the RoIs of the real images
     assert out['train_after_collect'] == 1  # training ran to its end (2 iterations miss the demo's targets)

@@ -47,6 +47,8 @@ def test_deploy_writes_artefacts_and_agrees(tiny, backend, files, capsys):
     assert manifest['agreement_with_torch_fp32']['max_rel_diff'] < 1e-4
     assert manifest['metrics']['change']['accuracy/top1'] == 0.0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])['backend'] == backend
+    if backend == 'openvino':  # the saved IR takes any batch; the example's shape was also compiled for itself
+        assert manifest['static_shapes'] == [manifest['example_shape']]
     if backend == 'onnxruntime':
         import onnx
         graph = onnx.load(str(out / 'model.onnx'))
@@ -70,6 +72,8 @@ def test_int8_calibrates_on_training_images(tiny, backend, files):
 @pytest.mark.parametrize('extra, message', [
     (['--backend', 'onnxruntime', '--precision', 'int8'], "backend 'onnxruntime' supports precision ['fp32']"),
     (['--backend', 'openvino', '--compile'], '--compile are torch switches'),
+    (['--backend', 'torch', '--static-shapes', '1'], "--static-shapes is an openvino switch; got backend 'torch'"),
+    (['--backend', 'openvino', '--static-shapes', '-1'], '--static-shapes must be >= 0; got -1'),
     (['--backend', 'torch', 'MISMATCH'], 'does not match config'),
     (['--backend', 'torch', 'MISSING'], 'CHECKPOINT: checkpoint file not found'),
     (['--backend', 'openvino', 'NOT_INSTALLED'], "backend 'openvino' needs openvino, which is not installed"),
