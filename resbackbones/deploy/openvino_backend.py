@@ -2,10 +2,10 @@
 
 The model is converted from the folded torch module (``openvino.convert_model`` traces it) with a dynamic batch
 (and H, W for images); int8 calibrates NNCF's quantisers on inputs from real images, given by the caller. The saved
-IR stays dynamic; at run time the example's shape (the deployed batch) is also compiled as a static model, whose
-kernels OpenVINO picks for that shape: ResNet-50 at batch 8 runs ~4% faster than on the dynamic model
-(docs/deploy.md). Threads follow torch's setting so that a side-by-side benchmark compares runtimes, not thread
-counts.
+IR stays dynamic; at run time the first shapes met (the example's, the deployed batch) also get a model compiled
+for that shape alone, whose kernels OpenVINO picks for it: ResNet-50 at batch 8 ran 3-9% faster than on the
+dynamic model, the U-Net's sliding window 4-14% (docs/deploy.md, "Static shapes"). Threads follow torch's setting
+so that a side-by-side benchmark compares runtimes, not thread counts.
 """
 from __future__ import annotations
 
