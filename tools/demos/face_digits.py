@@ -1,7 +1,7 @@
 """The open-set face protocol on real data: digit classes stand in for identities (no face set is offline).
 
     python tools/demos/face_digits.py [--work-dir work_dirs/face_digits] [--seeds 0 1 2] [--min-accuracy 0.85]
-                                      [--threads 2]
+                                      [--threads 2] [--epochs N]
 
 Steps: fetch the UCI digits (tools/data/fetch_data.py, a no-op when there), write 300 same + 300 different pairs of
 digits 7-9 as an insightface .bin (tools/face/make_bin.py, seed 0), then for each committed config
@@ -39,6 +39,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--heads', nargs='+', choices=HEADS, default=list(HEADS))
     parser.add_argument('--min-accuracy', type=float, default=0.85, help='exit 1 when an ArcFace run is below')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
+    parser.add_argument('--epochs', type=int, default=None,
+                        help="training epochs (default: the configs' max_epochs; the schedule follows)")
     return parser.parse_args(argv)
 
 
@@ -48,8 +50,10 @@ def run_step(what: str, *args: str) -> None:
         raise ValueError(f'{what} failed (exit {done.returncode}; its message is above)')
 
 
-def train_and_verify(head: str, seed: int, work_dir: str) -> dict:
+def train_and_verify(head: str, seed: int, work_dir: str, epochs: int | None = None) -> dict:
     cfg = load_config(CONFIG.format(head))
+    if epochs is not None:  # the cosine schedule's end defaults to max_epochs, so it stretches with it
+        cfg.train_cfg.max_epochs = cfg.default_hooks.checkpoint.interval = epochs
     cfg.work_dir, cfg.launcher = work_dir, 'none'
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # train only; the final weights are tested below
@@ -68,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads < 1:
         raise ValueError(f'--threads must be >= 1; got {args.threads}')
+    if args.epochs is not None and args.epochs < 1:
+        raise ValueError(f'--epochs must be >= 1; got {args.epochs}')
     torch.set_num_threads(args.threads)
     os.chdir(ROOT)  # the configs name data/ relative to the checkout
     run_step('fetching the digits', 'tools/data/fetch_data.py', 'digits')
@@ -77,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = []
     for head in args.heads:
         for seed in args.seeds:
-            runs.append(train_and_verify(head, seed, os.path.join(args.work_dir, f'{head}_seed{seed}')))
+            runs.append(train_and_verify(head, seed, os.path.join(args.work_dir, f'{head}_seed{seed}'), args.epochs))
             print(f'[face_digits] {head} seed {seed}: 10-fold accuracy {runs[-1]["accuracy"]:.4f} '
                   f'+- {runs[-1]["accuracy_std"]:.4f}, trained in {runs[-1]["train_minutes"]:.1f} min', flush=True)
     os.makedirs(args.work_dir, exist_ok=True)
