@@ -23,6 +23,7 @@ KINDS = {
     'main_diagonal': lambda y, x: y > x,
     'anti_diagonal': lambda y, x: y + x > 1,
 }
+MAX_COMPOSED = 1_000_000  # classes; a set with ~500 identities or more needs no composing (and its K^2 would not fit)
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,6 +31,21 @@ def pasted_region(kind: str, height: int, width: int) -> np.ndarray:
     """(height, width) bool mask of where composition ``kind`` puts the second identity's pixels."""
     y, x = np.meshgrid((np.arange(height) + 0.5) / height, (np.arange(width) + 0.5) / width, indexing='ij')
     return KINDS[kind](y, x)
+
+
+def origin(sample: dict) -> str:
+    """Where a sample's image came from, for messages: its file, or its .rec record."""
+    return str(sample.get('img_path') or sample.get('img_source') or '?')
+
+
+def identity_names(dataset: torch.utils.data.Dataset, labels: np.ndarray) -> list[str]:
+    """The wrapped dataset's identity names: its ``metainfo['classes']`` (identity folders), else label numbers up
+    to its ``num_classes`` or its largest label (insightface's .rec sets carry numbers only)."""
+    classes = getattr(dataset, 'metainfo', {}).get('classes')
+    if classes is not None:
+        return [str(c) for c in classes]
+    count = getattr(dataset, 'num_classes', None) or (int(labels.max()) + 1 if len(labels) else 0)
+    return [str(i) for i in range(count)]
 
 
 @DATASETS.register_module()
@@ -45,8 +61,9 @@ class HalfComposedFaceDataset(torch.utils.data.Dataset):
     ``num_classes = K + len(kinds) * K * (K-1)`` (``metainfo['classes']`` names each, e.g. 'top_bottom:3+5').
 
     Args:
-        dataset: the identity dataset (config or built), e.g. FaceFolderDataset whose pipeline only loads the
-            image: its samples must give ``img`` (HxW[xC] array, the same shape for every image) and ``gt_label``.
+        dataset: the identity dataset (config or built) whose pipeline only loads the image: FaceFolderDataset with
+            ``[LoadImageFromFile]``, FaceRecDataset with ``[LoadImageFromBytes]``. Its samples must give ``img``
+            (HxW[xC] array, one shape for every image) and ``gt_label``; at most ~500 identities (K^2 classes).
         pipeline: transforms applied to the composed sample (resize, augmentation, PackInputs).
         kinds: which compositions to make, a non-empty subset of the four above (default: all).
         times: samples per epoch as a multiple of the wrapped dataset's length (draws are random, so an epoch of
@@ -71,10 +88,15 @@ class HalfComposedFaceDataset(torch.utils.data.Dataset):
         self.kinds, self.times = kinds, times
         self.cache: dict[int, dict] | None = {} if cache else None
         self.pipeline = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline])
-        names = list(self.dataset.metainfo['classes'])
+        labels = np.array([int(self.dataset.get_data_info(i)['gt_label']) for i in range(len(self.dataset))])
+        names = identity_names(self.dataset, labels)
+        composed = len(kinds) * len(names) * (len(names) - 1)
+        if composed > MAX_COMPOSED:
+            raise ValueError(f'{NAME}: {len(names)} identities would make {composed:,} composed classes (more than '
+                             f'{MAX_COMPOSED:,}); composing is for sets with few identities')
         self.num_identities = len(names)
-        self.by_identity = self._group_by_identity(len(names))
-        self._metainfo = dict(self.dataset.metainfo, classes=tuple(
+        self.by_identity = self._group_by_identity(labels, names)
+        self._metainfo = dict(getattr(self.dataset, 'metainfo', {}), classes=tuple(
             names + [f'{kind}:{a}+{b}' for kind in kinds for a in names for b in names if a != b]))
 
     @property
@@ -87,17 +109,17 @@ class HalfComposedFaceDataset(torch.utils.data.Dataset):
         """``K + len(kinds) * K * (K - 1)``: the model's ``num_classes`` for this dataset."""
         return len(self._metainfo['classes'])
 
-    def _group_by_identity(self, count: int) -> list[np.ndarray]:
-        labels = np.array([int(self.dataset.get_data_info(i)['gt_label']) for i in range(len(self.dataset))])
+    def _group_by_identity(self, labels: np.ndarray, names: list[str]) -> list[np.ndarray]:
+        count = len(names)
         if count < 2:
             raise ValueError(f'{NAME}: the wrapped dataset has {count} identity; composing needs at least 2')
         outside = sorted(set(labels.tolist()) - set(range(count)))
         if outside:
             raise ValueError(f'{NAME}: the wrapped dataset has labels {outside[:5]} outside its {count} classes')
         groups = [np.flatnonzero(labels == i) for i in range(count)]
-        empty = [self.dataset.metainfo['classes'][i] for i, g in enumerate(groups) if len(g) == 0]
+        empty = [names[i] for i, g in enumerate(groups) if len(g) == 0]
         if empty:
-            raise ValueError(f'{NAME}: identities {empty} have no samples in the wrapped dataset')
+            raise ValueError(f'{NAME}: identities {empty[:10]} have no samples in the wrapped dataset')
         return groups
 
     def __len__(self) -> int:
@@ -119,12 +141,12 @@ class HalfComposedFaceDataset(torch.utils.data.Dataset):
         samples = [self._load(identity) for identity in (first, second)]
         images = [s['img'] for s in samples]
         if images[0].shape != images[1].shape:
-            raise ValueError(f'{NAME}: cannot join {samples[0].get("img_path", "?")} {images[0].shape} and '
-                             f'{samples[1].get("img_path", "?")} {images[1].shape}: images must have one shape')
+            raise ValueError(f'{NAME}: cannot join {origin(samples[0])} {images[0].shape} and {origin(samples[1])} '
+                             f'{images[1].shape}: images must have one shape')
         pasted = pasted_region(kind, *images[0].shape[:2])
         joined = np.where(pasted.reshape(pasted.shape + (1,) * (images[0].ndim - 2)), images[1], images[0])
         result = dict(samples[0], img=joined, gt_label=self.label_of(kind, first, second),
-                      composed_from=(samples[0].get('img_path'), samples[1].get('img_path')), composition=kind)
+                      composed_from=(origin(samples[0]), origin(samples[1])), composition=kind)
         return self.pipeline(result)
 
     def _load(self, identity: int) -> dict:

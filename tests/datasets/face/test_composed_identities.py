@@ -1,6 +1,8 @@
 """Composed identities: every sample's label matches the halves its pixels came from; bad setups are named."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from resbackbones.datasets.face import FaceFolderDataset, HalfComposedFaceDataset
+from resbackbones.datasets.face import FaceFolderDataset, FaceRecDataset, HalfComposedFaceDataset
+from resbackbones.datasets.face.composed_identities import pasted_region
+
+ROOT = Path(__file__).resolve().parents[3]
 
 LOAD = [dict(type='LoadImageFromFile', color_type='grayscale')]
 
@@ -115,6 +120,49 @@ def test_pipeline_runs_on_the_composed_image(tmp_path):
 def test_bad_arguments_are_named(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         _composed(_identities(tmp_path), **kwargs)
+
+
+def test_insightface_rec_set_is_composed_from_its_records(tmp_path):
+    """A .rec set (numbered identities, image bytes) written by make_rec.py: each composed sample's two regions are
+    an image of each identity its label names."""
+    rng = np.random.default_rng(0)
+    images = {}
+    for who in range(3):
+        (tmp_path / 'faces' / f'id{who}').mkdir(parents=True)
+        images[str(who)] = [rng.integers(0, 255, (8, 8, 3), dtype=np.uint8) for _ in range(2)]
+        for k, image in enumerate(images[str(who)]):
+            Image.fromarray(image).save(tmp_path / 'faces' / f'id{who}' / f'{k}.png')
+    done = subprocess.run([sys.executable, str(ROOT / 'tools/face/make_rec.py'), str(tmp_path / 'faces'),
+                           str(tmp_path / 'rec'), '--keep-bytes'], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rec = FaceRecDataset(str(tmp_path / 'rec'), pipeline=[dict(type='LoadImageFromBytes')])
+    dataset = HalfComposedFaceDataset(rec, kinds=('anti_diagonal', 'left_right'), times=10)
+    names = dataset.metainfo['classes']
+    assert dataset.num_classes == 3 + 2 * 3 * 2 and names[:3] == ('0', '1', '2')
+    torch.manual_seed(1)
+    for sample in (dataset[i] for i in range(30)):
+        name = names[sample['gt_label']]
+        kind = sample['composition']
+        first, second = (name, name) if ':' not in name else name.split(':')[1].split('+')
+        assert ':' not in name or name.startswith(kind)
+        pasted = pasted_region(kind, 8, 8)
+        assert any(np.array_equal(sample['img'][~pasted], im[~pasted]) for im in images[first])
+        assert any(np.array_equal(sample['img'][pasted], im[pasted]) for im in images[second])
+        assert 'train.rec, record' in sample['composed_from'][0]
+
+
+def test_too_many_identities_are_refused(tmp_path):
+    class Numbered(torch.utils.data.Dataset):
+        num_classes = 600
+
+        def __len__(self):
+            return 600
+
+        def get_data_info(self, idx):
+            return dict(gt_label=idx)
+
+    with pytest.raises(ValueError, match=r'600 identities would make 1,437,600 composed classes'):
+        HalfComposedFaceDataset(Numbered())
 
 
 def test_one_identity_is_refused(tmp_path):
