@@ -1,8 +1,8 @@
 """More training identities from few: each new identity is one identity's image with a half of another identity's
-image pasted over it (the bottom, right, or a triangle below a diagonal). An open-set protocol with a handful of training identities (the digits stand-in of
-docs/face.md) otherwise learns a metric that only separates those few; composed identities give the margin loss
-many more classes, built only from the training identities' own pixels, so nothing of the verification
-identities is seen."""
+image pasted over it (the bottom, right, or a triangle below a diagonal). An open-set protocol with a handful of
+training identities (the digits stand-in of docs/face.md) otherwise learns a metric that only separates those few;
+composed identities give the margin loss many more classes, built only from the training identities' own pixels,
+so nothing of the verification identities is seen."""
 from __future__ import annotations
 
 import functools

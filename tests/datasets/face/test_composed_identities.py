@@ -112,7 +112,8 @@ def test_pipeline_runs_on_the_composed_image(tmp_path):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(kinds=('diagonal',)), r"kinds must be distinct values from \['top_bottom', .*'anti_diagonal'\]; got \['diagonal'\]"),
+    (dict(kinds=('diagonal',)),
+     r"kinds must be distinct values from \['top_bottom', .*'anti_diagonal'\]; got \['diagonal'\]"),
     (dict(kinds=('top_bottom', 'top_bottom')), r'kinds must be distinct'),
     (dict(kinds=()), r'kinds must be distinct'),
     (dict(times=0), r'times must be an integer >= 1; got 0'),
