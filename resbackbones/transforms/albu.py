@@ -1,5 +1,10 @@
 """Bridge to albumentations: build its transforms by name from config dicts and apply them to ``img``.
 
+albumentations 2 draws from its own generators, seeded from the operating system unless given a seed, so a run's
+``randomness.seed`` would not fix its augmentations. ``seeded`` seeds them from torch's generator at the first call
+in each process: augmentations then follow the run's seed, and data loader workers (which PyTorch seeds per worker
+and epoch) draw differently from each other and from epoch to epoch.
+
 albumentations is imported on first use, not with the package: it pulls in scipy and costs about a second per
 interpreter, which every tool and worker process would pay whether or not its pipeline has an ``Albu`` step.
 """
@@ -8,11 +13,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import os
 from types import ModuleType
 from typing import Any, Sequence
 
 from mmcv.transforms import BaseTransform
 import numpy as np
+import torch
 
 from ..registry import TRANSFORMS
 
@@ -61,6 +68,15 @@ def build_albu(cfg: dict) -> Any:
         raise ValueError(f'Albu: cannot build {name} with {kwargs}: {err}') from err
 
 
+def seeded(compose: Any) -> Any:
+    """``compose`` (an albumentations Compose), its generators seeded from torch's if this process has not yet done
+    so (a forked worker has not: it gets a seed of its own); returns it for calling."""
+    if getattr(compose, '_seeded_in_process', None) != os.getpid():
+        compose.set_random_seed(int(torch.randint(0, 2**31 - 1, ())))
+        compose._seeded_in_process = os.getpid()
+    return compose
+
+
 @TRANSFORMS.register_module()
 class Albu(BaseTransform):
     """Apply albumentations transforms, given as config dicts, to ``results['img']`` (HxWxC numpy).
@@ -80,7 +96,7 @@ class Albu(BaseTransform):
         if not isinstance(img, np.ndarray) or img.ndim != 3:
             raise ValueError(f"Albu needs results['img'] as an HxWxC array (put LoadImageFromFile first); "
                              f"got {type(img).__name__} for {results.get('img_path', 'a sample')}")
-        out = self.aug(image=img)['image']
+        out = seeded(self.aug)(image=img)['image']
         results['img'] = out[..., None] if out.ndim == 2 else out
         results['img_shape'] = results['img'].shape[:2]
         return results

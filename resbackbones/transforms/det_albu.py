@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
-from .albu import albumentations, build_albu
+from .albu import albumentations, build_albu, seeded
 
 PER_INSTANCE = ('gt_labels', 'gt_ignore_flags')
 
@@ -40,7 +40,7 @@ class DetAlbu(BaseTransform):
         masks = results.get('gt_masks')
         if masks is not None and len(masks):
             kwargs['masks'] = masks
-        out = self.aug(**kwargs)
+        out = seeded(self.aug)(**kwargs)
         img = out['image'][..., None] if out['image'].ndim == 2 else out['image']
         new_boxes = np.asarray(out['bboxes'], dtype=np.float32).reshape(-1, 4)
         keep = ((new_boxes[:, 2] - new_boxes[:, 0]) >= self.min_size) & \

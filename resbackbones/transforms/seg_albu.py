@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
-from .albu import albumentations, build_albu
+from .albu import albumentations, build_albu, seeded
 
 
 @TRANSFORMS.register_module()
@@ -34,9 +34,9 @@ class SegAlbu(BaseTransform):
                              f"{results.get('img_path', 'a sample')}")
         mask = results.get('gt_seg_map')
         if mask is None:
-            out = self.aug(image=img)
+            out = seeded(self.aug)(image=img)
         else:  # int32: albumentations/OpenCV do not warp int64
-            out = self.aug(image=img, mask=mask.astype(np.int32))
+            out = seeded(self.aug)(image=img, mask=mask.astype(np.int32))
             results['gt_seg_map'] = out['mask'].astype(np.int64)
         results['img'] = out['image'][..., None] if out['image'].ndim == 2 else out['image']
         results['img_shape'] = results['img'].shape[:2]
