@@ -15,7 +15,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=1, eta_min=0, convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=12)
+train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=10)
 val_cfg = dict()
 test_cfg = dict()
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=12, save_best=None))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10, save_best=None))
