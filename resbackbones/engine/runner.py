@@ -16,15 +16,19 @@ What it changes, and nothing else:
 * **Long-term feature banks** (mmaction2's ``LFBInferHead``) are written when a test or validation epoch ends
   (``LFBWriteHook``, added when the model has such a head), not when the garbage collector frees the model.
 * **SyncBN** layers fall back to BN, with one log line saying why, when they cannot synchronise.
+* **Data loader workers draw anew every epoch**: a loader without its own ``worker_init_fn`` gets
+  :func:`seed_worker` instead of mmengine's, which gave non-persistent workers the same random draws every epoch.
 
 Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base_/default_runtime.py).
 """
 from __future__ import annotations
 
+import copy
+import functools
 import os
 
 from mmengine.device import get_device
-from mmengine.dist import is_distributed, master_only
+from mmengine.dist import get_rank, is_distributed, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -38,6 +42,7 @@ from .dist import init_distributed, wrap_cpu_ddp
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .sync_bn import fallback_sync_bn
+from .worker_seed import seed_worker
 
 
 @RUNNERS.register_module()
@@ -69,6 +74,15 @@ class SafeRunner(Runner):
                 self.logger.warning(f"cfg.sync_bn={self.cfg.sync_bn!r} ignored: SyncBatchNorm needs CUDA")
             return wrap_cpu_ddp(model, model_wrapper_cfg, self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    @staticmethod
+    def build_dataloader(dataloader, seed: int | None = None, diff_rank_seed: bool = False):
+        """mmengine's build_dataloader, with :func:`seed_worker` for the workers unless the config names a
+        ``worker_init_fn`` (mmengine's default reseeds them identically every epoch)."""
+        if isinstance(dataloader, dict) and 'worker_init_fn' not in dataloader and seed is not None:
+            dataloader = dict(copy.copy(dataloader),
+                              worker_init_fn=dict(type=functools.partial(seed_worker, rank=get_rank())))
+        return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     def train(self) -> nn.Module:
         """mmengine's training, then the training and validation loaders' workers stop."""
