@@ -23,7 +23,6 @@ Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base
 """
 from __future__ import annotations
 
-import copy
 import functools
 import os
 
@@ -80,7 +79,7 @@ class SafeRunner(Runner):
         """mmengine's build_dataloader, with :func:`seed_worker` for the workers unless the config names a
         ``worker_init_fn`` (mmengine's default reseeds them identically every epoch)."""
         if isinstance(dataloader, dict) and 'worker_init_fn' not in dataloader and seed is not None:
-            dataloader = dict(copy.copy(dataloader),
+            dataloader = dict(dataloader,
                               worker_init_fn=dict(type=functools.partial(seed_worker, rank=get_rank())))
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
