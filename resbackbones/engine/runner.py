@@ -18,6 +18,9 @@ What it changes, and nothing else:
 * **SyncBN** layers fall back to BN, with one log line saying why, when they cannot synchronise.
 * **Data loader workers draw anew every epoch**: a loader without its own ``worker_init_fn`` gets
   :func:`seed_worker` instead of mmengine's, which gave non-persistent workers the same random draws every epoch.
+* **An EMA kept from training to testing**: ``val()`` or ``test()`` after ``train()`` in the same runner evaluate the
+  average EMAHook built during training; mmengine rebuilt it from the raw weights there, so the test after training
+  silently measured the raw model.
 
 Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base_/default_runtime.py).
 """
@@ -29,6 +32,7 @@ import os
 from mmengine.device import get_device
 from mmengine.dist import get_rank, is_distributed, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.hooks import EMAHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import nn
@@ -82,6 +86,22 @@ class SafeRunner(Runner):
             dataloader = dict(dataloader,
                               worker_init_fn=dict(type=functools.partial(seed_worker, rank=get_rank())))
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        """mmengine's, except that ``before_run`` leaves an EMAHook that already holds an average alone.
+
+        mmengine's val() and test() call ``before_run`` again, and EMAHook's replaces its average with a copy of the
+        model's current (raw) weights. A checkpoint loaded afterwards still reaches the average through the hook's
+        ``after_load_checkpoint``.
+        """
+        if fn_name != 'before_run':
+            return super().call_hook(fn_name, **kwargs)
+        hooks = self._hooks
+        self._hooks = [h for h in hooks if not (isinstance(h, EMAHook) and getattr(h, 'ema_model', None) is not None)]
+        try:
+            super().call_hook(fn_name, **kwargs)
+        finally:
+            self._hooks = hooks
 
     def train(self) -> nn.Module:
         """mmengine's training, then the training and validation loaders' workers stop."""

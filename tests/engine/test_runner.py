@@ -1,4 +1,5 @@
-"""SafeRunner in one process: weights_only-safe resume, atomic saves, SyncBN fallback, loader workers stopped."""
+"""SafeRunner in one process: weights_only-safe resume, atomic saves, SyncBN fallback, loader workers stopped, EMA
+kept from training to evaluation."""
 import os
 import sys
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.fileio.backends.local_backend import LocalBackend
+from mmengine.hooks import EMAHook, Hook
 from mmengine.logging import HistoryBuffer
 from torch import nn
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
@@ -90,3 +92,30 @@ def test_loader_workers_stop_when_training_and_validation_end(config, tmp_path, 
     assert len(started) == 2 and not any(w.is_alive() for it in started for w in it._workers)
     metrics = runner.val()  # a later pass starts its own worker (the stopped one is forgotten), and stops it
     assert 'accuracy/top1' in metrics and len(started) == 3 and not started[2]._workers[0].is_alive()
+
+
+class RecordTestWeights(Hook):
+    """Keeps a copy of the model's weights as the first evaluation batch sees them (after EMAHook's swap)."""
+
+    def _record(self, runner, batch_idx, data_batch=None):
+        if batch_idx == 0:
+            self.seen = {k: v.clone() for k, v in runner.model.state_dict().items()}
+
+    before_val_iter = before_test_iter = _record
+
+
+@pytest.mark.parametrize('mode', ['val', 'test'])
+def test_evaluating_after_training_uses_the_ema_built_in_training(config, tmp_path, mode):
+    runner = make_runner(config, tmp_path / 'work', 'ema',
+                         custom_hooks=[dict(type='EMAHook', momentum=0.5, update_buffers=True)])
+    runner.train()
+    ema_hook = next(h for h in runner.hooks if isinstance(h, EMAHook))
+    average = {k: v.clone() for k, v in ema_hook.ema_model.module.state_dict().items()}
+    raw = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    assert not torch.equal(average['backbone.conv1.weight'], raw['backbone.conv1.weight'])
+    recorder = RecordTestWeights()
+    runner.register_hook(recorder, priority='LOWEST')
+    getattr(runner, mode)()
+    for key, value in average.items():
+        assert torch.equal(recorder.seen[key], value), key  # mmengine alone evaluates `raw` here
+    assert all(torch.equal(v, raw[k]) for k, v in runner.model.state_dict().items())  # swapped back after
