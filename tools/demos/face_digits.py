@@ -1,13 +1,14 @@
 """The open-set face protocol on real data: digit classes stand in for identities (no face set is offline).
 
     python tools/demos/face_digits.py [--work-dir work_dirs/face_digits] [--seeds 0 1 2] [--min-accuracy 0.85]
-                                      [--threads 2] [--epochs N]
+                                      [--threads 2] [--epochs N] [--cfg-options KEY=VALUE ...]
 
 Steps: fetch the UCI digits (tools/data/fetch_data.py, a no-op when there), write 300 same + 300 different pairs of
 digits 7-9 as an insightface .bin (tools/face/make_bin.py, seed 0), then for each committed config
 (configs/arcface/iresnet-tiny_digits-openset_{arcface,cosface,softmax}.py) and each seed: train on digits 0-6 only,
 embed the pairs with the final weights and report insightface's 10-fold verification accuracy. Every run is
-printed and written to WORK_DIR/results.json; exit 1 when an ArcFace run is below --min-accuracy.
+printed and written to WORK_DIR/results.json; exit 1 when an ArcFace run is below --min-accuracy. --cfg-options
+changes every config alike (e.g. model.embedding.embedding_dim=128), as in tools/train.py.
 """
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ import time
 from typing import Sequence
 
 import torch
+from mmengine.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
+from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, build_runner, run_tool  # noqa: E402
-from resbackbones.engine.config import load_config  # noqa: E402
+from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
 
 HEADS = ('arcface', 'cosface', 'softmax')
 CONFIG = os.path.join(ROOT, 'configs', 'arcface', 'iresnet-tiny_digits-openset_{}.py')
@@ -41,6 +44,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     parser.add_argument('--epochs', type=int, default=None,
                         help="training epochs (default: the configs' max_epochs; the schedule follows)")
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
+                        help='override keys of every config, as in tools/train.py')
     return parser.parse_args(argv)
 
 
@@ -50,22 +55,28 @@ def run_step(what: str, *args: str) -> None:
         raise ValueError(f'{what} failed (exit {done.returncode}; its message is above)')
 
 
-def train_and_verify(head: str, seed: int, work_dir: str, epochs: int | None = None) -> dict:
-    cfg = load_config(CONFIG.format(head))
+def demo_config(head: str, seed: int, work_dir: str, epochs: int | None = None, options: dict | None = None) -> Config:
+    """The committed config of ``head`` with the demo's changes: seed, epochs, --cfg-options, training only."""
+    cfg = merge_cfg_options(load_config(CONFIG.format(head)), options)
     if epochs is not None:  # the cosine schedule's end defaults to max_epochs, so it stretches with it
         cfg.train_cfg.max_epochs = cfg.default_hooks.checkpoint.interval = epochs
     cfg.work_dir, cfg.launcher = work_dir, 'none'
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None  # train only; the final weights are tested below
     cfg.test_evaluator.roc_file = os.path.join(work_dir, 'roc.png')
-    runner = build_runner(cfg)
+    return cfg
+
+
+def train_and_verify(head: str, seed: int, work_dir: str, epochs: int | None = None,
+                     options: dict | None = None) -> dict:
+    runner = build_runner(demo_config(head, seed, work_dir, epochs, options))
     start = time.time()
     runner.train()
     minutes = (time.time() - start) / 60
     metrics = runner.test()
     return dict(head=head, seed=seed, accuracy=metrics['verification/accuracy'],
                 accuracy_std=metrics['verification/accuracy_std'], train_minutes=round(minutes, 2),
-                tar_at_far_1e2=metrics.get('verification/tar@far=0.01'))
+                tar_at_far_1e2=metrics.get('verification/tar@far=0.01'), cfg_options=options or {})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = []
     for head in args.heads:
         for seed in args.seeds:
-            runs.append(train_and_verify(head, seed, os.path.join(args.work_dir, f'{head}_seed{seed}'), args.epochs))
+            work_dir = os.path.join(args.work_dir, f'{head}_seed{seed}')
+            runs.append(train_and_verify(head, seed, work_dir, args.epochs, args.cfg_options))
             print(f'[face_digits] {head} seed {seed}: 10-fold accuracy {runs[-1]["accuracy"]:.4f} '
                   f'+- {runs[-1]["accuracy_std"]:.4f}, trained in {runs[-1]["train_minutes"]:.1f} min', flush=True)
     os.makedirs(args.work_dir, exist_ok=True)

@@ -1,0 +1,22 @@
+"""tools/demos/face_digits.py (make demo-face): the config each run trains, built without training."""
+import pytest
+
+from tests.engine.tiny import load_tool
+
+DEMO = load_tool('demos/face_digits')
+
+
+def test_epochs_and_cfg_options_change_the_committed_config(tmp_path):
+    args = DEMO.parse_args(['--epochs', '3', '--cfg-options', 'model.embedding.embedding_dim=128'])
+    cfg = DEMO.demo_config('cosface', 4, str(tmp_path), args.epochs, args.cfg_options)
+    assert cfg.model.embedding.embedding_dim == 128 and cfg.model.margin_head.type == 'CosFaceHead'
+    assert cfg.train_cfg.max_epochs == cfg.default_hooks.checkpoint.interval == 3
+    assert cfg.randomness.seed == 4 and cfg.val_dataloader is None  # trains only; the test follows training
+    assert cfg.test_evaluator.roc_file == str(tmp_path / 'roc.png')
+    assert DEMO.demo_config('cosface', 4, str(tmp_path)).model.embedding.embedding_dim == 64  # the committed width
+
+
+def test_a_mistyped_cfg_option_names_the_key():
+    args = DEMO.parse_args(['--cfg-options', 'model.embeding.embedding_dim=128'])
+    with pytest.raises(KeyError, match=r"model\.embeding"):
+        DEMO.demo_config('arcface', 0, 'unused', options=args.cfg_options)
