@@ -9,9 +9,11 @@ import tempfile
 
 import torch
 from mmengine.config import Config
+from mmengine.hooks import EMAHook
 
 from ..engine.atomic import atomic_dir
 from ..engine.cli import build_runner
+from ..registry import HOOKS
 from .backend import Backend, backend_class, build_backend
 from .loading import load_task_model, real_batches
 from .roi_branches import build_detector_backend
@@ -41,11 +43,23 @@ def top1_agreement(module, backend: Backend, batches: list[torch.Tensor]) -> flo
     return same / total
 
 
+def is_ema_hook(hook) -> bool:
+    """Whether a ``custom_hooks`` entry (config dict or hook object) is mmengine's EMAHook or a subclass."""
+    kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+    kind = HOOKS.get(kind) if isinstance(kind, str) else kind
+    return isinstance(kind, type) and issubclass(kind, EMAHook)
+
+
 def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> dict:
     """The config's test metrics of ``checkpoint``, run in torch or, given ``backend``, with its tensor part
     replaced by the backend (the model's own pre- and post-processing unchanged)."""
     cfg = copy.deepcopy(cfg)
     cfg.load_from, cfg.resume, cfg.launcher = checkpoint, False, 'none'
+    if backend is not None:
+        # EMAHook saves its average as the checkpoint's state_dict, which is what the backend was built from. Its
+        # hooks would fail on the load below (it makes its copy in before_run, which test() calls later) and swap
+        # the parameters of a model whose parts the backend replaced.
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks') or [] if not is_ema_hook(h)]
     with tempfile.TemporaryDirectory(prefix='resbackbones-eval-') as work_dir:
         cfg.work_dir = work_dir
         # mmengine keys its logger and visualizer instances by experiment name (a timestamp by default): two

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.hooks import EMAHook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
 from tiny import load_tool, tiny_setup  # noqa: E402
 
 from resbackbones.deploy import backend as backend_module  # noqa: E402
-from resbackbones.engine.cli import run_tool  # noqa: E402
+from resbackbones.deploy.pipeline import is_ema_hook  # noqa: E402
+from resbackbones.engine.cli import build_runner, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.registry import MODELS  # noqa: E402
 
@@ -100,6 +102,33 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, 
     assert err.startswith('deploy.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert [p.name for p in out.parent.iterdir() if p.name.startswith('.out_bad')] == []  # no temporaries left
     assert (out / 'keep.txt').read_text() == 'previous deployment'
+
+
+def test_a_config_with_an_ema_hook_deploys_and_evaluates(tmp_path, capsys):
+    """EMAHook saves its average as the checkpoint's weights; evaluating the backend used to fail in the hook's
+    after_load_checkpoint (it has no average before before_run)."""
+    config = tiny_setup(tmp_path, extra="custom_hooks = [dict(type='EMAHook', momentum=0.5)]", max_epochs=2)
+    cfg = load_config(str(config))
+    cfg.work_dir, cfg.launcher = str(tmp_path / 'train'), 'none'
+    build_runner(cfg).train()
+    ckpt = tmp_path / 'train' / 'epoch_2.pth'
+    assert 'ema_state_dict' in torch.load(ckpt, weights_only=True)
+    capsys.readouterr()
+    assert run_tool(load_tool('test').main, [str(config), str(ckpt), '--work-dir', str(tmp_path / 'test')],
+                    prog='test.py') == 0
+    tested = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    out = tmp_path / 'deployed'
+    assert run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--backend', 'torch', '--out', str(out),
+                                               '--eval'], prog='deploy.py') == 0
+    metrics = json.loads((out / 'deploy.json').read_text())['metrics']
+    assert metrics['torch_fp32'] == tested and metrics['change']['accuracy/top1'] == 0.0
+
+
+@pytest.mark.parametrize('hook, ema', [(dict(type='EMAHook'), True), (dict(type='mmengine.EMAHook'), True),
+                                       (dict(type=EMAHook), True), (EMAHook(), True),
+                                       (dict(type='ChannelsLastHook'), False), (dict(type='NoSuchHook'), False)])
+def test_ema_hooks_are_recognised_in_every_form_a_config_gives(hook, ema):
+    assert is_ema_hook(hook) is ema
 
 
 @pytest.mark.parametrize('features_only', [False, True])
