@@ -106,9 +106,12 @@ def insightface_calculate_accuracy(threshold, dist, actual_issame):
     return tpr, fpr, acc
 
 
-def insightface_calculate_roc(thresholds, embeddings1, embeddings2, actual_issame, nrof_folds=10):
-    """``calculate_roc`` with pca=0 (the path insightface's evaluate takes), sklearn's KFold as there."""
+def insightface_calculate_roc(thresholds, embeddings1, embeddings2, actual_issame, nrof_folds=10, pca=0):
+    """``calculate_roc`` with its ``pca`` option (per fold, sklearn's PCA fitted on the training folds' embeddings
+    of both sides, then sklearn's normalize), sklearn's KFold as there."""
     import numpy as np
+    import sklearn.preprocessing
+    from sklearn.decomposition import PCA
     from sklearn.model_selection import KFold
     nrof_pairs = min(len(actual_issame), embeddings1.shape[0])
     nrof_thresholds = len(thresholds)
@@ -117,8 +120,16 @@ def insightface_calculate_roc(thresholds, embeddings1, embeddings2, actual_issam
     fprs = np.zeros((nrof_folds, nrof_thresholds))
     accuracy = np.zeros((nrof_folds))
     indices = np.arange(nrof_pairs)
-    dist = np.sum(np.square(np.subtract(embeddings1, embeddings2)), 1)
+    if pca == 0:
+        dist = np.sum(np.square(np.subtract(embeddings1, embeddings2)), 1)
     for fold_idx, (train_set, test_set) in enumerate(k_fold.split(indices)):
+        if pca > 0:
+            _embed_train = np.concatenate((embeddings1[train_set], embeddings2[train_set]), axis=0)
+            pca_model = PCA(n_components=pca)
+            pca_model.fit(_embed_train)
+            embed1 = sklearn.preprocessing.normalize(pca_model.transform(embeddings1))
+            embed2 = sklearn.preprocessing.normalize(pca_model.transform(embeddings2))
+            dist = np.sum(np.square(np.subtract(embed1, embed2)), 1)
         acc_train = np.zeros((nrof_thresholds))
         for threshold_idx, threshold in enumerate(thresholds):
             _, _, acc_train[threshold_idx] = insightface_calculate_accuracy(threshold, dist[train_set],
@@ -132,8 +143,8 @@ def insightface_calculate_roc(thresholds, embeddings1, embeddings2, actual_issam
     return np.mean(tprs, 0), np.mean(fprs, 0), accuracy
 
 
-def insightface_evaluate(embeddings, actual_issame, nrof_folds=10):
+def insightface_evaluate(embeddings, actual_issame, nrof_folds=10, pca=0):
     """``evaluate``'s accuracy part: pairs interleaved (0::2, 1::2), thresholds 0..4 step 0.01."""
     import numpy as np
     return insightface_calculate_roc(np.arange(0, 4, 0.01), embeddings[0::2], embeddings[1::2],
-                                     np.asarray(actual_issame), nrof_folds=nrof_folds)
+                                     np.asarray(actual_issame), nrof_folds=nrof_folds, pca=pca)

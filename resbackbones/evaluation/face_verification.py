@@ -7,6 +7,11 @@ result is the mean and std of the ten accuracies. TAR at FAR f: per fold, the th
 false accept rate is f (linear interpolation over 0, 0.001, ..., 3.999), and the true accept rate it gives on the
 tenth, averaged. insightface interpolates with scipy's ``interp1d``, which current scipy refuses when thresholds tie
 in FAR (they always do); here ties keep their smallest threshold first, the one change to the protocol.
+
+insightface's ``pca`` option is offered too (``pca=N``, default 0 as insightface's ``evaluate``): for each fold a
+PCA of N components is fitted on the nine other folds' embeddings (both sides, no labels), both sides are projected
+and L2-normalised again, and the accuracy, ROC and threshold of that fold use the projected distances; TAR@FAR
+keeps the plain distances, as insightface's ``calculate_val`` does.
 """
 from __future__ import annotations
 
@@ -45,25 +50,57 @@ def _rates(dist: np.ndarray, same: np.ndarray, thresholds: np.ndarray) -> tuple[
     return tpr, fpr, acc
 
 
+def check_pca(pca: Any, where: str, pairs: int | None = None, folds: int = 10, dim: int | None = None) -> int:
+    """``pca`` as an int >= 0, and with ``pairs`` and ``dim`` at most the embeddings of the smallest nine-fold part
+    (both sides) and the embedding width; else a ValueError that starts with ``where``."""
+    if isinstance(pca, bool) or not isinstance(pca, (int, np.integer)) or pca < 0:
+        raise ValueError(f'{where}: pca must be an int >= 0 (0: no PCA, as insightface by default); got {pca!r}')
+    if pairs is not None and dim is not None:
+        fitted_on = 2 * (pairs - -(-pairs // folds))  # both sides of the pairs outside the largest fold
+        if pca > min(fitted_on, dim):
+            raise ValueError(f'{where}: pca={pca} components cannot be fitted on {fitted_on} embeddings of width '
+                             f'{dim} (at most {min(fitted_on, dim)})')
+    return int(pca)
+
+
+def pca_distances(emb1: np.ndarray, emb2: np.ndarray, fit_on: np.ndarray, components: int) -> np.ndarray:
+    """Squared distances of the pairs after insightface's per-fold PCA: fitted (centred, no whitening) on both
+    sides of the pairs ``fit_on``, every embedding projected on the first ``components`` axes and L2-normalised
+    (an embedding that projects to zero stays zero, as sklearn's ``normalize`` leaves it)."""
+    fit = np.concatenate([emb1[fit_on], emb2[fit_on]])
+    mean = fit.mean(0)
+    axes = np.linalg.svd(fit - mean, full_matrices=False)[2][:components].T
+    sides = []
+    for emb in (emb1, emb2):
+        projected = (emb - mean) @ axes
+        norm = np.linalg.norm(projected, axis=1, keepdims=True)
+        sides.append(projected / np.where(norm == 0, 1.0, norm))
+    return ((sides[0] - sides[1]) ** 2).sum(1)
+
+
 def verification_scores(emb1: np.ndarray, emb2: np.ndarray, issame: Sequence[bool], folds: int = 10,
-                        far_targets: Sequence[float] = (1e-3, 1e-4)) -> dict[str, Any]:
+                        far_targets: Sequence[float] = (1e-3, 1e-4), pca: int = 0) -> dict[str, Any]:
     """The protocol on L2-normalised embeddings (N, D) of the pairs' two sides.
 
+    ``pca``: components of insightface's per-fold PCA (module docstring); 0 compares the embeddings as they are.
     Returns accuracy (fold mean), accuracy_std, fold_accuracy (folds,), best_threshold (mean over folds, as a
-    squared distance), tpr/fpr (mean over folds at ROC_THRESHOLDS), and tar@far=F (mean, std, far reached) for each F
-    the data allow: at least 1/F different-identity pairs in every nine-fold training part.
+    squared distance; with ``pca`` a distance between projected embeddings), tpr/fpr (mean over folds at
+    ROC_THRESHOLDS), and tar@far=F (mean, std, far reached) for each F the data allow: at least 1/F
+    different-identity pairs in every nine-fold training part.
     """
     dist = ((emb1 - emb2) ** 2).sum(1)
     same = np.asarray(issame, dtype=bool)
     splits = kfold(len(dist), folds)
+    pca = check_pca(pca, 'face verification', len(dist), folds, emb1.shape[1])
     accuracy, best, tprs, fprs = np.zeros(folds), np.zeros(folds), [], []
     for k, test in enumerate(splits):
         train = np.setdiff1d(np.arange(len(dist)), test)
-        best[k] = ROC_THRESHOLDS[np.argmax(_rates(dist[train], same[train], ROC_THRESHOLDS)[2])]
-        tpr, fpr, _ = _rates(dist[test], same[test], ROC_THRESHOLDS)
+        fold_dist = pca_distances(emb1, emb2, train, pca) if pca else dist
+        best[k] = ROC_THRESHOLDS[np.argmax(_rates(fold_dist[train], same[train], ROC_THRESHOLDS)[2])]
+        tpr, fpr, _ = _rates(fold_dist[test], same[test], ROC_THRESHOLDS)
         tprs.append(tpr)
         fprs.append(fpr)
-        accuracy[k] = _rates(dist[test], same[test], best[k:k + 1])[2][0]
+        accuracy[k] = _rates(fold_dist[test], same[test], best[k:k + 1])[2][0]
     out = dict(accuracy=float(accuracy.mean()), accuracy_std=float(accuracy.std()), fold_accuracy=accuracy,
                best_threshold=float(best.mean()), tpr=np.mean(tprs, 0), fpr=np.mean(fprs, 0))
     for far in far_targets:
@@ -122,19 +159,23 @@ class FaceVerificationMetric(BaseMetric):
 
     Args:
         folds: number of folds (10). far_targets: FARs for TAR@FAR. roc_file: PNG path or None.
+        pca: insightface's per-fold PCA (module docstring): components fitted on the nine other folds' embeddings
+            before each fold's threshold; 0 (the default, as insightface's evaluate) compares the embeddings as
+            they are. best_threshold is then a similarity of projected embeddings, not one for verify.py.
         collect_device / prefix: mmengine BaseMetric options (prefix default 'verification').
     """
 
     default_prefix = 'verification'
 
     def __init__(self, folds: int = 10, far_targets: Sequence[float] = (1e-3, 1e-4), roc_file: str | None = None,
-                 collect_device: str = 'cpu', prefix: str | None = None):
+                 pca: int = 0, collect_device: str = 'cpu', prefix: str | None = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not isinstance(folds, int) or folds < 2:
             raise ValueError(f'FaceVerificationMetric: folds must be an int >= 2; got {folds!r}')
         if not all(0 < f < 1 for f in far_targets):
             raise ValueError(f'FaceVerificationMetric: far_targets must lie in (0, 1); got {far_targets!r}')
         self.folds, self.far_targets, self.roc_file = folds, tuple(far_targets), roc_file
+        self.pca = check_pca(pca, 'FaceVerificationMetric')
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for i, sample in enumerate(data_samples):
@@ -186,8 +227,9 @@ class FaceVerificationMetric(BaseMetric):
         emb2 = np.stack([sides[(i, 1)][1] for i in range(count)])
         emb1 /= np.linalg.norm(emb1, axis=1, keepdims=True)
         emb2 /= np.linalg.norm(emb2, axis=1, keepdims=True)
+        check_pca(self.pca, f'FaceVerificationMetric{where}', count, self.folds, emb1.shape[1])
         scores = verification_scores(emb1, emb2, [sides[(i, 0)][0] for i in range(count)], self.folds,
-                                     self.far_targets)
+                                     self.far_targets, self.pca)
         skipped = [f for f in self.far_targets if f'tar@far={f:g}' not in scores]
         if skipped:
             print_log(f'FaceVerificationMetric: TAR@FAR {skipped} not reported{where}: {count} pairs have too few '

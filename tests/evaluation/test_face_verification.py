@@ -27,16 +27,51 @@ def _pairs(n: int, seed: int, separation: float = 0.6):
     return emb / np.linalg.norm(emb, axis=1, keepdims=True), issame.tolist()
 
 
-@pytest.mark.parametrize('n, seed, separation', [(600, 0, 0.6), (613, 1, 1.2), (57, 2, 2.0)])
-def test_equals_insightfaces_protocol(n, seed, separation):
+@pytest.mark.parametrize('n, seed, separation, pca', [(600, 0, 0.6, 0), (613, 1, 1.2, 0), (57, 2, 2.0, 0),
+                                                       (600, 0, 0.6, 3), (613, 1, 1.2, 12), (57, 2, 2.0, 5)])
+def test_equals_insightfaces_protocol(n, seed, separation, pca):
     emb, issame = _pairs(n, seed, separation)
-    tpr, fpr, accuracy = insightface_evaluate(emb, issame)
-    ours = verification_scores(emb[0::2], emb[1::2], issame)
+    tpr, fpr, accuracy = insightface_evaluate(emb, issame, pca=pca)
+    ours = verification_scores(emb[0::2], emb[1::2], issame, pca=pca)
+    if pca:  # the per-fold projection changed the figures, so the comparison above tests it
+        assert not np.array_equal(ours['fold_accuracy'], verification_scores(emb[0::2], emb[1::2], issame)[
+            'fold_accuracy'])
     np.testing.assert_array_equal(ours['fold_accuracy'], accuracy)
     np.testing.assert_allclose(ours['tpr'], tpr)
     np.testing.assert_allclose(ours['fpr'], fpr)
     assert ours['accuracy'] == np.mean(accuracy) and ours['accuracy_std'] == np.std(accuracy)
     assert 0.5 < ours['accuracy'] < 1.0  # neither trivial nor perfect: the thresholds matter
+
+
+def test_pca_keeps_tar_at_far_on_the_plain_distances():
+    """insightface's calculate_val never projects, whatever evaluate's pca."""
+    emb, issame = _pairs(1200, 9, 1.0)
+    plain = verification_scores(emb[0::2], emb[1::2], issame, far_targets=(1e-2,))
+    projected = verification_scores(emb[0::2], emb[1::2], issame, far_targets=(1e-2,), pca=4)
+    assert projected['tar@far=0.01'] == plain['tar@far=0.01'] and projected['accuracy'] != plain['accuracy']
+
+
+@pytest.mark.parametrize('pca, message', [(-1, 'pca must be an int >= 0'), (True, 'pca must be an int >= 0'),
+                                          (2.0, 'pca must be an int >= 0'), (17, r'pca=17 .* width 16 \(at most 16\)')])
+def test_bad_pca_is_named(pca, message):
+    emb, issame = _pairs(50, 0)
+    with pytest.raises(ValueError, match=f'face verification: {message}'):
+        verification_scores(emb[0::2], emb[1::2], issame, pca=pca)
+
+
+def test_metric_passes_pca_and_names_a_set_too_small_for_it():
+    emb, issame = _pairs(300, 10, 1.0)
+    metric = FaceVerificationMetric(far_targets=(), pca=6)
+    metric.process({}, _predictions(emb, issame, range(len(emb))))
+    out = metric.compute_metrics(metric.results)
+    assert out['accuracy'] == pytest.approx(verification_scores(emb[0::2], emb[1::2], issame, pca=6)['accuracy'])
+    with pytest.raises(ValueError, match='FaceVerificationMetric: pca must be an int >= 0'):
+        FaceVerificationMetric(pca=-2)
+    small = FaceVerificationMetric(folds=2, far_targets=(), pca=16)  # 10 pairs, 5 per fold: PCA fits on 10
+    small.process({}, _predictions(emb[:20], issame[:10], range(20), verification_set='lfw'))
+    with pytest.raises(ValueError, match=r"FaceVerificationMetric in set 'lfw': pca=16 components cannot be fitted "
+                                         r"on 10 embeddings of width 16 \(at most 10\)"):
+        small.compute_metrics(small.results)
 
 
 def test_folds_are_sklearns_kfold():

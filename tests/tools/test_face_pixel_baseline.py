@@ -52,6 +52,8 @@ def test_centring_removes_a_shared_offset(tmp_path, capsys):
     raw = accuracy(capsys, [pairs])
     centred = accuracy(capsys, [pairs, '--center-on', str(tmp_path / 'ref'), '--identities', 'a'])
     assert raw <= 0.75 and centred == 1.0
+    # insightface's per-fold PCA centres on the other folds' images, so it removes the offset as well
+    assert accuracy(capsys, [pairs, '--pca', '8']) == 1.0
 
 
 @pytest.mark.parametrize('case, message', [
@@ -59,6 +61,7 @@ def test_centring_removes_a_shared_offset(tmp_path, capsys):
     ('identities_alone', '--identities only applies with --center-on'),
     ('empty_reference', 'no images under'),
     ('reference_size', r'7x7 pixels, the pairs are 8x8'),
+    ('negative_pca', '--pca: pca must be an int >= 0'),
 ])
 def test_bad_input_names_the_image_or_argument(tmp_path, case, message):
     images = [png(np.zeros((8, 8)))] * 4
@@ -70,6 +73,7 @@ def test_bad_input_names_the_image_or_argument(tmp_path, case, message):
         Image.fromarray(np.zeros((7, 7), np.uint8)).save(tmp_path / 'ref' / 'x' / '0.png')
     argv = {'mixed_sizes': [pairs], 'identities_alone': [pairs, '--identities', 'x'],
             'empty_reference': [pairs, '--center-on', str(tmp_path / 'ref')],
-            'reference_size': [pairs, '--center-on', str(tmp_path / 'ref')]}[case]
+            'reference_size': [pairs, '--center-on', str(tmp_path / 'ref')],
+            'negative_pca': [pairs, '--pca', '-1']}[case]
     with pytest.raises(ValueError, match=message):
         TOOL.main(argv)

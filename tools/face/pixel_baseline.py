@@ -1,11 +1,12 @@
 """The floor a learned face embedding must beat: insightface's 10-fold verification on raw pixels.
 
-    python tools/face/pixel_baseline.py PAIRS.bin [--center-on ROOT [--identities ID ...]]
+    python tools/face/pixel_baseline.py PAIRS.bin [--center-on ROOT [--identities ID ...]] [--pca N]
 
 Each image of the .bin is decoded to grey levels, flattened and L2-normalised, and the pairs are scored with the
 same protocol as FaceVerificationMetric (squared distance, threshold from the nine other folds). With --center-on,
 the mean image of the identity folders ROOT/<identity>/<image> (e.g. the training identities) is subtracted first,
-as an embedding's final BatchNorm centres on its training statistics. Prints accuracy +- std over the folds.
+as an embedding's final BatchNorm centres on its training statistics. --pca N applies insightface's per-fold PCA
+(FaceVerificationMetric's pca), to see what that backend gives without any learning. Prints accuracy +- std.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from resbackbones.datasets.face import read_bin  # noqa: E402
 from resbackbones.datasets.image_folder import IMG_EXTENSIONS  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
-from resbackbones.evaluation.face_verification import verification_scores  # noqa: E402
+from resbackbones.evaluation.face_verification import check_pca, verification_scores  # noqa: E402
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -30,6 +31,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('pairs', help="insightface verification .bin (e.g. tools/face/make_bin.py's)")
     parser.add_argument('--center-on', help='identity folders whose mean image is subtracted (e.g. training set)')
     parser.add_argument('--identities', nargs='+', help='with --center-on: only these identity folders')
+    parser.add_argument('--pca', type=int, default=0, help="insightface's per-fold PCA components (0: none)")
     return parser.parse_args(argv)
 
 
@@ -79,8 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         flat = flat - folder_mean(args.center_on, args.identities, pixels[0].shape).ravel()
     norms = np.linalg.norm(flat, axis=1, keepdims=True)
     flat = flat / np.where(norms > 0, norms, 1.0)
-    scores = verification_scores(flat[0::2], flat[1::2], issame, far_targets=())
+    scores = verification_scores(flat[0::2], flat[1::2], issame, far_targets=(), pca=check_pca(args.pca, '--pca'))
     centred = f', centred on the mean image of {args.center_on}' if args.center_on else ''
+    centred += f', per-fold PCA to {args.pca}' if args.pca else ''
     print(f'raw pixels{centred}: 10-fold accuracy {scores["accuracy"]:.4f} +- {scores["accuracy_std"]:.4f} '
           f'({len(issame)} pairs)')
     return 0
