@@ -8,6 +8,7 @@ folded, so the model must be in eval mode.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import torch
@@ -26,16 +27,21 @@ def find_conv_bn_pairs(model: nn.Module, run: Callable[[nn.Module], object]) -> 
     do that, and ``fold_conv_bn`` checks the outputs before and after anyway.
     """
     names = {module: name for name, module in model.named_modules()}
-    produced: dict[int, str] = {}
+    # id() alone is not enough: once a conv's output is freed, a later tensor may get its id. A weak reference
+    # tells whether the very tensor is still the one met, and its version counter whether an in-place op (e.g. a
+    # ReLU with inplace=True) changed it between the conv and the BN.
+    produced: dict[int, tuple[str, weakref.ref, int]] = {}
     pairs: dict[str, str] = {}
     handles = []
 
     def after_conv(module, _inputs, output):
-        produced[id(output)] = names[module]
+        produced[id(output)] = (names[module], weakref.ref(output), output._version)
 
     def before_norm(module, inputs):
-        conv = produced.get(id(inputs[0]))
-        if conv is not None and pairs.setdefault(names[module], conv) != conv:
+        conv, tensor, version = produced.get(id(inputs[0]), (None, lambda: None, None))
+        if conv is None or tensor() is not inputs[0] or inputs[0]._version != version:
+            return
+        if pairs.setdefault(names[module], conv) != conv:
             raise ValueError(f'fold_conv_bn: {names[module]} follows two different convolutions; cannot fold')
 
     for module in names:

@@ -43,16 +43,16 @@ def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
 def real_batches(cfg: Config, model: nn.Module, split: str, count: int) -> list[torch.Tensor]:
     """Up to ``count`` preprocessed input batches (N, C, H, W) from real images of ``split`` ('train' or 'test').
 
-    The train split is read with the test pipeline (no augmentation), for calibration on unseen-at-test images.
-    Segmentors in 'slide' mode get patch-sized crops (what the network sees); inputs of other sizes are padded
-    to a multiple of the model's deepest stride.
+    The train split is read with the test pipeline (no augmentation), for calibration on unseen-at-test images
+    (``calibration_dataset``). Segmentors in 'slide' mode get patch-sized crops (what the network sees); inputs of
+    other sizes are padded to a multiple of the model's deepest stride.
     """
     key = f'{split}_dataloader'
     if cfg.get(key) is None:
         raise ValueError(f'config {cfg.filename} has no {key} to read real images from')
     loader_cfg = copy.deepcopy(cfg[key])
     if split == 'train':
-        loader_cfg['dataset']['pipeline'] = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+        loader_cfg['dataset'] = calibration_dataset(loader_cfg['dataset'], cfg.test_dataloader.dataset.pipeline)
         loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
         loader_cfg['num_workers'], loader_cfg['persistent_workers'] = 0, False
     init_default_scope(cfg.get('default_scope', 'resbackbones'))  # the datasets and transforms named in cfg
@@ -66,6 +66,31 @@ def real_batches(cfg: Config, model: nn.Module, split: str, count: int) -> list[
     if not batches:
         raise ValueError(f'{key} of {cfg.filename} yielded no images')
     return batches[:count]
+
+
+def is_loader(transform: dict | object) -> bool:
+    """Whether a pipeline step reads the sample from its source (LoadImageFromFile, LoadImageFromBytes, ...)."""
+    name = transform.get('type', '') if isinstance(transform, dict) else type(transform).__name__
+    return isinstance(name, str) and name.startswith('Load')
+
+
+def calibration_dataset(train: dict, test_pipeline: list) -> dict:
+    """The train split's dataset config read with the test pipeline.
+
+    A wrapper that draws its samples from an inner dataset (``HalfComposedFaceDataset``'s composed identities,
+    mmengine's RepeatDataset, ...) is unwrapped to that dataset, so calibration sees the training images themselves.
+    The inner dataset keeps its own loading steps when it has some: its source may need another loader than the
+    test split's (identity folders of files against a verification .bin of bytes); the test pipeline's other steps
+    follow them.
+    """
+    inner = train
+    while isinstance(inner.get('dataset'), dict):
+        inner = inner['dataset']
+    inner = copy.deepcopy(inner)
+    test_pipeline = copy.deepcopy(list(test_pipeline))
+    loaders = [t for t in inner.get('pipeline', []) if is_loader(t)] if inner is not train else []
+    inner['pipeline'] = (loaders + [t for t in test_pipeline if not is_loader(t)]) if loaders else test_pipeline
+    return inner
 
 
 def _shape_for(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:

@@ -69,9 +69,27 @@ def evaluate(cfg: Config, checkpoint: str, backend: Backend | None = None) -> di
         runner = build_runner(cfg)
         if backend is not None:
             runner.load_or_resume()  # the checkpoint goes into the model as it is, then the backend replaces parts
+            backend = CountedCalls(backend)
             attach(runner.model, backend)
         metrics = runner.test()
+        if backend is not None and backend.calls == 0:  # else the "backend" figures would be torch's, unnoticed
+            raise ValueError(f"{type(runner.model).__name__}'s test never called the deployed part: its predict "
+                             f'does not go through what deploy replaces, so --eval cannot measure the backend')
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+
+
+class CountedCalls:
+    """A backend that counts its calls; other attributes (a detector backend's ``branches``) pass through."""
+
+    def __init__(self, backend: Backend):
+        self.backend, self.calls = backend, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.backend(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.backend, name)
 
 
 def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', out: str | None = None,

@@ -1,8 +1,10 @@
 """What of a task model a backend runs: the tensor-in, tensor-out part, with an example input.
 
-Every task model exposes ``tensor(inputs)``: classifier logits, U-Net logits of one patch, or a detector's
-backbone + neck features. That function is what gets folded, compiled or exported; the rest (sliding windows,
-softmax, the detector's RPN / RoI heads with NMS and RoIAlign) stays in torch and calls the deployed part.
+Every task model exposes ``tensor(inputs)``: classifier logits, U-Net logits of one patch, a face embedding, or a
+detector's backbone + neck features. That function is what gets folded, compiled or exported (for classifiers the
+logits of every clip, ``clip_logits``, which is what their predict reads: the same as ``tensor`` for images); the
+rest (sliding windows, clip averaging, softmax, the detector's RPN / RoI heads with NMS and RoIAlign) stays in
+torch and calls the deployed part.
 """
 from __future__ import annotations
 
@@ -20,14 +22,18 @@ KINDS = ('classifier', 'segmentor', 'detector', 'backbone', 'model', 'module')
 
 
 class TensorPart(nn.Module):
-    """``model.tensor(x)`` (or ``model(x)`` for a bare backbone) as a module of its own, for tracing/export."""
+    """``model.tensor(x)`` (classifiers: ``model.clip_logits(x)[0]``, or ``model(x)`` for a bare backbone) as a
+    module of its own, for tracing/export."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
 
     def forward(self, x: torch.Tensor):
-        out = self.model.tensor(x) if isinstance(self.model, TaskModel) else self.model(x)
+        if kind_of(self.model) == 'classifier':
+            out = self.model.clip_logits(x)[0]
+        else:
+            out = self.model.tensor(x) if isinstance(self.model, TaskModel) else self.model(x)
         return tuple(out) if isinstance(out, list) else out
 
 
@@ -52,7 +58,7 @@ def kind_of(model: nn.Module) -> str:
         return 'detector'
     if hasattr(model, 'seg_head'):
         return 'segmentor'
-    if hasattr(model, 'head') and hasattr(model, 'extract_feat'):
+    if hasattr(model, 'clip_logits'):  # ImageClassifier and the video recognizers: what their predict reads
         return 'classifier'
     if not isinstance(model, TaskModel) and hasattr(model, 'feature_specs'):
         return 'backbone'
@@ -87,7 +93,9 @@ def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module
 
     Detectors: ``extract_feat`` returns ``run``'s features, so the RPN and RoI heads run in torch on them; a
     ``DetectorBackend`` (``roi_branches``) also routes the box and mask branches through its branch backends.
-    U-Net: ``logits`` (each sliding-window patch). Classifier: ``tensor``. Returns ``model`` (changed in place).
+    U-Net: ``logits`` (each sliding-window patch). Classifier: ``clip_logits`` (the clips per sample are the
+    backend's rows per input). Other task models (face): ``tensor``, which their predict calls. Returns ``model``
+    (changed in place).
     """
     kind = kind_of(model)
     if kind == 'detector':
@@ -99,7 +107,12 @@ def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module
     elif kind == 'segmentor':
         divisor = model.size_divisor
         model.logits = lambda x: run(pad_to(x, divisor))[..., :x.shape[-2], :x.shape[-1]]
-    elif kind in ('classifier', 'model'):
+    elif kind == 'classifier':
+        def clip_logits(x: torch.Tensor) -> tuple[torch.Tensor, int]:
+            logits = run(x)
+            return logits, logits.shape[0] // x.shape[0]
+        model.clip_logits = clip_logits
+    elif kind == 'model':
         model.tensor = run
     else:
         raise ValueError(f'attach: a {kind} has no predict path; call the deployed backend directly')

@@ -57,9 +57,10 @@ class FaceRecognizer(TaskModel):
         return {'loss': self.margin_head.loss(embeddings, labels)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        embeddings = self.extract_feat(inputs)
+        # through tensor(), the part tools/deploy.py replaces by a backend
+        embeddings = self.tensor(inputs)
         if self.flip_test:
-            embeddings = embeddings + self.extract_feat(inputs.flip(-1))
+            embeddings = embeddings + self.tensor(inputs.flip(-1))
         preds = [{'embedding': e.detach()} for e in F.normalize(embeddings)]
         pairs = pair_tags(data_samples, len(preds))
         if pairs is not None:  # a verification set: its pair tags, no identity labels

@@ -77,3 +77,48 @@ def test_pairs_need_the_conv_output_itself():
     net.bn1.running_var.fill_(4.0)
     with pytest.raises(ValueError, match='changed by'):
         fold_conv_bn(net, torch.randn(1, 1, 8, 8))
+
+
+def test_a_freed_conv_output_is_not_mistaken_for_a_later_tensor():
+    # The conv's output is freed at once; CPython then tends to give the next tensor the same id(). That tensor
+    # (not the conv's output) is what bn normalises, so nothing may fold: pairing by id alone folded IResNet's
+    # stem conv into a later block's BN.
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = nn.Conv2d(4, 4, 1), nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            shift = self.conv(x).mean()
+            return self.bn(x + shift)
+    net = Net().eval()
+    assert all(find_conv_bn_pairs(net, lambda m: m(torch.randn(1, 4, 8, 8))) == [] for _ in range(20))
+
+
+def test_an_in_place_op_between_conv_and_bn_stops_the_fold():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            return self.bn(torch.relu_(self.conv(x)))
+    assert find_conv_bn_pairs(Net().eval(), lambda m: m(torch.randn(1, 1, 8, 8))) == []
+
+
+def test_face_iresnet_folds_its_conv_bn_pairs(randomise):
+    # IResNet's blocks open with a BN of the block input (after the residual sum), which no conv feeds directly
+    model = randomise(MODELS.build(dict(type='FaceRecognizer', num_classes=5, input_size=(16, 16),
+                                        backbone=dict(type='IResNet', depth=18, in_channels=1, base_channels=8,
+                                                      num_stages=2, strides=(1, 2), out_indices=(1,)),
+                                        embedding=dict(embedding_dim=16)))).eval()
+    x = torch.randn(2, 1, 16, 16)
+    target = deploy_target(model, x)
+    with torch.no_grad():
+        before = target.module(x)
+    pairs = fold_conv_bn(target.module, x)
+    with torch.no_grad():
+        assert torch.allclose(target.module(x), before, atol=1e-4)
+    # the stem conv + BN, and in each of the 4 blocks conv1 + bn2, conv2 + bn3 (downsample conv + BN where there)
+    assert ('model.backbone.conv1', 'model.backbone.bn1') in pairs
+    assert {bn.rsplit('.', 1)[1] for _, bn in pairs if '.layer' in bn} >= {'bn2', 'bn3'}

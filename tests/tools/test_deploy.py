@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from mmengine.hooks import EMAHook
@@ -162,3 +163,54 @@ def test_detector_deploys_with_its_roi_branches(tmp_path, features_only):
         assert all(b['agreement_with_torch_fp32']['max_rel_diff'] < 1e-4 for b in manifest['roi_branches'].values())
     change = manifest['metrics']['change']
     assert 'coco/segm_mAP' in change and all(abs(v) < 1e-3 for v in change.values())
+
+
+def test_eval_measures_the_backend_and_refuses_a_predict_that_bypasses_it(tiny, monkeypatch):
+    """--eval's backend figures are the backend's: a backend with other logits gives other metrics, and a model
+    whose predict never reaches the deployed part is refused instead of reporting torch's figures as the
+    backend's (classifiers and face models did, after their predict stopped calling tensor())."""
+    from resbackbones.deploy import pipeline
+    tmp, config, ckpt = tiny
+    cfg = load_config(str(config))
+    reference = pipeline.evaluate(cfg, str(ckpt))
+    classes = cfg.model.num_classes
+    wrong = pipeline.evaluate(cfg, str(ckpt), lambda x: torch.arange(classes, dtype=torch.float).repeat(len(x), 1))
+    assert wrong != reference  # every image now predicted as the last class
+    monkeypatch.setattr(pipeline, 'attach', lambda model, backend: model)
+    with pytest.raises(ValueError, match="ImageClassifier's test never called the deployed part"):
+        pipeline.evaluate(cfg, str(ckpt), lambda x: x)
+
+
+def test_face_model_deploys_int8_and_evaluates(tmp_path):
+    """The digits open-set face config on tiny identity folders: IResNet's BN-first blocks fold, int8 calibrates
+    on the identity images that HalfComposedFaceDataset composes (not on composed ones, and with their own loader,
+    not the .bin's), and --eval scores the verification pairs through the backend."""
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for digit in range(10):
+        pattern = rng.integers(0, 16, (8, 8)) * 16
+        folder = tmp_path / 'ids' / str(digit)
+        folder.mkdir(parents=True)
+        for k in range(4):
+            noisy = np.clip(pattern + rng.normal(0, 10, pattern.shape), 0, 255).astype(np.uint8)
+            Image.fromarray(noisy).save(folder / f'{k}.png')
+    assert run_tool(load_tool('face/make_bin').main, [str(tmp_path / 'ids'), '--identities', '7', '8', '9',
+                                                      '--pairs', '10', '--out', str(tmp_path / 'pairs.bin')],
+                    prog='make_bin.py') == 0
+    config = tmp_path / 'face.py'
+    config.write_text(f"""_base_ = [{str(REPO / 'configs/arcface/iresnet-tiny_digits-openset_arcface.py')!r}]
+train_dataloader = dict(batch_size=8, dataset=dict(dataset=dict(data_root={str(tmp_path / 'ids')!r})))
+val_dataloader = dict(batch_size=8, dataset=dict(bin_file={str(tmp_path / 'pairs.bin')!r}))
+test_dataloader = val_dataloader
+""")
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'model.pth'
+    torch.save({'state_dict': MODELS.build(load_config(str(config)).model).state_dict()}, ckpt)
+    out = tmp_path / 'out'
+    assert run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--backend', 'openvino', '--precision', 'int8',
+                                               '--calib-batches', '2', '--out', str(out), '--eval'],
+                    prog='deploy.py') == 0
+    manifest = json.loads((out / 'deploy.json').read_text())
+    assert manifest['kind'] == 'model' and manifest['calibration_inputs'] == 16  # 2 batches of 8 digit images
+    assert manifest['agreement_with_torch_fp32']['cosine'] > 0.95
+    assert set(manifest['metrics']['openvino']) >= {'verification/accuracy', 'verification/best_threshold'}
