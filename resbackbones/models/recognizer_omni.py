@@ -71,7 +71,7 @@ class RecognizerOmni(TaskModel):
             return losses
         return super().forward(*sources, mode=mode, **batch)
 
-    def views_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Logits of every image or clip, (N * views, classes), and the views per sample."""
         if inputs.dim() not in (IMAGE, CLIPS, VIEWS):
             raise ValueError(f'RecognizerOmni takes (N, C, H, W) images, (N, C, T, H, W) clips or (N, views, C, T, '
@@ -81,7 +81,7 @@ class RecognizerOmni(TaskModel):
         return self.cls_head(self.backbone(flat)[-1]), views
 
     def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
-        logits, views = self.views_logits(inputs)
+        logits, views = self.clip_logits(inputs)
         return logits.view(-1, views, logits.shape[1]).mean(dim=1)
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
@@ -89,7 +89,7 @@ class RecognizerOmni(TaskModel):
 
     def source_loss(self, inputs: torch.Tensor, data_samples, index: int) -> dict[str, torch.Tensor]:
         """Cross-entropy of one source's batch (every view carries its sample's label) and its top-k accuracy."""
-        logits, views = self.views_logits(inputs)
+        logits, views = self.clip_logits(inputs)
         labels = gt_labels(data_samples, logits.device).repeat_interleave(views)
         if labels.numel() and int(labels.max()) >= logits.shape[1]:
             kind = 'image' if inputs.dim() == IMAGE else 'video'
@@ -103,7 +103,7 @@ class RecognizerOmni(TaskModel):
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        logits, views = self.views_logits(inputs)
+        logits, views = self.clip_logits(inputs)
         per_view = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
         scores = per_view.view(-1, views, per_view.shape[1]).mean(dim=1)
         return ImageClassifier.scores_to_predictions(scores, data_samples)

@@ -23,6 +23,15 @@ MODELS_AND_INPUTS = {
                             backbone=dict(type='IResNet', depth=18, in_channels=1, base_channels=8, num_stages=2,
                                           strides=(1, 2), out_indices=(1,)),
                             embedding=dict(embedding_dim=16)), (2, 1, 16, 16)),
+    # images and three-view videos through one backbone; the image classifier answers a 4-D batch
+    'omnisource_images': (dict(type='RecognizerOmni',
+                               backbone=dict(type='OmniResNet', layers=(1, 1, 1, 1), base_channels=8),
+                               cls_head=dict(type='OmniHead', image_classes=5, video_classes=3,
+                                             average_clips='prob')), (2, 3, 32, 32)),
+    'omnisource_video_views': (dict(type='RecognizerOmni',
+                                    backbone=dict(type='OmniResNet', layers=(1, 1, 1, 1), base_channels=8),
+                                    cls_head=dict(type='OmniHead', image_classes=5, video_classes=3,
+                                                  average_clips='prob')), (2, 2, 3, 4, 32, 32)),
     'unet': (dict(type='UNet', num_classes=2, backbone=dict(BACKBONE, out_indices=('stem', 0, 1, 2, 3)),
                   decoder=dict(decoder_channels=(32, 16, 16, 8, 8))), (1, 1, 64, 64)),
 }
