@@ -7,7 +7,7 @@ and checks see what the model sees at test time.
 from __future__ import annotations
 
 import copy
-from itertools import islice
+from itertools import islice, product
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,7 @@ from torch import nn
 
 from ..registry import MODELS
 from ..weights.io import read_checkpoint
-from .targets import kind_of, pad_to
+from .targets import kind_of, pad_to, spatial_divisors
 
 
 def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
@@ -96,13 +96,13 @@ def calibration_dataset(train: dict, test_pipeline: list) -> dict:
 def _shape_for(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
     if kind_of(model) != 'segmentor':
         return [inputs]
+    divisors = spatial_divisors(model)
     test_cfg = model.test_cfg
-    if test_cfg['mode'] == 'slide':
-        size = test_cfg['patch_size']
-        ph, pw = (size, size) if isinstance(size, int) else size
-        h, w = inputs.shape[-2:]
-        padded = F.pad(inputs, (0, max(0, pw - w), 0, max(0, ph - h)))
-        return [padded[..., y:y + ph, x:x + pw] for y in range(0, max(h - ph, 0) + 1, ph)
-                for x in range(0, max(w - pw, 0) + 1, pw)]
-    return [pad_to(inputs, model.size_divisor)]
-
+    if test_cfg['mode'] != 'slide':
+        return [pad_to(inputs, divisors)]
+    size = test_cfg['patch_size']
+    patch = (size,) * len(divisors) if isinstance(size, int) else tuple(size)
+    sizes = inputs.shape[-len(patch):]
+    padded = F.pad(inputs, [p for n, k in zip(reversed(sizes), reversed(patch)) for p in (0, max(0, k - n))])
+    starts = product(*(range(0, max(n - k, 0) + 1, k) for n, k in zip(sizes, patch)))
+    return [padded[(..., *(slice(s, s + k) for s, k in zip(start, patch)))] for start in starts]

@@ -13,6 +13,10 @@ TASKS = {
     'backbone': (dict(BACKBONE, out_indices=(0, 1, 2, 3)), (2, 1, 32, 32)),
     'unet': (dict(type='UNet', num_classes=2, backbone=dict(BACKBONE, out_indices=('stem', 0, 1, 2, 3)),
                   decoder=dict(decoder_channels=(32, 16, 16, 8, 8))), (1, 1, 64, 64)),
+    # volumetric, depth downsampled less than H and W: the example is padded per axis (8 along D, 16 in-plane)
+    'unet3d': (dict(type='UNet', num_classes=3, decoder=dict(decoder_channels=(16, 8, 8, 8)),
+                    backbone=dict(type='VolumeResNet', depth=18, base_channels=8, in_channels=1, num_stages=3,
+                                  out_indices=('stem', 0, 1, 2), depth_strides=(1, 1, 2))), (1, 1, 12, 28, 30)),
 }
 FP32 = [('torch', {}), ('torch', {'channels_last': False, 'fold': False}), ('onnxruntime', {}), ('openvino', {})]
 
@@ -107,6 +111,17 @@ def test_unet_other_sizes_through_attach(randomise):
     assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4)
     # its threads do not spin after a run (they would take the cores from what the process does next)
     assert backend.session.get_session_options().get_session_config_entry('session.intra_op.allow_spinning') == '0'
+
+
+def test_volumetric_unet_pads_per_axis_and_tiles_its_patches(randomise):
+    from resbackbones.deploy.loading import _shape_for
+    model, target = built('unet3d', randomise)
+    assert tuple(target.example.shape[2:]) == (16, 32, 32)  # D to a multiple of 8, H and W of 16
+    model.test_cfg = dict(model.test_cfg, mode='slide', patch_size=(8, 16, 16))
+    tiles = _shape_for(model, torch.randn(1, 1, 20, 16, 40))  # D: 2 whole patches, W: 2 (and 8 columns left)
+    assert [tuple(t.shape) for t in tiles] == [(1, 1, 8, 16, 16)] * 4
+    small = _shape_for(model, torch.ones(1, 1, 5, 16, 16))  # smaller than a patch: zero-padded to it
+    assert len(small) == 1 and small[0].shape[2] == 8 and small[0][:, :, 5:].abs().sum() == 0
 
 
 def test_detector_features_in_backend_heads_in_torch(randomise):
