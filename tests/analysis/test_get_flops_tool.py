@@ -48,6 +48,24 @@ def test_config_counts_the_backbone_when_there_is_one(tool, capsys, tmp_path, mo
     assert f'{config}: {counted} (ResNet)' in out and numbers(out) == ('1x3x224x224', 11.18, 1.81)
 
 
+@pytest.mark.parametrize('model, expected', [
+    ("dict(type='FaceRecognizer', num_classes=5, input_size=(16, 24), backbone=dict(type='IResNet', depth=18))",
+     '1x3x16x24 (model.input_size)'),
+    ("dict(type='UNet', num_classes=2, backbone=dict(type='VolumeResNet', depth=18, in_channels=1), "
+     "test_cfg=dict(mode='slide', patch_size=(32, 64, 64)))", '1x1x32x64x64 (model.test_cfg.patch_size)'),
+    ("dict(type='UNet', num_classes=2, backbone=dict(type='ResNet', depth=18), test_cfg=dict(mode='whole'))",
+     '1x3x224x224'),
+])
+def test_a_config_is_counted_at_the_size_it_runs_at(tool, capsys, tmp_path, model, expected):
+    config = tmp_path / 'cfg.py'
+    config.write_text(f'model = {model}\n')
+    assert tool.main([str(config)]) == 0
+    assert f'input:  {expected}\n' in capsys.readouterr().out
+    dims = expected.split()[0].count('x') - 1
+    assert tool.main([str(config), '--shape', *['32'] * dims]) == 0  # --shape wins
+    assert 'x32' * dims + '\n' in capsys.readouterr().out
+
+
 def test_a_frame_backbone_is_counted_on_one_clip(tool, capsys, tmp_path):
     config = tmp_path / 'cfg.py'
     config.write_text("model = dict(type='ResNetTSM', depth=18, num_segments=4)\n")

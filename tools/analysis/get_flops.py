@@ -6,7 +6,9 @@
     python tools/analysis/get_flops.py --all                          # markdown table of every named model
 
 A config's ``model.backbone`` is counted when the model has one (detectors and segmentors need more than an image
-to run), else ``model``. Models are built on the meta device: counting allocates no weights and computes nothing.
+to run), else ``model``. Without --shape a config's input is the size its model runs at where the config
+says: a face model's ``input_size``, a sliding-window U-Net's ``test_cfg.patch_size`` (3D for volumes); else
+224x224. Models are built on the meta device: counting allocates no weights and computes nothing.
 GMACs = FLOPs / 2 (see resbackbones/analysis/complexity.py). Bad input: one line on stderr, exit status 2.
 """
 from __future__ import annotations
@@ -30,8 +32,9 @@ class InputError(Exception):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('model', nargs='?', help='a named model (see resbackbones.list_models()) or a config file')
-    parser.add_argument('--shape', type=int, nargs='+', default=[224, 224], metavar='SIZE',
-                        help='input H W (T H W for video backbones); default 224 224')
+    parser.add_argument('--shape', type=int, nargs='+', default=None, metavar='SIZE',
+                        help="input H W (T H W for video backbones, D H W for volumes); default: the config's "
+                             'input_size or slide patch_size, else 224 224')
     parser.add_argument('--in-channels', type=int, default=None, help="input channels (default: the model's own)")
     parser.add_argument('--num-classes', type=int, default=None,
                         help='named models only: count the classifier with this many classes, not the backbone')
@@ -39,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.all == (args.model is not None):
         parser.error('give either a model name / config file or --all')
-    if len(args.shape) not in (2, 3) or min(args.shape) < 1:
+    if args.shape is not None and (len(args.shape) not in (2, 3) or min(args.shape) < 1):
         parser.error(f'--shape takes 2 (H W) or 3 (T H W) positive sizes; got {args.shape}')
     if args.in_channels is not None and args.in_channels < 1:
         parser.error(f'--in-channels must be >= 1; got {args.in_channels}')
@@ -59,7 +62,22 @@ def build_named(name: str, in_channels: int | None, num_classes: int | None) -> 
     return model, f'{name} ({"classifier" if num_classes else "backbone"})'
 
 
-def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, str]:
+def config_input_size(model_cfg: dict) -> tuple[tuple[int, ...], str] | None:
+    """The input size a config runs its model at, and where it says so: a face model's ``input_size``, a
+    sliding-window U-Net's ``test_cfg.patch_size``; None when it does not say."""
+    test_cfg = model_cfg.get('test_cfg') or {}
+    for key, value in (('model.input_size', model_cfg.get('input_size')),
+                       ('model.test_cfg.patch_size', test_cfg.get('patch_size') if test_cfg.get('mode') == 'slide'
+                        else None)):
+        if isinstance(value, int):
+            return (value, value), key
+        if isinstance(value, (list, tuple)) and len(value) in (2, 3) and all(isinstance(v, int) for v in value):
+            return tuple(value), key
+    return None
+
+
+def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, str, tuple | None]:
+    """The config's backbone (or model), its label, and ``config_input_size``'s answer."""
     from mmengine.config import Config
     if not Path(path).is_file():
         raise InputError(f'config file not found: {path}')
@@ -73,9 +91,10 @@ def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, st
     key, part = ('model.backbone', model_cfg['backbone']) if 'backbone' in model_cfg else ('model', model_cfg)
     part = dict(part, **({} if in_channels is None else {'in_channels': in_channels}))
     try:
-        return MODELS.build(part), f'{path}: {key} ({part.get("type")})'
+        model = MODELS.build(part)
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(f'{path}: cannot build {key}: {err}') from None
+    return model, f'{path}: {key} ({part.get("type")})', config_input_size(model_cfg)
 
 
 def input_channels(model: nn.Module) -> int:
@@ -85,7 +104,7 @@ def input_channels(model: nn.Module) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    size = tuple(args.shape)
+    size = tuple(args.shape or (224, 224))
     if args.all:
         print(markdown_table(model_table_rows(size=size), size=size))
         return 0
@@ -94,12 +113,14 @@ def main(argv: list[str] | None = None) -> int:
             if is_config_path(args.model):
                 if args.num_classes is not None:
                     raise InputError('--num-classes applies to named models only, not to config files')
-                model, label = build_from_config(args.model, args.in_channels)
+                model, label, from_config = build_from_config(args.model, args.in_channels)
             else:
-                model, label = build_named(args.model, args.in_channels, args.num_classes)
+                (model, label), from_config = build_named(args.model, args.in_channels, args.num_classes), None
     except InputError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    from_config = from_config if args.shape is None else None
+    size = from_config[0] if from_config else size
     shape = (input_channels(model), *size)
     frames = getattr(getattr(model, 'backbone', model), 'num_segments', 1)  # TSM, TIN, TANet: one clip's frames
     batch = 'x'.join(map(str, (frames, *shape))) + (f' (one clip of {frames} frames)' if frames > 1 else '')
@@ -110,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     print(f'model:  {label}')
-    print(f'input:  {batch}')
+    print(f'input:  {batch}' + (f' ({from_config[1]})' if from_config else ''))
     print(f'params: {count_params(model) / 1e6:.2f} M')
     print(f'GMACs:  {gmacs:.2f}  (multiply-adds; FLOPs = 2 x MACs)')
     return 0
