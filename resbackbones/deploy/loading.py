@@ -18,7 +18,8 @@ from torch import nn
 
 from ..registry import MODELS
 from ..weights.io import read_checkpoint
-from .targets import kind_of, pad_to, spatial_divisors
+from ..models.unet import pad_to_multiple
+from .targets import kind_of
 
 
 def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
@@ -96,10 +97,10 @@ def calibration_dataset(train: dict, test_pipeline: list) -> dict:
 def _shape_for(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
     if kind_of(model) != 'segmentor':
         return [inputs]
-    divisors = spatial_divisors(model)
+    divisors = model.divisors
     test_cfg = model.test_cfg
     if test_cfg['mode'] != 'slide':
-        return [pad_to(inputs, divisors)]
+        return [pad_to_multiple(inputs, divisors)]
     size = test_cfg['patch_size']
     patch = (size,) * len(divisors) if isinstance(size, int) else tuple(size)
     sizes = inputs.shape[-len(patch):]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..models.base import TaskModel
+from ..models.unet import pad_to_multiple
 
 KINDS = ('classifier', 'segmentor', 'detector', 'backbone', 'model', 'module')
 
@@ -71,7 +71,7 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
         raise ValueError(f'example input must be (N, C, H, W) or (N, C, T, H, W); got {tuple(example.shape)}')
     kind = kind_of(model)
     if kind == 'segmentor':
-        example = pad_to(example, spatial_divisors(model))
+        example = pad_to_multiple(example, model.divisors)
     part = TensorPart(model.eval()).eval()
     try:
         with torch.no_grad():
@@ -80,22 +80,6 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
         raise ValueError(f'{type(model).__name__} does not run on an input of shape {tuple(example.shape)}: '
                          f'{str(err).splitlines()[0]}') from err
     return DeployTarget(part, example, kind, dynamic_spatial=example.dim() == 4)
-
-
-def spatial_divisors(model: nn.Module) -> tuple[int, ...]:
-    """What each spatial axis of a segmentor's input must be a multiple of: (H, W), or (D, H, W) for a volumetric
-    U-Net (its depth may be downsampled less than H and W)."""
-    dims = getattr(model, 'dims', 2)
-    return (getattr(model, 'depth_divisor', model.size_divisor), model.size_divisor, model.size_divisor)[-dims:]
-
-
-def pad_to(inputs: torch.Tensor, divisors: int | tuple[int, ...]) -> torch.Tensor:
-    """Zero-pad the trailing spatial axes at their end to multiples of ``divisors`` (one per axis; an int: H and W),
-    as the U-Net does inside."""
-    divisors = (divisors, divisors) if isinstance(divisors, int) else tuple(divisors)
-    sizes = inputs.shape[-len(divisors):]
-    pads = [p for n, d in zip(reversed(sizes), reversed(divisors)) for p in (0, -n % d)]
-    return F.pad(inputs, pads) if any(pads) else inputs
 
 
 def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module:
@@ -115,8 +99,8 @@ def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module
             from .roi_branches import attach_branches  # it builds on this module's targets
             attach_branches(model, run.branches)
     elif kind == 'segmentor':
-        divisors = spatial_divisors(model)
-        model.logits = lambda x: run(pad_to(x, divisors))[(..., *(slice(0, n) for n in x.shape[-len(divisors):]))]
+        divisors = model.divisors
+        model.logits = lambda x: run(pad_to_multiple(x, divisors))[(..., *(slice(0, n) for n in x.shape[2:]))]
     elif kind == 'classifier':
         def clip_logits(x: torch.Tensor) -> tuple[torch.Tensor, int]:
             logits = run(x)

@@ -48,6 +48,13 @@ def check_test_cfg(test_cfg: dict | None) -> dict:
     return cfg
 
 
+def pad_to_multiple(inputs: torch.Tensor, divisors: Sequence[int]) -> torch.Tensor:
+    """Zero-pad the last ``len(divisors)`` axes of ``inputs`` at their end to multiples of ``divisors``."""
+    sizes = inputs.shape[-len(divisors):]
+    pads = [p for n, d in zip(reversed(sizes), reversed(divisors)) for p in (0, -n % d)]
+    return F.pad(inputs, pads) if any(pads) else inputs
+
+
 @MODELS.register_module()
 class UNet(TaskModel):
     """U-Net on any registered backbone that declares ``feature_specs``.
@@ -114,6 +121,12 @@ class UNet(TaskModel):
             raise ValueError(f'UNet: loss names must differ (give each a loss_name); got {names}')
         self.test_cfg = check_test_cfg(test_cfg)
 
+    @property
+    def divisors(self) -> tuple[int, ...]:
+        """What each spatial axis of an input is padded to a multiple of: the deepest stride along it, (H, W) or
+        (D, H, W) (depth may be downsampled less than H and W)."""
+        return (self.depth_divisor, self.size_divisor, self.size_divisor)[-self.dims:]
+
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """(N, C, [D,] H, W) -> (N, K, [D,] H, W) logits; pads each axis to a multiple of the deepest stride along
         it and crops back."""
@@ -121,9 +134,7 @@ class UNet(TaskModel):
             shape = '(N, C, H, W)' if self.dims == 2 else '(N, C, D, H, W)'
             raise ValueError(f'UNet: inputs must be {shape} for this {self.dims}D model; got {tuple(inputs.shape)}')
         sizes = tuple(inputs.shape[2:])
-        divisors = (self.depth_divisor, self.size_divisor, self.size_divisor)[-self.dims:]
-        pads = [p for n, d in zip(reversed(sizes), reversed(divisors)) for p in (0, -n % d)]
-        x = F.pad(inputs, pads) if any(pads) else inputs
+        x = pad_to_multiple(inputs, self.divisors)
         features = list(self.backbone(x))
         if self.input_skip:
             features.append(x)
