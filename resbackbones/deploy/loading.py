@@ -87,9 +87,9 @@ def calibration_dataset(train: dict, test_pipeline: list) -> dict:
     inner = train
     while isinstance(inner.get('dataset'), dict):
         inner = inner['dataset']
-    inner = copy.deepcopy(inner)
-    test_pipeline = copy.deepcopy(list(test_pipeline))
-    loaders = [t for t in inner.get('pipeline', []) if is_loader(t)] if inner is not train else []
+    wrapped = inner is not train
+    inner, test_pipeline = copy.deepcopy(inner), copy.deepcopy(list(test_pipeline))
+    loaders = [t for t in inner.get('pipeline', []) if is_loader(t)] if wrapped else []
     inner['pipeline'] = (loaders + [t for t in test_pipeline if not is_loader(t)]) if loaders else test_pipeline
     return inner
 
