@@ -24,6 +24,14 @@ from .targets import DeployTarget
 HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}  # int8: what is left unquantised runs in fp32
 
 
+def static_compile_crashes(target: DeployTarget, precision: str) -> bool:
+    """Whether OpenVINO's CPU plugin is known to crash compiling ``target`` for a fixed input shape: 5-D inputs
+    through GroupNorm in fp32 (OpenVINO 2026.4: the volumetric U-Net, down to a 16^3 one of width 8; its bf16 and
+    int8 models, its dynamic-shape fp32 model and the BatchNorm variant compile)."""
+    return (precision == 'fp32' and target.example.dim() == 5
+            and any(isinstance(m, torch.nn.GroupNorm) for m in target.module.modules()))
+
+
 @register
 class OpenVINOBackend(Backend):
     name = 'openvino'
@@ -37,10 +45,14 @@ class OpenVINOBackend(Backend):
         example's shape and the first other one, e.g. a sliding window's batch of patches after a one-patch
         example), or 0 when the target's shape varies call by call (a detector's RoI branches)."""
         super().__init__(target, precision)
+        crashes = static_compile_crashes(target, precision)
         if static_shapes is None:
-            static_shapes = 0 if target.shape_varies else 2
+            static_shapes = 0 if target.shape_varies or crashes else 2
         if isinstance(static_shapes, bool) or not isinstance(static_shapes, int) or static_shapes < 0:
             raise ValueError(f'static_shapes must be an integer >= 0; got {static_shapes!r}')
+        if static_shapes and crashes:
+            raise ValueError(f'static_shapes={static_shapes}: OpenVINO crashes (SIGSEGV) compiling a volumetric '
+                             'model with GroupNorm for a fixed shape in fp32; use 0 (the default here), or bf16')
         import openvino as ov
 
         module = copy.deepcopy(target.module).eval()

@@ -40,6 +40,11 @@ class PT2EBackend(Backend):
             for x in calibration:
                 prepared(x)
         self.module = convert_pt2e(prepared)
+        self.quantized_weights = quantized_weights(self.module.graph)
+        if not self.quantized_weights:  # an "int8" model that is fp32 throughout would be reported as int8
+            raise ValueError(f'PT2E: X86InductorQuantizer quantised no convolution or linear layer of the '
+                             f'{target.kind} (it annotates 2D convolutions and linears; 3D ones stay fp32): use '
+                             f'--backend openvino --precision int8')
         self.run = torch.compile(self.module)
         self.calibration_inputs = sum(len(x) for x in calibration)
 
@@ -77,7 +82,13 @@ class PT2EBackend(Backend):
 
         return {**super().describe(), 'torchao': torchao.__version__, 'compile': True,
                 'quantizer': 'X86InductorQuantizer (default: static, per-channel weights)',
-                'calibration_inputs': self.calibration_inputs, 'kept_fp32': self.kept_fp32}
+                'calibration_inputs': self.calibration_inputs, 'kept_fp32': self.kept_fp32,
+                'quantized_weights': self.quantized_weights}
+
+
+def quantized_weights(graph: torch.fx.Graph) -> int:
+    """How many weights a converted PT2E graph dequantizes per output channel: one per quantised conv / linear."""
+    return sum(1 for node in graph.nodes if node.op == 'call_function' and 'dequantize_per_channel' in str(node.target))
 
 
 def single_channel_convs(module: torch.nn.Module) -> list[str]:

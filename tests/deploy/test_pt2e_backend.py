@@ -77,6 +77,7 @@ def test_classifier_int8_agrees_saves_and_takes_other_batches(randomise, tmp_pat
         assert agreement(reloaded(x), got)['cosine'] > 0.999
     assert backend.describe()['calibration_inputs'] == 16
     assert backend.describe()['kept_fp32'] == ['model.backbone.conv1']  # the grey stem
+    assert backend.describe()['quantized_weights'] == 20  # the 21 convs and the fc but the grey stem
 
 
 @pytest.mark.slow
@@ -91,3 +92,13 @@ def test_unet_int8_on_another_image_size(randomise):
         expected = model.logits(x)
     got = attach(model, backend).logits(x)
     assert got.shape == expected.shape and agreement(expected, got)['cosine'] > 0.98
+
+
+def test_a_volumetric_model_is_refused_rather_than_left_fp32():
+    # X86InductorQuantizer annotates 2D convolutions only: the 3D U-Net came out fp32 throughout, reported as int8
+    model = MODELS.build(dict(type='UNet', num_classes=3, decoder=dict(decoder_channels=(16, 8, 8, 8)),
+                              backbone=dict(type='VolumeResNet', depth=18, base_channels=8, in_channels=1,
+                                            num_stages=3, out_indices=('stem', 0, 1, 2)))).eval()
+    x = torch.randn(1, 1, 16, 16, 16)
+    with pytest.raises(ValueError, match='quantised no convolution or linear layer of the segmentor'):
+        build_backend('pt2e', deploy_target(model, x), 'int8', calibration=[x])
