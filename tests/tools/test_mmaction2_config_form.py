@@ -114,3 +114,31 @@ def test_action_visualizer_logs_and_says_it_does_not_draw():
     visualizer = VISUALIZERS.build(dict(type='ActionVisualizer', name='test_action_visualizer', vis_backends=[]))
     with pytest.raises(NotImplementedError, match='drawing video samples is not provided'):
         visualizer.add_datasample('clip', None)
+
+
+@pytest.mark.parametrize('backend, precision', [('onnxruntime', 'fp32'), ('openvino', 'int8')])
+def test_mmaction2_form_config_deploys_and_evaluates_through_the_backend(tmp_path, capsys, backend, precision):
+    """TSN over 5 clips x TenCrop (50 frames a video) deployed whole (clip_logits: the frames to the consensus
+    logits) and tested through the backend (--eval refuses a test that never calls it)."""
+    from resbackbones.engine.config import load_config
+    from resbackbones.registry import MODELS
+    data = tmp_path / 'data'
+    data.mkdir()
+    write_labelled_videos(data, test_list='val.txt')
+    config = tmp_path / 'tsn_mmaction2_form.py'
+    config.write_text(MMACTION2_FORM.replace('DATA_ROOT', repr(str(data))))
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'model.pth'
+    torch.save({'state_dict': MODELS.build(load_config(str(config)).model).state_dict()}, ckpt)
+    out = tmp_path / 'deployed'
+    run('deploy', capsys, str(config), str(ckpt), '--backend', backend, '--precision', precision,
+        '--calib-batches', '2', '--out', str(out), '--eval')
+    manifest = json.loads((out / 'deploy.json').read_text())
+    assert manifest['kind'] == 'classifier' and manifest['example_shape'][1:] == [50, 3, 48, 48]
+    metrics = manifest['metrics']
+    assert set(metrics[backend]) == {'acc/top1', 'acc/mean1'}
+    if precision == 'fp32':
+        assert metrics['change'] == {'acc/top1': 0.0, 'acc/mean1': 0.0}
+        assert manifest['top1_agreement'] == 1.0
+    else:
+        assert manifest['calibration_inputs'] == 4  # two batches of two training videos (50 frames each)
