@@ -106,4 +106,4 @@ def _shape_for(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
     sizes = inputs.shape[-len(patch):]
     padded = F.pad(inputs, [p for n, k in zip(reversed(sizes), reversed(patch)) for p in (0, max(0, k - n))])
     starts = product(*(range(0, max(n - k, 0) + 1, k) for n, k in zip(sizes, patch)))
-    return [padded[(..., *(slice(s, s + k) for s, k in zip(start, patch)))] for start in starts]
+    return [padded[(..., *(slice(s, s + k) for s, k in zip(start, patch)))].contiguous() for start in starts]

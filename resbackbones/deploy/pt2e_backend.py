@@ -38,7 +38,7 @@ class PT2EBackend(Backend):
         prepared = prepare_pt2e(exported, quantizer)
         with torch.no_grad():
             for x in calibration:
-                prepared(x)
+                prepared(x.contiguous())
         self.module = convert_pt2e(prepared)
         self.quantized_weights = quantized_weights(self.module.graph)
         if not self.quantized_weights:  # an "int8" model that is fp32 throughout would be reported as int8
@@ -69,7 +69,7 @@ class PT2EBackend(Backend):
         # prepack op (torch 2.14). It must hold whenever a call (re)compiles, and compile's own ``options``
         # do not reach that pass, so the global setting is patched around each call.
         with torch.no_grad(), inductor_config.patch(freezing=True):
-            out = self.run(x.float())
+            out = self.run(x.float().contiguous())  # inductor's graph crashed on strided views (torch 2.14)
         return out.float() if isinstance(out, torch.Tensor) else tuple(o.float() for o in out)
 
     def save(self, folder: str) -> list[str]:

@@ -70,6 +70,7 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
     if example.dim() < 4:
         raise ValueError(f'example input must be (N, C, H, W) or (N, C, T, H, W); got {tuple(example.shape)}')
     kind = kind_of(model)
+    example = example.contiguous()  # a strided view (a tile of a larger image) would be traced with its strides
     if kind == 'segmentor':
         example = pad_to_multiple(example, model.divisors)
     part = TensorPart(model.eval()).eval()

@@ -102,3 +102,20 @@ def test_a_volumetric_model_is_refused_rather_than_left_fp32():
     x = torch.randn(1, 1, 16, 16, 16)
     with pytest.raises(ValueError, match='quantised no convolution or linear layer of the segmentor'):
         build_backend('pt2e', deploy_target(model, x), 'int8', calibration=[x])
+
+
+@pytest.mark.slow
+def test_a_strided_example_and_strided_calls(randomise):
+    # A slide-mode U-Net's example is one window of a larger image: a strided view. Exported and called as such,
+    # inductor's compiled graph failed ('NoneType' object has no attribute 'size') on the next input.
+    cfg = dict(type='UNet', num_classes=2, backbone=dict(BACKBONE, out_indices=('stem', 0, 1, 2, 3)),
+               decoder=dict(decoder_channels=(32, 16, 16, 8, 8)))
+    model = randomise(MODELS.build(cfg))
+    image = torch.randn(2, 1, 70, 140)
+    window = image[..., 3:67, 5:69]
+    assert not window.is_contiguous()
+    backend = build_backend('pt2e', deploy_target(model, window), 'int8', calibration=[window])
+    for x in (window, torch.randn(3, 1, 64, 64), image[..., :64, 70:134]):
+        with torch.no_grad():
+            expected = model.logits(x)
+        assert agreement(expected, backend(x))['cosine'] > 0.98
