@@ -132,13 +132,17 @@ def test_ema_hooks_are_recognised_in_every_form_a_config_gives(hook, ema):
     assert is_ema_hook(hook) is ema
 
 
-@pytest.mark.parametrize('features_only', [False, True])
-def test_detector_deploys_with_its_roi_branches(tmp_path, features_only):
+@pytest.mark.parametrize('detector, features_only', [('mask', False), ('mask', True), ('faster', False)])
+def test_detector_deploys_with_its_roi_branches(tmp_path, detector, features_only):
     """A tiny Mask R-CNN on COCO-format files: the box and mask branches are deployed beside the features (each in
-    its folder) unless --features-only, and the deployed model's COCO metrics equal torch fp32's."""
+    its folder) unless --features-only, and the deployed model's COCO metrics equal torch fp32's. A Faster R-CNN
+    (the same without masks) deploys its box branch alone."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared COCO writer
     from coco_fixtures import tiny_maskrcnn_config
     config = tiny_maskrcnn_config(tmp_path)
+    if detector == 'faster':
+        config.write_text(config.read_text() + "model = dict(type='FasterRCNN', roi_head=dict(mask_channels=None))\n"
+                          "val_evaluator = dict(metric=['bbox'])\ntest_evaluator = val_evaluator\n")
     torch.manual_seed(0)
     model = MODELS.build(load_config(str(config)).model)
     ckpt = tmp_path / 'model.pth'
@@ -155,14 +159,18 @@ def test_detector_deploys_with_its_roi_branches(tmp_path, features_only):
     branch_files = {f for f in manifest['files'] if '/' in f}
     if features_only:
         assert branch_files == set() and 'roi_branches' not in manifest
+    elif detector == 'faster':
+        assert branch_files == {'box_branch/model.xml', 'box_branch/model.bin'} and list(manifest['roi_branches']) \
+            == ['box']
     else:
         assert branch_files == {'box_branch/model.xml', 'box_branch/model.bin', 'mask_branch/model.xml',
                                 'mask_branch/model.bin'}
         assert all((out / f).is_file() for f in branch_files)
         assert manifest['roi_branches']['mask']['example_shape'][1:] == [16, 14, 14]
-        assert all(b['agreement_with_torch_fp32']['max_rel_diff'] < 1e-4 for b in manifest['roi_branches'].values())
+    assert all(b['agreement_with_torch_fp32']['max_rel_diff'] < 1e-4 for b in manifest.get('roi_branches', {}).values())
     change = manifest['metrics']['change']
-    assert 'coco/segm_mAP' in change and all(abs(v) < 1e-3 for v in change.values())
+    assert ('coco/segm_mAP' in change) == (detector == 'mask') and 'coco/bbox_mAP' in change
+    assert all(abs(v) < 1e-3 for v in change.values())
 
 
 def test_eval_measures_the_backend_and_refuses_a_predict_that_bypasses_it(tiny, monkeypatch):
