@@ -62,7 +62,7 @@ class Spy:
 def _values(predictions) -> list[torch.Tensor]:
     out = []
     for p in predictions:
-        for key in ('pred_score', 'embedding', 'seg_logits', 'pred_sem_seg'):
+        for key in ('pred_score', 'embedding', 'seg_probs', 'pred_sem_seg'):
             value = p.get(key) if isinstance(p, dict) else getattr(p, key, None)
             value = getattr(value, 'data', value)
             if isinstance(value, torch.Tensor):
