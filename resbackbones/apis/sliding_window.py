@@ -39,6 +39,14 @@ def importance_map(patch_size: Sequence[int], blend: str = 'gaussian', sigma_sca
     return weights.clamp_min(max(float(weights[weights > 0].min()), 1e-3))  # borders must still count
 
 
+def pad_to_at_least(inputs: torch.Tensor, sizes: Sequence[int]) -> torch.Tensor:
+    """Zero-pad the last ``len(sizes)`` axes of ``inputs`` at their end up to ``sizes`` (a window bigger than the
+    input); axes already as large are left alone."""
+    have = inputs.shape[-len(sizes):]
+    pads = [p for n, k in zip(reversed(have), reversed(sizes)) for p in (0, max(k - n, 0))]
+    return F.pad(inputs, pads) if any(pads) else inputs
+
+
 def _sizes(value: int | Sequence[int], name: str, dims: int) -> tuple[int, ...]:
     sizes = (value,) * dims if isinstance(value, int) else tuple(value)
     if len(sizes) != dims or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes):
@@ -76,8 +84,7 @@ def sliding_window_inference(inputs: torch.Tensor, predictor: Callable[[torch.Te
     dims = inputs.dim() - 2
     patch = _sizes(patch_size, 'patch_size', dims)
     n, sizes = inputs.shape[0], tuple(inputs.shape[2:])
-    pads = [p for size, side in zip(reversed(sizes), reversed(patch)) for p in (0, max(side - size, 0))]
-    padded = F.pad(inputs, pads) if any(pads) else inputs
+    padded = pad_to_at_least(inputs, patch)
     full = tuple(padded.shape[2:])
     grids = itertools.product(range(n), *(window_starts(size, side, overlap) for size, side in zip(full, patch)))
     windows = [(w[0], tuple(slice(start, start + side) for start, side in zip(w[1:], patch))) for w in grids]

@@ -10,7 +10,6 @@ import copy
 from itertools import islice, product
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -18,6 +17,7 @@ from torch import nn
 
 from ..registry import MODELS
 from ..weights.io import read_checkpoint
+from ..apis.sliding_window import pad_to_at_least
 from ..models.unet import pad_to_multiple
 from .targets import kind_of
 
@@ -104,6 +104,6 @@ def _shape_for(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
     size = test_cfg['patch_size']
     patch = (size,) * len(divisors) if isinstance(size, int) else tuple(size)
     sizes = inputs.shape[-len(patch):]
-    padded = F.pad(inputs, [p for n, k in zip(reversed(sizes), reversed(patch)) for p in (0, max(0, k - n))])
+    padded = pad_to_at_least(inputs, patch)
     starts = product(*(range(0, max(n - k, 0) + 1, k) for n, k in zip(sizes, patch)))
-    return [padded[(..., *(slice(s, s + k) for s, k in zip(start, patch)))].contiguous() for start in starts]
+    return [padded[(..., *(slice(s, s + k) for s, k in zip(start, patch)))] for start in starts]
