@@ -12,10 +12,11 @@ from typing import Iterator
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.optim import OptimWrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
 
 from ..registry import HOOKS, OPTIM_WRAPPERS
+from .storage_order_step import step_in_storage_order
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -56,9 +57,26 @@ def to_channels_last(model: nn.Module) -> nn.Module:
 class ChannelsLastHook(Hook):
     """Put the model's conv weights in channels_last (2D: NHWC, 3D: NDHWC) before training and testing. oneDNN's
     2D convolutions then produce NHWC outputs from NCHW inputs and run faster on CPU; its 3D ones keep NCDHW
-    outputs, but their backward pass runs faster with NDHWC weights (docs/video.md: the video demo's step)."""
+    outputs, but their backward pass runs faster with NDHWC weights (docs/video.md: the video demo's step). The
+    runner's optimizers then step on those weights in their memory order (storage_order_step.py): fused ones would
+    otherwise copy every weight, gradient and moment to NCHW and back each step.
+
+    Args:
+        storage_order_step: step the optimizers in the weights' memory order; False keeps torch's own step (to
+            measure what its copies cost: tools/benchmark_cpu_training.py).
+    """
 
     priority = 'VERY_HIGH'
 
+    def __init__(self, storage_order_step: bool = True):
+        self.storage_order_step = storage_order_step
+
     def before_run(self, runner) -> None:
         to_channels_last(runner.model)
+        if not self.storage_order_step:
+            return
+        wrapper = getattr(runner, 'optim_wrapper', None)  # a config dict until the runner builds it
+        wrappers = wrapper.optim_wrappers.values() if isinstance(wrapper, OptimWrapperDict) else [wrapper]
+        for each in wrappers:
+            if isinstance(each, OptimWrapper):
+                step_in_storage_order(each.optimizer)
