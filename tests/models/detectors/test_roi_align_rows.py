@@ -60,3 +60,18 @@ def test_low_precision_features_pool_in_float32():
 def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r'expected features \(N, C, H, W\) and rois \(R, 5\)'):
         roi_align_rows(torch.zeros(1, 2, 8, 8), torch.zeros(3, 4), 7)
+
+
+def test_backward_in_the_bf16_switchs_layout_and_no_gradient_for_boxes():
+    """The training switch's case: channels_last float32 rows (after bf16 features are cast up); the gradient
+    reaches the features as torchvision's does, and the boxes get none (as torchvision's)."""
+    g = torch.Generator().manual_seed(3)
+    features = torch.randn(2, 8, 20, 24, generator=g).contiguous(memory_format=torch.channels_last)
+    features.requires_grad_(True)
+    rois = _rois(24, g).float().requires_grad_(True)
+    upstream = torch.randn(24, 8, 7, 7, generator=g)
+    ours = roi_align_rows(features, rois, 7, 0.25, 0)
+    grad_ours, grad_boxes = torch.autograd.grad(ours, (features, rois), upstream, allow_unused=True)
+    grad_expected, = torch.autograd.grad(roi_align(features, rois, 7, 0.25, 0), features, upstream)
+    torch.testing.assert_close(grad_ours, grad_expected, rtol=1e-5, atol=1e-5)
+    assert grad_boxes is None or not grad_boxes.any()
