@@ -1,11 +1,12 @@
 """RoIAlign as weighted sums of feature rows, for fast CPU training.
 
 torchvision's CPU ``roi_align`` backward walks every RoI, channel and sample in a scalar loop: replacing it saves
-about a fifth of a CPU Mask R-CNN training step (docs/deploy.md, tools/benchmark_cpu_training.py). Here every output cell is the weighted sum of
-the ``grid_h * grid_w * 4`` bilinear neighbours of its samples, each neighbour a channels-last row of the feature
-map, so the forward is one ``embedding_bag`` (a vectorised gather + weighted sum), and so is its backward, over
-the output gradients grouped by the row they feed (``_WeightedRowBags``). Same arithmetic as torchvision's kernel (sample positions, the out-of-map rule, the
-clamping at the border, the adaptive grid), so outputs and gradients agree to float rounding
+about a quarter of a CPU Mask R-CNN training step (docs/deploy.md, tools/benchmark_cpu_training.py). Here every
+output cell is the weighted sum of the ``grid_h * grid_w * 4`` bilinear neighbours of its samples, each neighbour a
+channels-last row of the feature map, so the forward is one ``embedding_bag`` (a vectorised gather + weighted sum),
+and so is its backward, over the output gradients grouped by the row they feed (``_WeightedRowBags``). Same
+arithmetic as torchvision's kernel (sample positions, the out-of-map rule, the clamping at the border, the adaptive
+grid), so outputs and gradients agree to float rounding
 (tests/models/detectors/test_roi_align_rows.py).
 """
 from __future__ import annotations
