@@ -8,15 +8,29 @@ from pycocotools import mask as mask_utils
 from ..registry import TRANSFORMS
 
 
-def decode_mask(segmentation, height: int, width: int) -> np.ndarray:
-    """COCO polygons, uncompressed or compressed RLE -> (height, width) uint8 mask of 0/1."""
+def to_rle(segmentation, height: int, width: int) -> dict:
+    """COCO polygons, uncompressed or compressed RLE -> one compressed RLE."""
     if isinstance(segmentation, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation.get('counts'), list):
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = segmentation
-    return mask_utils.decode(rle).astype(np.uint8)
+        return mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+    if isinstance(segmentation.get('counts'), list):
+        return mask_utils.frPyObjects(segmentation, height, width)
+    return segmentation
+
+
+def decode_masks(segmentations: list, height: int, width: int) -> np.ndarray:
+    """COCO segmentations -> (N, height, width) uint8 masks of 0/1, C-contiguous.
+
+    pycocotools decodes column by column (Fortran order); masks left that way cost every later transform a
+    transposing copy of all N planes (albumentations makes each output contiguous: 25 ms instead of 1.5 for the
+    nuclei Mask R-CNN's crop of 102 masks). Only each mask's box is copied into C order; the rest stays zero.
+    """
+    masks = np.zeros((len(segmentations), height, width), np.uint8)
+    for i, segmentation in enumerate(segmentations):
+        rle = to_rle(segmentation, height, width)
+        x, y, w, h = (int(v) for v in mask_utils.toBbox(rle))
+        if w and h:
+            masks[i, y:y + h, x:x + w] = mask_utils.decode(rle)[y:y + h, x:x + w]
+    return masks
 
 
 @TRANSFORMS.register_module()
@@ -42,13 +56,11 @@ class LoadDetAnnotations(BaseTransform):
         results['gt_labels'] = np.array([i['bbox_label'] for i in instances], dtype=np.int64)
         results['gt_ignore_flags'] = np.array([i.get('ignore_flag', 0) for i in instances], dtype=bool)
         if self.with_mask:
-            masks = []
             for inst in instances:
                 if inst.get('mask') is None:
                     raise ValueError(f'{where}, annotation id {inst.get("ann_id")}: no segmentation, but the '
                                      'pipeline loads masks (with_mask=True)')
-                masks.append(decode_mask(inst['mask'], height, width))
-            results['gt_masks'] = np.stack(masks) if masks else np.zeros((0, height, width), np.uint8)
+            results['gt_masks'] = decode_masks([inst['mask'] for inst in instances], height, width)
         return results
 
     def __repr__(self) -> str:

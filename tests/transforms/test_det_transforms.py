@@ -39,6 +39,39 @@ def test_load_decodes_polygons_to_the_boxes():
     assert r['gt_ignore_flags'].tolist() == [False, True] and r['gt_labels'].dtype == np.int64
 
 
+def test_masks_decode_as_pycocotools_does_in_c_order():
+    """Polygons, compressed and uncompressed RLE and an empty mask: equal to pycocotools' own decoding, and
+    C-contiguous (pycocotools' column order would cost every later transform a transposing copy)."""
+    from pycocotools import mask as mask_utils
+    from resbackbones.transforms.det_loading import decode_masks
+    h, w = 37, 53
+    rng = np.random.default_rng(0)
+    blob = np.zeros((h, w), np.uint8, order='F')
+    blob[5:30, 20:50] = rng.random((25, 30)) > 0.4
+    compressed = mask_utils.encode(blob)
+    compressed['counts'] = compressed['counts'].decode()  # as COCO json holds it
+    uncompressed = dict(size=[h, w], counts=_uncompressed(blob))
+    polygon = [[2.0, 2.0, 12.5, 3.0, 9.0, 14.0, 3.0, 10.0], [40.0, 30.0, 50.0, 30.0, 45.0, 36.0]]
+    empty = mask_utils.encode(np.zeros((h, w), np.uint8, order='F'))
+    segmentations = [polygon, compressed, uncompressed, empty]
+    masks = decode_masks(segmentations, h, w)
+    assert masks.flags['C_CONTIGUOUS'] and masks.dtype == np.uint8 and masks.shape == (4, h, w)
+    expected = [mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(polygon, h, w))), blob, blob,
+                np.zeros((h, w), np.uint8)]
+    for mask, want in zip(masks, expected):
+        np.testing.assert_array_equal(mask, want)
+    assert masks[0].any() and not masks[3].any()
+
+
+def _uncompressed(mask: np.ndarray) -> list[int]:
+    """COCO's uncompressed RLE counts (column-major runs, starting with zeros)."""
+    flat = mask.flatten(order='F')
+    changes = np.flatnonzero(np.diff(flat)) + 1
+    bounds = np.concatenate([[0], changes, [flat.size]])
+    runs = np.diff(bounds).tolist()
+    return ([0] + runs) if flat[0] else runs
+
+
 def test_load_refuses_an_image_of_another_size_and_a_missing_mask():
     r = sample()
     r['height'] = 61
