@@ -31,17 +31,19 @@ def storage_format(tensor: torch.Tensor) -> torch.memory_format | None:
 
 def _permute(param: torch.Tensor, state: dict[str, Any], order: tuple[int, ...], shape: torch.Size,
              memory_format: torch.memory_format | None) -> None:
-    """Permute ``param``, its gradient and every state tensor of ``shape`` by ``order`` (views, no copies; a
-    state tensor not yet in ``memory_format``, e.g. loaded from an NCHW checkpoint, is converted once)."""
+    """Permute ``param``, its gradient and every state tensor of ``shape`` by ``order`` (views, no copies). With
+    ``memory_format`` (the way in), a gradient or state tensor not yet in it, e.g. moments loaded from an NCHW
+    checkpoint, is converted first, so the step never meets mixed layouts."""
+    def aligned(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor if memory_format is None else tensor.contiguous(memory_format=memory_format)
+
     grad = param.grad
     param.data = param.data.permute(order)  # before the gradient: .grad must match the parameter's shape
     if grad is not None:
-        param.grad = grad.permute(order)
+        param.grad = aligned(grad).permute(order)
     for key, value in state.items():
         if torch.is_tensor(value) and value.shape == shape:
-            if memory_format is not None:
-                value = value.contiguous(memory_format=memory_format)
-            state[key] = value.permute(order)
+            state[key] = aligned(value).permute(order)
 
 
 def step_in_storage_order(optimizer: Optimizer) -> Optimizer:
