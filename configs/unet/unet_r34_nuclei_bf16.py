@@ -3,6 +3,6 @@ _base_ = ['./unet_r34_nuclei.py']
 # fused=True: torch's one-kernel AdamW step instead of its per-parameter loop, a cost bf16 does not shrink
 # (docs/deploy.md, CPU training switch, measures both).
 optim_wrapper = dict(type='CPUAmpOptimWrapper', optimizer=dict(fused=True))
-# No ChannelsLastHook here: channels_last weights make the fused AdamW step copy every weight, its moments and
-# gradient in and out, which costs this U-Net more than its faster convolutions save (docs/deploy.md, CPU training
-# switch: 1.51-1.58x fp32 per step without it, 1.44-1.49x with it, on an AMX Xeon); the Mask R-CNN gains from it.
+# No ChannelsLastHook here: channels_last weights do not pay for this U-Net. They once made the fused AdamW copy
+# every weight, moment and gradient each step (1.51-1.58x fp32 per step without them, 1.44-1.49x with); since the
+# hook steps them in memory order, the two read level (1.01-1.02x; docs/deploy.md, CPU training switch).
