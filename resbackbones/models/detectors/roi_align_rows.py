@@ -82,8 +82,8 @@ class _WeightedRowBags(torch.autograd.Function):
     (B, C), with a faster backward. torch's CPU backward of a weighted embedding_bag accumulates sample by sample;
     the rows' gradient is itself a weighted bag sum, over the output gradients grouped by the row they feed, so
     sorting the (bag, row) pairs by row makes it one embedding_bag again (RoIAlign's forward + backward 2.6-2.8x
-    faster at the nuclei Mask R-CNN's shapes, docs/deploy.md). The weights get no gradient: they come from the boxes, which torchvision's roi_align does not
-    differentiate either."""
+    faster at the nuclei Mask R-CNN's shapes, docs/deploy.md). The weights get no gradient: they come from the
+    boxes, which torchvision's roi_align does not differentiate either."""
 
     @staticmethod
     def forward(ctx, bags: Tensor, rows: Tensor, weights: Tensor) -> Tensor:
