@@ -20,7 +20,8 @@ What it changes, and nothing else:
   :func:`seed_worker` instead of mmengine's, which gave non-persistent workers the same random draws every epoch.
 * **An EMA kept from training to testing**: ``val()`` or ``test()`` after ``train()`` in the same runner evaluate the
   average EMAHook built during training; mmengine rebuilt it from the raw weights there, so the test after training
-  silently measured the raw model.
+  silently measured the raw model. Likewise a LoggerHook ``out_dir`` keeps its path there (mmengine appended the
+  work dir's name a second time).
 
 Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base_/default_runtime.py).
 """
@@ -32,7 +33,7 @@ import os
 from mmengine.device import get_device
 from mmengine.dist import get_rank, is_distributed, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
-from mmengine.hooks import EMAHook
+from mmengine.hooks import EMAHook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import nn
@@ -56,6 +57,7 @@ class SafeRunner(Runner):
         hooks = list(custom_hooks or [])
         if not any(_is_codec_hook(h) for h in hooks):
             hooks.append(CheckpointCodecHook())
+        self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
         super().__init__(*args, custom_hooks=hooks, **kwargs)
         if bank_writers(self.model) and not any(isinstance(h, LFBWriteHook) for h in self.hooks):
             self.register_hook(LFBWriteHook())  # LFBInferHead's bank, written when a test epoch ends
@@ -88,14 +90,20 @@ class SafeRunner(Runner):
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
-        """mmengine's, except that ``before_run`` leaves an EMAHook that already holds an average alone.
+        """mmengine's, except that a second ``before_run`` (mmengine's val() and test() after train()) repeats
+        nothing that must happen once:
 
-        mmengine's val() and test() call ``before_run`` again, and EMAHook's replaces its average with a copy of the
-        model's current (raw) weights. A checkpoint loaded afterwards still reaches the average through the hook's
-        ``after_load_checkpoint``.
+        - an EMAHook that already holds an average is left alone: its before_run replaced the average with a copy of
+          the model's current (raw) weights (a checkpoint loaded afterwards still reaches the average through the
+          hook's ``after_load_checkpoint``);
+        - a LoggerHook's ``out_dir`` is joined with the work dir's name from the configured value again, not from
+          the already joined one (``out_dir/work/work``).
         """
         if fn_name != 'before_run':
             return super().call_hook(fn_name, **kwargs)
+        for hook in self._hooks:
+            if isinstance(hook, LoggerHook) and hook.out_dir is not None:
+                hook.out_dir = self._configured_out_dirs.setdefault(id(hook), hook.out_dir)
         hooks = self._hooks
         self._hooks = [h for h in hooks if not (isinstance(h, EMAHook) and getattr(h, 'ema_model', None) is not None)]
         try:

@@ -119,3 +119,16 @@ def test_evaluating_after_training_uses_the_ema_built_in_training(config, tmp_pa
     for key, value in average.items():
         assert torch.equal(recorder.seen[key], value), key  # mmengine alone evaluates `raw` here
     assert all(torch.equal(v, raw[k]) for k, v in runner.model.state_dict().items())  # swapped back after
+
+
+def test_logger_out_dir_is_joined_once_when_testing_after_training(config, tmp_path):
+    """mmengine's test() after train() calls LoggerHook.before_run again, which appended the work dir's name to
+    out_dir a second time (logs then copied to out/work/work)."""
+    out = tmp_path / 'out'
+    runner = make_runner(config, tmp_path / 'work', 'logs', default_hooks=dict(logger=dict(
+        type='LoggerHook', interval=1, out_dir=str(out))))
+    runner.train()
+    runner.test()
+    logger = next(h for h in runner.hooks if type(h).__name__ == 'LoggerHook')
+    assert logger.out_dir == os.path.join(str(out), 'work')
+    assert (out / 'work').is_dir() and not (out / 'work' / 'work').exists()
