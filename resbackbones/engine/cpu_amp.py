@@ -45,11 +45,16 @@ CHANNELS_LAST = {4: torch.channels_last, 5: torch.channels_last_3d}  # by tensor
 def to_channels_last(model: nn.Module) -> nn.Module:
     """Store every 4D parameter channels_last (NHWC) and every 5D one channels_last_3d (NDHWC), in place (the
     Parameter objects stay, so an optimizer built before keeps them). ``Module.to(memory_format=channels_last)``
-    cannot do this for a model with 3D convolutions: it refuses 5D tensors."""
+    cannot do this for a model with 3D convolutions: it refuses 5D tensors.
+
+    The strides are the format's own even where size-1 dims leave them free (a 1x1 kernel): oneDNN's gradients
+    come with those, and DDP copies every gradient whose strides differ from its parameter's."""
     for param in model.parameters():
         memory_format = CHANNELS_LAST.get(param.dim())
         if memory_format is not None:
-            param.data = param.data.contiguous(memory_format=memory_format)
+            layout = torch.empty_like(param.data, memory_format=memory_format)
+            if layout.stride() != param.stride():
+                param.data = layout.copy_(param.data)
     return model
 
 

@@ -42,6 +42,7 @@ from ..registry import RUNNERS
 from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
 from .codec_hook import CheckpointCodecHook
+from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
@@ -55,9 +56,12 @@ class SafeRunner(Runner):
 
     def __init__(self, *args, custom_hooks: list | None = None, **kwargs):
         hooks = list(custom_hooks or [])
-        if not any(_is_codec_hook(h) for h in hooks):
+        if not any(_is_hook(h, CheckpointCodecHook) for h in hooks):
             hooks.append(CheckpointCodecHook())
         self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
+        # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
+        # weights go channels_last before wrapping too, so that the buckets match them (no copy per bucket)
+        self._channels_last = any(_is_hook(h, ChannelsLastHook) for h in hooks)
         super().__init__(*args, custom_hooks=hooks, **kwargs)
         if bank_writers(self.model) and not any(isinstance(h, LFBWriteHook) for h in self.hooks):
             self.register_hook(LFBWriteHook())  # LFBInferHead's bank, written when a test epoch ends
@@ -69,11 +73,14 @@ class SafeRunner(Runner):
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg: dict | None, model: nn.Module) -> nn.Module:
-        """SyncBN fallback, then DDP: mmengine's wrapper on CUDA, one without ``device_ids`` on CPU."""
+        """SyncBN fallback, channels_last weights if a ChannelsLastHook is configured, then DDP: mmengine's wrapper
+        on CUDA, one without ``device_ids`` on CPU."""
         if is_model_wrapper(model):
             return super().wrap_model(model_wrapper_cfg, model)
         device = get_device()
         model = fallback_sync_bn(model.to(device), self.distributed, device, self.logger)
+        if self._channels_last:
+            to_channels_last(model)
         if self.distributed and device == 'cpu':
             if self.cfg.get('sync_bn'):
                 self.logger.warning(f"cfg.sync_bn={self.cfg.sync_bn!r} ignored: SyncBatchNorm needs CUDA")
@@ -169,6 +176,7 @@ class SafeRunner(Runner):
         super().load_or_resume()
 
 
-def _is_codec_hook(hook) -> bool:
-    return isinstance(hook, CheckpointCodecHook) or (isinstance(hook, dict) and hook.get('type') in (
-        'CheckpointCodecHook', CheckpointCodecHook))
+def _is_hook(hook, hook_type: type) -> bool:
+    """``hook`` (an instance or a config dict) is a ``hook_type``."""
+    return isinstance(hook, hook_type) or (isinstance(hook, dict) and hook.get('type') in (
+        hook_type.__name__, hook_type))

@@ -207,6 +207,23 @@ def test_ddp_trains_a_backbone_whose_last_stage_is_not_requested(tiny, tmp_path)
     assert state['head.fc.weight'].shape[1] == 32  # the head sized from layer3 (base_channels 8 x 4)
 
 
+@pytest.mark.slow
+def test_ddp_with_channels_last_weights_buckets_them_as_they_are(tiny, tmp_path):
+    """ChannelsLastHook's layout is set before DDP lays out its gradient buckets, so DDP copies no gradient into
+    buckets of another layout (torch warns 'Grad strides do not match bucket view strides' when it must)."""
+    _, config, _ = tiny
+    work = tmp_path / 'work'
+    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
+                           '--cfg-options', "custom_hooks=[dict(type='ChannelsLastHook')]", 'train_cfg.max_epochs=1'],
+                          capture_output=True, text=True, timeout=600,
+                          env=env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES=''))
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-4000:]
+    assert 'Grad strides do not match bucket view strides' not in out
+    state = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+    assert state['backbone.conv1.weight'].is_contiguous(memory_format=torch.channels_last)
+
+
 @pytest.mark.parametrize('argv, check', [
     (['--resume'], lambda c: c.resume is True and c.load_from is None),
     (['--auto-scale-lr'], lambda c: c.auto_scale_lr.enable is True and c.auto_scale_lr.base_batch_size == 256),
