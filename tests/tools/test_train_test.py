@@ -191,17 +191,22 @@ def test_two_processes_through_dist_train_sh_keep_identical_weights(tiny, tmp_pa
     assert len(printed) == 1  # rank 0 only
 
 
+def dist_train_one_epoch(config, work, option: str) -> tuple[str, dict]:
+    """Two CPU processes through dist_train.sh for one epoch with one --cfg-options entry: (output, final weights);
+    asserts exit status 0."""
+    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
+                           '--cfg-options', option, 'train_cfg.max_epochs=1'],
+                          capture_output=True, text=True, timeout=600,
+                          env=env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES=''))
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-4000:]
+    return out, torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+
+
 @pytest.mark.slow
 def test_ddp_trains_a_backbone_whose_last_stage_is_not_requested(tiny, tmp_path):
     """A stage after the last of out_indices is not built: DDP would otherwise stop on parameters without grads."""
-    _, config, _ = tiny
-    work = tmp_path / 'work'
-    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
-                           '--cfg-options', 'model.backbone.out_indices=(0,1,2)', 'train_cfg.max_epochs=1'],
-                          capture_output=True, text=True, timeout=600,
-                          env=env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES=''))
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-    state = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+    _, state = dist_train_one_epoch(tiny[1], tmp_path / 'work', 'model.backbone.out_indices=(0,1,2)')
     assert any(k.startswith('backbone.layer3.') for k in state)
     assert not any(k.startswith('backbone.layer4.') for k in state)
     assert state['head.fc.weight'].shape[1] == 32  # the head sized from layer3 (base_channels 8 x 4)
@@ -211,16 +216,8 @@ def test_ddp_trains_a_backbone_whose_last_stage_is_not_requested(tiny, tmp_path)
 def test_ddp_with_channels_last_weights_buckets_them_as_they_are(tiny, tmp_path):
     """ChannelsLastHook's layout is set before DDP lays out its gradient buckets, so DDP copies no gradient into
     buckets of another layout (torch warns 'Grad strides do not match bucket view strides' when it must)."""
-    _, config, _ = tiny
-    work = tmp_path / 'work'
-    done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
-                           '--cfg-options', "custom_hooks=[dict(type='ChannelsLastHook')]", 'train_cfg.max_epochs=1'],
-                          capture_output=True, text=True, timeout=600,
-                          env=env(PYTHON=sys.executable, PORT=str(free_port()), CUDA_VISIBLE_DEVICES=''))
-    out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-4000:]
+    out, state = dist_train_one_epoch(tiny[1], tmp_path / 'work', "custom_hooks=[dict(type='ChannelsLastHook')]")
     assert 'Grad strides do not match bucket view strides' not in out
-    state = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
     assert state['backbone.conv1.weight'].is_contiguous(memory_format=torch.channels_last)
 
 
