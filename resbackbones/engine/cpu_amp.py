@@ -51,10 +51,11 @@ def to_channels_last(model: nn.Module) -> nn.Module:
     come with those, and DDP copies every gradient whose strides differ from its parameter's."""
     for param in model.parameters():
         memory_format = CHANNELS_LAST.get(param.dim())
-        if memory_format is not None:
-            layout = torch.empty_like(param.data, memory_format=memory_format)
-            if layout.stride() != param.stride():
-                param.data = layout.copy_(param.data)
+        if memory_format is None:
+            continue
+        strides = torch.empty(param.shape, device='meta', memory_format=memory_format).stride()  # no allocation
+        if param.stride() != strides:
+            param.data = torch.empty_like(param.data, memory_format=memory_format).copy_(param.data)
     return model
 
 
