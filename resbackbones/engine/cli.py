@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
+import torch.distributed
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.runner.base_loop import BaseLoop
@@ -73,6 +74,11 @@ def run_tool(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | 
             raise
         print(f'{prog}: error: {one_line(err)}', file=sys.stderr)
         return 2
+    finally:
+        # a process group left to the interpreter's exit can abort there ("terminate called without an active
+        # exception", a rank of dist_train.sh ending with SIGABRT after its work was done)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
