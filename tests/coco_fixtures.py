@@ -55,6 +55,6 @@ def tiny_maskrcnn_config(root: Path) -> Path:
         "model = dict(backbone=dict(base_channels=8), neck=dict(out_channels=16),\n"
         "             roi_head=dict(fc_out_channels=32, mask_channels=(8, 8)), test_cfg=dict(rcnn=dict(score_thr=0.0)))\n"
         f"test_dataloader = dict(dataset=dict({data}))\n"
-        f"train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict({data}))\n"
+        f"train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(dataset=dict({data})))\n"
         "val_dataloader = test_dataloader\n")
     return config

@@ -41,8 +41,8 @@ def nuclei_data(root: Path) -> dict:
         for kind, array in (('images', image), ('masks', labels)):
             (root / split / kind).mkdir(parents=True)
             Image.fromarray(array).save(root / split / kind / 'nuclei.tif')
-    return {'train_dataloader.dataset.data_root': f'{root}/train', 'val_dataloader.dataset.data_root': f'{root}/val',
-            'test_dataloader.dataset.data_root': f'{root}/val'}
+    return {'train_dataloader.dataset.dataset.data_root': f'{root}/train',  # the dataset inside CachedDataset
+            'val_dataloader.dataset.data_root': f'{root}/val', 'test_dataloader.dataset.data_root': f'{root}/val'}
 
 
 def mni_data(root: Path) -> dict:

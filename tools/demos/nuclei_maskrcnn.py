@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = merge_cfg_options(cfg, args.cfg_options)
     cfg.work_dir = args.work_dir
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].dataset.data_root = str(data)
+        dataset = cfg[loader].dataset
+        while 'dataset' in dataset:  # a wrapper (CachedDataset): the dataset inside reads the files
+            dataset = dataset.dataset
+        dataset.data_root = str(data)
     if args.iters:
         cfg.train_cfg.max_iters = args.iters
         cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, args.iters)
