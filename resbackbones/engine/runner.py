@@ -18,6 +18,9 @@ What it changes, and nothing else:
 * **SyncBN** layers fall back to BN, with one log line saying why, when they cannot synchronise.
 * **Data loader workers draw anew every epoch**: a loader without its own ``worker_init_fn`` gets
   :func:`seed_worker` instead of mmengine's, which gave non-persistent workers the same random draws every epoch.
+* **CPU memory kept between steps** when the config asks (``env_cfg.malloc=dict(mmap_threshold=..,
+  trim_threshold=..)``, glibc's ``mallopt``; :mod:`.malloc`): freed activations stay in the heap instead of being
+  faulted in again at every step.
 * **An EMA kept from training to testing**: ``val()`` or ``test()`` after ``train()`` in the same runner evaluate the
   average EMAHook built during training; mmengine rebuilt it from the raw weights there, so the test after training
   silently measured the raw model. Likewise a LoggerHook ``out_dir`` keeps its path there (mmengine appended the
@@ -45,6 +48,7 @@ from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
 from .lfb_hook import LFBWriteHook, bank_writers
+from .malloc import set_malloc_thresholds
 from .loader_workers import stop_loader_workers
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
@@ -62,14 +66,20 @@ class SafeRunner(Runner):
         # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
         # weights go channels_last before wrapping too, so that the buckets match them (no copy per bucket)
         self._channels_last = any(_is_hook(h, ChannelsLastHook) for h in hooks)
+        self._malloc_message: str | None = None
         super().__init__(*args, custom_hooks=hooks, **kwargs)
+        if self._malloc_message:
+            self.logger.info(self._malloc_message)
         if bank_writers(self.model) and not any(isinstance(h, LFBWriteHook) for h in self.hooks):
             self.register_hook(LFBWriteHook())  # LFBInferHead's bank, written when a test epoch ends
 
     def setup_env(self, env_cfg: dict) -> None:
-        """Initialise the process group with the automatic backend, then mmengine's set-up."""
+        """Initialise the process group with the automatic backend, set ``env_cfg.malloc`` (if any), then mmengine's
+        set-up."""
         if self.distributed and not is_distributed():
             init_distributed(self.launcher, env_cfg.get('dist_cfg', {}))
+        if env_cfg.get('malloc') is not None:
+            self._malloc_message = set_malloc_thresholds(env_cfg['malloc'])
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg: dict | None, model: nn.Module) -> nn.Module:
