@@ -9,11 +9,18 @@ data loader worker delivers) and (b) training steps (forward + loss + backward +
   imagenet  synthetic 500x375 JPEGs in a temp dir, RandomResizedCrop 224 + flip;
             ImageClassifier(resnet50, 1000 classes) on 3x224x224
 Then it says which side is the bottleneck and how many loader workers would keep the model busy.
+
+    python tools/benchmark_data.py --cached configs/unet/unet_r34_nuclei.py [CONFIG ...] [--samples 200]
+
+instead times each config's training set, a CachedDataset, against the same pipeline without the cache (the
+wrapped dataset running both pipelines in a row), in alternating rounds, and prints ms per sample and the ratio.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import math
+import statistics
 import sys
 import tempfile
 import time
@@ -89,6 +96,31 @@ def digits_dataset(config: str | None):
     return DATASETS.build(dict(type='ImageFolderDataset', data_root=str(DIGITS_ROOT), pipeline=DIGITS_PIPELINE))
 
 
+def plain_equivalent(cached: dict) -> dict:
+    """The dataset config a CachedDataset config stands for: the wrapped dataset running both pipelines in a row."""
+    plain = copy.deepcopy(cached['dataset'])
+    plain['pipeline'] = list(plain.get('pipeline', [])) + list(cached.get('pipeline', []))
+    return plain
+
+
+def cached_against_plain(config: str, samples: int, rounds: int = 3) -> tuple[float, float]:
+    """Median ms per sample of ``config``'s training set (a CachedDataset) and of its plain equivalent, timed in
+    alternating rounds of ``samples`` each (the cache filled beforehand)."""
+    from mmengine.config import Config
+    dataset_cfg = Config.fromfile(config).train_dataloader.dataset
+    if dataset_cfg.get('type') != 'CachedDataset':
+        raise ValueError(f"{config}: train_dataloader.dataset.type is {dataset_cfg.get('type')!r}; --cached times "
+                         'configs whose training set is a CachedDataset')
+    datasets = [DATASETS.build(copy.deepcopy(dataset_cfg)), DATASETS.build(plain_equivalent(dataset_cfg))]
+    for i in range(len(datasets[0])):
+        datasets[0][i]
+    times: list[list[float]] = [[], []]
+    for r in range(rounds):
+        for which in ((0, 1) if r % 2 == 0 else (1, 0)):
+            times[which].append(1000 / pipeline_throughput(datasets[which], samples))
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def classifier(depth: int, num_classes: int, **backbone) -> torch.nn.Module:
     """ImageClassifier over a ResNet of ``depth`` returning its last stage."""
     return MODELS.build(dict(type='ImageClassifier', num_classes=num_classes,
@@ -112,7 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--device', default='cpu', help="where the training steps run: 'cpu' or 'cuda'")
     parser.add_argument('--pipeline-config', help='config whose train_dataloader.dataset replaces the digits one')
+    parser.add_argument('--cached', nargs='+', metavar='CONFIG',
+                        help='only time these configs\' CachedDataset training sets against them uncached')
     args = parser.parse_args(argv)
+    if args.cached:
+        for config in args.cached:
+            try:
+                cached, plain = cached_against_plain(config, args.samples)
+            except (ValueError, FileNotFoundError) as err:
+                parser.error(str(err))
+            print(f'{config}: CachedDataset {cached:.2f} ms/sample, uncached {plain:.2f} ms/sample: '
+                  f'{plain / cached:.1f}x fewer ms per sample')
+        return 0
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         print('benchmark_data.py: error: --device cuda but torch sees no CUDA device', file=sys.stderr)
         return 1
