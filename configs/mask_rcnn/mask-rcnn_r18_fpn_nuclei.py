@@ -17,3 +17,5 @@ optim_wrapper = dict(optimizer=dict(lr=2e-3), clip_grad=dict(max_norm=10.0))
 param_scheduler = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
                    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, eta_min=1e-5)]
 train_cfg = dict(max_iters=400, val_interval=100)  # AP on the held-out strip every 100 iterations
+# CPU training: glibc keeps freed activations instead of faulting them in at every step (docs/training.md)
+env_cfg = dict(malloc=dict(mmap_threshold=2**31 - 1, trim_threshold=2**31 - 1))
