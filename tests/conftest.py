@@ -13,6 +13,15 @@ def _seed_and_one_thread():
         torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def _no_process_wide_malloc_settings(monkeypatch):
+    """Configs that set ``env_cfg.malloc`` (the nuclei ones) are validated and logged as in a run, but glibc is not
+    told: its thresholds would outlive the test and keep every later test's freed memory in this worker.
+    tests/engine/test_malloc.py sets them in child processes."""
+    from resbackbones.engine import malloc
+    monkeypatch.setattr(malloc, 'glibc_mallopt', lambda: (lambda param, value: 1))
+
+
 def pytest_configure(config):
     # Test inputs are tiny: one thread avoids thread start-up and barrier costs, and keeps a loaded box usable.
     torch.set_num_threads(1)

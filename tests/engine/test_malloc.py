@@ -41,11 +41,12 @@ def second_allocation_faults(mode: str) -> tuple[int, str]:
 @needs_glibc
 def test_kept_memory_is_not_faulted_in_again():
     pages = (64 << 20) // 4096
-    faults, _ = second_allocation_faults('default')
-    assert faults > pages // 2  # glibc gave the block back: faulted in afresh
-    faults, line = second_allocation_faults('keep')
-    assert faults < pages // 20  # kept in the heap
+    kept, line = second_allocation_faults('keep')
     assert line == 'env_cfg.malloc: mmap_threshold=2147483647, trim_threshold=2147483647'
+    default, _ = second_allocation_faults('default')
+    if default < pages // 2:  # transparent huge pages 'always': 2 MiB pages, a few dozen faults either way
+        pytest.skip(f'{default} faults for {pages} 4 KiB pages by default: the kernel maps huge pages here')
+    assert kept < pages // 20 < default  # by default glibc gave the block back and it was faulted in afresh
 
 
 def test_without_glibc_nothing_is_set_and_the_line_says_so(monkeypatch):
