@@ -12,7 +12,7 @@ train_pipeline = [
 ]
 test_pipeline = load_pipeline + [dict(type='PackSegInputs')]
 dataset = dict(type='SegFolderDataset', classes=classes, binarize=True)
-# CachedDataset: the image is read and normalised once (4 of the 4.5 ms per sample), then cropped and flipped afresh
+# CachedDataset: the image is read and normalised once (3.4 -> 0.32 ms per sample), then cropped and flipped afresh
 # at every access (docs/data.md); its data root is train_dataloader.dataset.dataset.data_root.
 train_dataloader = dict(batch_size=4, num_workers=0, sampler=dict(type='InfiniteSampler', shuffle=True),
                         dataset=dict(type='CachedDataset', pipeline=train_pipeline,
