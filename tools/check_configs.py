@@ -19,22 +19,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
-from resbackbones.engine.config import load_config  # noqa: E402
+from resbackbones.engine.config import dataset_chain, load_config  # noqa: E402
 from resbackbones.registry import MODELS, TRANSFORMS  # noqa: E402
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def pipelines(cfg) -> list[list[dict]]:
-    """Every pipeline the config's data loaders name (those of ConcatDataset's parts, and of mmaction2's
-    ``train_cfg.other_loaders``, included)."""
+    """Every pipeline the config's data loaders name (those of ConcatDataset's parts, of the datasets that wrappers
+    such as CachedDataset hold, and of mmaction2's ``train_cfg.other_loaders``, included)."""
     found = []
     loaders = [cfg.get(key) or {} for key in LOADERS] + list((cfg.get('train_cfg') or {}).get('other_loaders') or [])
     for loader in loaders:
-        dataset = loader.get('dataset') or {}
-        for part in dataset.get('datasets', [dataset]):
-            if 'pipeline' in part:
-                found.append(part['pipeline'])
+        for dataset in dataset_chain(loader.get('dataset') or {}):
+            for part in dataset.get('datasets', [dataset]):
+                if 'pipeline' in part:
+                    found.append(part['pipeline'])
     return found
 
 

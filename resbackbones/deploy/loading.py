@@ -15,6 +15,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch import nn
 
+from ..engine.config import dataset_chain
 from ..registry import MODELS
 from ..weights.io import read_checkpoint
 from ..apis.sliding_window import pad_to_at_least
@@ -84,9 +85,7 @@ def calibration_dataset(train: dict, test_pipeline: list) -> dict:
     test split's (identity folders of files against a verification .bin of bytes); the test pipeline's other steps
     follow them.
     """
-    inner = train
-    while isinstance(inner.get('dataset'), dict):
-        inner = inner['dataset']
+    inner = dataset_chain(train)[-1]
     wrapped = inner is not train
     inner, test_pipeline = copy.deepcopy(inner), copy.deepcopy(list(test_pipeline))
     loaders = [t for t in inner.get('pipeline', []) if is_loader(t)] if wrapped else []

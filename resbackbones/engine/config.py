@@ -12,6 +12,15 @@ from .mmpretrain_types import translate_mmpretrain_types
 from .typed_dicts import typed_dicts
 
 
+def dataset_chain(dataset: dict) -> list[dict]:
+    """A dataset config followed by the dataset configs it wraps, outermost first: the ``dataset=`` of wrappers
+    such as CachedDataset, HalfComposedFaceDataset or mmengine's RepeatDataset. The last one reads the files."""
+    chain = [dataset]
+    while isinstance(chain[-1].get('dataset'), dict):
+        chain.append(chain[-1]['dataset'])
+    return chain
+
+
 def load_config(path: str) -> Config:
     """``Config.fromfile(path)``; FileNotFoundError / ValueError name the file when it is missing or broken."""
     if not os.path.isfile(path):

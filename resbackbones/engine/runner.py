@@ -48,8 +48,8 @@ from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
 from .lfb_hook import LFBWriteHook, bank_writers
-from .malloc import set_malloc_thresholds
 from .loader_workers import stop_loader_workers
+from .malloc import set_malloc_thresholds
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
 

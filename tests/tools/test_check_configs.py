@@ -54,3 +54,18 @@ def test_omnisources_image_loader_is_checked_too(tmp_path, capsys):
     assert load_tool('check_configs').main([str(good), str(broken)]) == 1
     out = capsys.readouterr().out
     assert f'{good}: ok' in out and f"{broken}: ValueError: LoadRGBFromFile: io_backend must be one of" in out
+
+
+def test_the_pipeline_inside_a_wrapper_is_checked_too(tmp_path, capsys):
+    """CachedDataset's loading steps sit in the dataset it wraps: a bad step there is found as in the outer one."""
+    def config(load_step: str) -> str:
+        inner = f"dict(type='SegFolderDataset', data_root='x', classes=('bg', 'fg'), pipeline=[{load_step}])"
+        return ("model = dict(type='ImageClassifier', num_classes=2, backbone=dict(type='ResNet', depth=18))\n"
+                f"train_dataloader = dict(dataset=dict(type='CachedDataset', dataset={inner}, "
+                "pipeline=[dict(type='PackSegInputs')]))\n")
+    good, broken = tmp_path / 'cached.py', tmp_path / 'cached_broken.py'
+    good.write_text(config("dict(type='LoadImageAndMask')"))
+    broken.write_text(config("dict(type='LoadImageAndMaskX')"))
+    assert load_tool('check_configs').main([str(good), str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert f'{good}: ok' in out and f"{broken}: KeyError: 'LoadImageAndMaskX is not in" in out

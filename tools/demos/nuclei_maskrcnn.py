@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, build_runner, run_tool  # noqa: E402
-from resbackbones.engine.config import merge_cfg_options  # noqa: E402
+from resbackbones.engine.config import dataset_chain, merge_cfg_options  # noqa: E402
 
 CONFIG = REPO / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py'
 TARGETS = {'bbox_mAP_50': 0.80, 'bbox_mAP': 0.50, 'segm_mAP_50': 0.80, 'segm_mAP': 0.50}
@@ -69,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = merge_cfg_options(cfg, args.cfg_options)
     cfg.work_dir = args.work_dir
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = cfg[loader].dataset
-        while 'dataset' in dataset:  # a wrapper (CachedDataset): the dataset inside reads the files
-            dataset = dataset.dataset
-        dataset.data_root = str(data)
+        dataset_chain(cfg[loader].dataset)[-1].data_root = str(data)  # inside CachedDataset for training
     if args.iters:
         cfg.train_cfg.max_iters = args.iters
         cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, args.iters)
