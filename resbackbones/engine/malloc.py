@@ -3,8 +3,8 @@ activations in afresh.
 
 glibc hands blocks above a moving threshold back to the kernel when they are freed (``munmap``, or trimming the
 top of the heap), and the next step's allocations of the same size fault every page in again, zeroed by the
-kernel: 80 nuclei U-Net training iterations took 0.9-1.8 million such faults. Raising both thresholds keeps
-the memory in the heap: the same runs took 0.3 million faults, and whole runs were 1-9% faster, for 7-10% more
+kernel: 80 nuclei U-Net training iterations took 1.0 million such faults. Raising both thresholds keeps the
+memory in the heap: the same run took 0.32 million faults, and whole runs were 1-9% faster, for 7% more
 resident memory (docs/training.md, "CPU: keep freed memory"). jemalloc or tcmalloc preloaded
 (``LD_PRELOAD``, what Intel's launcher does) give the same; this needs no other library.
 """
