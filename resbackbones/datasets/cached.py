@@ -2,7 +2,8 @@
 
 The nuclei demos train on one 512x384 image: every sample re-read the TIFF and re-normalised it (U-Net), or
 re-decoded its 102 instance masks (Mask R-CNN), to crop a patch out of the same result: 3.4 and 21.5 ms per sample,
-against 0.32 and 6.5 ms cached (``python tools/benchmark_data.py --cached CONFIG``).
+against 0.32 and 6.5 ms cached (1.8 ms with the masks kept as one ``InstanceMap``;
+``python tools/benchmark_data.py --cached CONFIG``).
 On two cores that work competes with the training step. ``CachedDataset`` splits the pipeline: the wrapped
 dataset's own pipeline (loading, fixed normalisation) runs once per sample and its result is kept; ``pipeline``
 (random crops, flips, packing) runs at every access on a copy of it, so a transform that writes in place cannot

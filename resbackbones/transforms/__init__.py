@@ -14,6 +14,7 @@ from .det_loading import LoadDetAnnotations
 from .decode import LoadImageFromBytes
 from .det_resize import DetResize
 from .face_align import FaceAlign, align_face
+from .instance_map import InstanceMap
 from .formatting import PackInputs
 from .loading import CorruptImageError, LoadImageFromFile
 from .resize import Resize
@@ -27,7 +28,7 @@ from .volume_augment import RandomAffine3D, RandomFlip3D, RandomRot90In3D
 from .volume_crop import RandomPatch3D
 from .volume_formatting import PackVolumeInputs
 
-__all__ = ['Albu', 'DetAlbu', 'DetResize', 'LoadDetAnnotations', 'PackDetInputs',  # detection
+__all__ = ['Albu', 'DetAlbu', 'DetResize', 'InstanceMap', 'LoadDetAnnotations', 'PackDetInputs',  # detection
            'FaceAlign', 'LoadImageFromBytes', 'align_face',  # face
            'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
            'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity',

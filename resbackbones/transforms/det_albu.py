@@ -1,15 +1,34 @@
 """albumentations for detection: the image, its boxes and its masks move together; dropped boxes drop their masks."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
+
+import cv2
 
 from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
 from .albu import albumentations, build_albu, seeded
+from .instance_map import KEY as INSTANCE_MAP, masks_from_instance_map
 
 PER_INSTANCE = ('gt_labels', 'gt_ignore_flags')
+
+
+def label_breaking_settings(transforms: Sequence[Any]) -> list[str]:
+    """'Name.setting=value' for each built transform (nested ones too) that would mix instance labels in a map:
+    mask interpolation other than nearest, or a mask fill other than 0 (background)."""
+    found = []
+    for t in transforms:
+        name = type(t).__name__
+        interpolation = getattr(t, 'mask_interpolation', cv2.INTER_NEAREST)
+        if interpolation not in (None, cv2.INTER_NEAREST):
+            found.append(f'{name}.mask_interpolation={interpolation}')
+        fill = getattr(t, 'fill_mask', 0)
+        if fill not in (None, 0):
+            found.append(f'{name}.fill_mask={fill}')
+        found += label_breaking_settings(getattr(t, 'transforms', ()))
+    return found
 
 
 @TRANSFORMS.register_module()
@@ -19,6 +38,10 @@ class DetAlbu(BaseTransform):
     Flips, crops, scale/rotate and photometric jitter all work: boxes go through albumentations' 'pascal_voc'
     handling, masks through its mask targets; instances whose box leaves the image, or shrinks below
     ``min_size`` px, are dropped together with their label, ignore flag and mask.
+
+    Masks come either as ``gt_masks`` (N, H, W) or as one ``gt_instance_map`` (``InstanceMap``), which moves as a
+    single plane and comes out as the ``gt_masks`` of the kept instances; it needs nearest mask interpolation and
+    a mask fill of 0 (the defaults), or labels would mix.
 
     Args:
         transforms: e.g. ``[dict(type='HorizontalFlip', p=0.5), dict(type='ColorJitter', brightness=0.2)]``.
@@ -32,13 +55,18 @@ class DetAlbu(BaseTransform):
         A = albumentations()
         self.aug = A.Compose([build_albu(t) for t in self.transforms],
                              bbox_params=A.BboxParams(format='pascal_voc', label_fields=['index'], clip=True))
+        self.map_breaking = label_breaking_settings(self.aug.transforms)
 
     def transform(self, results: dict) -> dict:
         img = results['img']
         boxes = results.get('gt_bboxes', np.zeros((0, 4), np.float32))
         kwargs = dict(image=img, bboxes=boxes, index=list(range(len(boxes))))
         masks = results.get('gt_masks')
-        if masks is not None and len(masks):
+        instance_map = results.pop(INSTANCE_MAP, None)
+        if instance_map is not None:
+            self._check_map_safe(results)
+            kwargs['mask'] = instance_map
+        elif masks is not None and len(masks):
             kwargs['masks'] = masks
         out = seeded(self.aug)(**kwargs)
         img = out['image'][..., None] if out['image'].ndim == 2 else out['image']
@@ -52,10 +80,19 @@ class DetAlbu(BaseTransform):
             for key in PER_INSTANCE:
                 if key in results:
                     results[key] = results[key][index]
-        if masks is not None:
+        if instance_map is not None:
+            results['gt_masks'] = masks_from_instance_map(out['mask'], index)
+        elif masks is not None:
             results['gt_masks'] = (np.asarray(out['masks'], dtype=np.uint8)[index] if len(masks)
                                    else np.zeros((0,) + img.shape[:2], np.uint8))
         return results
+
+    def _check_map_safe(self, results: dict) -> None:
+        breaking = self.map_breaking
+        if breaking:
+            raise ValueError(f"DetAlbu: {results.get('img_path', 'the sample')} carries {INSTANCE_MAP} (InstanceMap), "
+                             f'but {breaking} would mix its instance labels; keep the default nearest mask '
+                             'interpolation and a mask fill of 0, or drop InstanceMap to transform separate masks')
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(transforms={self.transforms!r}, min_size={self.min_size})'

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..registry import TRANSFORMS
+from .instance_map import KEY as INSTANCE_MAP, masks_from_instance_map
 
 META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')
 
@@ -18,7 +19,8 @@ class PackDetInputs(BaseTransform):
     """``dict(inputs=CxHxW uint8 tensor, data_samples=BaseDataElement)`` as the detectors expect.
 
     ``gt_instances`` holds the instances that are not ignored (``bboxes`` float32 (N, 4), ``labels`` int64,
-    ``masks`` uint8 (N, H, W) when loaded); crowd instances go to ``ignored_instances`` (mmdet's layout).
+    ``masks`` uint8 (N, H, W) when loaded, from ``gt_masks`` or a ``gt_instance_map``); crowd instances go to
+    ``ignored_instances`` (mmdet's layout).
     ``scale_factor`` defaults to (1.0, 1.0) and ``img_shape`` to the image's size.
     """
 
@@ -32,6 +34,14 @@ class PackDetInputs(BaseTransform):
         results.setdefault('ori_shape', img.shape[:2])
         results.setdefault('scale_factor', (1.0, 1.0))
         sample = BaseDataElement(metainfo={k: results[k] for k in self.meta_keys if k in results})
+        if INSTANCE_MAP in results and 'gt_masks' not in results:
+            instance_map = results.pop(INSTANCE_MAP)
+            results['gt_masks'] = masks_from_instance_map(instance_map, np.arange(len(results.get('gt_bboxes', ()))))
+        if 'gt_masks' in results and tuple(results['gt_masks'].shape[1:]) != tuple(img.shape[:2]):
+            raise ValueError(
+                f"PackDetInputs: {results.get('img_path', 'the sample')}: gt_masks are {results['gt_masks'].shape[1:]} "
+                f'but the image is {img.shape[:2]}: a transform changed the image without its masks (mmcv\'s Resize '
+                'and RandomResize leave masks alone; DetResize and DetAlbu move them together)')
         if 'gt_bboxes' in results:
             ignore = results.get('gt_ignore_flags', np.zeros(len(results['gt_bboxes']), bool))
             for name, keep in (('gt_instances', ~ignore), ('ignored_instances', ignore)):

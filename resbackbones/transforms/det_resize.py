@@ -9,6 +9,7 @@ from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
+from .instance_map import KEY as INSTANCE_MAP
 
 
 def rescale_size(height: int, width: int, scale: Sequence[int], keep_ratio: bool) -> tuple[int, int]:
@@ -22,7 +23,8 @@ def rescale_size(height: int, width: int, scale: Sequence[int], keep_ratio: bool
 
 @TRANSFORMS.register_module()
 class DetResize(BaseTransform):
-    """Resize ``img``, ``gt_bboxes`` and ``gt_masks`` together; record ``img_shape`` and ``scale_factor`` (w, h).
+    """Resize ``img``, ``gt_bboxes`` and ``gt_masks`` (or ``gt_instance_map``) together; record ``img_shape`` and
+    ``scale_factor`` (w, h).
 
     Args:
         scale: (w, h) such as (1333, 800), or a list of them to pick one at random per image (multi-scale
@@ -55,6 +57,8 @@ class DetResize(BaseTransform):
             masks = results['gt_masks']
             results['gt_masks'] = (np.stack([cv2.resize(m, (new_w, new_h), interpolation=cv2.INTER_NEAREST)
                                              for m in masks]) if len(masks) else np.zeros((0, new_h, new_w), np.uint8))
+        if INSTANCE_MAP in results:
+            results[INSTANCE_MAP] = cv2.resize(results[INSTANCE_MAP], (new_w, new_h), interpolation=cv2.INTER_NEAREST)
         results['img'], results['img_shape'] = img, (new_h, new_w)
         results['scale_factor'] = (w_scale, h_scale)
         return results

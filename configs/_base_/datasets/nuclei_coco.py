@@ -3,8 +3,9 @@
 # tools/data/instance_to_coco.py into data/nuclei_coco/{train,val}.json. One grey channel; random 192x192 crops,
 # flips, 90-degree turns and brightness/contrast jitter for training; the whole held-out strip for testing.
 data_root = 'data/nuclei_coco/'
+# InstanceMap: the 102 non-overlapping masks kept as one label map, so each crop moves one plane, not 102 (docs/data.md)
 load_pipeline = [dict(type='LoadImageFromFile', color_type='grayscale'),
-                 dict(type='LoadDetAnnotations', with_mask=True)]
+                 dict(type='LoadDetAnnotations', with_mask=True), dict(type='InstanceMap')]
 train_pipeline = [
     dict(type='DetAlbu', transforms=[
         dict(type='RandomCrop', height=192, width=192),
@@ -13,8 +14,8 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [dict(type='LoadImageFromFile', color_type='grayscale'), dict(type='PackDetInputs')]
-# CachedDataset: the image and its 102 masks are decoded once in the loader worker (21.5 -> 6.5 ms per sample),
-# then cropped and flipped afresh at every access (docs/data.md); its data root is
+# CachedDataset: the image and its masks are decoded once in the loader worker, then cropped and flipped afresh at
+# every access (24.7 ms per sample uncached, 1.8 ms cached; docs/data.md); its data root is
 # train_dataloader.dataset.dataset.data_root.
 train_dataloader = dict(
     batch_size=2, num_workers=1, persistent_workers=True,
