@@ -3,12 +3,14 @@
 Every transform is an mmcv ``BaseTransform`` (``transform(results: dict) -> dict``) with mmcv's keys: ``img_path``,
 ``img`` (HxWxC uint8 numpy), ``img_shape``/``ori_shape`` ((h, w)), ``gt_label``. ``PackInputs`` ends a pipeline
 with the model's ``inputs`` tensor and ``data_samples`` dict. Importing mmcv's transforms registers them in
-mmengine's root registry, the parent of ours, so an mmdet/mmaction2 user's ``RandomFlip``, ``RandomResize``,
-``CenterCrop``, ``RandomApply``, ``RandomChoice`` or ``TestTimeAug`` dicts work in our pipelines by name (``mmcv.Resize``
-where we define a transform of the same name), and mmcv's wrappers compose with ours.
+mmengine's root registry, the parent of ours, so an mmdet/mmaction2 user's ``RandomFlip`` (ours: mmcv's, flipping
+instance masks too), ``RandomResize``, ``CenterCrop``, ``RandomApply``, ``RandomChoice`` or ``TestTimeAug`` dicts
+work in our pipelines by name (``mmcv.Resize`` where we define a transform of the same name), and mmcv's wrappers
+compose with ours.
 """
 from .albu import Albu
 from .det_albu import DetAlbu
+from .det_flip import RandomFlip
 from .det_formatting import PackDetInputs
 from .det_loading import LoadDetAnnotations
 from .decode import LoadImageFromBytes
@@ -29,6 +31,7 @@ from .volume_crop import RandomPatch3D
 from .volume_formatting import PackVolumeInputs
 
 __all__ = ['Albu', 'DetAlbu', 'DetResize', 'InstanceMap', 'LoadDetAnnotations', 'PackDetInputs',  # detection
+           'RandomFlip',
            'FaceAlign', 'LoadImageFromBytes', 'align_face',  # face
            'CorruptImageError', 'LoadImageAndMask', 'LoadImageFromFile', 'NormalizeIntensity', 'PackInputs',
            'PackSegInputs', 'RandomPatch', 'Resize', 'SegAlbu', 'normalize_intensity',

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from resbackbones.transforms import DetAlbu, DetResize, LoadDetAnnotations, PackDetInputs
+from resbackbones.registry import TRANSFORMS
+from resbackbones.transforms import DetAlbu, DetResize, InstanceMap, LoadDetAnnotations, PackDetInputs
 from resbackbones.transforms.det_resize import rescale_size
 
 
@@ -125,3 +126,18 @@ def test_pack_splits_crowd_into_ignored_instances():
     assert ds.gt_instances.masks.shape == (1, 120, 200)
     assert ds.metainfo['img_id'] == 7 and ds.metainfo['ori_shape'] == (60, 100)
     assert ds.metainfo['img_shape'] == (120, 200)
+
+
+@pytest.mark.parametrize('direction', ['horizontal', 'vertical', 'diagonal'])
+def test_random_flip_by_name_flips_masks_and_map_with_the_boxes(direction):
+    flip = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0, direction=direction))  # an mmdet config's name
+    r = flip(sample())
+    np.testing.assert_allclose(mask_boxes(r['gt_masks']), r['gt_bboxes'], atol=1.01)
+    m = flip(InstanceMap()(sample()))
+    np.testing.assert_array_equal(PackDetInputs()(m)['data_samples'].gt_instances.masks.numpy(), r['gt_masks'][:1])
+
+
+def test_pack_refuses_masks_left_behind_by_a_resize():
+    r = TRANSFORMS.build(dict(type='mmcv.Resize', scale=(50, 30)))(sample())  # mmcv's Resize moves no masks
+    with pytest.raises(ValueError, match=r'x\.png: gt_masks are \(60, 100\) but the image is \(30, 50\)'):
+        PackDetInputs()(r)
