@@ -36,25 +36,39 @@ def test_variant_is_built_with_its_switches(tmp_path, monkeypatch):
     assert len(data) == 3 and data[0]['inputs'][0].shape[-2:] == (128, 128)
 
 
-def test_main_times_both_and_reports_the_ratio(capsys, monkeypatch):
+@pytest.mark.parametrize('with_loading', [False, True])
+def test_main_times_both_and_reports_the_ratio(with_loading, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     options = [f'{k}={list(v) if isinstance(v, tuple) else v}'.replace(' ', '') for k, v in TINY.items()]
     argv = PAIR + ['--rounds', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--cfg-options', *options,
-                   '--baseline-options', 'optim_wrapper.optimizer.lr=0.5']
-    built = {}
-    real_build = benchmark_cpu_training.build
+                   'train_dataloader.num_workers=1', '--baseline-options', 'optim_wrapper.optimizer.lr=0.5']
+    built, fetched = {}, {}
+    real_build, real_time_iterations = benchmark_cpu_training.build, benchmark_cpu_training.time_iterations
 
-    def recording_build(config, overrides, work_dir):
-        runner = real_build(config, overrides, work_dir)
-        built[Path(config).name] = runner.optim_wrapper.optimizer.param_groups[0]['lr']
+    def recording_build(config, overrides, work_dir, keep_workers=False):
+        runner = real_build(config, overrides, work_dir, keep_workers)
+        built[Path(config).name] = (runner.optim_wrapper.optimizer.param_groups[0]['lr'],
+                                    runner.cfg.train_dataloader.num_workers)
         return runner
 
+    def recording_iterations(runner, loader, count):
+        fetched.setdefault(runner.cfg.filename, []).append(loader._num_workers)  # the config's own loader
+        return real_time_iterations(runner, loader, count)
+
     monkeypatch.setattr(benchmark_cpu_training, 'build', recording_build)
+    monkeypatch.setattr(benchmark_cpu_training, 'time_iterations', recording_iterations)
+    argv += ['--with-loading'] if with_loading else []
     assert benchmark_cpu_training.main(argv) == 0
-    assert built == {'unet_r34_nuclei.py': 0.5, 'unet_r34_nuclei_bf16.py': 1e-3}  # baseline-only override
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    workers = 1 if with_loading else 0
+    assert built == {'unet_r34_nuclei.py': (0.5, workers), 'unet_r34_nuclei_bf16.py': (1e-3, workers)}
+    assert sorted(len(v) for v in fetched.values()) == ([2, 2] if with_loading else [])
+    assert all(v == [1, 1] for v in fetched.values())
+    out = capsys.readouterr().out
+    assert ('s per iteration (loading + step)' in out) is with_loading
+    result = json.loads(out.strip().splitlines()[-1])
     assert result['baseline_s_per_step'] > 0 and result['variant_s_per_step'] > 0
     assert result['speedup_min'] <= result['speedup'] <= result['speedup_max']
+    assert result['with_loading'] is with_loading
 
 
 @pytest.mark.parametrize('extra, message', [(['--rounds', '0'], '--rounds must be >= 1'),
