@@ -89,3 +89,11 @@ def test_resize_and_pack_expand_a_map_like_separate_masks():
     for name in ('gt_instances', 'ignored_instances'):
         ia, ib = getattr(a['data_samples'], name), getattr(b['data_samples'], name)
         assert len(ia) > 0 and torch.equal(ia.masks, ib.masks) and torch.equal(ia.bboxes, ib.bboxes)
+
+
+def test_an_image_without_instances_packs_no_masks():
+    s = blobs()
+    empty = dict(s, gt_masks=s['gt_masks'][:0], gt_bboxes=s['gt_bboxes'][:0], gt_labels=s['gt_labels'][:0],
+                 gt_ignore_flags=s['gt_ignore_flags'][:0])
+    out = PackDetInputs()(DetAlbu(NUCLEI)(InstanceMap()(empty)))
+    assert out['data_samples'].gt_instances.masks.shape == (0,) + out['inputs'].shape[1:]  # (0, H, W) as cropped
