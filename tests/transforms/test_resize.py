@@ -38,3 +38,10 @@ def test_bad_arguments(size, interpolation, message):
 def test_bad_image(img):
     with pytest.raises(ValueError, match='Resize needs'):
         Resize(2)(dict(img=img, img_path='x.png'))
+
+
+@pytest.mark.parametrize('key', ['gt_bboxes', 'gt_seg_map'])
+def test_resize_refuses_annotations_it_would_leave_behind(key):
+    img = np.zeros((8, 6, 3), np.uint8)
+    with pytest.raises(ValueError, match=rf"x\.png carries \['{key}'\].*DetResize"):
+        Resize(4)(dict(img=img, img_path='x.png', **{key: np.zeros((1, 4), np.float32)}))
