@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..registry import TRANSFORMS
+from .image_only import refuse_geometric_annotations
 
 
 def albumentations() -> ModuleType:
@@ -77,6 +78,18 @@ def seeded(compose: Any) -> Any:
     return compose
 
 
+def pixel_moving(transforms: Sequence[Any]) -> list[str]:
+    """Names of the built transforms (nested ones too) that move pixels (albumentations' DualTransform: flips, crops,
+    warps), as opposed to those that only change their values (ImageOnlyTransform)."""
+    dual = importlib.import_module('albumentations.core.transforms_interface').DualTransform
+    found = []
+    for t in transforms:
+        if isinstance(t, dual):
+            found.append(type(t).__name__)
+        found += pixel_moving(getattr(t, 'transforms', ()))
+    return found
+
+
 @TRANSFORMS.register_module()
 class Albu(BaseTransform):
     """Apply albumentations transforms, given as config dicts, to ``results['img']`` (HxWxC numpy).
@@ -90,12 +103,15 @@ class Albu(BaseTransform):
             raise ValueError(f'Albu: transforms must be a non-empty list of dicts; got {transforms!r}')
         self.transforms = [dict(t) if isinstance(t, dict) else t for t in transforms]
         self.aug = albumentations().Compose([build_albu(t) for t in self.transforms])
+        self.geometric = pixel_moving(self.aug.transforms)
 
     def transform(self, results: dict) -> dict:
         img = results.get('img')
         if not isinstance(img, np.ndarray) or img.ndim != 3:
             raise ValueError(f"Albu needs results['img'] as an HxWxC array (put LoadImageFromFile first); "
                              f"got {type(img).__name__} for {results.get('img_path', 'a sample')}")
+        if self.geometric:
+            refuse_geometric_annotations(results, f'Albu moves the image alone ({", ".join(self.geometric)})')
         out = seeded(self.aug)(image=img)['image']
         results['img'] = out[..., None] if out.ndim == 2 else out
         results['img_shape'] = results['img'].shape[:2]

@@ -8,11 +8,10 @@ import numpy as np
 from PIL import Image
 
 from ..registry import TRANSFORMS
+from .image_only import refuse_geometric_annotations
 
 INTERPOLATIONS = {'nearest': Image.NEAREST, 'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC,
                   'lanczos': Image.LANCZOS}
-# Annotations tied to pixel positions: resizing the image alone would leave them describing another image.
-GEOMETRIC_ANNOTATIONS = ('gt_bboxes', 'gt_masks', 'gt_instance_map', 'gt_seg_map', 'gt_keypoints')
 
 
 def target_size(height: int, width: int, size: int | tuple[int, int]) -> tuple[int, int]:
@@ -62,11 +61,7 @@ class Resize(BaseTransform):
             raise ValueError(f"Resize needs results['img'] as an HxWx1 or HxWx3 uint8 array (put it after "
                              f"LoadImageFromFile, before normalisation); got {got} "
                              f"for {results.get('img_path', 'an in-memory image')}")
-        moved_elsewhere = [key for key in GEOMETRIC_ANNOTATIONS if results.get(key) is not None]
-        if moved_elsewhere:
-            raise ValueError(f"Resize resizes the image alone, but {results.get('img_path', 'the sample')} carries "
-                             f'{moved_elsewhere}, which would no longer fit it: use DetResize for boxes and masks, '
-                             'SegAlbu (albumentations Resize) for a segmentation map')
+        refuse_geometric_annotations(results, 'Resize resizes the image alone')
         height, width = target_size(img.shape[0], img.shape[1], self.size)
         if (height, width) != img.shape[:2]:
             pil = Image.fromarray(img[..., 0] if img.shape[2] == 1 else img)

@@ -101,3 +101,13 @@ def test_each_loader_worker_draws_its_own_and_runs_repeat():
     assert not np.array_equal(first[0], first[1])
     torch.manual_seed(0)
     assert all(np.array_equal(a, b) for a, b in zip(first, load()))
+
+
+def test_pixel_moving_steps_refuse_annotations_value_steps_keep_them():
+    boxes = dict(img=np.zeros((8, 6, 3), np.uint8), img_path='x.png', gt_bboxes=np.zeros((1, 4), np.float32))
+    jitter = Albu([dict(type='RandomBrightnessContrast', p=1.0)])
+    assert jitter(dict(boxes))['gt_bboxes'].shape == (1, 4)  # values only: the boxes still fit
+    flip = Albu([dict(type='OneOf', transforms=[dict(type='HorizontalFlip'), dict(type='ColorJitter')])])
+    with pytest.raises(ValueError, match=r"Albu moves the image alone \(HorizontalFlip\), but x\.png carries "
+                                         r"\['gt_bboxes'\].*DetAlbu"):
+        flip(dict(boxes))
