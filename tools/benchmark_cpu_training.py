@@ -7,8 +7,9 @@
 The two configs may be one config with different ``--baseline-options`` / ``--variant-options``, e.g. a Mask
 R-CNN config against itself with ``--baseline-options model.roi_head.roi_align_impl=torchvision``.
 
-Both configs build their model, optimizer wrapper and hooks' ``before_run`` (so the bf16 config's
-ChannelsLastHook and CPUAmpOptimWrapper act) with the same seed; both then train on the same pre-loaded batches of
+Both configs build their runner as ``tools/train.py`` does (the config's ``runner_type``, so ``env_cfg`` applies;
+its process-wide settings such as ``env_cfg.malloc`` then hold for both sides), their model, optimizer wrapper
+and hooks' ``before_run`` (so the bf16 config's ChannelsLastHook and CPUAmpOptimWrapper act) with the same seed; both then train on the same pre-loaded batches of
 the first config's training set, round after round: ``--steps`` train steps of one, then of the other, the order
 alternating by round. A whole training run alternating by seed (tools/demos/bf16_training.sh) is at the mercy of
 load that changes over minutes; steps timed seconds apart share it. Timed is ``model.train_step`` (forward,
@@ -39,6 +40,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import resbackbones  # noqa: E402,F401  (registers the models, datasets and hooks)
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
+from resbackbones.engine.cli import build_runner  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -82,7 +84,7 @@ def build(config: str, options: dict, work_dir: str, keep_workers: bool = False)
         cfg.train_dataloader.num_workers = 0
         cfg.train_dataloader.persistent_workers = False
     cfg.log_level = 'WARNING'
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # the config's runner (SafeRunner), so its env_cfg (malloc settings) applies as in a run
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     runner.call_hook('before_run')
     runner.model.train()

@@ -25,6 +25,7 @@ def test_variant_is_built_with_its_switches(tmp_path, monkeypatch):
     # a hook of the config acts before timing (the Mask R-CNN switch's ChannelsLastHook, given to the U-Net here)
     switched = benchmark_cpu_training.build(PAIR[1], {**TINY, 'custom_hooks': [dict(type='ChannelsLastHook')]},
                                             str(tmp_path / 'b'))
+    assert type(plain).__name__ == 'SafeRunner'  # the config's runner_type, as tools/train.py builds it (env_cfg)
     assert not isinstance(plain.optim_wrapper, CPUAmpOptimWrapper)
     assert isinstance(switched.optim_wrapper, CPUAmpOptimWrapper)
     assert switched.optim_wrapper.optimizer.defaults['fused'] and not plain.optim_wrapper.optimizer.defaults['fused']
