@@ -1,0 +1,50 @@
+"""tools/profile_training.py on a tiny U-Net: the window is profiled, the run stops after it, operators come back."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tools'))
+import profile_training  # noqa: E402
+
+TINY = ['model.backbone.depth=18', 'model.backbone.base_channels=8', 'model.decoder.decoder_channels=[32,16,8,8,8]',
+        'train_dataloader.batch_size=2']
+CONFIG = str(REPO / 'configs/unet/unet_r34_nuclei.py')
+
+
+def test_profiles_the_window_and_writes_operators(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)  # the config's data_root is relative to the repository
+    out = tmp_path / 'ops.json'
+    windows = []
+    real = profile_training.ProfileWindow
+
+    def recording(start, iters):
+        window = real(start, iters)
+        window.trained = 0
+        inner = window.after_train_iter
+
+        def counting(runner, batch_idx, data_batch=None, outputs=None):
+            window.trained += 1
+            inner(runner, batch_idx, data_batch, outputs)
+        window.after_train_iter = counting
+        windows.append(window)
+        return window
+
+    monkeypatch.setattr(profile_training, 'ProfileWindow', recording)
+    assert profile_training.main([CONFIG, '--start', '2', '--iters', '2', '--json', str(out), '--cfg-options',
+                                  *TINY]) == 0
+    ops = json.loads(out.read_text())
+    convolution = [v for k, v in ops.items() if 'convolution' in k]
+    assert convolution and all(ms > 0 and calls > 0 for ms, calls in convolution)
+    assert windows[0].seconds_per_iter > 0 and windows[0].trained == 4  # the run stopped after the window
+    printed = capsys.readouterr().out
+    assert 'iterations 2-3' in printed and 'ms/iter' in printed
+
+
+def test_a_window_past_the_run_is_refused():
+    with pytest.raises(SystemExit, match=r'--start \+ --iters = 10001 is past .*max_iters = 200'):
+        profile_training.main([CONFIG, '--start', '10000', '--iters', '1'])
