@@ -88,10 +88,9 @@ class DetAlbu(BaseTransform):
         return results
 
     def _check_map_safe(self, results: dict) -> None:
-        breaking = self.map_breaking
-        if breaking:
+        if self.map_breaking:
             raise ValueError(f"DetAlbu: {results.get('img_path', 'the sample')} carries {INSTANCE_MAP} (InstanceMap), "
-                             f'but {breaking} would mix its instance labels; keep the default nearest mask '
+                             f'but {self.map_breaking} would mix its instance labels; keep the default nearest mask '
                              'interpolation and a mask fill of 0, or drop InstanceMap to transform separate masks')
 
     def __repr__(self) -> str:
