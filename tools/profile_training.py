@@ -40,6 +40,7 @@ class ProfileWindow(Hook):
         self.profiler: torch.profiler.profile | None = None
         self.per_op: dict[str, list[float]] = {}
         self.seconds_per_iter = 0.0
+        self.began = 0.0
 
     def before_train(self, runner) -> None:
         runner.train_loop._max_iters = self.start + self.iters  # schedules stay as configured for the full run

@@ -15,7 +15,7 @@ import importlib
 import inspect
 import os
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from mmcv.transforms import BaseTransform
 import numpy as np
@@ -78,16 +78,18 @@ def seeded(compose: Any) -> Any:
     return compose
 
 
+def each_transform(transforms: Sequence[Any]) -> Iterator[Any]:
+    """Every built albumentations transform, those nested in OneOf / Sequential etc. included."""
+    for t in transforms:
+        yield t
+        yield from each_transform(getattr(t, 'transforms', ()))
+
+
 def pixel_moving(transforms: Sequence[Any]) -> list[str]:
     """Names of the built transforms (nested ones too) that move pixels (albumentations' DualTransform: flips, crops,
     warps), as opposed to those that only change their values (ImageOnlyTransform)."""
     dual = importlib.import_module('albumentations.core.transforms_interface').DualTransform
-    found = []
-    for t in transforms:
-        if isinstance(t, dual):
-            found.append(type(t).__name__)
-        found += pixel_moving(getattr(t, 'transforms', ()))
-    return found
+    return [type(t).__name__ for t in each_transform(transforms) if isinstance(t, dual)]
 
 
 @TRANSFORMS.register_module()

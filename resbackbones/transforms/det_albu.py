@@ -9,7 +9,7 @@ from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
-from .albu import albumentations, build_albu, seeded
+from .albu import albumentations, build_albu, each_transform, seeded
 from .instance_map import KEY as INSTANCE_MAP, masks_from_instance_map
 
 PER_INSTANCE = ('gt_labels', 'gt_ignore_flags')
@@ -19,15 +19,13 @@ def label_breaking_settings(transforms: Sequence[Any]) -> list[str]:
     """'Name.setting=value' for each built transform (nested ones too) that would mix instance labels in a map:
     mask interpolation other than nearest, or a mask fill other than 0 (background)."""
     found = []
-    for t in transforms:
-        name = type(t).__name__
+    for t in each_transform(transforms):
         interpolation = getattr(t, 'mask_interpolation', cv2.INTER_NEAREST)
         if interpolation not in (None, cv2.INTER_NEAREST):
-            found.append(f'{name}.mask_interpolation={interpolation}')
+            found.append(f'{type(t).__name__}.mask_interpolation={interpolation}')
         fill = getattr(t, 'fill_mask', 0)
         if fill not in (None, 0):
-            found.append(f'{name}.fill_mask={fill}')
-        found += label_breaking_settings(getattr(t, 'transforms', ()))
+            found.append(f'{type(t).__name__}.fill_mask={fill}')
     return found
 
 
