@@ -1,14 +1,15 @@
 """Where a training iteration's CPU time goes: torch.profiler over a window of a real training run, per operator.
 
     python tools/profile_training.py configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei_bf16.py --start 300 --iters 30 \
-        [--top 30] [--json OUT.json] [--cfg-options KEY=VALUE ...]
+        [--top 30] [--json OUT.json] [--shapes aten::copy_ ...] [--cfg-options KEY=VALUE ...]
 
 The config trains as ``tools/train.py`` would (its runner, loader workers, hooks and schedule) up to iteration
 ``--start``, then ``--iters`` iterations run under ``torch.profiler`` and the run stops; no validation, no
 checkpoints. Prints the operators by self CPU time, in ms per profiled iteration, and with ``--json`` writes
 ``{operator: [ms per iteration, calls per iteration]}``, so that two configs (fp32 and its bf16 switch) can be
-compared operator by operator. The profiler slows small operators, so compare profiles with each other, not with
-timings taken without it (tools/benchmark_cpu_training.py).
+compared operator by operator. ``--shapes OP ...`` also records input shapes and prints those operators' time
+split by their inputs' shapes (which casts, which layers). The profiler slows small operators, so compare profiles
+with each other, not with timings taken without it (tools/benchmark_cpu_training.py).
 """
 from __future__ import annotations
 
@@ -35,10 +36,11 @@ class ProfileWindow(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, start: int, iters: int):
-        self.start, self.iters = start, iters
+    def __init__(self, start: int, iters: int, shapes_of: tuple[str, ...] = ()):
+        self.start, self.iters, self.shapes_of = start, iters, shapes_of
         self.profiler: torch.profiler.profile | None = None
         self.per_op: dict[str, list[float]] = {}
+        self.per_shape: dict[str, list[tuple[str, float, float]]] = {}  # op -> (inputs, ms/iter, calls/iter)
         self.seconds_per_iter = 0.0
         self.began = 0.0
 
@@ -47,7 +49,8 @@ class ProfileWindow(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         if runner.iter == self.start:
-            self.profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+            self.profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
+                                                   record_shapes=bool(self.shapes_of))
             self.profiler.__enter__()
             self.began = time.perf_counter()
 
@@ -57,6 +60,12 @@ class ProfileWindow(Hook):
             self.profiler.__exit__(None, None, None)
             self.per_op = {event.key: [event.self_cpu_time_total / 1e3 / self.iters, event.count / self.iters]
                            for event in self.profiler.key_averages()}
+            if self.shapes_of:
+                for event in self.profiler.key_averages(group_by_input_shape=True):
+                    if event.key in self.shapes_of:
+                        self.per_shape.setdefault(event.key, []).append(
+                            (str(event.input_shapes), event.self_cpu_time_total / 1e3 / self.iters,
+                             event.count / self.iters))
             self.profiler = None
 
 
@@ -67,6 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=20, help='profiled iterations')
     parser.add_argument('--top', type=int, default=30, help='operators printed')
     parser.add_argument('--json', help='write {operator: [ms per iteration, calls per iteration]} here')
+    parser.add_argument('--shapes', nargs='+', default=[], metavar='OP',
+                        help="operators (e.g. aten::copy_) whose time is also printed by input shapes")
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={})
     args = parser.parse_args(argv)
     if not os.path.isfile(args.config):
@@ -84,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if max_iters is not None and args.start + args.iters > max_iters:
         raise SystemExit(f'profile_training.py: --start + --iters = {args.start + args.iters} is past the '
                          f"config's train_cfg.max_iters = {max_iters}")
-    window = ProfileWindow(args.start, args.iters)
+    window = ProfileWindow(args.start, args.iters, tuple(args.shapes))
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
         cfg.train_cfg.val_interval = 10**9
@@ -102,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'operator':<60} {'ms/iter':>9} {'calls/iter':>11}")
     for name, (ms, calls) in sorted(window.per_op.items(), key=lambda kv: -kv[1][0])[:args.top]:
         print(f'{name[:60]:<60} {ms:9.2f} {calls:11.1f}')
+    for name in args.shapes:
+        rows = sorted(window.per_shape.get(name, []), key=lambda row: -row[1])
+        if not rows:
+            print(f'\n{name}: not called in the profiled window (names as in the table above, e.g. aten::copy_)')
+            continue
+        print(f'\n{name} by inputs ({len(rows)} kinds; the {min(len(rows), args.top)} slowest)')
+        for inputs, ms, calls in rows[:args.top]:
+            print(f'{ms:9.3f} ms {calls:7.1f}x  {inputs[:160]}')
     if args.json:
         with atomic_path(args.json) as tmp, open(tmp, 'w') as f:
             json.dump(window.per_op, f, indent=1)

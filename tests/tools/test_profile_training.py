@@ -1,4 +1,5 @@
-"""tools/profile_training.py on a tiny U-Net: the window is profiled, the run stops after it, operators come back."""
+"""tools/profile_training.py on a tiny U-Net: the window is profiled, the run stops after it, operators come back,
+split by input shapes where asked."""
 from __future__ import annotations
 
 import json
@@ -22,8 +23,8 @@ def test_profiles_the_window_and_writes_operators(tmp_path, capsys, monkeypatch)
     windows = []
     real = profile_training.ProfileWindow
 
-    def recording(start, iters):
-        window = real(start, iters)
+    def recording(start, iters, shapes_of=()):
+        window = real(start, iters, shapes_of)
         window.trained = 0
         inner = window.after_train_iter
 
@@ -35,14 +36,19 @@ def test_profiles_the_window_and_writes_operators(tmp_path, capsys, monkeypatch)
         return window
 
     monkeypatch.setattr(profile_training, 'ProfileWindow', recording)
-    assert profile_training.main([CONFIG, '--start', '2', '--iters', '2', '--json', str(out), '--cfg-options',
-                                  *TINY]) == 0
+    assert profile_training.main([CONFIG, '--start', '2', '--iters', '2', '--json', str(out),
+                                  '--shapes', 'aten::convolution_backward', '--cfg-options', *TINY]) == 0
     ops = json.loads(out.read_text())
     convolution = [v for k, v in ops.items() if 'convolution' in k]
     assert convolution and all(ms > 0 and calls > 0 for ms, calls in convolution)
     assert windows[0].seconds_per_iter > 0 and windows[0].trained == 4  # the run stopped after the window
     printed = capsys.readouterr().out
     assert 'iterations 2-3' in printed and 'ms/iter' in printed
+    by_shape = windows[0].per_shape['aten::convolution_backward']
+    # the stem's backward (grey input, batch 2) is one of the kinds, and the kinds add up to the operator's calls
+    assert any(inputs.startswith('[[2, 8, ') and ', [8, 1, 7, 7]' in inputs for inputs, _, _ in by_shape)
+    assert sum(calls for _, _, calls in by_shape) == pytest.approx(ops['aten::convolution_backward'][1])
+    assert 'aten::convolution_backward by inputs' in printed
 
 
 def test_a_window_past_the_run_is_refused():
