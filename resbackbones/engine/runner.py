@@ -6,6 +6,9 @@ What it changes, and nothing else:
   message hub's HistoryBuffers and numpy values as tensors and plain Python values, and rebuilds them on load.
 * **Atomic saves**: ``save_checkpoint`` lets mmengine write to a hidden temporary file in the same folder, fsyncs
   it and ``os.replace``-s it over the final name, so a kill mid-save never leaves a truncated checkpoint.
+* **Sharded class centres saved whole** (Partial FC): rank 0's checkpoint holds every rank's rows and their
+  optimizer state, and each rank takes its own rows back on loading (:mod:`.sharded_rows`); mmengine saved rank
+  0's rows alone, and every rank resumed from them.
 * **Auto-resume** uses :func:`latest_checkpoint`, which survives an empty or stale ``last_checkpoint`` file.
 * **Foreign checkpoints** in ``load_from`` (``tools/test.py CONFIG CKPT``): a file from insightface, mmdet,
   torchvision, timm, mmpretrain or mmaction2 is converted whole (``weights.task_checkpoint``) or refused, never
@@ -50,6 +53,7 @@ from .dist import init_distributed, wrap_cpu_ddp
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
+from .sharded_rows import gather_full_rows, insert_full_rows, take_own_rows
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
 
@@ -107,8 +111,10 @@ class SafeRunner(Runner):
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
-        """mmengine's, except that a second ``before_run`` (mmengine's val() and test() after train()) repeats
-        nothing that must happen once:
+        """mmengine's, with the whole matrices of row-sharded parameters put into a checkpoint before the hooks
+        see it (``before_save_checkpoint``) and cut to this rank's rows after loading (``after_load_checkpoint``),
+        and except that a second ``before_run`` (mmengine's val() and test() after train()) repeats nothing that
+        must happen once:
 
         - an EMAHook that already holds an average is left alone: its before_run replaced the average with a copy of
           the model's current (raw) weights (a checkpoint loaded afterwards still reaches the average through the
@@ -116,6 +122,10 @@ class SafeRunner(Runner):
         - a LoggerHook's ``out_dir`` is joined with the work dir's name from the configured value again, not from
           the already joined one (``out_dir/work/work``).
         """
+        if fn_name == 'before_save_checkpoint' and getattr(self, '_full_rows', None):
+            insert_full_rows(kwargs['checkpoint'], self._full_rows)
+        if fn_name == 'after_load_checkpoint':
+            take_own_rows(kwargs['checkpoint'], self.model, self.optim_wrapper)
         if fn_name != 'before_run':
             return super().call_hook(fn_name, **kwargs)
         for hook in self._hooks:
@@ -149,11 +159,23 @@ class SafeRunner(Runner):
         finally:
             stop_loader_workers(self._test_loop)
 
-    @master_only
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None = None,
                         save_optimizer: bool = True, save_param_scheduler: bool = True, meta: dict | None = None,
                         by_epoch: bool = True, backend_args: dict | None = None) -> None:
-        """mmengine's save_checkpoint, written atomically on local disks (remote backends: mmengine's path)."""
+        """mmengine's save_checkpoint, with row-sharded parameters (Partial FC) gathered whole from every rank
+        first (mmengine's CheckpointHook calls this on every rank), then written by rank 0, atomically on local
+        disks (remote backends: mmengine's path)."""
+        self._full_rows = gather_full_rows(self.model, self.optim_wrapper)
+        try:
+            self._write_checkpoint(out_dir, filename, file_client_args, save_optimizer, save_param_scheduler, meta,
+                                   by_epoch, backend_args)
+        finally:
+            self._full_rows = {}
+
+    @master_only
+    def _write_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None, save_optimizer: bool,
+                          save_param_scheduler: bool, meta: dict | None, by_epoch: bool,
+                          backend_args: dict | None) -> None:
         args = dict(save_optimizer=save_optimizer, save_param_scheduler=save_param_scheduler, meta=meta,
                     by_epoch=by_epoch)
         local = file_client_args is None and isinstance(get_file_backend(out_dir, backend_args=backend_args),

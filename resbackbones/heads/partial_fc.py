@@ -7,7 +7,8 @@ cross-entropy across ranks (a max, a sum and the target logits are all-reduced),
 full head. With ``sample_rate`` < 1 each rank keeps the centres of the identities in the batch plus random others
 up to ``sample_rate`` of its share, and only those are scored and updated. The weights differ per rank:
 FaceRecognizer tells DDP to leave them alone (``rank_local_parameters``), and gradients reaching the backbone are
-multiplied by W to undo DDP's averaging, as insightface does.
+multiplied by W to undo DDP's averaging, as insightface does. Checkpoints hold all W shards as one matrix, and each
+rank loads its own rows of it (``engine/sharded_rows.py``), so a run resumes on any number of ranks.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from ..engine.sharded_rows import own_rows
 from ..registry import MODELS
 from .margin import check_filter_threshold, check_labels, check_margins, margin_logits
 
@@ -108,6 +110,16 @@ class PartialFCHead(nn.Module):
             raise ValueError(f'PartialFCHead: {num_classes} classes cannot be sharded over {self.world} ranks')
         self.weight = nn.Parameter(torch.empty(self.num_local, embedding_dim).normal_(0, 0.01))
         self.sampled_classes: torch.Tensor | None = None
+
+    def shard_rows(self) -> tuple[int, int, int]:
+        """(first class, classes, all classes) of this rank's shard of the centres."""
+        return self.class_start, self.num_local, self.num_classes
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        key = prefix + 'weight'
+        if key in state_dict:  # the checkpoint holds every class centre: keep this rank's
+            state_dict[key] = own_rows(state_dict[key], key, *self.shard_rows())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Scaled cosines (N, num_local) against this rank's centres (no margin; training uses ``loss``)."""

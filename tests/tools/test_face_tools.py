@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from resbackbones.engine.cli import run_tool
@@ -89,6 +91,43 @@ def test_embed_and_verify(trained):
     i, j = (list(saved['paths']).index(str(p)) for p in (a, b))
     assert similarity == pytest.approx(float(saved['embeddings'][i] @ saved['embeddings'][j]), abs=1e-4)
     assert 'same' in done.stdout
+
+
+@pytest.mark.slow
+def test_two_rank_partial_fc_run_resumes_as_if_never_stopped(trained):
+    """Two gloo ranks of the Partial FC config, 2 epochs; then the same run resumed from epoch 1: both end with the
+    same weights and momentum. Before checkpoints held the whole class-centre matrix, rank 1 resumed from rank 0's
+    centres (equal shard shapes: 4 classes over 2 ranks) and the runs parted."""
+    tmp, config, _ = trained
+    # no random flips (resumable draw for draw), and a constant lr (the config's decays to 0 in the last epoch)
+    options = ['--cfg-options', "train_dataloader.dataset.pipeline=[dict(type='LoadImageFromBytes'),"
+               "dict(type='PackInputs')]", 'train_cfg.val_interval=10',
+               "param_scheduler=[dict(type='ConstantLR',factor=1.0,by_epoch=True,begin=0,end=2)]"]
+
+    def dist_train(work, *args):
+        done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
+                               *args, *options], capture_output=True, text=True, timeout=600, cwd=REPO,
+                              env=dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
+                                       PORT=str(_free_port()), CUDA_VISIBLE_DEVICES=''))
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+
+    dist_train(tmp / 'whole')
+    dist_train(tmp / 'resumed', '--resume', str(tmp / 'whole' / 'epoch_1.pth'))
+    whole, resumed = (torch.load(tmp / run / 'epoch_2.pth', weights_only=True) for run in ('whole', 'resumed'))
+    assert torch.load(tmp / 'whole' / 'epoch_1.pth', weights_only=True)['state_dict'][
+        'margin_head.weight'].shape == (4, 16)  # both ranks' centres
+    assert whole['state_dict'].keys() == resumed['state_dict'].keys()
+    for key, value in whole['state_dict'].items():
+        torch.testing.assert_close(resumed['state_dict'][key], value, rtol=0, atol=1e-6, msg=key)
+    for index, state in whole['optimizer']['state'].items():
+        torch.testing.assert_close(resumed['optimizer']['state'][index]['momentum_buffer'],
+                                   state['momentum_buffer'], rtol=0, atol=1e-6, msg=str(index))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize('args, message', [
