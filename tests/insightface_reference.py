@@ -148,3 +148,44 @@ def insightface_evaluate(embeddings, actual_issame, nrof_folds=10, pca=0):
     import numpy as np
     return insightface_calculate_roc(np.arange(0, 4, 0.01), embeddings[0::2], embeddings[1::2],
                                      np.asarray(actual_issame), nrof_folds=nrof_folds, pca=pca)
+
+
+def insightface_calculate_val_far(threshold, dist, actual_issame):
+    import numpy as np
+    predict_issame = np.less(dist, threshold)
+    true_accept = np.sum(np.logical_and(predict_issame, actual_issame))
+    false_accept = np.sum(np.logical_and(predict_issame, np.logical_not(actual_issame)))
+    n_same = np.sum(actual_issame)
+    n_diff = np.sum(np.logical_not(actual_issame))
+    return float(true_accept) / float(n_same), float(false_accept) / float(n_diff)
+
+
+def insightface_calculate_val(embeddings, actual_issame, far_target, nrof_folds=10):
+    """``calculate_val`` as ``evaluate`` calls it (thresholds 0..4 step 0.001, plain distances), with one change:
+    scipy >= 1.x refuses ``interp1d(far_train, thresholds, kind='slinear')`` when FARs tie (they always do), so
+    the ties are dropped first, each FAR keeping its smallest threshold; the interpolation is still scipy's."""
+    import numpy as np
+    from scipy import interpolate
+    from sklearn.model_selection import KFold
+    thresholds = np.arange(0, 4, 0.001)
+    embeddings1, embeddings2 = embeddings[0::2], embeddings[1::2]
+    actual_issame = np.asarray(actual_issame)
+    nrof_pairs = min(len(actual_issame), embeddings1.shape[0])
+    k_fold = KFold(n_splits=nrof_folds, shuffle=False)
+    val = np.zeros(nrof_folds)
+    far = np.zeros(nrof_folds)
+    dist = np.sum(np.square(np.subtract(embeddings1, embeddings2)), 1)
+    for fold_idx, (train_set, test_set) in enumerate(k_fold.split(np.arange(nrof_pairs))):
+        far_train = np.zeros(len(thresholds))
+        for threshold_idx, threshold in enumerate(thresholds):
+            _, far_train[threshold_idx] = insightface_calculate_val_far(threshold, dist[train_set],
+                                                                        actual_issame[train_set])
+        if np.max(far_train) >= far_target:
+            untied, first = np.unique(far_train, return_index=True)  # the one change (see above)
+            f = interpolate.interp1d(untied, thresholds[first], kind='slinear')
+            threshold = f(far_target)
+        else:
+            threshold = 0.0
+        val[fold_idx], far[fold_idx] = insightface_calculate_val_far(threshold, dist[test_set],
+                                                                     actual_issame[test_set])
+    return np.mean(val), np.std(val), np.mean(far)

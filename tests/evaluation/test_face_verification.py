@@ -13,7 +13,7 @@ from resbackbones.evaluation import FaceVerificationMetric, verification_scores
 from resbackbones.evaluation.face_verification import kfold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from insightface_reference import insightface_evaluate  # noqa: E402
+from insightface_reference import insightface_calculate_val, insightface_evaluate  # noqa: E402
 
 
 def _pairs(n: int, seed: int, separation: float = 0.6):
@@ -41,6 +41,15 @@ def test_equals_insightfaces_protocol(n, seed, separation, pca):
     np.testing.assert_allclose(ours['fpr'], fpr)
     assert ours['accuracy'] == np.mean(accuracy) and ours['accuracy_std'] == np.std(accuracy)
     assert 0.5 < ours['accuracy'] < 1.0  # neither trivial nor perfect: the thresholds matter
+
+
+@pytest.mark.parametrize('n, seed, separation, far', [(3000, 0, 0.9, 1e-2), (3000, 1, 1.3, 1e-3), (601, 2, 0.7, 1e-2)])
+def test_tar_at_far_equals_insightfaces_calculate_val(n, seed, separation, far):
+    emb, issame = _pairs(n, seed, separation)
+    reference = insightface_calculate_val(emb, issame, far)
+    ours = verification_scores(emb[0::2], emb[1::2], issame, far_targets=(far,))[f'tar@far={far:g}']
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-12)
+    assert 0.05 < ours[0] < 0.99 and 0 < ours[2] < 3 * far  # a real operating point, not a corner of the ROC
 
 
 def test_pca_keeps_tar_at_far_on_the_plain_distances():
