@@ -41,11 +41,17 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def check_landmarks(landmarks, where: str) -> np.ndarray:
-    """(5, 2) float64 array; ValueError naming ``where`` otherwise."""
-    points = np.asarray(landmarks, dtype=np.float64)
+    """(5, 2) float64 array; ValueError naming ``where`` otherwise, also for points that all coincide (no
+    similarity transform maps them onto the template: the warp would divide by zero and return noise)."""
+    expected = f'{where}: landmarks must be 5 (x, y) points (eyes, nose, mouth corners), shape (5, 2), finite'
+    try:
+        points = np.asarray(landmarks, dtype=np.float64)
+    except (TypeError, ValueError) as e:  # ragged lists, strings
+        raise ValueError(f'{expected}; got {landmarks!r} ({e})') from None
     if points.shape != (5, 2) or not np.isfinite(points).all():
-        raise ValueError(f'{where}: landmarks must be 5 (x, y) points (eyes, nose, mouth corners), shape (5, 2), '
-                         f'finite; got shape {points.shape}')
+        raise ValueError(f'{expected}; got shape {points.shape}')
+    if np.ptp(points, axis=0).max() < 1e-6:
+        raise ValueError(f'{expected}, and not all at one place; got five times {points[0].tolist()}')
     return points
 
 

@@ -44,8 +44,10 @@ def test_template_for_other_sizes(size, expected_first):
     np.testing.assert_allclose(template_for(size)[0], expected_first)
 
 
-@pytest.mark.parametrize('landmarks', [np.zeros((4, 2)), np.zeros((5, 3)), np.full((5, 2), np.nan)])
+@pytest.mark.parametrize('landmarks', [np.zeros((4, 2)), np.zeros((5, 3)), np.full((5, 2), np.nan),
+                                       [[1, 2], [3]] * 3, 'eyes', np.full((5, 2), 30.0)])
 def test_wrong_landmarks_are_named(landmarks):
+    # ragged lists and strings used to surface as numpy's own error, coincident points as a warning and noise
     with pytest.raises(ValueError, match=r'FaceAlign on face.jpg: landmarks must be 5 \(x, y\) points'):
         FaceAlign()(dict(img=np.zeros((50, 50, 3), np.uint8), landmarks=landmarks, img_path='face.jpg'))
 

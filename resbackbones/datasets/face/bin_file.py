@@ -34,6 +34,16 @@ def read_bin(path: str) -> tuple[list[bytes], list[bool]]:
     if not isinstance(content, (tuple, list)) or len(content) != 2:
         raise ValueError(f'{path}: expected a pickled (bins, issame_list) pair; got {type(content).__name__}')
     bins, issame = content
+    if isinstance(bins, (list, tuple)):
+        wrong = next((i for i, b in enumerate(bins) if not isinstance(b, (bytes, bytearray))), None)
+        if wrong is not None:
+            raise ValueError(f'{path}: image {wrong} is a {type(bins[wrong]).__name__}, not encoded image bytes')
+    if isinstance(issame, (list, tuple, np.ndarray)):
+        values = np.asarray(issame, dtype=object).ravel()
+        wrong = next((i for i, f in enumerate(values) if not isinstance(f, (bool, np.bool_)) and not (
+            isinstance(f, (int, np.integer)) and f in (0, 1))), None)  # 0/1 work in insightface's code too
+        if wrong is not None:
+            raise ValueError(f'{path}: same/different flag {wrong} is {values[wrong]!r}, not a boolean (or 0/1)')
     images = [bytes(b) for b in bins] if isinstance(bins, (list, tuple)) else None
     flags = [bool(s) for s in np.asarray(issame).ravel()] if isinstance(issame, (list, tuple, np.ndarray)) else None
     if images is None or flags is None or len(images) != 2 * len(flags) or not flags:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from ...registry import DATASETS
 from ..base import ClassificationDataset
 from .recordio import IndexedRecordReader
@@ -57,7 +59,8 @@ class FaceRecDataset(ClassificationDataset):
         header, image = self.reader.read_image_record(key)
         label = header.label[0] if header.flag > 0 else header.label
         where = f'{self.reader.rec_path}, record {key}'
-        if label < 0 or label != int(label) or (self.num_classes is not None and label >= self.num_classes):
+        if not np.isfinite(label) or label < 0 or label != int(label) or (
+                self.num_classes is not None and label >= self.num_classes):
             raise ValueError(f'{where}: label {label} is not an identity in [0, {self.num_classes}) '
                              f'(num_classes={self.num_classes})')
         info.update(img_bytes=image, gt_label=int(label), img_source=where)

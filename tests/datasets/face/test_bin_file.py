@@ -52,6 +52,9 @@ def test_foreign_pickle_content_is_refused_before_it_runs(tmp_path):
 @pytest.mark.parametrize('content, message', [
     (([b'a', b'b', b'c'], [True]), r'expected 2N image byte strings and N .* got 3 images and 1 flags'),
     ('not a pair', r'expected a pickled \(bins, issame_list\) pair'),
+    (([3, 2], [True]), r'image 0 is a int, not encoded image bytes'),  # bytes(3) would be three zero bytes
+    (([b'a', b'b'], ['False']), r"flag 0 is 'False', not a boolean"),  # bool('False') would be True
+    (([b'a', b'b', b'c', b'd'], [1, 2]), r'flag 1 is 2, not a boolean \(or 0/1\)'),
 ])
 def test_wrong_shape_is_named(tmp_path, content, message):
     path = tmp_path / 'bad.bin'

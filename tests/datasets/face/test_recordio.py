@@ -112,3 +112,12 @@ def test_label_beyond_num_classes_is_named(tmp_path):
     assert dataset.get_data_info(0)['gt_label'] == 0
     with pytest.raises(ValueError, match=r'train.rec, record 1: label 7.0 is not an identity in \[0, 5\)'):
         dataset.get_data_info(1)
+
+
+@pytest.mark.parametrize('label', [float('nan'), float('inf'), 2.5, -1.0])
+def test_a_label_that_is_no_identity_is_named(tmp_path, label):
+    buffer = io.BytesIO()
+    Image.new('RGB', (4, 4)).save(buffer, format='PNG')
+    _rec(tmp_path, [pack_record(IRHeader(0, label, 0, 0), buffer.getvalue())])
+    with pytest.raises(ValueError, match=r'train.rec, record 0: label .* is not an identity'):
+        FaceRecDataset(str(tmp_path)).get_data_info(0)
