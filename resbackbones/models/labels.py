@@ -40,3 +40,18 @@ def with_labels(preds: list[dict], data_samples, device: torch.device, num_class
         for pred, label in zip(preds, labels):
             pred['gt_label'] = label
     return preds
+
+
+def sample_source(data_samples, index: int) -> str:
+    """Where sample ``index`` of a batch came from (its ``img_path`` or ``img_source``), for error messages."""
+    if isinstance(data_samples, Mapping):
+        for key in ('img_path', 'img_source'):
+            values = data_samples.get(key)
+            if isinstance(values, (list, tuple)) and index < len(values) and values[index]:
+                return str(values[index])
+    elif isinstance(data_samples, (list, tuple)) and index < len(data_samples) and isinstance(data_samples[index],
+                                                                                              dict):
+        sample = data_samples[index]
+        if sample.get('img_path') or sample.get('img_source'):
+            return str(sample.get('img_path') or sample.get('img_source'))
+    return f'sample {index} of the batch'

@@ -12,17 +12,18 @@ from ..registry import TRANSFORMS
 
 @TRANSFORMS.register_module()
 class PackInputs(BaseTransform):
-    """Pack ``results`` into ``dict(inputs=CxHxW tensor, data_samples=dict(gt_label=int, img_path=str))``.
+    """Pack ``results`` into ``dict(inputs=CxHxW tensor, data_samples=dict(gt_label=int, img_path=str, ...))``.
 
     The tensor keeps the image dtype (uint8 stays uint8: the model's data_preprocessor normalises on the device,
     which is cheaper than float tensors through the data loader). ``meta_keys`` present in ``results`` are
     copied into ``data_samples``; ``gt_label`` becomes a Python int.
 
     Args:
-        meta_keys: keys copied into ``data_samples`` when present (e.g. add 'ori_shape').
+        meta_keys: keys copied into ``data_samples`` when present (e.g. add 'ori_shape'); ``img_source`` names an
+            in-memory image ('train.rec, record 17'), so that a model's error about a sample can say which.
     """
 
-    def __init__(self, meta_keys: Sequence[str] = ('gt_label', 'img_path')):
+    def __init__(self, meta_keys: Sequence[str] = ('gt_label', 'img_path', 'img_source')):
         if isinstance(meta_keys, str) or not all(isinstance(k, str) for k in meta_keys):
             raise ValueError(f'PackInputs: meta_keys must be a list of key names; got {meta_keys!r}')
         self.meta_keys = tuple(meta_keys)

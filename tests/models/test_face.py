@@ -69,6 +69,19 @@ def test_training_separates_identities():
     assert same > other + 0.2  # identities cluster
 
 
+@pytest.mark.parametrize('samples, named', [
+    ([dict(gt_label=3), dict(gt_label=12, img_source='train.rec, record 41')], 'train.rec, record 41 has label 12'),
+    (dict(gt_label=[12, 3], img_path=['ids/p9/0.png', 'ids/p1/0.png']), 'ids/p9/0.png has label 12'),
+    ([dict(gt_label=3), dict(gt_label=-1)], 'sample 1 of the batch has label -1'),
+])
+def test_a_label_past_num_classes_names_its_image(samples, named):
+    """The dataset need not know num_classes (mmaction2- or arcface_torch-style configs do not give it): the
+    model, which does, names the image whose label is no identity of it."""
+    with pytest.raises(ValueError, match=f'FaceRecognizer: {named}, not an identity in \\[0, 10\\) '
+                                         r'\(model num_classes=10; 1 such in this batch\)'):
+        _recognizer(input_size=(32, 32))(torch.rand(2, 3, 32, 32), samples, mode='loss')
+
+
 def test_images_of_another_size_than_configured_are_named():
     with pytest.raises(ValueError, match=r'sized for \(7, 7\) feature maps .* got \(4, 4\)'):
         _recognizer()(torch.rand(1, 3, 64, 64))
