@@ -32,6 +32,23 @@ def test_insightface_checkpoint_gives_its_embeddings(tmp_path, randomise):
     torch.testing.assert_close(model.eval()(faces), reference(faces))
 
 
+@torch.no_grad()
+def test_base_config_normalises_uint8_faces_as_insightface(tmp_path, randomise):
+    """The configs' data_preprocessor on the loader's uint8 RGB crops gives what insightface's verification feeds
+    its network: ((img / 255) - 0.5) / 0.5."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs/_base_/models/arcface_iresnet50.py'))
+    cfg.model.backbone.update(depth=18, base_channels=16)
+    cfg.model.embedding.embedding_dim = 32
+    model = MODELS.build(cfg.model).eval()
+    reference = randomise(InsightfaceIResNet(width=16, embedding=32))
+    torch.save(reference.state_dict(), tmp_path / 'backbone.pth')
+    load_insightface(model, str(tmp_path / 'backbone.pth'))
+    faces = torch.randint(0, 256, (2, 3, 112, 112), dtype=torch.uint8)
+    batch = model.data_preprocessor(dict(inputs=list(faces), data_samples=None), False)
+    torch.testing.assert_close(model(batch['inputs']), reference(((faces / 255) - 0.5) / 0.5), rtol=1e-4, atol=1e-4)
+
+
 def test_an_embedding_that_does_not_fit_is_refused_and_nothing_changes(tmp_path):
     path = tmp_path / 'backbone.pth'
     torch.save(InsightfaceIResNet(width=16, embedding=32).state_dict(), path)

@@ -91,6 +91,10 @@ def test_embed_and_verify(trained):
     i, j = (list(saved['paths']).index(str(p)) for p in (a, b))
     assert similarity == pytest.approx(float(saved['embeddings'][i] @ saved['embeddings'][j]), abs=1e-4)
     assert 'same' in done.stdout
+    # a threshold above the pair's similarity turns the verdict (the threshold is really applied)
+    done = _run(TOOLS / 'face/verify.py', config, ckpt, a, b, '--threshold',
+                f'{min(similarity + 0.001, 1.0):.4f}', '--flip')
+    assert ': different (threshold' in done.stdout
 
 
 @pytest.mark.slow
