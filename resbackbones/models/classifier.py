@@ -64,7 +64,8 @@ class ImageClassifier(TaskModel):
         if self.multi_label:
             targets = gt_multi_hot(data_samples, logits.shape[1], logits.device).repeat_interleave(clips, dim=0)
             return {'loss': F.binary_cross_entropy_with_logits(logits, targets)}
-        labels = gt_labels(data_samples, logits.device).repeat_interleave(clips)
+        labels = gt_labels(data_samples, logits.device, logits.shape[1], type(self).__name__)
+        labels = labels.repeat_interleave(clips)
         return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:

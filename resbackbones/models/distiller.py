@@ -68,7 +68,7 @@ class DistillClassifier(ImageClassifier):
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
         logits = self.tensor(inputs)
-        labels = gt_labels(data_samples, logits.device)
+        labels = gt_labels(data_samples, logits.device, logits.shape[1], type(self).__name__)
         teacher = self.teacher.to(inputs.device).eval()
         with torch.no_grad():
             teacher_logits = teacher.tensor(inputs)

@@ -7,7 +7,7 @@ from torch import nn
 
 from ..registry import MODELS
 from .base import TaskModel
-from .labels import gt_labels, sample_source, with_labels
+from .labels import gt_labels, with_labels
 
 
 @MODELS.register_module()
@@ -53,12 +53,8 @@ class FaceRecognizer(TaskModel):
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
         embeddings = self.extract_feat(inputs)
-        labels = gt_labels(data_samples, embeddings.device)
-        bad = torch.nonzero((labels < 0) | (labels >= self.num_classes)).view(-1).tolist()
-        if bad:  # named here, where the batch still says whose label it is (the head sees numbers only)
-            raise ValueError(f'FaceRecognizer: {sample_source(data_samples, bad[0])} has label {int(labels[bad[0]])}, '
-                             f'not an identity in [0, {self.num_classes}) (model num_classes={self.num_classes}; '
-                             f'{len(bad)} such in this batch): is num_classes the identity count of the data?')
+        # checked here, where the batch still says whose label it is (the margin head sees numbers only)
+        labels = gt_labels(data_samples, embeddings.device, self.num_classes, 'FaceRecognizer')
         return {'loss': self.margin_head.loss(embeddings, labels)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:

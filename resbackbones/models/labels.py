@@ -6,15 +6,27 @@ from collections.abc import Mapping
 import torch
 
 
-def gt_labels(data_samples, device: torch.device) -> torch.Tensor:
+def gt_labels(data_samples, device: torch.device, num_classes: int | None = None,
+              owner: str = 'the model') -> torch.Tensor:
     """(N,) int64 labels from a collated tensor, a list of ints/0-d tensors, a list of dicts with 'gt_label', or
-    mmengine's ``pseudo_collate`` output (one dict of lists)."""
+    mmengine's ``pseudo_collate`` output (one dict of lists). With ``num_classes``, a label outside
+    [0, num_classes) is a ValueError naming its sample's file (datasets need not know num_classes: mmaction2's and
+    arcface_torch's configs do not give it, and the loss would fail with a bare index error)."""
+    samples = data_samples
     if isinstance(data_samples, Mapping):
         data_samples = data_samples['gt_label']
     if isinstance(data_samples, torch.Tensor):
-        return data_samples.to(device).long().view(-1)
-    labels = [s['gt_label'] if isinstance(s, dict) else s for s in data_samples]
-    return torch.as_tensor([int(label) for label in labels], device=device)
+        labels = data_samples.to(device).long().view(-1)
+    else:
+        labels = torch.as_tensor([int(s['gt_label'] if isinstance(s, dict) else s) for s in data_samples],
+                                 device=device)
+    if num_classes is not None:
+        bad = torch.nonzero((labels < 0) | (labels >= num_classes)).view(-1).tolist()
+        if bad:
+            raise ValueError(f'{owner}: {sample_source(samples, bad[0])} has label {int(labels[bad[0]])}, not a '
+                             f'class in [0, {num_classes}) (num_classes={num_classes} in the model; {len(bad)} such '
+                             f'in this batch): does num_classes match the data?')
+    return labels
 
 
 def gt_multi_hot(data_samples, num_classes: int, device: torch.device) -> torch.Tensor:
@@ -43,15 +55,19 @@ def with_labels(preds: list[dict], data_samples, device: torch.device, num_class
 
 
 def sample_source(data_samples, index: int) -> str:
-    """Where sample ``index`` of a batch came from (its ``img_path`` or ``img_source``), for error messages."""
-    if isinstance(data_samples, Mapping):
-        for key in ('img_path', 'img_source'):
+    """Where sample ``index`` of a batch came from (the first of its ``SOURCE_KEYS``), for error messages."""
+    for key in SOURCE_KEYS:
+        if isinstance(data_samples, Mapping):
             values = data_samples.get(key)
-            if isinstance(values, (list, tuple)) and index < len(values) and values[index]:
-                return str(values[index])
-    elif isinstance(data_samples, (list, tuple)) and index < len(data_samples) and isinstance(data_samples[index],
-                                                                                              dict):
-        sample = data_samples[index]
-        if sample.get('img_path') or sample.get('img_source'):
-            return str(sample.get('img_path') or sample.get('img_source'))
+            value = values[index] if isinstance(values, (list, tuple)) and index < len(values) else None
+        elif isinstance(data_samples, (list, tuple)) and index < len(data_samples) and isinstance(
+                data_samples[index], dict):
+            value = data_samples[index].get(key)
+        else:
+            value = None
+        if value:
+            return str(value)
     return f'sample {index} of the batch'
+
+
+SOURCE_KEYS = ('img_path', 'img_source', 'filename', 'frame_dir')  # images, .rec records, videos, frame folders

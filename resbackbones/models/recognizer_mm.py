@@ -111,11 +111,9 @@ class MMRecognizer3D(TaskModel):
     def loss(self, inputs: dict[str, torch.Tensor], data_samples) -> dict[str, torch.Tensor]:
         """Per loss component, its weighted cross-entropy (every view carries its sample's label) and top-k accuracy."""
         logits, views = self.views_logits(inputs)
-        labels = gt_labels(data_samples, next(iter(logits.values())).device).repeat_interleave(views)
         classes = self.cls_head.fc_rgb.out_features
-        outside = labels[(labels < 0) | (labels >= classes)]
-        if outside.numel():
-            raise ValueError(f"MMRecognizer3D: label {int(outside[0])} is outside the head's {classes} classes")
+        labels = gt_labels(data_samples, next(iter(logits.values())).device, classes,
+                           'MMRecognizer3D').repeat_interleave(views)
         losses = {}
         for name, weight in zip(self.components, self.loss_weights):
             losses[f'{name}_loss_cls'] = weight * F.cross_entropy(logits[name], labels,

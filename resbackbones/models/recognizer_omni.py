@@ -90,11 +90,9 @@ class RecognizerOmni(TaskModel):
     def source_loss(self, inputs: torch.Tensor, data_samples, index: int) -> dict[str, torch.Tensor]:
         """Cross-entropy of one source's batch (every view carries its sample's label) and its top-k accuracy."""
         logits, views = self.clip_logits(inputs)
-        labels = gt_labels(data_samples, logits.device).repeat_interleave(views)
-        if labels.numel() and int(labels.max()) >= logits.shape[1]:
-            kind = 'image' if inputs.dim() == IMAGE else 'video'
-            raise ValueError(f'RecognizerOmni: source {index} ({kind}s) has label {int(labels.max())} but its '
-                             f'classifier has {logits.shape[1]} classes')
+        kind = 'image' if inputs.dim() == IMAGE else 'video'
+        labels = gt_labels(data_samples, logits.device, logits.shape[1],
+                           f'RecognizerOmni, source {index} ({kind}s)').repeat_interleave(views)
         losses = {f'loss_cls_{index}': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
         ranked = logits.detach().topk(min(max(self.topk), logits.shape[1]), dim=1).indices
         for k in self.topk:

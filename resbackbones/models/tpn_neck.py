@@ -52,7 +52,7 @@ def tpn_losses(logits: torch.Tensor, neck: TPN, levels: Sequence[torch.Tensor], 
                label_smoothing: float = 0.0) -> dict[str, torch.Tensor]:
     """Cross-entropy of ``logits`` (every clip carrying its video's label) and, with an auxiliary head, ``loss_aux``:
     its ``loss_weight`` times its cross-entropy on the second-to-last level."""
-    labels = gt_labels(data_samples, logits.device).repeat_interleave(clips)
+    labels = gt_labels(data_samples, logits.device, logits.shape[1]).repeat_interleave(clips)
     losses = {'loss': F.cross_entropy(logits, labels, label_smoothing=label_smoothing)}
     if neck.aux_head is not None:
         losses['loss_aux'] = neck.aux_head.loss_weight * F.cross_entropy(neck.aux_head(levels[-2]), labels)

@@ -94,8 +94,8 @@ def test_training_separates_identities():
 def test_a_label_past_num_classes_names_its_image(samples, named):
     """The dataset need not know num_classes (mmaction2- or arcface_torch-style configs do not give it): the
     model, which does, names the image whose label is no identity of it."""
-    with pytest.raises(ValueError, match=f'FaceRecognizer: {named}, not an identity in \\[0, 10\\) '
-                                         r'\(model num_classes=10; 1 such in this batch\)'):
+    with pytest.raises(ValueError, match=f'FaceRecognizer: {named}, not a class in \\[0, 10\\) '
+                                         r'\(num_classes=10 in the model; 1 such in this batch\)'):
         _recognizer(input_size=(32, 32))(torch.rand(2, 3, 32, 32), samples, mode='loss')
 
 

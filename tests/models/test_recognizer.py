@@ -48,6 +48,22 @@ def test_loss_counts_every_clip_with_its_videos_label():
     torch.testing.assert_close(loss, F.cross_entropy(logits, torch.tensor([1, 1, 1, 2, 2, 2])))
 
 
+@pytest.mark.parametrize('model, samples, named', [
+    (TINY, [dict(gt_label=1, filename='a.mp4'), dict(gt_label=7, filename='jump/b.mp4')], 'Recognizer3D: jump/b.mp4'),
+    (TINY, dict(gt_label=[3, 0], frame_dir=['frames/c', 'frames/d']), 'Recognizer3D: frames/c'),
+    (dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, base_channels=8),
+          cls_head=dict(type='TSNHead', num_classes=3, dropout_ratio=0.0)),
+     [dict(gt_label=-1), dict(gt_label=0)], 'Recognizer2D: sample 0 of the batch'),
+])
+def test_a_label_past_the_classes_names_its_video(model, samples, named):
+    """mmaction2's configs do not give the dataset num_classes, so the model, which knows it, names the video
+    (cross-entropy would fail with a bare index error)."""
+    videos = torch.randn(2, 1, 3, 4, 32, 32) if model is TINY else torch.randn(2, 4, 3, 32, 32)
+    with pytest.raises(ValueError, match=f'{named} has label -?[0-9]+, not a class in \\[0, 3\\) '
+                                         r'\(num_classes=3 in the model; 1 such in this batch\)'):
+        MODELS.build(model)(videos, samples, mode='loss')
+
+
 @torch.no_grad()
 def test_mmaction2_recognizer_checkpoint_loads_backbone_and_classifier(randomise):
     source, target = randomise(MODELS.build(TINY)), MODELS.build(TINY).eval()

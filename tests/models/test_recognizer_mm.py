@@ -92,8 +92,8 @@ def test_batches_that_do_not_fit_are_refused(inputs, message):
 
 
 def test_a_label_outside_the_classes_is_refused():
-    with pytest.raises(ValueError, match="label 7 is outside the head's 4 classes"):
-        _model()(_inputs(), [dict(gt_label=7), dict(gt_label=0)], mode='loss')
+    with pytest.raises(ValueError, match=r'MMRecognizer3D: v/a.mp4 has label 7, not a class in \[0, 4\)'):
+        _model()(_inputs(), [dict(gt_label=7, filename='v/a.mp4'), dict(gt_label=0)], mode='loss')
 
 
 @pytest.mark.parametrize('head, message', [

@@ -94,8 +94,9 @@ def test_bad_batches_are_named(randomise):
     videos, images = sources()
     with pytest.raises(ValueError, match="batches from 2 sources are for mode='loss'"):
         model(videos, images, mode='predict')
-    images['data_samples'][0] = dict(gt_label=5)
-    with pytest.raises(ValueError, match='source 1 \\(images\\) has label 5 but its classifier has 5 classes'):
+    images['data_samples'][0] = dict(gt_label=5, img_path='imagenet/n01/x.jpg')
+    with pytest.raises(ValueError, match=r'source 1 \(images\): imagenet/n01/x.jpg has label 5, not a class in '
+                                         r'\[0, 5\)'):
         model(videos, images, mode='loss')
     with pytest.raises(ValueError, match='got shape \\(3, 32, 32\\)'):
         model(torch.randn(3, 32, 32))
