@@ -2,7 +2,8 @@
 each rank loads its own rows back, one process loads the unsharded head, and a rank's shard alone is refused."""
 from __future__ import annotations
 
-import socket
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,9 @@ from torch import nn
 
 from resbackbones.engine.sharded_rows import gather_full_rows, insert_full_rows, take_own_rows
 from resbackbones.heads import PartialFCHead
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared gloo helpers
+from gloo import free_port, gloo_group  # noqa: E402
 
 NUM_CLASSES, DIM = 11, 4  # shards of 6 and 5 rows
 
@@ -36,8 +40,7 @@ def _trained(seed: int) -> tuple[Model, OptimWrapper]:
 
 
 def _worker(rank: int, port: int, out: str) -> None:
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    try:
+    with gloo_group(rank, port):
         model, wrapper = _trained(seed=rank)
         head = model.margin_head
         momentum = wrapper.optimizer.state[head.weight]['momentum_buffer']
@@ -73,19 +76,11 @@ def _worker(rank: int, port: int, out: str) -> None:
             except ValueError as e:
                 errors.append(str(e))
         torch.save({**loaded, 'errors': errors}, f'{out}/loaded{rank}.pth')
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
 def test_two_ranks_save_the_whole_matrix_and_load_their_own_rows(tmp_path):
-    mp.start_processes(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, start_method='spawn')
+    mp.start_processes(_worker, args=(free_port(), str(tmp_path)), nprocs=2, start_method='spawn')
     truth = [torch.load(tmp_path / f'truth{r}.pth', weights_only=True) for r in range(2)]
     assert [t['start'] for t in truth] == [0, 6] and not torch.equal(truth[0]['weight'][:5], truth[1]['weight'])
     checkpoint = torch.load(tmp_path / 'full.pth', weights_only=True)

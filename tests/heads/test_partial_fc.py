@@ -2,15 +2,18 @@
 sampled classes); in one process it is the full head; bad settings are named."""
 from __future__ import annotations
 
-import socket
+import sys
+from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from resbackbones.heads import MarginHead, PartialFCHead
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared gloo helpers
+from gloo import free_port, gloo_group  # noqa: E402
 
 NUM_CLASSES, DIM, BATCH = 11, 8, 5  # 11 classes over 2 ranks: shards of 6 and 5
 
@@ -24,8 +27,7 @@ def _data():
 
 
 def _worker(rank: int, port: int, out: str, sample_rate: float, margins) -> None:
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    try:
+    with gloo_group(rank, port):
         weight, embeddings, labels = _data()
         torch.manual_seed(rank)  # the ranks sample differently
         head = PartialFCHead(DIM, NUM_CLASSES, scale=16.0, margins=margins, sample_rate=sample_rate)
@@ -36,20 +38,12 @@ def _worker(rank: int, port: int, out: str, sample_rate: float, margins) -> None
         loss.backward()
         torch.save(dict(loss=loss.detach(), weight_grad=head.weight.grad, embedding_grad=local.grad,
                         start=head.class_start, sampled=head.sampled_classes), f'{out}/rank{rank}.pt')
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('sample_rate, margins', [(1.0, (1, 0.5, 0)), (0.5, (1, 0, 0.35))])
 def test_two_gloo_ranks_equal_the_unsharded_head(tmp_path, sample_rate, margins):
-    mp.start_processes(_worker, args=(_free_port(), str(tmp_path), sample_rate, margins), nprocs=2,
+    mp.start_processes(_worker, args=(free_port(), str(tmp_path), sample_rate, margins), nprocs=2,
                        start_method='spawn')
     ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in range(2)]
     weight, embeddings, labels = _data()

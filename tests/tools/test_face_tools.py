@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,9 @@ from resbackbones.engine.cli import run_tool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
 from tiny import load_tool  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared gloo helpers
+from gloo import free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
@@ -112,7 +114,7 @@ def test_two_rank_partial_fc_run_resumes_as_if_never_stopped(trained):
         done = subprocess.run(['bash', str(TOOLS / 'dist_train.sh'), str(config), '2', '--work-dir', str(work),
                                *args, *options], capture_output=True, text=True, timeout=600, cwd=REPO,
                               env=dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-                                       PORT=str(_free_port()), CUDA_VISIBLE_DEVICES=''))
+                                       PORT=str(free_port()), CUDA_VISIBLE_DEVICES=''))
         assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
     dist_train(tmp / 'whole')
@@ -127,11 +129,6 @@ def test_two_rank_partial_fc_run_resumes_as_if_never_stopped(trained):
         torch.testing.assert_close(resumed['optimizer']['state'][index]['momentum_buffer'],
                                    state['momentum_buffer'], rtol=0, atol=1e-6, msg=str(index))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize('args, message', [

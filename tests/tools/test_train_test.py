@@ -2,7 +2,6 @@
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,9 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: the shared tiny set-up
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared gloo helpers
 from tiny import REPO, tiny_setup  # noqa: E402
+from gloo import free_port  # noqa: E402
 
 from resbackbones.engine.cli import run_tool  # noqa: E402
 
@@ -130,12 +131,6 @@ def test_bad_input_from_the_command_line(tmp_path):
                           capture_output=True, text=True, env=env(), timeout=300)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f'train.py: error: config file not found: {tmp_path / "nope.py"}']
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 DUMP_HOOK = '''

@@ -1,7 +1,6 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh run recognizers from configs on tiny synthetic videos."""
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,8 @@ import torch
 
 from resbackbones.engine.cli import run_tool
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: video_fixtures, gloo
+from gloo import free_port  # noqa: E402
 from video_fixtures import write_labelled_videos  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
@@ -31,12 +31,6 @@ optim_wrapper = dict(constructor='TSMOptimWrapperConstructor', paramwise_cfg=dic
 
 def env(**extra):
     return dict(os.environ, OMP_NUM_THREADS='1', **extra)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
