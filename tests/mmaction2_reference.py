@@ -17,6 +17,7 @@ Independent of resbackbones on purpose: nothing here imports it.
 from __future__ import annotations
 
 import itertools
+import random
 import re
 
 import numpy as np
@@ -780,3 +781,56 @@ def to_mmaction2_keys(key: str) -> str:
     key = re.sub(r'\.downsample\.0\.', '.downsample.conv.', key)
     key = re.sub(r'\.downsample\.1\.', '.downsample.bn.', key)
     return re.sub(r'^head\.', 'cls_head.', key.replace('head.fc.', 'head.fc_cls.'))
+
+
+# --- mmaction2's random crop boxes (datasets/transforms/processing.py), written out with their random calls -------
+
+def mmaction2_random_resized_crop_box(img_h, img_w, area_range=(0.08, 1.0), aspect_ratio_range=(3 / 4, 4 / 3),
+                                      max_attempts=10):
+    """``RandomResizedCrop.get_crop_bbox``: (x1, y1, x2, y2)."""
+    area = img_h * img_w
+    aspect_ratios = np.exp(np.random.uniform(np.log(aspect_ratio_range[0]), np.log(aspect_ratio_range[1]),
+                                             size=max_attempts))
+    target_areas = np.random.uniform(*area_range, size=max_attempts) * area
+    candidate_w = np.round(np.sqrt(target_areas * aspect_ratios)).astype(np.int32)
+    candidate_h = np.round(np.sqrt(target_areas / aspect_ratios)).astype(np.int32)
+    for i in range(max_attempts):
+        crop_w, crop_h = candidate_w[i], candidate_h[i]
+        if crop_h <= img_h and crop_w <= img_w:
+            x_offset = random.randint(0, img_w - crop_w)
+            y_offset = random.randint(0, img_h - crop_h)
+            return x_offset, y_offset, x_offset + crop_w, y_offset + crop_h
+    crop_size = min(img_h, img_w)
+    x_offset = (img_w - crop_size) // 2
+    y_offset = (img_h - crop_size) // 2
+    return x_offset, y_offset, x_offset + crop_size, y_offset + crop_size
+
+
+def mmaction2_multi_scale_crop_box(img_h, img_w, input_size, scales=(1,), max_wh_scale_gap=1, random_crop=False,
+                                   num_fixed_crops=5):
+    """``MultiScaleCrop.transform``'s box: (x1, y1, x2, y2); ``input_size`` is (w, h)."""
+    base_size = min(img_h, img_w)
+    crop_sizes = [int(base_size * s) for s in scales]
+    candidate_sizes = []
+    for i, h in enumerate(crop_sizes):
+        for j, w in enumerate(crop_sizes):
+            if abs(i - j) <= max_wh_scale_gap:
+                candidate_sizes.append([w, h])
+    crop_size = random.choice(candidate_sizes)
+    for i in range(2):
+        if abs(crop_size[i] - input_size[i]) < 3:
+            crop_size[i] = input_size[i]
+    crop_w, crop_h = crop_size
+    if random_crop:
+        x_offset = random.randint(0, img_w - crop_w)
+        y_offset = random.randint(0, img_h - crop_h)
+    else:
+        w_step, h_step = (img_w - crop_w) // 4, (img_h - crop_h) // 4
+        candidate_offsets = [(0, 0), (4 * w_step, 0), (0, 4 * h_step), (4 * w_step, 4 * h_step),
+                             (2 * w_step, 2 * h_step)]
+        if num_fixed_crops == 13:
+            candidate_offsets += [(0, 2 * h_step), (4 * w_step, 2 * h_step), (2 * w_step, 4 * h_step),
+                                  (2 * w_step, 0 * h_step), (1 * w_step, 1 * h_step), (3 * w_step, 1 * h_step),
+                                  (1 * w_step, 3 * h_step), (3 * w_step, 3 * h_step)]
+        x_offset, y_offset = random.choice(candidate_offsets)
+    return x_offset, y_offset, x_offset + crop_w, y_offset + crop_h

@@ -1,5 +1,7 @@
-"""Clip transforms: one box / flip for every frame, mmaction2's arithmetic, layouts and packing."""
+"""Clip transforms: one box / flip for every frame, mmaction2's arithmetic and random draws, layouts and packing."""
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +10,9 @@ import torch
 from resbackbones.registry import TRANSFORMS
 from resbackbones.transforms.video import (CenterCrop, ClipResize, Flip, FormatShape, MultiScaleCrop,
                                            PackActionInputs, RandomResizedCrop, TenCrop, ThreeCrop)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: mmaction2's code written out
+from mmaction2_reference import mmaction2_multi_scale_crop_box, mmaction2_random_resized_crop_box  # noqa: E402
 
 
 def clip(frames=4, h=48, w=64):
@@ -49,6 +54,29 @@ def test_center_crop_and_multiscale_offsets_follow_mmaction2():
     random.seed(3)
     boxes = {tuple(MultiScaleCrop(48, scales=(1,))(dict(imgs=clip()))['crop_bbox']) for _ in range(40)}
     assert boxes == {(0, 0, 48, 48), (16, 0, 64, 48), (8, 0, 56, 48)}  # corners and centre collapse to 3 boxes
+
+
+@pytest.mark.parametrize('ours, reference', [
+    (RandomResizedCrop(), mmaction2_random_resized_crop_box),
+    (RandomResizedCrop((0.5, 1.0), (0.3, 3.0)),  # many draws do not fit: the tries and the fallback matter
+     lambda h, w: mmaction2_random_resized_crop_box(h, w, (0.5, 1.0), (0.3, 3.0))),
+    (MultiScaleCrop(32, scales=(1, 0.875, 0.75, 0.66)),
+     lambda h, w: mmaction2_multi_scale_crop_box(h, w, (32, 32), (1, 0.875, 0.75, 0.66))),
+    (MultiScaleCrop((40, 30), scales=(1, 0.8, 0.6), max_wh_scale_gap=2, num_fixed_crops=13),
+     lambda h, w: mmaction2_multi_scale_crop_box(h, w, (40, 30), (1, 0.8, 0.6), 2, False, 13)),
+    (MultiScaleCrop(32, scales=(1, 0.8), random_crop=True),
+     lambda h, w: mmaction2_multi_scale_crop_box(h, w, (32, 32), (1, 0.8), 1, True)),
+])
+def test_random_boxes_are_mmaction2s_draw_for_draw(ours, reference):
+    """From the same numpy and random states, the same box as mmaction2's code, over many draws and frame sizes:
+    the same arithmetic and the same random calls in the same order, so a seeded run crops as mmaction2's."""
+    for seed, (h, w) in enumerate([(48, 64), (64, 48), (37, 91), (50, 50)] * 25):
+        np.random.seed(seed)
+        random.seed(seed)
+        box = ours(dict(imgs=clip(2, h, w)))['crop_bbox'].tolist()
+        np.random.seed(seed)
+        random.seed(seed)
+        assert box == [int(v) for v in reference(h, w)], (seed, h, w)
 
 
 def test_random_resized_crop_falls_back_to_the_centre_square():
