@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import torch  # noqa: E402
 
 from resbackbones.deploy.backend import PRECISIONS  # noqa: E402
-from resbackbones.deploy.pipeline import deploy  # noqa: E402
+from resbackbones.deploy.pipeline import deploy, deployed_before  # noqa: E402
+from resbackbones.engine.atomic import check_replaceable  # noqa: E402
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
@@ -38,7 +39,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint (.pth) matching the config')
     parser.add_argument('--backend', required=True, choices=BACKEND_NAMES)
     parser.add_argument('--precision', default='fp32', choices=PRECISIONS)
-    parser.add_argument('--out', required=True, help='output folder (replaced as a whole)')
+    parser.add_argument('--out', required=True, help='output folder: new, empty, or an earlier deploy (replaced '
+                        'as a whole)')
     parser.add_argument('--eval', action='store_true', help='also run the test split in torch fp32 and deployed')
     parser.add_argument('--calib-batches', type=int, default=8, help='int8: training batches to calibrate on')
     parser.add_argument('--no-fold', action='store_true', help='torch: keep BatchNorm layers')
@@ -66,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     cfg = merge_cfg_options(load_config(args.config), args.cfg_options)
     check_checkpoint(args.checkpoint, 'CHECKPOINT')
+    check_replaceable(args.out, deployed_before, '--out')  # before the work: a refusal then costs nothing
     options = {}
     if args.backend == 'torch':
         options = dict(fold=not args.no_fold, channels_last=not args.no_channels_last, compile=args.compile)

@@ -24,7 +24,7 @@ import torch  # noqa: E402
 from resbackbones.analysis import count_gmacs, count_params  # noqa: E402
 from resbackbones.deploy.loading import load_task_model, real_batches  # noqa: E402
 from resbackbones.deploy.prune import CRITERIA, prune_model  # noqa: E402
-from resbackbones.engine.atomic import atomic_dir  # noqa: E402
+from resbackbones.engine.atomic import atomic_dir, check_replaceable  # noqa: E402
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
@@ -55,16 +55,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def check_out(out: str, config_name: str) -> None:
-    """Refuse an --out that is a file or holds anything but this tool's files (atomic_dir replaces it whole)."""
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise NotADirectoryError(f'--out {out} is a file; give a folder')
-    others = sorted(set(os.listdir(out)) - {CHECKPOINT_NAME, config_name}) if os.path.isdir(out) else []
-    if others:
-        raise ValueError(f'--out {out} holds other files (e.g. {others[:3]}); it is replaced as a whole, so give '
-                         f'a new folder or one that only holds an earlier {CHECKPOINT_NAME} and {config_name}')
-
-
 def complexity(model: torch.nn.Module, shape: tuple[int, ...]) -> str:
     backbone = getattr(model, 'backbone', model)
     return (f'params {count_params(model) / 1e6:.4f} M (backbone {count_params(backbone) / 1e6:.4f} M), '
@@ -76,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = merge_cfg_options(load_config(args.config), args.cfg_options)
     check_checkpoint(args.checkpoint, 'CHECKPOINT')
     config_name = f'{os.path.splitext(os.path.basename(args.config))[0]}_pruned.py'
-    check_out(args.out, config_name)
+    def earlier_prune(names) -> bool:  # an --out this tool wrote before may be replaced
+        return set(names) <= {CHECKPOINT_NAME, config_name}
+    check_replaceable(args.out, earlier_prune, '--out')
     model = load_task_model(cfg, args.checkpoint)
     pruned, backbone_cfg = prune_model(model, cfg.model, args.ratio, args.criterion, args.divisor)
     if args.shape is None:
@@ -96,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = dict(pruned_from=args.checkpoint, ratio=args.ratio, criterion=args.criterion, divisor=args.divisor,
                 block_widths=backbone_cfg['block_widths'])
     text = f'# Pruned by tools/prune.py from {args.config} and {args.checkpoint}: {meta}\n{cfg.pretty_text}'
-    with atomic_dir(args.out) as tmp:
+    with atomic_dir(args.out, earlier_prune, '--out') as tmp:
         torch.save({'state_dict': pruned.state_dict(), 'meta': meta}, os.path.join(tmp, CHECKPOINT_NAME))
         with open(os.path.join(tmp, config_name), 'w', encoding='utf-8') as f:
             f.write(text)

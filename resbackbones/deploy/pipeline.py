@@ -22,6 +22,11 @@ from .targets import attach, deploy_target
 MANIFEST = 'deploy.json'
 
 
+def deployed_before(names) -> bool:
+    """A folder that an earlier deploy wrote (it holds the manifest), which a new deploy may replace whole."""
+    return MANIFEST in names
+
+
 def agreement(reference, output) -> dict:
     """max |a - b|, the same relative to max |a|, and the cosine between the flattened outputs."""
     refs = [reference] if isinstance(reference, torch.Tensor) else list(reference)
@@ -131,7 +136,7 @@ def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', 
         manifest['metrics'] = {'torch_fp32': ref_metrics, backend: metrics,
                                'change': {k: metrics[k] - ref_metrics[k] for k in ref_metrics if k in metrics}}
     if out is not None:
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, owns=deployed_before, what='--out') as tmp:
             manifest['files'] = built.save(tmp) + [MANIFEST]
             with open(os.path.join(tmp, MANIFEST), 'w', encoding='utf-8') as f:
                 json.dump(manifest, f, indent=1)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import glob
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 TMP_MARK = '.tmp-'
 CKPT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
@@ -34,6 +35,7 @@ def atomic_path(path: str) -> Iterator[str]:
         yield tmp
         with open(tmp, 'rb+') as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would have made it: mkstemp's is owner-only
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -42,20 +44,57 @@ def atomic_path(path: str) -> Iterator[str]:
     fsync_dir(folder)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask can only be read by setting it, for all threads)."""
+    try:
+        with open('/proc/self/status', encoding='ascii') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def check_replaceable(path: str, owns: Callable[[Sequence[str]], bool], what: str = 'folder') -> None:
+    """Refuse a folder that :func:`atomic_dir` may not replace: a file at ``path`` or above it, or an existing
+    folder that holds entries ``owns`` does not recognise as an earlier output of the same writer. The replacement
+    removes the old folder whole, so a mistyped output path (``--out .``) must not take other files with it.
+    Tools call this first, before their work, so a refusal costs nothing."""
+    path = os.path.abspath(path)
+    ancestor = path
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise NotADirectoryError(f'{what} {path}: {ancestor} is a file; give a folder')
+    names = sorted(os.listdir(path)) if ancestor == path else []
+    if names and not owns(names):
+        raise ValueError(f'{what} {path} holds other files (e.g. {names[:3]}); it would be replaced as a whole, so '
+                         f'give a new or empty folder, or one this tool wrote before')
+
+
+def _nothing(names: Sequence[str]) -> bool:
+    return False
+
+
 @contextmanager
-def atomic_dir(path: str) -> Iterator[str]:
+def atomic_dir(path: str, owns: Callable[[Sequence[str]], bool] = _nothing, what: str = 'folder') -> Iterator[str]:
     """Yield a hidden temporary folder beside ``path`` to fill; on success it replaces folder ``path`` as a whole.
 
     A reader sees the old complete folder or the new complete one: the new folder is renamed into place (an old
     one is first renamed aside, then removed). If the block raises, ``path`` is untouched and the temporary
-    folder removed. Files inside, subfolders included, are fsynced before the rename.
+    folder removed. Files inside, subfolders included, are fsynced before the rename. An existing ``path`` is
+    replaced only if it is empty or ``owns`` its entries (:func:`check_replaceable`; by default none are).
     """
     path = os.path.abspath(path)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise NotADirectoryError(f'{path} is a file; give a folder')
+    check_replaceable(path, owns, what)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{os.path.basename(path)}{TMP_MARK}', dir=parent)
+    # os.mkdir applies the umask as any new folder gets it (mkdtemp would leave it readable by its owner only)
+    tmp = os.path.join(parent, f'.{os.path.basename(path)}{TMP_MARK}{secrets.token_hex(6)}')
+    os.mkdir(tmp)
     try:
         yield tmp
         for folder, _, files in os.walk(tmp):  # subfolders too (a detector's branch backends)

@@ -2,6 +2,7 @@
 agrees with torch fp32, and a bad input is one line with exit status 2 and nothing written."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,10 @@ def test_int8_calibrates_on_training_images(tiny, backend, files):
     (['--backend', 'torch', 'MISMATCH'], 'does not match config'),
     (['--backend', 'torch', 'MISSING'], 'CHECKPOINT: checkpoint file not found'),
     (['--backend', 'openvino', 'NOT_INSTALLED'], "backend 'openvino' needs openvino, which is not installed"),
+    # an --out that no deploy wrote is never replaced (`--out .` in a project folder emptied it)
+    (['--backend', 'torch', 'NOT_A_DEPLOYMENT'], "out_bad holds other files (e.g. ['notes.txt']); it would be "
+                                                 "replaced as a whole"),
+    (['--backend', 'torch', 'BELOW_A_FILE'], 'out_bad/sub: '),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, capsys, monkeypatch):
     tmp, config, ckpt = tiny
@@ -93,16 +98,27 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, 
         real = backend_module.importlib.util.find_spec
         monkeypatch.setattr(backend_module.importlib.util, 'find_spec',
                             lambda name, *a: None if name == 'openvino' else real(name, *a))
-    extra = [e for e in extra if e not in ('MISMATCH', 'MISSING', 'NOT_INSTALLED')]
     out = tmp / 'out_bad'
-    out.mkdir(exist_ok=True)
-    (out / 'keep.txt').write_text('previous deployment')
-    code = run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--out', str(out), *extra], prog='deploy.py')
+    shutil.rmtree(out, ignore_errors=True)
+    if 'BELOW_A_FILE' in extra:
+        out.write_text('a file')
+        target = out / 'sub'
+    else:
+        out.mkdir()
+        target = out
+        # an earlier deployment (its manifest), which the new one may replace, or somebody's files, which it may not
+        (out / ('notes.txt' if 'NOT_A_DEPLOYMENT' in extra else 'deploy.json')).write_text('kept')
+    extra = [e for e in extra if e not in ('MISMATCH', 'MISSING', 'NOT_INSTALLED', 'NOT_A_DEPLOYMENT', 'BELOW_A_FILE')]
+    code = run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--out', str(target), *extra],
+                    prog='deploy.py')
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith('deploy.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert [p.name for p in out.parent.iterdir() if p.name.startswith('.out_bad')] == []  # no temporaries left
-    assert (out / 'keep.txt').read_text() == 'previous deployment'
+    if out.is_dir():
+        assert [(p.name, p.read_text()) for p in out.iterdir()] in ([('notes.txt', 'kept')], [('deploy.json', 'kept')])
+    else:
+        assert out.read_text() == 'a file'
 
 
 def test_a_config_with_an_ema_hook_deploys_and_evaluates(tmp_path, capsys):

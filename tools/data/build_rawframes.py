@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader
 from resbackbones.transforms.video.optical_flow import ALGORITHMS, encode_flow, flow_estimator, grey  # noqa: E402
 
 CHUNK = 32  # frames decoded at a time: memory stays flat however long the video
+FRAME_FILE = re.compile(r'(img|flow_x|flow_y)_\d{5}\.jpg')  # what extract() writes into a video's folder
 
 
 def resized(frame: np.ndarray, new_short: int) -> np.ndarray:
@@ -47,11 +49,16 @@ def write_jpeg(path: str, image: np.ndarray) -> None:
         raise OSError(f'cannot write {path}')
 
 
+def frames_only(names) -> bool:
+    """A video's folder as this tool writes it (frames and flow fields), which a rerun may replace whole."""
+    return all(FRAME_FILE.fullmatch(name) for name in names)
+
+
 def extract(video: str, out_dir: str, task: str, flow_type: str, bound: float, new_short: int) -> tuple[int, int]:
     """Write one video's frames and flow into ``out_dir`` (atomically); (frames, flow fields) written."""
     estimate = flow_estimator(flow_type) if task in ('flow', 'both') else None
     frames = fields = 0
-    with VideoReader(video) as reader, atomic_dir(out_dir) as tmp:
+    with VideoReader(video) as reader, atomic_dir(out_dir, owns=frames_only) as tmp:
         previous = None
         for start in range(0, reader.total_frames, CHUNK):
             for frame in reader.read(range(start, min(start + CHUNK, reader.total_frames))):
