@@ -4,7 +4,7 @@ eager import would be paid each time (albumentations alone costs about a second)
 import subprocess
 import sys
 
-LAZY = ('albumentations', 'onnxruntime', 'openvino', 'nncf', 'torchao')
+LAZY = ('albumentations', 'onnx', 'onnxruntime', 'openvino', 'nncf', 'torchao')
 CHECK = f'''
 import sys
 import resbackbones

@@ -25,6 +25,7 @@ class Backend:
     name: str = ''
     precisions: tuple[str, ...] = ('fp32',)
     packages: tuple[str, ...] = ()  # import names this backend needs
+    precision_packages: dict[str, tuple[str, ...]] = {}  # more of them at a precision (OpenVINO's int8: nncf)
 
     def __init__(self, target: DeployTarget, precision: str = 'fp32'):
         if precision not in self.precisions:
@@ -64,7 +65,7 @@ def build_backend(name: str, target: DeployTarget, precision: str = 'fp32', **op
     input tensors from real images).
     """
     cls = backend_class(name, precision)
-    require(name, *cls.packages)
+    require(name, *cls.packages, *cls.precision_packages.get(precision, ()))
     return cls(target, precision, **options)
 
 

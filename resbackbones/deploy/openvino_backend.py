@@ -37,6 +37,7 @@ class OpenVINOBackend(Backend):
     name = 'openvino'
     precisions = ('fp32', 'bf16', 'int8')
     packages = ('openvino',)
+    precision_packages = {'int8': ('nncf',)}  # post-training quantisation
 
     def __init__(self, target: DeployTarget, precision: str = 'fp32', calibration: list[torch.Tensor] | None = None,
                  threads: int | None = None, fold: bool = True, static_shapes: int | None = None):

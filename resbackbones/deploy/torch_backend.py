@@ -54,7 +54,8 @@ class TorchBackend(Backend):
 
     def describe(self) -> dict:
         return {**super().describe(), 'fold': self.fold, 'folded_pairs': len(self.folded),
-                'channels_last': self.channels_last, 'compile': self.compile}
+                # what runs: 3D models stay NCDHW (oneDNN's 3D convolutions keep that layout whatever is asked)
+                'channels_last': self.memory_format is torch.channels_last, 'compile': self.compile}
 
 
 def _to_float(out):

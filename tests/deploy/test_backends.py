@@ -173,6 +173,26 @@ def test_torch_switches_are_recorded_and_compile_runs(randomise):
     assert info['compile'] and info['channels_last'] and info['folded_pairs'] == 20
 
 
+@pytest.mark.parametrize('task, channels_last', [('classifier', True), ('unet3d', False)])
+def test_the_manifest_says_the_layout_that_runs(task, channels_last, randomise):
+    """A 3D model stays NCDHW whatever is asked; the manifest said channels_last for it."""
+    _, target = built(task, randomise)
+    backend = build_backend('torch', target, 'fp32')
+    assert backend.describe()['channels_last'] is channels_last
+    assert (backend.memory_format is torch.channels_last) is channels_last
+
+
+def test_openvino_int8_names_nncf_when_only_it_is_missing(randomise, monkeypatch):
+    from resbackbones.deploy import backend as backend_module
+    real = backend_module.importlib.util.find_spec
+    monkeypatch.setattr(backend_module.importlib.util, 'find_spec',
+                        lambda name, *a: None if name == 'nncf' else real(name, *a))
+    _, target = built('classifier', randomise)
+    build_backend('openvino', target, 'fp32')  # nncf is only for int8
+    with pytest.raises(ImportError, match="backend 'openvino' needs nncf, which is not installed"):
+        build_backend('openvino', target, 'int8')
+
+
 @pytest.mark.parametrize('name, precision, message', [
     ('tensorrt', 'fp32', "unknown backend 'tensorrt'"),
     ('onnxruntime', 'int8', "supports precision \\['fp32'\\]"),
