@@ -22,6 +22,12 @@ def load_teacher(config: str, checkpoint: str) -> nn.Module:
     """The model of ``config`` with ``checkpoint``'s weights (strict), frozen, in eval mode."""
     teacher = MODELS.build(load_config(config).model)
     state = read_checkpoint(checkpoint).state
+    own = teacher.state_dict()
+    misfits = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}' for k, v in state.items()
+               if k in own and hasattr(v, 'shape') and v.shape != own[k].shape]
+    if misfits:  # load_state_dict would raise its own RuntimeError, a traceback in a training run
+        raise ValueError(f'teacher checkpoint {checkpoint} does not fit {config}: {len(misfits)} tensors differ in '
+                         f'shape, e.g. {misfits[0]}')
     result = teacher.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(f'teacher checkpoint {checkpoint} does not match {config}: missing '
