@@ -6,6 +6,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ...transforms import CorruptImageError
 from ..base import ClassificationDataset
 
 ON_INVALID = ('raise', 'skip')
@@ -38,8 +39,8 @@ class ActionListDataset(ClassificationDataset):
         start_index: index of the first frame (0 for videos, 1 for rawframes: mmaction2's defaults).
         modality: 'RGB', or 'Flow' for rawframe folders of optical flow (``RawframeDataset``): x and y images per
             frame, which the pipeline keeps as 2-channel frames.
-        on_invalid: 'raise' stops at an unreadable sample naming its file; 'skip' replaces it by the next sample,
-            logs it and counts it in ``skipped_files`` (per process).
+        on_invalid: 'raise' stops at an unreadable sample (corrupt, missing, a folder) naming its file and its list
+            line; 'skip' replaces it by the next sample, logs it and counts it in ``skipped_files`` (per process).
         kwargs: mmengine BaseDataset options (data_root, test_mode, indices, lazy_init).
     """
 
@@ -102,6 +103,15 @@ class ActionListDataset(ClassificationDataset):
         for item in data_list:
             item.update(start_index=self.start_index, modality=self.modality, gt_label=item['label'])
         return data_list
+
+    def __getitem__(self, idx: int) -> dict:
+        try:
+            return super().__getitem__(idx)
+        except CorruptImageError as err:  # only with on_invalid='raise' (skipping catches it first)
+            line = self.get_data_info(idx).get('list_line')
+            if line is not None:  # the same error, so callers catching its type still do; now with the line
+                err.args = (f'{err} (listed in {self.ann_file}, line {line})',)
+            raise
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)

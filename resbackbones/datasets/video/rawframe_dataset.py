@@ -36,9 +36,9 @@ class RawframeDataset(ActionListDataset):
         with_offset: lines are ``frame_dir offset total_frames label`` (clips cut from long videos).
         start_index: index of the first frame file, default 1 as mmaction2 (img_00001.jpg).
 
-    Samples: ``dict(frame_dir, total_frames, label, gt_label, filename_tmpl, offset, start_index, modality)``; a
-    pipeline starts ``SampleFrames, RawFrameDecode``. For Flow, ``total_frames`` counts flow fields (x/y pairs). A
-    missing frame file is reported when it is read.
+    Samples: ``dict(frame_dir, total_frames, label, gt_label, filename_tmpl, offset, start_index, modality,
+    list_line)``; a pipeline starts ``SampleFrames, RawFrameDecode``. For Flow, ``total_frames`` counts flow fields
+    (x/y pairs). A missing frame file is reported when it is read.
     """
 
     prefix_key = 'img'
@@ -72,5 +72,6 @@ class RawframeDataset(ActionListDataset):
                                  f'got {" ".join(fields)!r}')
             label = self.parse_labels(fields[1 + numbers:], where)
             data.append(dict(frame_dir=os.path.join(self.prefix, fields[0]), total_frames=counts[-1], label=label,
-                             offset=counts[0] if self.with_offset else 0, filename_tmpl=self.filename_tmpl))
+                             offset=counts[0] if self.with_offset else 0, filename_tmpl=self.filename_tmpl,
+                             list_line=lineno))
         return self.finish(data)

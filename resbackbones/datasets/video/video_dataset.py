@@ -11,7 +11,7 @@ from .action_list import ActionListDataset, read_lines
 class VideoDataset(ActionListDataset):
     """Videos listed in ``ann_file``, paths relative to ``data_prefix`` (mmaction2: ``dict(video=folder)``).
 
-    Samples before the pipeline: ``dict(filename, label, gt_label, start_index=0, modality='RGB')``. See
+    Samples before the pipeline: ``dict(filename, label, gt_label, start_index=0, modality='RGB', list_line)``. See
     ``ActionListDataset`` for the arguments; a pipeline starts ``PyAVInit, SampleFrames, PyAVDecode``.
     """
 
@@ -24,5 +24,5 @@ class VideoDataset(ActionListDataset):
         data = []
         for lineno, fields in read_lines(self.ann_file, 'VideoDataset'):
             label = self.parse_labels(fields[1:], f'{self.ann_file}, line {lineno}')
-            data.append(dict(filename=os.path.join(self.prefix, fields[0]), label=label))
+            data.append(dict(filename=os.path.join(self.prefix, fields[0]), label=label, list_line=lineno))
         return self.finish(data)

@@ -81,6 +81,22 @@ def test_corrupt_video_stops_with_its_name_or_is_skipped_and_counted(video_root,
     assert [Path(p).name for p in lenient.skipped_files] == ['broken.mp4']
 
 
+def test_missing_or_folder_video_is_skipped_or_named_with_its_line(video_root, tmp_path):
+    """Before: a missing file raised FileNotFoundError, which on_invalid='skip' did not catch, and a folder was
+    reported as 'not found'."""
+    ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1', 'gone.mp4 0', 'a 1', 'a/vfr.mp4 0'])
+    prefix = str(video_root / 'videos')
+    strict = VideoDataset(ann, PIPELINE, data_prefix=prefix)
+    with pytest.raises(FileNotFoundError, match=f'video file not found: .*gone.mp4 .*{ann}, line 2'):
+        strict[1]
+    with pytest.raises(CorruptVideoError, match=f'cannot read video .*a: it is a directory, not a video file '
+                                                f'.*{ann}, line 3'):
+        strict[2]
+    lenient = VideoDataset(ann, PIPELINE, data_prefix=prefix, on_invalid='skip')
+    assert lenient[1]['data_samples']['filename'].endswith('vfr.mp4')  # both bad lines are passed over
+    assert [Path(p).name for p in lenient.skipped_files] == ['gone.mp4', 'a']
+
+
 @pytest.fixture
 def rawframes(tmp_path):
     for video, count in (('v1', 6), ('v2', 3)):
@@ -110,7 +126,7 @@ def test_rawframe_errors(rawframes):
     ds = RawframeDataset(ann, pipeline=[dict(type='SampleFrames', clip_len=5, test_mode=True),
                                         dict(type='RawFrameDecode')],
                          data_prefix=str(rawframes / 'frames'), filename_tmpl='img_{:05}.png')
-    with pytest.raises(CorruptVideoError, match=r'v2: frame 4: image file not found: .*img_00004.png'):
+    with pytest.raises(CorruptVideoError, match=r'v2: frame 4: image file not found: .*img_00004.png .*line 1'):
         ds[0]
     with pytest.raises(ValueError, match="filename_tmpl for modality='RGB' must format like 'img_"):
         RawframeDataset(ann, filename_tmpl='img_{name}.png')
