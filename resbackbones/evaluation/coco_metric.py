@@ -24,6 +24,19 @@ METRICS_ALLOWED = ('bbox', 'segm')
 STAT_NAMES = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')  # COCOeval.stats[0:6]
 
 
+def check_image_sizes(results: list[dict], gt_data: dict, ann_file: str) -> None:
+    """ValueError when an image's size as loaded differs from its json width and height: predictions come in the
+    loaded image's pixels and would be scored against boxes in the json's, silently near 0 AP."""
+    sizes = {img['id']: (img.get('height'), img.get('width')) for img in gt_data.get('images', [])}
+    for res in results:
+        shape, listed = res.get('ori_shape'), sizes.get(res['img_id'])
+        if shape is not None and listed is not None and None not in listed and tuple(shape[:2]) != tuple(listed):
+            raise ValueError(f"CocoMetric: {res.get('img_path') or 'image id ' + str(res['img_id'])} loads as "
+                             f'{shape[0]}x{shape[1]} (HxW) but {ann_file} gives {listed[0]}x{listed[1]}: resized '
+                             f'after annotation, or rotated by an EXIF tag? Predictions would be scored in the '
+                             f'wrong pixels')
+
+
 def encode_masks(masks: np.ndarray) -> list[dict]:
     """(K, H, W) bool/0-1 masks -> COCO compressed RLEs with str counts (json-ready)."""
     rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))) if len(masks) else []
@@ -70,11 +83,14 @@ class CocoMetric(BaseMetric):
                 sample = sample.to_dict()
             pred = sample['pred_instances']
             result = dict(img_id=sample['img_id'], bboxes=pred['bboxes'].detach().cpu().numpy(),
-                          scores=pred['scores'].detach().cpu().numpy(), labels=pred['labels'].detach().cpu().numpy())
+                          scores=pred['scores'].detach().cpu().numpy(), labels=pred['labels'].detach().cpu().numpy(),
+                          ori_shape=sample.get('ori_shape'), img_path=sample.get('img_path'))
             if 'segm' in self.metrics:
                 if 'masks' not in pred:
                     raise ValueError("CocoMetric: metric 'segm' needs pred_instances.masks (a MaskRCNN model)")
-                result['masks'] = encode_masks(pred['masks'].detach().cpu().numpy() > 0)
+                masks = pred['masks'].detach().cpu()
+                # probabilities (test_cfg.rcnn.mask_thr_binary=None) cut at 0.5: '> 0' kept the whole pasted box
+                result['masks'] = encode_masks((masks > 0.5 if masks.is_floating_point() else masks > 0).numpy())
             self.results.append(result)
 
     def _cat_ids(self, gt: dict) -> list[int]:
@@ -91,10 +107,11 @@ class CocoMetric(BaseMetric):
                     raise ValueError(f'CocoMetric: predicted label {int(label)} for image id {res["img_id"]} is '
                                      f'outside the {len(cat_ids)} classes of {self.ann_file}')
                 x1, y1, x2, y2 = (float(v) for v in box)
-                entry = dict(image_id=res['img_id'], category_id=cat_ids[int(label)], score=float(score),
-                             bbox=[x1, y1, x2 - x1, y2 - y1])
+                entry = dict(image_id=res['img_id'], category_id=cat_ids[int(label)], score=float(score))
                 for metric in self.metrics:
-                    out[metric].append(dict(entry, segmentation=res['masks'][i]) if metric == 'segm' else entry)
+                    # segm entries carry no box, so pycocotools takes their area (small/medium/large) from the mask
+                    out[metric].append(dict(entry, segmentation=res['masks'][i]) if metric == 'segm' else
+                                       dict(entry, bbox=[x1, y1, x2 - x1, y2 - y1]))
         return out
 
     def compute_metrics(self, results: list) -> dict[str, float]:
@@ -102,6 +119,7 @@ class CocoMetric(BaseMetric):
         if not ann_file:
             raise ValueError('CocoMetric: no ann_file given and the dataset does not name one')
         gt_data = load_coco_json(ann_file)
+        check_image_sizes(results, gt_data, ann_file)
         cat_ids = self._cat_ids(gt_data)
         per_metric = self.results_to_json(results, cat_ids)
         with tempfile.TemporaryDirectory() as tmp:
@@ -146,7 +164,7 @@ class CocoMetric(BaseMetric):
         """Per-class AP (IoU .50:.95, all areas, 100 detections): a logged table and one key per class."""
         precision = evaluator.eval['precision']  # (iou, recall, class, area, max_dets)
         rows, out = [], {}
-        for k, cat_id in enumerate(cat_ids):
+        for k, cat_id in enumerate(evaluator.params.catIds):  # evaluate() sorted them: the class axis's order
             p = precision[:, :, k, 0, -1]
             ap = float(p[p > -1].mean()) if (p > -1).any() else float('nan')
             name = gt.cats[cat_id]['name']

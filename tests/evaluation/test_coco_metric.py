@@ -17,8 +17,10 @@ from coco_fixtures import write_coco  # noqa: E402
 META = dict(classes=('cat', 'dog'), cat_ids=[1, 3])
 
 
-def predictions(ann_file: Path, shift: float = 0.0, label_offset: int = 0) -> list[BaseDataElement]:
-    """The ground truth of every image as predictions (score 0.9), boxes shifted by ``shift`` pixels."""
+def predictions(ann_file: Path, shift: float = 0.0, label_offset: int = 0, meta: dict = META
+                ) -> list[BaseDataElement]:
+    """The ground truth of every image as predictions (score 0.9), boxes shifted by ``shift`` pixels, labels in
+    ``meta``'s class order."""
     data = json.loads(ann_file.read_text())
     out = []
     for img in data['images']:
@@ -28,16 +30,17 @@ def predictions(ann_file: Path, shift: float = 0.0, label_offset: int = 0) -> li
         masks = torch.zeros(len(anns), img['height'], img['width'], dtype=torch.bool)
         for m, (x1, y1, x2, y2) in zip(masks, boxes.round().long().tolist()):
             m[y1:y2, x1:x2] = True
-        labels = torch.tensor([META['cat_ids'].index(a['category_id']) + label_offset for a in anns])
-        s = BaseDataElement(metainfo=dict(img_id=img['id']))
+        labels = torch.tensor([meta['cat_ids'].index(a['category_id']) + label_offset for a in anns])
+        s = BaseDataElement(metainfo=dict(img_id=img['id'], ori_shape=(img['height'], img['width']),
+                                          img_path=f"images/{img['file_name']}"))
         s.pred_instances = InstanceData(bboxes=boxes, scores=torch.full((len(anns),), 0.9), labels=labels,
                                         masks=masks)
         out.append(s)
     return out
 
 
-def evaluate(metric: CocoMetric, preds: list[BaseDataElement]) -> dict:
-    metric.dataset_meta = META
+def evaluate(metric: CocoMetric, preds: list[BaseDataElement], meta: dict = META) -> dict:
+    metric.dataset_meta = meta
     metric.process({}, preds)
     return metric.evaluate(len(preds))
 
@@ -64,6 +67,37 @@ def test_classwise_reports_each_class(tmp_path):
     assert scores['coco/bbox_dog_precision'] < 0.6 < scores['coco/bbox_cat_precision'] == 1.0
 
 
+@pytest.mark.parametrize('meta', [META, dict(classes=('dog', 'cat'), cat_ids=[3, 1])])
+def test_classwise_names_each_class_in_any_class_order(tmp_path, meta):
+    """pycocotools sorts the category ids it evaluates: classes listed out of id order got each other's AP."""
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file, meta=meta)
+    dog = meta['classes'].index('dog')
+    for p in preds:  # every dog dropped: dog AP 0, cat AP 1
+        p.pred_instances = p.pred_instances[p.pred_instances.labels != dog]
+    scores = evaluate(CocoMetric(str(ann_file), classwise=True), preds, meta)
+    assert scores['coco/bbox_cat_precision'] == 1.0 and scores['coco/bbox_dog_precision'] == 0.0
+
+
+def test_an_image_of_another_size_than_its_json_is_named(tmp_path):
+    """Predictions are in the loaded image's pixels: scored against the json's, a perfect model read 0 AP."""
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    preds[1].set_metainfo(dict(ori_shape=(32, 40)))  # e.g. the file downscaled after annotation
+    with pytest.raises(ValueError, match=r'images/2.png loads as 32x40 \(HxW\) but .*ann.json gives 64x80: '
+                                         r'resized after annotation, or rotated by an EXIF tag'):
+        evaluate(CocoMetric(str(ann_file)), preds)
+
+
+def test_mask_probabilities_are_cut_at_one_half(tmp_path):
+    """test_cfg.rcnn.mask_thr_binary=None gives probabilities: '> 0' scored the whole pasted box (or image)."""
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    for p in preds:
+        p.pred_instances.masks = p.pred_instances.masks.float() * 0.8 + 0.1  # 0.9 inside, 0.1 everywhere else
+    assert evaluate(CocoMetric(str(ann_file), metric='segm'), preds)['coco/segm_mAP'] == pytest.approx(1.0)
+
+
 def test_format_only_writes_submission_json(tmp_path):
     ann_file, _ = write_coco(tmp_path)
     prefix = tmp_path / 'out' / 'test-dev'
@@ -73,7 +107,9 @@ def test_format_only_writes_submission_json(tmp_path):
     boxes = json.loads(Path(f'{prefix}.bbox.json').read_text())
     assert len(boxes) == 3 and {b['category_id'] for b in boxes} == {1, 3}
     assert boxes[0]['bbox'] == [10.0, 12.0, 20.0, 16.0]
-    assert 'counts' in json.loads(Path(f'{prefix}.segm.json').read_text())[0]['segmentation']
+    segm = json.loads(Path(f'{prefix}.segm.json').read_text())
+    # no box in segm entries (as mmdet): pycocotools then takes their area for _s/_m/_l from the mask, not the box
+    assert 'counts' in segm[0]['segmentation'] and not any('bbox' in entry for entry in segm)
 
 
 def test_no_predictions_score_zero_and_bad_labels_raise(tmp_path):
