@@ -8,7 +8,7 @@ from PIL import Image
 from mmcv.transforms import BaseTransform
 
 from ..registry import TRANSFORMS
-from .loading import COLOR_MODES, CorruptImageError
+from .loading import COLOR_MODES, CorruptImageError, as_color_type
 
 
 @TRANSFORMS.register_module()
@@ -35,7 +35,7 @@ class LoadImageFromBytes(BaseTransform):
                              f"FaceVerificationDataset with a .bin); got keys {sorted(results)} for {source}")
         try:
             with Image.open(io.BytesIO(data)) as img:
-                img = img.convert(COLOR_MODES[self.color_type])
+                img = as_color_type(img, self.color_type)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
             raise CorruptImageError(source, f'{type(err).__name__}: {err}') from err
         array = np.array(img, dtype=np.uint8)

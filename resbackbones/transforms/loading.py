@@ -5,11 +5,23 @@ import os
 
 from mmcv.transforms import BaseTransform
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ..registry import TRANSFORMS
 
 COLOR_MODES = {'color': 'RGB', 'grayscale': 'L'}
+SIXTEEN_BIT = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I')  # PIL's modes of 16-bit grey PNGs and TIFFs
+
+
+def as_color_type(img: Image.Image, color_type: str) -> Image.Image:
+    """``img`` as RGB ('color') or L ('grayscale'), read as cv2 / mmcv read a file: the EXIF orientation applied
+    (annotations are drawn on the image as shown) and 16-bit grey scaled to 8 bits (>> 8), which ``convert`` alone
+    would clip to 0 / 255."""
+    if img.getexif().get(0x0112, 1) != 1:  # only rotated files pay for the transposed copy
+        img = ImageOps.exif_transpose(img)
+    if img.mode in SIXTEEN_BIT:
+        img = Image.fromarray((np.asarray(img, dtype=np.int64) >> 8).clip(0, 255).astype(np.uint8), 'L')
+    return img.convert(COLOR_MODES[color_type])
 
 
 class CorruptImageError(ValueError):
@@ -30,7 +42,7 @@ def read_image(path: str, color_type: str = 'color') -> np.ndarray:
         raise FileNotFoundError(f'image file not found: {path}')
     try:
         with Image.open(path) as img:
-            img = img.convert(COLOR_MODES[color_type])  # convert() decodes the whole file: truncation shows here
+            img = as_color_type(img, color_type)  # decodes the whole file: truncation shows here
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise CorruptImageError(path, f'{type(err).__name__}: {err}') from err
     array = np.array(img, dtype=np.uint8)  # a writable copy: torch.from_numpy warns on read-only arrays

@@ -45,3 +45,29 @@ def test_corrupt_names_file(tmp_path, content):
 def test_bad_arguments(results, kwargs, error, message):
     with pytest.raises(error, match=message):
         LoadImageFromFile(**kwargs)(results)
+
+
+@pytest.mark.parametrize('color_type', ['color', 'grayscale'])
+def test_16_bit_grey_is_scaled_to_8_bits_as_cv2_does(tmp_path, color_type):
+    """PIL's convert clips 16-bit grey to 0 / 255 (80 grey levels became 2); cv2 and mmcv shift right by 8."""
+    levels = np.tile(np.linspace(0, 65535, 80).astype(np.uint16), (6, 1))
+    Image.fromarray(levels).save(tmp_path / 'g16.png')
+    img = LoadImageFromFile(color_type)(dict(img_path=str(tmp_path / 'g16.png')))['img']
+    assert img.dtype == np.uint8 and img.shape[-1] == (3 if color_type == 'color' else 1)
+    np.testing.assert_array_equal(img[..., 0], levels >> 8)
+
+
+@pytest.mark.parametrize('orientation', [3, 6, 8])
+def test_exif_orientation_is_applied_as_cv2_does(tmp_path, orientation):
+    """Annotation tools draw on the image as shown, and mmcv's cv2 reading applies the tag; PIL alone does not."""
+    import cv2
+    pixels = np.random.default_rng(0).integers(0, 255, (6, 10, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(tmp_path / 'turned.png', exif=exif)  # lossless, so the pixels compare exactly
+    img = LoadImageFromFile()(dict(img_path=str(tmp_path / 'turned.png')))
+    shown = cv2.cvtColor(cv2.imread(str(tmp_path / 'turned.png')), cv2.COLOR_BGR2RGB)
+    assert img['img'].shape == shown.shape == ((6, 10, 3) if orientation == 3 else (10, 6, 3))
+    np.testing.assert_array_equal(img['img'], shown)
+    assert img['ori_shape'] == shown.shape[:2]
