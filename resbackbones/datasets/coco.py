@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 from pycocotools.coco import COCO
 
 from ..registry import DATASETS, TRANSFORMS
+from .base import check_classes
 from .coco_checks import CocoFormatError, Tally, check_box, check_segmentation, load_coco_json
 
 ON_INVALID = ('skip', 'error')
@@ -56,7 +57,7 @@ class CocoDataset(BaseDataset):
     def _categories(self, data: dict) -> tuple[list[int], tuple[str, ...]]:
         """(category id of each label, class names) from the json and ``metainfo['classes']``."""
         cats = sorted((c for c in data['categories'] if c['name'] not in self.background_names), key=lambda c: c['id'])
-        wanted = self._metainfo.get('classes')
+        wanted = check_classes(self._metainfo.get('classes'), 'CocoDataset')  # a string, a repeat: named errors
         if wanted is None:
             return [c['id'] for c in cats], tuple(c['name'] for c in cats)
         by_name: dict[str, int] = {}

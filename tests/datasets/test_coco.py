@@ -40,6 +40,14 @@ def test_classes_select_and_order_labels(tmp_path, classes, labels):
     assert [i['bbox_label'] for i in ds.get_data_info(0)['instances']] == labels
 
 
+@pytest.mark.parametrize('classes, message', [('dog', r"classes must be a non-empty list of class names; got 'dog'"),
+                                              (('dog', 'dog'), r"classes lists \['dog'\] more than once")])
+def test_bad_classes_are_named(tmp_path, classes, message):
+    """A string was read letter by letter ('d', 'o', 'g' are not categories); a repeat left a label never used."""
+    with pytest.raises(ValueError, match=f'CocoDataset: {message}'):
+        build(*write_coco(tmp_path), metainfo=dict(classes=classes))
+
+
 def test_background_category_is_not_a_class(tmp_path):
     cats = [dict(id=0, name='_background_'), dict(id=1, name='cat'), dict(id=3, name='dog')]
     ds = build(*write_coco(tmp_path, categories=cats))
