@@ -12,28 +12,53 @@ from mmengine.dataset import BaseDataset
 
 from ..registry import DATASETS
 from ..transforms.seg_intensity import check_normalize, normalize_intensity
+from ..transforms.seg_loading import refuse_only_ignore
 from .seg_folder import build_pipeline, check_seg_classes
 
 NAME = 'NiftiSliceDataset'
 AXES = {'sagittal': 0, 'coronal': 1, 'axial': 2}
 SPLITS = ('all', 'train', 'val')
+AFFINE_TOL = 1e-3  # mm: headers written by different tools round the affine differently
+NOT_3D_HINTS = {'image': 'give each modality of a 4D file as its own file',
+                'label': 'a label file holds one 3D volume of class labels',
+                'probability map': "give each class's map as its own 3D file"}
+
+# The helpers below are shared by NiftiSliceDataset and NiftiVolumeDataset: ``owner`` names the dataset in errors.
 
 
-def load_volume(path: str) -> tuple[nib.Nifti1Image, np.ndarray]:
-    """(image, 3D array in the file's dtype); errors name the file when it is missing, unreadable or not 3D."""
+def load_volume(path: str, *, owner: str, role: str = 'image') -> tuple[nib.Nifti1Image, np.ndarray]:
+    """(image, 3D array in the file's dtype); errors name the file when it is missing, unreadable or not 3D, with a
+    hint that fits its ``role`` ('image', 'label' or 'probability map')."""
     if not os.path.isfile(path):
-        raise FileNotFoundError(f'{NAME}: NIfTI file not found: {path}')
+        raise FileNotFoundError(f'{owner}: NIfTI file not found: {path}')
     try:
         img = nib.load(path)
         data = np.asanyarray(img.dataobj)
     except (nib.filebasedimages.ImageFileError, OSError, EOFError, zlib.error, ValueError) as err:
-        raise ValueError(f'{NAME}: cannot read NIfTI file {path}: {type(err).__name__}: {err}') from err
+        raise ValueError(f'{owner}: cannot read NIfTI file {path}: {type(err).__name__}: {err}') from err
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
-        raise ValueError(f'{NAME}: {path} holds a {data.ndim}D array of shape {data.shape}; expected a 3D volume '
-                         f'(give each modality of a 4D file as its own file)')
+        raise ValueError(f'{owner}: {path} holds a {data.ndim}D array of shape {data.shape}; expected a 3D volume '
+                         f'({NOT_3D_HINTS[role]})')
     return img, data
+
+
+def check_same_grid(img: nib.Nifti1Image, data: np.ndarray, path: str, ref: nib.Nifti1Image, ref_path: str,
+                    shape: tuple[int, ...], *, owner: str) -> None:
+    """ValueError naming both files when shape or affine disagree: same shape alone does not put two files on one
+    grid (a label file stored flipped in x, a channel shifted in space)."""
+    if data.shape != shape:
+        axis = next(i for i, (a, b) in enumerate(zip(data.shape, shape)) if a != b)
+        raise ValueError(f'{owner}: {path} has shape {data.shape} but {ref_path} has {shape} (they differ along '
+                         f'axis {axis}); every volume of a case must share the voxel grid')
+    diff = np.abs(img.affine - ref.affine)[:3]
+    if diff.max() > AFFINE_TOL:
+        where = [f'axis {j} direction/spacing by up to {diff[:, j].max():g}' for j in range(3)
+                 if diff[:, j].max() > AFFINE_TOL]
+        where += [f'origin by up to {diff[:, 3].max():g} mm'] if diff[:, 3].max() > AFFINE_TOL else []
+        raise ValueError(f'{owner}: {path} and {ref_path} have different affines ({", ".join(where)}); resample '
+                         f'them onto one grid first')
 
 
 def half_region(shape: Sequence[int], axis: int, split: str) -> tuple[slice, ...]:
@@ -52,42 +77,46 @@ def bad_slices(mask: np.ndarray, axis: int) -> list[int]:
     return np.nonzero(mask.any(axis=tuple(a for a in range(3) if a != axis)))[0].tolist()
 
 
-def check_finite(data: np.ndarray, path: str, axis: int) -> None:
+def check_finite(data: np.ndarray, path: str, axis: int, *, owner: str) -> None:
     """ValueError naming the file and the slices along ``axis`` that hold NaN or inf voxels."""
     if np.issubdtype(data.dtype, np.floating):
         bad = ~np.isfinite(data)
         if bad.any():
             slices = bad_slices(bad, axis)
-            raise ValueError(f'{NAME}: {path} has {int(bad.sum())} NaN/inf voxels in slice(s) {slices[:10]}'
+            raise ValueError(f'{owner}: {path} has {int(bad.sum())} NaN/inf voxels in slice(s) {slices[:10]}'
                              f'{" ..." if len(slices) > 10 else ""} along axis {axis}; repair or mask them first')
 
 
 def labels_from_probabilities(maps: Sequence[np.ndarray], files: Sequence[str], threshold: float, scale: float,
-                              axis: int) -> np.ndarray:
+                              axis: int, *, owner: str) -> np.ndarray:
     """uint8 labels: k + 1 where map k is the largest and >= threshold, else 0 (background)."""
     probs = []
     for data, path in zip(maps, files):
-        check_finite(data, path, axis)
+        check_finite(data, path, axis, owner=owner)
         p = data.astype(np.float32) / scale
         if p.min() < -1e-6 or p.max() > 1 + 1e-6:
-            raise ValueError(f'{NAME}: probability map {path} has values {p.min():g}..{p.max():g} after dividing '
+            raise ValueError(f'{owner}: probability map {path} has values {p.min():g}..{p.max():g} after dividing '
                              f'by prob_scale={scale}; expected 0..1 (maps stored as 0-255 need prob_scale=255)')
         probs.append(p)
     stack = np.stack(probs)
     return np.where(stack.max(0) >= threshold, stack.argmax(0) + 1, 0).astype(np.uint8)
 
 
-def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: int, axis: int) -> np.ndarray:
-    """Integer labels in [0, num_classes) or ignore_index; ValueError names the file and offending slices."""
-    check_finite(labels, path, axis)
+def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: int, axis: int, *,
+                 owner: str) -> np.ndarray:
+    """Integer labels in [0, num_classes) or ignore_index, in the smallest dtype that holds both as they are
+    (ignore_index=-1 stays -1, for a loss told so); ValueError names the file and offending slices."""
+    check_finite(labels, path, axis, owner=owner)
     if not np.issubdtype(labels.dtype, np.integer) and not np.all(labels == np.round(labels)):
-        raise ValueError(f'{NAME}: label volume {path} has non-integer values; expected class labels')
+        raise ValueError(f'{owner}: label volume {path} has non-integer values; expected class labels')
     labels = labels.astype(np.int64)
     bad = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
     if bad.any():
-        raise ValueError(f'{NAME}: label volume {path} has values {np.unique(labels[bad])[:10].tolist()} outside '
+        raise ValueError(f'{owner}: label volume {path} has values {np.unique(labels[bad])[:10].tolist()} outside '
                          f'0..{num_classes - 1} in slice(s) {bad_slices(bad, axis)[:10]} along axis {axis}')
-    return labels.astype(np.uint8) if num_classes <= 255 and ignore_index <= 255 else labels
+    refuse_only_ignore(labels, f'{owner}: label volume {path}', ignore_index,
+                       'to count those voxels as foreground relabel them as 1')
+    return labels.astype(np.result_type(np.min_scalar_type(num_classes - 1), np.min_scalar_type(ignore_index)))
 
 
 @DATASETS.register_module()
@@ -144,33 +173,33 @@ class NiftiSliceDataset(BaseDataset):
 
     def _load_case(self, case: dict) -> tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]:
         files = [self._path(p) for p in ([case['images']] if isinstance(case['images'], str) else case['images'])]
-        loaded = [load_volume(p) for p in files]
+        loaded = [load_volume(p, owner=NAME) for p in files]
         reference, shape = loaded[0][0], loaded[0][1].shape
         channels = []
         for (img, data), path in zip(loaded, files):
-            if data.shape != shape:
-                raise ValueError(f'{NAME}: {path} has shape {data.shape} but {files[0]} has {shape}; every '
-                                 f'volume of a case must share the voxel grid')
-            check_finite(data, path, self.axis)
+            check_same_grid(img, data, path, reference, files[0], shape, owner=NAME)
+            check_finite(data, path, self.axis, owner=NAME)
             channels.append(normalize_intensity(data[self.region(shape)], **self.normalize))
         labels = None
         if case.get('seg') is not None and case.get('probs') is not None:
             raise ValueError(f"{NAME}: case {files[0]} gives both 'seg' and 'probs'; give one")
         label_files = [self._path(case['seg'])] if case.get('seg') else [self._path(p) for p in case.get('probs', [])]
         if label_files:
-            volumes = [load_volume(p)[1] for p in label_files]
-            for data, path in zip(volumes, label_files):
-                if data.shape != shape:
-                    raise ValueError(f'{NAME}: {path} has shape {data.shape} but image {files[0]} has {shape}')
-            volumes = [v[self.region(shape)] for v in volumes]
+            role = 'label' if case.get('seg') else 'probability map'
+            volumes = []
+            for path in label_files:
+                img, data = load_volume(path, owner=NAME, role=role)
+                check_same_grid(img, data, path, reference, files[0], shape, owner=NAME)
+                volumes.append(data[self.region(shape)])
             if case.get('seg'):
-                labels = check_labels(volumes[0], label_files[0], len(self.classes), self.ignore_index, self.axis)
+                labels = check_labels(volumes[0], label_files[0], len(self.classes), self.ignore_index, self.axis,
+                                      owner=NAME)
             else:
                 if len(label_files) != len(self.classes) - 1:
                     raise ValueError(f'{NAME}: {len(label_files)} probability maps for classes {self.classes}; '
                                      f'expected one per class after background ({len(self.classes) - 1})')
                 labels = labels_from_probabilities(volumes, label_files, self.prob_threshold, self.prob_scale,
-                                                   self.axis)
+                                                   self.axis, owner=NAME)
         # slice-major copies (S, H, W, C) and (S, H, W): cutting a slice is then a view, not a strided gather
         image = np.ascontiguousarray(np.moveaxis(np.stack(channels), 1 + self.axis, 0).transpose(0, 2, 3, 1))
         labels = None if labels is None else np.ascontiguousarray(np.moveaxis(labels, self.axis, 0))

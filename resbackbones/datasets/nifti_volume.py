@@ -10,19 +10,18 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-import nibabel as nib
 import numpy as np
 from mmengine.dataset import BaseDataset
 from scipy import ndimage
 
 from ..registry import DATASETS
 from ..transforms.seg_intensity import check_normalize, normalize_intensity
-from .nifti import AXES, check_finite, check_labels, half_region, labels_from_probabilities, load_volume
+from .nifti import (AXES, check_finite, check_labels, check_same_grid, half_region, labels_from_probabilities,
+                    load_volume)
 from .seg_folder import build_pipeline, check_seg_classes
 
 NAME = 'NiftiVolumeDataset'
 SPLITS = ('all', 'train', 'val')
-AFFINE_TOL = 1e-3  # mm: headers written by different tools round the affine differently
 
 
 def resample(data: np.ndarray, zoom: Sequence[float], order: int) -> np.ndarray:
@@ -30,20 +29,6 @@ def resample(data: np.ndarray, zoom: Sequence[float], order: int) -> np.ndarray:
     if all(abs(z - 1) < 1e-6 for z in zoom):
         return data
     return ndimage.zoom(data, zoom, order=order, mode='nearest', grid_mode=True)
-
-
-def check_same_grid(img: nib.Nifti1Image, data: np.ndarray, path: str, ref: nib.Nifti1Image, ref_path: str,
-                    shape: tuple[int, ...]) -> None:
-    """ValueError naming both files and the first axis where shape or affine disagree."""
-    if data.shape != shape:
-        axis = next(i for i, (a, b) in enumerate(zip(data.shape, shape)) if a != b)
-        raise ValueError(f'{NAME}: {path} has shape {data.shape} but {ref_path} has {shape} (they differ along '
-                         f'axis {axis}); every volume of a case must share the voxel grid')
-    diff = np.abs(img.affine - ref.affine)
-    if diff.max() > AFFINE_TOL:
-        axis = int(np.argmax(diff.max(axis=0)[:3])) if diff[:, :3].max() > AFFINE_TOL else 'origin'
-        raise ValueError(f'{NAME}: {path} and {ref_path} have different affines (largest difference '
-                         f'{diff.max():g} mm, in the column of axis {axis}); resample them onto one grid first')
 
 
 @DATASETS.register_module()
@@ -111,11 +96,13 @@ class NiftiVolumeDataset(BaseDataset):
         if case.get('probs') and len(label_files) != len(self.classes) - 1:
             raise ValueError(f'{NAME}: {len(label_files)} probability maps for classes {self.classes}; expected '
                              f'one per class after background ({len(self.classes) - 1})')
-        loaded = [load_volume(p) for p in files + label_files]
+        role = 'label' if case.get('seg') else 'probability map'
+        loaded = [load_volume(p, owner=NAME) for p in files] + [load_volume(p, owner=NAME, role=role)
+                                                                 for p in label_files]
         reference, shape = loaded[0][0], loaded[0][1].shape
         for (img, data), path in zip(loaded, files + label_files):
-            check_same_grid(img, data, path, reference, files[0], shape)
-            check_finite(data, path, self.depth_axis)
+            check_same_grid(img, data, path, reference, files[0], shape, owner=NAME)
+            check_finite(data, path, self.depth_axis, owner=NAME)
         spacing = np.array([float(z) for z in reference.header.get_zooms()[:3]])
         halves = self.split_axis is not None and self.split != 'all'
         region = half_region(shape, self.split_axis, self.split) if halves else (slice(None),) * 3
@@ -125,12 +112,12 @@ class NiftiVolumeDataset(BaseDataset):
         labels = None
         if case.get('seg'):
             labels = check_labels(loaded[-1][1], label_files[0], len(self.classes), self.ignore_index,
-                                  self.depth_axis)
+                                  self.depth_axis, owner=NAME)
             labels = resample(labels[region], zoom, 0)
         elif label_files:
             maps = [resample(d[region].astype(np.float32), zoom, 1) for _, d in loaded[len(files):]]
             labels = labels_from_probabilities(maps, label_files, self.prob_threshold, self.prob_scale,
-                                               self.depth_axis)
+                                               self.depth_axis, owner=NAME)
         image = np.ascontiguousarray(self._to_dhw(np.stack(channels)), dtype=np.float32)
         labels = None if labels is None else np.ascontiguousarray(self._to_dhw(labels))
         grid_spacing = spacing if self.target_spacing is None else np.array(self.target_spacing)

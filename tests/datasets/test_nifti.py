@@ -130,3 +130,29 @@ def test_half_split_cuts_every_slice_and_shares_no_voxel(tmp_path, split, width)
 def test_split_axis_must_differ_from_the_slicing_axis(tmp_path):
     with pytest.raises(ValueError, match='split_axis must be None or a file axis other than the slicing axis 2'):
         build(tmp_path, split='train', split_axis=2)
+
+
+def test_labels_and_channels_on_another_grid_are_refused(tmp_path):
+    """Same shape is not enough: a label file flipped in x, or a channel 50 mm away, is on another grid."""
+    image, labels = phantom()
+    flipped = AFFINE.copy()
+    flipped[0, 0], flipped[0, 3] = -0.8, 8.8
+    nib.save(nib.Nifti1Image(labels, flipped), str(tmp_path / 'flip.nii.gz'))
+    with pytest.raises(ValueError, match='NiftiSliceDataset: .*flip.nii.gz and .*t1.nii.gz have different affines'):
+        build(tmp_path, case=dict(seg=str(tmp_path / 'flip.nii.gz')))
+    shifted = AFFINE.copy()
+    shifted[0, 3] = 50.0
+    nib.save(nib.Nifti1Image(image, shifted), str(tmp_path / 't2.nii.gz'))
+    with pytest.raises(ValueError, match=r't2.nii.gz and .*t1.nii.gz have different affines .*origin'):
+        build(tmp_path, case=dict(images=[str(tmp_path / 't1.nii.gz'), str(tmp_path / 't2.nii.gz')]))
+
+
+def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
+    """A 0/255 binary label volume would otherwise be all-ignored: no foreground to learn from."""
+    _, labels = phantom()
+    binary = save(tmp_path / 'bin255.nii.gz', np.where(labels > 0, 255, 0).astype(np.uint8))
+    with pytest.raises(ValueError, match=r'bin255.nii.gz: its only non-zero value is 255, which is ignore_index'):
+        build(tmp_path, case=dict(seg=binary))
+    with_class = np.where(labels == 2, 255, labels).astype(np.uint8)  # ignore next to a real class: fine
+    dataset = build(tmp_path, case=dict(seg=save(tmp_path / 'ok.nii.gz', with_class)))
+    assert set(np.unique(dataset.volume(0)[1]).tolist()) == {0, 1, 255}

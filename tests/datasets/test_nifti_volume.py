@@ -108,3 +108,41 @@ def test_cached_volumes_are_never_written(tmp_path):
     assert np.array_equal(dataset.volume(0)[0], before)
     with pytest.raises(ValueError, match='read-only'):
         dataset.volume(0)[0][0, 0, 0, 0] = 5
+
+
+def test_error_messages_name_this_class_and_the_right_cause(tmp_path):
+    image, labels = phantom()
+    with pytest.raises(ValueError, match=r'^NiftiVolumeDataset: label volume .*bad.nii.gz has values \[7\]'):
+        build(tmp_path, case=dict(seg=save(tmp_path / 'bad.nii.gz', np.full(labels.shape, 7, np.uint8))))
+    junk = tmp_path / 'junk.nii.gz'
+    junk.write_bytes(b'garbage')
+    with pytest.raises(ValueError, match='^NiftiVolumeDataset: cannot read NIfTI file .*junk.nii.gz'):
+        build(tmp_path, case=dict(seg=str(junk)))
+    with pytest.raises(ValueError, match=r'^NiftiVolumeDataset: .*4D array') as err:
+        build(tmp_path, case=dict(seg=save(tmp_path / 'seg4d.nii.gz', np.stack([labels, labels], -1))))
+    assert 'modality' not in str(err.value) and 'label' in str(err.value)
+    flipped = AFFINE.copy()  # x flipped about the centre: direction of axis 0 and origin both differ
+    flipped[0, 0], flipped[0, 3] = -0.8, 8.8
+    with pytest.raises(ValueError, match=r'different affines \(axis 0 direction/spacing by up to 1.6, origin by up '
+                                         r'to 8.8 mm\)'):
+        build(tmp_path, case=dict(seg=save(tmp_path / 'flip.nii.gz', labels, flipped)))
+    shifted = AFFINE.copy()
+    shifted[2, 3] = 5.0
+    with pytest.raises(ValueError, match=r'different affines \(origin by up to 5 mm\)'):
+        build(tmp_path, case=dict(seg=save(tmp_path / 'shift.nii.gz', labels, shifted)))
+
+
+def test_negative_ignore_index_is_kept_as_is(tmp_path):
+    """ignore_index=-1 labels stay -1 (not wrapped to 255), so a loss with ignore_index=-1 skips them."""
+    _, labels = phantom()
+    marked = np.where(labels == 2, -1, labels.astype(np.int16))
+    dataset = build(tmp_path, case=dict(seg=save(tmp_path / 'm1.nii.gz', marked)), ignore_index=-1)
+    gt = dataset[0]['data_samples']['gt_sem_seg']
+    assert set(gt.unique().tolist()) == {-1, 0, 1}
+    np.testing.assert_array_equal(dataset.volume(0)[1], np.moveaxis(marked, 2, 0))
+
+
+def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
+    _, labels = phantom()
+    with pytest.raises(ValueError, match=r'^NiftiVolumeDataset: .*b255.nii.gz: its only non-zero value is 255'):
+        build(tmp_path, case=dict(seg=save(tmp_path / 'b255.nii.gz', (labels > 0).astype(np.uint8) * 255)))
