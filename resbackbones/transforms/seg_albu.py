@@ -1,13 +1,30 @@
 """albumentations on an image and its mask together, so geometric changes keep them aligned."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
-from .albu import albumentations, build_albu, seeded
+from .albu import albumentations, build_albu, each_transform, seeded
+
+FILLING_MODULES = ('albumentations.augmentations.geometric.', 'albumentations.augmentations.crops.')
+
+
+def each_config(configs: Sequence[dict]) -> Iterator[dict]:
+    """Every transform config, nested 'transforms' included, in the order ``each_transform`` walks the built ones."""
+    for cfg in configs:
+        yield cfg
+        yield from each_config(cfg.get('transforms', ()))
+
+
+def mask_fillers(configs: Sequence[dict], built: Sequence[Any]) -> list[Any]:
+    """The built warps, pads and crops that fill the mask where pixels come from outside the image
+    (``fill_mask``), less those whose config sets it; dropouts also take ``fill_mask`` but mean something else."""
+    return [t for cfg, t in zip(each_config(configs), each_transform(built))
+            if hasattr(t, 'fill_mask') and type(t).__module__.startswith(FILLING_MODULES)
+            and 'fill_mask' not in cfg]
 
 
 @TRANSFORMS.register_module()
@@ -15,7 +32,9 @@ class SegAlbu(BaseTransform):
     """Apply albumentations transforms (config dicts, see ``Albu``) to ``img`` and ``gt_seg_map`` at once.
 
     Geometric transforms move both (masks with nearest-neighbour interpolation); pixel transforms change only the
-    image. Works on float32 images (after NormalizeIntensity) as well as uint8.
+    image. Works on float32 images (after NormalizeIntensity) as well as uint8. Mask pixels that a rotation, shift,
+    scale, pad or crop brings in from outside the image get the sample's ``ignore_index`` (255 by default), as in
+    RandomAffine3D, not background, unless the transform's config sets ``fill_mask``.
 
     Args:
         transforms: e.g. ``[dict(type='HorizontalFlip', p=0.5), dict(type='RandomRotate90', p=1.0)]``.
@@ -26,6 +45,7 @@ class SegAlbu(BaseTransform):
             raise ValueError(f'SegAlbu: transforms must be a non-empty list of dicts; got {transforms!r}')
         self.transforms = [dict(t) for t in transforms]
         self.aug = albumentations().Compose([build_albu(t) for t in self.transforms])
+        self.fillers = mask_fillers(self.transforms, self.aug.transforms)
 
     def transform(self, results: dict) -> dict:
         img = results.get('img')
@@ -36,6 +56,8 @@ class SegAlbu(BaseTransform):
         if mask is None:
             out = seeded(self.aug)(image=img)
         else:  # int32: albumentations/OpenCV do not warp int64
+            for t in self.fillers:
+                t.fill_mask = results.get('ignore_index', 255)
             out = seeded(self.aug)(image=img, mask=mask.astype(np.int32))
             results['gt_seg_map'] = out['mask'].astype(np.int64)
         results['img'] = out['image'][..., None] if out['image'].ndim == 2 else out['image']

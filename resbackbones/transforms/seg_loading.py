@@ -45,10 +45,19 @@ def to_channels(img: np.ndarray, channels: int | None, path: str) -> np.ndarray:
     raise ValueError(f'{path}: cannot turn a {img.shape[2]}-channel image into {channels} channels')
 
 
+def refuse_only_ignore(labels: np.ndarray, path: str, ignore_index: int, fix: str) -> None:
+    """ValueError naming the file when its labels are ignore_index and 0 alone: a 0/255 binary mask read with the
+    default ignore_index=255 would otherwise lose all its foreground without a word."""
+    if ignore_index != 0 and (labels == ignore_index).any() and not ((labels != 0) & (labels != ignore_index)).any():
+        raise ValueError(f'{path}: its only non-zero value is {ignore_index}, which is ignore_index, so every '
+                         f'labelled pixel would be ignored; {fix}, or choose another ignore_index')
+
+
 def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_index: int, binarize: bool) -> np.ndarray:
     """A mask as an HxW int64 label map; ValueError names the file when it is not one or labels are out of range.
 
-    ``binarize`` turns every non-zero label into 1 (instance label images -> foreground), ignore_index excepted.
+    ``binarize`` turns every non-zero label into 1, 255 included (instance label images and 0/255 masks ->
+    foreground): the mask then marks no pixel ignored.
     """
     if mask.ndim == 3 and mask.shape[2] in (3, 4) and (mask[..., :3] == mask[..., :1]).all():
         mask = mask[..., 0]  # grey stored as RGB
@@ -61,7 +70,8 @@ def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_inde
                              f'such as {mask[mask != np.round(mask)][:3]}')
     labels = mask.astype(np.int64)
     if binarize:
-        labels = np.where((labels != 0) & (labels != ignore_index), 1, labels)
+        labels = (labels != 0).astype(np.int64)
+    refuse_only_ignore(labels, path, ignore_index, 'to count those pixels as foreground use binarize=True')
     if num_classes is not None:
         bad = np.unique(labels[((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)])
         if bad.size:

@@ -175,3 +175,48 @@ def test_pack_seg_inputs():
     assert packed['inputs'].shape == (1, 4, 6) and packed['inputs'].dtype == torch.float32
     assert packed['data_samples']['gt_sem_seg'].dtype == torch.int64
     assert packed['data_samples']['slice_idx'] == 3 and packed['data_samples']['img_path'] == 'a.png'
+
+
+def test_binarize_counts_255_as_foreground(tmp_path):
+    """0/255 masks and instance #255 are foreground with binarize=True, although 255 is the default ignore_index."""
+    mask = np.zeros((6, 6), np.uint16)
+    mask[1:3, 1:3], mask[4:, 4:] = 255, 256
+    for name, m in (('bin.png', (mask > 0).astype(np.uint8) * 255), ('inst.tif', mask)):
+        results = LoadImageAndMask()(dict(img_path=write(tmp_path / 'i.png', ramp(6, 6)), num_classes=2,
+                                          binarize=True, seg_map_path=write(tmp_path / name, m)))
+        np.testing.assert_array_equal(results['gt_seg_map'], (mask > 0).astype(np.int64))
+
+
+def test_mask_of_only_0_and_ignore_index_is_refused(tmp_path):
+    """Without binarize a 0/255 mask would be all-ignored: an error naming the file and the fix instead."""
+    mask = np.zeros((6, 6), np.uint8)
+    mask[1:3, 1:3] = 255
+    sample = dict(img_path=write(tmp_path / 'i.png', ramp(6, 6)), num_classes=2,
+                  seg_map_path=write(tmp_path / 'm255.png', mask))
+    with pytest.raises(ValueError, match=r'm255.png: its only non-zero value is 255, which is ignore_index.*'
+                                         r'binarize=True'):
+        LoadImageAndMask()(dict(sample))
+    mask[0, 0] = 1  # ignore next to a real class is what ignore_index is for
+    results = LoadImageAndMask()(dict(sample, seg_map_path=write(tmp_path / 'ok.png', mask)))
+    assert set(np.unique(results['gt_seg_map']).tolist()) == {0, 1, 255}
+
+
+@pytest.mark.parametrize('transform', [dict(type='Rotate', limit=(45, 45), p=1.0),
+                                       dict(type='Affine', scale=0.5, p=1.0),
+                                       dict(type='PadIfNeeded', min_height=40, min_width=40)])
+@pytest.mark.parametrize('ignore_index', [255, -1])
+def test_seg_albu_labels_pixels_from_outside_as_ignore(transform, ignore_index):
+    """As in RandomAffine3D, pixels a warp brings in from outside the image are not background but ignored."""
+    aug = SegAlbu([dict(type='OneOf', transforms=[transform], p=1.0)])
+    out = aug(dict(img=np.ones((32, 32, 1), np.float32), gt_seg_map=np.ones((32, 32), np.int64),
+                   ignore_index=ignore_index))
+    outside = out['img'][..., 0] == 0
+    assert outside.sum() > 50
+    assert set(np.unique(out['gt_seg_map'][outside]).tolist()) == {ignore_index}
+    assert set(np.unique(out['gt_seg_map'][out['img'][..., 0] == 1]).tolist()) == {1}  # (edges blend the image)
+
+
+def test_seg_albu_keeps_an_explicit_fill_mask():
+    aug = SegAlbu([dict(type='Rotate', limit=(45, 45), p=1.0, fill_mask=0)])
+    out = aug(dict(img=np.ones((32, 32, 1), np.float32), gt_seg_map=np.ones((32, 32), np.int64)))
+    assert set(np.unique(out['gt_seg_map'][out['img'][..., 0] == 0]).tolist()) == {0}
