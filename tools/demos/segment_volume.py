@@ -6,7 +6,8 @@ The volume, its intensity normalisation (and resampling) come from the config's 
 (2D model: every slice along its axis is predicted, held-out or not) or NiftiVolumeDataset (3D model: the whole
 volume, with the model's test_cfg windows). The output has the input's affine and header. When the case has
 labels, the Dice per class over the whole volume and over the held-out part only (the held-out slices, or the
-held-out half of a ``split_axis`` split) are printed as one line of json.
+held-out half of a ``split_axis`` split) are printed as one line of json. The Dice compares the prediction, put back
+on the file grid, with the labels as read from the files on that grid (not resampled, also with target_spacing).
 """
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ from resbackbones.registry import DATASETS, MODELS  # noqa: E402
 DATASET_TYPES = ('NiftiSliceDataset', 'NiftiVolumeDataset')
 
 
-def dice_per_class(pred: np.ndarray, gt: np.ndarray, classes: Sequence[str]) -> dict[str, float]:
-    """Dice of each class over the given voxels (nan for a class absent from both)."""
-    matrix = confusion(pred.ravel(), gt.ravel(), len(classes), 255).astype(np.float64)
+def dice_per_class(pred: np.ndarray, gt: np.ndarray, classes: Sequence[str],
+                   ignore_index: int = 255) -> dict[str, float]:
+    """Dice of each class over the given voxels, ignore_index left out (nan for a class absent from both)."""
+    matrix = confusion(pred.ravel(), gt.ravel(), len(classes), ignore_index).astype(np.float64)
     inter, total = np.diag(matrix), matrix.sum(0) + matrix.sum(1)
     return {name: round(float(2 * i / t), 4) if t else float('nan') for name, i, t in zip(classes, inter, total)}
 
@@ -46,15 +48,25 @@ def held_out(dataset, shape: tuple[int, ...]) -> tuple:
     return (slice(None),) * 3
 
 
-def predict_case(model, dataset, case: int, batch_size: int) -> tuple[np.ndarray, np.ndarray | None, object]:
-    """(labels on the file grid, ground truth on it or None, the reference NIfTI image)."""
+def predict_case(model, dataset, case: int, batch_size: int) -> tuple[np.ndarray, object]:
+    """(labels on the file grid, the reference NIfTI image)."""
     if dataset.__class__.__name__ == 'NiftiVolumeDataset':
-        image, labels, meta = dataset.volume(case)
-        pred = dataset.to_file_grid(case, predict_volume_3d(model, image))
-        gt = None if labels is None else dataset.to_file_grid(case, labels)
-        return pred, gt, meta['reference']
-    image, labels, reference = dataset.volume(case)
-    return predict_volume(model, image, dataset.axis, batch_size), labels, reference
+        image, _, meta = dataset.volume(case)
+        return dataset.to_file_grid(case, predict_volume_3d(model, image)), meta['reference']
+    image, _, reference = dataset.volume(case)
+    return predict_volume(model, image, dataset.axis, batch_size), reference
+
+
+def ground_truth(data_cfg: dict, dataset, case: int) -> np.ndarray | None:
+    """The case's labels (X, Y, Z) on its files' grid, or None. With target_spacing the dataset holds resampled
+    labels, and restoring them would score against a round trip of the labels (a Dice too high where thin
+    structures do not survive it), so the case is read again without resampling."""
+    if dataset.__class__.__name__ != 'NiftiVolumeDataset':
+        return dataset.volume(case)[1]
+    if dataset.target_spacing is not None:
+        dataset, case = DATASETS.build(dict(data_cfg, target_spacing=None, cases=[dataset.cases[case]])), 0
+    labels = dataset.volume(case)[1]
+    return None if labels is None else np.moveaxis(labels, -3, dataset.depth_axis - 3)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,13 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = MODELS.build(cfg.model)
     state = torch.load(check_checkpoint(args.checkpoint, 'CHECKPOINT'), map_location='cpu', weights_only=True)
     model.load_state_dict(state.get('state_dict', state))
-    pred, labels, reference = predict_case(model, dataset, args.case, args.batch_size)
+    pred, reference = predict_case(model, dataset, args.case, args.batch_size)
     save_nifti(args.out, pred, reference)
     report = {'out': args.out, 'shape': list(pred.shape)}
+    labels = ground_truth(data_cfg, dataset, args.case)
     if labels is not None:
-        take = held_out(split, pred.shape)
-        report['dice_volume'] = dice_per_class(pred, labels, dataset.classes)
-        report['dice_held_out'] = dice_per_class(pred[take], labels[take], dataset.classes)
+        take, ignore = held_out(split, pred.shape), dataset.ignore_index
+        report['dice_volume'] = dice_per_class(pred, labels, dataset.classes, ignore)
+        report['dice_held_out'] = dice_per_class(pred[take], labels[take], dataset.classes, ignore)
     print(json.dumps(report))
     return 0
 
