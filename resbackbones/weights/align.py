@@ -5,7 +5,12 @@ looking at what the target has rather than by hard-coding stage numbers or sourc
 
 - timm's deep stem is ``conv1.{0,1,3,4,6}`` + ``bn1``; ours (mmdet's) is ``stem.{0,1,3,4,6}`` + ``stem.7``.
 - avg-down shortcuts: timm (and mmdet) keep a parameter-free pool at ``downsample.0`` in every stage, so the conv
-  and norm are ``.1``/``.2`` even where ours, in a stride-1 stage, has no pool (``.0``/``.1``).
+  and norm are ``.1``/``.2`` even where ours, in a stride-1 stage, has no pool (``.0``/``.1``). Which child holds
+  the 1x1 conv also tells the two shortcut forms apart (``.0``: a strided conv, ResNet/ResNet-C; ``.1``: a pool
+  first, ResNet-D); a shortcut that downsamples in the model and has the other form in the checkpoint is refused,
+  since renumbering it would load ResNet-C weights into a ResNet-D (or back) without any key missing.
+- mmpretrain's deep stem: three mmcv ConvModules ``stem.K.conv`` / ``stem.K.bn`` (``.gn``); ours (mmdet's) is a
+  plain Sequential with convs at ``stem.0/3/6`` and norms at ``stem.1/4/7``.
 - mmdet names group-norm layers ``gn1``, ``gn2`` ...; ours are always ``bn1`` ... whatever the norm type.
 - mmcv ``ConvModule`` pairs (mmaction2's ResNet3d): ``convK.conv``/``convK.bn`` are our ``convK``/``bnK`` (the
   stem's ``conv1.bn`` is ``bn1``), and ``downsample.conv``/``downsample.bn`` are ``downsample.0``/``.1``.
@@ -23,9 +28,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Collection
+from typing import Collection, Mapping
 
 import torch
+from torch import nn
 
 _DEEP_STEM = re.compile(r'^conv1\.(\d+)\.(.+)$')
 _DOWNSAMPLE = re.compile(r'^(.*\.downsample\.)(\d+)\.(.+)$')
@@ -36,6 +42,12 @@ _INTERLACE = re.compile(r'^(.*\.)conv1\.conv\.net1\.(.+)$')
 _FACTORISED = re.compile(r'\.(conv_s|bn_s|conv_t)\.')
 _FACTORISED_CHILD = {'conv_s': '0', 'bn_s': '1', 'conv_t': '3'}
 _SEPARATED = re.compile(r'^((?:.*\.)?)conv2\.([01])\.(conv|bn)\.(.+)$')
+_MM_STEM = re.compile(r'^((?:.*\.)?)stem\.(\d+)\.(conv|bn|gn)\.(.+)$')
+# What a shortcut computes: a pool that downsamples, then a stride-1 1x1 conv (ResNet-D); a strided 1x1 conv
+# (ResNet, ResNet-C, torchvision); or, where it does not downsample, either (the pool is an identity there).
+AVG_POOL, STRIDED_CONV, EITHER = 'avg-pool', 'strided conv', 'either'
+FORM_TEXT = {AVG_POOL: 'an avg-pool at child 0 and a stride-1 1x1 conv at child 1 (ResNet-D, avg_down=True)',
+             STRIDED_CONV: 'a strided 1x1 conv at child 0 (ResNet / ResNet-C, avg_down=False)'}
 
 
 def _stem_rename(key: str, target: Collection[str], last_norm: int | None) -> str:
@@ -94,39 +106,93 @@ def _separated_rename(key: str, target: Collection[str]) -> str:
     return new if new in target else key
 
 
+def _mm_stem_rename(key: str, target: Collection[str]) -> str:
+    """mmpretrain's ConvModule deep stem ``stem.K.conv`` / ``stem.K.bn`` -> ours ``stem.3K`` / ``stem.3K+1``."""
+    match = _MM_STEM.match(key)
+    if not match or key in target:
+        return key
+    prefix, index, part, rest = match.groups()
+    new = f'{prefix}stem.{3 * int(index) + (0 if part == "conv" else 1)}.{rest}'
+    return new if new in target else key
+
+
 def _norm_rename(key: str, target: Collection[str]) -> str:
     renamed = _GN.sub(r'\1bn\2.', key)
     return renamed if key not in target and renamed in target else key
 
 
-def _downsample_maps(keys: Collection[str], target: Collection[str]) -> dict[str, dict[int, int]]:
-    """Per shortcut prefix, checkpoint child index -> target child index where the two orders differ."""
-    def children(names: Collection[str]) -> dict[str, set[int]]:
-        found = defaultdict(set)
-        for name in names:
-            match = _DOWNSAMPLE.match(name)
-            if match:
-                found[match[1]].add(int(match[2]))
-        return found
+def _children(names: Collection[str]) -> dict[str, set[int]]:
+    """Per shortcut prefix (``layer2.0.downsample.``), the child indices that hold tensors."""
+    found = defaultdict(set)
+    for name in names:
+        match = _DOWNSAMPLE.match(name)
+        if match:
+            found[match[1]].add(int(match[2]))
+    return found
 
-    ours, theirs = children(target), children(keys)
+
+def _stride(module: nn.Module) -> int:
+    stride = getattr(module, 'stride', 1)
+    return max(stride) if isinstance(stride, tuple) else int(stride)
+
+
+def shortcut_forms(backbone: nn.Module) -> dict[str, str]:
+    """Per projection shortcut of ``backbone`` (prefix ``layer2.0.downsample.``), the form it computes:
+    AVG_POOL, STRIDED_CONV, or EITHER where it does not downsample. Read off the modules, since the keys of a
+    strided and a stride-1 conv shortcut are the same."""
+    forms = {}
+    for name, module in backbone.named_modules():
+        if name.rsplit('.', 1)[-1] != 'downsample' or not isinstance(module, nn.Sequential) or not len(module):
+            continue
+        first = module[0]
+        if isinstance(first, nn.modules.pooling._AvgPoolNd) and _stride(first) > 1:
+            forms[f'{name}.'] = AVG_POOL
+        else:
+            conv = next((m for m in first.modules() if isinstance(m, nn.modules.conv._ConvNd)), first)
+            forms[f'{name}.'] = STRIDED_CONV if _stride(conv) > 1 else EITHER
+    return forms
+
+
+def _downsample_maps(keys: Collection[str], target: Collection[str], forms: Mapping[str, str] | None,
+                     old_of: Mapping[str, str]) -> dict[str, dict[int, int]]:
+    """Per shortcut prefix, checkpoint child index -> target child index where the two orders differ.
+
+    The checkpoint's form is read from the child holding the conv: ``.0`` a strided conv, else a pool first.
+    ``forms`` (``shortcut_forms`` of the model) gives the target's; without it, only the target's keys (a pool
+    first, else unknown). A shortcut whose forms differ where the model downsamples raises ValueError.
+    """
+    ours, theirs = _children(target), _children(keys)
     maps = {}
     for prefix, indices in theirs.items():
         want = ours.get(prefix, set())
-        if want and indices != want and len(indices) == len(want):
+        if not want:
+            continue
+        mine = AVG_POOL if min(want) > 0 else EITHER
+        mine = forms.get(prefix, mine) if forms is not None else mine
+        form = STRIDED_CONV if min(indices) == 0 else AVG_POOL
+        if mine != EITHER and form != mine:
+            key = next(k for k in sorted(keys) if k.startswith(prefix))
+            raise ValueError(
+                f'shortcut {prefix[:-1]}: the checkpoint has {FORM_TEXT[form]} (key {old_of.get(key, key)}), the '
+                f'model {FORM_TEXT[mine]}. ResNet-C and ResNet-D weights do not compute the same features: '
+                f'use a checkpoint of the same variant, or build the model with avg_down={form == AVG_POOL}. '
+                'The model was not changed.')
+        if indices != want and len(indices) == len(want):
             maps[prefix] = dict(zip(sorted(indices), sorted(want)))
     return maps
 
 
-def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple[dict[str, torch.Tensor],
-                                                                                  dict[str, str], list[str]]:
+def align_keys(state: dict[str, torch.Tensor], target: Collection[str], forms: Mapping[str, str] | None = None
+               ) -> tuple[dict[str, torch.Tensor], dict[str, str], list[str]]:
     """Rename ``state``'s keys towards ``target``'s names.
 
+    ``forms``: the model's ``shortcut_forms``, so that a strided-conv shortcut is not loaded into an avg-pool one
+    or back (ValueError); without it only a target with a pool first is told apart.
     Returns the renamed dict, a map new key -> old key, and one note per kind of rename applied.
     """
     target = set(target)
     bare = {k: _separated_rename(_factorised_rename(_unwrap(k, target), target), target) for k in state}
-    first_name = {_conv_module_rename(bare[k], target): k for k in state}
+    first_name = {_mm_stem_rename(_conv_module_rename(bare[k], target), target): k for k in state}
     kinds = set()
     if any(_unwrap(k, target) != k for k in state):
         kinds.add("mmaction2 TSM / TIN wrappers: '.net' / '.block' segments dropped, TIN's '.net1' -> interlace")
@@ -134,13 +200,15 @@ def align_keys(state: dict[str, torch.Tensor], target: Collection[str]) -> tuple
         kinds.add('mmaction2 Conv2plus1d names: conv_s/bn_s/conv_t -> 0/1/3')
     if any(_SEPARATED.match(k) and b != k for k, b in bare.items()):
         kinds.add('mmaction2 CSN names: conv2.N.conv/.bn -> conv2(_interaction)/bn2(_interaction)')
-    if any(new != bare[old] for new, old in first_name.items()):
+    if any(_MM_STEM.match(bare[old]) and new != bare[old] for new, old in first_name.items()):
+        kinds.add('mmpretrain deep stem: stem.K.conv/.bn -> stem.3K/stem.3K+1')
+    if any(new != bare[old] and not _MM_STEM.match(bare[old]) for new, old in first_name.items()):
         kinds.add("mmcv ConvModule names: convK.conv/.bn -> convK/bnK, downsample.conv/.bn -> downsample.0/.1")
     state = {new: state[old] for new, old in first_name.items()}
     stem_norms = [int(k.split('.')[1]) for k in target if k.startswith('stem.') and k.endswith('.running_var')]
     deep_target = 'conv1.weight' not in target and any(k.startswith('stem.') for k in target)
     last_norm = max(stem_norms) if deep_target and stem_norms and 'conv1.0.weight' in state else None
-    down = _downsample_maps(list(state), target)
+    down = _downsample_maps(list(state), target, forms, first_name)
     renamed, old_of = {}, {}
     for key, value in state.items():
         new = _stem_rename(key, target, last_norm) if deep_target else key

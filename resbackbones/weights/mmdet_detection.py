@@ -25,7 +25,7 @@ from typing import Collection, Mapping, Sequence
 import torch
 from torch import nn
 
-from .align import align_keys
+from .align import align_keys, shortcut_forms
 from .detector_state import load_detector_state
 from .io import read_checkpoint
 
@@ -57,14 +57,15 @@ def _with_background_first(value: torch.Tensor, per_class: int, num_classes: int
                      f'{num_classes} + background) or {per_class} (class-agnostic)')
 
 
-def convert_mmdet_detection(state: Mapping[str, torch.Tensor], backbone_keys: Collection[str] = ()
-                            ) -> tuple[dict[str, torch.Tensor], list[str]]:
+def convert_mmdet_detection(state: Mapping[str, torch.Tensor], backbone_keys: Collection[str] = (),
+                            forms: Mapping[str, str] | None = None) -> tuple[dict[str, torch.Tensor], list[str]]:
     """Rename an mmdet detector state dict to ours; returns it and notes on what was rearranged.
 
-    ``backbone_keys``: the target backbone's own keys (without 'backbone.'), so ResNet-D/GN layouts are aligned.
+    ``backbone_keys``: the target backbone's own keys (without 'backbone.'), so ResNet-D/GN layouts are aligned;
+    ``forms``: its ``shortcut_forms``, so a ResNet-C file is refused by a ResNet-D backbone and back.
     """
     backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
-    aligned, _, notes = align_keys(backbone, backbone_keys) if backbone_keys else (backbone, {}, [])
+    aligned, _, notes = align_keys(backbone, backbone_keys, forms) if backbone_keys else (backbone, {}, [])
     out = {f'backbone.{k}': v for k, v in aligned.items()}
     for key, value in state.items():
         if key.startswith('backbone.'):
@@ -95,7 +96,8 @@ def load_mmdet_detection(model: nn.Module, checkpoint: str | os.PathLike | Mappi
     """
     ckpt = read_checkpoint(checkpoint)
     backbone_keys = [k[len('backbone.'):] for k in model.state_dict() if k.startswith('backbone.')]
-    state, notes = convert_mmdet_detection(ckpt.state, backbone_keys)
+    forms = shortcut_forms(model.backbone) if isinstance(getattr(model, 'backbone', None), nn.Module) else None
+    state, notes = convert_mmdet_detection(ckpt.state, backbone_keys, forms)
     return {**load_detector_state(model, state, ckpt.origin, 'mmdet', strict), 'notes': notes}
 
 
