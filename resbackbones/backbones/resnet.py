@@ -103,7 +103,8 @@ class ResNet(BaseModule):
         block_options: per built stage, per block, a dict of more keyword arguments for that block, which its class
             must take (ResNetAudio's ``factorize``); None (default): none.
         pretrained: deprecated alias of init_cfg=dict(type='Pretrained', checkpoint=...).
-        init_cfg: mmengine init config; type 'Pretrained' loads torchvision/timm/mmpretrain/mmdet checkpoints.
+        init_cfg: mmengine init config, a dict or a list of dicts; type 'Pretrained' (keys checkpoint, prefix, source,
+            strict, map_location) loads torchvision/timm/mmpretrain/mmdet checkpoints.
 
     Only the stages up to the last one in ``out_indices`` are built: a stage that never runs would hold parameters
     without gradients (DDP refuses them). ``unbuilt_stages`` names the others; loading a full checkpoint reports
@@ -126,7 +127,7 @@ class ResNet(BaseModule):
                  block_addons: Sequence[Sequence[Sequence[BlockAddon]]] | None = None,
                  fused_channels: Sequence[int] | None = None, block_widths: Sequence[Sequence[int]] | None = None,
                  block_options: Sequence[Sequence[dict]] | None = None, pretrained: str | None = None,
-                 init_cfg: dict | None = None):
+                 init_cfg: dict | list[dict] | None = None):
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError('give either pretrained or init_cfg, not both')
@@ -327,13 +328,15 @@ class ResNet(BaseModule):
                         addon.reset_parameters()
 
     def init_weights(self) -> None:
-        """mmengine entry point: load a 'Pretrained' init_cfg through our converters, else default init."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            from ..weights import load_pretrained
-            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'),
-                            source=self.init_cfg.get('source'))
-        else:
+        """mmengine entry point: a 'Pretrained' init_cfg (a dict, or one entry of a list, after the list's others as
+        mmengine orders them) loads through our converters with all its keys (strict, prefix, source); without
+        one, mmengine's own init, which takes a dict or a list."""
+        from ..weights.init_cfg import init_with_pretrained, split_init_cfg
+        pretrained, others = split_init_cfg(self.init_cfg)
+        if pretrained is None:
             super().init_weights()
+        else:
+            init_with_pretrained(self, pretrained, others)
         self._is_init = True
 
     def frozen_modules(self) -> list[nn.Module]:

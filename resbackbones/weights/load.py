@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections import Counter
 from typing import Mapping
@@ -10,7 +11,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from .align import align_keys
+from .align import align_keys, shortcut_forms
 from .factorise import factorise_2d
 from .fused import pad_fused_inputs
 from .inflate import can_inflate, inflate_conv
@@ -61,7 +62,7 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
     Keys of stages the backbone did not build (``unbuilt_stages``: out_indices ends before them) are ignored.
     """
     unbuilt = getattr(backbone, 'unbuilt_stages', ())
-    state, old_of, report.notes = align_keys(split.backbone, bb_target)
+    state, old_of, report.notes = align_keys(split.backbone, bb_target, shortcut_forms(backbone))
     state, came_from, factorised = factorise_2d(state, backbone)
     old_of = {k: old_of[came_from[k]] for k in state}
     if factorised:
@@ -142,6 +143,16 @@ def _map_parts(split: Split, target: Mapping[str, torch.Tensor], report: LoadRep
     return new
 
 
+def _partial_load_warning(report: LoadReport) -> str | None:
+    """One line for a load that left keys out: logged as a WARNING, since a partly initialised model otherwise
+    looks, in the log, like a clean load."""
+    if not report.missing and not report.unexpected:
+        return None
+    return (f'partial load from {report.checkpoint} (source {report.source}): {len(report.missing)} model keys '
+            f'missing, kept as initialised {report.missing[:SHOWN]}; {len(report.unexpected)} checkpoint keys '
+            f'unexpected, not loaded {report.unexpected[:SHOWN]}. Pass strict=True to refuse such a file.')
+
+
 def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, source: str | None = None,
                     strict: bool = False, prefix: str | None = None) -> LoadReport:
     """Load a torchvision (image or video), timm, mmpretrain, mmdet, mmaction2 or native checkpoint into a backbone or
@@ -155,9 +166,10 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, s
             another num_classes is the usual fine-tuning case).
         prefix: keep only checkpoint keys under this prefix, stripped (mmengine's ``Pretrained`` init_cfg).
 
-    Returns the LoadReport, also printed through mmengine's logger. Raises ValueError, with the model left
-    untouched, when backbone shapes differ (another architecture), under ``strict``, or when no backbone tensor
-    matches.
+    Returns the LoadReport, also printed through mmengine's logger, plus a WARNING line when keys are missing or
+    unexpected. Raises ValueError, with the model left untouched, when backbone shapes differ (another
+    architecture), when a shortcut is ResNet-C in one and ResNet-D in the other, under ``strict``, or when no
+    backbone tensor matches.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f'model must be a torch nn.Module; got {type(model).__name__}')
@@ -190,4 +202,7 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, s
     model.load_state_dict({**target, **new})  # one call, after every check: all or nothing
     report.loaded = len(new)
     print_log(str(report), logger='current')
+    warning = _partial_load_warning(report)
+    if warning:
+        print_log(warning, logger='current', level=logging.WARNING)
     return report

@@ -163,3 +163,39 @@ def test_report_text_names_source_and_counts(tiny_backbone, save):
     assert text.startswith(f'Loaded {report.loaded} tensors from {path}')
     assert 'source: native (detected: flat keys without a classifier)' in text
     assert report.loaded == len(tiny_backbone().state_dict())
+
+
+@pytest.fixture
+def log_records():
+    """Records of mmengine's current logger (load_pretrained prints through it), all levels."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    records, handler, logger = [], logging.Handler(), MMLogger.get_current_instance()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize('change, expected', [
+    (lambda sd: {k: v for k, v in sd.items() if not k.startswith('layer4.')},
+     r"partial load from <state dict> \(source native\): (\d+) model keys missing, kept as initialised "
+     r"\['layer4\.0\.[\w.]+', .*; 0 checkpoint keys unexpected"),
+    (lambda sd: {**sd, 'layer5.0.conv1.weight': torch.zeros(1)},
+     r"0 model keys missing, kept as initialised \[\]; 1 checkpoint keys unexpected, not loaded "
+     r"\['layer5\.0\.conv1\.weight'\]\. Pass strict=True"),
+])
+def test_partial_load_is_a_warning_naming_counts_and_keys(change, expected, tiny_backbone, log_records):
+    import logging
+    report = load_pretrained(tiny_backbone(seed=2), change(tiny_backbone().state_dict()))
+    warnings = [r.getMessage() for r in log_records if r.levelno == logging.WARNING]
+    found = re.search(expected, warnings[0]) if len(warnings) == 1 else None
+    assert found and (not found.groups() or int(found[1]) == len(report.missing))
+    assert any(r.levelno == logging.INFO and r.getMessage().startswith('Loaded') for r in log_records)
+
+
+def test_clean_load_logs_no_warning(tiny_backbone, log_records):
+    import logging
+    load_pretrained(tiny_backbone(seed=2), tiny_backbone().state_dict())
+    assert log_records and all(r.levelno < logging.WARNING for r in log_records)
