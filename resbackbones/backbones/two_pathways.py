@@ -38,12 +38,12 @@ class TwoPathwayBackbone(BaseModule):
         return f'laterals {source}: {len(modules)}{kind}, {trainable:,} of {total:,} params trainable'
 
     def init_weights(self) -> None:
-        """mmengine entry point: a 'Pretrained' init_cfg loads through ``load_pretrained`` (all or nothing, with a
-        report), else each pathway initialises itself."""
-        if self.init_cfg and self.init_cfg.get('type') == 'Pretrained':
-            from ..weights import load_pretrained
-            load_pretrained(self, self.init_cfg['checkpoint'], prefix=self.init_cfg.get('prefix'),
-                            source=self.init_cfg.get('source'))
+        """mmengine entry point: a 'Pretrained' init_cfg (a dict, or one entry of a list) loads through our
+        converters with all its keys (strict, prefix, source), else each pathway initialises itself."""
+        from ..weights.init_cfg import init_with_pretrained, split_init_cfg
+        pretrained, others = split_init_cfg(self.init_cfg)
+        if pretrained is not None:
+            init_with_pretrained(self, pretrained, others)
         else:
             for name in self.pathway_names:
                 getattr(self, name).init_weights()

@@ -160,10 +160,15 @@ def test_a_recognizer_trains_both_pathways_and_the_laterals():
         assert model.backbone.get_submodule(name).weight.grad.abs().sum() > 0, name
 
 
-def test_pretrained_loads_a_slowfast_checkpoint_into_both_pathways(tmp_path, randomise):
+@pytest.mark.parametrize('form', ['pretrained', 'init_cfg list'])
+def test_pretrained_loads_a_slowfast_checkpoint_into_both_pathways(tmp_path, randomise, form):
     trained = randomise(_slowfast())
     torch.save(trained.state_dict(), tmp_path / 'slowfast.pth')
-    model = _slowfast(pretrained=str(tmp_path / 'slowfast.pth'))
+    if form == 'pretrained':
+        model = _slowfast(pretrained=str(tmp_path / 'slowfast.pth'))
+    else:  # mmengine's list form, strict honoured (a list crashed on init_cfg.get)
+        model = _slowfast(init_cfg=[dict(type='Constant', layer='Conv3d', val=0.5),
+                                    dict(type='Pretrained', checkpoint=str(tmp_path / 'slowfast.pth'), strict=True)])
     model.init_weights()
     for name in ('slow_path.layer3_lateral.conv.weight', 'fast_path.layer2.1.conv2.weight', 'slow_path.bn1.running_var'):
         torch.testing.assert_close(model.state_dict()[name], trained.state_dict()[name])

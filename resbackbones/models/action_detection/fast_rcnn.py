@@ -105,15 +105,18 @@ class FastRCNN(TaskModel):
         self.test_cfg = test_cfg
 
     def init_weights(self) -> None:
-        """Children initialise themselves; a 'Pretrained' init_cfg then loads through ``load_pretrained``."""
-        pretrained = self.init_cfg if self.init_cfg and self.init_cfg.get('type') == 'Pretrained' else None
-        self.init_cfg = None
-        super().init_weights()
-        if pretrained:
-            from ...weights import load_pretrained
-            load_pretrained(self, pretrained['checkpoint'], prefix=pretrained.get('prefix'),
-                            source=pretrained.get('source'))
-        self.init_cfg = pretrained or self.init_cfg
+        """Children initialise themselves (and a list init_cfg's other entries apply); a 'Pretrained' entry then
+        loads through our converters with all its keys (strict, prefix, source)."""
+        from ...weights.init_cfg import load_pretrained_cfg, split_init_cfg
+        configured = self.init_cfg
+        pretrained, others = split_init_cfg(configured)
+        self.init_cfg = others or None
+        try:
+            super().init_weights()
+        finally:
+            self.init_cfg = configured
+        if pretrained is not None:
+            load_pretrained_cfg(self, pretrained)
 
     def tensor(self, inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return tuple(self.backbone(inputs))
