@@ -13,9 +13,10 @@ from .loading import CorruptImageError
 CHANNEL_CHOICES = (None, 1, 3)
 
 
-def read_array(path: str) -> np.ndarray:
+def read_array(path: str, palette_colours: bool = False) -> np.ndarray:
     """The first frame of an image file as an array of its own dtype: HxW (grey, 8/16/32-bit, palette indices) or
-    HxWxC. FileNotFoundError / CorruptImageError name the file."""
+    HxWxC. ``palette_colours`` gives a palette image's colours instead of its indices: what an input image shows
+    (a mask's indices are its labels, VOC-style). FileNotFoundError / CorruptImageError name the file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'file not found: {path}')
     try:
@@ -23,7 +24,7 @@ def read_array(path: str) -> np.ndarray:
             img.load()
             if img.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N'):
                 return np.asarray(img).astype(np.uint16)
-            if img.mode in ('1', 'CMYK', 'YCbCr', 'LAB', 'HSV'):
+            if img.mode in ('1', 'CMYK', 'YCbCr', 'LAB', 'HSV') or (palette_colours and img.mode in ('P', 'PA')):
                 img = img.convert('L' if img.mode == '1' else 'RGB')
             return np.asarray(img).copy()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
@@ -102,7 +103,7 @@ class LoadImageAndMask(BaseTransform):
         if 'img_path' not in results:
             raise ValueError(f"LoadImageAndMask needs 'img_path' in the sample; got keys {sorted(results)}")
         path = results['img_path']
-        img = to_channels(read_array(path), self.channels, path)
+        img = to_channels(read_array(path, palette_colours=True), self.channels, path)
         if np.issubdtype(img.dtype, np.floating) and not np.isfinite(img).all():
             raise ValueError(f'{path}: {int((~np.isfinite(img)).sum())} NaN/inf pixels; repair the image first')
         results['img'] = img

@@ -45,6 +45,19 @@ def test_jpeg_rgb_image_to_grey_with_palette_mask(tmp_path):
     assert set(np.unique(results['gt_seg_map'])) == {0, 2}  # palette indices, not colours
 
 
+def test_a_palette_image_gives_its_colours_a_palette_mask_its_indices(tmp_path):
+    """An input image shows its palette's colours (it loaded as indices 0, 1, 2 before); a mask's indices are its
+    labels (VOC-style), both from the same kind of file."""
+    indices = np.repeat(np.arange(3, dtype=np.uint8), 4)[None].repeat(4, axis=0)  # 4x12: 0 0 0 0 1 1 1 1 2 ...
+    palette_file = Image.fromarray(indices, mode='P')
+    palette_file.putpalette([255, 255, 255, 215, 215, 215, 175, 175, 175] + [0] * 759)
+    palette_file.save(tmp_path / 'p.png')
+    results = LoadImageAndMask()(dict(img_path=str(tmp_path / 'p.png'), seg_map_path=str(tmp_path / 'p.png'),
+                                      num_classes=3))
+    np.testing.assert_array_equal(results['img'][..., 0], np.array([255, 215, 175])[indices])
+    np.testing.assert_array_equal(results['gt_seg_map'], indices)
+
+
 def test_binarize_turns_instances_into_foreground(tmp_path):
     mask = np.zeros((6, 6), np.uint16)
     mask[1:3, 1:3], mask[4:, 4:] = 7, 300
