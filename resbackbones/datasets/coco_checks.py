@@ -105,6 +105,8 @@ def check_segmentation(seg, height: int, width: int, where: str) -> tuple[object
     if not isinstance(seg, list):
         raise CocoFormatError(f'{where}: segmentation must be a list of polygons or an RLE dict; '
                               f'got {type(seg).__name__}')
+    if all(isinstance(v, (int, float)) for v in seg):  # [x1, y1, ...]: one polygon not nested, as some tools write
+        seg = [seg]
     good = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
     if not good:
         return None, 'instances whose polygons all have fewer than 3 points', 0

@@ -90,6 +90,15 @@ def test_short_polygons_drop_the_part_or_the_instance(tmp_path):
         build(ann_file, img_dir, on_invalid='error')
 
 
+def test_a_flat_polygon_list_is_one_polygon(tmp_path):
+    """[x1, y1, ...] without the outer list, as some tools write it: it was dropped as 'fewer than 3 points',
+    its box with it."""
+    ann_file, img_dir = write_coco(tmp_path)
+    edit(ann_file, lambda d: d['annotations'][0].update(segmentation=rect_polygon(10, 12, 20, 16)))
+    instances = build(ann_file, img_dir).get_data_info(0)['instances']
+    assert len(instances) == 2 and instances[0]['mask'] == [rect_polygon(10, 12, 20, 16)]
+
+
 @pytest.mark.parametrize('change, match', [
     (lambda d: d['annotations'][0].update(category_id=7), r'image id 1, annotation id 1: category_id 7'),
     (lambda d: d['annotations'][0].update(image_id=99), 'annotation id 1 refers to image id 99'),
