@@ -72,8 +72,11 @@ def _check_ids(data: dict, path: str) -> None:
     images, cats = {im['id'] for im in data['images']}, {c['id'] for c in data['categories']}
     for ann in data['annotations']:
         if ann['image_id'] not in images:
-            raise CocoFormatError(f'{path}: annotation id {ann["id"]} refers to image id {ann["image_id"]}, which '
-                                  "is not in 'images'")
+            kinds = {type(i).__name__ for i in images} - {type(ann['image_id']).__name__}
+            typed = (f' (an {type(ann["image_id"]).__name__} here, while the images\' ids are '
+                     f'{" and ".join(sorted(kinds))}s: 1 and \'1\' are different ids)' if kinds else '')
+            raise CocoFormatError(f'{path}: annotation id {ann["id"]} refers to image id {ann["image_id"]!r}, which '
+                                  f"is not in 'images'{typed}")
         if ann['category_id'] not in cats:
             raise CocoFormatError(f'{path}: image id {ann["image_id"]}, annotation id {ann["id"]}: category_id '
                                   f'{ann["category_id"]} is not in \'categories\' (ids {sorted(cats)[:20]})')

@@ -102,6 +102,8 @@ def test_a_flat_polygon_list_is_one_polygon(tmp_path):
 @pytest.mark.parametrize('change, match', [
     (lambda d: d['annotations'][0].update(category_id=7), r'image id 1, annotation id 1: category_id 7'),
     (lambda d: d['annotations'][0].update(image_id=99), 'annotation id 1 refers to image id 99'),
+    (lambda d: [im.update(id=str(im['id'])) for im in d['images']],
+     r"refers to image id 1, which is not in 'images' \(an int here, while the images' ids are strs"),
     (lambda d: d['annotations'][0].update(bbox=[1, 2, 3]), 'annotation id 1: bbox must be 4'),
     (lambda d: d['annotations'][1].update(id=1), 'annotations id 1 appears more than once'),
     (lambda d: d.pop('categories'), "list under 'categories'"),
