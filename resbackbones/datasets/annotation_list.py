@@ -5,7 +5,7 @@ import os
 from typing import Any, Callable, Sequence
 
 from ..registry import DATASETS
-from .base import ClassificationDataset, check_classes
+from .base import ClassificationDataset, check_classes, classes_argument
 
 NAME = 'AnnotationListDataset'
 
@@ -64,8 +64,8 @@ class AnnotationListDataset(ClassificationDataset):
             data_prefix = dict(img_path=data_prefix)
         if not isinstance(data_prefix, dict) or not isinstance(data_prefix.get('img_path'), str):
             raise ValueError(f"{NAME}: data_prefix must be a folder path or dict(img_path=folder); got {data_prefix!r}")
-        self._given_classes = check_classes(classes, NAME)
         metainfo = dict(kwargs.pop('metainfo', None) or {})
+        self._given_classes = check_classes(classes_argument(classes, metainfo, NAME), NAME)
         if self._given_classes is not None:
             metainfo['classes'] = self._given_classes
         super().__init__(ann_file=ann_file, data_prefix=dict(data_prefix), pipeline=pipeline,

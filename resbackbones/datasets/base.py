@@ -26,6 +26,15 @@ def check_classes(classes: Sequence[str] | None, owner: str) -> tuple[str, ...] 
     return tuple(classes)
 
 
+def classes_argument(classes: Sequence[str] | None, metainfo: dict | None, owner: str) -> Sequence[str] | None:
+    """``classes``, or mmpretrain's form ``metainfo=dict(classes=...)`` (it was silently replaced); both, differing,
+    is an error."""
+    listed = (metainfo or {}).get('classes')
+    if classes is not None and listed is not None and tuple(classes) != tuple(listed):
+        raise ValueError(f'{owner}: classes {list(classes)} and metainfo classes {list(listed)} differ; give one')
+    return classes if classes is not None else listed
+
+
 class ClassificationDataset(BaseDataset):
     """Base of the classification datasets: samples are ``dict(img_path=str, gt_label=int)`` before the pipeline.
 

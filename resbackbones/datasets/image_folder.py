@@ -1,13 +1,16 @@
 """ImageNet-style folders: ``data_root/<class_name>/<image>``, one folder per class."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..registry import DATASETS
-from .base import ClassificationDataset, check_classes
+from mmengine.logging import print_log
 
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+from ..registry import DATASETS
+from .base import ClassificationDataset, check_classes, classes_argument
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')  # torchvision's
 NAME = 'ImageFolderDataset'
 
 
@@ -22,7 +25,9 @@ def _extensions(extensions: Sequence[str]) -> tuple[str, ...]:
 
 
 def find_classes(root: Path, classes: Sequence[str] | None) -> tuple[str, ...]:
-    """Class names: the sub-folders of ``root`` sorted, or exactly ``classes`` (each must match a folder)."""
+    """Class names: the sub-folders of ``root`` sorted, or exactly ``classes`` (every folder must be listed; a listed
+    class without a folder keeps its label and has no images: a split that lacks a class, whose labels would
+    otherwise shift)."""
     if not root.exists():
         raise FileNotFoundError(f'{NAME}: data_root {root} does not exist; expected data_root/<class_name>/<image> '
                                 f'(for the digits demo run: python tools/data/fetch_data.py digits)')
@@ -35,8 +40,11 @@ def find_classes(root: Path, classes: Sequence[str] | None) -> tuple[str, ...]:
     if given is None:
         return tuple(folders)
     missing = [c for c in given if c not in folders]
+    if len(missing) == len(given):
+        raise ValueError(f'{NAME}: none of classes {list(given)} has a folder in {root} (folders there: {folders})')
     if missing:
-        raise ValueError(f'{NAME}: classes {missing} have no folder in {root} (folders there: {folders})')
+        print_log(f'{NAME}: classes {missing} have no folder in {root}: they keep their labels and have no images '
+                  f'here', logger='current', level=logging.WARNING)
     extra = [f for f in folders if f not in given]
     if extra:
         raise ValueError(f'{NAME}: folder(s) {extra} in {root} are not in classes {list(given)}; add them to '
@@ -52,7 +60,9 @@ class ImageFolderDataset(ClassificationDataset):
         data_root: the folder holding one sub-folder per class (hidden entries are ignored).
         pipeline: transform configs or callables, e.g. LoadImageFromFile, Resize, PackInputs.
         classes: class names in label order; default: the sub-folder names sorted alphabetically ('10' < '2').
-            When given, every folder must be listed and every listed class must have a folder.
+            When given (here or as ``metainfo=dict(classes=...)``), every folder must be listed; a listed class
+            without a folder keeps its label and has no images (give the training classes to a split that lacks
+            one: sorted folders would shift every later label).
         extensions: image file suffixes (case-insensitive); other files in class folders are ignored.
         skip_corrupt: skip undecodable images instead of raising (see ClassificationDataset).
         lazy_init: defer scanning the files to ``full_init()`` (classes are still read at once).
@@ -66,8 +76,9 @@ class ImageFolderDataset(ClassificationDataset):
                  extensions: Sequence[str] = IMG_EXTENSIONS, skip_corrupt: bool = False, lazy_init: bool = False,
                  **kwargs: Any):
         self.extensions = _extensions(extensions)
-        names = find_classes(Path(data_root), classes)
-        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=names)
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        names = find_classes(Path(data_root), classes_argument(classes, metainfo, NAME))
+        metainfo['classes'] = names
         super().__init__(data_root=str(data_root), pipeline=pipeline, skip_corrupt=skip_corrupt,
                          lazy_init=lazy_init, metainfo=metainfo, **kwargs)
 
@@ -77,6 +88,8 @@ class ImageFolderDataset(ClassificationDataset):
         data_list = []
         for label, name in enumerate(self.metainfo['classes']):
             folder = root / name
+            if not folder.is_dir():  # a listed class this split lacks (find_classes warned)
+                continue
             entries = sorted(p for p in folder.iterdir() if _visible(p))
             files = [p for p in entries if p.is_file() and p.suffix.lower() in self.extensions]
             if not files:

@@ -39,6 +39,17 @@ def test_reads_paths_with_spaces_and_labels(tmp_path, images, classes, expected_
     assert got == [('a.png', 3, 1), ('b c.png', 0, 2), ('d.png', 1, 3)]
 
 
+def test_metainfo_classes_are_the_classes(tmp_path, images):
+    """mmpretrain's form: the names were replaced by '0'..'3' and labels left unchecked against them."""
+    ann = write_list(tmp_path, 'a.png 3\n')
+    ds = DATASETS.build(dict(type='AnnotationListDataset', ann_file=str(ann), data_prefix=str(images),
+                             metainfo=dict(classes=('w', 'x', 'y', 'z'))))
+    assert ds.metainfo['classes'] == ('w', 'x', 'y', 'z')
+    with pytest.raises(ValueError, match=r'label 3 .*0..2 \(classes has 3 names\)'):
+        DATASETS.build(dict(type='AnnotationListDataset', ann_file=str(ann), data_prefix=str(images),
+                            metainfo=dict(classes=('x', 'y', 'z'))))
+
+
 def test_relative_to_data_root(tmp_path, images):
     write_list(tmp_path, 'a.png 0\n')
     ds = AnnotationListDataset('list.txt', data_prefix=dict(img_path='imgs'), data_root=str(tmp_path),

@@ -46,12 +46,37 @@ def test_extensions_filter_case_and_hidden(image_tree, write_png):
         ImageFolderDataset(str(only_jpg), PIPELINE, extensions=['jpg'])
 
 
+@pytest.mark.parametrize('given', ['classes', 'metainfo'])
+def test_a_split_without_a_class_keeps_the_training_labels(image_tree, given):
+    """A val split lacking class 'b': its sorted folders gave 'c' label 1, not 2, silently; listing the training
+    classes (either form; mmpretrain's metainfo one was ignored) keeps every label and warns about 'b'."""
+    root = image_tree({'a': 1, 'c': 2})
+    classes = ('a', 'b', 'c')
+    kwargs = dict(classes=classes) if given == 'classes' else dict(metainfo=dict(classes=classes))
+    ds = ImageFolderDataset(str(root), PIPELINE, **kwargs)
+    assert ds.metainfo['classes'] == classes
+    labels = {Path(ds.get_data_info(i)['img_path']).parent.name: ds.get_data_info(i)['gt_label'] for i in range(3)}
+    assert labels == {'a': 0, 'c': 2}
+
+
+def test_webp_and_netpbm_images_are_found(image_tree):
+    from PIL import Image
+    root = image_tree({'a': 1})
+    for suffix in ('webp', 'ppm', 'pgm'):  # torchvision's extensions, dropped without a word before
+        Image.new('L' if suffix == 'pgm' else 'RGB', (4, 4)).save(root / 'a' / f'x.{suffix}')
+    ds = ImageFolderDataset(str(root), PIPELINE)
+    assert sorted(Path(ds.get_data_info(i)['img_path']).suffix for i in range(len(ds))) == ['.pgm', '.png', '.ppm',
+                                                                                           '.webp']
+
+
 @pytest.mark.parametrize('layout, kwargs, error, message', [
     (None, {}, FileNotFoundError, 'does not exist'),
     ({}, {}, ValueError, 'has no class folders'),
     ({'a': 1, 'b': 0}, {}, ValueError, r'class folder .*b has no images'),
     ({'a': 1, 'b': 1}, dict(classes=['a']), ValueError, r"folder\(s\) \['b'\] .* are not in classes"),
-    ({'a': 1}, dict(classes=['a', 'z']), ValueError, r"classes \['z'\] have no folder"),
+    ({'a': 1}, dict(classes=['y', 'z']), ValueError, r"none of classes \['y', 'z'\] has a folder"),
+    ({'a': 1}, dict(classes=['a'], metainfo=dict(classes=['b'])), ValueError, r"classes \['a'\] and metainfo "
+                                                                              r"classes \['b'\] differ"),
     ({'a': 1}, dict(classes=['a', 'a']), ValueError, 'more than once'),
     ({'a': 1}, dict(classes=[0]), ValueError, 'non-empty strings'),
     ({'a': 1}, dict(extensions='.png'), ValueError, 'extensions must be'),
