@@ -9,12 +9,22 @@ from mmengine.evaluator import BaseMetric
 from ..registry import METRICS
 
 
+def check_label_range(labels: torch.Tensor, num_classes: int, owner: str) -> None:
+    """ValueError for a ground-truth label outside the scores' classes: counted as a miss, it lowered accuracy
+    silently (a dataset labelled beyond the model's num_classes)."""
+    bad = labels[(labels < 0) | (labels >= num_classes)]
+    if bad.numel():
+        raise ValueError(f'{owner}: ground-truth label {int(bad[0])} is outside the {num_classes} classes of '
+                         f'pred_score ({bad.numel()} such): does the dataset match the model\'s num_classes?')
+
+
 def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, topk: Sequence[int]) -> dict[int, float]:
     """Percent of rows of ``scores`` (N, K) whose label is among the k highest, for each k in ``topk``."""
     num_classes = scores.shape[1]
     too_big = [k for k in topk if k > num_classes]
     if too_big:
         raise ValueError(f'Accuracy: topk {too_big} exceeds the number of classes ({num_classes}) in pred_score')
+    check_label_range(labels, num_classes, 'Accuracy')
     ranked = scores.topk(max(topk), dim=1).indices
     hits = ranked == labels.view(-1, 1)
     return {k: float(hits[:, :k].any(dim=1).float().mean() * 100) for k in topk}

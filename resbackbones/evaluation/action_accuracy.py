@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
 from ..registry import METRICS
-from .accuracy import topk_accuracy
+from .accuracy import check_label_range, topk_accuracy
 
 METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision')
 SINGLE_LABEL = ('top_k_accuracy', 'mean_class_accuracy')
@@ -140,6 +140,8 @@ class AccMetric(BaseMetric):
         if multi and (len(multi) != len(labels) or any(len(m) != scores.shape[1] for m in multi)):
             raise ValueError(f'AccMetric: labels mix single labels and multi-hot vectors, or their length differs '
                              f'from the {scores.shape[1]} scores')
+        if not multi:
+            check_label_range(torch.tensor(labels), scores.shape[1], 'AccMetric')
         if 'mean_average_precision' in self.metric_list:
             targets = torch.tensor(multi) if multi else F.one_hot(torch.tensor(labels), scores.shape[1])
             out['mean_average_precision'] = mean_average_precision(scores, targets)
@@ -147,8 +149,10 @@ class AccMetric(BaseMetric):
             raise ValueError("AccMetric: top_k_accuracy and mean_class_accuracy need single labels; for multi-label "
                              "data use metric_list=('mean_average_precision',)")
         labels = torch.tensor(labels) if not multi else None
-        if 'top_k_accuracy' in self.metric_list:
-            out.update({f'top{k}': v / 100 for k, v in topk_accuracy(scores, labels, self.topk).items()})
+        if 'top_k_accuracy' in self.metric_list:  # k past the classes ranks them all: 1.0, as mmaction2
+            ranks = {k: min(k, scores.shape[1]) for k in self.topk}
+            hits = topk_accuracy(scores, labels, sorted(set(ranks.values())))
+            out.update({f'top{k}': hits[r] / 100 for k, r in ranks.items()})
         if 'mean_class_accuracy' in self.metric_list:
             out['mean1'] = mean_class_accuracy(scores, labels)
         return out

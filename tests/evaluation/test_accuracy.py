@@ -49,6 +49,15 @@ def test_bad_topk(topk):
         Accuracy(topk=topk)
 
 
+@pytest.mark.parametrize('label', [3, -1])
+def test_a_label_outside_the_classes_is_named(label):
+    """It was counted as a miss, lowering accuracy silently."""
+    metric = Accuracy(topk=(1,))
+    metric.process(None, [dict(pred_score=SCORES[0], gt_label=0), dict(pred_score=SCORES[0], gt_label=label)])
+    with pytest.raises(ValueError, match=f'Accuracy: ground-truth label {label} is outside the 3 classes'):
+        metric.evaluate(size=2)
+
+
 def test_k_larger_than_classes():
     metric = Accuracy(topk=(1, 5))
     metric.process(None, [dict(pred_score=SCORES[0], gt_label=0)])

@@ -28,10 +28,20 @@ def test_views_of_one_video_are_averaged_before_scoring():
     assert run(AccMetric(metric_options=dict(top_k_accuracy=dict(topk=(1,)))), preds)['top1'] == pytest.approx(2 / 3)
 
 
+def test_top_k_past_the_classes_is_one_as_mmaction2():
+    """The default topk=(1, 5) on a 3-class task: mmaction2 reports top5 = 1.0 (every class ranked); it raised
+    here, after the whole validation pass."""
+    out = run(AccMetric(), [pred([0.7, 0.2, 0.1], 0), pred([0.7, 0.2, 0.1], 2)])
+    assert out == pytest.approx(dict(top1=0.5, top5=1.0, mean1=0.5))
+
+
 @pytest.mark.parametrize('make, preds, message', [
     (lambda: AccMetric(metric_list='f1'), None, 'metric_list must name some of'),
     (lambda: AccMetric(), [dict(pred_score=torch.zeros(3))], "needs 'pred_score' and 'gt_label'"),
-    (lambda: AccMetric(), [pred([0.1, 0.9], 0)], r'topk \[5\] exceeds the number of classes'),
+    (lambda: AccMetric(), [pred([0.1, 0.9], 0), pred([0.9, 0.1], 5)],
+     r'AccMetric: ground-truth label 5 is outside the 2 classes of pred_score \(1 such\)'),
+    (lambda: AccMetric(metric_list=('mean_average_precision',)), [pred([0.1, 0.9], -1)],
+     r'label -1 is outside the 2 classes'),  # was torch's one_hot RuntimeError
     (lambda: AccMetric(average_by='filename'), [pred([0.1, 0.9], 0)], 'has no such key'),
 ])
 def test_bad_input(make, preds, message):
