@@ -42,6 +42,25 @@ def holds_dict(text: str) -> bool:
     return 'dict(' in text or text.strip().strip('\'"').startswith('{')
 
 
+def read_value(text: str, parse_iterable, parse_scalar) -> Any:
+    """One ``--cfg-options`` value. A quoted value is the string inside the quotes, verbatim (mmengine removed
+    its spaces, so a path with one pointed elsewhere, and read '0123' as 123); a scalar keeps its spaces; a dict
+    as a literal; a brace string that is no dict ('{}.pth') as a string; lists and tuples as mmengine reads them."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in '\'"':
+        return stripped[1:-1]
+    if 'dict(' in text:
+        return literal_with_dicts(text)
+    if stripped.startswith('{'):
+        try:
+            return literal_with_dicts(text)
+        except (ValueError, SyntaxError):
+            return stripped
+    if not any(c in stripped for c in '[](),'):
+        return parse_scalar(stripped)
+    return parse_iterable(text)
+
+
 class CfgOptionsAction(DictAction):
     """``KEY=VALUE`` pairs into a dict, as mmengine's DictAction, with dict values and one-line errors."""
 
@@ -53,7 +72,7 @@ class CfgOptionsAction(DictAction):
             if not sep or not key:
                 parser.error(f'{option_string} {pair!r}: expected KEY=VALUE')
             try:
-                options[key] = literal_with_dicts(text) if holds_dict(text) else self._parse_iterable(text)
+                options[key] = read_value(text, self._parse_iterable, self._parse_int_float_bool)
             except (ValueError, SyntaxError, TypeError, AssertionError, RecursionError):
                 parser.error(f'{option_string} {key}: cannot read the value {text!r}; expected {EXPECTED}')
         setattr(namespace, self.dest, options)

@@ -144,10 +144,57 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                            f'not a dict, so it has no key {parts[-1]!r}')
 
 
+# Top-level keys the runner (mmengine's from_cfg and SafeRunner) and this project's tools read; any other top-level
+# key is a variable of the config file, whose value the file already copied where it used it.
+RUNNER_KEYS = frozenset((
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
+    'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
+    'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
+    'log_level', 'visualizer', 'default_scope', 'randomness', 'experiment_name', 'runner_type', 'model_wrapper_cfg',
+    'find_unused_parameters', 'sync_bn', 'custom_imports', 'activation_checkpointing', 'efficient_conv_bn_eval',
+    'compile', 'strategy', 'dist_params'))
+
+
+def _copied_into(cfg_dict: dict, value: Any) -> str | None:
+    """A dotted path under the runner's keys whose value equals ``value`` (a top-level variable the file copied)."""
+    def walk(node: Any, path: str) -> str | None:
+        if node == value and path.count('.') >= 1:
+            return path
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ()
+        for key, child in items:
+            found = walk(child, f'{path}.{key}')
+            if found:
+                return found
+        return None
+    for key in RUNNER_KEYS & set(cfg_dict):
+        found = walk(cfg_dict[key], key)
+        if found:
+            return found
+    return None
+
+
+def check_variable_overrides(cfg: Config, options: dict) -> None:
+    """A ``--cfg-options`` key under a top-level variable of the file (``data_root``, ``train_pipeline``) changes
+    nothing the runner reads: the file copied the value when it was read. KeyError where the copy is found (say
+    where to set it), else a printed warning."""
+    for key in options:
+        top = key.split('.')[0]
+        if top in RUNNER_KEYS:
+            continue
+        copy_at = _copied_into(cfg._cfg_dict, cfg._cfg_dict.get(top))
+        if copy_at is not None:
+            raise KeyError(f'--cfg-options {key}: {top!r} is a variable of the config file, already copied into '
+                           f'{copy_at} (and maybe elsewhere) when the file was read, so this would change nothing; '
+                           f'set the key there instead')
+        print(f'warning: --cfg-options {key}: {top!r} is not read by the runner; if the config file used it to '
+              f'build other entries, they keep its old value', flush=True)
+
+
 def merge_cfg_options(cfg: Config, options: dict | None) -> Config:
     """Check then merge ``--cfg-options`` into ``cfg`` (in place); returns ``cfg``."""
     if options:
         check_cfg_options(cfg, options)
+        check_variable_overrides(cfg, options)
         cfg.merge_from_dict(options)
     return cfg
 

@@ -20,6 +20,9 @@ def parse(*pairs: str) -> dict:
      [{'type': 'ConstantLR', 'factor': 1.0, 'by_epoch': False}]),
     ("k=dict(type='X', sub=dict(w=-1.5, ids=(1, 2)))", {'type': 'X', 'sub': {'w': -1.5, 'ids': (1, 2)}}),
     ("k={'a': [1, None], 'b': 'x'}", {'a': [1, None], 'b': 'x'}),
+    # mmengine removed spaces (a path with one pointed elsewhere) and read a quoted '0123' as 123
+    ('k=/data/my ckpts', '/data/my ckpts'), ("k='/data/my runs/x'", '/data/my runs/x'), ("k='0123'", '0123'),
+    ('k="a b"', 'a b'), ('k={}.pth', '{}.pth'),  # a brace template that is no dict stays a string (was refused)
 ])
 def test_values(pair, value):
     assert parse(pair) == {'k': value}
@@ -42,3 +45,26 @@ def test_unreadable_values_are_one_argparse_error(pair, message, capsys):
         parse(pair)
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and message in err and 'Traceback' not in err
+
+
+@pytest.mark.parametrize('key, refused', [('train_pipeline.0.color_type', True), ('data_root', False),
+                                          ('train_dataloader.dataset.pipeline.0.color_type', False)])
+def test_a_variable_of_the_file_is_refused_where_the_file_copied_it(key, refused, capsys):
+    """`train_pipeline.0.color_type=color` (docs/training.md's own example) trained in grey: the datasets held
+    copies of the variable. Refused where the copy is found, warned where it is not (data_root went into an
+    f-string), merged as before under a runner key."""
+    from pathlib import Path
+
+    from resbackbones.engine.config import load_config, merge_cfg_options
+    config = Path(__file__).resolve().parents[2] / 'configs/classification/resnet18_digits.py'
+    cfg = load_config(str(config))
+    if refused:
+        with pytest.raises(KeyError, match=r"'train_pipeline' is a variable of the config file, already copied into "
+                                           r'train_dataloader.dataset.pipeline'):
+            merge_cfg_options(cfg, {key: 'color'})
+        return
+    merge_cfg_options(cfg, {key: 'color'})
+    warned = 'is not read by the runner' in capsys.readouterr().out
+    assert warned is (key == 'data_root')
+    if key != 'data_root':
+        assert cfg.train_dataloader.dataset.pipeline[0].color_type == 'color'
