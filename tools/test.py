@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = config_from_args(args)
     cfg.load_from = check_checkpoint(args.checkpoint, 'CHECKPOINT')
     cfg.resume = False
+    cfg.load_strict = True  # every weight of the model from the checkpoint, or a named error (not a partial score)
     if cfg.get('test_dataloader') is None or cfg.get('test_evaluator') is None:
         raise ValueError(f'{args.config} has no test_dataloader/test_evaluator to evaluate on')
     if args.show_dir:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Callable
 
 from mmengine.device import get_device
 from mmengine.dist import get_rank, is_distributed, master_only
@@ -188,6 +189,20 @@ class SafeRunner(Runner):
             self.logger.warning(f'removed {stale}, left by a process killed while saving')
         with atomic_path(os.path.join(out_dir, filename)) as tmp:
             super().save_checkpoint(out_dir, os.path.basename(tmp), backend_args=backend_args, **args)
+
+    def load_checkpoint(self, filename: str, map_location: str | Callable = 'cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]) -> dict:  # noqa: B006 (mmengine's default)
+        """mmengine's, strict where the config says ``load_strict=True`` (tools/test.py: a checkpoint of another
+        depth loaded in part and was scored, with one log line), and its mismatch a ValueError naming the file."""
+        strict = strict or bool(self.cfg.get('load_strict', False))
+        try:
+            return super().load_checkpoint(filename, map_location=map_location, strict=strict,
+                                           revise_keys=revise_keys)
+        except RuntimeError as err:
+            if not strict or 'state_dict' not in str(err):
+                raise
+            raise ValueError(f'{filename} does not fit the model of the config: '
+                             f'{" ".join(str(err).split())[:600]}') from err
 
     def load_or_resume(self) -> None:
         """Auto-resume (``resume=True`` without ``load_from``) from :func:`latest_checkpoint` of the work_dir."""

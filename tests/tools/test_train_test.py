@@ -117,9 +117,16 @@ def test_amp_without_gpu_is_a_clear_error(tiny, tmp_path, capsys):
     (['{config}', '{tmp}/missing.pth'], 'CHECKPOINT: checkpoint file not found: {tmp}/missing.pth'),
     (['{config}', '{ckpt}', '--cfg-options', 'test_evaluatr.topk=1'], "'test_evaluatr' is not a top-level key"),
     (['{config}', '{ckpt}', '--show-dir', '{config}'], 'is a file'),
+    (['{config}', '{ckpt}', '--cfg-options', 'model.backbone.depth=34'], '80 backbone keys missing'),
+    # a checkpoint holding more than the model (a deeper network's) loaded in part and was scored, one log line
+    (['{config}', '{tmp}/extra.pth'], '{tmp}/extra.pth does not fit the model of the config: '),
 ])
 def test_test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path, ckpt=tiny[2] / 'epoch_2.pth')
+    if '{tmp}/extra.pth' in argv:
+        checkpoint = torch.load(fill['ckpt'], weights_only=True)
+        checkpoint['state_dict']['backbone.layer4.2.conv1.weight'] = torch.zeros(1)  # a block the model lacks
+        torch.save(checkpoint, tmp_path / 'extra.pth')
     code = run_tool(tool('test').main, [a.format(**fill) for a in argv] + ['--work-dir', str(tmp_path / 'w')],
                     prog='test.py')
     err = capsys.readouterr().err.strip().splitlines()
