@@ -34,13 +34,14 @@ Select it in a config with ``runner_type = 'SafeRunner'`` (done in configs/_base
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from typing import Callable
 
 from mmengine.device import get_device
 from mmengine.dist import get_rank, is_distributed, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
-from mmengine.hooks import EMAHook, LoggerHook
+from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch import nn
@@ -64,6 +65,7 @@ class SafeRunner(Runner):
     """mmengine Runner (same arguments) with weights_only-safe, atomic checkpoints and CPU/GPU-aware DDP."""
 
     def __init__(self, *args, custom_hooks: list | None = None, **kwargs):
+        check_checkpoint_hook(kwargs.get('default_hooks'))
         hooks = list(custom_hooks or [])
         if not any(_is_hook(h, CheckpointCodecHook) for h in hooks):
             hooks.append(CheckpointCodecHook())
@@ -221,6 +223,19 @@ class SafeRunner(Runner):
                 self._has_loaded = True
                 return
         super().load_or_resume()
+
+
+def check_checkpoint_hook(default_hooks: dict | None) -> None:
+    """ValueError for a ``default_hooks.checkpoint`` key CheckpointHook does not take: it passes unknown ones on to
+    ``save_checkpoint``, so a typo (``max_keep_ckpt``) stopped the run at its first save, an epoch in."""
+    hook = (default_hooks or {}).get('checkpoint')
+    if not isinstance(hook, dict) or hook.get('type', 'CheckpointHook') not in ('CheckpointHook', CheckpointHook):
+        return
+    known = set(inspect.signature(CheckpointHook.__init__).parameters) - {'self', 'kwargs'}
+    unknown = sorted(set(hook) - known - {'type'})
+    if unknown:
+        raise ValueError(f'default_hooks.checkpoint: CheckpointHook takes no {", ".join(map(repr, unknown))} '
+                         f'(its arguments: {", ".join(sorted(known))})')
 
 
 def _is_hook(hook, hook_type: type) -> bool:

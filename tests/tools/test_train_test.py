@@ -90,6 +90,9 @@ def test_test_prints_metrics_and_draws_predictions(tiny):
     (['{config}', '--cfg-options', 'param_scheduler=[dict(type=ConstantLR)]'],  # mmengine's parser: RecursionError
      "--cfg-options param_scheduler: cannot read the value '[dict(type=ConstantLR)]'"),
     (['{config}', '--cfg-options', 'train_cfg.max_epochs'], "--cfg-options 'train_cfg.max_epochs': expected KEY=VALUE"),
+    # a typo here stopped the run with a traceback at its first save, an epoch in
+    (['{config}', '--cfg-options', 'default_hooks.checkpoint.max_keep_ckpt=1'],
+     "default_hooks.checkpoint: CheckpointHook takes no 'max_keep_ckpt' (its arguments: "),
 ])
 def test_train_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     (tmp_path / 'empty').mkdir()
