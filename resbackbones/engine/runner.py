@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import pickle
 from typing import Callable
 
 from mmengine.device import get_device
@@ -44,6 +45,7 @@ from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 from torch import nn
 
 from ..registry import RUNNERS
@@ -70,6 +72,7 @@ class SafeRunner(Runner):
         if not any(_is_hook(h, CheckpointCodecHook) for h in hooks):
             hooks.append(CheckpointCodecHook())
         self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
+        self._resuming = False
         # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
         # weights go channels_last before wrapping too, so that the buckets match them (no copy per bucket)
         self._channels_last = any(_is_hook(h, ChannelsLastHook) for h in hooks)
@@ -194,17 +197,36 @@ class SafeRunner(Runner):
 
     def load_checkpoint(self, filename: str, map_location: str | Callable = 'cpu', strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]) -> dict:  # noqa: B006 (mmengine's default)
-        """mmengine's, strict where the config says ``load_strict=True`` (tools/test.py: a checkpoint of another
-        depth loaded in part and was scored, with one log line), and its mismatch a ValueError naming the file."""
-        strict = strict or bool(self.cfg.get('load_strict', False))
+        """mmengine's, with errors that name the file: an unreadable one (a truncated file gave a traceback, a text
+        file 'error: 101'), and a model mismatch where loading is strict: on resume (the optimizer state fits no
+        other model) and where the config says ``load_strict=True`` (tools/test.py: a deeper network's
+        checkpoint loaded in part and was scored, with one log line)."""
+        strict = strict or self._resuming or bool(self.cfg.get('load_strict', False))
         try:
-            return super().load_checkpoint(filename, map_location=map_location, strict=strict,
-                                           revise_keys=revise_keys)
+            checkpoint = _load_checkpoint(filename, map_location=map_location)
+        except (RuntimeError, KeyError, EOFError, ValueError, pickle.UnpicklingError) as err:
+            raise ValueError(f'{filename} is not a readable checkpoint: {type(err).__name__}: '
+                             f'{" ".join(str(err).split())[:300]}') from err
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        try:
+            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
         except RuntimeError as err:
             if not strict or 'state_dict' not in str(err):
                 raise
             raise ValueError(f'{filename} does not fit the model of the config: '
                              f'{" ".join(str(err).split())[:600]}') from err
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """mmengine's, loading the model strictly (see ``load_checkpoint``)."""
+        self._resuming = True
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
 
     def load_or_resume(self) -> None:
         """Auto-resume (``resume=True`` without ``load_from``) from :func:`latest_checkpoint` of the work_dir."""

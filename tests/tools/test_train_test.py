@@ -93,10 +93,16 @@ def test_test_prints_metrics_and_draws_predictions(tiny):
     # a typo here stopped the run with a traceback at its first save, an epoch in
     (['{config}', '--cfg-options', 'default_hooks.checkpoint.max_keep_ckpt=1'],
      "default_hooks.checkpoint: CheckpointHook takes no 'max_keep_ckpt' (its arguments: "),
+    # a text file gave 'error: 101', a truncated one a traceback; another model's checkpoint loaded in part, then
+    # the optimizer failed on a tensor size in torch's SGD
+    (['{config}', '--resume', '{tmp}/notes.pth'], '{tmp}/notes.pth is not a readable checkpoint: '),
+    (['{config}', '--resume', '{ckpt}', '--cfg-options', 'model.backbone.depth=34'],
+     '{ckpt} does not fit the model of the config: '),
 ])
 def test_train_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     (tmp_path / 'empty').mkdir()
-    fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path)
+    (tmp_path / 'notes.pth').write_text('hello\n')
+    fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path, ckpt=tiny[2] / 'epoch_2.pth')
     argv = [a.format(**fill) for a in argv]
     if '--work-dir' not in argv:
         argv += ['--work-dir', str(tmp_path / 'work')]
