@@ -2,19 +2,17 @@
 The full run and its figures are in docs/detection.md; this only keeps the script from rotting."""
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
+from tiny import REPO, load_tool  # noqa: E402
 
 
 def _load_demo():
-    spec = importlib.util.spec_from_file_location('nuclei_demo', REPO / 'tools/demos/nuclei_maskrcnn.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    return demo
+    return load_tool('demos/nuclei_maskrcnn')
 
 
 @pytest.mark.slow

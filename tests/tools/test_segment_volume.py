@@ -1,20 +1,18 @@
 """tools/demos/segment_volume.py scores against the label file on its own grid, also with target_spacing."""
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
+from tiny import load_tool  # noqa: E402
 
 
 def demo():
-    spec = importlib.util.spec_from_file_location('segment_volume_tool', REPO / 'tools/demos/segment_volume.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('demos/segment_volume')
 
 
 def test_ground_truth_is_the_label_file_not_a_resampling_round_trip(tmp_path):
