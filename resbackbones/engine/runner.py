@@ -228,6 +228,21 @@ class SafeRunner(Runner):
         finally:
             self._resuming = False
 
+    @master_only
+    def dump_config(self) -> None:
+        """mmengine's, except that an existing dump with other content is kept and this one goes beside it, named
+        with the run's timestamp: tools/test.py's default work dir is the training's, whose config dump it
+        replaced (with its own load_from and overrides)."""
+        name = os.path.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
+        path = os.path.join(self.work_dir, name)
+        text = self.cfg.pretty_text
+        if os.path.isfile(path):
+            with open(path, encoding='utf-8') as f:
+                if f.read() != text:
+                    path = os.path.join(self.work_dir, f'{os.path.splitext(name)[0]}_{self.timestamp}.py')
+        with atomic_path(path) as tmp, open(tmp, 'w', encoding='utf-8') as f:
+            f.write(text)
+
     def load_or_resume(self) -> None:
         """Auto-resume (``resume=True`` without ``load_from``) from :func:`latest_checkpoint` of the work_dir."""
         if self._resume and self._load_from is None and not self._has_loaded:

@@ -76,6 +76,21 @@ def test_test_prints_metrics_and_draws_predictions(tiny):
     assert png.startswith(b'\x89PNG') and len(png) > 1000
 
 
+def test_test_into_the_training_work_dir_keeps_its_config_dump(tiny, tmp_path, capsys):
+    """tools/test.py's default work dir is the training's: its config dump (with load_from and the test's
+    overrides) replaced the training's record."""
+    import shutil
+    _, config, work = tiny
+    shutil.copytree(work, tmp_path / 'work')
+    dump = tmp_path / 'work' / config.name
+    before = dump.read_text()
+    code = run_tool(tool('test').main, [str(config), str(tmp_path / 'work' / 'epoch_2.pth'), '--work-dir',
+                                        str(tmp_path / 'work')], prog='test.py')
+    assert code == 0 and dump.read_text() == before
+    beside = [p for p in (tmp_path / 'work').glob(f'{config.stem}_*.py')]
+    assert len(beside) == 1 and 'load_from' in beside[0].read_text() and beside[0].read_text() != before
+
+
 @pytest.mark.parametrize('argv, expected', [
     (['missing.py'], 'config file not found: missing.py'),
     (['{config}', '--cfg-options', 'train_cfg.max_epochs=1', 'max_epoch=3'], "--cfg-options max_epoch: 'max_epoch' "
