@@ -73,6 +73,7 @@ class SafeRunner(Runner):
             hooks.append(CheckpointCodecHook())
         self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
         self._resuming = False
+        self._full_rows: dict = {}  # every rank's rows of sharded parameters while a checkpoint is written
         # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
         # weights go channels_last before wrapping too, so that the buckets match them (no copy per bucket)
         self._channels_last = any(_is_hook(h, ChannelsLastHook) for h in hooks)
@@ -128,7 +129,7 @@ class SafeRunner(Runner):
         - a LoggerHook's ``out_dir`` is joined with the work dir's name from the configured value again, not from
           the already joined one (``out_dir/work/work``).
         """
-        if fn_name == 'before_save_checkpoint' and getattr(self, '_full_rows', None):
+        if fn_name == 'before_save_checkpoint' and self._full_rows:
             insert_full_rows(kwargs['checkpoint'], self._full_rows)
         if fn_name == 'after_load_checkpoint':
             take_own_rows(kwargs['checkpoint'], self.model, self.optim_wrapper)
