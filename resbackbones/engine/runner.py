@@ -57,6 +57,7 @@ from .dist import init_distributed, wrap_cpu_ddp
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
+from .resume_origin import checkpoint_folders, forget_foreign_files
 from .sharded_rows import gather_full_rows, insert_full_rows, take_own_rows
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
@@ -222,12 +223,16 @@ class SafeRunner(Runner):
         return checkpoint
 
     def resume(self, filename: str, *args, **kwargs) -> None:
-        """mmengine's, loading the model strictly (see ``load_checkpoint``)."""
+        """mmengine's, loading the model strictly (see ``load_checkpoint``); resumed from another folder's
+        checkpoint, the run keeps and deletes only its own files (:mod:`.resume_origin`)."""
         self._resuming = True
         try:
             super().resume(filename, *args, **kwargs)
         finally:
             self._resuming = False
+        if forget_foreign_files(self.message_hub, filename, checkpoint_folders(self.hooks, self.work_dir)):
+            self.logger.info(f'resumed from {filename}, outside this work dir: its kept and best checkpoint files '
+                             f'stay where they are (this run keeps and replaces only files it writes)')
 
     @master_only
     def dump_config(self) -> None:

@@ -132,3 +132,28 @@ def test_logger_out_dir_is_joined_once_when_testing_after_training(config, tmp_p
     logger = next(h for h in runner.hooks if type(h).__name__ == 'LoggerHook')
     assert logger.out_dir == os.path.join(str(out), 'work')
     assert (out / 'work').is_dir() and not (out / 'work' / 'work').exists()
+
+
+def test_resuming_from_another_folder_deletes_none_of_its_or_the_new_folders_files(config, tmp_path):
+    """mmengine joined the resumed run's kept epochs with the new work dir (deleting another run's epoch_1.pth
+    there) and, on a new best, deleted the original run's best checkpoint in the original folder."""
+    keep = dict(default_hooks=dict(checkpoint=dict(max_keep_ckpts=3, save_best='accuracy/top1', rule='greater')))
+    first, second = tmp_path / 'first', tmp_path / 'second'
+    make_runner(config, first, 'first', train_cfg=dict(max_epochs=3), **keep).train()
+    [best] = [name for name in os.listdir(first) if name.startswith('best_')]
+    resumed_from = torch.load(first / 'epoch_3.pth', weights_only=True)
+    resumed_from['message_hub']['runtime_info']['best_score'] = -1.0  # so that the resumed run's next epoch is best
+    torch.save(resumed_from, first / 'edited.pth')
+    second.mkdir()
+    (second / 'epoch_1.pth').write_bytes(b'another run')
+
+    runner = make_runner(config, second, 'second', resume=True, load_from=str(first / 'edited.pth'),
+                         train_cfg=dict(max_epochs=4), **keep)
+    runner.train()
+    assert (second / 'epoch_1.pth').read_bytes() == b'another run'
+    assert (first / best).is_file() and (second / 'best_accuracy_top1_epoch_4.pth').is_file()
+    assert runner.message_hub.get_info('keep_ckpt_ids') == [4]
+
+    again = make_runner(config, second, 'again', resume=True, train_cfg=dict(max_epochs=5), **keep)
+    again.train()  # from its own folder, the records hold: epoch_4 is kept beside epoch_5
+    assert again.message_hub.get_info('keep_ckpt_ids') == [4, 5] and (second / 'epoch_4.pth').is_file()
