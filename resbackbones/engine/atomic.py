@@ -164,3 +164,15 @@ def latest_checkpoint(work_dir: str) -> str | None:
     found = [os.path.join(work_dir, n) for n in os.listdir(work_dir) if CKPT_NAME.match(n)] \
         if os.path.isdir(work_dir) else []
     return max(found, key=os.path.getmtime) if found else None
+
+
+def ensure_writable_dir(path: str, what: str = 'work_dir') -> None:
+    """Create folder ``path`` if needed; ValueError naming ``what`` when it cannot be created or written (an
+    OSError traceback from mmengine's runner otherwise, before any log exists)."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f'{what} {path} cannot be created: {err.strerror or err}'
+                         f'{f" ({err.filename})" if err.filename and err.filename != path else ""}') from err
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f'{what} {path} is not writable by this user; give a folder you can write to')

@@ -9,6 +9,12 @@ What it changes, and nothing else:
 * **Sharded class centres saved whole** (Partial FC): rank 0's checkpoint holds every rank's rows and their
   optimizer state, and each rank takes its own rows back on loading (:mod:`.sharded_rows`); mmengine saved rank
   0's rows alone, and every rank resumed from them.
+* **A last training batch of one sample** gets a warning before training when BatchNorm layers train, and
+  BatchNorm's error on it names the loader's numbers and the fixes (:mod:`.single_sample_batch`).
+* **Typos under ``env_cfg`` and ``auto_scale_lr``** are errors naming the key (mmengine ignored them;
+  :mod:`.runtime_keys`).
+* **Shortened runs keep working**: a scheduler that would begin at or after the end of training is left out with a
+  log line (a warmup-then-cosine config failed with ``max_epochs=1``; :mod:`.schedule_span`).
 * **Auto-resume** uses :func:`latest_checkpoint`, which survives an empty or stale ``last_checkpoint`` file.
 * **Foreign checkpoints** in ``load_from`` (``tools/test.py CONFIG CKPT``): a file from insightface, mmdet,
   torchvision, timm, mmpretrain or mmaction2 is converted whole (``weights.task_checkpoint``) or refused, never
@@ -45,12 +51,13 @@ from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.base_loop import BaseLoop
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 from torch import nn
 
 from ..registry import RUNNERS
 from ..weights.task_checkpoint import load_task_checkpoint
-from .atomic import atomic_path, latest_checkpoint, remove_stale_temporaries
+from .atomic import atomic_path, ensure_writable_dir, latest_checkpoint, remove_stale_temporaries
 from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
@@ -58,7 +65,10 @@ from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
 from .resume_origin import checkpoint_folders, forget_foreign_files
+from .runtime_keys import check_runtime_keys
+from .schedule_span import schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, take_own_rows
+from .single_sample_batch import explain_single_sample, single_sample_warning
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
 
@@ -69,6 +79,10 @@ class SafeRunner(Runner):
 
     def __init__(self, *args, custom_hooks: list | None = None, **kwargs):
         check_checkpoint_hook(kwargs.get('default_hooks'))
+        check_runtime_keys(kwargs.get('env_cfg'), kwargs.get('auto_scale_lr'))
+        work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
+        if isinstance(work_dir, str):
+            ensure_writable_dir(work_dir)
         hooks = list(custom_hooks or [])
         if not any(_is_hook(h, CheckpointCodecHook) for h in hooks):
             hooks.append(CheckpointCodecHook())
@@ -109,6 +123,15 @@ class SafeRunner(Runner):
             return wrap_cpu_ddp(model, model_wrapper_cfg, self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
 
+    def _build_param_scheduler(self, scheduler, optim_wrapper) -> list:
+        """mmengine's, without the schedulers that would begin after training ends (:mod:`.schedule_span`)."""
+        built = isinstance(self._train_loop, BaseLoop)
+        kept, left_out = schedulers_in_run(scheduler if isinstance(scheduler, (list, tuple)) else [scheduler],
+                                           self.max_epochs if built else None, self.max_iters if built else None)
+        for line in left_out:
+            self.logger.info(line)
+        return super()._build_param_scheduler(kept, optim_wrapper)
+
     @staticmethod
     def build_dataloader(dataloader, seed: int | None = None, diff_rank_seed: bool = False):
         """mmengine's build_dataloader, with :func:`seed_worker` for the workers unless the config names a
@@ -134,6 +157,11 @@ class SafeRunner(Runner):
             insert_full_rows(kwargs['checkpoint'], self._full_rows)
         if fn_name == 'after_load_checkpoint':
             take_own_rows(kwargs['checkpoint'], self.model, self.optim_wrapper)
+        if fn_name == 'before_train':
+            self.model.train()  # as the loop will: frozen stages' BatchNorm layers go to eval mode
+            warning = single_sample_warning(self.train_dataloader, self.model)
+            if warning:
+                self.logger.warning(warning)
         if fn_name != 'before_run':
             return super().call_hook(fn_name, **kwargs)
         for hook in self._hooks:
@@ -147,9 +175,16 @@ class SafeRunner(Runner):
             self._hooks = hooks
 
     def train(self) -> nn.Module:
-        """mmengine's training, then the training and validation loaders' workers stop."""
+        """mmengine's training, then the training and validation loaders' workers stop; a last batch of one sample
+        that BatchNorm cannot train on is an error naming the loader's numbers (:mod:`.single_sample_batch`)."""
         try:
             return super().train()
+        except ValueError as err:
+            loop = self._train_loop  # not built when the error came from building it
+            clearer = explain_single_sample(err, loop.dataloader) if isinstance(loop, BaseLoop) else None
+            if clearer is None:
+                raise
+            raise clearer from err
         finally:
             stop_loader_workers(self._train_loop, self._val_loop)
 

@@ -3,7 +3,8 @@ import os
 import pytest
 import torch
 
-from resbackbones.engine.atomic import atomic_path, latest_checkpoint, remove_stale_temporaries, save_figure
+from resbackbones.engine.atomic import (atomic_path, ensure_writable_dir, latest_checkpoint, remove_stale_temporaries,
+                                       save_figure)
 
 
 def test_atomic_path_replaces_on_success(tmp_path):
@@ -81,3 +82,14 @@ def test_save_figure_keeps_the_old_picture_when_drawing_fails(tmp_path, monkeypa
         save_figure(fig, str(target))
     assert target.read_bytes() == b'old' and os.listdir(tmp_path) == ['plot.png']
     assert not plt.fignum_exists(fig.number)
+
+
+def test_ensure_writable_dir_creates_the_folder_or_names_why_not(tmp_path, monkeypatch):
+    ensure_writable_dir(str(tmp_path / 'a' / 'b'))
+    assert (tmp_path / 'a' / 'b').is_dir()
+    (tmp_path / 'file').write_text('x')
+    with pytest.raises(ValueError, match=f'work_dir {tmp_path}/file/w cannot be created: Not a directory'):
+        ensure_writable_dir(str(tmp_path / 'file' / 'w'))
+    monkeypatch.setattr(os, 'access', lambda path, mode: False)  # a read-only folder (root may write anywhere)
+    with pytest.raises(ValueError, match=f'--out {tmp_path} is not writable by this user'):
+        ensure_writable_dir(str(tmp_path), '--out')
