@@ -45,7 +45,8 @@ def holds_dict(text: str) -> bool:
 def read_value(text: str, parse_iterable, parse_scalar) -> Any:
     """One ``--cfg-options`` value. A quoted value is the string inside the quotes, verbatim (mmengine removed
     its spaces, so a path with one pointed elsewhere, and read '0123' as 123); a scalar keeps its spaces; a dict
-    as a literal; a brace string that is no dict ('{}.pth') as a string; lists and tuples as mmengine reads them."""
+    as a literal; a brace string that is no dict ('{}.pth') as a string; a list or tuple with quoted items as a
+    Python literal (its quoted items strings), other lists and tuples as mmengine reads them."""
     stripped = text.strip()
     if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in '\'"':
         return stripped[1:-1]
@@ -58,6 +59,11 @@ def read_value(text: str, parse_iterable, parse_scalar) -> Any:
             return stripped
     if not any(c in stripped for c in '[](),'):
         return parse_scalar(stripped)
+    if "'" in stripped or '"' in stripped:
+        try:  # quoted items stay strings: mmengine read "['1','0']" (class names) as [1, 0]
+            return literal_with_dicts(text)
+        except (ValueError, SyntaxError):
+            pass
     return parse_iterable(text)
 
 

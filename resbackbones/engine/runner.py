@@ -58,6 +58,7 @@ from torch import nn
 from ..registry import RUNNERS
 from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, ensure_writable_dir, latest_checkpoint, remove_stale_temporaries
+from .checkpoint_classes import check_checkpoint_classes
 from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
@@ -237,13 +238,17 @@ class SafeRunner(Runner):
         """mmengine's, with errors that name the file: an unreadable one (a truncated file gave a traceback, a text
         file 'error: 101'), and a model mismatch where loading is strict: on resume (the optimizer state fits no
         other model) and where the config says ``load_strict=True`` (tools/test.py: a deeper network's
-        checkpoint loaded in part and was scored, with one log line)."""
+        checkpoint loaded in part and was scored, with one log line). Testing with ``load_strict``, the checkpoint's
+        training classes must also be the test set's (:mod:`.checkpoint_classes`)."""
         strict = strict or self._resuming or bool(self.cfg.get('load_strict', False))
         try:
             checkpoint = _load_checkpoint(filename, map_location=map_location)
         except (RuntimeError, KeyError, EOFError, ValueError, pickle.UnpicklingError) as err:
             raise ValueError(f'{filename} is not a readable checkpoint: {type(err).__name__}: '
                              f'{" ".join(str(err).split())[:300]}') from err
+        if self.cfg.get('load_strict', False) and not self._resuming and isinstance(self._test_loop, BaseLoop):
+            check_checkpoint_classes(checkpoint, getattr(self._test_loop.dataloader.dataset, 'metainfo', None),
+                                     filename, 'test_dataloader.dataset')
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
         try:

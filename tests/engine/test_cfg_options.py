@@ -23,6 +23,8 @@ def parse(*pairs: str) -> dict:
     # mmengine removed spaces (a path with one pointed elsewhere) and read a quoted '0123' as 123
     ('k=/data/my ckpts', '/data/my ckpts'), ("k='/data/my runs/x'", '/data/my runs/x'), ("k='0123'", '0123'),
     ('k="a b"', 'a b'), ('k={}.pth', '{}.pth'),  # a brace template that is no dict stays a string (was refused)
+    # quoted items of a list stay strings (folder-named classes; mmengine read them as numbers)
+    ("k=['1','0']", ['1', '0']), ('k=("07", 3)', ('07', 3)), ("k=[a,'b']", ['a', 'b']),
 ])
 def test_values(pair, value):
     assert parse(pair) == {'k': value}

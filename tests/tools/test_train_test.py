@@ -145,9 +145,17 @@ def test_amp_without_gpu_is_a_clear_error(tiny, tmp_path, capsys):
     (['{config}', '{ckpt}', '--cfg-options', 'model.backbone.depth=34'], '80 backbone keys missing'),
     # a checkpoint holding more than the model (a deeper network's) loaded in part and was scored, one log line
     (['{config}', '{tmp}/extra.pth'], '{tmp}/extra.pth does not fit the model of the config: '),
+    # a test split lacking a class, or classes listed in another order, scored every label as another class
+    (['{config}', '{ckpt}', '--cfg-options', 'test_dataloader.dataset.data_root={tmp}/one_class'],
+     '{ckpt} was trained on 2 classes (0, 1) and test_dataloader.dataset has 1 (1); they first differ at label 0'),
+    (['{config}', '{ckpt}', '--cfg-options', "test_dataloader.dataset.classes=['1','0']"],
+     'test_dataloader.dataset has 2 (1, 0); they first differ at label 0, so labels from there on would be scored'),
 ])
 def test_test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path, ckpt=tiny[2] / 'epoch_2.pth')
+    (tmp_path / 'one_class' / '1').mkdir(parents=True)
+    for image in (tiny[0] / 'data' / 'val' / '1').iterdir():
+        (tmp_path / 'one_class' / '1' / image.name).write_bytes(image.read_bytes())
     if '{tmp}/extra.pth' in argv:
         checkpoint = torch.load(fill['ckpt'], weights_only=True)
         checkpoint['state_dict']['backbone.layer4.2.conv1.weight'] = torch.zeros(1)  # a block the model lacks
@@ -156,6 +164,17 @@ def test_test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, exp
                     prog='test.py')
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and expected.format(**fill) in err[0]
+
+
+def test_a_test_split_lacking_a_class_is_scored_when_given_the_training_classes(tiny, tmp_path, capsys):
+    (tmp_path / 'one_class' / '1').mkdir(parents=True)
+    for image in (tiny[0] / 'data' / 'val' / '1').iterdir():
+        (tmp_path / 'one_class' / '1' / image.name).write_bytes(image.read_bytes())
+    code = run_tool(tool('test').main, [str(own_leaf(tiny[1], tmp_path)), str(tiny[2] / 'epoch_2.pth'),
+                                        '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                                        f'test_dataloader.dataset.data_root={tmp_path}/one_class',
+                                        "test_dataloader.dataset.classes=['0','1']"], prog='test.py')
+    assert code == 0 and 'accuracy/top1' in capsys.readouterr().out.splitlines()[-1]
 
 
 def test_bad_input_from_the_command_line(tmp_path):
