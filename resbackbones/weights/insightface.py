@@ -12,14 +12,15 @@ from typing import Mapping
 
 from torch import nn
 
-from .io import read_checkpoint
+from .io import Checkpoint, read_checkpoint
 from .load import load_pretrained
 from .report import LoadReport
 
 EMBEDDING_PARTS = ('bn2', 'fc', 'features')
 
 
-def load_insightface(model: nn.Module, checkpoint: str | os.PathLike | Mapping, strict: bool = True) -> LoadReport:
+def load_insightface(model: nn.Module, checkpoint: str | os.PathLike | Mapping | Checkpoint,
+                     strict: bool = True) -> LoadReport:
     """Load an arcface_torch IResNet checkpoint into a FaceRecognizer (``backbone`` + ``embedding``).
 
     Returns the backbone's LoadReport with the embedding keys counted as loaded. Raises ValueError naming the keys
@@ -37,7 +38,7 @@ def load_insightface(model: nn.Module, checkpoint: str | os.PathLike | Mapping, 
         raise ValueError(f'{ckpt.origin}: the embedding layers do not fit: missing {missing[:5]}, unexpected '
                          f'{unexpected[:5]}, shapes {mismatched[:5]}. Check embedding_dim and input_size (the FC '
                          'reads the flattened last feature map). The model was not changed.')
-    report = load_pretrained(model.backbone, ckpt.state, source='insightface', strict=strict)
+    report = load_pretrained(model.backbone, ckpt, source='insightface', strict=strict)
     model.embedding.load_state_dict({**target, **{k: v for k, v in head.items() if k in target}})
     report.loaded += len(head)
     report.ignored = [(k, why) for k, why in report.ignored if k.split('.')[0] not in EMBEDDING_PARTS]

@@ -121,11 +121,14 @@ def _unwrap(obj: Any, origin: str) -> tuple[Mapping, str | None, dict]:
                      f'found keys {sorted(map(str, obj))[:10]}')
 
 
-def read_checkpoint(checkpoint: str | os.PathLike | Mapping) -> Checkpoint:
+def read_checkpoint(checkpoint: str | os.PathLike | Mapping | Checkpoint) -> Checkpoint:
     """Read ``checkpoint`` (a path, ``torchvision://NAME``, or an already-loaded dict) into a flat state dict.
 
-    Unwraps 'state_dict'/'model' containers and strips the 'module.' prefix that DDP adds to every key.
+    Unwraps 'state_dict'/'model' containers and strips the 'module.' prefix that DDP adds to every key. A
+    Checkpoint already read is returned as it is, so that messages go on naming its file.
     """
+    if isinstance(checkpoint, Checkpoint):
+        return checkpoint
     if isinstance(checkpoint, Mapping):
         obj, origin = checkpoint, '<state dict>'
     elif isinstance(checkpoint, (str, os.PathLike)):

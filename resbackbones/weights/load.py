@@ -153,14 +153,15 @@ def _partial_load_warning(report: LoadReport) -> str | None:
             f'unexpected, not loaded {report.unexpected[:SHOWN]}. Pass strict=True to refuse such a file.')
 
 
-def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping, source: str | None = None,
-                    strict: bool = False, prefix: str | None = None) -> LoadReport:
+def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | Checkpoint,
+                    source: str | None = None, strict: bool = False, prefix: str | None = None) -> LoadReport:
     """Load a torchvision (image or video), timm, mmpretrain, mmdet, mmaction2 or native checkpoint into a backbone or
     classifier.
 
     Args:
         model: a backbone (keys ``conv1``/``stem``, ``layerN``) or a model with ``backbone`` and ``head.fc``.
-        checkpoint: a local file (read with ``weights_only=True``) or an already-loaded (state) dict.
+        checkpoint: a local file (read with ``weights_only=True``), an already-loaded (state) dict, or a
+            ``Checkpoint`` from ``read_checkpoint`` (messages then name its file).
         source: the format, one of ``sources.SOURCES``; None detects it from the keys.
         strict: also raise when a backbone key is missing or unexpected (the classifier head stays lenient:
             another num_classes is the usual fine-tuning case).

@@ -27,7 +27,7 @@ from torch import nn
 
 from .align import align_keys, shortcut_forms
 from .detector_state import load_detector_state
-from .io import read_checkpoint
+from .io import Checkpoint, read_checkpoint
 
 RENAMES = (
     (re.compile(r'^neck\.(lateral|fpn)_convs\.(\d+)\.conv\.'), r'neck.\1_convs.\2.'),
@@ -87,8 +87,8 @@ def convert_mmdet_detection(state: Mapping[str, torch.Tensor], backbone_keys: Co
     return out, notes
 
 
-def load_mmdet_detection(model: nn.Module, checkpoint: str | os.PathLike | Mapping, strict: bool = True
-                         ) -> dict[str, list]:
+def load_mmdet_detection(model: nn.Module, checkpoint: str | os.PathLike | Mapping | Checkpoint,
+                         strict: bool = True) -> dict[str, list]:
     """Load an mmdet Faster/Mask R-CNN checkpoint (path or state dict) into our detector, all or nothing.
 
     Returns ``dict(missing=[...], unexpected=[...], notes=[...])``; raises ValueError naming the keys when shapes

@@ -46,18 +46,18 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
         return None
     what = f'{ckpt.origin}: {source} checkpoint ({evidence})'
     if source == 'insightface' and hasattr(model, 'embedding'):
-        return f'{what}:\n{load_insightface(model, ckpt.state, strict=True)}'
+        return f'{what}:\n{load_insightface(model, ckpt, strict=True)}'
     if hasattr(model, 'roi_heads'):
         loaders = {'mmdet': load_mmdet_detection, 'torchvision_detection': load_torchvision_detection}
         if source not in loaders:
             raise ValueError(f'{what}; a {type(model).__name__} loads mmdet or torchvision detection checkpoints')
-        outcome = loaders[source](model, ckpt.state, strict=True)
+        outcome = loaders[source](model, ckpt, strict=True)
         return f'{what}: loaded into {type(model).__name__} ({outcome})'
     if hasattr(model, 'roi_head') and not any(k.startswith('roi_head.') for k in ckpt.state):
         raise ValueError(f"{what}; it has no 'roi_head.' weights for {type(model).__name__}'s action classifier (a "
                          "recognizer's checkpoint initialises the backbone through init_cfg=dict(type='Pretrained'))")
     if hasattr(model, 'backbone') and any(hasattr(model, name) for name in ('head', 'cls_head', 'roi_head')):
-        report = load_pretrained(model, ckpt.state, source=source, strict=True)
+        report = load_pretrained(model, ckpt, source=source, strict=True)
         if report.missing or report.mismatched:
             raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing {report.missing[:SHOWN]}, '
                              f'shapes {report.mismatched[:SHOWN]} (is num_classes the same as in the checkpoint?)')

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .detector_state import load_detector_state
-from .io import read_checkpoint
+from .io import Checkpoint, read_checkpoint
 
 RENAMES = (
     (re.compile(r'^backbone\.body\.'), 'backbone.'),
@@ -57,7 +57,7 @@ def convert_torchvision_detection(state: Mapping[str, torch.Tensor], class_ids: 
     return out
 
 
-def load_torchvision_detection(model: nn.Module, checkpoint: str | os.PathLike | Mapping,
+def load_torchvision_detection(model: nn.Module, checkpoint: str | os.PathLike | Mapping | Checkpoint,
                                class_ids: Sequence[int] | None = None, strict: bool = True) -> dict[str, list]:
     """Load a torchvision detection checkpoint (path or state dict) into our detector, all or nothing.
 

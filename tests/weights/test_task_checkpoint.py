@@ -62,3 +62,18 @@ def test_no_converter_for_the_model_is_named(tmp_path):
                                                                       out_indices=('stem', 0, 1, 2, 3))))
     with pytest.raises(ValueError, match='no converter loads it whole into a UNet'):
         load_task_checkpoint(unet, tmp_path / 'tv.pth')
+
+
+@pytest.mark.parametrize('write, model', [
+    (lambda path: torch.save(torchvision.models.resnet34(num_classes=7).state_dict(), path), CLASSIFIER),
+    (lambda path: torch.save(InsightfaceIResNet(blocks=(3, 4, 6, 3), embedding=32, size=112).state_dict(), path),
+     dict(type='FaceRecognizer', backbone=dict(type='IResNet', depth=18), num_classes=10, input_size=(112, 112),
+          embedding=dict(embedding_dim=32), margin_head=dict(type='ArcFaceHead'))),
+])
+def test_a_foreign_file_of_another_depth_is_named_in_the_error(tmp_path, write, model):
+    write(tmp_path / 'deeper.pth')
+    with pytest.raises(ValueError) as err:
+        load_task_checkpoint(MODELS.build(model), tmp_path / 'deeper.pth')
+    message = str(err.value)
+    assert str(tmp_path / 'deeper.pth') in message and '<state dict>' not in message
+    assert "unexpected ['layer1.2." in message  # the deeper file's own key names
