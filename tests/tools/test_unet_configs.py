@@ -193,3 +193,34 @@ def test_benchmark_3d_against_monai_runs_on_a_tiny_volume(capsys):
     assert result['ratio_speed'] > 0 and result['peak_mib']['ours'] > 0 and result['peak_mib']['monai'] > 0
     assert result['max_abs_diff'] < 1.0  # the same network blended over nearly the same windows
     assert 'ratio ours/MONAI' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('config', ['configs/unet/unet_r34_mni-tissue.py', 'configs/unet3d/unet3d_r18_mni-tissue.py'])
+def test_mni_configs_mirror_left_and_right_not_front_and_back(config, tmp_path):
+    """The flip of the training pipeline, made certain (p=1), on an RAS volume bright only at the left: the bright
+    voxels must move to the right (a brain mirrored left-right is still a brain; front-to-back it is not)."""
+    from resbackbones.registry import DATASETS, TRANSFORMS
+    shape = (16, 12, 8)  # x (left to right), y (back to front), z (feet to head)
+    t1 = np.full(shape, 40, np.uint8)
+    t1[:4] = 200
+    prob = np.zeros(shape, np.uint8)
+    for name, data in (('t1', t1), ('gm', prob), ('wm', prob)):
+        nib.save(nib.Nifti1Image(data, np.eye(4)), str(tmp_path / f'{name}.nii.gz'))
+    cfg = Config.fromfile(str(REPO / config))
+    [flip] = [step for step in cfg.train_dataloader.dataset.pipeline if 'Flip' in str(step)]
+    flip = Config(dict(f=flip)).f
+    if flip['type'] == 'SegAlbu':
+        flip['transforms'] = [dict(t, p=1.0) for t in flip['transforms']]
+    else:
+        flip['prob'] = 1.0
+    dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=str(tmp_path), split='all',
+                                  split_axis=None, pipeline=[]))
+    sample = dataset[0]
+    img = np.asarray(sample['img'], np.float32)
+    bright = img > img.mean()
+    x_axes = [a for a in range(img.ndim) if img.shape[a] == 16 and bright.any(axis=tuple(
+        b for b in range(img.ndim) if b != a))[:4].all() and not bright.any(axis=tuple(
+            b for b in range(img.ndim) if b != a))[4:].any()]
+    assert len(x_axes) == 1, img.shape  # the left-right axis of the sample, found from the pixels
+    flipped = np.asarray(TRANSFORMS.build(flip)(dict(sample, img=img.copy()))['img'], np.float32)
+    assert np.array_equal(flipped, np.flip(img, x_axes[0]))

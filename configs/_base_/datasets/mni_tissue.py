@@ -7,7 +7,8 @@ dataset = dict(type='NiftiSliceDataset', data_root=data_root, classes=classes, a
                normalize=dict(mode='percentile', low=0.5, high=99.5))
 train_pipeline = [
     dict(type='RandomPatch', size=128, fg_prob=0.9),
-    dict(type='SegAlbu', transforms=[dict(type='HorizontalFlip', p=0.5)]),
+    # axial slices are (x, y) = (left-right, back-front): VerticalFlip mirrors left and right, as the 3D config
+    dict(type='SegAlbu', transforms=[dict(type='VerticalFlip', p=0.5)]),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [dict(type='PackSegInputs')]
