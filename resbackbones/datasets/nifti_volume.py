@@ -120,7 +120,8 @@ class NiftiVolumeDataset(BaseDataset):
                                                self.depth_axis, owner=NAME)
         image = np.ascontiguousarray(self._to_dhw(np.stack(channels)), dtype=np.float32)
         labels = None if labels is None else np.ascontiguousarray(self._to_dhw(labels))
-        grid_spacing = spacing if self.target_spacing is None else np.array(self.target_spacing)
+        # the grid made, not the one asked for: whole voxels cover the same extent (scipy's grid_mode zoom)
+        grid_spacing = spacing * np.array(loaded[0][1][region].shape[:3]) / np.array(channels[0].shape)
         meta = dict(reference=reference, region=region, zoom=zoom, file_shape=shape,
                     spacing=np.array([grid_spacing[self.depth_axis], *np.delete(grid_spacing, self.depth_axis)]))
         return image, labels, meta

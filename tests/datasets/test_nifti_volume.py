@@ -57,6 +57,14 @@ def test_resampling_to_a_target_spacing_and_back(tmp_path):
     assert np.array_equal(dataset.to_file_grid(0, labels), phantom()[1])  # nearest back onto the file's grid
 
 
+def test_the_spacing_reported_is_that_of_the_grid_made_not_the_one_asked_for(tmp_path):
+    """12 x 0.8 mm at 3 mm gives round(3.2) = 3 voxels of 3.2 mm (the extent is kept); HD95 in mm reads this."""
+    dataset = build(tmp_path, target_spacing=(3.0, 0.9, 3.0))
+    image, _, meta = dataset.volume(0)
+    assert image.shape == (2, 8, 3, 14)  # D: 10 x 2.5 mm -> round(8.33) = 8 voxels of 3.125 mm
+    assert np.allclose(meta['spacing'], [3.125, 3.2, 0.9])
+
+
 @pytest.mark.parametrize('split, region', [('train', slice(0, 6)), ('val', slice(6, 12))])
 def test_half_split_shares_no_voxel_and_maps_back(tmp_path, split, region):
     dataset = build(tmp_path, split=split, split_axis=0)
