@@ -11,6 +11,9 @@ What it changes, and nothing else:
   0's rows alone, and every rank resumed from them.
 * **A last training batch of one sample** gets a warning before training when BatchNorm layers train, and
   BatchNorm's error on it names the loader's numbers and the fixes (:mod:`.single_sample_batch`).
+* **A resumed run first validates its checkpoint's epoch** when that validation was due: the checkpoint is
+  written before it, so a kill during it lost that score, and after the last epoch the final validation
+  (:mod:`.resume_validation`).
 * **Typos under ``env_cfg`` and ``auto_scale_lr``** are errors naming the key (mmengine ignored them;
   :mod:`.runtime_keys`).
 * **Shortened runs keep working**: a scheduler that would begin at or after the end of training is left out with a
@@ -66,6 +69,7 @@ from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
 from .resume_origin import checkpoint_folders, forget_foreign_files
+from .resume_validation import owed_validation
 from .runtime_keys import check_runtime_keys
 from .schedule_span import schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, take_own_rows
@@ -89,6 +93,7 @@ class SafeRunner(Runner):
             hooks.append(CheckpointCodecHook())
         self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
         self._resuming = False
+        self._resumed = False  # set by resume(), cleared once training has run the validation it owes
         self._full_rows: dict = {}  # every rank's rows of sharded parameters while a checkpoint is written
         # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
         # weights go channels_last before wrapping too, so that the buckets match them (no copy per bucket)
@@ -163,6 +168,9 @@ class SafeRunner(Runner):
             warning = single_sample_warning(self.train_dataloader, self.model)
             if warning:
                 self.logger.warning(warning)
+            super().call_hook(fn_name, **kwargs)
+            self._run_owed_validation()
+            return
         if fn_name != 'before_run':
             return super().call_hook(fn_name, **kwargs)
         for hook in self._hooks:
@@ -174,6 +182,16 @@ class SafeRunner(Runner):
             super().call_hook(fn_name, **kwargs)
         finally:
             self._hooks = hooks
+
+    def _run_owed_validation(self) -> None:
+        """After a resume, the validation of the checkpoint's own epoch, which the killed run may not have finished
+        (:mod:`.resume_validation`)."""
+        resumed, self._resumed = self._resumed, False
+        owed = owed_validation(self.train_loop, self.val_loop is not None) if resumed else None
+        if owed:
+            self.logger.info(f'resumed after {owed}: validating it first (its checkpoint was written before its '
+                             f'validation, which the interrupted run may not have finished)')
+            self.val_loop.run()
 
     def train(self) -> nn.Module:
         """mmengine's training, then the training and validation loaders' workers stop; a last batch of one sample
@@ -270,6 +288,7 @@ class SafeRunner(Runner):
             super().resume(filename, *args, **kwargs)
         finally:
             self._resuming = False
+        self._resumed = True
         if forget_foreign_files(self.message_hub, filename, checkpoint_folders(self.hooks, self.work_dir)):
             self.logger.info(f'resumed from {filename}, outside this work dir: its kept and best checkpoint files '
                              f'stay where they are (this run keeps and replaces only files it writes)')
