@@ -70,3 +70,54 @@ def test_kinetics(tool, tmp_path):
     with pytest.raises(ValueError, match='expected a header with'):
         val.write_text('a,b\n1,2\n')
         tool.kinetics([val], '.mp4')
+
+
+@pytest.mark.parametrize('class_ind, message', [
+    ('1 A\n1 B\n2 C\n', "line 2: '1 B' repeats a class name or index"),  # A and B both got label 0
+    ('1 A\n3 C\n', 'class indices must run 1..2 without gaps; got [1, 3]'),  # label 2 with two classes
+    ('1 A\n2 A\n', "line 2: '2 A' repeats"),
+])
+def test_ucf101_class_indices_are_unique_and_without_gaps(tool, tmp_path, class_ind, message):
+    (tmp_path / 'classInd.txt').write_text(class_ind)
+    with pytest.raises(ValueError) as err:
+        tool.ucf101(tmp_path, 1)
+    assert message in str(err.value) and 'classInd.txt' in str(err.value)
+
+
+def test_ucf101_a_label_that_is_no_number_names_the_line(tool, tmp_path):
+    (tmp_path / 'classInd.txt').write_text('1 A\n')
+    (tmp_path / 'trainlist01.txt').write_text('A/v_A_g01_c01.avi x\n')
+    with pytest.raises(ValueError, match=r"trainlist01.txt, line 1: 'A/v_A_g01_c01.avi x' does not match"):
+        tool.ucf101(tmp_path, 1)
+
+
+def test_hmdb51_labels_are_the_same_in_every_split(tool, tmp_path):
+    for name in ('brush_hair', 'cartwheel', 'catch'):
+        (tmp_path / f'{name}_test_split1.txt').write_text(f'{name}_1.avi 1\n')
+    for name in ('brush_hair', 'catch'):
+        (tmp_path / f'{name}_test_split2.txt').write_text(f'{name}_2.avi 1\n')
+    assert tool.hmdb51(tmp_path, 1)['hmdb51_train_split_1_videos.txt'][2] == 'catch/catch_1.avi 2'
+    with pytest.raises(FileNotFoundError, match=r"classes \['cartwheel'\] have split files of other splits but no "
+                                                r'<class>_test_split2.txt'):
+        tool.hmdb51(tmp_path, 2)  # catch was given label 1 here, 2 in split 1
+    (tmp_path / 'cartwheel_test_split2.txt').write_text('cartwheel_2.avi 2\n')
+    assert tool.hmdb51(tmp_path, 2)['hmdb51_train_split_2_videos.txt'] == [
+        'brush_hair/brush_hair_2.avi 0', 'catch/catch_2.avi 2']
+
+
+def test_kinetics_csvs_of_one_name_a_bom_blank_lines_and_padded_labels(tool, tmp_path):
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    header = 'label,youtube_id,time_start,time_end\n'
+    (tmp_path / 'a' / 'k400.csv').write_text(header + 'abseiling,x1,1,11\n')
+    (tmp_path / 'b' / 'k400.csv').write_text(header + 'abseiling,x2,1,11\n')
+    with pytest.raises(ValueError, match=r'a/k400.csv and .*b/k400.csv would both be written as k400_videos.txt'):
+        tool.kinetics([tmp_path / 'a' / 'k400.csv', tmp_path / 'b' / 'k400.csv'], '.mp4')
+    bom = tmp_path / 'bom.csv'
+    bom.write_text('\ufeff' + header + 'abseiling ,x3,1,11\nabseiling,x4,1,11\n\n\nabseiling,x5,a,11\n')
+    with pytest.raises(ValueError, match=r'bom.csv, line 6: time_start/time_end must be numbers'):
+        tool.kinetics([bom], '.mp4')
+    bom.write_text('\ufeff' + header + 'abseiling ,x3,1,11\nabseiling,x4,1,11\n')
+    lists = tool.kinetics([bom], '.mp4')
+    assert lists['classes.txt'] == ['abseiling'] and lists['bom_videos.txt'] == [
+        'abseiling/x3_000001_000011.mp4 0', 'abseiling/x4_000001_000011.mp4 0']

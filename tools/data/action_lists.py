@@ -8,7 +8,7 @@
   1-based) and testlist0N.txt (paths only: the label comes from the class folder). Writes
   ucf101_{train,val}_split_N_videos.txt, mmaction2's names.
 - HMDB-51 (testTrainMulti_7030_splits/): `<class>_test_splitN.txt` per class, lines `video.avi 1|2|0` (1 train,
-  2 test, 0 unused); classes in sorted order. Writes hmdb51_{train,val}_split_N_videos.txt.
+  2 test, 0 unused); classes in sorted order, the same in every split. Writes hmdb51_{train,val}_split_N_videos.txt.
 - Kinetics csv (`label,youtube_id,time_start,time_end,split[,is_cc]`): one list per csv, videos named
   `<label with _ for spaces>/<youtube_id>_<start:06d>_<end:06d><ext>` as mmaction2's download script; classes are
   the sorted labels of all csvs given (give train and validate together). Writes <csv stem>_videos.txt +
@@ -42,19 +42,26 @@ def _write(path: Path, lines: list[str]) -> None:
 
 def ucf101(ann_dir: Path, split: int) -> dict[str, list[str]]:
     """{file name: lines} of one UCF-101 split."""
-    classes = {}
-    for n, line in _lines(ann_dir / 'classInd.txt'):
+    classes, where = {}, ann_dir / 'classInd.txt'
+    for n, line in _lines(where):
         parts = line.split()
         if len(parts) != 2 or not parts[0].isdigit():
-            raise ValueError(f"{ann_dir / 'classInd.txt'}, line {n}: expected 'INDEX ClassName'; got {line!r}")
+            raise ValueError(f"{where}, line {n}: expected 'INDEX ClassName'; got {line!r}")
+        if parts[1] in classes or int(parts[0]) - 1 in classes.values():
+            raise ValueError(f'{where}, line {n}: {line!r} repeats a class name or index already listed (two '
+                             f'classes would share a label)')
         classes[parts[1]] = int(parts[0]) - 1
+    if sorted(classes.values()) != list(range(len(classes))):
+        raise ValueError(f'{where}: class indices must run 1..{len(classes)} without gaps; got '
+                         f'{sorted(i + 1 for i in classes.values())}')
     out = {}
     for part, name in (('train', f'trainlist{split:02d}.txt'), ('val', f'testlist{split:02d}.txt')):
         lines = []
         for n, line in _lines(ann_dir / name):
             path, *label = line.split()
             folder = path.split('/')[0]
-            if folder not in classes or len(label) > 1 or (label and int(label[0]) - 1 != classes[folder]):
+            if folder not in classes or len(label) > 1 or (label and (not label[0].isdigit() or
+                                                                      int(label[0]) - 1 != classes[folder])):
                 raise ValueError(f'{ann_dir / name}, line {n}: {line!r} does not match classInd.txt (class folder '
                                  f'{folder!r}, index {label[0] if label else "none"})')
             lines.append(f'{path} {classes[folder]}')
@@ -63,14 +70,19 @@ def ucf101(ann_dir: Path, split: int) -> dict[str, list[str]]:
 
 
 def hmdb51(split_dir: Path, split: int) -> dict[str, list[str]]:
-    """{file name: lines} of one HMDB-51 split."""
+    """{file name: lines} of one HMDB-51 split. Labels index the classes of every split's files, sorted, so that
+    they are the same in all three splits; a class lacking this split's file is an error (a label shift else)."""
     suffix = f'_test_split{split}.txt'
-    files = sorted(p for p in split_dir.glob(f'*{suffix}'))
-    if not files:
+    names = sorted({p.name[:-len(suffix)] for p in split_dir.glob('*_test_split[123].txt')})
+    if not any(split_dir.glob(f'*{suffix}')):
         raise FileNotFoundError(f'{split_dir} has no *{suffix} files (HMDB-51 testTrainMulti_7030_splits)')
+    lacking = [name for name in names if not (split_dir / f'{name}{suffix}').is_file()]
+    if lacking:
+        raise FileNotFoundError(f'{split_dir}: classes {lacking[:5]} have split files of other splits but no '
+                                f'<class>{suffix}; every class needs one per split (labels would shift otherwise)')
     out = {f'hmdb51_{part}_split_{split}_videos.txt': [] for part in ('train', 'val')}
-    for label, path in enumerate(files):
-        name = path.name[:-len(suffix)]
+    for label, name in enumerate(names):
+        path = split_dir / f'{name}{suffix}'
         for n, line in _lines(path):
             parts = line.split()
             if len(parts) != 2 or parts[1] not in ('0', '1', '2'):
@@ -83,16 +95,20 @@ def hmdb51(split_dir: Path, split: int) -> dict[str, list[str]]:
 
 def kinetics(csvs: list[Path], ext: str) -> dict[str, list[str]]:
     """{file name: lines} per csv, plus classes.txt."""
-    rows = {}
+    rows, stems = {}, {}
     for path in csvs:
         if not path.is_file():
             raise FileNotFoundError(f'{path} does not exist')
-        with open(path, newline='', encoding='utf-8') as f:
+        if path.stem in stems:
+            raise ValueError(f'{stems[path.stem]} and {path} would both be written as {path.stem}_videos.txt; '
+                             f'rename one')
+        stems[path.stem] = path
+        with open(path, newline='', encoding='utf-8-sig') as f:
             reader = csv.DictReader(f)
             need = {'label', 'youtube_id', 'time_start', 'time_end'}
             if not need <= set(reader.fieldnames or ()):
                 raise ValueError(f'{path}: expected a header with {sorted(need)}; got {reader.fieldnames}')
-            rows[path] = list(enumerate(reader, 2))
+            rows[path] = [(reader.line_num, dict(row, label=(row['label'] or '').strip())) for row in reader]
     labels = sorted({row['label'] for table in rows.values() for _, row in table})
     index = {label: i for i, label in enumerate(labels)}
     out = {'classes.txt': labels}
