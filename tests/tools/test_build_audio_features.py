@@ -51,3 +51,13 @@ def test_a_video_without_sound_stops_the_run_and_resume_keeps_written_files(tmp_
     (src / 'z_mute.mp4').unlink()
     run_tool_here('data/build_audio_features', capsys, *args, '--resume')
     assert np.load(tmp_path / 'feats' / 'a.npy').shape == (3, 80)  # kept, not recomputed
+
+
+def test_a_list_path_outside_the_source_folder_is_refused_by_line(tmp_path, capsys):
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'list.txt').write_text('../elsewhere/a.mp4 0\n')
+    code = run_tool(load_tool('data/build_audio_features').main, [str(tmp_path / 'src'), str(tmp_path / 'out'),
+                                                                  '--ann-file', str(tmp_path / 'list.txt')],
+                    prog='build_audio_features.py')
+    assert code == 2 and "list.txt, line 1: '../elsewhere/a.mp4' must be a path under SRC_FOLDER" in \
+        capsys.readouterr().err

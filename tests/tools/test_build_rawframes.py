@@ -84,6 +84,40 @@ def test_bad_videos_stop_the_run_with_their_name_and_resume_skips_finished_folde
     assert '1 videos' in build(capsys, *args, '--resume') and marker.read_bytes() == b'kept'
 
 
+def test_resume_for_another_task_adds_it_and_keeps_the_frames(tmp_path, capsys):
+    """Frames built with --task rgb, then --task flow --resume: the folder counted as done and the flow list said
+    0 fields for every video, with no flow written."""
+    src = tmp_path / 'src'
+    src.mkdir()
+    write_video(src / 'a.mp4', texture_moving_right(4, step=1))
+    (tmp_path / 'list.txt').write_text('a.mp4 0\n')
+    common = [str(src), str(tmp_path / 'out'), '--ann-file', str(tmp_path / 'list.txt')]
+    build(capsys, *common, '--task', 'rgb')
+    build(capsys, *common, '--task', 'flow', '--resume')
+    assert (tmp_path / 'out' / 'list_flow.txt').read_text() == 'a 3 0\n'
+    names = sorted(p.name for p in (tmp_path / 'out' / 'a').iterdir())
+    assert names.count('img_00001.jpg') == 1 and 'flow_x_00003.jpg' in names and len(names) == 4 + 2 * 3
+
+
+@pytest.mark.parametrize('line', ['/abs/a.mp4 0', '../a.mp4 0', 'x/../../a.mp4 0'])
+def test_a_list_path_outside_the_source_folder_is_refused_by_line(tmp_path, capsys, line):
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'list.txt').write_text('\ufeffok.mp4 0\n' + line + '\n')
+    code = run_tool(load_tool('data/build_rawframes').main, [str(tmp_path / 'src'), str(tmp_path / 'out'),
+                                                             '--ann-file', str(tmp_path / 'list.txt')],
+                    prog='build_rawframes.py')
+    err = capsys.readouterr().err
+    assert code == 2 and 'list.txt, line 2: ' in err and "without a leading '/' or '..'" in err
+
+
+def test_lists_are_written_when_every_video_was_skipped(tmp_path, capsys):
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'list.txt').write_text('missing.mp4 0\n')
+    out = build(capsys, str(tmp_path / 'src'), str(tmp_path / 'out'), '--ann-file', str(tmp_path / 'list.txt'),
+                '--on-invalid', 'skip', '--task', 'rgb')
+    assert '0 videos' in out and (tmp_path / 'out' / 'list_rawframes.txt').read_text() == '\n'
+
+
 # The layout of mmaction2's tsn_imagenet-pretrained-r50_8xb32_5x1x3-110e_kinetics400-flow.py, tiny.
 FLOW_TSN_FORM = '''default_scope = 'mmaction'
 default_hooks = dict(logger=dict(type='LoggerHook', interval=1), checkpoint=dict(type='CheckpointHook', interval=1))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from resbackbones.datasets.video.action_list import read_lines  # noqa: E402
+from resbackbones.datasets.video.action_list import check_relative_path, read_lines  # noqa: E402
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader  # noqa: E402
@@ -35,6 +35,8 @@ def files_to_do(src: str, ann_file: str | None, level: int, ext: str) -> list[tu
         bad = [n for n, row in rows if len(row) < 2]
         if bad:
             raise ValueError(f"{ann_file}, line {bad[0]}: expected 'relative/path.ext LABEL'")
+        for n, row in rows:
+            check_relative_path(row[0], ann_file, n)  # its features would land outside OUT_FOLDER
         return [(str(Path(row[0]).with_suffix('')), os.path.join(src, row[0]), ' '.join(row[1:])) for _, row in rows]
     pattern = '*/*.' + ext if level == 2 else '*.' + ext
     return [(str(p.relative_to(src).with_suffix('')), str(p), None) for p in sorted(Path(src).glob(pattern))]

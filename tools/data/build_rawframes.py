@@ -8,7 +8,8 @@ denseflow: flow comes from OpenCV (Farneback or DIS), encoded as denseflow does.
 Each video SRC_FOLDER/[class/]name.ext becomes OUT_FOLDER/[class/]name/ with img_00001.jpg ... (one per frame)
 and flow_x_00001.jpg, flow_y_00001.jpg ... (one pair per consecutive frame pair: frames - 1 of them), the names
 mmaction2's RawframeDataset reads (``filename_tmpl='img_{:05}.jpg'``, flow ``'flow_{}_{:05d}.jpg'``).
-A folder appears whole or not at all (written beside, then renamed); ``--resume`` skips folders already there.
+A folder appears whole or not at all (written beside, then renamed); ``--resume`` skips folders that already hold
+what ``--task`` asks for (one written for the other task is written again with both).
 ``--ann-file``: an mmaction2 video list (``relative/path.ext LABEL`` under SRC_FOLDER) instead of the folder scan;
 its rawframe lists are written next to OUT_FOLDER's folders, ``<list name>_rawframes.txt`` (frame counts) and
 ``<list name>_flow.txt`` (flow counts), so the configs' ``modality='Flow'`` lists come out ready. A video that
@@ -27,6 +28,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from resbackbones.datasets.video.action_list import check_relative_path, read_lines  # noqa: E402
 from resbackbones.engine.atomic import atomic_dir, atomic_path  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader  # noqa: E402
@@ -92,11 +94,12 @@ def videos_to_do(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
     """(path under SRC without extension, video path, label or None) per video."""
     src = Path(args.src_folder)
     if args.ann_file:
-        rows = [line.split() for line in Path(args.ann_file).read_text().splitlines() if line.strip()]
-        bad = [i for i, row in enumerate(rows, 1) if len(row) < 2]
-        if bad:
-            raise ValueError(f"{args.ann_file}, line {bad[0]}: expected 'relative/path.ext LABEL'")
-        return [(str(Path(row[0]).with_suffix('')), str(src / row[0]), ' '.join(row[1:])) for row in rows]
+        rows = read_lines(args.ann_file, 'build_rawframes')
+        for n, row in rows:
+            if len(row) < 2:
+                raise ValueError(f"{args.ann_file}, line {n}: expected 'relative/path.ext LABEL'")
+            check_relative_path(row[0], args.ann_file, n)  # its frames would land outside OUT_FOLDER
+        return [(str(Path(row[0]).with_suffix('')), str(src / row[0]), ' '.join(row[1:])) for _, row in rows]
     pattern = '*/*.' + args.ext if args.level == 2 else '*.' + args.ext
     return [(str(p.relative_to(src).with_suffix('')), str(p), None) for p in sorted(src.glob(pattern))]
 
@@ -104,6 +107,7 @@ def videos_to_do(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
 def write_lists(args: argparse.Namespace, todo: list, counts: dict) -> list[str]:
     stem = Path(args.ann_file).stem
     written = []
+    os.makedirs(args.out_folder, exist_ok=True)  # every video may have been skipped
     for suffix, kind, wanted in (('rawframes', 0, ('rgb', 'both')), ('flow', 1, ('flow', 'both'))):
         if args.task in wanted:
             path = os.path.join(args.out_folder, f'{stem}_{suffix}.txt')
@@ -139,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     options = dict(task=args.task, flow_type=args.flow_type, bound=args.bound, new_short=args.new_short)
     jobs = [(name, video, os.path.join(args.out_folder, name), options, args.on_invalid == 'skip')
             for name, video, _ in todo]
-    done = {job[0]: _counts(job[2]) for job in jobs if args.resume and os.path.isdir(job[2])}
-    jobs = [job for job in jobs if job[0] not in done]
+    done = {}
+    if args.resume:
+        jobs, done = resume_jobs(jobs, args.task)
     if args.num_worker > 1:
         with multiprocessing.Pool(args.num_worker) as pool:
             computed = pool.map(_job, jobs)
@@ -161,6 +166,25 @@ def _counts(folder: str) -> tuple[int, int]:
     """(frames, flow fields) of a folder written before (``--resume``)."""
     names = os.listdir(folder)
     return sum(n.startswith('img_') for n in names), sum(n.startswith('flow_x_') for n in names)
+
+
+def resume_jobs(jobs: list[tuple], task: str) -> tuple[list[tuple], dict[str, tuple[int, int]]]:
+    """``--resume``: (jobs still to run, {name: counts} of folders already holding what ``task`` asks for). A folder
+    written for another task (frames only, asked for flow) is extracted again with both, so that neither the frames
+    it holds are lost nor a list says 0 flow fields for it."""
+    todo, done = [], {}
+    want_rgb, want_flow = task in ('rgb', 'both'), task in ('flow', 'both')
+    for name, video, out_dir, options, skip in jobs:
+        if not os.path.isdir(out_dir):
+            todo.append((name, video, out_dir, options, skip))
+            continue
+        frames, fields = _counts(out_dir)
+        if (frames or not want_rgb) and (fields or not want_flow):
+            done[name] = (frames, fields)
+        else:
+            both = (frames or want_rgb) and (fields or want_flow)
+            todo.append((name, video, out_dir, dict(options, task='both') if both else options, skip))
+    return todo, done
 
 
 if __name__ == '__main__':

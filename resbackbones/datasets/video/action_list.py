@@ -17,7 +17,7 @@ def read_lines(ann_file: str, owner: str) -> list[tuple[int, list[str]]]:
     if not os.path.isfile(ann_file):
         raise FileNotFoundError(f'{owner}: ann_file {ann_file} does not exist')
     try:
-        with open(ann_file, encoding='utf-8') as f:
+        with open(ann_file, encoding='utf-8-sig') as f:  # a byte-order mark is no part of the first path
             lines = f.read().splitlines()
     except UnicodeDecodeError as err:
         raise ValueError(f'{owner}: ann_file {ann_file} is not UTF-8 text: {err}') from err
@@ -25,6 +25,15 @@ def read_lines(ann_file: str, owner: str) -> list[tuple[int, list[str]]]:
     if not rows:
         raise ValueError(f'{owner}: ann_file {ann_file} lists no samples')
     return rows
+
+
+def check_relative_path(path: str, ann_file: str, line: int) -> str:
+    """``path`` (a list entry) when it stays under the folder it is relative to; ValueError naming the line for an
+    absolute path or one with '..' (a tool writing outputs beside it would write outside its output folder)."""
+    if os.path.isabs(path) or '..' in path.replace('\\', '/').split('/'):
+        raise ValueError(f"{ann_file}, line {line}: {path!r} must be a path under SRC_FOLDER, without a leading '/' "
+                         f"or '..'")
+    return path
 
 
 class ActionListDataset(ClassificationDataset):
