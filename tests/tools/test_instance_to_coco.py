@@ -82,3 +82,20 @@ def test_errors_name_the_files(tool, tmp_path):
     with pytest.raises(ValueError, match='must pair up'):
         tool.convert([str(img)], [], str(tmp_path / 'o.json'))
     assert not (tmp_path / 'o.json.tmp').exists()
+
+
+def test_stacks_and_float_images_are_refused_and_a_bad_pair_leaves_no_png(tool, tmp_path):
+    img, lab, labels = write_pair(tmp_path)
+    pages = [Image.fromarray(labels), Image.fromarray(labels)]
+    pages[0].save(tmp_path / 'stack.tif', save_all=True, append_images=pages[1:])
+    with pytest.raises(ValueError, match=r'stack.tif holds 2 pages \(a stack\)'):  # page 2 was dropped silently
+        tool.convert([str(img)], [str(tmp_path / 'stack.tif')], str(tmp_path / 'a' / 's.json'))
+    Image.fromarray((labels > 0).astype(np.float32) * 0.8).save(tmp_path / 'float.tif')
+    with pytest.raises(ValueError, match=r'float.tif: float32 values 0..0.8 are not whole 8-bit levels'):
+        tool.convert([str(tmp_path / 'float.tif')], [str(lab)], str(tmp_path / 'a' / 'f.json'))  # was all black
+    Image.fromarray(labels[:20]).save(tmp_path / 'small.tif')
+    with pytest.raises(ValueError, match='must match'):
+        tool.convert([str(img), str(img)], [str(lab), str(tmp_path / 'small.tif')], str(tmp_path / 'a' / 'p.json'))
+    assert not (tmp_path / 'a').exists()  # the first pair's PNG used to be written before the second failed
+    done = tool.convert([str(img)], [str(lab)], str(tmp_path / 'new' / 'folder' / 'x.json'))  # folder made
+    assert len(done['images']) == 1 and (tmp_path / 'new' / 'folder' / 'images' / 'x_img_1.png').is_file()

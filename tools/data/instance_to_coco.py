@@ -8,8 +8,10 @@ Each object becomes one annotation: its exact mask as RLE (default) or its outer
 whose contours have fewer than 3 points fall back to RLE, counted), ``bbox`` and ``area`` from the mask
 (pycocotools), iscrowd 0. Images are written as 8-bit PNGs (file_name relative to the json's folder); 16-bit
 inputs must fit in 0..255 unless ``--normalize percentile`` rescales the 1st..99.8th percentiles. ``--crop``
-keeps one region (objects cut by it keep their visible part). Everything is written to temporary files first and
-renamed, so an interrupted run leaves no half-written json.
+keeps one region (objects cut by it keep their visible part). Every pair is read and checked before anything is
+written (a bad pair leaves no PNG behind), and every file goes to a temporary name first and is renamed, so an
+interrupted run leaves no half-written json. Multi-page files (stacks) and float images that are not whole 8-bit
+levels are refused, naming the file.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def read_array(path: str) -> np.ndarray:
     """A 2D array (or HxWxC image) from any PIL-readable file; errors name the file."""
     try:
         with Image.open(path) as img:
+            if getattr(img, 'n_frames', 1) > 1:  # PIL reads the first page only: the others would be dropped
+                raise ValueError(f'{path} holds {img.n_frames} pages (a stack); give one 2D image per file')
             return np.asarray(img)
     except FileNotFoundError:
         raise FileNotFoundError(f'file not found: {path}') from None
@@ -48,6 +52,10 @@ def to_uint8(image: np.ndarray, normalize: str, path: str) -> np.ndarray:
     if image.min() < 0 or image.max() > 255:
         raise ValueError(f'{path}: values {image.min()}..{image.max()} do not fit in 8 bits; pass --normalize '
                          'percentile to rescale')
+    if not np.issubdtype(image.dtype, np.integer) and not np.array_equal(image, np.round(image)):
+        # a float image in 0..1 cast to uint8 is black
+        raise ValueError(f'{path}: {image.dtype} values {image.min():g}..{image.max():g} are not whole 8-bit '
+                         'levels; pass --normalize percentile to rescale')
     return image.astype(np.uint8)
 
 
@@ -90,9 +98,9 @@ def convert(images: Sequence[str], labels: Sequence[str], out_json: str, image_d
         raise ValueError(f'--images ({len(images)}) and --labels ({len(labels)}) must pair up one to one')
     out_dir = Path(out_json).resolve().parent
     image_dir = Path(image_dir).resolve() if image_dir else out_dir / 'images'
-    image_dir.mkdir(parents=True, exist_ok=True)
     coco = dict(images=[], annotations=[], categories=[dict(id=1, name=category, supercategory=category)])
     counts = {'objects under --min-area skipped': 0, 'objects too thin for a polygon, written as RLE': 0}
+    pngs = []  # every pair is read and checked before anything is written: a bad pair leaves no PNG behind
     for image_id, (img_path, lab_path) in enumerate(zip(images, labels), start=1):
         image, label = read_array(img_path), read_array(lab_path)
         if label.ndim != 2 or not np.issubdtype(label.dtype, np.integer):
@@ -105,11 +113,15 @@ def convert(images: Sequence[str], labels: Sequence[str], out_json: str, image_d
                 raise ValueError(f'--crop {list(crop)} is not inside {lab_path} of size (h, w) {label.shape}')
             image, label = image[y0:y1, x0:x1], label[y0:y1, x0:x1]
         name = f'{Path(out_json).stem}_{Path(img_path).stem}_{image_id}.png'  # unique per json and image
-        with atomic_path(str(image_dir / name)) as tmp:  # unique temporaries: concurrent writers cannot collide
-            Image.fromarray(to_uint8(image, normalize, img_path)).save(tmp, format='PNG')
+        pngs.append((name, to_uint8(image, normalize, img_path)))
         coco['images'].append(dict(id=image_id, file_name=os.path.relpath(image_dir / name, out_dir),
                                    height=int(label.shape[0]), width=int(label.shape[1])))
         coco['annotations'] += annotations_of(label, image_id, len(coco['annotations']) + 1, fmt, min_area, counts)
+    image_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, image in pngs:
+        with atomic_path(str(image_dir / name)) as tmp:  # unique temporaries: concurrent writers cannot collide
+            Image.fromarray(image).save(tmp, format='PNG')
     with atomic_path(str(out_json)) as tmp, open(tmp, 'w') as f:
         json.dump(coco, f)
     noted = ', '.join(f'{n} {what}' for what, n in counts.items() if n)
