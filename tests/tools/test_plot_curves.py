@@ -39,6 +39,9 @@ def test_series_axes(plot, tmp_path):
     records = plot.read_scalars(write_log(tmp_path))
     assert plot.series(records, 'loss') == ('iteration', [1, 2, 3, 4, 5, 6], pytest.approx([2 / i for i in range(1, 7)]))
     assert plot.series(records, 'accuracy/top1') == ('epoch (validation step)', [1, 2], [40.0, 80.0])
+    # data_time is on both kinds of line, as mmengine writes it: drawn from the training lines alone (the epochs'
+    # validation points went onto the iteration axis as steps 1 and 2)
+    assert plot.series(records, 'data_time') == ('iteration (training lines only)', [1, 2, 3, 4, 5, 6], [0.01] * 6)
 
 
 @pytest.mark.parametrize('given', ['work_dir', 'vis_data', 'json'])

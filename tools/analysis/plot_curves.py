@@ -54,14 +54,18 @@ def read_scalars(log: Path) -> list[dict]:
 
 
 def series(records: list[dict], key: str) -> tuple[str, list[float], list[float]]:
-    """(x label, xs, ys) of ``key``: per iteration on training lines ('iter' present), else per 'step'."""
+    """(x label, xs, ys) of ``key``: per iteration on training lines ('iter' present), else per validation 'step'.
+    A key on both kinds of line (mmengine logs ``time`` and ``data_time`` in training and in validation) is drawn
+    from the training lines: mixed, iterations and validation epochs shared one axis and one line."""
     rows = [r for r in records if isinstance(r.get(key), (int, float))]
     if not rows:
         keys = sorted({k for r in records for k in r} - {'step', 'iter', 'epoch'})
         raise ValueError(f'key {key!r} is in no line of the log; keys there: {keys}')
-    train = all('iter' in r for r in rows)
-    return ('iteration' if train else 'epoch (validation step)', [r['iter' if train else 'step'] for r in rows],
-            [float(r[key]) for r in rows])
+    train = [r for r in rows if 'iter' in r]
+    if train:
+        label = 'iteration' if len(train) == len(rows) else 'iteration (training lines only)'
+        return label, [r['iter'] for r in train], [float(r[key]) for r in train]
+    return 'epoch (validation step)', [r['step'] for r in rows], [float(r[key]) for r in rows]
 
 
 def plot_curves(log: Path, keys: list[str], out: Path) -> Path:
