@@ -77,3 +77,10 @@ def test_bad_input_names_the_image_or_argument(tmp_path, case, message):
             'negative_pca': [pairs, '--pca', '-1']}[case]
     with pytest.raises(ValueError, match=message):
         TOOL.main(argv)
+
+
+def test_16_bit_images_are_scaled_not_clipped():
+    deep = (np.arange(64).reshape(8, 8) * 1000).astype(np.uint16)
+    buffer = io.BytesIO()
+    Image.fromarray(deep).save(buffer, format='PNG')
+    assert np.array_equal(TOOL.grey_pixels(buffer.getvalue(), 'x'), deep >> 8)  # convert('L') gave 255 nearly all

@@ -21,6 +21,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from resbackbones.datasets.face import FaceFolderDataset, IRHeader, pack_record, write_indexed_records  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
+from resbackbones.transforms.loading import SIXTEEN_BIT, as_color_type  # noqa: E402
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -38,7 +39,9 @@ def image_bytes(path: str, keep: bool, quality: int) -> bytes:
         with open(path, 'rb') as f:
             return f.read()
     with Image.open(path) as img:
-        img = img.convert('L' if img.mode in ('L', 'I;16', 'I') else 'RGB')
+        # as every reader of the project decodes a file: EXIF orientation applied, 16-bit scaled (convert alone
+        # clipped 16-bit grey to white and left rotated photos sideways)
+        img = as_color_type(img, 'grayscale' if img.mode in ('L', 'LA', *SIXTEEN_BIT) else 'color')
         buffer = io.BytesIO()
         img.save(buffer, format='JPEG', quality=quality)
     return buffer.getvalue()

@@ -24,6 +24,7 @@ from resbackbones.datasets.face import read_bin  # noqa: E402
 from resbackbones.datasets.image_folder import IMG_EXTENSIONS  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.evaluation.face_verification import check_pca, verification_scores  # noqa: E402
+from resbackbones.transforms.loading import as_color_type  # noqa: E402
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -37,7 +38,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def grey_pixels(encoded: bytes, where: str) -> np.ndarray:
     try:
-        return np.asarray(Image.open(io.BytesIO(encoded)).convert('L'), dtype=np.float64)
+        # EXIF orientation applied and 16-bit scaled, as the datasets read images (convert('L') clipped 16-bit)
+        return np.asarray(as_color_type(Image.open(io.BytesIO(encoded)), 'grayscale'), dtype=np.float64)
     except OSError as err:
         raise ValueError(f'{where}: not a decodable image ({err})') from None
 

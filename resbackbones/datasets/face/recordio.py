@@ -86,9 +86,11 @@ class IndexedRecordReader:
                 if not line.strip():
                     continue
                 parts = line.split('\t')
-                if len(parts) != 2 or not parts[0].strip().isdigit() or not parts[1].strip().isdigit():
+                if len(parts) != 2 or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
                     raise ValueError(f'{idx_path}, line {line_no}: expected "key<TAB>offset"; got {line.strip()!r}')
                 key, offset = int(parts[0]), int(parts[1])
+                if key in self.offsets:  # the later line would win: that record's image under another's label
+                    raise ValueError(f'{idx_path}, line {line_no}: key {key} is listed a second time')
                 if offset >= self.size:
                     raise ValueError(f'{idx_path}, line {line_no}: key {key} points at byte {offset}, past the end '
                                      f'of {rec_path} ({self.size} bytes): the .idx does not belong to this .rec '

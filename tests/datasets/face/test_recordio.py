@@ -121,3 +121,34 @@ def test_a_label_that_is_no_identity_is_named(tmp_path, label):
     _rec(tmp_path, [pack_record(IRHeader(0, label, 0, 0), buffer.getvalue())])
     with pytest.raises(ValueError, match=r'train.rec, record 0: label .* is not an identity'):
         FaceRecDataset(str(tmp_path)).get_data_info(0)
+
+
+@pytest.mark.parametrize('idx_text, message', [
+    ('0\t0\n1\t0\n1\t0\n', 'line 3: key 1 is listed a second time'),
+    ('0\t0\n\u00b2\t0\n', 'line 2: expected "key<TAB>offset"'),  # a digit int() would not read
+])
+def test_an_idx_with_a_repeated_or_unreadable_key_is_named(tmp_path, idx_text, message):
+    rec, idx = _rec(tmp_path, [b'a', b'b'])
+    with open(idx, 'w', encoding='utf-8') as f:
+        f.write(idx_text)
+    with pytest.raises(ValueError, match=message):
+        IndexedRecordReader(rec, idx)
+
+
+def test_make_rec_decodes_16_bit_and_rotated_images_as_the_datasets_do(tmp_path):
+    """Without --keep-bytes every image is re-encoded: 16-bit grey went white (convert('L') clips) and an
+    EXIF-rotated photo was stored sideways, while every dataset and embed.py read them scaled and upright."""
+    from resbackbones.transforms.loading import read_image
+    from tests.engine.tiny import load_tool
+    image_bytes = load_tool('face/make_rec').image_bytes
+    ramp = (np.arange(32 * 16).reshape(32, 16) * 120).astype(np.uint16)  # 0..61320
+    Image.fromarray(ramp).save(tmp_path / 'deep.png')
+    photo = Image.fromarray(np.repeat(np.linspace(0, 255, 32 * 16).reshape(16, 32, 1), 3, 2).astype(np.uint8))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown rotated by 90 degrees
+    photo.save(tmp_path / 'turned.jpg', exif=exif, quality=95)
+    for name, color in (('deep.png', 'grayscale'), ('turned.jpg', 'color')):
+        stored = np.asarray(Image.open(io.BytesIO(image_bytes(str(tmp_path / name), False, 95))))
+        shown = read_image(str(tmp_path / name), color)
+        assert stored.shape[:2] == shown.shape[:2], name
+        assert np.abs(stored.astype(float).reshape(shown.shape[:2] + (-1,)) - shown).mean() < 3, name
