@@ -31,13 +31,16 @@ def init_recognizer(config: str | Config, checkpoint: str | None = None, device:
     if model.__class__.__name__ != 'FaceRecognizer':
         raise ValueError(f'{config}: model.type is {cfg.model.get("type")!r}; face embedding needs a FaceRecognizer')
     if checkpoint is not None:
-        state = read_checkpoint(checkpoint).state
-        missing, unexpected = model.load_state_dict(
-            {k: v for k, v in state.items() if not k.startswith('margin_head.')}, strict=False)
-        missing = [k for k in missing if not k.startswith('margin_head.')]
-        if missing or unexpected:
+        state = {k: v for k, v in read_checkpoint(checkpoint).state.items() if not k.startswith('margin_head.')}
+        target = model.state_dict()
+        shapes = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(target[k].shape)}' for k, v in state.items()
+                  if k in target and v.shape != target[k].shape]
+        missing = [k for k in target if k not in state and not k.startswith('margin_head.')]
+        unexpected = [k for k in state if k not in target]
+        if missing or unexpected or shapes:  # checked before loading: a shape mismatch was a torch traceback
             raise ValueError(f'{checkpoint} does not fit {config}: missing {missing[:5]}, unexpected '
-                             f'{unexpected[:5]}')
+                             f'{unexpected[:5]}, shapes {shapes[:3]}')
+        model.load_state_dict({**target, **state})
     return model.to(device).eval()
 
 
@@ -45,9 +48,11 @@ def list_images(inputs: Sequence[str]) -> list[str]:
     """Image paths from files and folders (a folder: its images, recursively, sorted); errors name a bad input."""
     paths = []
     for item in inputs:
-        if os.path.isdir(item):
+        if os.path.isdir(item):  # hidden files and folders (macOS ._x.png, .ipynb_checkpoints) are no images
             found = sorted(os.path.join(d, f) for d, _, files in os.walk(item) for f in files
-                           if f.lower().endswith(IMG_EXTENSIONS))
+                           if f.lower().endswith(IMG_EXTENSIONS) and not f.startswith('.')
+                           and not any(part.startswith('.') for part in os.path.relpath(d, item).split(os.sep)
+                                       if part != '.'))
             if not found:
                 raise ValueError(f'folder {item} holds no images ({", ".join(IMG_EXTENSIONS)})')
             paths += found

@@ -20,8 +20,8 @@ from .config import default_work_dir, load_config, merge_cfg_options
 # Errors a wrong config, path or argument raises while the config is read and the runner, its data and weights are
 # built (mmengine's registry re-raises build errors with their type and the failing class in the message). The same
 # types raised once a runner loop runs are bugs or bad samples mid-run, and keep their traceback.
-USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError, KeyError, TypeError,
-               ImportError, SyntaxError)
+USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError,
+               ValueError, KeyError, TypeError, ImportError, SyntaxError)
 DEBUG_ENV = 'RESBACKBONES_DEBUG'
 
 

@@ -148,3 +148,31 @@ def test_bad_inputs_give_one_line(args, message, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert status == 2 and message in err and 'Traceback' not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_bad_outputs_checkpoints_and_files_are_named_before_the_work(trained, tmp_path, capsys):
+    tmp, config, ckpt = trained
+    wider = tmp_path / 'wider.py'
+    wider.write_text(f"_base_ = [{str(config)!r}]\nmodel = dict(embedding=dict(embedding_dim=32))\n")
+    embed = load_tool('face/embed').main
+    cases = [([wider, ckpt, tmp / 'ids', '--out', tmp_path / 'e.npz'], 'shapes ['),  # was a torch traceback
+             ([config, ckpt, tmp / 'ids', '--out', tmp_path], 'is a folder; give a file name'),  # wrote e.g. x.npz
+             ([config, ckpt, tmp / 'ids', '--out', tmp / 'pairs.bin' / 'e.npz'], '--out folder ')]  # after the work
+    for args, message in cases:
+        assert run_tool(embed, list(map(str, args)), prog='embed.py') == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    ids = tmp_path / 'ids'
+    for who in ('p0', 'p1'):
+        (ids / who).mkdir(parents=True)
+        for k in range(4):
+            (ids / who / f'{k}.png').write_bytes((tmp / 'ids' / who / f'{k}.png').read_bytes())
+        (ids / who / '._0.png').write_bytes(b'macOS resource fork')  # hidden: skipped, as the datasets skip it
+    (ids / '.ipynb_checkpoints').mkdir()
+    _main('face/make_bin', ids, '--out', tmp_path / 'ok.bin', '--pairs', '5')
+    (ids / 'p1' / '2.png').write_bytes(b'not an image')  # one of the images seed 0 draws
+    assert run_tool(load_tool('face/make_bin').main, [str(ids), '--out', str(tmp_path / 'bad.bin'), '--pairs', '5'],
+                    prog='make_bin.py') == 2
+    err = capsys.readouterr().err
+    assert f'cannot read image {ids / "p1" / "2.png"}' in err and not (tmp_path / 'bad.bin').exists()

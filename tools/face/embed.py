@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from resbackbones.apis.face import embed_faces, init_recognizer, list_images  # noqa: E402
-from resbackbones.engine.atomic import atomic_path  # noqa: E402
+from resbackbones.engine.atomic import atomic_path, ensure_writable_dir  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 
 
@@ -32,11 +32,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    out = args.out if args.out.endswith('.npz') else f'{args.out}.npz'
+    if args.out.endswith(os.sep) or os.path.isdir(args.out) or os.path.isdir(out):
+        raise IsADirectoryError(f'--out {args.out} is a folder; give a file name, e.g. '
+                                f'{os.path.join(args.out, "embeddings.npz")}')
+    ensure_writable_dir(os.path.dirname(os.path.abspath(out)), '--out folder')  # before the work, not after it
     model = init_recognizer(args.config, check_checkpoint(args.checkpoint, 'CHECKPOINT'))
     paths = list_images(args.inputs)
     embeddings = embed_faces(model, paths, flip=args.flip)
-    out = args.out if args.out.endswith('.npz') else f'{args.out}.npz'
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with atomic_path(out) as tmp, open(tmp, 'wb') as f:
         np.savez(f, paths=np.array(paths), embeddings=embeddings)
     print(f'wrote {len(paths)} embeddings of width {embeddings.shape[1]} to {out}')
