@@ -16,12 +16,15 @@ def read_pairs(pairs_file: str, root: str, pattern: str = LFW_PATTERN) -> tuple[
     if not os.path.isfile(pairs_file):
         raise FileNotFoundError(f'pairs file not found: {pairs_file}')
     paths, issame = [], []
-    with open(pairs_file, encoding='utf-8') as f:
-        lines = f.read().splitlines()
+    try:
+        with open(pairs_file, encoding='utf-8-sig') as f:  # a byte-order mark is no part of the header
+            lines = f.read().splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{pairs_file} is not UTF-8 text: {err}') from None
     for line_no, line in enumerate(lines, 1):
         fields = line.split()
-        if not fields or (line_no == 1 and all(x.isdigit() for x in fields)):
-            continue  # blank or the header
+        if not fields or (not paths and not issame and all(x.isdigit() for x in fields)):
+            continue  # blank, or the header (the first line with content: "folds pairs_per_fold")
         try:
             if len(fields) == 3:
                 pair = [(fields[0], int(fields[1])), (fields[0], int(fields[2]))]
@@ -32,6 +35,8 @@ def read_pairs(pairs_file: str, root: str, pattern: str = LFW_PATTERN) -> tuple[
         except ValueError:
             raise ValueError(f'{pairs_file}, line {line_no}: expected "name n1 n2" or "name1 n1 name2 n2"; '
                              f'got {line.strip()!r}') from None
+        if pair[0] == pair[1]:  # it would score a perfect match whatever the model
+            raise ValueError(f'{pairs_file}, line {line_no}: {line.strip()!r} pairs an image with itself')
         for name, number in pair:
             path = os.path.join(root, pattern.format(name=name, number=number))
             if not os.path.isfile(path):

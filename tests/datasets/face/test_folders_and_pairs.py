@@ -57,6 +57,8 @@ def test_lfw_pairs(tmp_path):
 @pytest.mark.parametrize('line, message', [
     ('Ann_A 1 3', r'pairs.txt, line 2: image .*Ann_A_0003.jpg \(of Ann_A, number 3\) does not exist'),
     ('Ann_A one 2', r'pairs.txt, line 2: expected "name n1 n2" or "name1 n1 name2 n2"'),
+    ('Ann_A 1 1', r"pairs.txt, line 2: 'Ann_A 1 1' pairs an image with itself"),  # a sure match, counted
+    ('Ann_A 2 Ann_A 2', r'pairs an image with itself'),
 ])
 def test_bad_pairs_lines_are_named(tmp_path, line, message):
     root = _lfw(tmp_path)
@@ -69,3 +71,15 @@ def test_bad_pairs_lines_are_named(tmp_path, line, message):
 def test_verification_dataset_needs_one_source():
     with pytest.raises(ValueError, match='exactly one of bin_file'):
         FaceVerificationDataset()
+
+
+def test_a_byte_order_mark_or_blank_lines_before_the_header(tmp_path):
+    root = _lfw(tmp_path)
+    pairs = tmp_path / 'pairs.txt'
+    pairs.write_text('\ufeff1 1\nAnn_A 1 2\n', encoding='utf-8')  # the header's '\ufeff1' was read as a pair line
+    assert read_pairs(str(pairs), str(root))[1] == [True]
+    pairs.write_text('\n\n1 1\nAnn_A 1 2\n')
+    assert read_pairs(str(pairs), str(root))[1] == [True]
+    pairs.write_bytes('1 1\nAnn_A 1 2 \xe9\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match='pairs.txt is not UTF-8 text'):
+        read_pairs(str(pairs), str(root))
