@@ -121,3 +121,9 @@ def test_kinetics_csvs_of_one_name_a_bom_blank_lines_and_padded_labels(tool, tmp
     lists = tool.kinetics([bom], '.mp4')
     assert lists['classes.txt'] == ['abseiling'] and lists['bom_videos.txt'] == [
         'abseiling/x3_000001_000011.mp4 0', 'abseiling/x4_000001_000011.mp4 0']
+
+
+def test_a_list_that_is_not_utf8_is_named(tool, tmp_path):
+    (tmp_path / 'classInd.txt').write_bytes('1 Caf\xe9\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match='classInd.txt is not UTF-8 text'):
+        tool.ucf101(tmp_path, 1)

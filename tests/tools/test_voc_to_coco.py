@@ -63,3 +63,18 @@ def test_auto_classes_and_broken_xml(tool, tmp_path):
     (ann / 'b.xml').write_text('<annotation><size>')
     with pytest.raises(tool.VocFormatError, match='b.xml: not a readable XML'):
         tool.convert(sorted(ann.glob('*.xml')), None, '', False, str(tmp_path / 'o.json'))
+
+
+def test_difficult_words_repeated_ids_and_classes(tool, tmp_path, capsys):
+    ann = write_voc(tmp_path, {'a': [('dog', 'true', (11, 21, 50, 60))], 'b': [('cat', 'maybe', (5, 5, 10, 10))]})
+    assert tool.parse_xml(ann / 'a.xml')['objects'][0]['difficult'] == 1  # was: invalid literal for int()
+    with pytest.raises(tool.VocFormatError, match=r"b.xml, object 0: <difficult> must be 0 or 1; got 'maybe'"):
+        tool.parse_xml(ann / 'b.xml')
+    ids = tmp_path / 'train.txt'
+    cases = [(['--ids', str(ids)], 'a\na\n', "lists ['a'] more than once"),  # image a and its dog twice
+             (['--ids', str(ids)], '\n', 'lists no image ids'),  # blamed the annotation folder
+             (['--classes', 'dog,cat,dog'], '', "names a class twice")]
+    for extra, text, message in cases:
+        ids.write_text(text)
+        assert tool.main(['--ann-dir', str(ann), '--out-json', str(tmp_path / 'o.json'), *extra]) == 2
+        assert message in capsys.readouterr().err

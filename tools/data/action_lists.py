@@ -30,8 +30,11 @@ from resbackbones.engine.cli import run_tool  # noqa: E402
 def _lines(path: Path) -> list[tuple[int, str]]:
     if not path.is_file():
         raise FileNotFoundError(f'{path} does not exist')
-    return [(n, line.strip()) for n, line in enumerate(path.read_text(encoding='utf-8-sig').splitlines(), 1)
-            if line.strip()]
+    try:
+        text = path.read_text(encoding='utf-8-sig')
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{path} is not UTF-8 text: {err}') from None
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def _write(path: Path, lines: list[str]) -> None:

@@ -91,7 +91,13 @@ def is_complete(target: Path, params: dict) -> bool:
     manifest = target / 'manifest.json'
     if not manifest.is_file():
         return False
-    built = json.loads(manifest.read_text())
+    try:
+        built = json.loads(manifest.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f'{manifest} is not readable json ({err}); pass --force to rebuild {target}') from None
+    if not isinstance(built, dict):
+        raise ValueError(f'{manifest} holds a {type(built).__name__}, not the settings it was built with; pass '
+                         f'--force to rebuild {target}')
     differ = {k: (built.get(k), v) for k, v in params.items() if built.get(k) != v}
     if differ:
         raise ValueError(f'{target} was built with other settings {differ} (built, asked); pass --force to rebuild')

@@ -55,7 +55,10 @@ def parse_xml(path: Path) -> dict:
         box = obj.find('bndbox')
         if box is None or obj.findtext('name') is None:
             raise VocFormatError(f'{where}: needs <name> and <bndbox>')
-        objects.append(dict(name=obj.findtext('name').strip(), difficult=int(obj.findtext('difficult') or 0),
+        difficult = (obj.findtext('difficult') or '0').strip().lower()
+        if difficult not in ('0', '1', 'true', 'false'):
+            raise VocFormatError(f'{where}: <difficult> must be 0 or 1; got {difficult!r}')
+        objects.append(dict(name=obj.findtext('name').strip(), difficult=int(difficult in ('1', 'true')),
                             box=[_number(box, t, where) for t in ('xmin', 'ymin', 'xmax', 'ymax')]))
     filename = root.findtext('filename') or f'{path.stem}.jpg'
     return dict(filename=filename.strip(), width=int(_number(size, 'width', str(path))),
@@ -119,14 +122,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.ids:
-            files = [args.ann_dir / f'{line.split()[0]}.xml' for line in args.ids.read_text().splitlines()
-                     if line.strip()]
+            ids = [line.split()[0] for line in args.ids.read_text(encoding='utf-8-sig').splitlines() if line.strip()]
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:  # the image and its objects would be written twice
+                raise ValueError(f'--ids {args.ids} lists {repeated[:5]} more than once')
+            if not ids:
+                raise ValueError(f'--ids {args.ids} lists no image ids')
+            files = [args.ann_dir / f'{i}.xml' for i in ids]
         else:
             files = sorted(args.ann_dir.glob('*.xml'))
         if not files:
             raise ValueError(f'no XML files in {args.ann_dir}')
         classes = VOC_CLASSES if args.classes == 'voc' else None if args.classes == 'auto' \
             else [c.strip() for c in args.classes.split(',') if c.strip()]
+        if classes is not None and len(set(classes)) != len(classes):
+            raise ValueError(f'--classes {args.classes!r} names a class twice (category ids would skip one)')
         convert(files, classes, args.img_prefix, args.skip_invalid, args.out_json)
     except (ValueError, OSError) as err:
         print(f'voc_to_coco.py: error: {err}', file=sys.stderr)
