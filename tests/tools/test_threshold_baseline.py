@@ -57,3 +57,11 @@ def test_a_bad_config_is_one_line(tmp_path, capsys):
     config.write_text("train_dataloader = dict(dataset=dict(type='NiftiVolumeDataset', classes=('bg',)))\n")
     assert run_tool(baseline.main, [str(config)], prog='threshold_baseline.py') == 2
     assert 'at least 2 classes' in capsys.readouterr().err
+
+
+def test_a_config_without_a_test_loader_is_one_line(tmp_path, capsys):
+    config = tmp_path / 'cfg.py'
+    config.write_text("train_dataloader = dict(dataset=dict(type='NiftiVolumeDataset', classes=('bg', 'fg')))\n"
+                      "test_dataloader = None\n")
+    assert run_tool(baseline.main, [str(config)], prog='threshold_baseline.py') == 2
+    assert 'test_dataloader must be a dict with a dataset; got None' in capsys.readouterr().err

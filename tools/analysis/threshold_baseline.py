@@ -83,14 +83,22 @@ def best_cuts(intensity: np.ndarray, labels: np.ndarray, num_classes: int, level
     return tuple(float(candidates[c]) for c in best)
 
 
+def loader_dataset(cfg, key: str, config: str) -> dict:
+    """``cfg[key].dataset``; ValueError naming the key when the config has none (None gave an AttributeError)."""
+    if not isinstance(cfg.get(key), dict) or not isinstance(cfg[key].get('dataset'), dict):
+        raise ValueError(f'{config}: {key} must be a dict with a dataset; got {cfg.get(key)!r}')
+    return cfg[key].dataset
+
+
 def threshold_baseline(config: str, levels: int = 99) -> dict:
     """Cut points fitted on the config's training split; their per-class Dice on the train and test splits."""
     cfg = load_config(config)
-    num_classes = len(cfg.train_dataloader.dataset.get('classes') or ())
+    num_classes = len(loader_dataset(cfg, 'train_dataloader', config).get('classes') or ())
     if num_classes < 2:
         raise ValueError(f'{config}: train_dataloader.dataset.classes must name at least 2 classes')
+    test_dataset = loader_dataset(cfg, 'test_dataloader', config)  # before the minutes of reading the training data
     train = load_split(cfg.train_dataloader.dataset, f'{config} (train)')
-    test = load_split(cfg.test_dataloader.dataset, f'{config} (test)')
+    test = load_split(test_dataset, f'{config} (test)')
     cuts = best_cuts(*train, num_classes, levels)
     return dict(classes=list(cfg.train_dataloader.dataset.classes)[1:], cuts=cuts,
                 train_dice=mean_dice(predict(train[0], cuts), train[1], num_classes),
