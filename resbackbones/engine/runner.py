@@ -150,7 +150,8 @@ class SafeRunner(Runner):
     def call_hook(self, fn_name: str, **kwargs) -> None:
         """mmengine's, with the whole matrices of row-sharded parameters put into a checkpoint before the hooks
         see it (``before_save_checkpoint``) and cut to this rank's rows after loading (``after_load_checkpoint``),
-        and except that a second ``before_run`` (mmengine's val() and test() after train()) repeats nothing that
+        ``before_train`` preceded by the one-sample batch warning and followed, after a resume, by the validation
+        the checkpoint's epoch owes, and except that a second ``before_run`` (mmengine's val() and test() after train()) repeats nothing that
         must happen once:
 
         - an EMAHook that already holds an average is left alone: its before_run replaced the average with a copy of
