@@ -127,3 +127,18 @@ def test_a_list_that_is_not_utf8_is_named(tool, tmp_path):
     (tmp_path / 'classInd.txt').write_bytes('1 Caf\xe9\n'.encode('latin-1'))
     with pytest.raises(ValueError, match='classInd.txt is not UTF-8 text'):
         tool.ucf101(tmp_path, 1)
+
+
+@pytest.mark.parametrize('train, test, message', [
+    ('A/v_A_g01_c01.avi 1\nA/v_A_g01_c01.avi 1\n', 'A/v_A_g02_c01.avi\n',
+     'trainlist01.txt, line 2: A/v_A_g01_c01.avi is listed already (trainlist01.txt, line 1)'),
+    ('A/v_A_g01_c01.avi 1\n', 'A/v_A_g01_c01.avi\n',  # a test video seen in training
+     'testlist01.txt, line 1: A/v_A_g01_c01.avi is listed already (trainlist01.txt, line 1)'),
+])
+def test_ucf101_a_video_listed_twice_is_named(tool, tmp_path, train, test, message):
+    (tmp_path / 'classInd.txt').write_text('1 A\n')
+    (tmp_path / 'trainlist01.txt').write_text(train)
+    (tmp_path / 'testlist01.txt').write_text(test)
+    with pytest.raises(ValueError) as err:
+        tool.ucf101(tmp_path, 1)
+    assert message in str(err.value)

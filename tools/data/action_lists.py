@@ -57,11 +57,14 @@ def ucf101(ann_dir: Path, split: int) -> dict[str, list[str]]:
     if sorted(classes.values()) != list(range(len(classes))):
         raise ValueError(f'{where}: class indices must run 1..{len(classes)} without gaps; got '
                          f'{sorted(i + 1 for i in classes.values())}')
-    out = {}
+    out, seen = {}, {}  # video -> (file, line) where it was first listed
     for part, name in (('train', f'trainlist{split:02d}.txt'), ('val', f'testlist{split:02d}.txt')):
         lines = []
         for n, line in _lines(ann_dir / name):
             path, *label = line.split()
+            if path in seen:  # twice in training weighs it double; in both lists, the test scores training data
+                raise ValueError(f'{ann_dir / name}, line {n}: {path} is listed already ({seen[path]})')
+            seen[path] = f'{name}, line {n}'
             folder = path.split('/')[0]
             if folder not in classes or len(label) > 1 or (label and (not label[0].isdigit() or
                                                                       int(label[0]) - 1 != classes[folder])):
