@@ -1,4 +1,5 @@
-"""A checkpoint's classes against the classes of the set it is scored on.
+"""A checkpoint's classes against the classes of the set it is scored on (or, for a distillation teacher, trained
+with).
 
 mmengine writes the training set's ``metainfo`` into every checkpoint (``meta.dataset_meta``) and never reads it
 back when testing. A test split whose folders lack a class, or a config listing the classes in another order, gives
@@ -34,5 +35,6 @@ def check_checkpoint_classes(checkpoint: dict, dataset_meta: Any, filename: str,
     first = next((i for i, (a, b) in enumerate(zip(trained, evaluated)) if a != b), min(len(trained), len(evaluated)))
     raise ValueError(
         f'{filename} was trained on {len(trained)} classes ({_shown(trained)}) and {where} has {len(evaluated)} '
-        f'({_shown(evaluated)}); they first differ at label {first}, so labels from there on would be scored as '
-        f'other classes. Give {where}.classes the training classes in their order, or test the matching checkpoint')
+        f'({_shown(evaluated)}); they first differ at label {first}, so labels from there on would stand for '
+        f'other classes. Give {where}.classes the checkpoint\'s classes in their order, or a checkpoint trained on '
+        f'these classes')

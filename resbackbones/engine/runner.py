@@ -169,6 +169,7 @@ class SafeRunner(Runner):
             warning = single_sample_warning(self.train_dataloader, self.model)
             if warning:
                 self.logger.warning(warning)
+            self._check_teacher_classes()
             super().call_hook(fn_name, **kwargs)
             self._run_owed_validation()
             return
@@ -183,6 +184,16 @@ class SafeRunner(Runner):
             super().call_hook(fn_name, **kwargs)
         finally:
             self._hooks = hooks
+
+    def _check_teacher_classes(self) -> None:
+        """A distillation teacher (DistillClassifier) must have been trained on the training set's classes, in
+        order: only their number was checked, so a teacher of other classes taught wrong labels."""
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        classes = getattr(model, 'teacher_classes', None)
+        if classes:
+            check_checkpoint_classes(dict(meta=dict(dataset_meta=dict(classes=classes))),
+                                     getattr(self.train_dataloader.dataset, 'metainfo', None),
+                                     f'teacher {model.teacher_checkpoint}', 'train_dataloader.dataset')
 
     def _run_owed_validation(self) -> None:
         """After a resume, the validation of the checkpoint's own epoch, which the killed run may not have finished

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..engine.checkpoint_classes import class_names
 from ..engine.config import load_config
 from ..registry import MODELS
 from ..weights.io import read_checkpoint
@@ -19,9 +20,11 @@ from .labels import gt_labels
 
 
 def load_teacher(config: str, checkpoint: str) -> nn.Module:
-    """The model of ``config`` with ``checkpoint``'s weights (strict), frozen, in eval mode."""
+    """The model of ``config`` with ``checkpoint``'s weights (strict), frozen, in eval mode; ``teacher.classes``
+    are the classes it was trained on (the checkpoint's ``meta.dataset_meta``), None when it does not say."""
     teacher = MODELS.build(load_config(config).model)
-    state = read_checkpoint(checkpoint).state
+    read = read_checkpoint(checkpoint)
+    state = read.state
     own = teacher.state_dict()
     misfits = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}' for k, v in state.items()
                if k in own and hasattr(v, 'shape') and v.shape != own[k].shape]
@@ -34,6 +37,7 @@ def load_teacher(config: str, checkpoint: str) -> nn.Module:
                          f'{result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]}')
     for p in teacher.parameters():
         p.requires_grad_(False)
+    teacher.classes = class_names(read.meta.get('dataset_meta'))
     return teacher.eval()
 
 
@@ -63,7 +67,15 @@ class DistillClassifier(ImageClassifier):
         """mmengine calls this before training: load the teacher then, so a missing or mismatched teacher file is
         reported before the first iteration, while building the model (e.g. to test the student) needs no file."""
         super().init_weights()
-        self.teacher  # noqa: B018  (loads it)
+        theirs, ours = self.teacher.head.fc.out_features, self.head.fc.out_features
+        if theirs != ours:  # else KDLoss failed at the first step, inside the training loop
+            raise ValueError(f'teacher {self.teacher_checkpoint} ({self.teacher_config}) has {theirs} classes, the '
+                             f'student {ours}: distillation needs the same classes')
+
+    @property
+    def teacher_classes(self) -> list[str] | None:
+        """The classes the teacher was trained on, for SafeRunner to compare with the training set's."""
+        return self.teacher.classes
 
     @property
     def teacher(self) -> nn.Module:

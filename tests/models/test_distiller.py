@@ -52,3 +52,42 @@ def test_the_kd_config_finds_its_teacher_config_from_any_folder(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     teacher_config = Config.fromfile(str(config)).model.teacher_config
     assert Path(teacher_config).is_file() and Path(teacher_config).name == 'resnet50_digits.py'
+
+
+def _teacher(tmp_path, num_classes, classes=None):
+    """A teacher config and checkpoint (with mmengine's dataset_meta when ``classes`` are given)."""
+    cfg = tmp_path / f'teacher{num_classes}.py'
+    cfg.write_text("model = dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18, base_channels=8, "
+                   f"in_channels=1, small_stem=True), num_classes={num_classes})\n")
+    state = MODELS.build(dict(STUDENT, type='ImageClassifier', num_classes=num_classes)).state_dict()
+    meta = {} if classes is None else dict(dataset_meta=dict(classes=tuple(classes)))
+    torch.save(dict(state_dict=state, meta=meta), tmp_path / f'teacher{num_classes}.pth')
+    return str(cfg), str(tmp_path / f'teacher{num_classes}.pth')
+
+
+def test_a_teacher_of_another_class_count_is_named_before_training(tmp_path):
+    config, checkpoint = _teacher(tmp_path, 10)
+    student = MODELS.build(dict(STUDENT, type='DistillClassifier', teacher_config=config, teacher_checkpoint=checkpoint))
+    with pytest.raises(ValueError, match=r'teacher10.pth .* has 10 classes, the student 3: distillation needs'):
+        student.init_weights()  # KDLoss failed at the first step, a traceback from inside the training loop
+
+
+def test_a_teacher_trained_on_other_classes_is_refused_when_training_starts(tmp_path):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))
+    from test_runner import make_runner
+    from tiny import tiny_setup
+    config = tiny_setup(tmp_path, max_epochs=1)  # classes '0', '1' (the digits config's 10 outputs)
+    student = dict(type='DistillClassifier', num_classes=10, teacher_config=None, teacher_checkpoint=None)
+    for classes, refused in ((('x', 'y'), True), (('0', '1'), False), (None, False)):
+        teacher_config, teacher_checkpoint = _teacher(tmp_path, 10, classes)
+        runner = make_runner(config, tmp_path / f'work{classes}', f'kd{classes}', model=dict(
+            student, teacher_config=teacher_config, teacher_checkpoint=teacher_checkpoint))
+        if refused:
+            with pytest.raises(ValueError, match=r"teacher .*teacher10.pth was trained on 2 classes \(x, y\) and "
+                                                 r"train_dataloader.dataset has 2 \(0, 1\)"):
+                runner.train()
+        else:
+            runner.train()
+            assert runner.epoch == 1
