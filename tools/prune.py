@@ -28,6 +28,7 @@ from resbackbones.engine.atomic import atomic_dir, check_replaceable  # noqa: E4
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
+from resbackbones.weights.io import read_checkpoint  # noqa: E402
 
 CHECKPOINT_NAME = 'pruned.pth'
 
@@ -83,10 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg.model.backbone = backbone_cfg
     else:
         cfg.model = backbone_cfg
-    cfg.load_from = os.path.join(args.out, CHECKPOINT_NAME)
+    cfg.load_from = os.path.abspath(os.path.join(args.out, CHECKPOINT_NAME))  # fine-tuning from any folder
     cfg.resume = False
     meta = dict(pruned_from=args.checkpoint, ratio=args.ratio, criterion=args.criterion, divisor=args.divisor,
                 block_widths=backbone_cfg['block_widths'])
+    trained_on = read_checkpoint(args.checkpoint).meta.get('dataset_meta')
+    if trained_on is not None:  # tools/test.py compares its classes with the test set's
+        meta['dataset_meta'] = trained_on
     text = f'# Pruned by tools/prune.py from {args.config} and {args.checkpoint}: {meta}\n{cfg.pretty_text}'
     with atomic_dir(args.out, earlier_prune, '--out') as tmp:
         torch.save({'state_dict': pruned.state_dict(), 'meta': meta}, os.path.join(tmp, CHECKPOINT_NAME))

@@ -37,7 +37,7 @@ def tiny(tmp_path_factory):
                 block.bn1.bias[half:] = 0
                 block.bn2.weight.uniform_(0.5, 1.5)  # zero_init_residual would make every block an identity
     ckpt = tmp / 'model.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': {'classes': ('0', '1')}}}, ckpt)
     return tmp, config, ckpt
 
 
@@ -54,6 +54,8 @@ def test_prune_then_test_and_fine_tune(tiny, capsys):
     assert cfg.model.backbone.block_widths == [[4, 4], [8, 8], [16, 16], [32, 32]]
     assert cfg.load_from == str(pruned_ckpt)
     pruned = load_task_model(cfg, str(pruned_ckpt))  # strict: every key and shape matches
+    # the training classes go along, so that tools/test.py still compares them with a test set's
+    assert torch.load(pruned_ckpt, weights_only=True)['meta']['dataset_meta'] == {'classes': ('0', '1')}
     assert pruned.backbone.feature_specs == MODELS.build(load_config(str(config)).model).backbone.feature_specs
 
     test_main = load_tool('test').main
@@ -100,3 +102,11 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, tmp_path, args, 
     assert err.startswith('prune.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('.')) == []
     assert [p.name for p in out.iterdir()] == ['keep.txt'] if occupied else not out.exists()
+
+
+def test_a_relative_out_gives_a_config_that_fine_tunes_from_anywhere(tiny, tmp_path, monkeypatch, capsys):
+    _, config, ckpt = tiny
+    monkeypatch.chdir(tmp_path)
+    assert run_tool(load_tool('prune').main, [str(config), str(ckpt), '--ratio', '0.5', '--out', 'rel'],
+                    prog='prune.py') == 0
+    assert load_config(str(tmp_path / 'rel' / 'tiny_pruned.py')).load_from == str(tmp_path / 'rel' / 'pruned.pth')
