@@ -9,19 +9,19 @@
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
 from resbackbones.apis import inference_detector, init_detector  # noqa: E402
+from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.visualization import draw_det_sample  # noqa: E402
 from resbackbones.weights.torchvision_detection import load_torchvision_detection  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = ToolParser(prog='image_demo.py', description=__doc__.split('\n\n')[0])
     parser.add_argument('image')
     parser.add_argument('config')
     parser.add_argument('--weights', help='checkpoint from tools/train.py')
@@ -52,4 +52,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main, prog='image_demo.py'))

@@ -24,7 +24,11 @@ def init_detector(config: str | Config, checkpoint: str | None = None, device: s
     cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) else config
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        try:  # strict: a checkpoint of another model left the rest random, and its detections were printed
+            load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
+        except RuntimeError as err:
+            raise ValueError(f'{checkpoint} does not fit {getattr(cfg, "filename", None) or "the config"}: '
+                             f'{" ".join(str(err).split())[:400]}') from None
     model.cfg = cfg
     return model.to(device).eval()
 

@@ -10,6 +10,7 @@ from mmengine.structures import BaseDataElement
 from PIL import Image, ImageDraw
 
 from ..engine.atomic import atomic_path
+from ..transforms.loading import read_image
 
 
 def palette(n: int) -> list[tuple[int, int, int]]:
@@ -66,9 +67,8 @@ def save_png(picture: np.ndarray, path: str | os.PathLike) -> str:
 def draw_det_sample(image: np.ndarray | str, sample: BaseDataElement, path: str | os.PathLike,
                     classes: Sequence[str] | None = None, score_thr: float = 0.3) -> str:
     """Draw ``sample.pred_instances`` with score >= ``score_thr`` on ``image`` (array or file) and save a PNG."""
-    if isinstance(image, (str, os.PathLike)):
-        with Image.open(image) as img:
-            image = np.asarray(img.convert('RGB'))
+    if isinstance(image, (str, os.PathLike)):  # as the model read it: EXIF orientation applied, 16-bit scaled
+        image = read_image(str(image), 'color')
     pred = sample.pred_instances
     keep = (pred.scores >= score_thr).cpu().numpy()
     masks = pred.masks.cpu().numpy()[keep] if 'masks' in pred else None

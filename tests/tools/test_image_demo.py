@@ -20,3 +20,28 @@ def test_image_demo_writes_a_picture(tmp_path, capsys):
     assert demo.main([str(tmp_path / 'a.png'), config, '--out-file', str(out), '--score-thr', '0']) == 0
     assert np.asarray(Image.open(out)).shape == (64, 96, 3)
     assert f'saved {out}' in capsys.readouterr().out
+
+
+def test_rotated_and_16_bit_images_are_drawn_as_the_model_saw_them_and_foreign_weights_refused(tmp_path, capsys):
+    import torch
+
+    from resbackbones.engine.cli import run_tool
+    spec = importlib.util.spec_from_file_location('image_demo', REPO / 'demo/image_demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    config = str(REPO / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py')
+    turned = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    exif = turned.getexif()
+    exif[0x0112] = 6  # shown rotated: 96 high, 64 wide (the masks' size); drawing failed on an IndexError
+    turned.save(tmp_path / 'turned.jpg', exif=exif)
+    Image.fromarray((np.arange(64 * 96).reshape(64, 96) * 10).astype(np.uint16)).save(tmp_path / 'deep.png')
+    for name, shape in (('turned.jpg', (96, 64, 3)), ('deep.png', (64, 96, 3))):
+        out = tmp_path / f'{name}.png'
+        assert demo.main([str(tmp_path / name), config, '--out-file', str(out), '--score-thr', '0']) == 0
+        picture = np.asarray(Image.open(out))
+        assert picture.shape == shape and picture.mean() < 200, name  # the 16-bit image was drawn all white
+    torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(8, 1, 3, 3)}}, tmp_path / 'other.pth')
+    capsys.readouterr()
+    assert run_tool(demo.main, [str(tmp_path / 'deep.png'), config, '--weights', str(tmp_path / 'other.pth')],
+                    prog='image_demo.py') == 2
+    assert f'{tmp_path / "other.pth"} does not fit' in capsys.readouterr().err  # detections of random weights
