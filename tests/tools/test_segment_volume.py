@@ -31,3 +31,20 @@ def test_ground_truth_is_the_label_file_not_a_resampling_round_trip(tmp_path):
     restored = dataset.to_file_grid(0, dataset.volume(0)[1])  # a prediction perfect on the resampled grid
     dice = module.dice_per_class(restored, truth, dataset.classes, dataset.ignore_index)
     assert dice['b'] < 0.9
+
+
+def test_a_checkpoint_of_another_model_is_one_line(tmp_path, capsys):
+    import torch
+    from mmengine.config import Config
+
+    from resbackbones.engine.cli import run_tool
+    from tests.tools.test_unet_configs import REPO, mni_data
+    cfg = Config.fromfile(str(REPO / 'configs/unet/unet_r34_mni-tissue.py'))
+    cfg.merge_from_dict(mni_data(tmp_path / 'mni'))
+    cfg.dump(str(tmp_path / 'seg.py'))
+    torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(8, 1, 3, 3)}}, tmp_path / 'classifier.pth')
+    status = run_tool(demo().main, [str(tmp_path / 'seg.py'), str(tmp_path / 'classifier.pth'),
+                                    str(tmp_path / 'out.nii.gz')], prog='segment_volume.py')
+    err = capsys.readouterr().err
+    assert status == 2 and f'checkpoint {tmp_path / "classifier.pth"} does not match config' in err  # a traceback
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / 'out.nii.gz').exists()

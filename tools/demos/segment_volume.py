@@ -17,15 +17,15 @@ import sys
 from typing import Sequence
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from resbackbones.apis import predict_volume, predict_volume_3d, save_nifti  # noqa: E402
+from resbackbones.deploy.loading import load_task_model  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.evaluation.seg_metric import confusion  # noqa: E402
 from resbackbones.datasets.nifti import half_region  # noqa: E402
-from resbackbones.registry import DATASETS, MODELS  # noqa: E402
+from resbackbones.registry import DATASETS  # noqa: E402
 
 DATASET_TYPES = ('NiftiSliceDataset', 'NiftiVolumeDataset')
 
@@ -88,9 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = DATASETS.build(data_cfg)
     if not 0 <= args.case < len(dataset.cases):
         raise ValueError(f'--case {args.case}: the dataset has {len(dataset.cases)} case(s)')
-    model = MODELS.build(cfg.model)
-    state = torch.load(check_checkpoint(args.checkpoint, 'CHECKPOINT'), map_location='cpu', weights_only=True)
-    model.load_state_dict(state.get('state_dict', state))
+    # every key and shape, or a ValueError naming the file (load_state_dict's RuntimeError was a traceback)
+    model = load_task_model(cfg, check_checkpoint(args.checkpoint, 'CHECKPOINT'))
     pred, reference = predict_case(model, dataset, args.case, args.batch_size)
     save_nifti(args.out, pred, reference)
     report = {'out': args.out, 'shape': list(pred.shape)}
