@@ -27,14 +27,13 @@ def schedulers_in_run(schedulers: Sequence, max_epochs: int | None, max_iters: i
         unit = 'epoch' if by_epoch else 'iteration'
         begin = scheduler.get('begin', 0)
         name = f"{where}[{index}] ({scheduler.get('type')})"
+        run_end = max_epochs if by_epoch else max_iters
         if 'end' in scheduler:
             if scheduler['end'] <= begin:
                 raise ValueError(f"{name}: end={scheduler['end']} must be after begin={begin} ({unit}s)")
-        elif (max_epochs if by_epoch else max_iters) is not None:
-            run_end = max_epochs if by_epoch else max_iters
-            if begin >= run_end:
-                left_out.append(f'{name} begins at {unit} {begin}, at or after the end of training ({run_end} '
-                                f'{unit}s): left out, it would never act')
-                continue
+        elif run_end is not None and begin >= run_end:
+            left_out.append(f'{name} begins at {unit} {begin}, at or after the end of training ({run_end} '
+                            f'{unit}s): left out, it would never act')
+            continue
         kept.append(scheduler)
     return kept, left_out
