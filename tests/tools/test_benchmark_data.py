@@ -42,7 +42,11 @@ def test_cached_mode_prints_both_times_and_their_ratio(tmp_path, capsys):
                          r'([\d.]+)x fewer ms per sample', line)
     assert found, line
     cached, plain, ratio = map(float, found.groups())
-    assert cached > 0 and plain > 0 and ratio == pytest.approx(plain / cached, rel=0.1, abs=0.1)
+    assert cached >= 0 and plain > 0
+    # the times are printed to 0.01 ms and the ratio is of the unrounded ones: 0.02 and 0.21 ms went with 9.0x
+    low = (plain - 0.005) / (cached + 0.005) - 0.05
+    high = (plain + 0.005) / (cached - 0.005) + 0.05 if cached > 0.005 else float('inf')
+    assert low <= ratio <= high, (cached, plain, ratio)
 
 
 def test_a_config_without_a_cached_dataset_is_named(tmp_path, capsys):
