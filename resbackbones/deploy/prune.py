@@ -25,10 +25,15 @@ _PLAIN_CONVS = (nn.Conv2d, nn.Conv3d)
 
 
 def kept_width(width: int, ratio: float, divisor: int = 1) -> int:
-    """Channels kept of ``width`` when pruning ``ratio`` of them: rounded to a multiple of ``divisor``, >= 1."""
-    keep = math.floor(width * (1 - ratio) + 0.5)
-    keep = divisor * math.floor(keep / divisor + 0.5)
-    return min(width, max(keep, divisor, 1))
+    """Channels kept of ``width`` when pruning ``ratio`` of them: the nearest multiple of ``divisor`` that fits the
+    layer (rounding past ``width`` rounds down instead), at least ``divisor``; a layer narrower than ``divisor`` stays
+    whole (no multiple fits)."""
+    if width < divisor:
+        return width
+    keep = divisor * math.floor(math.floor(width * (1 - ratio) + 0.5) / divisor + 0.5)
+    if keep > width:  # was clipped to ``width`` itself, no multiple of the divisor (8 of 8 with divisor 3)
+        keep -= divisor
+    return max(keep, divisor)
 
 
 def _check_layer(block: nn.Module, prefix: str, producer: str, per_channel: tuple[str, ...], consumer: str) -> None:
