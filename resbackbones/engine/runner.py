@@ -14,6 +14,8 @@ What it changes, and nothing else:
 * **A resumed run first validates its checkpoint's epoch** when that validation was due: the checkpoint is
   written before it, so a kill during it lost that score, and after the last epoch the final validation
   (:mod:`.resume_validation`).
+* **A top-k above the model's classes** (a base config's ``Accuracy(topk=(1, 5))`` under a leaf of three classes) is
+  an error naming the evaluator before training or testing starts; it failed an epoch in (:mod:`.evaluator_topk`).
 * **Typos under ``env_cfg`` and ``auto_scale_lr``** are errors naming the key (mmengine ignored them;
   :mod:`.runtime_keys`).
 * **Shortened runs keep working**: a scheduler that would begin at or after the end of training is left out with a
@@ -65,6 +67,7 @@ from .checkpoint_classes import check_checkpoint_classes
 from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
+from .evaluator_topk import check_topk
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
@@ -208,6 +211,8 @@ class SafeRunner(Runner):
     def train(self) -> nn.Module:
         """mmengine's training, then the training and validation loaders' workers stop; a last batch of one sample
         that BatchNorm cannot train on is an error naming the loader's numbers (:mod:`.single_sample_batch`)."""
+        if self._val_loop is not None:
+            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
         try:
             return super().train()
         except ValueError as err:
@@ -221,6 +226,8 @@ class SafeRunner(Runner):
 
     def val(self) -> dict:
         """mmengine's validation, then the validation loader's workers stop."""
+        if self._val_loop is not None:
+            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
         try:
             return super().val()
         finally:
@@ -228,10 +235,19 @@ class SafeRunner(Runner):
 
     def test(self) -> dict:
         """mmengine's test, then the test loader's workers stop."""
+        if self._test_loop is not None:
+            self._test_loop = self._checked_loop(self.build_test_loop, self._test_loop, 'test_evaluator')
         try:
             return super().test()
         finally:
             stop_loader_workers(self._test_loop)
+
+    def _checked_loop(self, build: Callable, loop, where: str) -> BaseLoop:
+        """The loop built as mmengine will (it returns a built one as is), its evaluator checked against the
+        model's classes before anything runs (:mod:`.evaluator_topk`: a top-5 of three classes failed an epoch in)."""
+        loop = build(loop)
+        check_topk(getattr(loop, 'evaluator', None), self.model, where)
+        return loop
 
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None = None,
                         save_optimizer: bool = True, save_param_scheduler: bool = True, meta: dict | None = None,
