@@ -3,6 +3,7 @@ ArcFace config over the .rec -> tools/test.py on a .bin from make_bin.py -> embe
 Bad inputs give one line and exit 2."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -84,8 +85,10 @@ def test_train_on_rec_then_test_on_bin(trained, capsys):
 def test_embed_and_verify(trained):
     tmp, config, ckpt = trained
     _run(TOOLS / 'face/embed.py', config, ckpt, tmp / 'ids', '--out', tmp / 'emb.npz', '--flip')
-    saved = np.load(tmp / 'emb.npz')
+    saved = np.load(tmp / 'emb.npz')  # allow_pickle=False: every field is a plain array
     assert saved['embeddings'].shape == (24, 16) and len(saved['paths']) == 24
+    assert str(saved['config']) == str(config.resolve()) and str(saved['checkpoint']) == str(ckpt.resolve())
+    assert str(saved['checkpoint_sha256']) == hashlib.sha256(ckpt.read_bytes()).hexdigest() and bool(saved['flip'])
     np.testing.assert_allclose(np.linalg.norm(saved['embeddings'], axis=1), 1.0, rtol=1e-5)
     a, b = tmp / 'ids/p0/0.png', tmp / 'ids/p0/1.png'
     done = _run(TOOLS / 'face/verify.py', config, ckpt, a, b, '--threshold', '-1', '--flip')

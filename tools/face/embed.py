@@ -3,11 +3,14 @@
     python tools/face/embed.py CONFIG CHECKPOINT INPUT [INPUT ...] --out embeddings.npz [--flip]
 
 INPUT: aligned face crops or folders of them (searched recursively). The .npz holds 'paths' (N,) and 'embeddings'
-(N, D), L2-normalised (dot products are cosine similarities), written atomically.
+(N, D), L2-normalised (dot products are cosine similarities), written atomically, and what made them: 'config' and
+'checkpoint' (absolute paths), 'checkpoint_sha256' and 'flip', since embeddings of two models, or with and without
+the flip test, are not comparable and nothing in the numbers says which they came from.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from typing import Sequence
@@ -30,6 +33,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def file_sha256(path: str) -> str:
+    """Hex sha256 of the file at ``path``, read in 1 MiB pieces (checkpoints reach hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for piece in iter(lambda: f.read(1 << 20), b''):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     out = args.out if args.out.endswith('.npz') else f'{args.out}.npz'
@@ -41,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = list_images(args.inputs)
     embeddings = embed_faces(model, paths, flip=args.flip)
     with atomic_path(out) as tmp, open(tmp, 'wb') as f:
-        np.savez(f, paths=np.array(paths), embeddings=embeddings)
+        np.savez(f, paths=np.array(paths), embeddings=embeddings, config=np.array(os.path.abspath(args.config)),
+                 checkpoint=np.array(os.path.abspath(args.checkpoint)),
+                 checkpoint_sha256=np.array(file_sha256(args.checkpoint)), flip=np.array(args.flip))
     print(f'wrote {len(paths)} embeddings of width {embeddings.shape[1]} to {out}')
     return 0
 
