@@ -61,6 +61,7 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 from torch import nn
 
 from ..registry import RUNNERS
+from ..weights.io import under_state_dict
 from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, ensure_writable_dir, latest_checkpoint, remove_stale_temporaries
 from .checkpoint_classes import check_checkpoint_classes
@@ -288,7 +289,7 @@ class SafeRunner(Runner):
         training classes must also be the test set's (:mod:`.checkpoint_classes`)."""
         strict = strict or self._resuming or bool(self.cfg.get('load_strict', False))
         try:
-            checkpoint = _load_checkpoint(filename, map_location=map_location)
+            checkpoint = under_state_dict(_load_checkpoint(filename, map_location=map_location))
         except (RuntimeError, KeyError, EOFError, ValueError, pickle.UnpicklingError) as err:
             raise ValueError(f'{filename} is not a readable checkpoint: {type(err).__name__}: '
                              f'{" ".join(str(err).split())[:300]}') from err

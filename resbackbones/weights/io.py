@@ -121,6 +121,15 @@ def _unwrap(obj: Any, origin: str) -> tuple[Mapping, str | None, dict]:
                      f'found keys {sorted(map(str, obj))[:10]}')
 
 
+def under_state_dict(obj: Any) -> Any:
+    """A loaded checkpoint with its weights under 'state_dict', where mmengine's loader looks: ``read_checkpoint``
+    also unwraps 'model' (timm's and torchvision's training scripts), which mmengine does not, so one file loaded
+    whole through our loaders and not at all through mmengine's. Anything else is returned as it is."""
+    if not isinstance(obj, Mapping) or 'state_dict' in obj or not isinstance(obj.get('model'), Mapping):
+        return obj
+    return {**{k: v for k, v in obj.items() if k != 'model'}, 'state_dict': obj['model']}
+
+
 def read_checkpoint(checkpoint: str | os.PathLike | Mapping | Checkpoint) -> Checkpoint:
     """Read ``checkpoint`` (a path, ``torchvision://NAME``, or an already-loaded dict) into a flat state dict.
 

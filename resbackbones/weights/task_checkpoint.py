@@ -4,7 +4,8 @@ mmengine loads a checkpoint whose keys do not fit the model non-strictly: it war
 layers as initialised, so a test would score a partly random model. SafeRunner asks here first:
 
 - our own checkpoint (every model key present with its shape, or no foreign format recognised) -> None, and
-  mmengine loads it as before;
+  mmengine loads it as before, non-strictly for ``load_from`` (fine-tuning with another head); but one of which no
+  key names a weight of the model (a backbone-only file for a classifier) -> ValueError: nothing would load;
 - a foreign one -> the converter of its format for the model's kind, all or nothing: insightface's IResNet files
   into a FaceRecognizer (its margin-head centres live in another file and stay as they are), mmdet's and
   torchvision's detectors into FasterRCNN / MaskRCNN, and the classifier formats of ``load_pretrained`` (timm,
@@ -43,6 +44,11 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
         return None
     source, evidence = detect_source(ckpt)
     if source == 'native':
+        if not set(ckpt.state) & set(model.state_dict()):  # mmengine would load nothing, with a warning
+            raise ValueError(f'{ckpt.origin}: none of its {len(ckpt.state)} tensors has the name of a weight of the '
+                             f'{type(model).__name__} (its keys: {list(ckpt.state)[:SHOWN]}; the model\'s: '
+                             f'{list(model.state_dict())[:SHOWN]}); backbone weights load through '
+                             f"model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)")
         return None
     what = f'{ckpt.origin}: {source} checkpoint ({evidence})'
     if source == 'insightface' and hasattr(model, 'embedding'):

@@ -158,3 +158,17 @@ def test_resuming_from_another_folder_deletes_none_of_its_or_the_new_folders_fil
     again = make_runner(config, second, 'again', resume=True, train_cfg=dict(max_epochs=5), **keep)
     again.train()  # from its own folder, the records hold: epoch_4 is kept beside epoch_5
     assert again.message_hub.get_info('keep_ckpt_ids') == [4, 5] and (second / 'epoch_4.pth').is_file()
+
+
+@pytest.mark.parametrize('container', ['state_dict', 'model'])
+def test_load_from_reads_the_weights_under_either_container(config, tmp_path, container):
+    """read_checkpoint takes 'model' as well as 'state_dict'; mmengine's loader looked only under 'state_dict' and
+    loaded nothing of a {'model': ...} file, with a warning."""
+    source = make_runner(config, tmp_path / 'work', 'source')
+    torch.manual_seed(1)
+    state = {k: torch.randn_like(v) if v.is_floating_point() else v for k, v in source.model.state_dict().items()}
+    torch.save({container: state}, tmp_path / 'weights.pth')
+    runner = make_runner(config, tmp_path / 'work', 'loaded', load_from=str(tmp_path / 'weights.pth'))
+    runner.load_or_resume()
+    loaded = runner.model.state_dict()
+    assert [k for k in state if not torch.equal(loaded[k], state[k])] == []

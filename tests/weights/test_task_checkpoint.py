@@ -77,3 +77,12 @@ def test_a_foreign_file_of_another_depth_is_named_in_the_error(tmp_path, write, 
     message = str(err.value)
     assert str(tmp_path / 'deeper.pth') in message and '<state dict>' not in message
     assert "unexpected ['layer1.2." in message  # the deeper file's own key names
+
+
+def test_a_file_of_which_no_key_names_a_weight_is_refused(tmp_path):
+    """A torchvision backbone saved without its fc reads as our backbone format; into a classifier nothing of it
+    would load (its keys lack 'backbone.'), where mmengine warned and went on with a random model."""
+    state = {k: v for k, v in torchvision.models.resnet18().state_dict().items() if not k.startswith('fc.')}
+    torch.save(state, tmp_path / 'no_fc.pth')
+    with pytest.raises(ValueError, match=r"no_fc.pth: none of its 120 tensors .* model.backbone.init_cfg"):
+        load_task_checkpoint(MODELS.build(CLASSIFIER), tmp_path / 'no_fc.pth')
