@@ -39,7 +39,9 @@ def _under(state: Mapping[str, torch.Tensor], prefix: str | None) -> dict[str, t
 
 
 def _select_prefix(ckpt: Checkpoint, prefix: str) -> tuple[Checkpoint, list[tuple[str, str]]]:
-    """Keep the keys under ``prefix`` (mmengine's Pretrained ``prefix``), stripped; report the others as ignored."""
+    """Keep the keys under ``prefix`` (mmengine's Pretrained ``prefix``), stripped; report the others as ignored.
+    'backbone' means 'backbone.', as in mmengine (else every kept key would start with a dot)."""
+    prefix = prefix if prefix.endswith('.') else f'{prefix}.'
     kept = _under(ckpt.state, prefix)
     if not kept:
         raise ValueError(f'prefix {prefix!r}: no key of {ckpt.origin} starts with it '

@@ -36,7 +36,7 @@ def _mmdet_layout(state: dict, avg_down: bool, group_norm: bool) -> dict:
     return out
 
 
-@pytest.mark.parametrize('prefix', [None, 'backbone.'])
+@pytest.mark.parametrize('prefix', [None, 'backbone.', 'backbone'])
 def test_mmpretrain_file_through_init_cfg(prefix, tiny_classifier, save, image):
     source = tiny_classifier()
     path = save({'state_dict': source.state_dict(), 'meta': {'mmpretrain_version': '1.2.0'}})
