@@ -40,3 +40,27 @@ class TaskModel(BaseModel):
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list:
         """One prediction per sample, in the form the task's evaluator reads."""
         raise NotImplementedError
+
+    def converts_pretrained(self) -> bool:
+        """Whether a 'Pretrained' entry of this model's own ``init_cfg`` loads through ``load_pretrained`` (other
+        libraries' formats converted, ``strict``/``prefix``/``source`` honoured): where it covers the model, a
+        backbone with a ``head.fc`` (classifiers, recognizers). Others keep mmengine's key-for-key loading."""
+        from ..weights.load import covers_whole
+        return covers_whole(self)
+
+    def init_weights(self) -> None:
+        """Children initialise themselves (and a list init_cfg's other entries apply), as in mmengine; a
+        'Pretrained' entry then loads through our converters where ``converts_pretrained``: mmengine's own loader
+        matched a torchvision file's keys against ``backbone.*`` and loaded none, with a warning."""
+        from ..weights.init_cfg import load_pretrained_cfg, split_init_cfg
+        configured = self.init_cfg
+        pretrained, others = split_init_cfg(configured)
+        if pretrained is None or not self.converts_pretrained():
+            super().init_weights()
+            return
+        self.init_cfg = others or None
+        try:
+            super().init_weights()
+        finally:
+            self.init_cfg = configured
+        load_pretrained_cfg(self, pretrained)

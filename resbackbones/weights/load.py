@@ -32,6 +32,11 @@ def _target_prefixes(model: nn.Module) -> tuple[str, str | None]:
     return '', None
 
 
+def covers_whole(model: nn.Module) -> bool:
+    """Whether ``load_pretrained`` loads every part of ``model`` a classifier file has: backbone and ``head.fc``."""
+    return _target_prefixes(model)[1] is not None
+
+
 def _under(state: Mapping[str, torch.Tensor], prefix: str | None) -> dict[str, torch.Tensor]:
     if prefix is None:
         return {}
@@ -155,8 +160,17 @@ def _partial_load_warning(report: LoadReport) -> str | None:
             f'unexpected, not loaded {report.unexpected[:SHOWN]}. Pass strict=True to refuse such a file.')
 
 
+def log_report(report: LoadReport) -> None:
+    """Print ``report`` through mmengine's logger, and a WARNING line when it left keys out."""
+    print_log(str(report), logger='current')
+    warning = _partial_load_warning(report)
+    if warning:
+        print_log(warning, logger='current', level=logging.WARNING)
+
+
 def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | Checkpoint,
-                    source: str | None = None, strict: bool = False, prefix: str | None = None) -> LoadReport:
+                    source: str | None = None, strict: bool = False, prefix: str | None = None,
+                    log: bool = True) -> LoadReport:
     """Load a torchvision (image or video), timm, mmpretrain, mmdet, mmaction2 or native checkpoint into a backbone or
     classifier.
 
@@ -168,6 +182,7 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | 
         strict: also raise when a backbone key is missing or unexpected (the classifier head stays lenient:
             another num_classes is the usual fine-tuning case).
         prefix: keep only checkpoint keys under this prefix, stripped (mmengine's ``Pretrained`` init_cfg).
+        log: print the report (and the partial-load WARNING); callers that complete the report log it themselves.
 
     Returns the LoadReport, also printed through mmengine's logger, plus a WARNING line when keys are missing or
     unexpected. Raises ValueError, with the model left untouched, when backbone shapes differ (another
@@ -204,8 +219,6 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | 
     new.update(_map_parts(split, target, report))
     model.load_state_dict({**target, **new})  # one call, after every check: all or nothing
     report.loaded = len(new)
-    print_log(str(report), logger='current')
-    warning = _partial_load_warning(report)
-    if warning:
-        print_log(warning, logger='current', level=logging.WARNING)
+    if log:
+        log_report(report)
     return report

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torchvision
 
 from resbackbones.registry import MODELS
 
@@ -66,3 +67,25 @@ def test_list_with_two_pretrained_is_refused(r101_file):
     with pytest.raises(ValueError, match=r"init_cfg has 2 'Pretrained' entries"):
         _build([dict(type='Pretrained', checkpoint=r101_file), dict(type='Pretrained', checkpoint=r101_file)]
                ).init_weights()
+
+
+@pytest.mark.parametrize('model', [
+    dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18), num_classes=5),
+    dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18),
+         cls_head=dict(type='TSNHead', num_classes=5, in_channels=512, dropout_ratio=0.0)),
+])
+def test_a_whole_models_pretrained_converts_foreign_files(model, save):
+    """A torchvision classifier file through the whole model's init_cfg: mmengine's key-for-key loader matched
+    none of its keys (they lack 'backbone.'/'head.') and left the model random, with a warning."""
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(num_classes=5).eval()
+    path = str(save(reference.state_dict(), 'tv18.pth'))
+    built = MODELS.build(dict(model, init_cfg=dict(type='Pretrained', checkpoint=path)))
+    built.init_weights()
+    for name, value in reference.state_dict().items():
+        ours = built.state_dict()[f'{"head" if name.startswith("fc.") else "backbone"}.{name}']
+        assert torch.equal(ours, value), name
+    strict = MODELS.build(dict(model, backbone=dict(type='ResNet', depth=34),
+                               init_cfg=dict(type='Pretrained', checkpoint=path, strict=True)))
+    with pytest.raises(ValueError, match=r'strict load of .*tv18\.pth'):
+        strict.init_weights()

@@ -104,19 +104,9 @@ class FastRCNN(TaskModel):
         self.train_cfg = check_rcnn_train_cfg((train_cfg or {}).get('rcnn'))
         self.test_cfg = test_cfg
 
-    def init_weights(self) -> None:
-        """Children initialise themselves (and a list init_cfg's other entries apply); a 'Pretrained' entry then
-        loads through our converters with all its keys (strict, prefix, source)."""
-        from ...weights.init_cfg import load_pretrained_cfg, split_init_cfg
-        configured = self.init_cfg
-        pretrained, others = split_init_cfg(configured)
-        self.init_cfg = others or None
-        try:
-            super().init_weights()
-        finally:
-            self.init_cfg = configured
-        if pretrained is not None:
-            load_pretrained_cfg(self, pretrained)
+    def converts_pretrained(self) -> bool:
+        """A 'Pretrained' init_cfg loads a recognizer's or classifier's backbone through our converters."""
+        return True
 
     def tensor(self, inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return tuple(self.backbone(inputs))
