@@ -13,7 +13,7 @@ from typing import Mapping
 from torch import nn
 
 from .io import Checkpoint, read_checkpoint
-from .load import load_pretrained
+from .load import load_pretrained, log_report
 from .report import LoadReport
 
 EMBEDDING_PARTS = ('bn2', 'fc', 'features')
@@ -23,7 +23,8 @@ def load_insightface(model: nn.Module, checkpoint: str | os.PathLike | Mapping |
                      strict: bool = True) -> LoadReport:
     """Load an arcface_torch IResNet checkpoint into a FaceRecognizer (``backbone`` + ``embedding``).
 
-    Returns the backbone's LoadReport with the embedding keys counted as loaded. Raises ValueError naming the keys
+    Returns the backbone's LoadReport completed with the embedding layers (loaded, or missing / unexpected under
+    ``strict=False``), and logs it once. Raises ValueError naming the keys
     when the embedding layers are missing or differ in shape (e.g. another input size or embedding width), or when
     the backbone does not fit; the model is then unchanged.
     """
@@ -38,10 +39,14 @@ def load_insightface(model: nn.Module, checkpoint: str | os.PathLike | Mapping |
         raise ValueError(f'{ckpt.origin}: the embedding layers do not fit: missing {missing[:5]}, unexpected '
                          f'{unexpected[:5]}, shapes {mismatched[:5]}. Check embedding_dim and input_size (the FC '
                          'reads the flattened last feature map). The model was not changed.')
-    report = load_pretrained(model.backbone, ckpt, source='insightface', strict=strict)
+    report = load_pretrained(model.backbone, ckpt, source='insightface', strict=strict, log=False)
     model.embedding.load_state_dict({**target, **{k: v for k, v in head.items() if k in target}})
-    report.loaded += len(head)
+    loaded = [k for k in head if k in target]
+    report.loaded += len(loaded)
+    report.missing += [f'embedding.{k}' for k in missing]  # kept as initialised (strict=False only)
+    report.unexpected += unexpected
     report.ignored = [(k, why) for k, why in report.ignored if k.split('.')[0] not in EMBEDDING_PARTS]
     report.checkpoint = ckpt.origin
-    report.notes.append(f'embedding layers ({", ".join(EMBEDDING_PARTS)}) -> embedding: {len(head)} tensors')
+    report.notes.append(f'embedding layers ({", ".join(EMBEDDING_PARTS)}) -> embedding: {len(loaded)} tensors')
+    log_report(report)  # once, complete: the backbone's alone called the embedding keys ignored
     return report

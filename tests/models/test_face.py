@@ -49,6 +49,36 @@ def test_base_config_normalises_uint8_faces_as_insightface(tmp_path, randomise):
     torch.testing.assert_close(model(batch['inputs']), reference(((faces / 255) - 0.5) / 0.5), rtol=1e-4, atol=1e-4)
 
 
+def test_the_report_counts_the_embedding_layers_and_is_logged_once(tmp_path, randomise):
+    """The backbone's report alone, logged before the embedding loaded, called bn2/fc/features ignored; with
+    strict=False a file without 'features' loaded with no missing key and no warning."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    state = randomise(InsightfaceIResNet(width=16, embedding=32)).state_dict()
+    torch.save(state, tmp_path / 'whole.pth')
+    torch.save({k: v for k, v in state.items() if not k.startswith('features.')}, tmp_path / 'no_features.pth')
+    models = _recognizer(), _recognizer()  # built first: the registry logs as it builds
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()  # where print_log(logger='current') writes
+    logger.addHandler(handler)
+    try:
+        whole = load_insightface(models[0], str(tmp_path / 'whole.pth'))
+        logged = [r.getMessage() for r in records]
+        assert whole.loaded == len(state) and not whole.missing  # every tensor: backbone and embedding layers
+        assert len(logged) == 1 and logged[0].startswith('Loaded ') and 'ignored' not in logged[0]
+        records.clear()
+        partial = load_insightface(models[1], str(tmp_path / 'no_features.pth'), strict=False)
+    finally:
+        logger.removeHandler(handler)
+    assert partial.missing == ['embedding.features.bias', 'embedding.features.running_mean',
+                               'embedding.features.running_var', 'embedding.features.weight']
+    assert [r.levelno for r in records] == [logging.INFO, logging.WARNING]
+    assert 'partial load from' in records[1].getMessage()
+
+
 def test_an_embedding_that_does_not_fit_is_refused_and_nothing_changes(tmp_path):
     path = tmp_path / 'backbone.pth'
     torch.save(InsightfaceIResNet(width=16, embedding=32).state_dict(), path)
