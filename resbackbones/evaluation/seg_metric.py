@@ -34,6 +34,16 @@ def hd95(pred: np.ndarray, gt: np.ndarray, spacing: Sequence[float] | None = Non
     return float(np.percentile(np.concatenate([to_gt, to_pred]), 95))
 
 
+def spatial_shape(shape: Sequence[int], rank: int, where: str) -> tuple[int, ...]:
+    """``shape`` without the leading size-1 (channel) axes beyond ``rank`` spatial ones; ValueError otherwise."""
+    shape = tuple(shape)
+    while len(shape) > rank and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) != rank:
+        raise ValueError(f'SegMetric: {where}: spacing has {rank} entries but the label map has shape {shape}')
+    return shape
+
+
 def confusion(pred: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int) -> np.ndarray:
     """(num_classes, num_classes) counts, rows = ground truth, columns = prediction, ignored pixels left out."""
     valid = gt != ignore_index
@@ -99,6 +109,9 @@ class SegMetric(BaseMetric):
             if self.with_hd95:
                 spacing = sample.get('spacing')
                 spacing = None if spacing is None else [float(s) for s in spacing]
+                if spacing is not None:  # squeeze() also dropped size-1 spatial axes, which spacing still counts
+                    grid = spatial_shape(np.shape(sample['gt_sem_seg']), len(spacing), where)
+                    pred, gt = pred.reshape(grid), gt.reshape(grid)
                 valid = gt != self.ignore_index
                 distances = [hd95((pred == c) & valid, gt == c, spacing) for c in range(num_classes)]
             self.results.append((matrix, distances))

@@ -111,3 +111,18 @@ def test_volumes_give_dice_and_hd95_in_mm_from_their_spacing():
     scores = metric.compute_metrics(metric.results)
     assert scores['dice_fg'] == pytest.approx(2 * 48 / 128)
     assert scores['hd95_fg'] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize('grid, axis', [((1, 12, 10), 0), ((6, 1, 10), 1), ((6, 12, 1), 2)])
+def test_hd95_of_a_volume_with_a_size_one_axis(grid, axis):
+    """A one-voxel-thick volume (e.g. a single-slice NIfTI): squeezing the label maps dropped that axis while the
+    sample's spacing still counted three, and scipy raised."""
+    rng = np.random.default_rng(0)
+    gt = torch.from_numpy(rng.random(grid) > 0.6).long()
+    pred = torch.roll(gt, shifts=1, dims=(axis + 1) % 3)
+    spacing = (2.0, 3.0, 0.5)
+    metric = SegMetric(classes=('bg', 'fg'), hd95=True)
+    metric.process(None, [dict(pred_sem_seg=pred, gt_sem_seg=gt[None], spacing=np.array(spacing))])
+    flat = [s for i, s in enumerate(spacing) if i != axis]
+    expected = hd95(pred.numpy().squeeze(axis) == 1, gt.numpy().squeeze(axis) == 1, flat)
+    assert metric.compute_metrics(metric.results)['hd95_fg'] == pytest.approx(expected) and expected > 0
