@@ -8,18 +8,21 @@ the label volume shares the voxel grid, affine and header of the input volume.
 """
 from __future__ import annotations
 
+import gzip
 import os
-import tempfile
 
 import nibabel as nib
 import numpy as np
 import torch
 from torch import nn
 
+from ..engine.atomic import atomic_path
+
 
 @torch.no_grad()
 def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: int = 8) -> np.ndarray:
-    """(X, Y, Z) uint8 labels of a normalised (C, X, Y, Z) volume, predicted slice by slice along ``axis``.
+    """(X, Y, Z) labels (uint8; uint16 past 256 classes) of a normalised (C, X, Y, Z) volume, predicted slice by
+    slice along ``axis``.
 
     Args:
         model: a segmentor with ``predict_logits``, ``probabilities`` and ``labels`` (UNet); put in eval mode.
@@ -38,14 +41,14 @@ def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: i
     for start in range(0, slices.shape[0], batch_size):
         batch = torch.from_numpy(np.ascontiguousarray(slices[start:start + batch_size], dtype=np.float32))
         probs = model.probabilities(model.predict_logits(batch.to(device)))
-        labels.append(model.labels(probs).to(torch.uint8).cpu().numpy())
+        labels.append(model.labels(probs).cpu().numpy().astype(label_dtype(probs.shape[1])))
     return np.moveaxis(np.concatenate(labels), 0, axis)
 
 
 @torch.no_grad()
 def predict_volume_3d(model: nn.Module, image: np.ndarray) -> np.ndarray:
-    """(D, H, W) uint8 labels of a normalised (C, D, H, W) volume with a 3D segmentor (``UNet`` on a volumetric
-    backbone), in eval mode, through its test_cfg ('whole' or 3D 'slide' windows)."""
+    """(D, H, W) labels (uint8; uint16 past 256 classes) of a normalised (C, D, H, W) volume with a 3D segmentor
+    (``UNet`` on a volumetric backbone), in eval mode, through its test_cfg ('whole' or 3D 'slide' windows)."""
     if image.ndim != 4:
         raise ValueError(f'predict_volume_3d: image must be (C, D, H, W); got shape {image.shape}')
     if getattr(model, 'dims', 2) != 3:
@@ -54,30 +57,40 @@ def predict_volume_3d(model: nn.Module, image: np.ndarray) -> np.ndarray:
     device = next(model.parameters()).device
     batch = torch.from_numpy(np.array(image, dtype=np.float32))[None].to(device)
     probs = model.probabilities(model.predict_logits(batch))
-    return model.labels(probs)[0].to(torch.uint8).cpu().numpy()
+    return model.labels(probs)[0].cpu().numpy().astype(label_dtype(probs.shape[1]))
+
+
+def label_dtype(num_labels: int) -> type:
+    """The smallest unsigned integer type for labels 0..num_labels-1: uint8 up to 256 classes, else uint16."""
+    if num_labels > 65536:
+        raise ValueError(f'labels of {num_labels} classes do not fit a uint16 NIfTI volume (at most 65,536)')
+    return np.uint8 if num_labels <= 256 else np.uint16
 
 
 def save_nifti(path: str, labels: np.ndarray, reference: nib.Nifti1Image) -> str:
-    """Write ``labels`` with the reference's affine and header (uint8, no intensity scaling); atomic.
+    """Write ``labels`` to ``path`` (.nii or .nii.gz) with the reference's affine and header: uint8 (uint16 past 256
+    classes), no intensity scaling, display range 0..max label; atomic, with the umask's permissions.
 
     The file appears complete or not at all: it is written beside ``path`` under a temporary name and renamed.
     """
+    if not path.endswith(('.nii', '.nii.gz')):
+        raise ValueError(f'save_nifti: {path}: the name must end with .nii or .nii.gz (one-file NIfTI)')
     if labels.shape != reference.shape[:3]:
         raise ValueError(f'save_nifti: labels of shape {labels.shape} do not match the reference volume '
                          f'{reference.get_filename()} of shape {reference.shape[:3]}')
+    if labels.size and labels.min() < 0:
+        raise ValueError(f'save_nifti: {path}: labels must be >= 0; found {labels.min()}')
+    top = int(labels.max()) if labels.size else 0
+    dtype = label_dtype(top + 1)
     header = reference.header.copy()
-    header.set_data_dtype(np.uint8)
-    out = nib.Nifti1Image(labels.astype(np.uint8), reference.affine, header)
+    header.set_data_dtype(dtype)
+    out = nib.Nifti1Image(labels.astype(dtype), reference.affine, header)
     out.header.set_slope_inter(1, 0)
-    folder, name = os.path.split(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = '.nii.gz' if name.endswith('.nii.gz') else os.path.splitext(name)[1]
-    fd, tmp = tempfile.mkstemp(prefix=f'.{name}.tmp-', suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        nib.save(out, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    out.header['cal_min'], out.header['cal_max'] = 0, top  # the reference's intensity window would hide labels
+    data = out.to_bytes()
+    if path.endswith('.gz'):
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+        f.write(data)
     return path

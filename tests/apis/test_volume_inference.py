@@ -65,14 +65,42 @@ def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     save_nifti(path, np.zeros((6, 7, 5), np.uint8), ref)
     before = open(path, 'rb').read()
 
-    def broken(img, filename):
-        open(filename, 'wb').write(b'half')
+    def broken(fd):
         raise OSError('disk full')
-    monkeypatch.setattr(nib, 'save', broken)
+    monkeypatch.setattr(os, 'fsync', broken)  # after the new bytes are written, before they replace the old
     with pytest.raises(OSError, match='disk full'):
         save_nifti(path, np.ones((6, 7, 5), np.uint8), ref)
     assert open(path, 'rb').read() == before
     assert sorted(os.listdir(tmp_path)) == ['out.nii.gz', 'ref.nii.gz']
+
+
+@pytest.mark.parametrize('top, dtype', [(2, np.uint8), (255, np.uint8), (299, np.uint16)])
+def test_saved_labels_keep_their_values_and_a_display_range(tmp_path, top, dtype):
+    """Past 256 classes labels were wrapped into uint8 (class 260 saved as 4); the reference's intensity window
+    (cal_max 3000) showed labels 0..2 as black."""
+    ref = reference(tmp_path)
+    ref.header['cal_max'] = 3000
+    labels = (np.arange(6 * 7 * 5).reshape(6, 7, 5) % (top + 1)).astype(np.int64)
+    labels[-1, -1, -1] = top
+    saved = nib.load(save_nifti(str(tmp_path / 'out.nii.gz'), labels, ref))
+    assert saved.get_data_dtype() == dtype and (saved.header['cal_min'], saved.header['cal_max']) == (0, top)
+    np.testing.assert_array_equal(np.asanyarray(saved.dataobj), labels)
+
+
+def test_saved_file_has_the_umask_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_nifti(str(tmp_path / 'out.nii.gz'), np.zeros((6, 7, 5), np.uint8), reference(tmp_path))
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644  # mkstemp's 0600 before
+
+
+@pytest.mark.parametrize('name', ['out', 'out.img', 'out.mgz'])
+def test_a_name_that_is_not_one_file_nifti_is_refused(tmp_path, name):
+    with pytest.raises(ValueError, match=rf'{name}: the name must end with .nii or .nii.gz'):
+        save_nifti(str(tmp_path / name), np.zeros((6, 7, 5), np.uint8), reference(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ['ref.nii.gz']
 
 
 def test_shape_mismatch_is_an_error(tmp_path):
