@@ -31,6 +31,21 @@ def resample(data: np.ndarray, zoom: Sequence[float], order: int) -> np.ndarray:
     return ndimage.zoom(data, zoom, order=order, mode='nearest', grid_mode=True)
 
 
+def check_val_cases(val_cases: Sequence[int], num_cases: int, split: str) -> set[int]:
+    """``val_cases`` as a set, each an index into the cases (counted from 0), leaving both sides of the split
+    cases: an index past the end was dropped without a word, and an empty split failed in mmengine."""
+    if isinstance(val_cases, (str, int)) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                    for i in val_cases):
+        raise ValueError(f'{NAME}: val_cases must be a list of case indices (from 0); got {val_cases!r}')
+    outside = sorted(i for i in val_cases if not 0 <= i < num_cases)
+    if outside:
+        raise ValueError(f'{NAME}: val_cases {outside} are not case indices: there are {num_cases} cases, '
+                         f'counted from 0 (0..{num_cases - 1})')
+    if split == 'train' and val_cases and len(set(val_cases)) == num_cases:
+        raise ValueError(f"{NAME}: val_cases {sorted(set(val_cases))} hold out every case, so split='train' is empty")
+    return set(val_cases)
+
+
 @DATASETS.register_module()
 class NiftiVolumeDataset(BaseDataset):
     """Whole NIfTI volumes, one sample per case, for 3D segmentation (patches come from the pipeline).
@@ -74,7 +89,7 @@ class NiftiVolumeDataset(BaseDataset):
         self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
         check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
         self.cases, self.split, self.split_axis = [dict(c) for c in cases], split, split_axis
-        self.val_cases = set(val_cases)
+        self.val_cases = check_val_cases(val_cases, len(cases), split)
         self.target_spacing = None if target_spacing is None else tuple(float(s) for s in target_spacing)
         self.prob_threshold, self.prob_scale, self.ignore_index = prob_threshold, prob_scale, ignore_index
         self._volumes: dict[int, tuple[np.ndarray, np.ndarray | None, dict]] = {}
@@ -107,7 +122,7 @@ class NiftiVolumeDataset(BaseDataset):
         halves = self.split_axis is not None and self.split != 'all'
         region = half_region(shape, self.split_axis, self.split) if halves else (slice(None),) * 3
         zoom = (1.0,) * 3 if self.target_spacing is None else tuple(spacing / self.target_spacing)
-        channels = [normalize_intensity(resample(d[region].astype(np.float32), zoom, 1), **self.normalize)
+        channels = [normalize_intensity(resample(d[region].astype(np.float32), zoom, 1), **self.settings_for(d))
                     for _, d in loaded[:len(files)]]
         labels = None
         if case.get('seg'):
@@ -125,6 +140,14 @@ class NiftiVolumeDataset(BaseDataset):
         meta = dict(reference=reference, region=region, zoom=zoom, file_shape=shape,
                     spacing=np.array([grid_spacing[self.depth_axis], *np.delete(grid_spacing, self.depth_axis)]))
         return image, labels, meta
+
+    def settings_for(self, data: np.ndarray) -> dict:
+        """``normalize`` for one channel's file data: mode 'scale' without a scale takes the file's integer type's
+        maximum, which the float32 copy made for resampling no longer shows."""
+        if self.normalize.get('mode') == 'scale' and self.normalize.get('scale') is None and \
+                np.issubdtype(data.dtype, np.integer):
+            return dict(self.normalize, scale=float(np.iinfo(data.dtype).max))
+        return self.normalize
 
     def _keep(self, index: int) -> bool:
         if self.split == 'all' or self.split_axis is not None:

@@ -154,3 +154,29 @@ def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
     _, labels = phantom()
     with pytest.raises(ValueError, match=r'^NiftiVolumeDataset: .*b255.nii.gz: its only non-zero value is 255'):
         build(tmp_path, case=dict(seg=save(tmp_path / 'b255.nii.gz', (labels > 0).astype(np.uint8) * 255)))
+
+
+@pytest.mark.parametrize('split, val_cases, message', [
+    ('val', [3], r'val_cases \[3\] are not case indices: there are 3 cases, counted from 0 \(0..2\)'),
+    ('train', [0, 3, -1], r'val_cases \[-1, 3\] are not case indices'),
+    ('train', [0, 1, 2], r"hold out every case, so split='train' is empty"),
+    ('val', '1', r"val_cases must be a list of case indices \(from 0\); got '1'"),
+])
+def test_val_cases_are_checked_against_the_cases(tmp_path, split, val_cases, message):
+    """An index past the end (a 1-based count) was dropped silently, or left an empty split that failed inside
+    mmengine ('need at least one array to concatenate')."""
+    image, labels = phantom()
+    cases = [dict(images=save(tmp_path / f'{i}.nii.gz', image), seg=save(tmp_path / 'seg.nii.gz', labels))
+             for i in range(3)]
+    with pytest.raises(ValueError, match=message):
+        DATASETS.build(dict(type='NiftiVolumeDataset', cases=cases, classes=CLASSES, split=split, val_cases=val_cases))
+
+
+def test_scale_normalisation_uses_the_files_integer_type(tmp_path):
+    """mode='scale' without a scale divides by the file type's maximum, as NiftiSliceDataset does; the volume
+    dataset's float32 copy (for resampling) made it fail for every file."""
+    image, labels = phantom()
+    dataset = build(tmp_path, case=dict(images=save(tmp_path / 'u16.nii.gz', (image * 100).astype(np.uint16))),
+                    normalize=dict(mode='scale'))
+    volume = dataset.volume(0)[0]
+    assert volume.max() == pytest.approx(20000 / 65535)
