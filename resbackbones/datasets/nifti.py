@@ -16,6 +16,13 @@ from ..transforms.seg_loading import refuse_only_ignore
 from .seg_folder import build_pipeline, check_seg_classes
 
 NAME = 'NiftiSliceDataset'
+def case_files(case: dict, data_root: str = '') -> list[str]:
+    """Every file a case dict names (its images, then 'seg' or 'probs'), relative paths under ``data_root``."""
+    images = [case['images']] if isinstance(case['images'], str) else list(case['images'])
+    labels = [case['seg']] if case.get('seg') else list(case.get('probs') or [])
+    return [p if os.path.isabs(p) or not data_root else os.path.join(data_root, p) for p in images + labels]
+
+
 AXES = {'sagittal': 0, 'coronal': 1, 'axial': 2}
 SPLITS = ('all', 'train', 'val')
 AFFINE_TOL = 1e-3  # mm: headers written by different tools round the affine differently

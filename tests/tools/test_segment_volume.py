@@ -48,3 +48,34 @@ def test_a_checkpoint_of_another_model_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2 and f'checkpoint {tmp_path / "classifier.pth"} does not match config' in err  # a traceback
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / 'out.nii.gz').exists()
+
+
+def _two_cases(tmp_path):
+    labels = np.zeros((8, 8, 6), np.uint8)
+    labels[2:6, 2:6, 1:5] = 1
+    for i in range(2):
+        nib.save(nib.Nifti1Image(labels.astype(np.float32) + i, np.eye(4)), str(tmp_path / f'img{i}.nii.gz'))
+        nib.save(nib.Nifti1Image(labels, np.eye(4)), str(tmp_path / f'seg{i}.nii.gz'))
+    return dict(type='NiftiVolumeDataset', data_root=str(tmp_path), classes=('bg', 'a'), split='val', val_cases=[1],
+                cases=[dict(images=f'img{i}.nii.gz', seg=f'seg{i}.nii.gz') for i in range(2)])
+
+
+def test_out_may_not_be_a_file_of_the_case(tmp_path, capsys):
+    """OUT naming the case's label file replaced the labels with the prediction, which then scored Dice 1.0."""
+    from resbackbones.engine.cli import run_tool
+    (tmp_path / 'seg.py').write_text(f'test_dataloader = dict(dataset={_two_cases(tmp_path)!r})\n')
+    (tmp_path / 'model.pth').write_bytes(b'')
+    before = (tmp_path / 'seg0.nii.gz').read_bytes()
+    status = run_tool(demo().main, [str(tmp_path / 'seg.py'), str(tmp_path / 'model.pth'),
+                                    str(tmp_path / 'seg0.nii.gz')], prog='segment_volume.py')
+    assert status == 2 and 'is a file of case 0' in capsys.readouterr().err
+    assert (tmp_path / 'seg0.nii.gz').read_bytes() == before
+
+
+def test_held_out_part_of_a_case_split(tmp_path):
+    """With val_cases the held-out part is a held-out case whole, and nothing of a case the split trains on (the
+    whole volume of a training case was reported as held out)."""
+    module = demo()
+    split = module.DATASETS.build(dict(_two_cases(tmp_path), pipeline=[], lazy_init=True))
+    assert module.held_out(split, (8, 8, 6), 0) is None
+    assert module.held_out(split, (8, 8, 6), 1) == (slice(None),) * 3

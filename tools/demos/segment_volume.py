@@ -4,9 +4,10 @@
 
 The volume, its intensity normalisation (and resampling) come from the config's test dataset: NiftiSliceDataset
 (2D model: every slice along its axis is predicted, held-out or not) or NiftiVolumeDataset (3D model: the whole
-volume, with the model's test_cfg windows). The output has the input's affine and header. When the case has
-labels, the Dice per class over the whole volume and over the held-out part only (the held-out slices, or the
-held-out half of a ``split_axis`` split) are printed as one line of json. The Dice compares the prediction, put back
+volume, with the model's test_cfg windows). The output has the input's affine and header; OUT may not be one of
+the case's own files. When the case has labels, the Dice per class over the whole volume and over the held-out part
+only (the held-out slices, the held-out half of a ``split_axis`` split, or the whole of a held-out case; null for a
+case the ``val_cases`` split trains on) are printed as one line of json. The Dice compares the prediction, put back
 on the file grid, with the labels as read from the files on that grid (not resampled, also with target_spacing).
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from resbackbones.deploy.loading import load_task_model  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.evaluation.seg_metric import confusion  # noqa: E402
-from resbackbones.datasets.nifti import half_region  # noqa: E402
+from resbackbones.datasets.nifti import case_files, half_region  # noqa: E402
 from resbackbones.registry import DATASETS  # noqa: E402
 
 DATASET_TYPES = ('NiftiSliceDataset', 'NiftiVolumeDataset')
@@ -38,13 +39,16 @@ def dice_per_class(pred: np.ndarray, gt: np.ndarray, classes: Sequence[str],
     return {name: round(float(2 * i / t), 4) if t else float('nan') for name, i, t in zip(classes, inter, total)}
 
 
-def held_out(dataset, shape: tuple[int, ...]) -> tuple:
-    """Index of the voxels the config's test split evaluates: a half along split_axis, or the held-out slices."""
+def held_out(dataset, shape: tuple[int, ...], case: int) -> tuple | None:
+    """Index of the voxels of ``case`` the config's test split evaluates: a half along split_axis, the held-out
+    slices, the whole volume of a held-out case (val_cases); None for a case the split trains on."""
     split_axis = dataset.split_axis
     if split_axis is not None:
         return half_region(shape, split_axis, 'val')
     if hasattr(dataset, 'holdout_every'):
         return (slice(None),) * dataset.axis + (np.arange(shape[dataset.axis]) % dataset.holdout_every == 0,)
+    if dataset.val_cases and case not in dataset.val_cases:
+        return None
     return (slice(None),) * 3
 
 
@@ -88,16 +92,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = DATASETS.build(data_cfg)
     if not 0 <= args.case < len(dataset.cases):
         raise ValueError(f'--case {args.case}: the dataset has {len(dataset.cases)} case(s)')
+    inputs = case_files(dataset.cases[args.case], dataset.data_root)
+    if any(os.path.abspath(args.out) == os.path.abspath(f) or (os.path.exists(args.out) and os.path.exists(f)
+                                                                 and os.path.samefile(args.out, f)) for f in inputs):
+        raise ValueError(f'OUT {args.out} is a file of case {args.case} ({inputs}); give another name')
     # every key and shape, or a ValueError naming the file (load_state_dict's RuntimeError was a traceback)
     model = load_task_model(cfg, check_checkpoint(args.checkpoint, 'CHECKPOINT'))
     pred, reference = predict_case(model, dataset, args.case, args.batch_size)
+    labels = ground_truth(data_cfg, dataset, args.case)
     save_nifti(args.out, pred, reference)
     report = {'out': args.out, 'shape': list(pred.shape)}
-    labels = ground_truth(data_cfg, dataset, args.case)
     if labels is not None:
-        take, ignore = held_out(split, pred.shape), dataset.ignore_index
+        take, ignore = held_out(split, pred.shape, args.case), dataset.ignore_index
         report['dice_volume'] = dice_per_class(pred, labels, dataset.classes, ignore)
-        report['dice_held_out'] = dice_per_class(pred[take], labels[take], dataset.classes, ignore)
+        report['dice_held_out'] = None if take is None else dice_per_class(pred[take], labels[take],
+                                                                            dataset.classes, ignore)
     print(json.dumps(report))
     return 0
 
