@@ -26,6 +26,11 @@ def display_image(image: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.clip((array - low) / max(high - low, 1e-12), 0, 1)
 
 
+def busiest_slice(labels: np.ndarray) -> int:
+    """Index along the first axis of a (D, H, W) label volume with the most foreground (label > 0, not 255)."""
+    return int(((labels > 0) & (labels != 255)).reshape(labels.shape[0], -1).sum(1).argmax())
+
+
 def overlay_name(sample: dict, index: int) -> str:
     """File name of a sample's overlay: image stem, plus the slice index for volumes."""
     stem = os.path.basename(str(sample.get('img_path', f'sample_{index:04d}')))
@@ -72,7 +77,8 @@ def save_overlay(path: str, image: np.ndarray, pred: np.ndarray, gt: np.ndarray 
 
 @HOOKS.register_module()
 class SegOverlayHook(Hook):
-    """Save overlays of the first ``max_images`` test samples to ``out_dir`` (UNet 'predict' outputs).
+    """Save overlays of the first ``max_images`` test samples to ``out_dir`` (UNet 'predict' outputs); of a 3D
+    sample, its depth slice with the most labelled voxels (ground truth, else prediction), named ``_sliceNNN``.
 
     Args:
         out_dir: folder for the PNGs (created). max_images: how many samples. every: keep every n-th sample
@@ -96,10 +102,15 @@ class SegOverlayHook(Hook):
             self.seen += 1
             if self.saved >= self.max_images or (self.seen - 1) % self.every:
                 continue
+            pred = torch.as_tensor(out['pred_sem_seg']).cpu().numpy()
             gt = out.get('gt_sem_seg')
-            save_overlay(os.path.join(self.out_dir, overlay_name(out, self.seen - 1)), display_image(image),
-                         torch.as_tensor(out['pred_sem_seg']).cpu().numpy(),
-                         None if gt is None else torch.as_tensor(gt).cpu().numpy().squeeze(), classes, self.alpha)
+            gt = None if gt is None else torch.as_tensor(gt).cpu().numpy().reshape(pred.shape)
+            name = overlay_name(out, self.seen - 1)
+            if pred.ndim == 3:  # a volume (D, H, W): its depth slice with the most labelled voxels
+                depth = busiest_slice(pred if gt is None else gt)
+                image, pred, gt = image[:, depth], pred[depth], None if gt is None else gt[depth]
+                name = overlay_name(dict(out, slice_idx=depth), self.seen - 1)
+            save_overlay(os.path.join(self.out_dir, name), display_image(image), pred, gt, classes, self.alpha)
             self.saved += 1
 
     def after_test_epoch(self, runner, metrics=None) -> None:

@@ -54,3 +54,24 @@ def test_hook_writes_the_first_images_only(tmp_path):
 def test_hook_arguments_are_checked():
     with pytest.raises(ValueError, match='max_images and every'):
         SegOverlayHook('x', max_images=0)
+
+
+def test_hook_draws_a_volumes_busiest_slice(tmp_path, monkeypatch):
+    """3D outputs (D, H, W) with (C, D, H, W) inputs: matplotlib refused the volume, and tools/test.py --show-dir
+    lost the test's metrics to the traceback."""
+    import resbackbones.visualization.seg_overlay as module
+    drawn = []
+    monkeypatch.setattr(module, 'save_overlay', lambda path, image, pred, gt, *_: drawn.append((path, image, pred, gt)))
+    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=SimpleNamespace(metainfo={'classes': ('b', 'f')})),
+                             logger=SimpleNamespace(info=lambda msg: None))
+    gt = torch.zeros(1, 6, 8, 8, dtype=torch.long)
+    gt[0, 4, 2:6, 2:6], gt[0, 1, 3, 3] = 1, 1  # depth 4 holds the most foreground
+    volume = torch.rand(2, 6, 8, 8)
+    hook = SegOverlayHook(str(tmp_path / 'show'))
+    hook.before_test_epoch(runner)
+    hook.after_test_iter(runner, 0, dict(inputs=[volume]), [dict(pred_sem_seg=gt[0].clone(), gt_sem_seg=gt,
+                                                                 img_path='/d/case.nii.gz')])
+    (path, image, pred, truth), = drawn
+    assert os.path.basename(path) == 'case_slice004.png' and image.shape == (8, 8)
+    np.testing.assert_array_equal(image, display_image(volume[:, 4]))
+    assert truth.shape == pred.shape == (8, 8) and truth.sum() == 16

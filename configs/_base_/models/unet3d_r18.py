@@ -9,3 +9,4 @@ model = dict(
     loss=[dict(type='CrossEntropyLoss'), dict(type='DiceLoss')],
     test_cfg=dict(mode='slide', patch_size=(96, 96, 96), overlap=0.25, blend='gaussian', batch_size=1),
 )
+show_hook = 'SegOverlayHook'  # tools/test.py --show-dir: image | truth | prediction, each volume's busiest slice
