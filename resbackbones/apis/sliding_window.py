@@ -81,6 +81,9 @@ def sliding_window_inference(inputs: torch.Tensor, predictor: Callable[[torch.Te
         raise ValueError(f'sliding_window_inference: blend must be one of {list(BLEND_MODES)}; got {blend!r}')
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f'sliding_window_inference: batch_size must be an int >= 1; got {batch_size!r}')
+    if blend == 'gaussian' and not (isinstance(sigma_scale, (int, float)) and sigma_scale > 0):
+        raise ValueError(f'sliding_window_inference: sigma_scale must be a number > 0 (the Gaussian sigma as a '
+                         f'fraction of the patch side, e.g. 0.125); got {sigma_scale!r}')
     dims = inputs.dim() - 2
     patch = _sizes(patch_size, 'patch_size', dims)
     n, sizes = inputs.shape[0], tuple(inputs.shape[2:])

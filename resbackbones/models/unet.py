@@ -45,6 +45,15 @@ def check_test_cfg(test_cfg: dict | None) -> dict:
         raise ValueError("UNet: test_cfg mode='slide' needs patch_size, e.g. dict(mode='slide', patch_size=256)")
     if cfg['blend'] not in BLEND_MODES:
         raise ValueError(f"UNet: test_cfg blend must be one of {list(BLEND_MODES)}; got {cfg['blend']!r}")
+    # checked here, when the model is built, not in the middle of a test epoch
+    number = (int, float)
+    for key, valid, expected in (('overlap', lambda v: isinstance(v, number) and 0 <= v < 1, 'in [0, 1)'),
+                                 ('sigma_scale', lambda v: isinstance(v, number) and v > 0, '> 0'),
+                                 ('threshold', lambda v: isinstance(v, number) and 0 < v < 1, 'in (0, 1)'),
+                                 ('batch_size', lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                                  'an int >= 1')):
+        if not valid(cfg[key]):
+            raise ValueError(f'UNet: test_cfg {key} must be {expected}; got {cfg[key]!r}')
     return cfg
 
 

@@ -53,7 +53,8 @@ def test_gaussian_blending_reduces_patch_border_errors():
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(overlap=1.0), 'overlap'), (dict(blend='max'), 'blend'), (dict(batch_size=0), 'batch_size'),
-    (dict(patch_size=(8, 0)), 'patch_size'),
+    (dict(patch_size=(8, 0)), 'patch_size'), (dict(sigma_scale=0), 'sigma_scale must be a number > 0'),
+    (dict(sigma_scale=-0.1), 'sigma_scale'),
 ])
 def test_bad_arguments(kwargs, message):
     args = dict(patch_size=8)

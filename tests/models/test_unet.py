@@ -113,6 +113,10 @@ def test_decoder_options_build_and_run(decoder):
     (dict(num_classes=3, binary=True), 'binary=True .* needs num_classes=2'),
     (dict(test_cfg=dict(mode='slide')), 'needs patch_size'),
     (dict(test_cfg=dict(mode='whole', stride=3)), "unknown test_cfg key\\(s\\) \\['stride'\\]"),
+    (dict(test_cfg=dict(mode='slide', patch_size=32, sigma_scale=0)), 'test_cfg sigma_scale must be > 0; got 0'),
+    (dict(test_cfg=dict(mode='slide', patch_size=32, overlap=1.0)), r'test_cfg overlap must be in \[0, 1\)'),
+    (dict(test_cfg=dict(batch_size=0)), 'test_cfg batch_size must be an int >= 1'),
+    (dict(test_cfg=dict(threshold=1.5)), r'test_cfg threshold must be in \(0, 1\)'),
     (dict(decoder=dict(feature_specs=())), 'come from the backbone'),
     (dict(loss=[dict(type='DiceLoss'), dict(type='DiceLoss')]), 'loss names must differ'),
 ])
