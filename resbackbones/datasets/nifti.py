@@ -16,6 +16,21 @@ from ..transforms.seg_loading import refuse_only_ignore
 from .seg_folder import build_pipeline, check_seg_classes
 
 NAME = 'NiftiSliceDataset'
+def check_cases(cases: Any, owner: str) -> list[dict]:
+    """``cases`` as a list of dicts, each with 'images' a path or a non-empty list of paths; ValueError naming
+    ``owner`` and the case otherwise (an empty list failed later with an IndexError traceback)."""
+    if isinstance(cases, dict) or not cases or not all(isinstance(c, dict) and 'images' in c for c in cases):
+        raise ValueError(f"{owner}: cases must be a non-empty list of dicts with 'images' (and 'seg' or "
+                         f"'probs'); got {cases!r}")
+    for i, case in enumerate(cases):
+        images = case['images']
+        if not (isinstance(images, str) and images) and not (
+                isinstance(images, (list, tuple)) and images and all(isinstance(p, str) and p for p in images)):
+            raise ValueError(f"{owner}: case {i}: 'images' must be a path or a non-empty list of paths (one per "
+                             f"modality); got {images!r}")
+    return [dict(c) for c in cases]
+
+
 def case_files(case: dict, data_root: str = '') -> list[str]:
     """Every file a case dict names (its images, then 'seg' or 'probs'), relative paths under ``data_root``."""
     images = [case['images']] if isinstance(case['images'], str) else list(case['images'])
@@ -166,10 +181,7 @@ class NiftiSliceDataset(BaseDataset):
         self.split_axis = split_axis
         self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
         check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
-        if isinstance(cases, dict) or not cases or not all(isinstance(c, dict) and 'images' in c for c in cases):
-            raise ValueError(f"{NAME}: cases must be a non-empty list of dicts with 'images' (and 'seg' or "
-                             f"'probs'); got {cases!r}")
-        self.cases, self.split, self.holdout_every = [dict(c) for c in cases], split, holdout_every
+        self.cases, self.split, self.holdout_every = check_cases(cases, NAME), split, holdout_every
         self.prob_threshold, self.prob_scale, self.ignore_index = prob_threshold, prob_scale, ignore_index
         self._volumes: list[tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]] = []  # slice-major
         metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.classes)

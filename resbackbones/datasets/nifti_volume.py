@@ -16,8 +16,8 @@ from scipy import ndimage
 
 from ..registry import DATASETS
 from ..transforms.seg_intensity import check_normalize, normalize_intensity
-from .nifti import (AXES, check_finite, check_labels, check_same_grid, half_region, labels_from_probabilities,
-                    load_volume)
+from .nifti import (AXES, check_cases, check_finite, check_labels, check_same_grid, half_region,
+                    labels_from_probabilities, load_volume)
 from .seg_folder import build_pipeline, check_seg_classes
 
 NAME = 'NiftiVolumeDataset'
@@ -78,9 +78,7 @@ class NiftiVolumeDataset(BaseDataset):
         if split not in SPLITS or split_axis not in (None, 0, 1, 2):
             raise ValueError(f'{NAME}: split must be one of {list(SPLITS)} and split_axis None, 0, 1 or 2; got '
                              f'{split!r}, {split_axis!r}')
-        if isinstance(cases, dict) or not cases or not all(isinstance(c, dict) and 'images' in c for c in cases):
-            raise ValueError(f"{NAME}: cases must be a non-empty list of dicts with 'images' (and 'seg' or "
-                             f"'probs'); got {cases!r}")
+        cases = check_cases(cases, NAME)
         if split != 'all' and split_axis is None and not val_cases:
             raise ValueError(f"{NAME}: split={split!r} needs split_axis (half of each volume) or val_cases")
         if target_spacing is not None and (len(target_spacing) != 3 or min(target_spacing) <= 0):
@@ -88,7 +86,7 @@ class NiftiVolumeDataset(BaseDataset):
                              f'{target_spacing!r}')
         self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
         check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
-        self.cases, self.split, self.split_axis = [dict(c) for c in cases], split, split_axis
+        self.cases, self.split, self.split_axis = cases, split, split_axis
         self.val_cases = check_val_cases(val_cases, len(cases), split)
         self.target_spacing = None if target_spacing is None else tuple(float(s) for s in target_spacing)
         self.prob_threshold, self.prob_scale, self.ignore_index = prob_threshold, prob_scale, ignore_index

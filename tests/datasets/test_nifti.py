@@ -156,3 +156,12 @@ def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
     with_class = np.where(labels == 2, 255, labels).astype(np.uint8)  # ignore next to a real class: fine
     dataset = build(tmp_path, case=dict(seg=save(tmp_path / 'ok.nii.gz', with_class)))
     assert set(np.unique(dataset.volume(0)[1]).tolist()) == {0, 1, 255}
+
+
+@pytest.mark.parametrize('dataset', ['NiftiSliceDataset', 'NiftiVolumeDataset'])
+@pytest.mark.parametrize('images', [[], '', ['t1.nii.gz', None]])
+def test_a_case_without_image_paths_is_named(dataset, images):
+    """images=[] failed while loading with a bare IndexError (a traceback from the tools)."""
+    cases = [dict(images='t1.nii.gz'), dict(images=images)]
+    with pytest.raises(ValueError, match=rf"{dataset}: case 1: 'images' must be a path or a non-empty list"):
+        DATASETS.build(dict(type=dataset, cases=cases, classes=('bg', 'fg'), lazy_init=True))
