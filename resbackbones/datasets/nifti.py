@@ -31,6 +31,20 @@ def check_cases(cases: Any, owner: str) -> list[dict]:
     return [dict(c) for c in cases]
 
 
+def check_named_axis(name: Any, reference: nib.Nifti1Image, path: str, owner: str) -> None:
+    """A named axis ('axial' ...) stands for a file axis as stored in RAS-like files (AXES); ValueError when the
+    file's affine runs another direction along it (a sagittal acquisition stored P-I-R), naming the right axis."""
+    if not isinstance(name, str) or name not in AXES:
+        return
+    codes, axis = nib.aff2axcodes(reference.affine), AXES[name]
+    if codes[axis] in AXIS_DIRECTIONS[name]:
+        return
+    actual = next((i for i, code in enumerate(codes) if code in AXIS_DIRECTIONS[name]), None)
+    raise ValueError(f"{owner}: {path} stores its axes as {''.join(map(str, codes))}: {name!r} means file axis {axis} "
+                     f"(as stored in RAS files), which here runs {codes[axis]}; its {name} axis is file axis {actual}: "
+                     f"give that number, or reorient the files (nibabel.as_closest_canonical)")
+
+
 def case_files(case: dict, data_root: str = '') -> list[str]:
     """Every file a case dict names (its images, then 'seg' or 'probs'), relative paths under ``data_root``."""
     images = [case['images']] if isinstance(case['images'], str) else list(case['images'])
@@ -39,6 +53,7 @@ def case_files(case: dict, data_root: str = '') -> list[str]:
 
 
 AXES = {'sagittal': 0, 'coronal': 1, 'axial': 2}
+AXIS_DIRECTIONS = {'sagittal': 'LR', 'coronal': 'AP', 'axial': 'SI'}  # the affine's letters along each named axis
 SPLITS = ('all', 'train', 'val')
 AFFINE_TOL = 1e-3  # mm: headers written by different tools round the affine differently
 NOT_3D_HINTS = {'image': 'give each modality of a 4D file as its own file',
@@ -169,7 +184,7 @@ class NiftiSliceDataset(BaseDataset):
                  prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
                  pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
         self.classes = check_seg_classes(classes, NAME)
-        self.axis = AXES.get(axis, axis)
+        self.axis, self.axis_name = AXES.get(axis, axis), axis
         if self.axis not in (0, 1, 2):
             raise ValueError(f'{NAME}: axis must be 0, 1, 2 or one of {list(AXES)}; got {axis!r}')
         if split not in SPLITS or not isinstance(holdout_every, int) or holdout_every < 2:
@@ -194,6 +209,7 @@ class NiftiSliceDataset(BaseDataset):
         files = [self._path(p) for p in ([case['images']] if isinstance(case['images'], str) else case['images'])]
         loaded = [load_volume(p, owner=NAME) for p in files]
         reference, shape = loaded[0][0], loaded[0][1].shape
+        check_named_axis(self.axis_name, reference, files[0], NAME)
         channels = []
         for (img, data), path in zip(loaded, files):
             check_same_grid(img, data, path, reference, files[0], shape, owner=NAME)

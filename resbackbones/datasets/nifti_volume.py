@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from ..registry import DATASETS
 from ..transforms.seg_intensity import check_normalize, normalize_intensity
-from .nifti import (AXES, check_cases, check_finite, check_labels, check_same_grid, half_region,
+from .nifti import (AXES, check_cases, check_finite, check_labels, check_named_axis, check_same_grid, half_region,
                     labels_from_probabilities, load_volume)
 from .seg_folder import build_pipeline, check_seg_classes
 
@@ -72,7 +72,7 @@ class NiftiVolumeDataset(BaseDataset):
                  prob_threshold: float = 0.5, prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
                  pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
         self.classes = check_seg_classes(classes, NAME)
-        self.depth_axis = AXES.get(depth_axis, depth_axis)
+        self.depth_axis, self.axis_name = AXES.get(depth_axis, depth_axis), depth_axis
         if self.depth_axis not in (0, 1, 2):
             raise ValueError(f'{NAME}: depth_axis must be 0, 1, 2 or one of {list(AXES)}; got {depth_axis!r}')
         if split not in SPLITS or split_axis not in (None, 0, 1, 2):
@@ -113,6 +113,7 @@ class NiftiVolumeDataset(BaseDataset):
         loaded = [load_volume(p, owner=NAME) for p in files] + [load_volume(p, owner=NAME, role=role)
                                                                  for p in label_files]
         reference, shape = loaded[0][0], loaded[0][1].shape
+        check_named_axis(self.axis_name, reference, files[0], NAME)
         for (img, data), path in zip(loaded, files + label_files):
             check_same_grid(img, data, path, reference, files[0], shape, owner=NAME)
             check_finite(data, path, self.depth_axis, owner=NAME)

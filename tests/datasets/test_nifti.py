@@ -165,3 +165,16 @@ def test_a_case_without_image_paths_is_named(dataset, images):
     cases = [dict(images='t1.nii.gz'), dict(images=images)]
     with pytest.raises(ValueError, match=rf"{dataset}: case 1: 'images' must be a path or a non-empty list"):
         DATASETS.build(dict(type=dataset, cases=cases, classes=('bg', 'fg'), lazy_init=True))
+
+
+@pytest.mark.parametrize('dataset, key', [('NiftiSliceDataset', 'axis'), ('NiftiVolumeDataset', 'depth_axis')])
+def test_a_named_axis_must_run_that_way_in_the_file(tmp_path, dataset, key):
+    """'axial' took file axis 2 whatever the affine: a sagittal acquisition stored P-I-R was cut left to right."""
+    pir = np.array([[0, 0, 1.0, 0], [-1.0, 0, 0, 0], [0, -1.0, 0, 0], [0, 0, 0, 1]])  # file axes run P, I, R
+    nib.save(nib.Nifti1Image(np.random.default_rng(0).random((6, 7, 5)).astype(np.float32), pir),
+             str(tmp_path / 'pir.nii.gz'))
+    build = dict(type=dataset, cases=[dict(images=str(tmp_path / 'pir.nii.gz'))], classes=('bg', 'fg'))
+    with pytest.raises(ValueError, match=r"pir.nii.gz stores its axes as PIR: 'axial' means file axis 2 .* runs R; "
+                                         r'its axial axis is file axis 1'):
+        DATASETS.build(dict(build, **{key: 'axial'}))
+    assert len(DATASETS.build(dict(build, **{key: 1}))) > 0  # a number is taken as it is
