@@ -4,6 +4,7 @@ reporting a bad input as one line on stderr with exit status 2 instead of a trac
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from typing import Callable, NoReturn, Sequence
@@ -76,8 +77,11 @@ def run_tool(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | 
         return 2
     finally:
         # a process group left to the interpreter's exit can abort there ("terminate called without an active
-        # exception", a rank of dist_train.sh ending with SIGABRT after its work was done)
+        # exception", a rank of dist_train.sh ending with SIGABRT after its work was done). The runner sits in
+        # reference cycles (its loops and hooks point back at it), so its DDP model, which holds the group, lived
+        # on until the interpreter's own teardown: collect it first, while everything it needs is still there.
         if torch.distributed.is_available() and torch.distributed.is_initialized():
+            gc.collect()
             torch.distributed.destroy_process_group()
 
 
