@@ -142,7 +142,10 @@ class VideoReader:
             raise CorruptVideoError(self.path, 'two frames share a timestamp, so frames cannot be located')
         self._stamps, self._seek_ts, self._anchors = stamps, seek_ts, {0: 0}
         self._sorted = sorted(stamps)
-        self.total_frames = len(stamps) if self._by_order else self._complete_frames(dts)
+        # a container that counts exactly the frames demuxed (mp4's sample table) vouches that none is missing, so a
+        # variable frame rate's pause near the end is not taken for frames cut off
+        complete = self._by_order or self._stream.frames == len(stamps)
+        self.total_frames = len(stamps) if complete else self._complete_frames(dts)
         # (the lowest index a decode from it starts at, its decode position); AVI's exact index comes from decoding
         self._keys = sorted((k if self._by_order or k == 0 else self._rank(stamps[k]), k) for k in seek_ts)
         rate = self._stream.average_rate or self._stream.guessed_rate
@@ -192,6 +195,9 @@ class VideoReader:
                     for index, frame in frames:
                         last = index
                         if index in wanted and wanted[index] is None:
+                            if frame.is_corrupt:  # FFmpeg concealed missing data: a damaged picture, not the frame
+                                raise CorruptVideoError(self.path, f'frame {index} decodes damaged (FFmpeg marks it '
+                                                                   f'corrupt: a truncated or corrupt file)')
                             wanted[index] = self._to_rgb(frame)
                         if index >= target:
                             break

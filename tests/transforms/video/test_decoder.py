@@ -55,6 +55,17 @@ def test_variable_frame_rate_locates_frames_by_timestamp(videos):
         assert not np.array_equal(full[4], full[5])
 
 
+def test_a_pause_before_the_last_frames_keeps_them(tmp_path):
+    """A variable-rate mp4 with B-frames and a 0.4 s pause before its last frame: the gap looked like frames cut off a
+    truncated file and the last frame was never listed (39 of 40)."""
+    path = str(tmp_path / 'pause.mp4')
+    write_video(path, index_frames(40), pts=[i * 100 for i in range(39)] + [39 * 100 + 1000], gop=12)
+    full = decode_all(path)
+    with VideoReader(path) as reader:
+        assert reader.total_frames == len(full) == 40
+        np.testing.assert_array_equal(reader.read([39, 38]), full[[39, 38]])
+
+
 def test_rotated_stream_comes_out_upright(tmp_path):
     frames = [np.zeros((48, 64, 3), np.uint8) for _ in range(3)]
     for frame in frames:
@@ -78,6 +89,27 @@ def test_truncated_file_lists_what_exists_and_names_the_broken_frame(videos, tmp
         np.testing.assert_array_equal(reader.read([0, 3]), full[[0, 3]])
         with pytest.raises(CorruptVideoError, match=f'cannot read video {path}: decoding frame'):
             reader.read([reader.total_frames - 1])
+
+
+@pytest.mark.parametrize('ext', ['mp4', 'ts'])
+def test_a_frame_ffmpeg_marks_damaged_is_an_error_not_a_picture(tmp_path, ext):
+    """A keyframe with a third of its bytes zeroed decodes, with FFmpeg's concealment, to a picture 75% wrong
+    that FFmpeg flags as corrupt; it was returned as the frame."""
+    source = tmp_path / f'intact.{ext}'
+    write_video(str(source), index_frames(40), gop=12, options={'bf': '0'})
+    data = bytearray(source.read_bytes())
+    with av.open(str(source)) as container:
+        packet = [p for p in container.demux(video=0) if p.size][12]  # frame 12: a keyframe (gop 12)
+        start, size = packet.pos, packet.size
+    data[start + size // 3:start + 2 * (size // 3)] = bytes(size // 3)
+    damaged = tmp_path / f'damaged.{ext}'
+    damaged.write_bytes(bytes(data))
+    with av.open(str(damaged)) as container:
+        assert [f.is_corrupt for f in container.decode(video=0)][12]  # the premise: FFmpeg says so
+    with VideoReader(damaged) as reader:
+        np.testing.assert_array_equal(reader.read([3]), decode_all(source)[[3]])  # frames before it are fine
+        with pytest.raises(CorruptVideoError, match=f'{damaged}: frame 12 decodes damaged'):
+            reader.read([12])
 
 
 def test_zero_frames_corrupt_and_missing(tmp_path):
