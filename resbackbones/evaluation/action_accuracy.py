@@ -10,12 +10,13 @@ is scored, and so are their weighted sums, under mmaction2's names ('rgb_top1', 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
+from ..models.labels import sample_value
 from ..registry import METRICS
 from .accuracy import check_label_range, topk_accuracy
 
@@ -88,9 +89,14 @@ class AccMetric(BaseMetric):
                 got = sorted(sample) if isinstance(sample, dict) else type(sample).__name__
                 raise ValueError(f"AccMetric: prediction {i} needs 'pred_score' and 'gt_label' (a recognizer's "
                                  f"'predict' output on a labelled dataset); got {got}")
-            key = sample.get(self.average_by) if self.average_by else None
-            if self.average_by and key is None:
-                raise ValueError(f"AccMetric: average_by={self.average_by!r} but prediction {i} has no such key")
+            key = None
+            if self.average_by:  # the recognizers' predictions carry scores only: the key is in the batch
+                key = sample.get(self.average_by)
+                if key is None and isinstance(data_batch, Mapping):
+                    key = sample_value(data_batch.get('data_samples'), i, self.average_by)
+                if key is None:
+                    raise ValueError(f'AccMetric: average_by={self.average_by!r} but neither prediction {i} nor its '
+                                     f"batch's data_samples have that key (is it in PackActionInputs' meta_keys?)")
             label = torch.as_tensor(sample['gt_label']).detach().cpu()
             label = int(label) if label.numel() == 1 else tuple(label.view(-1).tolist())  # multi-hot stays a tuple
             score = sample['pred_score']

@@ -54,17 +54,21 @@ def with_labels(preds: list[dict], data_samples, device: torch.device, num_class
     return preds
 
 
+def sample_value(data_samples, index: int, key: str):
+    """Sample ``index``'s ``key`` in a batch's data_samples, a list of dicts or (collated) a dict of lists; None
+    where it has none."""
+    if isinstance(data_samples, Mapping):
+        values = data_samples.get(key)
+        return values[index] if isinstance(values, (list, tuple)) and index < len(values) else None
+    if isinstance(data_samples, (list, tuple)) and index < len(data_samples) and isinstance(data_samples[index], dict):
+        return data_samples[index].get(key)
+    return None
+
+
 def sample_source(data_samples, index: int) -> str:
     """Where sample ``index`` of a batch came from (the first of its ``SOURCE_KEYS``), for error messages."""
     for key in SOURCE_KEYS:
-        if isinstance(data_samples, Mapping):
-            values = data_samples.get(key)
-            value = values[index] if isinstance(values, (list, tuple)) and index < len(values) else None
-        elif isinstance(data_samples, (list, tuple)) and index < len(data_samples) and isinstance(
-                data_samples[index], dict):
-            value = data_samples[index].get(key)
-        else:
-            value = None
+        value = sample_value(data_samples, index, key)
         if value:
             return str(value)
     return f'sample {index} of the batch'

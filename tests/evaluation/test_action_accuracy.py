@@ -28,6 +28,18 @@ def test_views_of_one_video_are_averaged_before_scoring():
     assert run(AccMetric(metric_options=dict(top_k_accuracy=dict(topk=(1,)))), preds)['top1'] == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize('collated', [False, True])
+def test_the_video_key_is_read_from_the_batch(collated):
+    """A recognizer's predictions carry scores and labels only; 'filename' is in the batch's data_samples (a list
+    of dicts, or a dict of lists as mmengine's pseudo_collate makes it). average_by='filename' failed on them."""
+    preds = [pred([0.9, 0.1], 0), pred([0.2, 0.8], 0), pred([0.3, 0.7], 1)]
+    names = ['a', 'a', 'b']
+    samples = dict(filename=names) if collated else [dict(filename=n) for n in names]
+    metric = AccMetric(metric_options=dict(top_k_accuracy=dict(topk=(1,))), average_by='filename')
+    metric.process(dict(inputs=None, data_samples=samples), preds)
+    assert metric.compute_metrics(metric.results)['top1'] == 1.0  # 'a' averaged; clip by clip it is 2/3
+
+
 def test_top_k_past_the_classes_is_one_as_mmaction2():
     """The default topk=(1, 5) on a 3-class task: mmaction2 reports top5 = 1.0 (every class ranked); it raised
     here, after the whole validation pass."""
@@ -42,7 +54,7 @@ def test_top_k_past_the_classes_is_one_as_mmaction2():
      r'AccMetric: ground-truth label 5 is outside the 2 classes of pred_score \(1 such\)'),
     (lambda: AccMetric(metric_list=('mean_average_precision',)), [pred([0.1, 0.9], -1)],
      r'label -1 is outside the 2 classes'),  # was torch's one_hot RuntimeError
-    (lambda: AccMetric(average_by='filename'), [pred([0.1, 0.9], 0)], 'has no such key'),
+    (lambda: AccMetric(average_by='filename'), [pred([0.1, 0.9], 0)], "nor its batch's data_samples have that key"),
 ])
 def test_bad_input(make, preds, message):
     with pytest.raises(ValueError, match=message):
