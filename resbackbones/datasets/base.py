@@ -43,11 +43,16 @@ class ClassificationDataset(BaseDataset):
 
     With ``skip_corrupt=True`` a file that cannot be decoded (see ``CorruptImageError``) is replaced by the
     next index (deterministic), logged once with ``print_log`` and listed in ``skipped_files``; the count is per
-    process (each data loader worker keeps its own). With ``skip_corrupt=False`` the error names the file.
+    process (each data loader worker keeps its own). With ``skip_corrupt=False`` the error names the file. Test
+    sets (``test_mode=True``) cannot skip: the replacement would be scored twice.
     """
 
     def __init__(self, pipeline: Sequence[dict | Callable] = (), skip_corrupt: bool = False, **kwargs: Any):
         self.skip_corrupt = bool(skip_corrupt)
+        if self.skip_corrupt and kwargs.get('test_mode'):  # mmengine refuses a dropped sample at test time too
+            raise ValueError(f'{type(self).__name__}: skipping corrupt files (skip_corrupt / on_invalid=\'skip\') '
+                             f'with test_mode=True would score the next sample in place of a bad one, counting it '
+                             f'twice; leave the bad files out of the test set or let them stop the test')
         self.skipped_files: list[str] = []
         built = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(pipeline=built, **kwargs)

@@ -79,6 +79,9 @@ def test_corrupt_video_stops_with_its_name_or_is_skipped_and_counted(video_root,
     lenient = VideoDataset(ann, PIPELINE, data_prefix=prefix, on_invalid='skip')
     assert lenient[1]['data_samples']['filename'].endswith('vfr.mp4')  # the next sample stands in
     assert [Path(p).name for p in lenient.skipped_files] == ['broken.mp4']
+    # a test set cannot skip: the stand-in would be scored twice and the bad video not at all
+    with pytest.raises(ValueError, match=r"VideoDataset: skipping corrupt files .* with test_mode=True would score"):
+        VideoDataset(ann, PIPELINE, data_prefix=prefix, on_invalid='skip', test_mode=True)
 
 
 def test_missing_or_folder_video_is_skipped_or_named_with_its_line(video_root, tmp_path):
