@@ -97,6 +97,56 @@ def check_box(ann: dict, height: int, width: int, where: str) -> tuple[list[floa
     return [x1, y1, x2, y2], None, (x1, y1, x2, y2) != (x, y, x + w, y + h)
 
 
+def check_polygon_values(polygon: list, height: int, width: int, where: str) -> None:
+    """CocoFormatError unless every coordinate is a finite number within the image's size of the image (polygons
+    may overhang it a little, not by more than its size)."""
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in polygon):
+        raise CocoFormatError(f'{where}: polygon coordinates must be finite numbers; got {polygon[:8]}'
+                              f'{" ..." if len(polygon) > 8 else ""}')
+    span = max(height, width)
+    far = [v for v in polygon if not -span <= v <= 2 * span]
+    if far:
+        raise CocoFormatError(f'{where}: polygon coordinate {far[0]} lies far outside the {width}x{height} image')
+
+
+def rle_string_counts(counts: str) -> list[int]:
+    """The run lengths of a compressed COCO RLE string (pycocotools' rleFrString: 5 bits per character, offset 48,
+    0x20 continues, 0x10 the sign, each count after the second stored as the difference to the one two before)."""
+    runs: list[int] = []
+    i = 0
+    while i < len(counts):
+        value, shift, more = 0, 0, True
+        while more:
+            if i >= len(counts):
+                raise ValueError('the string ends inside a count')
+            c = ord(counts[i]) - 48
+            value |= (c & 0x1f) << (5 * shift)
+            more = bool(c & 0x20)
+            i, shift = i + 1, shift + 1
+            if not more and c & 0x10:
+                value |= -1 << (5 * shift)
+        runs.append(value + runs[-2] if len(runs) > 2 else value)
+    return runs
+
+
+def check_rle_counts(counts, pixels: int, where: str) -> None:
+    """CocoFormatError unless the RLE's runs (a list, or pycocotools' compressed string) are non-negative and cover
+    the image's ``pixels`` exactly: other counts loaded as a wrong or empty mask without a word."""
+    if isinstance(counts, (bytes, str)):
+        try:
+            runs = rle_string_counts(counts.decode('ascii') if isinstance(counts, bytes) else counts)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise CocoFormatError(f'{where}: RLE counts string is not pycocotools\' format ({err})') from err
+    elif isinstance(counts, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in counts):
+        runs = counts
+    else:
+        raise CocoFormatError(f"{where}: RLE needs 'counts', a list of run lengths or pycocotools' string; got "
+                              f'{type(counts).__name__}')
+    if any(v < 0 for v in runs) or sum(runs) != pixels:
+        raise CocoFormatError(f'{where}: RLE counts cover {sum(runs)} pixels (negative runs: '
+                              f'{any(v < 0 for v in runs)}); the image has {pixels}')
+
+
 def check_segmentation(seg, height: int, width: int, where: str) -> tuple[object, str | None, int]:
     """(segmentation with bad polygon parts removed, reason it is invalid or None, number of parts dropped)."""
     if seg is None or seg == []:  # box-only annotations (e.g. converted from VOC): no mask
@@ -104,6 +154,7 @@ def check_segmentation(seg, height: int, width: int, where: str) -> tuple[object
     if isinstance(seg, dict):  # RLE
         if list(seg.get('size', [])) != [height, width]:
             raise CocoFormatError(f'{where}: RLE size {seg.get("size")} is not the image size [{height}, {width}]')
+        check_rle_counts(seg.get('counts'), height * width, where)
         return seg, None, 0
     if not isinstance(seg, list):
         raise CocoFormatError(f'{where}: segmentation must be a list of polygons or an RLE dict; '
@@ -111,6 +162,8 @@ def check_segmentation(seg, height: int, width: int, where: str) -> tuple[object
     if all(isinstance(v, (int, float)) for v in seg):  # [x1, y1, ...]: one polygon not nested, as some tools write
         seg = [seg]
     good = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
+    for polygon in good:  # pycocotools crashes the process on NaN, None or huge values (segfault, or all memory)
+        check_polygon_values(polygon, height, width, where)
     if not good:
         return None, 'instances whose polygons all have fewer than 3 points', 0
     return good, None, len(seg) - len(good)

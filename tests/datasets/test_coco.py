@@ -99,6 +99,11 @@ def test_a_flat_polygon_list_is_one_polygon(tmp_path):
     assert len(instances) == 2 and instances[0]['mask'] == [rect_polygon(10, 12, 20, 16)]
 
 
+def rle_size(data: dict) -> list[int]:
+    image = next(im for im in data['images'] if im['id'] == data['annotations'][0]['image_id'])
+    return [image['height'], image['width']]
+
+
 @pytest.mark.parametrize('change, match', [
     (lambda d: d['annotations'][0].update(category_id=7), r'image id 1, annotation id 1: category_id 7'),
     (lambda d: d['annotations'][0].update(image_id=99), 'annotation id 1 refers to image id 99'),
@@ -107,6 +112,17 @@ def test_a_flat_polygon_list_is_one_polygon(tmp_path):
     (lambda d: d['annotations'][0].update(bbox=[1, 2, 3]), 'annotation id 1: bbox must be 4'),
     (lambda d: d['annotations'][1].update(id=1), 'annotations id 1 appears more than once'),
     (lambda d: d.pop('categories'), "list under 'categories'"),
+    # pycocotools segfaulted or took all memory on these
+    (lambda d: d['annotations'][0].update(segmentation=[[10, 10, 30, 10, None, 30]]),
+     r'annotation id 1: polygon coordinates must be finite numbers'),
+    (lambda d: d['annotations'][0].update(segmentation=[[10, 10, 30, 10, float('nan'), 30]]), 'finite numbers'),
+    (lambda d: d['annotations'][0].update(segmentation=[[10, 10, 30, 10, 1e12, 30]]), 'lies far outside'),
+    # these loaded as wrong or empty masks
+    (lambda d: d['annotations'][0].update(segmentation=dict(size=rle_size(d), counts=[10, 20])),
+     r'annotation id 1: RLE counts cover 30 pixels'),
+    (lambda d: d['annotations'][0].update(segmentation=dict(size=rle_size(d), counts='!!!!')),
+     "RLE counts string is not pycocotools' format"),
+    (lambda d: d['annotations'][0].update(segmentation=dict(size=rle_size(d))), "RLE needs 'counts'"),
 ])
 def test_structural_errors_name_file_image_and_annotation(tmp_path, change, match):
     ann_file, img_dir = write_coco(tmp_path)
