@@ -37,6 +37,36 @@ def check_image_sizes(results: list[dict], gt_data: dict, ann_file: str) -> None
                              f'wrong pixels')
 
 
+def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dict:
+    """The ground truth as COCOeval reads it, given what CocoDataset accepts: image sizes as ints, a flat polygon
+    nested and parts under 3 points dropped, ``iscrowd`` 0 and ``area`` (the mask's, else the box's) where missing;
+    ValueError for 'segm' when an annotation has no mask (box-only ground truth). COCOeval raised KeyError,
+    TypeError or IndexError on each."""
+    for image in gt_data.get('images', []):
+        for key in ('height', 'width'):
+            if isinstance(image.get(key), str) and image[key].strip().isdigit():
+                image[key] = int(image[key])
+    sizes = {image['id']: (image.get('height'), image.get('width')) for image in gt_data.get('images', [])}
+    for ann in gt_data.get('annotations', []):
+        seg = ann.get('segmentation')
+        if isinstance(seg, list) and seg and all(isinstance(v, (int, float)) for v in seg):
+            seg = [seg]
+        if isinstance(seg, list):  # parts under 3 points are dropped, as the dataset drops them
+            ann['segmentation'] = seg = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
+        if 'segm' in metrics and not seg:
+            raise ValueError(f"CocoMetric: metric 'segm' needs a mask on every annotation; {ann_file} annotation id "
+                             f"{ann.get('id')} has none (box-only ground truth: use metric='bbox')")
+        ann.setdefault('iscrowd', 0)
+        if 'area' not in ann:
+            height, width = sizes.get(ann.get('image_id'), (None, None))
+            if seg and height and width:
+                rles = mask_utils.frPyObjects(seg, height, width) if isinstance(seg, list) else [seg]
+                ann['area'] = float(mask_utils.area(mask_utils.merge(rles) if isinstance(rles, list) else rles))
+            else:
+                ann['area'] = float(ann['bbox'][2] * ann['bbox'][3])
+    return gt_data
+
+
 def encode_masks(masks: np.ndarray) -> list[dict]:
     """(K, H, W) bool/0-1 masks -> COCO compressed RLEs with str counts (json-ready)."""
     rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))) if len(masks) else []
@@ -98,14 +128,15 @@ class CocoMetric(BaseMetric):
             return list(self.dataset_meta['cat_ids'])
         return sorted(c['id'] for c in gt['categories'] if c['name'] != '_background_')
 
-    def results_to_json(self, results: list[dict], cat_ids: list[int]) -> dict[str, list[dict]]:
+    def results_to_json(self, results: list[dict], cat_ids: list[int],
+                        ann_file: str | None = None) -> dict[str, list[dict]]:
         """COCO results lists per metric: [x, y, w, h] boxes, category ids, scores (and RLE segmentations)."""
         out: dict[str, list[dict]] = {m: [] for m in self.metrics}
         for res in results:
             for i, (box, score, label) in enumerate(zip(res['bboxes'], res['scores'], res['labels'])):
                 if not 0 <= int(label) < len(cat_ids):
                     raise ValueError(f'CocoMetric: predicted label {int(label)} for image id {res["img_id"]} is '
-                                     f'outside the {len(cat_ids)} classes of {self.ann_file}')
+                                     f'outside the {len(cat_ids)} classes of {ann_file or self.ann_file}')
                 x1, y1, x2, y2 = (float(v) for v in box)
                 entry = dict(image_id=res['img_id'], category_id=cat_ids[int(label)], score=float(score))
                 for metric in self.metrics:
@@ -118,10 +149,10 @@ class CocoMetric(BaseMetric):
         ann_file = self.ann_file or (self.dataset_meta or {}).get('ann_file')
         if not ann_file:
             raise ValueError('CocoMetric: no ann_file given and the dataset does not name one')
-        gt_data = load_coco_json(ann_file)
+        gt_data = gt_for_cocoeval(load_coco_json(ann_file), self.metrics, ann_file)
         check_image_sizes(results, gt_data, ann_file)
         cat_ids = self._cat_ids(gt_data)
-        per_metric = self.results_to_json(results, cat_ids)
+        per_metric = self.results_to_json(results, cat_ids, ann_file)
         with tempfile.TemporaryDirectory() as tmp:
             prefix = self.outfile_prefix or os.path.join(tmp, 'results')
             os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)

@@ -135,3 +135,36 @@ def test_segm_needs_masks(tmp_path):
     del preds[0].pred_instances.masks
     with pytest.raises(ValueError, match="'segm' needs pred_instances.masks"):
         evaluate(CocoMetric(str(ann_file), metric='segm'), preds)
+
+
+def _edit(ann_file: Path, change) -> None:
+    data = json.loads(ann_file.read_text())
+    change(data)
+    ann_file.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize('metric, change', [
+    ('bbox', lambda d: [a.pop('area') for a in d['annotations']]),  # KeyError 'area'
+    ('segm', lambda d: [a.pop('area') for a in d['annotations']]),
+    ('bbox', lambda d: [a.pop('iscrowd') for a in d['annotations']]),  # KeyError 'iscrowd'
+    ('bbox', lambda d: [a.pop('segmentation') for a in d['annotations']]),  # box-only, no key at all
+    ('bbox', lambda d: d['images'][0].update(height=str(d['images'][0]['height']))),  # 'loads as 48x80 ... 48x80'
+    ('segm', lambda d: d['annotations'][0].update(segmentation=d['annotations'][0]['segmentation'][0])),  # TypeError
+    ('segm', lambda d: d['annotations'][0]['segmentation'].append([1, 1, 2, 2])),  # a part of 2 points (passed before)
+])
+def test_ground_truth_the_dataset_accepts_is_scored(tmp_path, metric, change):
+    """CocoDataset defaults iscrowd and area, reads a flat polygon as one, drops parts under 3 points and takes
+    sizes with int(); COCOeval got the raw json and failed after the whole test pass."""
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    _edit(ann_file, change)
+    assert evaluate(CocoMetric(str(ann_file), metric=metric), preds)[f'coco/{metric}_mAP'] == pytest.approx(1.0)
+
+
+def test_segm_on_box_only_ground_truth_is_named(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    _edit(ann_file, lambda d: [a.update(segmentation=[]) for a in d['annotations']])
+    with pytest.raises(ValueError, match=r"metric 'segm' needs a mask on every annotation; .* has none"):
+        evaluate(CocoMetric(str(ann_file), metric='segm'), preds)
+    assert evaluate(CocoMetric(str(ann_file), metric='bbox'), predictions(ann_file))['coco/bbox_mAP'] == 1.0
