@@ -16,6 +16,8 @@ What it changes, and nothing else:
   (:mod:`.resume_validation`).
 * **A top-k above the model's classes** (a base config's ``Accuracy(topk=(1, 5))`` under a leaf of three classes) is
   an error naming the evaluator before training or testing starts; it failed an epoch in (:mod:`.evaluator_topk`).
+* **A detector's num_classes must be its datasets'** (:mod:`.detector_classes`): too few failed deep in torchvision,
+  too many (80 on a custom set) only in the metric at the end.
 * **Typos under ``env_cfg`` and ``auto_scale_lr``** are errors naming the key (mmengine ignored them;
   :mod:`.runtime_keys`).
 * **Shortened runs keep working**: a scheduler that would begin at or after the end of training is left out with a
@@ -68,6 +70,7 @@ from .checkpoint_classes import check_checkpoint_classes
 from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
+from .detector_classes import check_detector_classes
 from .evaluator_topk import check_topk
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
@@ -214,6 +217,9 @@ class SafeRunner(Runner):
         that BatchNorm cannot train on is an error naming the loader's numbers (:mod:`.single_sample_batch`)."""
         if self._val_loop is not None:
             self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
+        if self._train_loop is not None:  # built as mmengine will, to check the dataset before anything runs
+            self._train_loop = self.build_train_loop(self._train_loop)
+            check_detector_classes(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
         try:
             return super().train()
         except ValueError as err:
@@ -244,10 +250,14 @@ class SafeRunner(Runner):
             stop_loader_workers(self._test_loop)
 
     def _checked_loop(self, build: Callable, loop, where: str) -> BaseLoop:
-        """The loop built as mmengine will (it returns a built one as is), its evaluator checked against the
-        model's classes before anything runs (:mod:`.evaluator_topk`: a top-5 of three classes failed an epoch in)."""
+        """The loop built as mmengine will (it returns a built one as is), its evaluator and dataset checked against
+        the model's classes before anything runs (:mod:`.evaluator_topk`: a top-5 of three classes failed an epoch
+        in; :mod:`.detector_classes`)."""
         loop = build(loop)
         check_topk(getattr(loop, 'evaluator', None), self.model, where)
+        dataloader = getattr(loop, 'dataloader', None)
+        if dataloader is not None:
+            check_detector_classes(self.model, dataloader.dataset, where.replace('_evaluator', '_dataloader'))
         return loop
 
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None = None,
