@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not os.path.isfile(args.image):
         parser.error(f'image not found: {args.image}')
+    if os.path.exists(args.out_file) and os.path.samefile(args.out_file, args.image):
+        parser.error(f'--out-file {args.out_file} is the input image; give another name')
     model = init_detector(args.config, args.weights, device=args.device)
     if args.torchvision_weights:
         ids = None

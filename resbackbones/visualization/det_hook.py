@@ -8,7 +8,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from ..registry import HOOKS
-from .draw import draw_instances, save_png
+from .draw import binary_mask, draw_instances, save_png
 
 
 @HOOKS.register_module()
@@ -25,9 +25,11 @@ class DetVisualizationHook(Hook):
     def __init__(self, out_dir: str, score_thr: float = 0.3, max_images: int | None = None):
         self.out_dir, self.score_thr, self.max_images = out_dir, score_thr, max_images
         self.count = 0
+        self.names: set[str] = set()
 
     def before_test_epoch(self, runner) -> None:
         self.count = 0
+        self.names = set()
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not is_main_process() or data_batch is None or outputs is None:
@@ -39,6 +41,9 @@ class DetVisualizationHook(Hook):
             self.count += 1
             picture = self.draw(image.cpu().numpy().transpose(1, 2, 0), sample, classes)
             name = os.path.splitext(os.path.basename(str(sample.metainfo.get('img_path') or self.count)))[0]
+            if name in self.names:  # images of one name in several folders: one picture each
+                name = f"{name}_{sample.metainfo.get('img_id', self.count)}"
+            self.names.add(name)
             save_png(picture, os.path.join(self.out_dir, f'{name}.png'))
 
     def after_test_epoch(self, runner, metrics=None) -> None:
@@ -55,7 +60,7 @@ class DetVisualizationHook(Hook):
         masks = None
         if 'masks' in pred:
             import cv2
-            masks = [cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+            masks = [cv2.resize(binary_mask(m).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
                      for m in pred.masks.cpu().numpy()[keep]]
         return draw_instances(image[:h, :w], boxes, pred.labels.cpu().numpy()[keep],
                               pred.scores.cpu().numpy()[keep], masks, classes)

@@ -29,6 +29,13 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
 
+def binary_mask(mask: np.ndarray) -> np.ndarray:
+    """A bool mask: probabilities (floats, as ``mask_thr_binary=None`` keeps them) cut at 0.5, as CocoMetric cuts
+    them; other masks are nonzero where the object is."""
+    mask = np.asarray(mask)
+    return mask >= 0.5 if np.issubdtype(mask.dtype, np.floating) else mask.astype(bool)
+
+
 def draw_instances(image: np.ndarray, bboxes: np.ndarray, labels: Sequence[int], scores: Sequence[float] | None = None,
                    masks: np.ndarray | None = None, classes: Sequence[str] | None = None,
                    alpha: float = 0.45) -> np.ndarray:
@@ -42,7 +49,7 @@ def draw_instances(image: np.ndarray, bboxes: np.ndarray, labels: Sequence[int],
     colours = palette(len(bboxes))
     if masks is not None:
         for mask, colour in zip(masks, colours):
-            m = np.asarray(mask).astype(bool)
+            m = binary_mask(mask)
             canvas[m] = canvas[m] * (1 - alpha) + np.array(colour, np.float32) * alpha
     picture = Image.fromarray(canvas.clip(0, 255).astype(np.uint8))
     pen = ImageDraw.Draw(picture)
@@ -56,11 +63,16 @@ def draw_instances(image: np.ndarray, bboxes: np.ndarray, labels: Sequence[int],
 
 
 def save_png(picture: np.ndarray, path: str | os.PathLike) -> str:
-    """Write ``picture`` (HxWx3 uint8) to ``path`` atomically (temp file + rename); returns the path."""
+    """Write ``picture`` (HxWx3 uint8) to ``path`` atomically (temp file + rename), in the format its extension
+    names (PNG, JPEG, ... as PIL knows them; PNG bytes went into '.jpg' files); returns the path."""
     path = os.fspath(path)
+    image_format = Image.registered_extensions().get(os.path.splitext(path)[1].lower())
+    if image_format is None or image_format not in Image.SAVE:
+        raise ValueError(f'{path}: give a picture file name ending in .png or .jpg (or another extension PIL '
+                         f'writes)')
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp:
-        Image.fromarray(picture).save(tmp, format='PNG')
+        Image.fromarray(picture).save(tmp, format=image_format)
     return path
 
 

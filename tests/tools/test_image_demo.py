@@ -45,3 +45,17 @@ def test_rotated_and_16_bit_images_are_drawn_as_the_model_saw_them_and_foreign_w
     assert run_tool(demo.main, [str(tmp_path / 'deep.png'), config, '--weights', str(tmp_path / 'other.pth')],
                     prog='image_demo.py') == 2
     assert f'{tmp_path / "other.pth"} does not fit' in capsys.readouterr().err  # detections of random weights
+
+
+def test_the_input_image_is_not_overwritten(tmp_path, capsys):
+    """--out-file naming the input replaced the photo with the drawing."""
+    import pytest
+    spec = importlib.util.spec_from_file_location('image_demo', REPO / 'demo/image_demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    Image.fromarray(np.zeros((64, 96), np.uint8)).save(tmp_path / 'a.png')
+    before = (tmp_path / 'a.png').read_bytes()
+    with pytest.raises(SystemExit):
+        demo.main([str(tmp_path / 'a.png'), str(REPO / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py'),
+                   '--out-file', str(tmp_path / '.' / 'a.png')])
+    assert 'is the input image' in capsys.readouterr().err and (tmp_path / 'a.png').read_bytes() == before

@@ -49,3 +49,42 @@ def test_hook_writes_one_picture_per_test_image(tmp_path):
     hook.after_test_iter(Runner, 0, batch, [prediction()])
     out = np.asarray(Image.open(tmp_path / 'img7.png'))
     assert out.shape == (40, 60, 3) and not np.array_equal(out[15, 20], [50, 50, 50])
+
+
+def test_probability_masks_are_cut_at_one_half():
+    """mask_thr_binary=None keeps probabilities: the hook's uint8 cast drew no mask at all, draw_instances tinted
+    every pixel above 0."""
+    image = np.full((40, 60), 50, np.uint8)
+    probs = np.full((1, 40, 60), 0.02, np.float32)
+    probs[0, 12:18, 12:28] = 0.9
+    out = draw_instances(image, np.zeros((1, 4)), [0], None, probs)
+    tinted = np.any(out != 50, axis=2)
+    assert tinted[12:18, 12:28].all() and not tinted[20:, 30:].any()  # the mask only (the label sits at 0, 0)
+    hook_sample = prediction()
+    hook_sample.pred_instances.masks = torch.from_numpy(probs)
+    hook_sample.pred_instances.bboxes = torch.zeros(1, 4)
+    drawn = DetVisualizationHook('unused', score_thr=0.5).draw(np.full((40, 60, 3), 50, np.uint8), hook_sample, None)
+    assert np.any(drawn != 50, axis=2)[12:18, 12:28].all()
+
+
+def test_pictures_of_images_of_one_name_do_not_replace_each_other(tmp_path):
+    class Runner:
+        class test_dataloader:
+            class dataset:
+                metainfo = dict(classes=('a', 'b'))
+    hook = DetVisualizationHook(str(tmp_path), score_thr=0.5)
+    hook.before_test_epoch(Runner)
+    samples = [prediction(), prediction()]
+    for i, (folder, sample) in enumerate(zip(('sub1', 'sub2'), samples)):
+        sample.set_metainfo(dict(img_path=f'{folder}/x.png', img_id=i + 1))
+    hook.after_test_iter(Runner, 0, dict(inputs=[torch.full((3, 40, 60), 50, dtype=torch.uint8)] * 2), samples)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['x.png', 'x_2.png']
+
+
+@pytest.mark.parametrize('name, magic', [('pic.jpg', b'\xff\xd8'), ('pic.png', b'\x89PNG')])
+def test_pictures_are_written_in_their_extensions_format(tmp_path, name, magic):
+    Image.fromarray(np.full((40, 60, 3), 50, np.uint8)).save(tmp_path / 'in.png')
+    path = draw_det_sample(tmp_path / 'in.png', prediction(), tmp_path / name)
+    assert open(path, 'rb').read(2) == magic[:2]
+    with pytest.raises(ValueError, match='pic.xyz: give a picture file name ending in .png or .jpg'):
+        draw_det_sample(tmp_path / 'in.png', prediction(), tmp_path / 'pic.xyz')
