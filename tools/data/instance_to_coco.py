@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import cv2
 import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
@@ -59,10 +58,48 @@ def to_uint8(image: np.ndarray, normalize: str, path: str) -> np.ndarray:
     return image.astype(np.uint8)
 
 
+TURNS = {(1, 0): 0, (0, 1): 1, (-1, 0): 2, (0, -1): 3}  # a unit step's heading, clockwise in image coordinates
+
+
+def pixel_edges(mask: np.ndarray) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """The sides of the mask's pixels that face the background, as unit steps between pixel corners (x, y), each
+    with the pixel on its right: an object's outline runs clockwise on screen, a hole's the other way."""
+    padded = np.pad(mask.astype(bool), 1)
+    inside = padded[1:-1, 1:-1]
+    steps: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for open_side, (a, b) in ((padded[:-2, 1:-1], ((0, 0), (1, 0))), (padded[1:-1, 2:], ((1, 0), (1, 1))),
+                              (padded[2:, 1:-1], ((1, 1), (0, 1))), (padded[1:-1, :-2], ((0, 1), (0, 0)))):
+        for y, x in zip(*np.nonzero(inside & ~open_side)):
+            steps.setdefault((x + a[0], y + a[1]), []).append((x + b[0], y + b[1]))
+    return steps
+
+
 def polygons(mask: np.ndarray) -> list[list[float]]:
-    """Outer contours of a 0/1 mask as COCO polygons (x, y pairs); parts with fewer than 3 points are left out."""
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return [c.reshape(-1).astype(float).tolist() for c in contours if len(c) >= 3]
+    """Outer outlines of a 0/1 mask as COCO polygons (x, y pairs) along its pixels' edges, so pycocotools
+    rasterises them back to the mask (cv2's contours ran through the border pixels' centres, and the masks came
+    back half a pixel smaller on every side: IoU 0.81 for a 10x10 square). Holes are filled, as before."""
+    steps, outlines = pixel_edges(mask), []
+    while steps:
+        start = here = next(iter(steps))
+        loop, heading = [], None
+        while True:
+            options = steps[here]
+            # two pixels meeting at a corner: turn right, which keeps them in one outline (8-connected)
+            step = options[0] if heading is None or len(options) == 1 else min(options, key=lambda p: (
+                TURNS[(p[0] - here[0], p[1] - here[1])] - TURNS[heading] - 1) % 4)
+            options.remove(step)
+            if not options:
+                del steps[here]
+            new_heading = (step[0] - here[0], step[1] - here[1])
+            if new_heading != heading:
+                loop.append(here)  # a corner; points along a straight run are left out
+            heading, here = new_heading, step
+            if here == start:
+                break
+        xs, ys = np.array(loop, float).T
+        if len(loop) >= 3 and np.sum(xs * np.roll(ys, -1) - np.roll(xs, -1) * ys) > 0:  # clockwise: an object
+            outlines.append([float(v) for point in loop for v in point])
+    return outlines
 
 
 def annotations_of(labels: np.ndarray, image_id: int, first_id: int, fmt: str, min_area: int,
