@@ -1,6 +1,9 @@
 """Normalisation layers built from mmdet-style ``norm_cfg`` dicts, for 1D, 2D and 3D tensors."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import torch
 from torch import nn
 
@@ -81,3 +84,19 @@ def build_norm_layer(cfg: dict, num_features: int, dims: int = 2) -> nn.Module:
 def is_batch_norm(module: nn.Module) -> bool:
     """True for norms that keep running statistics (the ones ``norm_eval`` and freezing put in eval mode)."""
     return isinstance(module, (nn.modules.batchnorm._BatchNorm, FrozenBatchNorm))
+
+
+@contextlib.contextmanager
+def running_stats_kept(module: nn.Module) -> Iterator[None]:
+    """Within the block, ``module``'s batch norms run as before (the same operations, which gradient checkpointing
+    checks) and their running statistics are put back afterwards: checkpointing's second forward in backward
+    would otherwise count every training batch twice."""
+    buffers = [b for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training
+               for b in (m.running_mean, m.running_var, m.num_batches_tracked) if b is not None]
+    saved = [b.clone() for b in buffers]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in zip(buffers, saved):
+                buffer.copy_(value)
