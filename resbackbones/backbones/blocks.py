@@ -200,8 +200,8 @@ class Bottleneck(ResidualBlock):
         t1, t2, t3 = temporal_kernels or (1, 1, 1)
         conv1_stride, conv2_stride = (stride, 1) if style == 'caffe' else (1, stride)
         conv1_tstride, conv2_tstride = (temporal_stride, 1) if style == 'caffe' else (1, temporal_stride)
-        if dcn is not None and dcn.get('fallback_on_stride', False) and conv2_stride > 1:
-            dcn = None
+        if dcn is not None and dcn.get('fallback_on_stride', False):  # mmdet: then no block has a deformable conv,
+            dcn = None  # strided or not (its test reads `if not self.with_dcn or fallback_on_stride`)
         self.conv1 = layers.conv(in_channels, width, 1, conv1_stride, temporal_kernel=t1,
                                  temporal_stride=conv1_tstride)
         self.bn1 = layers.norm(width)

@@ -20,7 +20,8 @@ from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
 from .stage import ResStage
 from .temporal import TemporalPlan
-from .validation import check_block_options, check_block_widths, check_choice, check_out_indices, per_stage
+from .validation import (check_block_options, check_block_widths, check_choice, check_out_indices, per_stage,
+                         positive_ints)
 
 ARCH_SETTINGS = {
     18: (BasicBlock, (2, 2, 2, 2)),
@@ -140,8 +141,13 @@ class ResNet(BaseModule):
             raise ValueError(f'in_channels must be an integer >= 1; got {in_channels!r}')
         if deep_stem and small_stem:
             raise ValueError('deep_stem and small_stem are exclusive: choose one stem')
-        if not -1 <= frozen_stages <= num_stages:
-            raise ValueError(f'frozen_stages must be in [-1, {num_stages}]; got {frozen_stages}')
+        if not isinstance(frozen_stages, int) or isinstance(frozen_stages, bool) or \
+                not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be an integer in [-1, {num_stages}]; got {frozen_stages!r}')
+        if base_width is not None and (not isinstance(base_width, int) or base_width < 1):
+            raise ValueError(f'base_width must be an integer >= 1 (None: base_channels); got {base_width!r}')
+        if not isinstance(drop_path_rate, (int, float)) or not 0 <= drop_path_rate < 1:
+            raise ValueError(f'drop_path_rate must be in [0, 1); got {drop_path_rate!r}')
         if dcn is not None:
             check_choice("dcn['type']", dcn.get('type'), ('DCN', 'DCNv2'))
         block, depth_blocks = self.arch_settings[depth]
@@ -153,8 +159,8 @@ class ResNet(BaseModule):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f'{name} must be an integer >= 1 or None; got {value!r}')
         check_choice('stem_pool_padding', stem_pool_padding, (0, 1))
-        strides = per_stage('strides', strides, (1, 2, 2, 2), num_stages)
-        dilations = per_stage('dilations', dilations, (1, 1, 1, 1), num_stages)
+        strides = positive_ints('strides', per_stage('strides', strides, (1, 2, 2, 2), num_stages))
+        dilations = positive_ints('dilations', per_stage('dilations', dilations, (1, 1, 1, 1), num_stages))
         stage_with_dcn = per_stage('stage_with_dcn', stage_with_dcn, (False,) * 4, num_stages)
         self.fused_channels = per_stage('fused_channels', fused_channels, (0, 0, 0, 0), num_stages)
         if any(not isinstance(c, int) or isinstance(c, bool) or c < 0 for c in self.fused_channels):
@@ -315,11 +321,17 @@ class ResNet(BaseModule):
             elif isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)) and m.weight is not None:
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+        self._init_blocks(self.zero_init_residual)
+
+    def _init_blocks(self, zero_residual: bool) -> None:
+        """The parts' own init, which mmcv's modules re-apply after any init_cfg (their init_weights runs after the
+        parent's): deformable offsets at zero, the addons' init; and with ``zero_residual`` each block's last norm
+        weight at zero."""
         for m in self.modules():
-            if hasattr(m, 'conv_offset'):  # deformable convs start as plain convs
+            if hasattr(m, 'conv_offset'):  # zero offsets: v1 starts as a plain conv, v2 as half of one (mmcv)
                 nn.init.zeros_(m.conv_offset.weight)
                 nn.init.zeros_(m.conv_offset.bias)
-            if self.zero_init_residual and hasattr(m, 'last_norm') and getattr(m.last_norm, 'weight', None) is not None:
+            if zero_residual and hasattr(m, 'last_norm') and getattr(m.last_norm, 'weight', None) is not None:
                 with torch.no_grad():
                     m.last_norm.weight.zero_()
             if isinstance(m, ResidualBlock):  # addons keep their own init (a non-local block starts as identity)
@@ -330,13 +342,21 @@ class ResNet(BaseModule):
     def init_weights(self) -> None:
         """mmengine entry point: a 'Pretrained' init_cfg (a dict, or one entry of a list, after the list's others as
         mmengine orders them) loads through our converters with all its keys (strict, prefix, source); without
-        one, mmengine's own init, which takes a dict or a list."""
-        from ..weights.init_cfg import init_with_pretrained, split_init_cfg
+        one, mmengine's own init, which takes a dict or a list. Other initialisers are followed by the parts' own init
+        (deformable offsets at zero, addons), as mmcv's modules re-initialise themselves after their parent's list;
+        zero_init_residual is then not applied, as in mmdet, where a given init_cfg replaces the default one."""
+        from mmengine.model.weight_init import initialize
+
+        from ..weights.init_cfg import load_pretrained_cfg, split_init_cfg
         pretrained, others = split_init_cfg(self.init_cfg)
         if pretrained is None:
             super().init_weights()
-        else:
-            init_with_pretrained(self, pretrained, others)
+        elif others:
+            initialize(self, others)
+        if others:  # a Kaiming list gave the deformable offsets random weights; mmcv's DCN zeroes them again after it.
+            self._init_blocks(zero_residual=False)  # as mmdet, a given init_cfg decides the norms: no zeroing
+        if pretrained is not None:
+            load_pretrained_cfg(self, pretrained)
         self._is_init = True
 
     def frozen_modules(self) -> list[nn.Module]:

@@ -19,12 +19,20 @@ def per_stage(name: str, value: Sequence | None, default: Sequence, num_stages: 
     return value
 
 
+def positive_ints(name: str, values: Sequence) -> tuple:
+    """``values`` when every entry is an integer >= 1; ValueError naming ``name`` otherwise (a stride of 0 was taken
+    and failed in forward, a float one failed deep in conv2d)."""
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
+        raise ValueError(f'{name} must be integers >= 1, one per stage; got {tuple(values)}')
+    return tuple(values)
+
+
 def check_out_indices(out_indices: Sequence, num_stages: int) -> tuple:
     """Validate and order out_indices: 'stem' first, then stage indices ascending (the order forward returns)."""
     if isinstance(out_indices, (int, str)):
         out_indices = (out_indices,)
     allowed = ['stem', *range(num_stages)]
-    bad = [i for i in out_indices if i not in allowed or isinstance(i, bool)]
+    bad = [i for i in out_indices if i not in allowed or not isinstance(i, (int, str)) or isinstance(i, bool)]
     if bad or not out_indices:
         raise ValueError(f'out_indices must be a non-empty subset of {allowed}; got {tuple(out_indices)}')
     stages = sorted({i for i in out_indices if i != 'stem'})

@@ -1,7 +1,8 @@
 """Deformable convolution (DCN v1 and v2) on torchvision.ops, with mmcv's parameter names.
 
 The module learns its own offsets (and for v2 modulation masks) with a zero-initialised ``conv_offset``, so at
-initialisation it equals a plain convolution. Parameter names (``weight``, ``bias``, ``conv_offset.*``) match
+initialisation v1 equals a plain convolution and v2 half of one (its masks start at sigmoid(0) = 0.5, as mmcv's).
+Parameter names (``weight``, ``bias``, ``conv_offset.*``) match
 mmcv's DeformConv2dPack / ModulatedDeformConv2dPack, so mmdet DCN checkpoints load without renaming.
 """
 from __future__ import annotations

@@ -15,7 +15,15 @@ from resbackbones.registry import MODELS
     (dict(depth=18, norm_cfg=dict(type='XN')), 'norm_cfg type must be one of'),
     (dict(depth=18, norm_cfg=dict(type='GN', num_groups=3)), 'num_groups=3 must divide'),
     (dict(depth=18, num_stages=5), 'num_stages must be one of'),
-    (dict(depth=18, frozen_stages=5), 'frozen_stages must be in'),
+    (dict(depth=18, frozen_stages=5), 'frozen_stages must be an integer in'),
+    (dict(depth=18, frozen_stages=1.5), 'frozen_stages must be an integer in [-1, 4]; got 1.5'),  # TypeErrors before
+    (dict(depth=18, frozen_stages=None), 'frozen_stages must be an integer in'),
+    (dict(depth=18, strides=(1, 0, 2, 2)), 'strides must be integers >= 1, one per stage; got (1, 0, 2, 2)'),
+    (dict(depth=18, strides=(1, 2.0, 2, 2)), 'strides must be integers >= 1'),  # failed in forward, in conv2d
+    (dict(depth=18, dilations=(1, 1, 0, 1)), 'dilations must be integers >= 1'),
+    (dict(depth=18, out_indices=(1.0,)), 'out_indices must be a non-empty subset'),
+    (dict(depth=50, base_width=0), 'base_width must be an integer >= 1'),  # built a 665M-parameter ResNeXt
+    (dict(depth=18, drop_path_rate=-0.5), 'drop_path_rate must be in [0, 1)'),  # silently no drop path
     (dict(depth=18, deep_stem=True, small_stem=True), 'deep_stem and small_stem are exclusive'),
     (dict(depth=50, dcn=dict(type='DCNv3'), stage_with_dcn=(True,) * 4), "dcn['type']"),
     (dict(depth=50, conv_cfg=dict(type='Conv4d')), 'conv type must be one of'),

@@ -124,3 +124,26 @@ def test_partial_bn_trains_only_the_first_batch_norm():
     model(torch.randn(2, 3, 32, 32))
     assert all(torch.equal(m.running_mean, b) for m, b in zip(others, before))
     assert first.running_mean.abs().sum() > 0
+
+
+def test_an_init_cfg_list_keeps_the_deformable_offsets_at_zero():
+    """mmdet's [Kaiming convs, Constant 1 norms] list gave the deformable convs random offsets (mmcv's DCN zeroes
+    them again after its parent's list); the list decides the norms, as in mmdet (no zero_init_residual then)."""
+    model = MODELS.build(dict(type='ResNet', depth=50, base_channels=8, dcn=dict(type='DCN'),
+                              stage_with_dcn=(False, True, True, True),
+                              init_cfg=[dict(type='Kaiming', layer='Conv2d'),
+                                        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]))
+    model.init_weights()
+    offsets = [m.conv_offset for m in model.modules() if hasattr(m, 'conv_offset')]
+    assert len(offsets) == 13 and all(torch.all(o.weight == 0) and torch.all(o.bias == 0) for o in offsets)
+    assert all(torch.all(b.last_norm.weight == 1) for s in model.stages() for b in s)
+
+
+@pytest.mark.parametrize('fallback, deformable', [(False, 4), (True, 0)])
+def test_fallback_on_stride_follows_mmdet(fallback, deformable):
+    """mmdet's Bottleneck builds a plain conv in every block when fallback_on_stride is true (`if not
+    self.with_dcn or fallback_on_stride`); only strided blocks fell back here, another architecture."""
+    from resbackbones.layers import DeformConv2dPack
+    model = MODELS.build(dict(type='ResNet', depth=50, base_channels=8, stage_with_dcn=(False, True, False, False),
+                              dcn=dict(type='DCN', fallback_on_stride=fallback)))
+    assert sum(isinstance(m, DeformConv2dPack) for m in model.layer2.modules()) == deformable
