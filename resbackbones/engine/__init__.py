@@ -15,13 +15,14 @@ from .dist import resolve_backend
 from .iter_loop import IterBasedTrainLoop
 from .lfb_hook import LFBWriteHook
 from .multi_loader_loop import MultiLoaderEpochBasedTrainLoop
+from .part_grad_clip import PartGradClipHook
 from .progress_hook import EvalProgressHook
 from .runner import SafeRunner
 from .sync_bn import fallback_sync_bn
 from .tsm_optim_constructor import TSMOptimWrapperConstructor
 
 __all__ = ['CPUAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointCodecHook', 'EvalProgressHook', 'IterBasedTrainLoop',
-           'LFBWriteHook', 'MultiLoaderEpochBasedTrainLoop', 'SafeRunner', 'TSMOptimWrapperConstructor',
-           'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint', 'encode_checkpoint',
-           'fallback_sync_bn', 'latest_checkpoint',
-           'load_config', 'merge_cfg_options', 'resolve_backend']
+           'LFBWriteHook', 'MultiLoaderEpochBasedTrainLoop', 'PartGradClipHook', 'SafeRunner',
+           'TSMOptimWrapperConstructor', 'atomic_dir', 'atomic_path', 'check_cfg_options', 'decode_checkpoint',
+           'encode_checkpoint', 'fallback_sync_bn', 'latest_checkpoint', 'load_config', 'merge_cfg_options',
+           'resolve_backend']

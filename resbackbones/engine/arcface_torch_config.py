@@ -6,14 +6,17 @@ needed), and each setting becomes the matching key of a leaf config over this re
 
 - network r18/r34/r50/r100/r200 -> ``IResNet(depth)``; embedding_size; margin_list (m1, m2, m3) with scale 64,
   sample_rate and interclass_filtering_threshold -> ``PartialFCHead``; num_classes;
-- optimizer 'sgd' (momentum 0.9, hard-coded there) or 'adamw', lr, weight_decay; num_epoch and warmup_epoch ->
-  a linear warmup from 0 then ``PolyLR`` power 1 to 0, per iteration (its PolynomialLRWarmup); gradient_acc;
+- optimizer 'sgd' (momentum 0.9, hard-coded there) or 'adamw', lr, weight_decay; num_epoch and warmup_epoch (a
+  fraction of an epoch too) -> a linear warmup from 0 then ``PolyLR`` power 1 to 0, per iteration (its
+  PolynomialLRWarmup); gradient_acc; its clipping of the network's gradient norm to 5 (``PartGradClipHook``, as
+  in configs/arcface/);
 - rec (folder of train.rec/.idx and the .bin sets), batch_size per GPU, num_workers; val_targets: each .bin is
-  validated and logged by its name, as arcface_torch's verification callback; seed; frequent (log interval);
-  output (work_dir); resume.
+  validated and logged by its name, as arcface_torch's verification callback (none given: no validation); seed;
+  frequent (log interval); output (work_dir); resume.
 
 Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network, DALI)
-and named in the one line printed on translation when they do not (fp16: pass --amp; wandb; verbose).
+and named in the one line printed on translation when they do not (fp16: pass --amp; wandb; verbose, when it is
+not the default: validation runs once per epoch).
 """
 from __future__ import annotations
 
@@ -94,15 +97,19 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
     _require(not job['dali'], path, 'dali=True: DALI loading is not available; set dali = False to read the .rec')
     _require(job['optimizer'] in ('sgd', 'adamw'), path, f"optimizer must be 'sgd' or 'adamw'; got "
              f"{job['optimizer']!r}")
-    _require('rec' in job and 'num_classes' in job, path, 'needs config.rec and config.num_classes')
+    _require('rec' in job and 'num_classes' in job and 'num_epoch' in job, path,
+             'needs config.rec, config.num_classes and config.num_epoch')
     margins = tuple(float(m) for m in job['margin_list'])
-    optimizer = (f"type='SGD', lr={job['lr']!r}, momentum=0.9, weight_decay={job['weight_decay']!r}"
-                 if job['optimizer'] == 'sgd' else f"type='AdamW', lr={job['lr']!r}, weight_decay={job['weight_decay']!r}")
-    epochs, warmup = int(job['num_epoch']), int(job['warmup_epoch'])
-    schedule = [f"dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=True, begin={warmup}, end={epochs}, "
+    decay = f"weight_decay={job['weight_decay']!r}"
+    optimizer = (f"type='SGD', lr={job['lr']!r}, momentum=0.9, {decay}" if job['optimizer'] == 'sgd' else
+                 f"type='AdamW', lr={job['lr']!r}, {decay}")
+    # arcface_torch counts warmup steps as num_image // total_batch * warmup_epoch: fractions of an epoch (0.04, 0.5)
+    epochs, warmup = int(job['num_epoch']), float(job['warmup_epoch'])
+    _require(0 <= warmup < epochs, path, f'warmup_epoch must be in [0, num_epoch={epochs}); got {warmup}')
+    schedule = [f"dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=True, begin={warmup:g}, end={epochs}, "
                 f"convert_to_iter_based=True)"]
     if warmup > 0:  # arcface_torch warms up from 0; LinearLR needs a factor > 0
-        schedule.insert(0, f"dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end={warmup}, "
+        schedule.insert(0, f"dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end={warmup:g}, "
                            f"convert_to_iter_based=True)")
     targets = list(job.get('val_targets') or [])
     rec, classes = str(job['rec']), int(job['num_classes'])
@@ -126,11 +133,15 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
         f"randomness = dict(seed={int(job['seed'])}, deterministic=False)",
         f"default_hooks = dict(logger=dict(interval={int(job['frequent'])}))",
         f"resume = {bool(job['resume'])!r}",
+        "custom_hooks = [dict(type='EvalProgressHook'),  # and train_v2.py's clip_grad_norm_(backbone, 5)",
+        "                dict(type='PartGradClipHook', parts=('backbone', 'embedding'), max_norm=5.0)]",
     ]
     if targets:
         bins = [os.path.join(rec, t + '.bin') for t in targets]
         lines += [f"val_dataloader = dict(dataset=dict(bin_file={bins[0] if len(bins) == 1 else bins!r}))",
                   'test_dataloader = val_dataloader']
+    else:  # arcface_torch then does not validate; the base's placeholder .bin files must not stand in
+        lines += ['val_dataloader = None', 'val_cfg = None', 'val_evaluator = None']
     if job.get('output'):
         lines.append(f"work_dir = {str(job['output'])!r}")
     notes = []
@@ -138,6 +149,9 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
         notes.append('fp16=True: pass --amp to tools/train.py on a GPU')
     if job.get('using_wandb'):
         notes.append('using_wandb: not supported, ignored')
+    if targets and int(job['verbose']) != DEFAULTS['verbose']:
+        notes.append(f"verbose={job['verbose']}: validation runs once per epoch here, not every {job['verbose']} "
+                     f"steps")
     lines.append(f'# {name}: ' + ('; '.join(notes) if notes else 'every setting carried over'))
     return '\n'.join(lines) + '\n'
 

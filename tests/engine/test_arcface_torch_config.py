@@ -60,6 +60,8 @@ def test_job_translates_key_by_key(tmp_path):
     assert cfg.val_dataloader.dataset.bin_file == [f'/train_tmp/WebFace42M/{name}.bin'  # each one validates
                                                    for name in ('lfw', 'cfp_fp', 'agedb_30')]
     assert cfg.default_hooks.logger.interval == 10 and cfg.default_scope == 'resbackbones'
+    # train_v2.py's clip_grad_norm_(backbone.parameters(), 5): the network, not the class centres
+    assert cfg.custom_hooks[1] == dict(type='PartGradClipHook', parts=('backbone', 'embedding'), max_norm=5.0)
     assert 'easydict' not in sys.modules  # the stand-in does not outlive the read
 
 
@@ -78,7 +80,9 @@ def test_adamw_and_base_defaults(tmp_path):
     ('config.network = "mbf"', "network 'mbf' is not a ResNet"),
     ('config.dali = True', 'dali=True: DALI loading is not available'),
     ('config.optimizer = "lamb"', "optimizer must be 'sgd' or 'adamw'"),
-    ('del config["rec"]', 'needs config.rec and config.num_classes'),
+    ('del config["rec"]', 'needs config.rec, config.num_classes and config.num_epoch'),
+    ('del config["num_epoch"]', 'needs config.rec, config.num_classes and config.num_epoch'),  # a KeyError before
+    ('config.warmup_epoch = 25', r'warmup_epoch must be in \[0, num_epoch=20\); got 25.0'),
 ])
 def test_settings_without_a_counterpart_are_refused_by_name(tmp_path, change, message):
     path = write(tmp_path, JOB + change + '\n')
@@ -89,3 +93,18 @@ def test_settings_without_a_counterpart_are_refused_by_name(tmp_path, change, me
 def test_our_configs_are_not_taken_for_arcface_torch_ones(tmp_path):
     assert not is_arcface_torch_config(write(tmp_path, "config = dict(a=1)\nmodel = dict(type='X')\n", 'ours.py'))
     assert not is_arcface_torch_config(write(tmp_path, 'def broken(:\n', 'broken.py'))
+
+
+def test_fractions_of_an_epoch_of_warmup_are_kept(tmp_path):
+    """arcface_torch's own configs warm up for 0.04, 0.1 or 0.5 epochs; int() made that no warmup at all."""
+    cfg = load_config(write(tmp_path, JOB + 'config.warmup_epoch = 0.5\n'))
+    warmup, decay = cfg.param_scheduler
+    assert (warmup.type, warmup.end, decay.begin) == ('LinearLR', 0.5, 0.5) and warmup.convert_to_iter_based
+
+
+def test_no_val_targets_means_no_validation(tmp_path, capsys):
+    """val_targets = [] left the base's placeholder data/faces_emore/*.bin as the validation sets."""
+    cfg = load_config(write(tmp_path, JOB + 'config.val_targets = []\n'))
+    assert cfg.val_dataloader is None and cfg.val_cfg is None and cfg.val_evaluator is None
+    load_config(write(tmp_path, JOB + 'config.verbose = 5\n', 'verbose.py'))
+    assert 'verbose=5: validation runs once per epoch here, not every 5 steps' in capsys.readouterr().out
