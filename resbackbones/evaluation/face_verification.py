@@ -104,7 +104,8 @@ def verification_scores(emb1: np.ndarray, emb2: np.ndarray, issame: Sequence[boo
     out = dict(accuracy=float(accuracy.mean()), accuracy_std=float(accuracy.std()), fold_accuracy=accuracy,
                best_threshold=float(best.mean()), tpr=np.mean(tprs, 0), fpr=np.mean(fprs, 0))
     for far in far_targets:
-        if min(int((~same[np.setdiff1d(np.arange(len(dist)), t)]).sum()) for t in splits) * far < 1:
+        if min(int((~same[np.setdiff1d(np.arange(len(dist)), t)]).sum()) for t in splits) * far < 1 or \
+                not same.any():  # no same pairs: there is no acceptance rate to report
             continue
         out[f'tar@far={far:g}'] = _tar_at_far(dist, same, splits, far)
     return out
@@ -172,6 +173,9 @@ class FaceVerificationMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         if not isinstance(folds, int) or folds < 2:
             raise ValueError(f'FaceVerificationMetric: folds must be an int >= 2; got {folds!r}')
+        if isinstance(far_targets, (int, float)):
+            raise ValueError(f'FaceVerificationMetric: far_targets must be a list of rates, e.g. (1e-3, 1e-4); got '
+                             f'{far_targets!r}')
         if not all(0 < f < 1 for f in far_targets):
             raise ValueError(f'FaceVerificationMetric: far_targets must lie in (0, 1); got {far_targets!r}')
         self.folds, self.far_targets, self.roc_file = folds, tuple(far_targets), roc_file
@@ -217,7 +221,11 @@ class FaceVerificationMetric(BaseMetric):
         where = f' in set {name!r}' if name else ''
         sides: dict[tuple[int, int], tuple[bool, np.ndarray]] = {}
         for index, side, same, emb in results:  # a distributed sampler may repeat samples to even out the ranks
-            sides[(index, side)] = (same, emb)
+            seen = sides.setdefault((index, side), (same, emb))
+            if seen[0] != same or not np.array_equal(seen[1], emb, equal_nan=True):
+                raise ValueError(f'FaceVerificationMetric: pair {index} side {side}{where} arrived twice with another '
+                                 f'{"same/different flag" if seen[0] != same else "embedding"} (two sets sharing a '
+                                 f'name in one evaluation?)')
         count = max(i for i, _ in sides) + 1 if sides else 0
         missing = [i for i in range(count) if (i, 0) not in sides or (i, 1) not in sides]
         if not sides or missing:
@@ -225,6 +233,10 @@ class FaceVerificationMetric(BaseMetric):
                              f'(first: pair {missing[0] if missing else 0}); evaluate the whole verification set')
         emb1 = np.stack([sides[(i, 0)][1] for i in range(count)])
         emb2 = np.stack([sides[(i, 1)][1] for i in range(count)])
+        broken = [i for i in range(count) if not (np.isfinite(emb1[i]).all() and np.isfinite(emb2[i]).all())]
+        if broken:  # NaN distances pass no threshold: a diverged model scored 0.5, as a coin would
+            raise ValueError(f'FaceVerificationMetric: {len(broken)} of {count} pairs{where} have non-finite '
+                             f'embeddings (first: pair {broken[0]}); the model has diverged (NaN or inf)')
         emb1 /= np.linalg.norm(emb1, axis=1, keepdims=True)
         emb2 /= np.linalg.norm(emb2, axis=1, keepdims=True)
         check_pca(self.pca, f'FaceVerificationMetric{where}', count, self.folds, emb1.shape[1])

@@ -154,3 +154,35 @@ def test_a_half_pair_missing_from_one_set_names_the_set():
     metric.process({}, _predictions(emb, issame, range(1, len(emb)), verification_set='cfp_fp'))
     with pytest.raises(ValueError, match=r"1 of 20 pairs in set 'cfp_fp' lack an image \(first: pair 0\)"):
         metric.compute_metrics(metric.results)
+
+
+def test_non_finite_embeddings_are_named_not_scored():
+    """NaN distances pass no threshold: a diverged model scored 0.5 and a threshold, with no error."""
+    emb, issame = _pairs(100, 0)
+    emb[7, 3] = np.nan
+    metric = FaceVerificationMetric()
+    metric.process({}, _predictions(emb, issame, range(len(emb))))
+    with pytest.raises(ValueError, match=r'1 of 100 pairs have non-finite embeddings \(first: pair 3\)'):
+        metric.compute_metrics(metric.results)
+
+
+def test_a_repeat_must_agree_with_the_first_delivery():
+    """A sampler's padding repeats samples exactly (accepted); a repeat with another flag or embedding (two sets of
+    one name) overwrote the first, mixing sides of different pairs."""
+    emb, issame = _pairs(40, 0)
+    metric = FaceVerificationMetric(far_targets=())
+    metric.process({}, _predictions(emb, issame, range(len(emb))) + _predictions(emb, issame, range(6)))
+    assert 0 <= metric.compute_metrics(metric.results)['accuracy'] <= 1
+    flipped = [not s for s in issame]
+    metric.process({}, _predictions(emb, flipped, range(2)))
+    with pytest.raises(ValueError, match='pair 0 side 0 arrived twice with another same/different flag'):
+        metric.compute_metrics(metric.results)
+
+
+def test_no_tar_without_same_pairs_and_far_targets_must_be_a_list():
+    emb, _ = _pairs(200, 0)
+    metric = FaceVerificationMetric(far_targets=(0.1,))
+    metric.process({}, _predictions(emb, [False] * 200, range(len(emb))))
+    assert not [k for k in metric.compute_metrics(metric.results) if k.startswith('tar')]  # was tar@far=0.1: 0.0
+    with pytest.raises(ValueError, match=r'far_targets must be a list of rates, e.g. \(1e-3, 1e-4\); got 0.001'):
+        FaceVerificationMetric(far_targets=1e-3)  # a bare TypeError before
