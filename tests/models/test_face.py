@@ -182,3 +182,15 @@ def test_verification_batches_carry_pair_tags_not_labels():
         preds = model(torch.rand(2, 3, 32, 32), tags, mode='predict')
     assert [(p['pair_index'], p['pair_side'], p['is_same']) for p in preds] == [(0, 0, True), (0, 1, True)]
     assert 'gt_label' not in preds[0]
+
+
+@torch.no_grad()
+def test_predict_without_pair_tags_or_labels_gives_embeddings():
+    """A verification pipeline whose PackInputs dropped the pair tags was a bare KeyError 'gt_label' in the model;
+    the embeddings now reach the metric, whose message names the missing meta_keys."""
+    from resbackbones.evaluation import FaceVerificationMetric
+    model = _recognizer().eval()
+    preds = model.predict(torch.rand(2, 3, 112, 112), [dict(img_path='a.png'), dict(img_path='b.png')])
+    assert [sorted(p) for p in preds] == [['embedding'], ['embedding']]
+    with pytest.raises(ValueError, match="PackInputs keeps those meta_keys"):
+        FaceVerificationMetric().process({}, preds)
