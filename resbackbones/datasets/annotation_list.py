@@ -19,7 +19,7 @@ def parse_list(ann_file: str, num_classes: int | None = None) -> list[tuple[str,
         raise FileNotFoundError(f'{NAME}: ann_file {ann_file} does not exist')
     entries = []
     try:
-        with open(ann_file, encoding='utf-8') as f:
+        with open(ann_file, encoding='utf-8-sig') as f:  # a BOM (Windows editors) is not part of the first path
             lines = f.read().splitlines()
     except UnicodeDecodeError as err:
         raise ValueError(f'{NAME}: ann_file {ann_file} is not UTF-8 text: {err}') from err
@@ -81,4 +81,5 @@ class AnnotationListDataset(ClassificationDataset):
         entries = parse_list(self.ann_file, num)
         if self._given_classes is None:
             self._metainfo['classes'] = tuple(str(i) for i in range(max(label for _, label in entries) + 1))
+            self._metainfo['classes_from_labels'] = True  # numbers, not names: another list may have more
         return [dict(img_path=os.path.join(prefix, path), gt_label=label) for path, label in entries]

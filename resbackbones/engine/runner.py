@@ -16,6 +16,8 @@ What it changes, and nothing else:
   (:mod:`.resume_validation`).
 * **A top-k above the model's classes** (a base config's ``Accuracy(topk=(1, 5))`` under a leaf of three classes) is
   an error naming the evaluator before training or testing starts; it failed an epoch in (:mod:`.evaluator_topk`).
+* **Validation and test sets of a training run must have the training set's classes** (:mod:`.checkpoint_classes`):
+  a validation folder lacking a class shifted every later label, and the best checkpoint was chosen on wrong scores.
 * **A detector's num_classes must be its datasets'** (:mod:`.detector_classes`): too few failed deep in torchvision,
   too many (80 on a custom set) only in the metric at the end.
 * **Typos under ``env_cfg`` and ``auto_scale_lr``** are errors naming the key (mmengine ignored them;
@@ -66,7 +68,7 @@ from ..registry import RUNNERS
 from ..weights.io import under_state_dict
 from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, ensure_writable_dir, latest_checkpoint, remove_stale_temporaries
-from .checkpoint_classes import check_checkpoint_classes
+from .checkpoint_classes import check_checkpoint_classes, check_split_classes
 from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .dist import init_distributed, wrap_cpu_ddp
@@ -215,11 +217,11 @@ class SafeRunner(Runner):
     def train(self) -> nn.Module:
         """mmengine's training, then the training and validation loaders' workers stop; a last batch of one sample
         that BatchNorm cannot train on is an error naming the loader's numbers (:mod:`.single_sample_batch`)."""
-        if self._val_loop is not None:
-            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
         if self._train_loop is not None:  # built as mmengine will, to check the dataset before anything runs
             self._train_loop = self.build_train_loop(self._train_loop)
             check_detector_classes(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
+        if self._val_loop is not None:
+            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
         try:
             return super().train()
         except ValueError as err:
@@ -258,6 +260,10 @@ class SafeRunner(Runner):
         dataloader = getattr(loop, 'dataloader', None)
         if dataloader is not None:
             check_detector_classes(self.model, dataloader.dataset, where.replace('_evaluator', '_dataloader'))
+            if isinstance(self._train_loop, BaseLoop):  # scored in a training run: the training set's classes
+                check_split_classes(getattr(self._train_loop.dataloader.dataset, 'metainfo', None),
+                                    getattr(dataloader.dataset, 'metainfo', None),
+                                    where.replace('_evaluator', '_dataloader.dataset'))
         return loop
 
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None = None,

@@ -97,3 +97,14 @@ def test_corrupt_listed_file(tmp_path, images, skip):
         return
     assert ds[0]['data_samples'] == dict(gt_label=1, img_path=str(images / 'd.png'))
     assert ds.skipped_files == [str(images / 'a.png')]
+
+
+def test_a_list_saved_with_a_bom_reads_its_first_path(tmp_path, images):
+    """Windows editors write a UTF-8 BOM: it became part of the first path, and that sample failed mid-training
+    with a 'file not found' whose path looked right."""
+    ann = tmp_path / 'bom.txt'
+    ann.write_text('a.png 3\nd.png 1\n', encoding='utf-8-sig')
+    ds = DATASETS.build(dict(type='AnnotationListDataset', ann_file=str(ann), data_prefix=str(images),
+                             pipeline=PIPELINE))
+    assert ds[0]['data_samples']['img_path'] == str(images / 'a.png')
+    assert ds.metainfo['classes_from_labels']  # '0'..'3' stand for label numbers, not names

@@ -109,6 +109,7 @@ class ActionListDataset(ClassificationDataset):
         if self.num_classes is None:
             top = max(max(d['label']) if isinstance(d['label'], list) else d['label'] for d in data_list)
             self._metainfo['classes'] = tuple(str(i) for i in range(top + 1))
+            self._metainfo['classes_from_labels'] = True  # numbers, not names: another list may have more
         for item in data_list:
             item.update(start_index=self.start_index, modality=self.modality, gt_label=item['label'])
         return data_list
