@@ -70,6 +70,15 @@ class SegFolderDataset(BaseDataset):
     def load_data_list(self) -> list[dict]:
         """One dict per image: img_path, seg_map_path and the label settings the loader checks against."""
         images = self._images(self._folder(self.img_dir, 'image'))
+        if self.mask_suffix and Path(self.img_dir) == Path(self.mask_dir):  # 'foo.png' beside 'foo_mask.png'
+            images = [p for p in images if not p.stem.endswith(self.mask_suffix)]
+        stems: dict[str, list[str]] = {}
+        for path in images:
+            stems.setdefault(path.stem, []).append(path.name)
+        shared = [names for names in stems.values() if len(names) > 1]
+        if shared:  # one mask would label both, and their overlays would share a name
+            raise ValueError(f'{NAME}: images {shared[0]} in {Path(self.data_root) / self.img_dir} share a name '
+                             f'before the extension, so one mask would be paired with both; rename one')
         if not images:
             raise ValueError(f'{NAME}: no images with extensions {list(self.extensions)} in '
                              f'{Path(self.data_root) / self.img_dir}')

@@ -197,15 +197,18 @@ class UNet(TaskModel):
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        """One dict per sample: 'pred_sem_seg', 'seg_probs', cropped to the sample's ground-truth size."""
+        """One dict per sample: 'pred_sem_seg', 'seg_probs', cropped to the sample's ground-truth size, else to its
+        'img_shape' (the batch pads smaller images)."""
         samples = split_samples(data_samples, inputs.shape[0])
         self.check_spacing(samples)
         probs = self.probabilities(self.predict_logits(inputs))
         labels = self.labels(probs)
         outputs = []
         for sample, prob, label in zip(samples, probs, labels):
-            gt = sample.get('gt_sem_seg')
-            crop = tuple(slice(0, n) for n in (gt.shape[-self.dims:] if isinstance(gt, torch.Tensor) else label.shape))
+            gt, shape = sample.get('gt_sem_seg'), sample.get('img_shape')  # without a mask, the image's own size
+            size = gt.shape[-self.dims:] if isinstance(gt, torch.Tensor) else \
+                tuple(int(n) for n in shape)[-self.dims:] if shape is not None else label.shape
+            crop = tuple(slice(0, n) for n in size)
             outputs.append({**sample, 'pred_sem_seg': label[crop], 'seg_probs': prob[(slice(None), *crop)]})
         return outputs
 

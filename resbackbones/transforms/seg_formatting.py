@@ -14,7 +14,8 @@ SEG_META_KEYS = ('img_path', 'seg_map_path', 'slice_idx', 'case_idx', 'spacing')
 
 @TRANSFORMS.register_module()
 class PackSegInputs(PackInputs):
-    """``PackInputs`` plus ``data_samples['gt_sem_seg']``, the label map as an (H, W) int64 tensor (if loaded).
+    """``PackInputs`` plus ``data_samples['gt_sem_seg']``, the label map as an (H, W) int64 tensor (if loaded), and
+    ``data_samples['img_shape']``, the packed image's (H, W).
 
     Args:
         meta_keys: sample keys copied into ``data_samples`` when present (paths, slice index, pixel spacing).
@@ -27,6 +28,9 @@ class PackSegInputs(PackInputs):
         packed = super().transform(results)
         if packed['inputs'].dtype == torch.float64:
             packed['inputs'] = packed['inputs'].float()
+        # the image's own size, which a batch of larger images pads: predictions without masks are cropped to it
+        # (a tensor: mmengine's pseudo_collate transposes tuples across the batch)
+        packed['data_samples']['img_shape'] = torch.tensor(packed['inputs'].shape[-2:])
         mask = results.get('gt_seg_map')
         if mask is not None:
             packed['data_samples']['gt_sem_seg'] = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.int64))

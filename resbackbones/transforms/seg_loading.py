@@ -5,7 +5,7 @@ import os
 
 from mmcv.transforms import BaseTransform
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ..registry import TRANSFORMS
 from .loading import CorruptImageError
@@ -14,14 +14,16 @@ CHANNEL_CHOICES = (None, 1, 3)
 
 
 def read_array(path: str, palette_colours: bool = False) -> np.ndarray:
-    """The first frame of an image file as an array of its own dtype: HxW (grey, 8/16/32-bit, palette indices) or
-    HxWxC. ``palette_colours`` gives a palette image's colours instead of its indices: what an input image shows
+    """The first frame of an image file as an array of its own dtype, EXIF orientation applied: HxW (grey,
+    8/16/32-bit, palette indices) or HxWxC. ``palette_colours`` gives a palette image's colours instead of its indices: what an input image shows
     (a mask's indices are its labels, VOC-style). FileNotFoundError / CorruptImageError name the file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'file not found: {path}')
     try:
         with Image.open(path) as img:
             img.load()
+            if img.getexif().get(0x0112, 1) != 1:  # as shown: masks are drawn on the picture a viewer displays
+                img = ImageOps.exif_transpose(img)
             if img.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N'):
                 return np.asarray(img).astype(np.uint16)
             if img.mode in ('1', 'CMYK', 'YCbCr', 'LAB', 'HSV') or (palette_colours and img.mode in ('P', 'PA')):
@@ -34,8 +36,8 @@ def read_array(path: str, palette_colours: bool = False) -> np.ndarray:
 def to_channels(img: np.ndarray, channels: int | None, path: str) -> np.ndarray:
     """HxWxC with C = ``channels`` (None keeps the file's): RGB -> grey by luminance, grey -> RGB by repeating."""
     img = img[..., None] if img.ndim == 2 else img
-    if img.shape[2] == 4:  # RGBA: drop alpha
-        img = img[..., :3]
+    if img.shape[2] in (2, 4):  # grey + alpha (LA), RGBA: drop alpha
+        img = img[..., :img.shape[2] - 1]
     if channels is None or img.shape[2] == channels:
         return img
     if channels == 1 and img.shape[2] == 3:

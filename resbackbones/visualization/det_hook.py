@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 
 from ..registry import HOOKS
 from .draw import binary_mask, draw_instances, save_png
+from .out_dir import refuse_input_folder
 
 
 @HOOKS.register_module()
@@ -26,6 +27,9 @@ class DetVisualizationHook(Hook):
         self.out_dir, self.score_thr, self.max_images = out_dir, score_thr, max_images
         self.count = 0
         self.names: set[str] = set()
+
+    def before_run(self, runner) -> None:
+        refuse_input_folder(runner, self.out_dir, 'DetVisualizationHook')
 
     def before_test_epoch(self, runner) -> None:
         self.count = 0

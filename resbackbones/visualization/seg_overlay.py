@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 
 from ..engine.atomic import save_figure
 from ..registry import HOOKS
+from .out_dir import refuse_input_folder
 
 
 def display_image(image: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -90,6 +91,9 @@ class SegOverlayHook(Hook):
             raise ValueError(f'SegOverlayHook: max_images and every must be >= 1; got {max_images}, {every}')
         self.out_dir, self.max_images, self.every, self.alpha = out_dir, max_images, every, alpha
         self.seen = self.saved = 0
+
+    def before_run(self, runner) -> None:
+        refuse_input_folder(runner, self.out_dir, 'SegOverlayHook')
 
     def before_test_epoch(self, runner) -> None:
         self.seen = self.saved = 0

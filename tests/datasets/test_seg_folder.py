@@ -69,3 +69,36 @@ def test_out_of_range_mask_named_when_loaded(tmp_path):
 def test_bad_classes(tmp_path, classes):
     with pytest.raises(ValueError, match='classes'):
         DATASETS.build(dict(type='SegFolderDataset', data_root=str(make_tree(tmp_path / 'd')), classes=classes))
+
+
+def test_two_images_of_one_name_are_an_error(tmp_path):
+    """a.png and a.tif were both paired with masks/a.png, without a word."""
+    root = make_tree(tmp_path / 'd')
+    Image.fromarray(np.zeros((16, 20), np.uint8)).save(root / 'images' / 'a.tif')
+    with pytest.raises(ValueError, match=r"images \['a.png', 'a.tif'\] .* share a name before the extension"):
+        build(root)
+
+
+def test_images_and_suffixed_masks_in_one_folder(tmp_path):
+    """foo.png beside foo_mask.png: the masks were taken for images too ('foo_mask.png has no mask')."""
+    root = make_tree(tmp_path / 'd', mask_suffix='_mask')
+    for mask in (root / 'masks').iterdir():
+        mask.rename(root / 'images' / mask.name)
+    dataset = build(root, mask_dir='images', mask_suffix='_mask')
+    assert [dataset.get_data_info(i)['img_path'].rsplit('/', 1)[1] for i in range(len(dataset))] == ['a.png', 'b.png']
+    assert int(dataset[0]['data_samples']['gt_sem_seg'].sum()) == 4 * 6
+
+
+def test_a_rotated_photo_and_its_mask_line_up(tmp_path):
+    """The mask is drawn on the photo as shown; the loader read the stored pixels, EXIF orientation ignored."""
+    root = make_tree(tmp_path / 'd', names=('a',))
+    shown = np.zeros((16, 20, 3), np.uint8)
+    shown[2:6, 3:9] = 255  # bright where the mask is, as displayed
+    exif = Image.Exif()
+    exif[0x0112] = 3  # stored upside down, shown after a 180 degree turn
+    Image.fromarray(shown[::-1, ::-1].copy()).save(root / 'images' / 'a.jpg', exif=exif, quality=100)
+    (root / 'images' / 'a.png').unlink()
+    sample = DATASETS.build(dict(type='SegFolderDataset', data_root=str(root), classes=('bg', 'fg'), pipeline=[
+        dict(type='LoadImageAndMask', channels=1), dict(type='PackSegInputs')]))[0]
+    image, mask = sample['inputs'][0].numpy(), sample['data_samples']['gt_sem_seg'].numpy()
+    assert image[mask == 1].min() > 200 and image[mask == 0].max() < 50

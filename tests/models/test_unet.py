@@ -1,6 +1,7 @@
 """UNet segmentor: shapes at odd sizes, derived decoder, modes, binary/multi-class, input skip, errors."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -140,3 +141,18 @@ def test_pretrained_stem_adaptation_through_init_cfg(tmp_path):
     torch.testing.assert_close(model.backbone.layer1[0].conv1.weight, rgb.layer1[0].conv1.weight)
     assert model.backbone.conv1.weight.shape[1] == 1
     torch.testing.assert_close(model.backbone.conv1.weight[:, 0], rgb.conv1.weight.sum(1))
+
+
+def test_predictions_without_masks_keep_their_images_size():
+    """In a batch of images of several sizes, predictions without masks kept the padded batch size (inference on a
+    folder of images); PackSegInputs now records each image's size."""
+    from mmengine.dataset import pseudo_collate
+
+    from resbackbones.registry import TRANSFORMS
+    pack = TRANSFORMS.build(dict(type='PackSegInputs'))
+    samples = [pack(dict(img=np.zeros((h, w, 1), np.float32), img_path=f'{h}.png')) for h, w in ((40, 50), (64, 33))]
+    model = build(data_preprocessor=dict(type='ImgDataPreprocessor', pad_size_divisor=32)).eval()
+    batch = model.data_preprocessor(pseudo_collate(samples), False)
+    preds = model.predict(batch['inputs'], batch['data_samples'])
+    assert batch['inputs'].shape[-2:] == (64, 64)
+    assert [tuple(p['pred_sem_seg'].shape) for p in preds] == [(40, 50), (64, 33)]

@@ -1,0 +1,21 @@
+"""A picture folder that holds the test images would have them replaced by pictures of the same name."""
+from __future__ import annotations
+
+import os
+
+from mmengine.runner.base_loop import BaseLoop
+
+
+def refuse_input_folder(runner, out_dir: str, hook: str) -> None:
+    """ValueError when ``out_dir`` is the folder of a test image of ``runner``'s built test loop: a picture named
+    after an image ('c0.png' for 'c0.png') replaced the image itself (the next test then failed on its size)."""
+    loop = getattr(runner, '_test_loop', None)
+    dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None) if isinstance(loop, BaseLoop) else None
+    if dataset is None or not hasattr(dataset, 'get_data_info') or not os.path.isdir(out_dir):
+        return
+    for i in range(len(dataset)):
+        path = dataset.get_data_info(i).get('img_path')
+        if path and os.path.isdir(os.path.dirname(path) or '.') and \
+                os.path.samefile(os.path.dirname(path) or '.', out_dir):
+            raise ValueError(f'{hook}: out_dir {out_dir} holds the test images ({path}); pictures named after them '
+                             f'would replace them: give another folder (--show-dir)')

@@ -1,0 +1,37 @@
+"""--show-dir may not be the folder of the test images: pictures named after them replaced them."""
+from types import SimpleNamespace
+
+import pytest
+from mmengine.runner.base_loop import BaseLoop
+from torch.utils.data import DataLoader
+
+from resbackbones.visualization import DetVisualizationHook, SegOverlayHook
+
+
+class Images:
+    def __init__(self, paths):
+        self.paths = paths
+
+    def __len__(self):
+        return len(self.paths)
+
+    def get_data_info(self, i):
+        return dict(img_path=self.paths[i])
+
+
+class Loop(BaseLoop):
+    def run(self):
+        pass
+
+
+@pytest.mark.parametrize('hook', [SegOverlayHook, DetVisualizationHook])
+def test_the_images_folder_is_refused_another_is_not(tmp_path, hook):
+    (tmp_path / 'images').mkdir()
+    (tmp_path / 'images' / 'c0.png').write_bytes(b'image')
+    (tmp_path / 'show').mkdir()
+    dataset = Images([str(tmp_path / 'images' / 'c0.png')])
+    runner = SimpleNamespace(_test_loop=Loop(SimpleNamespace(), DataLoader(dataset)))
+    with pytest.raises(ValueError, match=r'out_dir .*images holds the test images .*c0.png.*give another folder'):
+        hook(str(tmp_path / 'images' / '.')).before_run(runner)
+    hook(str(tmp_path / 'show')).before_run(runner)  # elsewhere: fine
+    assert (tmp_path / 'images' / 'c0.png').read_bytes() == b'image'
