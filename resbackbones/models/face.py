@@ -7,7 +7,7 @@ from torch import nn
 
 from ..registry import MODELS
 from .base import TaskModel
-from .labels import gt_labels, sample_value, with_labels
+from .labels import gt_labels, with_labels
 
 
 @MODELS.register_module()
@@ -66,8 +66,7 @@ class FaceRecognizer(TaskModel):
         pairs = pair_tags(data_samples, len(preds))
         if pairs is not None:  # a verification set: its pair tags, no identity labels
             return [dict(pred, **tags) for pred, tags in zip(preds, pairs)]
-        if _unlabelled(data_samples):
-            return preds  # neither pair tags nor labels (a pipeline that dropped them): the evaluator names them
+        # neither pair tags nor labels (a pipeline that dropped them): embeddings only, the evaluator names them
         return with_labels(preds, data_samples, embeddings.device)
 
 
@@ -85,13 +84,6 @@ def pair_tags(data_samples, count: int) -> list[dict] | None:
             and 'pair_index' in data_samples[0]:
         return [{k: _scalar(s[k]) for k in PAIR_KEYS + ((SET_KEY,) if SET_KEY in s else ())} for s in data_samples]
     return None
-
-
-def _unlabelled(data_samples) -> bool:
-    """Whether a batch's data_samples (dicts, or mmengine's collated dict of lists) carry no 'gt_label'."""
-    samples = isinstance(data_samples, dict) or (isinstance(data_samples, (list, tuple)) and bool(data_samples)
-                                                  and isinstance(data_samples[0], dict))
-    return samples and sample_value(data_samples, 0, 'gt_label') is None
 
 
 def _scalar(value):

@@ -43,10 +43,18 @@ def gt_multi_hot(data_samples, num_classes: int, device: torch.device) -> torch.
     return torch.stack(rows).to(device)
 
 
+def unlabelled(data_samples) -> bool:
+    """Whether a batch's data_samples are dicts (or mmengine's collated dict of lists) without 'gt_label': images
+    to predict, not to score."""
+    samples = isinstance(data_samples, Mapping) or (isinstance(data_samples, (list, tuple)) and bool(data_samples)
+                                                     and isinstance(data_samples[0], dict))
+    return samples and sample_value(data_samples, 0, 'gt_label') is None
+
+
 def with_labels(preds: list[dict], data_samples, device: torch.device, num_classes: int | None = None) -> list[dict]:
     """``preds`` with each sample's 'gt_label' added when labels were given (for the evaluators): an int, or with
-    ``num_classes`` (multi-label models) a multi-hot vector."""
-    if data_samples is not None:
+    ``num_classes`` (multi-label models) a multi-hot vector. Unlabelled samples (inference) add nothing."""
+    if data_samples is not None and not unlabelled(data_samples):
         labels = gt_labels(data_samples, device).tolist() if num_classes is None else \
             list(gt_multi_hot(data_samples, num_classes, device))
         for pred, label in zip(preds, labels):

@@ -38,3 +38,21 @@ def test_a_list_gives_a_list_and_training_mode_is_restored(model):
     out = inference_detector(model, images)
     assert [o.pred_instances.masks.shape[1:] for o in out] == [(40, 40), (30, 50)]
     assert model.training
+
+
+def test_a_classifier_predicts_unlabelled_images(tmp_path):
+    """The classifier added 'gt_label' to every prediction and failed with KeyError on images without one: the
+    inference API could not be used with classifiers."""
+    import torch
+    cfg = Config(dict(model=dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18, base_channels=8,
+                                                                       in_channels=1, small_stem=True),
+                                 num_classes=3, data_preprocessor=dict(type='ImgDataPreprocessor', mean=[78.0],
+                                                                       std=[96.0])),
+                      test_dataloader=dict(dataset=dict(pipeline=[
+                          dict(type='LoadImageFromFile', color_type='grayscale'), dict(type='PackInputs')]))))
+    model = init_detector(cfg)
+    Image.fromarray(np.full((8, 8), 90, np.uint8)).save(tmp_path / 'a.png')
+    pred = inference_detector(model, str(tmp_path / 'a.png'))
+    assert sorted(pred) == ['pred_label', 'pred_score'] and pred['pred_score'].shape == (3,)
+    assert torch.isclose(pred['pred_score'].sum(), torch.tensor(1.0))
+    assert pred['pred_label'] == pred['pred_score'].argmax()
