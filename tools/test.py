@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Sequence
@@ -32,6 +33,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def json_line(metrics: dict) -> str:
+    """The metrics as one line of strict JSON: floats to 4 places, NaN/inf (an HD95 of a class absent from an
+    image) as null, which JSON parsers other than Python's refuse as NaN."""
+    def plain(value):
+        value = value.item() if hasattr(value, 'item') else value
+        if isinstance(value, float):
+            return round(value, 4) if math.isfinite(value) else None
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value if isinstance(value, (int, str, bool, type(None))) else str(value)
+    return json.dumps({key: plain(value) for key, value in metrics.items()}, allow_nan=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = config_from_args(args)
@@ -47,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             dict(type=cfg.get('show_hook', 'PredictionGridHook'), out_dir=args.show_dir)]
     metrics = build_runner(cfg).test()
     if is_main_process():
-        print(json.dumps({k: round(float(v), 4) if isinstance(v, float) else v for k, v in metrics.items()},
-                         default=lambda v: v.item() if hasattr(v, 'item') else str(v)))
+        print(json_line(metrics))
     return 0
 
 

@@ -152,7 +152,7 @@ RUNNER_KEYS = frozenset((
     'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
     'log_level', 'visualizer', 'default_scope', 'randomness', 'experiment_name', 'runner_type', 'model_wrapper_cfg',
     'find_unused_parameters', 'sync_bn', 'custom_imports', 'activation_checkpointing', 'efficient_conv_bn_eval',
-    'compile', 'strategy', 'dist_params'))
+    'compile', 'strategy', 'dist_params', 'show_hook'))  # show_hook: tools/test.py's --show-dir
 
 
 def _copied_into(cfg_dict: dict, value: Any) -> str | None:

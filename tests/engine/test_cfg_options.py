@@ -70,3 +70,14 @@ def test_a_variable_of_the_file_is_refused_where_the_file_copied_it(key, refused
     assert warned is (key == 'data_root')
     if key != 'data_root':
         assert cfg.train_dataloader.dataset.pipeline[0].color_type == 'color'
+
+
+@pytest.mark.parametrize('key', ['show_hook'])
+def test_keys_tools_test_reads_are_not_called_unread(key, capsys):
+    """`--cfg-options show_hook=SegOverlayHook` warned that the runner does not read it; tools/test.py does."""
+    from pathlib import Path
+
+    from resbackbones.engine.config import load_config, merge_cfg_options
+    cfg = load_config(str(Path(__file__).resolve().parents[2] / 'configs/classification/resnet18_digits.py'))
+    merge_cfg_options(cfg, {key: 'SegOverlayHook'})
+    assert 'is not read by the runner' not in capsys.readouterr().out and cfg[key] == 'SegOverlayHook'

@@ -302,3 +302,11 @@ def test_demo_runs_end_to_end_and_checks_its_target(tmp_path, capsys):
     assert '(359 images never trained on): top-1 ' in line
     assert (work / 'curves.png').read_bytes().startswith(b'\x89PNG')
     assert (work / 'epoch_2.pth').is_file()
+
+
+def test_the_metrics_line_is_strict_json():
+    """An HD95 of a class absent from an image is NaN, which Python's json wrote as NaN: other parsers refuse it."""
+    line = tool('test').json_line({'seg/mDice': 0.123456, 'seg/mHD95': float('nan'), 'fold': [1.0, float('inf')],
+                                   'count': 3, 'x': torch.tensor(2.0)})
+    assert json.loads(line) == {'seg/mDice': 0.1235, 'seg/mHD95': None, 'fold': [1.0, None], 'count': 3, 'x': 2.0}
+    assert 'NaN' not in line and 'Infinity' not in line
