@@ -65,3 +65,32 @@ def test_a_config_without_a_test_loader_is_one_line(tmp_path, capsys):
                       "test_dataloader = None\n")
     assert run_tool(baseline.main, [str(config)], prog='threshold_baseline.py') == 2
     assert 'test_dataloader must be a dict with a dataset; got None' in capsys.readouterr().err
+
+
+def test_an_image_folder_config_behind_a_cache(tmp_path):
+    """The nuclei config's CachedDataset hid the classes ('must name at least 2 classes'), and an image folder read
+    with an empty pipeline loaded nothing (a bare KeyError 'img')."""
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for split in ('train', 'val'):
+        for i in range(2):
+            mask = (rng.random((24, 24)) < 0.3).astype(np.uint8)
+            for folder, data in (('images', (mask * 180 + 20).astype(np.uint8)), ('masks', mask)):
+                (tmp_path / split / folder).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(data).save(tmp_path / split / folder / f'{i}.png')
+    config = tmp_path / 'cfg.py'
+    config.write_text(f"""
+load = [dict(type='LoadImageAndMask', channels=1), dict(type='NormalizeIntensity', mode='minmax')]
+dataset = dict(type='SegFolderDataset', classes=('bg', 'fg'))
+train_dataloader = dict(dataset=dict(type='CachedDataset', pipeline=[dict(type='RandomPatch', size=16)],
+                                     dataset=dict(dataset, data_root='{tmp_path}/train', pipeline=load)))
+test_dataloader = dict(dataset=dict(dataset, data_root='{tmp_path}/val', pipeline=load + [dict(type='PackSegInputs')]))
+""")
+    result = baseline.threshold_baseline(str(config), levels=20)
+    assert result['classes'] == ['fg'] and result['train_dice'] == [1.0] and result['test_dice'] == [1.0]
+
+
+def test_an_ignore_index_of_minus_one_is_not_counted_as_background():
+    labels = np.array([0, 0, 1, 1, -1, -1])
+    pred = np.array([0, 0, 1, 1, 1, 1])  # the ignored pixels predicted foreground: no penalty
+    assert baseline.mean_dice(pred, labels, 2) == [1.0]

@@ -23,9 +23,22 @@ from resbackbones.engine.config import load_config  # noqa: E402
 from resbackbones.registry import DATASETS  # noqa: E402
 
 
+READING = ('LoadImageAndMask', 'NormalizeIntensity')  # the steps that read an image as the model sees it
+
+
+def reading_dataset(dataset_cfg: dict) -> dict:
+    """The dataset config unwrapped (a CachedDataset's inner dataset) with only its reading steps: the NIfTI
+    datasets read in the dataset itself, image folders in LoadImageAndMask (with an empty pipeline nothing was
+    read); augmentations and packing are left out."""
+    while dataset_cfg.get('type') == 'CachedDataset' and isinstance(dataset_cfg.get('dataset'), dict):
+        dataset_cfg = dataset_cfg['dataset']
+    steps = [t for t in dataset_cfg.get('pipeline') or () if isinstance(t, dict) and t.get('type') in READING]
+    return dict(dataset_cfg, pipeline=steps)
+
+
 def load_split(dataset_cfg: dict, where: str) -> tuple[np.ndarray, np.ndarray]:
     """All intensities and labels of one split, flattened (single-channel images only)."""
-    dataset = DATASETS.build(dict(dataset_cfg, pipeline=[]))
+    dataset = DATASETS.build(reading_dataset(dataset_cfg))
     images, labels = [], []
     for index in range(len(dataset)):
         sample = dataset[index]
@@ -46,8 +59,9 @@ def predict(intensity: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
 
 
 def mean_dice(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> list[float]:
-    """Dice of classes 1..K-1 (background excluded, as the project's mDice); labels >= K (ignored) not counted."""
-    counted = labels < num_classes
+    """Dice of classes 1..K-1 (background excluded, as the project's mDice); labels outside [0, K) (ignored) not
+    counted."""
+    counted = (labels >= 0) & (labels < num_classes)  # an ignore_index of -1 or 255 alike
     pred, labels = pred[counted], labels[counted]
     dice = []
     for k in range(1, num_classes):
@@ -66,7 +80,8 @@ def best_cuts(intensity: np.ndarray, labels: np.ndarray, num_classes: int, level
     candidates = np.unique(np.percentile(intensity[foreground], np.linspace(0.5, 99.5, levels)))
     bins = np.searchsorted(candidates, intensity, side='right')  # = the class index if every candidate were a cut
     counts = np.zeros((len(candidates) + 1, num_classes))
-    np.add.at(counts, (bins, np.clip(labels, 0, num_classes - 1)), (labels < num_classes).astype(float))
+    counted = ((labels >= 0) & (labels < num_classes)).astype(float)  # an ignore_index of -1 or 255 alike
+    np.add.at(counts, (bins, np.clip(labels, 0, num_classes - 1)), counted)
     below = np.concatenate([np.zeros((1, num_classes)), counts.cumsum(0)])  # below[b]: counts of bins < b
     truth = counts.sum(0)
     best, best_score = None, -1.0
@@ -93,14 +108,15 @@ def loader_dataset(cfg, key: str, config: str) -> dict:
 def threshold_baseline(config: str, levels: int = 99) -> dict:
     """Cut points fitted on the config's training split; their per-class Dice on the train and test splits."""
     cfg = load_config(config)
-    num_classes = len(loader_dataset(cfg, 'train_dataloader', config).get('classes') or ())
+    train_dataset = reading_dataset(loader_dataset(cfg, 'train_dataloader', config))
+    num_classes = len(train_dataset.get('classes') or ())
     if num_classes < 2:
         raise ValueError(f'{config}: train_dataloader.dataset.classes must name at least 2 classes')
     test_dataset = loader_dataset(cfg, 'test_dataloader', config)  # before the minutes of reading the training data
-    train = load_split(cfg.train_dataloader.dataset, f'{config} (train)')
+    train = load_split(train_dataset, f'{config} (train)')
     test = load_split(test_dataset, f'{config} (test)')
     cuts = best_cuts(*train, num_classes, levels)
-    return dict(classes=list(cfg.train_dataloader.dataset.classes)[1:], cuts=cuts,
+    return dict(classes=list(train_dataset['classes'])[1:], cuts=cuts,
                 train_dice=mean_dice(predict(train[0], cuts), train[1], num_classes),
                 test_dice=mean_dice(predict(test[0], cuts), test[1], num_classes))
 
