@@ -10,6 +10,12 @@ from PIL import Image
 from resbackbones.visualization import DetVisualizationHook, draw_det_sample, draw_instances, palette
 
 
+class Runner:  # what the hook reads of mmengine's runner
+    class test_dataloader:
+        class dataset:
+            metainfo = dict(classes=('a', 'b'))
+
+
 def prediction(score: float = 0.9) -> BaseDataElement:
     mask = torch.zeros(1, 40, 60, dtype=torch.bool)
     mask[0, 10:20, 10:30] = True
@@ -40,10 +46,6 @@ def test_draw_det_sample_respects_the_score_threshold(tmp_path, score, drawn):
 
 
 def test_hook_writes_one_picture_per_test_image(tmp_path):
-    class Runner:
-        class test_dataloader:
-            class dataset:
-                metainfo = dict(classes=('a', 'b'))
     hook = DetVisualizationHook(str(tmp_path), score_thr=0.5)
     batch = dict(inputs=[torch.full((3, 40, 60), 50, dtype=torch.uint8)])
     hook.after_test_iter(Runner, 0, batch, [prediction()])
@@ -68,10 +70,6 @@ def test_probability_masks_are_cut_at_one_half():
 
 
 def test_pictures_of_images_of_one_name_do_not_replace_each_other(tmp_path):
-    class Runner:
-        class test_dataloader:
-            class dataset:
-                metainfo = dict(classes=('a', 'b'))
     hook = DetVisualizationHook(str(tmp_path), score_thr=0.5)
     hook.before_test_epoch(Runner)
     samples = [prediction(), prediction()]
