@@ -99,4 +99,10 @@ class ImageFolderDataset(ClassificationDataset):
                 raise ValueError(f'{NAME}: class folder {folder} has no images with extensions '
                                  f'{list(self.extensions)}{hint}')
             data_list.extend(dict(img_path=str(p), gt_label=label) for p in files)
+            nested = [p for d in entries if d.is_dir() for p in d.rglob('*')
+                      if p.is_file() and p.suffix.lower() in self.extensions]
+            if nested:  # torchvision's ImageFolder reads them; here they would be left out without a word
+                print_log(f'{NAME}: {len(nested)} images in sub-folders of class folder {folder} (first: '
+                          f'{nested[0]}) are not read: images must sit directly in their class folder',
+                          logger='current', level=logging.WARNING)
         return data_list

@@ -147,3 +147,25 @@ def test_lazy_init_knows_classes_before_scanning(image_tree):
     ds = ImageFolderDataset(str(root), PIPELINE, lazy_init=True)
     assert ds.metainfo['classes'] == ('x', 'y') and not ds._fully_initialized
     assert len(ds) == 3
+
+
+def test_images_in_sub_folders_of_a_class_are_named(image_tree, write_png):
+    """cat/1.png beside 50 images in cat/batch2/: the 50 were left out without a word (torchvision reads them)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    root = image_tree({'cat': 1, 'dog': 2})
+    for i in range(3):
+        write_png(root / 'cat' / 'batch2' / f'{i}.png')
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        ds = ImageFolderDataset(str(root), PIPELINE)
+    finally:
+        logger.removeHandler(handler)
+    assert len(ds) == 3  # as documented: images directly in their class folder
+    warned = [r.getMessage() for r in records]
+    assert len(warned) == 1 and '3 images in sub-folders of class folder' in warned[0] and 'batch2' in warned[0]
