@@ -19,13 +19,16 @@ def check_label_range(labels: torch.Tensor, num_classes: int, owner: str) -> Non
 
 
 def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, topk: Sequence[int]) -> dict[int, float]:
-    """Percent of rows of ``scores`` (N, K) whose label is among the k highest, for each k in ``topk``."""
+    """Percent of rows of ``scores`` (N, K) whose label is among the k highest, for each k in ``topk``; among equal
+    scores the lower class index ranks first, as ``argmax`` (the models' ``pred_label``) picks."""
     num_classes = scores.shape[1]
     too_big = [k for k in topk if k > num_classes]
     if too_big:
         raise ValueError(f'Accuracy: topk {too_big} exceeds the number of classes ({num_classes}) in pred_score')
     check_label_range(labels, num_classes, 'Accuracy')
-    ranked = scores.topk(max(topk), dim=1).indices
+    # a stable sort ranks tied scores by class index, as argmax picks pred_label (topk's order among ties is
+    # arbitrary: a prediction shown right could be counted a miss)
+    ranked = scores.argsort(dim=1, descending=True, stable=True)[:, :max(topk)]
     hits = ranked == labels.view(-1, 1)
     return {k: float(hits[:, :k].any(dim=1).float().mean() * 100) for k in topk}
 

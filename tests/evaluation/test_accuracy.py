@@ -77,3 +77,15 @@ def test_mixed_score_lengths():
     metric.process(None, [dict(pred_score=SCORES[0], gt_label=0), dict(pred_score=torch.ones(5), gt_label=0)])
     with pytest.raises(ValueError, match=r'pred_score lengths differ between predictions \(\[3, 5\]\)'):
         metric.evaluate(size=2)
+
+
+def test_tied_scores_rank_as_the_predicted_label():
+    """With 20 equal scores pred_label (argmax) is class 0, while topk ranked class 12 first: a prediction shown as
+    right was counted a miss."""
+    import torch
+
+    from resbackbones.evaluation.accuracy import topk_accuracy
+    scores = torch.full((1, 20), 0.05)
+    assert int(scores[0].argmax()) == 0
+    assert topk_accuracy(scores, torch.tensor([0]), (1, 5)) == {1: 100.0, 5: 100.0}
+    assert topk_accuracy(scores, torch.tensor([5]), (1, 5)) == {1: 0.0, 5: 0.0}  # ranks 0..4 only
