@@ -302,6 +302,11 @@ class ResNet(BaseModule):
             raise RuntimeError(f'{type(self).__name__} takes channels from another pathway before its stages '
                                f'(fused_channels={self.fused_channels}): run it through its two-pathway backbone '
                                '(ResNet3dSlowFast), not on its own')
+        if x.dim() > 2 and x.shape[1] != self.in_channels:  # conv2d's own message names no setting to change
+            raise ValueError(f'{type(self).__name__} takes {self.in_channels}-channel inputs (in_channels) and got '
+                             f'{x.shape[1]} channels, shape {tuple(x.shape)}: load the images with as many channels '
+                             f"(LoadImageFromFile color_type='grayscale'/'color', LoadImageAndMask channels=...) or "
+                             f'set in_channels')
         x = self.stem_forward(x)
         outs = [x] if 'stem' in self.out_indices else []
         x = self.maxpool(x)

@@ -45,3 +45,12 @@ def test_unknown_named_model_suggests_close_names():
     import resbackbones
     with pytest.raises(ValueError, match="did you mean \\['resnet50'"):
         resbackbones.create_model('resnet05')
+
+
+@pytest.mark.parametrize('model, shape', [(dict(type='ResNet', depth=18, in_channels=1), (1, 3, 32, 32)),
+                                          (dict(type='ResNet3d', depth=18, in_channels=3), (1, 1, 4, 32, 32))])
+def test_inputs_of_another_channel_count_name_the_setting(model, shape):
+    """A grey model fed RGB images failed in conv2d with torch's message, which names no setting to change."""
+    import torch
+    with pytest.raises(ValueError, match=r"takes \d-channel inputs \(in_channels\) and got \d channels.*color_type"):
+        MODELS.build(dict(model, base_channels=8))(torch.zeros(shape))
