@@ -221,7 +221,7 @@ class SafeRunner(Runner):
             self._train_loop = self.build_train_loop(self._train_loop)
             check_detector_classes(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
         if self._val_loop is not None:
-            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
+            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val')
         try:
             return super().train()
         except ValueError as err:
@@ -236,7 +236,7 @@ class SafeRunner(Runner):
     def val(self) -> dict:
         """mmengine's validation, then the validation loader's workers stop."""
         if self._val_loop is not None:
-            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val_evaluator')
+            self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val')
         try:
             return super().val()
         finally:
@@ -245,25 +245,24 @@ class SafeRunner(Runner):
     def test(self) -> dict:
         """mmengine's test, then the test loader's workers stop."""
         if self._test_loop is not None:
-            self._test_loop = self._checked_loop(self.build_test_loop, self._test_loop, 'test_evaluator')
+            self._test_loop = self._checked_loop(self.build_test_loop, self._test_loop, 'test')
         try:
             return super().test()
         finally:
             stop_loader_workers(self._test_loop)
 
-    def _checked_loop(self, build: Callable, loop, where: str) -> BaseLoop:
-        """The loop built as mmengine will (it returns a built one as is), its evaluator and dataset checked against
-        the model's classes before anything runs (:mod:`.evaluator_topk`: a top-5 of three classes failed an epoch
-        in; :mod:`.detector_classes`)."""
+    def _checked_loop(self, build: Callable, loop, split: str) -> BaseLoop:
+        """The ``split`` ('val' or 'test') loop built as mmengine will (it returns a built one as is), its evaluator
+        and dataset checked against the model's and the training set's classes before anything runs
+        (:mod:`.evaluator_topk`, :mod:`.detector_classes`, :mod:`.checkpoint_classes`)."""
         loop = build(loop)
-        check_topk(getattr(loop, 'evaluator', None), self.model, where)
+        check_topk(getattr(loop, 'evaluator', None), self.model, f'{split}_evaluator')
         dataloader = getattr(loop, 'dataloader', None)
         if dataloader is not None:
-            check_detector_classes(self.model, dataloader.dataset, where.replace('_evaluator', '_dataloader'))
+            check_detector_classes(self.model, dataloader.dataset, f'{split}_dataloader')
             if isinstance(self._train_loop, BaseLoop):  # scored in a training run: the training set's classes
                 check_split_classes(getattr(self._train_loop.dataloader.dataset, 'metainfo', None),
-                                    getattr(dataloader.dataset, 'metainfo', None),
-                                    where.replace('_evaluator', '_dataloader.dataset'))
+                                    getattr(dataloader.dataset, 'metainfo', None), f'{split}_dataloader.dataset')
         return loop
 
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None = None,
