@@ -66,7 +66,8 @@ class FaceRecognizer(TaskModel):
         pairs = pair_tags(data_samples, len(preds))
         if pairs is not None:  # a verification set: its pair tags, no identity labels
             return [dict(pred, **tags) for pred, tags in zip(preds, pairs)]
-        # neither pair tags nor labels (a pipeline that dropped them): embeddings only, the evaluator names them
+        # identity labels where the samples carry them; with neither (a pipeline that dropped the pair tags) the
+        # embeddings alone, and the evaluator names what is missing
         return with_labels(preds, data_samples, embeddings.device)
 
 

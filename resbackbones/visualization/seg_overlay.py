@@ -109,11 +109,11 @@ class SegOverlayHook(Hook):
             pred = torch.as_tensor(out['pred_sem_seg']).cpu().numpy()
             gt = out.get('gt_sem_seg')
             gt = None if gt is None else torch.as_tensor(gt).cpu().numpy().reshape(pred.shape)
-            name = overlay_name(out, self.seen - 1)
             if pred.ndim == 3:  # a volume (D, H, W): its depth slice with the most labelled voxels
                 depth = busiest_slice(pred if gt is None else gt)
                 image, pred, gt = image[:, depth], pred[depth], None if gt is None else gt[depth]
-                name = overlay_name(dict(out, slice_idx=depth), self.seen - 1)
+                out = dict(out, slice_idx=depth)
+            name = overlay_name(out, self.seen - 1)
             save_overlay(os.path.join(self.out_dir, name), display_image(image), pred, gt, classes, self.alpha)
             self.saved += 1
 
