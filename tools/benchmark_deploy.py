@@ -205,14 +205,18 @@ def maskrcnn(args) -> tuple[dict, dict, float, str]:
     return runs, extra, 1.0, 'img/s'
 
 
+def row_name(config: str) -> str:
+    """A config's row in the configs table: its folder and file name without the extension."""
+    folder = os.path.basename(os.path.dirname(os.path.abspath(config)))
+    return f'{folder}/{os.path.splitext(os.path.basename(config))[0]}'
+
+
 def configs(args) -> tuple[dict, dict, float, str]:
     from resbackbones.analysis import count_gmacs, count_params
     pairs = list(zip(args.models[::2], args.models[1::2]))
     models = {}
     for path, ckpt in pairs:
-        folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
-        name = f'{folder}/{os.path.splitext(os.path.basename(path))[0]}'
-        models[name] = load_task_model(Config.fromfile(path), ckpt)
+        models[row_name(path)] = load_task_model(Config.fromfile(path), ckpt)
     first = next(iter(models.values()))
     x = torch.cat(real_batches(Config.fromfile(pairs[0][0]), first, 'test', 10 ** 6))
     extra = {name: {'params_M': count_params(m) / 1e6, 'backbone_GMACs': count_gmacs(m.backbone, x.shape[1:])}
@@ -240,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     missing = [p for p in args.models if not os.path.isfile(p)]
     if missing:
         parser.error(f'--models: file not found: {missing[0]}')
+    names = [row_name(path) for path in args.models[::2]]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # a second checkpoint of one config would replace the first's row, unnoticed
+        parser.error(f'--models: row {twice[0]!r} comes twice (rows are named by folder and config file); give each '
+                     f'pair its own config file name or folder')
     if args.threads:
         torch.set_num_threads(args.threads)
     runs, extra, units, unit = {'resnet50': resnet50, 'unet': unet, 'maskrcnn': maskrcnn,

@@ -24,8 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import torch  # noqa: E402
 
 from resbackbones.deploy.backend import PRECISIONS  # noqa: E402
-from resbackbones.deploy.pipeline import deploy, deployed_before  # noqa: E402
-from resbackbones.engine.atomic import check_replaceable  # noqa: E402
+from resbackbones.deploy.pipeline import deploy  # noqa: E402
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
 from resbackbones.engine.config import load_config, merge_cfg_options  # noqa: E402
@@ -68,7 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     cfg = merge_cfg_options(load_config(args.config), args.cfg_options)
     check_checkpoint(args.checkpoint, 'CHECKPOINT')
-    check_replaceable(args.out, deployed_before, '--out')  # before the work: a refusal then costs nothing
     options = {}
     if args.backend == 'torch':
         options = dict(fold=not args.no_fold, channels_last=not args.no_channels_last, compile=args.compile)

@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_name = f'{os.path.splitext(os.path.basename(args.config))[0]}_pruned.py'
     def earlier_prune(names) -> bool:  # an --out this tool wrote before may be replaced
         return set(names) <= {CHECKPOINT_NAME, config_name}
-    check_replaceable(args.out, earlier_prune, '--out')
+    check_replaceable(args.out, earlier_prune, '--out', inputs={'CONFIG': args.config,
+                                                                'CHECKPOINT': args.checkpoint})
     model = load_task_model(cfg, args.checkpoint)
     pruned, backbone_cfg = prune_model(model, cfg.model, args.ratio, args.criterion, args.divisor)
     if args.shape is None:

@@ -24,12 +24,15 @@ OPSET = 17
 INPUT = 'input'
 
 
-def _outputs_of(target: DeployTarget) -> tuple[list[str], bool]:
+def _outputs_of(target: DeployTarget) -> tuple[list[str], bool, str]:
+    """Output names, whether there is one, and the name of their first axis: 'batch', or 'rows' when there are
+    several per input (a video recognizer's row per clip)."""
     with torch.no_grad():
         out = target.module(target.example)
     single = isinstance(out, torch.Tensor)
-    count = 1 if single else len(out)
-    return (['output'] if single else [f'output{i}' for i in range(count)]), single
+    first = out if single else out[0]
+    rows = 'batch' if first.shape[0] == target.example.shape[0] else 'rows'
+    return (['output'] if single else [f'output{i}' for i in range(len(out))]), single, rows
 
 
 def export_onnx(target: DeployTarget, path: str, opset: int = OPSET, fold: bool = True) -> dict:
@@ -40,11 +43,11 @@ def export_onnx(target: DeployTarget, path: str, opset: int = OPSET, fold: bool 
     module = copy.deepcopy(target.module).eval()
     if fold:
         fold_conv_bn(module, target.example)
-    outputs, single = _outputs_of(target)
+    outputs, single, rows = _outputs_of(target)
     axes = {0: 'batch', 2: 'height', 3: 'width'} if target.dynamic_spatial else {0: 'batch'}
     if target.example.dim() == 5:
         axes = {0: 'batch'}
-    dynamic = {INPUT: axes, **{name: {0: 'batch'} for name in outputs}}
+    dynamic = {INPUT: axes, **{name: {0: rows} for name in outputs}}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # the exporter's deprecation and tracer warnings
@@ -82,6 +85,7 @@ class OnnxRuntimeBackend(Backend):
         self.session = ort.InferenceSession(self.path, options, providers=['CPUExecutionProvider'])
 
     def __call__(self, x: torch.Tensor):
+        self.target.check_input(x, self.name)
         values = self.session.run(None, {INPUT: np.ascontiguousarray(x.detach().float().cpu().numpy())})
         return as_outputs([torch.from_numpy(v) for v in values], self.info['single_output'])
 

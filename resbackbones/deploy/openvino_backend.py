@@ -96,6 +96,7 @@ class OpenVINOBackend(Backend):
         return self.dynamic
 
     def __call__(self, x: torch.Tensor):
+        self.target.check_input(x, self.name)
         result = self._request(tuple(x.shape)).infer([np.ascontiguousarray(x.detach().float().cpu().numpy())])
         values = [torch.from_numpy(np.array(value, copy=True)) for value in result.to_tuple()]
         return as_outputs(values, self.single)

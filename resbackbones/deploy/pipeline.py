@@ -6,12 +6,13 @@ import copy
 import json
 import os
 import tempfile
+from typing import Callable, Sequence
 
 import torch
 from mmengine.config import Config
 from mmengine.hooks import EMAHook
 
-from ..engine.atomic import atomic_dir
+from ..engine.atomic import atomic_dir, check_replaceable
 from ..engine.cli import build_runner
 from ..registry import HOOKS
 from .backend import Backend, backend_class, build_backend
@@ -22,9 +23,19 @@ from .targets import attach, deploy_target
 MANIFEST = 'deploy.json'
 
 
-def deployed_before(names) -> bool:
-    """A folder that an earlier deploy wrote (it holds the manifest), which a new deploy may replace whole."""
-    return MANIFEST in names
+def deployed_before(folder: str) -> Callable[[Sequence[str]], bool]:
+    """Whether ``folder``'s entries are all files that an earlier deploy wrote there (listed in its manifest), so
+    that a new deploy may replace the folder whole. Anything else in it (a config or checkpoint copied in, other
+    work) makes the folder someone else's."""
+    def owns(names: Sequence[str]) -> bool:
+        try:
+            with open(os.path.join(folder, MANIFEST), encoding='utf-8') as f:
+                files = json.load(f)['files']
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        written = {name.split('/')[0] for name in files if isinstance(name, str)} if isinstance(files, list) else ()
+        return set(names) <= set(written)
+    return owns
 
 
 def agreement(reference, output) -> dict:
@@ -38,12 +49,16 @@ def agreement(reference, output) -> dict:
     return {'max_abs_diff': diff, 'max_rel_diff': diff / max(a.abs().max().item(), 1e-12), 'cosine': cosine}
 
 
-def top1_agreement(module, backend: Backend, batches: list[torch.Tensor]) -> float:
-    """Fraction of inputs whose top-1 class is the same from ``backend`` as from torch fp32 ``module``."""
+def top1_agreement(model, module, backend: Backend, batches: list[torch.Tensor]) -> float:
+    """Fraction of samples whose top-1 class is the same from ``backend`` as from torch fp32 ``module`` (both give
+    the logits of every clip; a sample's clips are averaged as classifier ``model``'s predict does)."""
     same = total = 0
     with torch.no_grad():
         for x in batches:
-            same += int((module(x).argmax(1) == backend(x).argmax(1)).sum())
+            reference, deployed = module(x), backend(x)
+            clips = reference.shape[0] // len(x)
+            same += int((model.average_scores(reference, clips).argmax(1)
+                         == model.average_scores(deployed, clips).argmax(1)).sum())
             total += len(x)
     return same / total
 
@@ -108,6 +123,9 @@ def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', 
     ``features_only`` keeps the branches in torch.
     """
     backend_class(backend, precision)  # a wrong name or precision fails before any work
+    if out is not None:
+        check_replaceable(out, deployed_before(out), '--out',
+                          inputs={'config': cfg.filename, 'checkpoint': checkpoint})
     model = load_task_model(cfg, checkpoint)
     example = real_batches(cfg, model, 'test', 1)[0]
     target = deploy_target(model, example)
@@ -131,12 +149,13 @@ def deploy(cfg: Config, checkpoint: str, backend: str, precision: str = 'fp32', 
         manifest['calibration_inputs'] = sum(len(b) for b in options['calibration'])
     if run_eval:
         if target.kind == 'classifier':
-            manifest['top1_agreement'] = top1_agreement(target.module, built, real_batches(cfg, model, 'test', 10**6))
+            manifest['top1_agreement'] = top1_agreement(model, target.module, built,
+                                                        real_batches(cfg, model, 'test', 10**6))
         ref_metrics, metrics = evaluate(cfg, checkpoint), evaluate(cfg, checkpoint, built)
         manifest['metrics'] = {'torch_fp32': ref_metrics, backend: metrics,
                                'change': {k: metrics[k] - ref_metrics[k] for k in ref_metrics if k in metrics}}
     if out is not None:
-        with atomic_dir(out, owns=deployed_before, what='--out') as tmp:
+        with atomic_dir(out, owns=deployed_before(out), what='--out') as tmp:
             manifest['files'] = built.save(tmp) + [MANIFEST]
             with open(os.path.join(tmp, MANIFEST), 'w', encoding='utf-8') as f:
                 json.dump(manifest, f, indent=1)

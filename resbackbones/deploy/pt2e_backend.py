@@ -29,7 +29,9 @@ class PT2EBackend(Backend):
         from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as xiq
 
         calibration = check_calibration(self.name, calibration)
-        exported = self._export(copy.deepcopy(target.module).eval()).module()
+        program = self._export(copy.deepcopy(target.module).eval())
+        self.input_ranges = input_ranges(program)
+        exported = program.module()
         separate_repeated_calls(exported.graph)
         quantizer = xiq.X86InductorQuantizer().set_global(xiq.get_default_x86_inductor_quantization_config())
         self.kept_fp32 = single_channel_convs(target.module)
@@ -65,6 +67,17 @@ class PT2EBackend(Backend):
     def __call__(self, x: torch.Tensor):
         import torch._inductor.config as inductor_config
 
+        self.target.check_input(x, self.name)
+        # upper bounds only: export's lower bound of 2 (its 0/1 specialisation) does not refuse a batch of 1
+        outside = [(axis, n, low, high) for axis, (n, (low, high)) in enumerate(zip(x.shape, self.input_ranges))
+                   if n > high]
+        if x.dim() == len(self.input_ranges) and outside:  # else torch.export's guard: a bare assertion
+            axis, n, low, high = outside[0]
+            raise ValueError(f'{self.name}: the exported {self.target.kind} takes sizes {low:g}..{high:g} on input '
+                             f'axis {axis} (torch.export specialised it to the example '
+                             f'{tuple(self.target.example.shape)}: a deepest feature map of 1 pixel caps H, W at the '
+                             f"example's; deploy from larger inputs); got {tuple(x.shape)}")
+
         # Freezing constant-folds the int8 weights into prepacked oneDNN ones; without it inductor fails on the
         # prepack op (torch 2.14). It must hold whenever a call (re)compiles, and compile's own ``options``
         # do not reach that pass, so the global setting is patched around each call.
@@ -83,7 +96,23 @@ class PT2EBackend(Backend):
         return {**super().describe(), 'torchao': torchao.__version__, 'compile': True,
                 'quantizer': 'X86InductorQuantizer (default: static, per-channel weights)',
                 'calibration_inputs': self.calibration_inputs, 'kept_fp32': self.kept_fp32,
+                'input_ranges': [[int(low), int(high) if high != float('inf') else None]
+                                 for low, high in self.input_ranges],
                 'quantized_weights': self.quantized_weights}
+
+
+def input_ranges(program: torch.export.ExportedProgram) -> list[tuple[float, float]]:
+    """(lowest, highest) size that ``program``'s input accepts on each axis (inf where unbounded)."""
+    name = program.graph_signature.user_inputs[0]
+    value = next(node for node in program.graph.nodes if node.name == name).meta['val']
+    ranges = []
+    for size in value.shape:
+        if isinstance(size, int):
+            ranges.append((size, size))
+        else:
+            bounds = program.range_constraints[size.node.expr]
+            ranges.append((float(bounds.lower), float(bounds.upper)))
+    return ranges
 
 
 def quantized_weights(graph: torch.fx.Graph) -> int:

@@ -43,12 +43,27 @@ class DeployTarget:
     (True for 2D inputs: the U-Net's example is padded to its deepest stride so that no padding is traced, and
     ``attach`` pads other sizes before calling the backend). ``shape_varies``: whether calls seldom come at the
     example's shape (a detector's RoI branches, whose first axis is the RoI count), so that a backend should not
-    specialise to that shape."""
+    specialise to that shape. ``divisors``: what each spatial axis of an input must be a multiple of (the U-Net's
+    deepest strides: its padding is outside the exported graph)."""
     module: TensorPart
     example: torch.Tensor
     kind: str
     dynamic_spatial: bool
     shape_varies: bool = False
+    divisors: tuple[int, ...] = ()
+
+    def check_input(self, x: torch.Tensor, runner: str) -> None:
+        """ValueError naming the shape an exported graph was made for when ``x``'s spatial size is another: such a
+        graph would return wrong values or an output of the example's size, not an error (``runner``: who asks)."""
+        if x.dim() != self.example.dim():
+            return  # the runtime's own error names the rank it expected
+        spatial, fixed = tuple(x.shape[2:]), tuple(self.example.shape[2:])
+        if not self.dynamic_spatial and spatial != fixed:
+            raise ValueError(f'{runner}: the {self.kind} was exported for inputs of spatial size {fixed} only; got '
+                             f'{tuple(x.shape)} (a 3D U-Net: use test_cfg mode="slide" with patch_size {fixed})')
+        if self.dynamic_spatial and any(n % d for n, d in zip(spatial, self.divisors)):
+            raise ValueError(f'{runner}: the {self.kind} takes spatial sizes that are multiples of {self.divisors} '
+                             f'(its padding is not in the exported graph; attach() pads); got {tuple(x.shape)}')
 
 
 def kind_of(model: nn.Module) -> str:
@@ -80,7 +95,8 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
     except RuntimeError as err:
         raise ValueError(f'{type(model).__name__} does not run on an input of shape {tuple(example.shape)}: '
                          f'{str(err).splitlines()[0]}') from err
-    return DeployTarget(part, example, kind, dynamic_spatial=example.dim() == 4)
+    return DeployTarget(part, example, kind, dynamic_spatial=example.dim() == 4,
+                        divisors=tuple(model.divisors) if kind == 'segmentor' else ())
 
 
 def attach(model: nn.Module, run: Callable[[torch.Tensor], object]) -> nn.Module:

@@ -58,12 +58,18 @@ def _umask() -> int:
     return mask
 
 
-def check_replaceable(path: str, owns: Callable[[Sequence[str]], bool], what: str = 'folder') -> None:
-    """Refuse a folder that :func:`atomic_dir` may not replace: a file at ``path`` or above it, or an existing
-    folder that holds entries ``owns`` does not recognise as an earlier output of the same writer. The replacement
-    removes the old folder whole, so a mistyped output path (``--out .``) must not take other files with it.
-    Tools call this first, before their work, so a refusal costs nothing."""
+def check_replaceable(path: str, owns: Callable[[Sequence[str]], bool], what: str = 'folder',
+                      inputs: dict[str, str | None] | None = None) -> None:
+    """Refuse a folder that :func:`atomic_dir` may not replace: a file at ``path`` or above it, an existing
+    folder that holds entries ``owns`` does not recognise as an earlier output of the same writer, or one that
+    holds any of ``inputs`` (argument name -> file the writer reads). The replacement removes the old folder
+    whole, so a mistyped output path (``--out .``) must not take other files with it. Tools call this first,
+    before their work, so a refusal costs nothing."""
     path = os.path.abspath(path)
+    for name, file in (inputs or {}).items():
+        if file and os.path.commonpath([os.path.realpath(path), os.path.realpath(file)]) == os.path.realpath(path):
+            raise ValueError(f'{name} {file} lies inside {what} {path}, which is replaced as a whole: it would be '
+                             f'deleted; write to another folder')
     ancestor = path
     while not os.path.exists(ancestor):
         ancestor = os.path.dirname(ancestor)

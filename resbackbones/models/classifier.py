@@ -71,13 +71,16 @@ class ImageClassifier(TaskModel):
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
         """Scores averaged over a sample's clips as ``average_clips`` says ('prob': softmax probabilities, or
         per-class sigmoids when ``multi_label``)."""
-        logits, clips = self.clip_logits(inputs)
+        scores = self.average_scores(*self.clip_logits(inputs))
+        return self.scores_to_predictions(scores, data_samples, multi_label=self.multi_label)
+
+    def average_scores(self, logits: torch.Tensor, clips: int) -> torch.Tensor:
+        """(N * clips, num_classes) clip logits -> (N, num_classes) scores as ``predict`` reports them."""
         if self.average_clips == 'prob':
             per_clip = logits.sigmoid() if self.multi_label else logits.softmax(dim=1)
         else:
             per_clip = logits
-        scores = per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1)
-        return self.scores_to_predictions(scores, data_samples, multi_label=self.multi_label)
+        return per_clip.view(-1, clips, per_clip.shape[1]).mean(dim=1)
 
     @staticmethod
     def scores_to_predictions(scores: torch.Tensor, data_samples, multi_label: bool = False) -> list[dict]:

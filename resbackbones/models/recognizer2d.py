@@ -108,5 +108,6 @@ class Recognizer2D(TaskModel):
 
     # Averaging a video's clips (logits for 'tensor', as average_clips says for 'predict') is the classifier's.
     tensor, predict = ImageClassifier.tensor, ImageClassifier.predict
+    average_scores = ImageClassifier.average_scores
     scores_to_predictions = staticmethod(ImageClassifier.scores_to_predictions)
     label_smoothing = 0.0  # mmaction2's CrossEntropyLoss

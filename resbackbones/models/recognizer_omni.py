@@ -100,8 +100,9 @@ class RecognizerOmni(TaskModel):
             losses[f'top{k}_acc_{index}'] = hits.float().mean()
         return losses
 
+    multi_label = False  # refused above: OmniHead trains with cross-entropy
+    average_scores = ImageClassifier.average_scores  # a sample's views averaged as average_clips says
+
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
-        logits, views = self.clip_logits(inputs)
-        per_view = logits.softmax(dim=1) if self.average_clips == 'prob' else logits
-        scores = per_view.view(-1, views, per_view.shape[1]).mean(dim=1)
+        scores = self.average_scores(*self.clip_logits(inputs))
         return ImageClassifier.scores_to_predictions(scores, data_samples)

@@ -208,3 +208,35 @@ def test_missing_runtime_is_one_importerror():
     with pytest.raises(ImportError, match="needs no_such_runtime_pkg, which is not installed: pip install"):
         require('openvino', 'no_such_runtime_pkg')
 
+
+
+@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
+@pytest.mark.parametrize('task, shape, message', [
+    # the U-Net's padding is outside the graph: other sizes gave wrong logits of the right shape
+    ('unet', (1, 1, 50, 70), r'multiples of \(32, 32\)'),
+    # a volume's graph has fixed D, H, W: OpenVINO returned an output of the example's size for a larger volume
+    ('unet3d', (1, 1, 16, 32, 64), r'exported for inputs of spatial size \(16, 32, 32\) only'),
+])
+def test_exported_graph_refuses_a_spatial_size_it_was_not_made_for(task, shape, message, backend, randomise):
+    _, target = built(task, randomise)
+    deployed = build_backend(backend, target)
+    with pytest.raises(ValueError, match=message):
+        deployed(torch.randn(shape))
+    assert deployed(target.example).shape[2:] == target.example.shape[2:]  # its own size still runs
+
+
+def test_video_recognizer_onnx_output_rows_are_clips_not_inputs(randomise, tmp_path):
+    import onnx
+
+    from resbackbones.deploy.pipeline import top1_agreement
+    model = randomise(MODELS.build(dict(type='Recognizer3D', num_classes=3, dropout=0.0,
+                                        backbone=dict(type='ResNet3d', depth=18, base_channels=8))))
+    x = torch.randn(2, 3, 3, 4, 16, 16)  # two videos of three clips
+    target = deploy_target(model, x)
+    backend = build_backend('onnxruntime', target)
+    backend.save(str(tmp_path))
+    graph = onnx.load(str(tmp_path / 'model.onnx')).graph
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == 'batch'
+    assert graph.output[0].type.tensor_type.shape.dim[0].dim_param == 'rows'  # 6 rows for a batch of 2
+    # one vote per video (its clips averaged as predict does): it was the clip count, 3.0
+    assert top1_agreement(model, target.module, backend, [x, x[:1]]) == 1.0

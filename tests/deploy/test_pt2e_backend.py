@@ -78,6 +78,10 @@ def test_classifier_int8_agrees_saves_and_takes_other_batches(randomise, tmp_pat
     assert backend.describe()['calibration_inputs'] == 16
     assert backend.describe()['kept_fp32'] == ['model.backbone.conv1']  # the grey stem
     assert backend.describe()['quantized_weights'] == 20  # the 21 convs and the fc but the grey stem
+    # a 1-pixel deepest map at the example's 32 x 32: export caps H, W there (was a bare guard assertion)
+    assert backend.describe()['input_ranges'] == [[2, None], [1, 1], [2, 32], [2, 32]]
+    with pytest.raises(ValueError, match=r'takes sizes 2\.\.32 on input axis 2 .* got \(2, 1, 48, 32\)'):
+        backend(torch.randn(2, 1, 48, 32))
 
 
 @pytest.mark.slow

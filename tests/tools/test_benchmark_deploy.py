@@ -40,3 +40,12 @@ def test_models_go_in_pairs_with_the_configs_task(argv):
     with pytest.raises(SystemExit) as exit_:
         load_tool('benchmark_deploy').main(argv)
     assert exit_.value.code == 2
+
+
+def test_a_config_given_twice_is_refused_rather_than_merged_into_one_row(tmp_path, capsys):
+    config = tiny_setup(tmp_path)
+    ckpt = tmp_path / 'a.pth'
+    torch.save({'state_dict': MODELS.build(load_config(str(config)).model).state_dict()}, ckpt)
+    with pytest.raises(SystemExit) as exit_:
+        load_tool('benchmark_deploy').main(['configs', '--models', str(config), str(ckpt), str(config), str(ckpt)])
+    assert exit_.value.code == 2 and f"row '{tmp_path.name}/tiny' comes twice" in capsys.readouterr().err

@@ -73,6 +73,9 @@ def test_int8_calibrates_on_training_images(tiny, backend, files):
     assert manifest['agreement_with_torch_fp32']['cosine'] > 0.95
 
 
+KEPT = '{"files": ["deploy.json"]}'  # an earlier deployment's manifest, listing what it wrote
+
+
 @pytest.mark.parametrize('extra, message', [
     (['--backend', 'onnxruntime', '--precision', 'int8'], "backend 'onnxruntime' supports precision ['fp32']"),
     (['--backend', 'openvino', '--compile'], '--compile are torch switches'),
@@ -107,7 +110,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, 
         out.mkdir()
         target = out
         # an earlier deployment (its manifest), which the new one may replace, or somebody's files, which it may not
-        (out / ('notes.txt' if 'NOT_A_DEPLOYMENT' in extra else 'deploy.json')).write_text('kept')
+        (out / ('notes.txt' if 'NOT_A_DEPLOYMENT' in extra else 'deploy.json')).write_text(KEPT)
     extra = [e for e in extra if e not in ('MISMATCH', 'MISSING', 'NOT_INSTALLED', 'NOT_A_DEPLOYMENT', 'BELOW_A_FILE')]
     code = run_tool(load_tool('deploy').main, [str(config), str(ckpt), '--out', str(target), *extra],
                     prog='deploy.py')
@@ -116,9 +119,29 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, extra, message, 
     assert err.startswith('deploy.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert [p.name for p in out.parent.iterdir() if p.name.startswith('.out_bad')] == []  # no temporaries left
     if out.is_dir():
-        assert [(p.name, p.read_text()) for p in out.iterdir()] in ([('notes.txt', 'kept')], [('deploy.json', 'kept')])
+        assert [(p.name, p.read_text()) for p in out.iterdir()] in ([('notes.txt', KEPT)], [('deploy.json', KEPT)])
     else:
         assert out.read_text() == 'a file'
+
+
+def test_redeploy_replaces_only_what_an_earlier_deploy_wrote(tiny, capsys):
+    tmp, config, ckpt = tiny
+    out = tmp / 'out_again'
+    deploy = load_tool('deploy').main
+    for backend in ('onnxruntime', 'torch'):  # a deployment folder is replaced whole by the next one
+        argv = [str(config), str(ckpt), '--backend', backend, '--out', str(out)]
+        assert run_tool(deploy, argv, prog='deploy.py') == 0
+    assert {p.name for p in out.iterdir()} == {'model_folded.pth', 'torch_switches.json', 'deploy.json'}
+    # inputs copied into it were deleted with it, and the manifest named a checkpoint that no longer existed
+    shutil.copy(ckpt, out / 'model.pth')
+    capsys.readouterr()
+    assert run_tool(deploy, [str(config), str(out / 'model.pth'), '--backend', 'torch', '--out', str(out)],
+                    prog='deploy.py') == 2
+    assert f'checkpoint {out / "model.pth"} lies inside --out' in capsys.readouterr().err
+    (out / 'model.pth').rename(out / 'notes.pth')  # not an input, but no deploy wrote it either
+    assert run_tool(deploy, [str(config), str(ckpt), '--backend', 'torch', '--out', str(out)], prog='deploy.py') == 2
+    assert "holds other files (e.g. ['deploy.json', 'model_folded.pth', 'notes.pth'])" in capsys.readouterr().err
+    assert {p.name for p in out.iterdir()} == {'model_folded.pth', 'torch_switches.json', 'deploy.json', 'notes.pth'}
 
 
 def test_a_config_with_an_ema_hook_deploys_and_evaluates(tmp_path, capsys):
