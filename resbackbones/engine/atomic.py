@@ -159,7 +159,9 @@ def latest_checkpoint(work_dir: str) -> str | None:
     """The checkpoint to resume from in ``work_dir``, or None.
 
     mmengine's ``last_checkpoint`` file is trusted when it names an existing file; otherwise (missing, empty or
-    stale after a kill) the newest ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir`` by modification time.
+    stale after a kill) the ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir`` with the highest N (by modification
+    time only between the highest epoch and the highest iteration file): a copied or restored folder's times say
+    nothing of the order the files were written in.
     """
     pointer = os.path.join(work_dir, 'last_checkpoint')
     if os.path.isfile(pointer):
@@ -167,8 +169,12 @@ def latest_checkpoint(work_dir: str) -> str | None:
             named = f.read().strip()
         if named and os.path.isfile(named):
             return named
-    found = [os.path.join(work_dir, n) for n in os.listdir(work_dir) if CKPT_NAME.match(n)] \
-        if os.path.isdir(work_dir) else []
+    highest: dict[str, tuple[int, str]] = {}
+    for name in os.listdir(work_dir) if os.path.isdir(work_dir) else []:
+        match = CKPT_NAME.match(name)
+        if match and int(match[2]) >= highest.get(match[1], (-1, ''))[0]:
+            highest[match[1]] = (int(match[2]), os.path.join(work_dir, name))
+    found = [path for _, path in highest.values()]
     return max(found, key=os.path.getmtime) if found else None
 
 

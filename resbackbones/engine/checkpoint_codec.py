@@ -8,7 +8,8 @@ such object is written as plain Python values and tensors, tagged, and rebuilt a
 
 * ``HistoryBuffer`` -> ``{TAG: 'HistoryBuffer', 'log_history': tensor, 'count_history': tensor, 'max_length': int}``
 * ``numpy.ndarray`` -> ``{TAG: 'ndarray', 'data': tensor}`` (numeric dtypes; others become lists)
-* numpy scalars -> the Python scalar (``item()``); tuples, lists, dicts, sets, OrderedDict and Counter recurse.
+* numpy scalars -> the Python scalar (``item()``); tuples, lists, dicts, sets, OrderedDict and Counter recurse,
+  dict keys included.
 
 Anything else that ``weights_only`` would refuse is stored as its ``repr`` with a warning naming its key.
 """
@@ -36,7 +37,7 @@ def encode(obj: Any, where: str = 'checkpoint') -> Any:
     if type(obj) in _PRIMITIVES or isinstance(obj, _TORCH):
         return obj
     if isinstance(obj, np.generic):  # numpy.float64 subclasses float but pickles as a numpy object
-        return obj.item()
+        return encode(obj.item(), where)  # datetime64's item() is a datetime, refused in turn
     if isinstance(obj, HistoryBuffer):
         log, count = obj.data
         return {TAG: 'HistoryBuffer', 'log_history': _array(log), 'count_history': _array(count),
@@ -44,8 +45,9 @@ def encode(obj: Any, where: str = 'checkpoint') -> Any:
     if isinstance(obj, np.ndarray):
         return {TAG: 'ndarray', 'data': _array(obj)}
     if isinstance(obj, dict):
-        items = {key: encode(value, f'{where}[{key!r}]') for key, value in obj.items()}
-        if type(obj) in _CONTAINERS and all(items[k] is v for k, v in obj.items()):
+        pairs = [(encode_key(key, where), key, value) for key, value in obj.items()]
+        items = {new: encode(value, f'{where}[{key!r}]') for new, key, value in pairs}
+        if type(obj) in _CONTAINERS and all(new is key and items[new] is value for new, key, value in pairs):
             return obj
         return type(obj)(items) if type(obj) in (OrderedDict, Counter) else items
     if isinstance(obj, (list, tuple, set)):
@@ -59,6 +61,18 @@ def encode(obj: Any, where: str = 'checkpoint') -> Any:
               f'torch.load(weights_only=True) refuses; saved as its repr string instead',
               logger='current', level=logging.WARNING)
     return repr(obj)
+
+
+def encode_key(key: Any, where: str) -> Any:
+    """A dict key that ``weights_only`` accepts: numpy scalars and enums as their plain value, tuples item by item,
+    anything else as its repr (with a warning): a key left as it was made every later checkpoint unreadable."""
+    if type(key) in _PRIMITIVES:
+        return key
+    if isinstance(key, tuple):
+        items = tuple(encode_key(item, where) for item in key)
+        return key if type(key) is tuple and all(new is old for new, old in zip(items, key)) else items
+    new = encode(key, f'{where} key {key!r}')
+    return new if type(new) in _PRIMITIVES else repr(key)
 
 
 def _array(array: np.ndarray) -> torch.Tensor | list:

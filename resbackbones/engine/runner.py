@@ -50,22 +50,23 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
-import pickle
 from typing import Callable
 
 from mmengine.device import get_device
 from mmengine.dist import get_rank, is_distributed, master_only
+from mmengine.logging import print_log
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.base_loop import BaseLoop
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from torch import nn
 
 from ..registry import RUNNERS
-from ..weights.io import under_state_dict
+from ..weights.io import load_whole, under_state_dict
 from ..weights.task_checkpoint import load_task_checkpoint
 from .atomic import atomic_path, ensure_writable_dir, latest_checkpoint, remove_stale_temporaries
 from .checkpoint_classes import check_checkpoint_classes, check_split_classes
@@ -102,6 +103,7 @@ class SafeRunner(Runner):
             hooks.append(CheckpointCodecHook())
         self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
         self._resuming = False
+        self._resuming_optimizer = True  # resume()'s resume_optimizer while it runs
         self._resumed = False  # set by resume(), cleared once training has run the validation it owes
         self._full_rows: dict = {}  # every rank's rows of sharded parameters while a checkpoint is written
         # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
@@ -303,11 +305,14 @@ class SafeRunner(Runner):
         checkpoint loaded in part and was scored, with one log line). Testing with ``load_strict``, the checkpoint's
         training classes must also be the test set's (:mod:`.checkpoint_classes`)."""
         strict = strict or self._resuming or bool(self.cfg.get('load_strict', False))
-        try:
-            checkpoint = under_state_dict(_load_checkpoint(filename, map_location=map_location))
-        except (RuntimeError, KeyError, EOFError, ValueError, pickle.UnpicklingError) as err:
-            raise ValueError(f'{filename} is not a readable checkpoint: {type(err).__name__}: '
-                             f'{" ".join(str(err).split())[:300]}') from err
+        try:  # weights_only=True set here, not left to torch's default (an environment variable turns it off)
+            checkpoint = under_state_dict(load_whole(filename))
+        except (FileNotFoundError, ValueError) as err:
+            raise ValueError(f'{filename} is not a readable checkpoint: {" ".join(str(err).split())[:400]}') from err
+        if self._resuming:
+            check_resumable(checkpoint, filename)
+            check_checkpoint_classes(checkpoint, getattr(self.train_dataloader.dataset, 'metainfo', None),
+                                     filename, 'train_dataloader.dataset')
         if self.cfg.get('load_strict', False) and not self._resuming and isinstance(self._test_loop, BaseLoop):
             check_checkpoint_classes(checkpoint, getattr(self._test_loop.dataloader.dataset, 'metainfo', None),
                                      filename, 'test_dataloader.dataset')
@@ -320,14 +325,33 @@ class SafeRunner(Runner):
                 raise
             raise ValueError(f'{filename} does not fit the model of the config: '
                              f'{" ".join(str(err).split())[:600]}') from err
+        if self._resuming and self._resuming_optimizer and 'optimizer' in checkpoint:
+            self._load_optimizer(checkpoint.pop('optimizer'), filename)  # popped: mmengine's resume skips it then
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _load_optimizer(self, state: dict, filename: str) -> None:
+        """The optimizer state of a resumed checkpoint, with an error naming the file when it fits no optimizer
+        of the config (another type: 'error: step'; other parameter groups)."""
+        self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
+        try:
+            self.optim_wrapper.load_state_dict(state)
+        except (KeyError, ValueError, RuntimeError, TypeError, IndexError) as err:
+            optimizer = getattr(self.optim_wrapper, 'optimizer', None)
+            raise ValueError(
+                f"{filename}: its optimizer state does not fit the config's optimizer "
+                f'({type(optimizer).__name__ if optimizer is not None else type(self.optim_wrapper).__name__}, '
+                f'{len(getattr(optimizer, "param_groups", []))} parameter groups): {type(err).__name__}: '
+                f'{" ".join(str(err).split())[:200]}. Resuming needs the optimizer and paramwise settings it was '
+                f'trained with; to change them, start a new run with load_from={filename!r}') from err
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         """mmengine's, loading the model strictly (see ``load_checkpoint``); resumed from another folder's
         checkpoint, the run keeps and deletes only its own files (:mod:`.resume_origin`)."""
         self._resuming = True
+        self._resuming_optimizer = bool(inspect.signature(Runner.resume).bind(self, filename, *args, **kwargs)
+                                        .arguments.get('resume_optimizer', True))
         try:
             super().resume(filename, *args, **kwargs)
         finally:
@@ -369,6 +393,23 @@ class SafeRunner(Runner):
                 self._has_loaded = True
                 return
         super().load_or_resume()
+
+
+def check_resumable(checkpoint: dict, filename: str) -> None:
+    """ValueError naming ``filename`` when it lacks what resuming reads (a weights-only file gave 'error: meta');
+    drops ``meta['config']``, which mmengine's resume would run as Python (``Config.fromstring``) only to read
+    ``gpu_ids``: a string passes ``weights_only``, so a downloaded checkpoint could carry code there."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    missing = [name for name, present in (('meta.epoch', isinstance(meta, dict) and 'epoch' in meta),
+                                          ('meta.iter', isinstance(meta, dict) and 'iter' in meta),
+                                          ('message_hub', 'message_hub' in checkpoint)) if not present]
+    if missing:
+        raise ValueError(f'{filename} cannot be resumed: it holds no training state ({", ".join(missing)} missing; '
+                         f'weights only?). To start a new run from its weights, give it as load_from')
+    if 'config' in meta:
+        meta.pop('config')
+        print_log(f"{filename}: meta['config'] (an mmcv 1.x config text) is ignored on resume; it is never run as "
+                  f'code, so its gpu_ids are not compared with this run\'s', logger='current', level=logging.WARNING)
 
 
 def check_checkpoint_hook(default_hooks: dict | None) -> None:

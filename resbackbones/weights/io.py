@@ -68,10 +68,10 @@ def resolve_path(checkpoint: str | os.PathLike) -> Path:
     return path
 
 
-def _load_file(path: Path) -> Any:
+def _load_file(path: Path, mmap: bool = True) -> Any:
     # Zip-format files are memory-mapped: tensors are paged in when copied into a model, so a file read only to
     # tell its format (SafeRunner's load_from check, which mmengine then reads again) costs little.
-    mmap = zipfile.is_zipfile(path)
+    mmap = mmap and zipfile.is_zipfile(path)
     try:
         with torch.serialization.safe_globals(_safe_globals()):
             return torch.load(path, map_location='cpu', weights_only=True, mmap=mmap)
@@ -83,6 +83,14 @@ def _load_file(path: Path) -> Any:
                 'unpickling them could run code. If it is a whole model saved with torch.save(model), save '
                 'model.state_dict() instead; if it is a training checkpoint, re-save only its state_dict') from None
         raise ValueError(f'{path} is not a readable torch checkpoint ({_detail(err)})') from None
+
+
+def load_whole(checkpoint: str | os.PathLike) -> Any:
+    """Everything in a checkpoint file (weights, optimizer, meta ...), read with ``weights_only=True`` whatever
+    torch's default (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` turns the default off) and not memory-mapped: what
+    resuming reads stays in use (optimizer state) while the file may be replaced. ValueError naming the file and
+    what is wrong when it cannot be read."""
+    return _load_file(resolve_path(checkpoint), mmap=False)
 
 
 def _unsafe_globals(path: Path, err: Exception) -> list[str]:

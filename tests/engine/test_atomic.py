@@ -54,6 +54,15 @@ def test_latest_checkpoint(tmp_path, pointer, expected):
     assert latest_checkpoint(str(tmp_path)) == str(tmp_path / expected)
 
 
+def test_latest_checkpoint_falls_back_on_the_highest_number_not_the_newest_file(tmp_path):
+    # a copied or restored folder: epoch_10's time is older than epoch_9's (epoch_9 was chosen)
+    for name, time in [('epoch_8.pth', 1003), ('epoch_9.pth', 1002), ('epoch_10.pth', 1001)]:
+        (tmp_path / name).write_bytes(b'x')
+        os.utime(tmp_path / name, (time, time))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_11.pth'))  # gone
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_10.pth')
+
+
 def test_latest_checkpoint_none_when_nothing_to_resume(tmp_path):
     assert latest_checkpoint(str(tmp_path)) is None
     assert latest_checkpoint(str(tmp_path / 'missing')) is None

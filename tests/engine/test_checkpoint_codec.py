@@ -120,3 +120,19 @@ def test_unknown_object_is_saved_as_repr_with_a_warning(monkeypatch):
     out = encode({'meta': {'thing': Opaque()}}, 'checkpoint')
     assert out == {'meta': {'thing': '<opaque>'}}
     assert len(messages) == 1 and "checkpoint['meta']['thing']" in messages[0] and 'Opaque' in messages[0]
+
+
+@pytest.mark.parametrize('key, expected', [
+    (np.int64(0), 0), (Colour.RED, 3), ((np.int32(1), 'a'), (1, 'a')),
+    (np.datetime64('2026-12-06'), 'datetime.date(2026, 12, 6)'),  # its item() is a date: refused too
+])
+def test_dict_keys_are_encoded_too(key, expected):
+    # a numpy or enum key passed through, and every later checkpoint of the run was unreadable
+    value = {'class_counts': {key: 8}}
+    assert refused_by_weights_only(value)
+    out = safe_round_trip(encode(value))
+    assert out == {'class_counts': {expected: 8}} and type(next(iter(out['class_counts']))) is type(expected)
+
+
+def test_a_datetime64_value_is_saved_as_its_repr():
+    assert safe_round_trip(encode({'when': np.datetime64('2026-12-06')})) == {'when': 'datetime.date(2026, 12, 6)'}

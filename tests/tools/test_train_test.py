@@ -131,6 +131,68 @@ def test_train_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, ex
     assert err[0].startswith('train.py: error: ') and expected.format(**fill) in err[0]
 
 
+def _mark_ran(path):
+    Path(path).write_text('code ran')
+
+
+class RunsCode:
+    """Unpickling it calls _mark_ran: what a malicious checkpoint's object would do."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return _mark_ran, (self.path,)
+
+
+@pytest.mark.parametrize('extra, checkpoint, expected', [
+    # a weights-only file gave 'train.py: error: meta' (or 'epoch', 'message_hub')
+    ('', 'weights', '{used} cannot be resumed: it holds no training state (meta.epoch, meta.iter, message_hub '
+                    'missing; weights only?)'),
+    # another optimizer gave 'error: step' (Adam's __setstate__), other parameter groups torch's line, no file
+    ("optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=0.001))", '',
+     "{used}: its optimizer state does not fit the config's optimizer (Adam, 1 parameter groups)"),
+    ("optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))))", '',
+     "{used}: its optimizer state does not fit the config's optimizer (SGD, "),
+    # the same classes in another order resumed with every label standing for the other class, one log warning
+    ("train_dataloader = dict(dataset=dict(classes=['1', '0']))\nval_dataloader = dict(dataset=dict(classes=['1', "
+     "'0']))", '', '{used} was trained on 2 classes (0, 1) and train_dataloader.dataset has 2 (1, 0)'),
+    # with torch's default turned off by its environment variable, this object's code ran on --resume
+    ('', 'pickled', '{used} is not a readable checkpoint: refusing to load'),
+])
+def test_resume_refuses_what_it_cannot_continue(tiny, tmp_path, capsys, monkeypatch, extra, checkpoint, expected):
+    used = tiny[2] / 'epoch_2.pth'
+    if checkpoint:
+        saved = torch.load(used, weights_only=True)
+        used = tmp_path / f'{checkpoint}.pth'
+        if checkpoint == 'weights':
+            torch.save(saved['state_dict'], used)
+        else:
+            saved['meta']['extra'] = RunsCode(str(tmp_path / 'ran'))
+            torch.save(saved, used)
+            monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    leaf = tmp_path / f'leaf_{tmp_path.name}.py'
+    leaf.write_text(f'_base_ = [{str(tiny[1])!r}]\n{extra}\n')
+    code = run_tool(tool('train').main, [str(leaf), '--resume', str(used), '--work-dir', str(tmp_path / 'w')],
+                    prog='train.py')
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and expected.format(used=used) in err[0], err
+    assert not (tmp_path / 'ran').exists()
+
+
+def test_resume_never_runs_the_config_text_a_checkpoint_carries(tiny, tmp_path, capsys):
+    # mmengine's resume ran meta['config'] through Config.fromstring (Python) to read gpu_ids; a string passes
+    # weights_only, so a downloaded checkpoint could run code on --resume
+    saved = torch.load(tiny[2] / 'epoch_2.pth', weights_only=True)
+    saved['meta']['config'] = f"open({str(tmp_path / 'ran')!r}, 'w').write('code ran')\n"
+    torch.save(saved, tmp_path / 'downloaded.pth')
+    code = run_tool(tool('train').main, [str(own_leaf(tiny[1], tmp_path)), '--resume', str(tmp_path / 'downloaded.pth'),
+                                         '--work-dir', str(tmp_path / 'w')], prog='train.py')
+    assert code == 0 and not (tmp_path / 'ran').exists()
+    captured = capsys.readouterr()
+    assert "meta['config'] (an mmcv 1.x config text) is ignored on resume" in captured.out + captured.err
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU message')
 def test_amp_without_gpu_is_a_clear_error(tiny, tmp_path, capsys):
     config = own_leaf(tiny[1], tmp_path)
