@@ -8,12 +8,13 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.structures import BaseDataElement
 from torch import nn
 
 from ..registry import MODELS, TRANSFORMS
 from ..transforms import LoadImageFromFile
+from ..weights.io import load_whole, under_state_dict
 
 DEFAULT_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackDetInputs')]
 
@@ -24,8 +25,10 @@ def init_detector(config: str | Config, checkpoint: str | None = None, device: s
     cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) else config
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
+        # weights_only=True passed by load_whole, not left to torch's default (an environment variable turns it off)
+        state = under_state_dict(load_whole(checkpoint))
         try:  # strict: a checkpoint of another model left the rest random, and its detections were printed
-            load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
+            _load_checkpoint_to_model(model, state, strict=True)
         except RuntimeError as err:
             raise ValueError(f'{checkpoint} does not fit {getattr(cfg, "filename", None) or "the config"}: '
                              f'{" ".join(str(err).split())[:400]}') from None

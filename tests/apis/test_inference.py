@@ -56,3 +56,25 @@ def test_a_classifier_predicts_unlabelled_images(tmp_path):
     assert sorted(pred) == ['pred_label', 'pred_score'] and pred['pred_score'].shape == (3,)
     assert torch.isclose(pred['pred_score'].sum(), torch.tensor(1.0))
     assert pred['pred_label'] == pred['pred_score'].argmax()
+
+
+def _mark_ran(path):
+    open(path, 'w').close()
+
+
+class RunsCode:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return _mark_ran, (self.path,)
+
+
+def test_init_detector_reads_weights_only_whatever_torchs_default(model, tmp_path, monkeypatch):
+    import torch
+    # torch's default turned off by its environment variable: mmengine's load_checkpoint unpickled this object
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    torch.save({'state_dict': model.state_dict(), 'meta': {'x': RunsCode(str(tmp_path / 'ran'))}}, tmp_path / 'a.pth')
+    with pytest.raises(ValueError, match='refusing to load'):
+        init_detector(Config(dict(model=MODEL)), str(tmp_path / 'a.pth'))
+    assert not (tmp_path / 'ran').exists()
