@@ -18,6 +18,7 @@ from ..structures import FeatureSpec, Ops, rounds_up
 from .addons import BlockAddon, check_block_addons
 from .blocks import BasicBlock, Bottleneck, ResidualBlock
 from .describe import describe_backbone
+from .input_checks import check_input, too_small
 from .stage import ResStage
 from .temporal import TemporalPlan
 from .validation import (check_block_options, check_block_widths, check_choice, check_out_indices, per_stage,
@@ -189,7 +190,7 @@ class ResNet(BaseModule):
         self._make_stem(stem_act_cfg)
         total_blocks = sum(stage_blocks)
         rates = [drop_path_rate * i / max(total_blocks - 1, 1) for i in range(total_blocks)]
-        channels, self.stage_names, self.entry_pool_names = self.stem_channels, [], []
+        channels, self.stage_names, self.exit_pool_names = self.stem_channels, [], []
         for i in range(built):
             first = sum(stage_blocks[:i])
             planes = base_channels * 2**i
@@ -204,7 +205,7 @@ class ResNet(BaseModule):
                              **self._stage_temporal(i), **variant)
             self.add_module(f'layer{i + 1}', stage)
             self.stage_names.append(f'layer{i + 1}')
-            self.entry_pool_names.append(self._entry_pool(i))
+            self.exit_pool_names.append(self._exit_pool(i))
             channels = stage.out_channels
         self.unbuilt_stages = tuple(f'layer{i + 1}' for i in range(built, num_stages))
         self.reset_parameters()
@@ -217,20 +218,21 @@ class ResNet(BaseModule):
         return dict(temporal_stride=self.temporal.stage_strides[index],
                     temporal_kernels=self.temporal.block_kernels[index])
 
-    def _entry_pool(self, index: int) -> str | None:
-        """Add the temporal max-pool before stage ``index`` as ``pool{index + 1}`` (mmaction2's pool2); its name."""
-        size = 1 if self.temporal is None else self.temporal.stage_pools[index]
+    def _exit_pool(self, index: int) -> str | None:
+        """Add the temporal max-pool on stage ``index``'s output as ``pool{index + 2}`` (after layer1: mmaction2's
+        pool2); its name."""
+        size = 1 if self.temporal is None else self.temporal.exit_pools[index]
         if size == 1:
             return None
-        self.add_module(f'pool{index + 1}', nn.MaxPool3d((size, 1, 1), (size, 1, 1),
+        self.add_module(f'pool{index + 2}', nn.MaxPool3d((size, 1, 1), (size, 1, 1),
                                                          ceil_mode=self.temporal.pool_ceil_mode))
-        return f'pool{index + 1}'
+        return f'pool{index + 2}'
 
     @property
-    def entry_pools(self) -> list[nn.Module | None]:
-        """The module run before each built stage, or None. Looked up by name, as the stem's modules are, so a
+    def exit_pools(self) -> list[nn.Module | None]:
+        """The module run on each built stage's output, or None. Looked up by name, as the stem's modules are, so a
         module swapped after construction (SyncBN -> BN fallback, conv+BN folding) is the one that runs."""
-        return [None if name is None else getattr(self, name) for name in self.entry_pool_names]
+        return [None if name is None else getattr(self, name) for name in self.exit_pool_names]
 
     def _make_stem(self, act_cfg: dict | None) -> None:
         layers, c, plan = self.layer_factory, self.stem_channels, self.temporal
@@ -273,12 +275,14 @@ class ResNet(BaseModule):
         specs = [self._spec('stem', self.stem_channels, spatial, temporal, s_ops, ops)]
         s, t, more_s, more = _strides_of(self.maxpool)
         spatial, temporal, s_ops, ops = spatial * s, temporal * t, s_ops + more_s, ops + more
-        for name, stage, pool in zip(self.stage_names, self.stages(), self.entry_pools):
-            s, t, more_s, more = _strides_of(pool) if pool is not None else (1, 1, (), ())
+        for name, stage, pool in zip(self.stage_names, self.stages(), self.exit_pools):
+            more_s, more = (), ()
             if stage.temporal_stride > 1:  # a strided conv: ceil(T / stride), as a kernel-1 op in floor mode
                 more += ((1, stage.temporal_stride, 0, False),)
             if stage.stride > 1:
                 more_s += ((1, stage.stride, 0, False),)
+            s, t, pool_s, pool_t = _strides_of(pool) if pool is not None else (1, 1, (), ())
+            more_s, more = more_s + pool_s, more + pool_t
             spatial, temporal = spatial * s * stage.stride, temporal * t * stage.temporal_stride
             s_ops, ops = s_ops + more_s, ops + more
             specs.append(self._spec(name, stage.out_channels, spatial, temporal, s_ops, ops))
@@ -302,16 +306,22 @@ class ResNet(BaseModule):
             raise RuntimeError(f'{type(self).__name__} takes channels from another pathway before its stages '
                                f'(fused_channels={self.fused_channels}): run it through its two-pathway backbone '
                                '(ResNet3dSlowFast), not on its own')
-        if x.dim() > 2 and x.shape[1] != self.in_channels:  # conv2d's own message names no setting to change
-            raise ValueError(f'{type(self).__name__} takes {self.in_channels}-channel inputs (in_channels) and got '
-                             f'{x.shape[1]} channels, shape {tuple(x.shape)}: load the images with as many channels '
-                             f"(LoadImageFromFile color_type='grayscale'/'color', LoadImageAndMask channels=...) or "
-                             f'set in_channels')
+        check_input(self, x)
+        try:
+            return self._forward_stages(x)
+        except RuntimeError as err:  # torch says 'Output size is too small' at some pool, not which input size
+            problem = too_small(type(self).__name__, self.all_specs(), tuple(x.shape[2:]))
+            if problem is None:
+                raise
+            raise ValueError(problem) from err
+
+    def _forward_stages(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.stem_forward(x)
         outs = [x] if 'stem' in self.out_indices else []
         x = self.maxpool(x)
-        for i, (stage, pool) in enumerate(zip(self.stages(), self.entry_pools)):
-            x = stage(x if pool is None else pool(x))
+        for i, (stage, pool) in enumerate(zip(self.stages(), self.exit_pools)):
+            x = stage(x)
+            x = x if pool is None else pool(x)
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)

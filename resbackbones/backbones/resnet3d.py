@@ -54,7 +54,8 @@ class ResNet3d(ResNet):
         spatial_strides / temporal_strides: per stage (mmaction2 names; ResNet's ``strides`` is the spatial one).
         conv1_kernel: (t, 7, 7) stem kernel; conv1_stride_s / conv1_stride_t: spatial and temporal stride of the
             stem conv; pool1_stride_s / pool1_stride_t: of the stem's max-pool; with_pool1: whether it runs.
-        with_pool2: a (2, 1, 1) temporal max-pool before the second stage, halving T (rounded down, as mmaction2).
+        with_pool2: a (2, 1, 1) temporal max-pool on the first stage's output, halving T (rounded down), as
+            mmaction2: the first stage's feature (out_indices 0) is the pooled one.
         inflate: per stage, 1/0 for every block or one flag per block: inflated blocks get temporal kernels of 3
             (see ``inflated_kernels``); None: every block.
         act_cfg: mmaction2's activation config; only ReLU, the activation of its ResNet3d, is supported.
@@ -101,7 +102,7 @@ class ResNet3d(ResNet):
         plan = TemporalPlan(
             stem_kernel=conv1_kernel[0], stem_stride=conv1_stride_t, stem_pool_stride=pool1_stride_t,
             stage_strides=per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages),
-            block_kernels=kernels, stage_pools=tuple(2 if with_pool2 and i == 1 else 1 for i in range(num_stages)),
+            block_kernels=kernels, exit_pools=tuple(2 if with_pool2 and i == 0 else 1 for i in range(num_stages)),
             stem_mid_channels=stem_mid_channels)
         non_local = per_stage('non_local', non_local, (0, 0, 0, 0), num_stages)
         addon = BlockAddon('non_local_block', 'output', NonLocal3d, dict(non_local_cfg or {}))

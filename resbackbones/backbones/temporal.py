@@ -20,7 +20,8 @@ class TemporalPlan:
         stage_strides: temporal stride of each stage (applied by its first block, like the spatial one).
         block_kernels: per stage, per block, the temporal kernel of each of the block's convs
             (e.g. ``((3, 1, 1), (1, 1, 1))`` for a two-block stage of bottlenecks whose first block is inflated).
-        stage_pools: temporal max-pool size (= stride) applied before each stage; 1 for none.
+        exit_pools: temporal max-pool size (= stride) applied to each stage's output, before it is returned as a
+            feature (mmaction2's pool2 after layer1); 1 for none.
         pool_ceil_mode: whether those pools round the temporal length up (True) or down (False, mmaction2's).
         stem_pool_kernel: temporal size of the stem's max-pool (1; 3 for MedicalNet's 3x3x3 pool over depth).
         dilate: stage dilations apply along this axis too (volumes), not only in-plane (video).
@@ -33,7 +34,7 @@ class TemporalPlan:
     stem_pool_stride: int
     stage_strides: tuple[int, ...]
     block_kernels: tuple[tuple[tuple[int, ...], ...], ...]
-    stage_pools: tuple[int, ...]
+    exit_pools: tuple[int, ...]
     pool_ceil_mode: bool = False
     stem_mid_channels: int | None = None
     stem_pool_kernel: int = 1
@@ -41,9 +42,9 @@ class TemporalPlan:
 
     def __post_init__(self):
         stages = len(self.stage_strides)
-        if len(self.block_kernels) != stages or len(self.stage_pools) != stages:
-            raise ValueError(f'TemporalPlan: stage_strides, block_kernels and stage_pools need one entry per stage; '
-                             f'got {stages}, {len(self.block_kernels)} and {len(self.stage_pools)}')
+        if len(self.block_kernels) != stages or len(self.exit_pools) != stages:
+            raise ValueError(f'TemporalPlan: stage_strides, block_kernels and exit_pools need one entry per stage; '
+                             f'got {stages}, {len(self.block_kernels)} and {len(self.exit_pools)}')
         for name in ('stem_kernel', 'stem_stride', 'stem_pool_stride'):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f'TemporalPlan: {name} must be an integer >= 1; got {getattr(self, name)!r}')
@@ -55,5 +56,5 @@ class TemporalPlan:
         """The plan of the first ``num_stages`` stages (the core builds only the stages it runs)."""
         return TemporalPlan(self.stem_kernel, self.stem_stride, self.stem_pool_stride,
                             self.stage_strides[:num_stages], self.block_kernels[:num_stages],
-                            self.stage_pools[:num_stages], self.pool_ceil_mode, self.stem_mid_channels,
+                            self.exit_pools[:num_stages], self.pool_ceil_mode, self.stem_mid_channels,
                             self.stem_pool_kernel, self.dilate)

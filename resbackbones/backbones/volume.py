@@ -101,7 +101,7 @@ class VolumeResNet(ResNet):
                             stage_strides=depth_strides,
                             block_kernels=tuple((_conv_kernels(block.num_convs, k),) * n
                                                 for k, n in zip(kernels, blocks)),
-                            stage_pools=(1,) * num_stages, stem_pool_kernel=3 if pool_t > 1 else 1, dilate=True)
+                            exit_pools=(1,) * num_stages, stem_pool_kernel=3 if pool_t > 1 else 1, dilate=True)
         super().__init__(depth, in_channels=in_channels, num_stages=num_stages, strides=strides,
                          stage_blocks=blocks, out_indices=out_indices, small_stem=small_stem,
                          stem_stride=stem_stride, stem_pool_stride=stem_pool_stride, norm_eval=norm_eval,

@@ -72,9 +72,18 @@ def test_mmaction2_i3d_settings_build_the_i3d_layout():
     assert model.layer2[0].conv1.kernel_size == (3, 1, 1) and model.layer2[1].conv1.kernel_size == (1, 1, 1)
     assert model.layer4[1].conv1.kernel_size == (3, 1, 1) and model.layer4[0].conv2.kernel_size == (1, 3, 3)
     assert isinstance(model.bn1, nn.BatchNorm3d)
-    assert [s.temporal_stride for s in model.all_specs()] == [2, 4, 8, 8, 8]  # stem, pool1, pool2 halve T
+    assert [s.temporal_stride for s in model.all_specs()] == [2, 8, 8, 8, 8]  # stem, pool1, pool2 halve T
     style = MODELS.build(dict(type='ResNet3d', depth=50, base_channels=8, inflate_style='3x3x3'))
     assert style.layer1[0].conv1.kernel_size == (1, 1, 1) and style.layer1[0].conv2.kernel_size == (3, 3, 3)
+
+
+def test_the_first_stage_feature_is_the_one_pool2_halved_as_in_mmaction2():
+    # mmaction2 pools layer1's output before collecting it; ours returned it unpooled (twice the frames for a neck)
+    model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, out_indices=(0, 1, 2, 3))).eval()
+    with torch.no_grad():
+        outs = model(torch.rand(1, 3, 9, 32, 32))
+    assert [tuple(o.shape[2:]) for o in outs] == [(4, 8, 8), (4, 4, 4), (4, 2, 2), (4, 1, 1)]
+    assert [spec.temporal_output_size(9) for spec in model.feature_specs] == [4, 4, 4, 4]
 
 
 def test_i3d_r50_has_mmaction2s_parameter_count():
@@ -211,3 +220,17 @@ def test_i3d_nl_r50_has_mmaction2s_parameter_count():
     params = sum(p.numel() for p in MODELS.build(video_model_config('i3d_nl_r50')).parameters())
     assert params == 34_578_240  # I3D R50's 27,223,872 plus five non-local blocks (two at 512, three at 1024 ch)
     assert round((params + 2048 * 400 + 400) / 1e6, 1) == 35.4  # mmaction2's metafile: "Parameters: 35.4M"
+
+
+@pytest.mark.parametrize('cfg, shape, message', [
+    # conv3d read a batch of frames as one unbatched clip: "expected ... to have 3 channels, but got 2"
+    (dict(type='ResNet3d'), (2, 3, 32, 32), r'takes \(N, C, T, H, W\) inputs; got shape \(2, 3, 32, 32\): stack'),
+    (dict(type='ResNetTSM', num_segments=8), (1, 3, 8, 32, 32), r'ResNetTSM takes \(N, C, H, W\) inputs'),
+    # torch: "Output size is too small" from pool2, naming no input size
+    (dict(type='ResNet3d'), (1, 3, 1, 32, 32), r'T=1 x H=32 x W=32 is too small: layer1 \(temporal stride 2'),
+    (dict(type='ResNet3d', conv1_stride_t=2, pool1_stride_t=2), (1, 3, 3, 32, 32), r'T=3 x H=32 x W=32 is too small'),
+])
+def test_a_wrong_layout_or_too_few_frames_names_what_is_needed(cfg, shape, message):
+    model = MODELS.build(dict(depth=18, base_channels=8, **cfg)).eval()
+    with pytest.raises(ValueError, match=message):
+        model(torch.rand(shape))

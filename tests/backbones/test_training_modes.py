@@ -108,7 +108,7 @@ def test_modules_swapped_after_construction_are_the_ones_that_run():
     """SyncBN's CPU fallback and conv+BN folding replace modules by attribute; forward must use the new ones."""
     model = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8)).eval()
     model.bn1, model.pool2 = nn.Identity(), nn.Identity()
-    assert model.stem_modules[1] is model.bn1 and model.entry_pools[1] is model.pool2
+    assert model.stem_modules[1] is model.bn1 and model.exit_pools[0] is model.pool2
     with torch.no_grad():
         [out] = model(torch.rand(1, 3, 4, 32, 32))
     assert out.shape[2] == 4  # the identity replaced pool2: time is no longer halved
