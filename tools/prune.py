@@ -1,7 +1,7 @@
 """Prune the inner channels of a trained ResNet's blocks; write a config and checkpoint to fine-tune and test.
 
     python tools/prune.py CONFIG CHECKPOINT --ratio 0.5 [--criterion bn|l1] [--divisor 1] --out DIR
-                          [--shape H W] [--cfg-options KEY=VALUE ...]
+                          [--shape [T] H W] [--cfg-options KEY=VALUE ...]
 
 Removes ``ratio`` of every block's inner channels (resbackbones/deploy/prune.py): the lowest |BN scale| ('bn',
 network slimming) or conv filter L1 norm ('l1'). Writes DIR atomically (both files or none): DIR/pruned.pth
@@ -42,8 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--criterion', default='bn', choices=CRITERIA, help='channel ranking (default bn)')
     parser.add_argument('--divisor', type=int, default=1, help='kept widths are multiples of this (default 1)')
     parser.add_argument('--out', required=True, help=f'output folder for {CHECKPOINT_NAME} and the config')
-    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
-                        help='input size for the GMAC count (default: that of a real test batch)')
+    parser.add_argument('--shape', type=int, nargs='+', metavar='SIZE',
+                        help='input size for the GMAC count: H W, or T H W for 3D backbones (default: that of a '
+                             'real test batch)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys before pruning; the written config keeps them')
     args = parser.parse_args(argv)
@@ -51,15 +52,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f'--ratio must be in [0, 1); got {args.ratio}')
     if args.divisor < 1:
         parser.error(f'--divisor must be >= 1; got {args.divisor}')
-    if args.shape is not None and min(args.shape) < 1:
-        parser.error(f'--shape takes two positive sizes; got {args.shape}')
+    if args.shape is not None and (len(args.shape) not in (2, 3) or min(args.shape) < 1):
+        parser.error(f'--shape takes two (H W) or three (T H W) positive sizes; got {args.shape}')
     return args
 
 
-def complexity(model: torch.nn.Module, shape: tuple[int, ...]) -> str:
+def backbone_input(model: torch.nn.Module, test_shape: tuple[int, ...], sizes: Sequence[int] | None
+                   ) -> tuple[tuple[int, ...], int]:
+    """(C, [T,] H, W) of one backbone input and the batch the GMACs are counted on: one clip of ``num_segments``
+    frames for frame backbones (TSM, TIN, TANet), else 1. ``test_shape``: a real test batch's sample shape, whose
+    leading clip or segment axes the recognizer folds into the batch; ``sizes``: --shape, if given."""
+    backbone = getattr(model, 'backbone', model)
+    factory = getattr(backbone, 'layer_factory', None)
+    spatial = (factory.dims if factory is not None else 2) + 1  # C and the spatial (and temporal) axes
+    frames = getattr(backbone, 'num_segments', 1)
+    if sizes is None:
+        return tuple(test_shape[-spatial:]), frames
+    if len(sizes) != spatial - 1:
+        raise ValueError(f'--shape: {type(backbone).__name__} takes {spatial - 1} sizes '
+                         f'({"T H W" if spatial == 4 else "H W"}); got {list(sizes)}')
+    return (getattr(backbone, 'in_channels', 3), *sizes), frames
+
+
+def complexity(model: torch.nn.Module, shape: tuple[int, ...], batch: int) -> str:
     backbone = getattr(model, 'backbone', model)
     return (f'params {count_params(model) / 1e6:.4f} M (backbone {count_params(backbone) / 1e6:.4f} M), '
-            f'backbone GMACs {count_gmacs(backbone, shape):.5f}')
+            f'backbone GMACs {count_gmacs(backbone, shape, batch=batch):.5f}')
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,13 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                 'CHECKPOINT': args.checkpoint})
     model = load_task_model(cfg, args.checkpoint)
     pruned, backbone_cfg = prune_model(model, cfg.model, args.ratio, args.criterion, args.divisor)
-    if args.shape is None:
-        shape = tuple(real_batches(cfg, model, 'test', 1)[0].shape[1:])
-    else:
-        shape = (getattr(getattr(model, 'backbone', model), 'in_channels', 3), *args.shape)
-    print(f'input {"x".join(map(str, shape))}; ratio {args.ratio}, criterion {args.criterion}')
-    print(f'before: {complexity(model, shape)}')
-    print(f'after:  {complexity(pruned, shape)}')
+    test_shape = tuple(real_batches(cfg, model, 'test', 1)[0].shape[1:]) if args.shape is None else ()
+    shape, batch = backbone_input(model, test_shape, args.shape)
+    print(f'input {"x".join(map(str, (batch, *shape)))}{f" (one clip of {batch} frames)" if batch > 1 else ""}; '
+          f'ratio {args.ratio}, criterion {args.criterion}')
+    print(f'before: {complexity(model, shape, batch)}')
+    print(f'after:  {complexity(pruned, shape, batch)}')
     print(f'block_widths: {backbone_cfg["block_widths"]}')
     if 'backbone' in cfg.model:
         cfg.model.backbone = backbone_cfg

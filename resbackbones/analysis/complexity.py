@@ -3,7 +3,8 @@
 Multiply-adds come from ``torch.utils.flop_counter.FlopCounterMode``, which counts convolutions and matrix products
 (2 FLOPs per multiply-add) and ignores norms, activations and pools, as torchvision's model table does; we report
 FLOPs / 2, the unit of the ResNet paper's "FLOPs" and of torchvision's "GFLOPS" column. Deformable convs
-(torchvision.ops) are not counted.
+(torchvision.ops) count as the convolution they compute (FlopCounterMode has no formula for them and counted 0);
+their offset sampling and modulation, like norms, are not counted.
 """
 from __future__ import annotations
 
@@ -12,6 +13,18 @@ from typing import Sequence
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+
+
+def _deform_conv_flops(input_shape, weight_shape, *args, out_shape, **kwargs) -> int:
+    """torchvision::deform_conv2d: 2 FLOPs per multiply-add of the convolution it computes."""
+    out_channels, in_per_group, kernel_h, kernel_w = weight_shape
+    batch, _, out_h, out_w = out_shape
+    return 2 * batch * out_channels * out_h * out_w * in_per_group * kernel_h * kernel_w
+
+
+def _custom_formulas() -> dict:
+    import torchvision  # noqa: F401  (registers torch.ops.torchvision)
+    return {torch.ops.torchvision.deform_conv2d: _deform_conv_flops}  # keyed by overload packet, as aten ops
 
 
 def count_params(model: nn.Module) -> int:
@@ -41,7 +54,7 @@ def count_gmacs(model: nn.Module, input_shape: Sequence[int], batch: int = 1) ->
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=_custom_formulas()) as counter:
             model(torch.zeros((batch, *shape), device=device))
     finally:
         for module, training in modes:

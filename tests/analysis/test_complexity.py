@@ -77,3 +77,13 @@ def test_shared_parameters_count_once():
 def test_bad_input_shape_is_named(shape):
     with pytest.raises(ValueError, match='input_shape'):
         count_gmacs(nn.Conv2d(3, 4, 1), shape)
+
+
+@pytest.mark.parametrize('modulated, groups', [(False, 1), (True, 1), (True, 2)])
+def test_a_deformable_conv_counts_as_its_convolution_plus_its_offset_conv(modulated, groups):
+    from resbackbones.layers.deform_conv import DeformConv2dPack
+    layer = DeformConv2dPack(8, 16, 3, stride=2, padding=1, groups=groups, modulated=modulated)
+    offsets = (3 if modulated else 2) * 9
+    # 16 x 8 x 8 outputs, each 8 / groups x 3 x 3 multiply-adds; the offset conv: offsets x 8 x 8 outputs of 8 x 9
+    expected = 16 * 64 * (8 // groups) * 9 + offsets * 64 * 8 * 9
+    assert count_gmacs(layer, (8, 16, 16)) * 1e9 == pytest.approx(expected)  # was the offset conv's alone

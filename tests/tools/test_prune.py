@@ -80,6 +80,9 @@ def test_prune_then_test_and_fine_tune(tiny, capsys):
     (['--ratio', '0.5', 'MISSING'], 'CHECKPOINT: checkpoint file not found'),
     (['--ratio', '0.5', 'MISMATCH'], 'does not match config'),
     (['--ratio', '0.5', 'OCCUPIED'], 'holds other files'),
+    (['--ratio', '0.5', '--shape', '4', '16', '16'], '--shape: ResNet takes 2 sizes (H W); got [4, 16, 16]'),
+    # re-pruning into the folder that holds the input deleted the input
+    (['--ratio', '0.5', 'INSIDE'], 'lies inside --out'),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, tmp_path, args, message, capsys):
     _, config, ckpt = tiny
@@ -88,11 +91,15 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, tmp_path, args, 
     if 'MISMATCH' in args:
         ckpt = tmp_path / 'other.pth'
         torch.save(MODELS.build(dict(load_config(str(config)).model, num_classes=5)).state_dict(), ckpt)
-    out, occupied = tmp_path / 'out', 'OCCUPIED' in args
+    out, occupied = tmp_path / 'out', 'OCCUPIED' in args or 'INSIDE' in args
     if occupied:
         out.mkdir()
         (out / 'keep.txt').write_text('a training run')
-    args = [a for a in args if a not in ('MISSING', 'MISMATCH', 'OCCUPIED')]
+    if 'INSIDE' in args:
+        (out / 'keep.txt').unlink()
+        ckpt = out / 'pruned.pth'  # an earlier prune's checkpoint, pruned again into its own folder
+        ckpt.write_bytes(tiny[2].read_bytes())
+    args = [a for a in args if a not in ('MISSING', 'MISMATCH', 'OCCUPIED', 'INSIDE')]
     try:
         code = run_tool(load_tool('prune').main, [str(config), str(ckpt), *args, '--out', str(out)], prog='prune.py')
     except SystemExit as exit_:  # argument errors leave through argparse
@@ -101,7 +108,29 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tiny, tmp_path, args, 
     err = capsys.readouterr().err
     assert err.startswith('prune.py: error: ') and message in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('.')) == []
-    assert [p.name for p in out.iterdir()] == ['keep.txt'] if occupied else not out.exists()
+    kept = ['pruned.pth'] if ckpt.parent == out else ['keep.txt']
+    assert [p.name for p in out.iterdir()] == kept if occupied else not out.exists()
+
+
+@pytest.mark.parametrize('cfg, shape, batch', [
+    # a video test batch carries a clips axis: the count got a 6-D input and blamed the channels
+    (dict(type='Recognizer3D', num_classes=2, backbone=dict(type='ResNet3d', depth=18, base_channels=8)),
+     ['4', '16', '16'], '1x3x4x16x16'),
+    # frame backbones take a clip of num_segments frames (temporal_shift refused a batch of 1)
+    (dict(type='Recognizer2D', backbone=dict(type='ResNetTSM', depth=18, base_channels=8, num_segments=4),
+          cls_head=dict(type='TSMHead', num_classes=2, num_segments=4)), ['16', '16'], '4x3x16x16 (one clip of 4'),
+])
+def test_video_models_are_counted_on_one_backbone_input(tiny, tmp_path, cfg, shape, batch, capsys):
+    config = tmp_path / 'video.py'
+    config.write_text(f'_base_ = [{str(tiny[1])!r}]\nmodel = dict(_delete_=True, **{cfg!r})\n')
+    ckpt = tmp_path / 'video.pth'
+    torch.save({'state_dict': MODELS.build(cfg).state_dict()}, ckpt)
+    code = run_tool(load_tool('prune').main, [str(config), str(ckpt), '--ratio', '0.5', '--out', str(tmp_path / 'o'),
+                                              '--shape', *shape], prog='prune.py')
+    out = capsys.readouterr().out
+    assert code == 0 and f'input {batch}' in out, out
+    before, after = (float(line.rsplit(' ', 1)[1]) for line in out.splitlines() if line.startswith(('before', 'after')))
+    assert 0 < after < before
 
 
 def test_a_relative_out_gives_a_config_that_fine_tunes_from_anywhere(tiny, tmp_path, monkeypatch, capsys):
