@@ -40,7 +40,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import resbackbones  # noqa: E402,F401  (registers the models, datasets and hooks)
 from resbackbones.engine.cfg_options import CfgOptionsAction  # noqa: E402
-from resbackbones.engine.cli import build_runner  # noqa: E402
+from resbackbones.engine.cli import build_runner, run_tool  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -96,7 +96,12 @@ def batches(runner: Runner, count: int) -> list[Any]:
     loader = runner.build_dataloader(runner.cfg.train_dataloader)
     out: list[Any] = []
     while len(out) < count:
+        before = len(out)
         out.extend(batch for batch, _ in zip(loader, range(count - len(out))))
+        if len(out) == before:  # a set smaller than one batch with drop_last: the loop spun for ever
+            settings = runner.cfg.train_dataloader
+            raise ValueError(f'train_dataloader yields no batch (batch_size {settings.get("batch_size")}, drop_last '
+                             f'{settings.get("drop_last", False)}, {len(loader.dataset)} samples)')
     return out
 
 
@@ -170,4 +175,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main, prog='benchmark_cpu_training.py'))

@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--cached', nargs='+', metavar='CONFIG',
                         help='only time these configs\' CachedDataset training sets against them uncached')
     args = parser.parse_args(argv)
+    if min(args.samples, args.steps, args.batch) < 1:  # else a ZeroDivisionError traceback after the work
+        parser.error(f'--samples, --steps and --batch must be >= 1; got {args.samples}, {args.steps}, {args.batch}')
     if args.cached:
         for config in args.cached:
             try:

@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory subprocesses')
     parser.add_argument('--worker', choices=['ours', 'torchvision'], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if min(args.images, args.height, args.width, args.rounds) < 1 or args.warmup < 0:
+        parser.error(f'--images, --height, --width and --rounds must be >= 1 and --warmup >= 0; got {args.images}, '
+                     f'{args.height}, {args.width}, {args.rounds}, {args.warmup}')
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: torch.cuda.is_available() is False on this machine')
     if args.worker:

@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if min(args.size, args.image, args.batch, args.repeats) < 1:
         parser.error('--size, --image, --batch and --repeats must be >= 1')
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1; got {args.threads}')
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None) -> dict:
     args.patch = args.patch * 3 if len(args.patch) == 1 else args.patch
     if len(args.patch) != 3 or min(*args.patch, *args.volume, args.batch, args.repeats, args.base) < 1:
         parser.error('--patch takes 1 or 3 sides; sizes, --batch, --base and --repeats must be >= 1')
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1; got {args.threads}')
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: torch.cuda.is_available() is False on this machine')
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_of:

@@ -106,6 +106,8 @@ def i3d_clips_per_second(steps: int, batch: int = 2) -> float:
     return batch / float(np.mean(times[1:]))
 
 
+LONG_FPS = 25
+LONG_MIN_FRAMES = 65  # the probe reads 64-frame spans (8 frames, interval 8) at 24 places
 MEMORY_PROBE = '''
 import sys, numpy as np
 sys.path.insert(0, {repo!r})
@@ -143,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--model-steps', type=int, default=2)
     parser.add_argument('--out', type=Path)
     args = parser.parse_args(argv)
+    if min(args.clips, args.frames) < 1 or min(args.workers, args.model_steps) < 0:
+        parser.error(f'--clips and --frames must be >= 1, --workers and --model-steps >= 0 (0: no model steps); '
+                     f'got {args.clips}, {args.frames}, {args.workers}, {args.model_steps}')
+    if args.long_minutes * 60 * LONG_FPS < LONG_MIN_FRAMES:
+        parser.error(f'--long-minutes {args.long_minutes}: the long video needs at least {LONG_MIN_FRAMES} frames '
+                     f'({LONG_MIN_FRAMES / LONG_FPS / 60:.3f} minutes at {LONG_FPS} fps)')
     report = dict(torch_threads=torch.get_num_threads(), workers=args.workers)
     with tempfile.TemporaryDirectory() as tmp:
         video = str(Path(tmp) / 'hd.mp4')
@@ -165,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f'I3D R50 training steps (8x224x224, batch 2): {report["i3d_r50_train_clips_per_s"]:.3f} clips/s; '
                   f'the pipeline delivers {ratio:.1f}x that (goal >= 2x)', flush=True)
         long_video = str(Path(tmp) / 'long.mp4')
-        frames = int(args.long_minutes * 60 * 25)
-        write_video(long_video, smooth_frames(frames, 180, 320), fps=25, gop=50, options={'preset': 'ultrafast'})
+        frames = int(args.long_minutes * 60 * LONG_FPS)
+        write_video(long_video, smooth_frames(frames, 180, 320), fps=LONG_FPS, gop=50, options={'preset': 'ultrafast'})
         report['long_video'] = memory_probe(long_video)
         m = report['long_video']
         print(f"{args.long_minutes:g}-minute video ({m['frames']} frames, 320x180): peak RSS "

@@ -84,6 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f'config not found: {args.config}')
     if args.start < 0 or args.iters < 1 or args.top < 1:
         parser.error(f'--start must be >= 0, --iters and --top >= 1; got {args.start}, {args.iters}, {args.top}')
+    folder = os.path.dirname(os.path.abspath(args.json)) if args.json else None
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):  # found out only after the run
+        parser.error(f'--json {args.json}: folder {folder} does not exist or is not writable')
     return args
 
 
@@ -91,16 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
-    max_iters = cfg.train_cfg.get('max_iters')
-    if max_iters is not None and args.start + args.iters > max_iters:
-        raise SystemExit(f'profile_training.py: --start + --iters = {args.start + args.iters} is past the '
-                         f"config's train_cfg.max_iters = {max_iters}")
     window = ProfileWindow(args.start, args.iters, tuple(args.shapes))
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
         cfg.train_cfg.val_interval = 10**9
         cfg.default_hooks.checkpoint = None
         runner = build_runner(cfg)
+        # an epoch-based schedule was trained to its end (validation included) before the window was found missing
+        max_iters = cfg.train_cfg.get('max_iters') or cfg.train_cfg.get('max_epochs', 0) * len(runner.train_dataloader)
+        if args.start + args.iters > max_iters:
+            raise SystemExit(f'profile_training.py: --start + --iters = {args.start + args.iters} is past the '
+                             f"config's {max_iters} training iterations")
         runner.register_hook(window)
         runner.train()
     if not window.per_op:

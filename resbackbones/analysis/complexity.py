@@ -49,6 +49,8 @@ def count_gmacs(model: nn.Module, input_shape: Sequence[int], batch: int = 1) ->
     model's device, so a model built under ``torch.device('meta')`` is counted without allocating or computing.
     """
     shape = _check_shape(input_shape)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f'batch must be an integer >= 1; got {batch!r}')
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device('cpu')
     modes = [(m, m.training) for m in model.modules()]

@@ -112,7 +112,8 @@ def prune_model(model: nn.Module, model_cfg: dict, ratio: float, criterion: str 
         model: a ResNet backbone, or a task model whose ``backbone`` is one (classifier, U-Net, detector ...).
         model_cfg: the config ``model`` was built from (``cfg.model``); the pruned model is built from a copy
             whose backbone has ``block_widths`` set and no pretrained init (those weights have the old widths).
-        ratio: fraction of each block's inner width removed, in [0, 1); 0 keeps every channel.
+        ratio: fraction of each block's inner width removed, in [0, 1); 0 keeps every channel, except that a
+            ``divisor`` still rounds a width down to its multiple (8 -> 6 with divisor 3).
         criterion: 'bn' (|BN scale|) or 'l1' (conv filter L1 norm). divisor: kept widths are multiples of it.
     The pruned model is in ``model``'s training mode; its weights are ``model``'s kept slices, loaded strictly.
     """

@@ -87,3 +87,9 @@ def test_a_deformable_conv_counts_as_its_convolution_plus_its_offset_conv(modula
     # 16 x 8 x 8 outputs, each 8 / groups x 3 x 3 multiply-adds; the offset conv: offsets x 8 x 8 outputs of 8 x 9
     expected = 16 * 64 * (8 // groups) * 9 + offsets * 64 * 8 * 9
     assert count_gmacs(layer, (8, 16, 16)) * 1e9 == pytest.approx(expected)  # was the offset conv's alone
+
+
+@pytest.mark.parametrize('batch', [0, -1, True, 1.5])
+def test_bad_batch_is_named(batch):
+    with pytest.raises(ValueError, match=f'batch must be an integer >= 1; got {batch!r}'):
+        count_gmacs(nn.Conv2d(3, 4, 3), (3, 8, 8), batch=batch)

@@ -84,3 +84,21 @@ def test_missing_config_is_named(capsys):
     with pytest.raises(SystemExit):
         benchmark_cpu_training.main([PAIR[0], 'configs/nope.py'])
     assert 'config not found: configs/nope.py' in capsys.readouterr().err
+
+
+def test_a_loader_without_batches_is_named_instead_of_spinning():
+    # a set smaller than one batch with drop_last=True: `while len(out) < count` never ended
+    from types import SimpleNamespace
+    from mmengine.config import ConfigDict
+    runner = SimpleNamespace(cfg=SimpleNamespace(train_dataloader=ConfigDict(batch_size=8, drop_last=True)),
+                             build_dataloader=lambda cfg: EmptyLoader([0, 1, 2]))
+    with pytest.raises(ValueError, match=r'train_dataloader yields no batch \(batch_size 8, drop_last True, 3 samples'):
+        benchmark_cpu_training.batches(runner, 4)
+
+
+class EmptyLoader:
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __iter__(self):
+        return iter(())

@@ -52,5 +52,14 @@ def test_profiles_the_window_and_writes_operators(tmp_path, capsys, monkeypatch)
 
 
 def test_a_window_past_the_run_is_refused():
-    with pytest.raises(SystemExit, match=r'--start \+ --iters = 10001 is past .*max_iters = 200'):
+    with pytest.raises(SystemExit, match=r"--start \+ --iters = 10001 is past the config's 200 training iterations"):
         profile_training.main([CONFIG, '--start', '10000', '--iters', '1'])
+
+
+def test_a_window_past_an_epoch_based_run_is_refused_before_training(tmp_path):
+    # the whole schedule trained, final validation included, before the missing window was noticed
+    sys.path.insert(0, str(REPO / 'tests' / 'engine'))
+    from tiny import tiny_setup
+    config = tiny_setup(tmp_path, max_epochs=2)  # 16 images in batches of 4: 8 iterations
+    with pytest.raises(SystemExit, match=r"--start \+ --iters = 9 is past the config's 8 training iterations"):
+        profile_training.main([str(config), '--start', '8', '--iters', '1'])
