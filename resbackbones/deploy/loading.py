@@ -28,6 +28,9 @@ def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
     model = MODELS.build(cfg.model)
     state = read_checkpoint(checkpoint).state
     own = model.state_dict()
+    # BatchNorm's step counter: older and converted checkpoints lack it, torch's strict load fills it in, and
+    # nothing at inference reads it
+    state = {**{k: v for k, v in own.items() if k.endswith('.num_batches_tracked') and k not in state}, **state}
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
