@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
+from .seeded_rng import SeededRandomState
 
 
 @TRANSFORMS.register_module()
@@ -31,7 +32,12 @@ class RandomPatch(BaseTransform):
         if not 0 <= fg_prob <= 1:
             raise ValueError(f'RandomPatch: fg_prob must be in [0, 1]; got {fg_prob}')
         self.size, self.fg_prob, self.pad_value = pair, fg_prob, pad_value
-        self.rng = np.random.RandomState(seed) if seed is not None else np.random
+        self.seeded = SeededRandomState(seed)
+
+    @property
+    def rng(self) -> np.random.RandomState:
+        """This process's generator for ``seed`` (:mod:`.seeded_rng`)."""
+        return self.seeded.get()
 
     def _pad(self, results: dict) -> None:
         img = results['img']

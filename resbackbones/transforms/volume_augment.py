@@ -9,6 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..registry import TRANSFORMS
+from .seeded_rng import SeededRandomState
 
 
 def _check_sample(results: dict, name: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -27,7 +28,12 @@ class _Random(BaseTransform):
     def __init__(self, prob: float, seed: int | None):
         _check_prob(type(self).__name__, prob)
         self.prob = prob
-        self.rng = np.random.RandomState(seed) if seed is not None else np.random
+        self.seeded = SeededRandomState(seed)
+
+    @property
+    def rng(self) -> np.random.RandomState:
+        """This process's generator for ``seed`` (:mod:`.seeded_rng`)."""
+        return self.seeded.get()
 
 
 @TRANSFORMS.register_module()

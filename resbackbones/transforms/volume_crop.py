@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 import numpy as np
 
 from ..registry import TRANSFORMS
+from .seeded_rng import SeededRandomState
 
 
 def _triple(value: int | Sequence[int], name: str) -> tuple[int, int, int]:
@@ -37,9 +38,14 @@ class RandomPatch3D(BaseTransform):
         if not 0 <= fg_prob <= 1:
             raise ValueError(f'RandomPatch3D: fg_prob must be in [0, 1]; got {fg_prob}')
         self.fg_prob, self.pad_value = fg_prob, pad_value
-        self.rng = np.random.RandomState(seed) if seed is not None else np.random
+        self.seeded = SeededRandomState(seed)
         # foreground voxel indices of the dataset's cached (read-only) label volumes, found once per volume
         self._foreground: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+    @property
+    def rng(self) -> np.random.RandomState:
+        """This process's generator for ``seed`` (:mod:`.seeded_rng`)."""
+        return self.seeded.get()
 
     def _foreground_voxels(self, labels: np.ndarray, ignore_index: int) -> np.ndarray:
         cached = self._foreground.get(id(labels))
