@@ -1,7 +1,9 @@
 """Several crops of every clip for testing: mmaction2's ``ThreeCrop`` and ``TenCrop``.
 
 The crops are stacked along the frame axis, crop-major (all frames of crop 0, then crop 1 ...), as mmaction2 does,
-so ``FormatShape`` splits them into clips and the recognizer averages the views of a video.
+so ``FormatShape`` splits them into clips and the recognizer averages the views of a video. TenCrop's mirrored
+views of optical flow (``modality='Flow'``) have their x component negated, as ``Flip`` does in training; mmaction2
+leaves it as it was.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .clip_checks import clip_of, crop_to_fit, pair, set_clip
+from .flip import mirrored_flow
 
 
 def _stack(results: dict, imgs: np.ndarray, offsets, w: int, h: int, flips: bool, owner: str) -> dict:
@@ -18,8 +21,9 @@ def _stack(results: dict, imgs: np.ndarray, offsets, w: int, h: int, flips: bool
         crop = imgs[:, y:y + h, x:x + w]
         crops.append(crop)
         boxes += [[x, y, x + w, y + h]] * len(imgs)
-        if flips:
-            crops.append(crop[:, :, ::-1])
+        if flips:  # a mirrored flow frame's x motion points the other way, as Flip makes it in training
+            mirrored = crop[:, :, ::-1]
+            crops.append(mirrored_flow(mirrored, 'horizontal') if results.get('modality') == 'Flow' else mirrored)
             boxes += [[x, y, x + w, y + h]] * len(imgs)
     results['crop_bbox'] = np.array(boxes)
     return set_clip(results, np.concatenate(crops), owner)

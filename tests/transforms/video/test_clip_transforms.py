@@ -93,6 +93,16 @@ def test_three_and_ten_crop_stack_views_crop_major():
     np.testing.assert_array_equal(out['imgs'][4:8], out['imgs'][0:4, :, ::-1])  # each crop then its flip
 
 
+def test_ten_crop_mirrors_flow_as_flip_does():
+    # the mirrored views kept x motion pointing the original way, unlike every flipped view seen in training
+    flow = np.full((2, 8, 8, 2), 128, np.uint8)
+    flow[..., 0], flow[..., 1] = 200, 90
+    out = TenCrop(4)(dict(imgs=flow.copy(), modality='Flow'))['imgs']
+    flipped = Flip(1.0)(dict(imgs=flow.copy(), modality='Flow'))['imgs']
+    assert out[2:4, 0, 0].tolist() == flipped[:, 0, 0].tolist() == [[55, 90]] * 2  # view 1: crop 0 mirrored
+    assert out[0:2, 0, 0].tolist() == [[200, 90]] * 2
+
+
 def test_flip_mirrors_all_frames_or_none():
     np.random.seed(0)
     seen = set()
