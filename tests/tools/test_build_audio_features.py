@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from resbackbones.datasets import AudioDataset
 from resbackbones.engine.cli import run_tool
@@ -61,3 +62,28 @@ def test_a_list_path_outside_the_source_folder_is_refused_by_line(tmp_path, caps
                     prog='build_audio_features.py')
     assert code == 2 and "list.txt, line 1: '../elsewhere/a.mp4' must be a path under SRC_FOLDER" in \
         capsys.readouterr().err
+
+
+def test_a_missing_file_is_named_as_missing_and_an_all_skipped_list_is_still_written(tmp_path, capsys):
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'list.txt').write_text('cls/missing.mp4 0\n')
+    tool, args = load_tool('data/build_audio_features').main, [str(tmp_path / 'src'), str(tmp_path / 'out'),
+                                                               '--ann-file', str(tmp_path / 'list.txt')]
+    assert run_tool(tool, args, prog='build_audio_features.py') == 2
+    assert 'missing.mp4: file not found' in capsys.readouterr().err  # was "no video frames to count"
+    # every file skipped and OUT_FOLDER new: the error named a temporary file in a folder never made
+    assert run_tool(tool, args + ['--on-invalid', 'skip'], prog='build_audio_features.py') == 0
+    assert (tmp_path / 'out' / 'list_audio_features.txt').read_text() == '\n'
+
+
+@pytest.mark.parametrize('tool, prog', [('data/build_audio_features', 'build_audio_features.py'),
+                                        ('data/build_rawframes', 'build_rawframes.py')])
+@pytest.mark.parametrize('lines', ['cls/a.mp4 0\ncls/b.mp4 1\ncls/a.avi 1\n', 'cls/a.mp4 0\ncls/b.mp4 1\ncls/a.mp4 0\n'])
+def test_two_lines_writing_one_output_are_refused_by_line(tmp_path, capsys, tool, prog, lines):
+    # the second video overwrote the first's output, and both lines were listed with their labels
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'list.txt').write_text(lines)
+    code = run_tool(load_tool(tool).main, [str(tmp_path / 'src'), str(tmp_path / 'out'), '--ann-file',
+                                           str(tmp_path / 'list.txt')], prog=prog)
+    assert code == 2 and "list.txt, lines 1 and 3: both write 'cls/a'" in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from resbackbones.datasets.video.action_list import check_relative_path, read_lines  # noqa: E402
+from resbackbones.datasets.video.action_list import (check_distinct_outputs, check_relative_path,  # noqa: E402
+                                                     read_lines)
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader  # noqa: E402
@@ -37,6 +38,7 @@ def files_to_do(src: str, ann_file: str | None, level: int, ext: str) -> list[tu
             raise ValueError(f"{ann_file}, line {bad[0]}: expected 'relative/path.ext LABEL'")
         for n, row in rows:
             check_relative_path(row[0], ann_file, n)  # its features would land outside OUT_FOLDER
+        check_distinct_outputs([(n, str(Path(row[0]).with_suffix(''))) for n, row in rows], ann_file)
         return [(str(Path(row[0]).with_suffix('')), os.path.join(src, row[0]), ' '.join(row[1:])) for _, row in rows]
     pattern = '*/*.' + ext if level == 2 else '*.' + ext
     return [(str(p.relative_to(src).with_suffix('')), str(p), None) for p in sorted(Path(src).glob(pattern))]
@@ -44,6 +46,8 @@ def files_to_do(src: str, ann_file: str | None, level: int, ext: str) -> list[tu
 
 def video_frames(path: str) -> int:
     """Frames of the video stream (0 for an audio-only file)."""
+    if not os.path.isfile(path):  # the reader's not-found error is a CorruptVideoError too, read as "no frames"
+        raise FileNotFoundError(f'file not found: {path}')
     try:
         with VideoReader(path) as reader:
             return reader.total_frames
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'skipped {name}: {err}', file=sys.stderr)
     listed = ''
     if args.ann_file:
+        os.makedirs(args.out_folder, exist_ok=True)  # every file may have been skipped
         listed = os.path.join(args.out_folder, Path(args.ann_file).stem + '_audio_features.txt')
         lines = [f'{name}.npy {frames} {label}' for name, frames, label in written]
         with atomic_path(listed) as tmp:

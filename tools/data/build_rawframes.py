@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from resbackbones.datasets.video.action_list import check_relative_path, read_lines  # noqa: E402
+from resbackbones.datasets.video.action_list import (check_distinct_outputs, check_relative_path,  # noqa: E402
+                                                     read_lines)
 from resbackbones.engine.atomic import atomic_dir, atomic_path  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader  # noqa: E402
@@ -99,6 +100,7 @@ def videos_to_do(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
             if len(row) < 2:
                 raise ValueError(f"{args.ann_file}, line {n}: expected 'relative/path.ext LABEL'")
             check_relative_path(row[0], args.ann_file, n)  # its frames would land outside OUT_FOLDER
+        check_distinct_outputs([(n, str(Path(row[0]).with_suffix(''))) for n, row in rows], args.ann_file)
         return [(str(Path(row[0]).with_suffix('')), str(src / row[0]), ' '.join(row[1:])) for _, row in rows]
     pattern = '*/*.' + args.ext if args.level == 2 else '*.' + args.ext
     return [(str(p.relative_to(src).with_suffix('')), str(p), None) for p in sorted(src.glob(pattern))]

@@ -36,6 +36,18 @@ def check_relative_path(path: str, ann_file: str, line: int) -> str:
     return path
 
 
+def check_distinct_outputs(rows: Sequence[tuple[int, str]], ann_file: str) -> None:
+    """ValueError naming both lines when two list entries, as (line number, output name), would write one output
+    (``a.mp4`` and ``a.avi`` both become ``a``, or a line given twice): the second overwrote the first's files and
+    both lines were listed, with their own labels."""
+    first: dict[str, int] = {}
+    for line, name in rows:
+        if name in first:
+            raise ValueError(f'{ann_file}, lines {first[name]} and {line}: both write {name!r}; give each video one '
+                             f'line and a name of its own')
+        first[name] = line
+
+
 class ActionListDataset(ClassificationDataset):
     """Base of ``VideoDataset`` and ``RawframeDataset`` (mmaction2's list formats and argument names).
 
