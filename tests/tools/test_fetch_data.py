@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -68,6 +70,10 @@ def test_writes_stratified_image_folder(fetch, offline, tmp_path, val_fraction, 
     assert 'BSD-3-Clause' in (target / 'SOURCES.md').read_text()
     assert (target / 'DESCR.rst').is_file()
     assert [p.name for p in root.iterdir()] == ['digits']  # no temp folders left
+    # a new folder's permissions (umask), not mkdtemp's owner-only ones: other users could not read the data
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~mask
 
 
 def test_pixels_are_rescaled_to_0_255(fetch, tmp_path):

@@ -36,7 +36,11 @@ class FetchError(RuntimeError):
 
 def publish(tmp: Path, target: Path) -> None:
     """Move the finished folder ``tmp`` to ``target``; an old copy (--force) is moved aside first, so the rename
-    cannot half-fail and a reader sees the old folder or the new one, never a mix."""
+    cannot half-fail and a reader sees the old folder or the new one, never a mix. The folder gets the permissions
+    a new one gets (umask), not mkdtemp's owner-only ones."""
+    mask = os.umask(0o022)  # read by setting it back at once: this tool runs one thread
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f'.{target.name}.old-', dir=target.parent))
         os.replace(target, old / target.name)
