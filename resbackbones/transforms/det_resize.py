@@ -28,12 +28,16 @@ class DetResize(BaseTransform):
 
     Args:
         scale: (w, h) such as (1333, 800), or a list of them to pick one at random per image (multi-scale
-            training).
+            training); an int ``s`` is (s, s), as mmcv's Resize.
         keep_ratio: keep the aspect ratio (scale bounds the long and short edges) or resize to exactly (w, h).
     Images use bilinear interpolation, masks nearest; boxes are scaled and clipped to the new image.
     """
 
     def __init__(self, scale: Sequence[int] | Sequence[Sequence[int]], keep_ratio: bool = True):
+        if isinstance(scale, int) and not isinstance(scale, bool):
+            scale = (scale, scale)
+        if not isinstance(scale, (list, tuple)) or not scale:
+            raise ValueError(f'DetResize: scale must be (w, h) of positive ints or a list of them; got {scale!r}')
         scales = [scale] if isinstance(scale[0], (int, float)) else list(scale)
         if not scales or not all(len(s) == 2 and all(isinstance(v, int) and v > 0 for v in s) for s in scales):
             raise ValueError(f'DetResize: scale must be (w, h) of positive ints or a list of them; got {scale!r}')

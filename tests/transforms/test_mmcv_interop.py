@@ -42,3 +42,19 @@ def test_mmcv_wrappers_compose_with_our_transforms():
         assert skipped(sample())['img'].shape == (4, 6, 3)
         theirs = TRANSFORMS.build(dict(type='mmcv.Resize', scale=(3, 2)))  # mmcv's (w, h)
         assert theirs(sample())['img'].shape == (2, 3, 3)
+
+
+def test_center_crop_of_an_image_sample_is_mmcvs():
+    # the name is our clip transform's too; an image pipeline's CenterCrop failed asking for PyAVDecode
+    from mmcv.transforms import CenterCrop as MmcvCenterCrop
+    def image():
+        return dict(img=np.arange(8 * 10 * 3, dtype=np.uint8).reshape(8, 10, 3),
+                    gt_bboxes=np.array([[0, 0, 10, 8]], np.float32))
+    ours = TRANSFORMS.build(dict(type='CenterCrop', crop_size=(4, 2)))(image())
+    theirs = MmcvCenterCrop(crop_size=(4, 2))(image())
+    assert ours['img'].shape == (2, 4, 3) and np.array_equal(ours['img'], theirs['img'])
+    assert np.array_equal(ours['gt_bboxes'], theirs['gt_bboxes'])
+
+
+def test_det_resize_takes_an_int_scale_as_mmcv():
+    assert TRANSFORMS.build(dict(type='DetResize', scale=800)).scales == [(800, 800)]  # was a bare TypeError

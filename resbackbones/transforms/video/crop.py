@@ -154,12 +154,18 @@ class MultiScaleCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class CenterCrop(BaseTransform):
-    """The centre box of ``crop_size`` (w, h) (or an int for a square); offsets rounded down as mmaction2."""
+    """The centre box of ``crop_size`` (w, h) (or an int for a square); offsets rounded down as mmaction2.
+
+    The name is also mmcv's image ``CenterCrop``, which an mmpretrain or mmdet pipeline means: a sample with an
+    ``img`` and no clip (``imgs``) goes to mmcv's transform (boxes, masks and keypoints cropped with it)."""
 
     def __init__(self, crop_size: int | tuple[int, int]):
         self.crop_size = pair(crop_size, 'crop_size', 'CenterCrop')
 
     def transform(self, results: dict) -> dict:
+        if 'imgs' not in results and 'img' in results:
+            from mmcv.transforms import CenterCrop as ImageCenterCrop
+            return ImageCenterCrop(crop_size=self.crop_size)(results)
         height, width = frame_size(results, 'CenterCrop')
         imgs, (w, h) = frames_of(results, 'CenterCrop'), self.crop_size
         if imgs is not None:  # keypoints alone may be cropped past the frame (mmaction2 pads PoseC3D's this way)
