@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..layers.deform_conv import DeformConv2dPack
 from .backend import Backend, as_outputs, register
 from .fold import fold_conv_bn
 from .targets import DeployTarget
@@ -40,6 +41,10 @@ def export_onnx(target: DeployTarget, path: str, opset: int = OPSET, fold: bool 
 
     Raises ValueError with one line when the exporter cannot trace the module.
     """
+    deformable = [name for name, m in target.module.named_modules() if isinstance(m, DeformConv2dPack)]
+    if deformable:  # the exporter fails on it only after printing hundreds of lines of TorchScript graph
+        raise ValueError(f'ONNX has no deformable convolution (torchvision::deform_conv2d, e.g. {deformable[0]}): '
+                         f'deploy the {target.kind} with --backend openvino or torch')
     module = copy.deepcopy(target.module).eval()
     if fold:
         fold_conv_bn(module, target.example)

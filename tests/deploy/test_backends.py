@@ -240,3 +240,15 @@ def test_video_recognizer_onnx_output_rows_are_clips_not_inputs(randomise, tmp_p
     assert graph.output[0].type.tensor_type.shape.dim[0].dim_param == 'rows'  # 6 rows for a batch of 2
     # one vote per video (its clips averaged as predict does): it was the clip count, 3.0
     assert top1_agreement(model, target.module, backend, [x, x[:1]]) == 1.0
+
+
+def test_a_deformable_model_is_refused_by_onnx_in_one_line_and_runs_in_openvino(randomise, capfd):
+    model = randomise(MODELS.build(dict(type='ImageClassifier', num_classes=3, backbone=dict(
+        BACKBONE, dcn=dict(type='DCNv2', deform_groups=1), stage_with_dcn=(False, True, True, True)))))
+    target = deploy_target(model, torch.randn(1, 1, 32, 32))
+    with pytest.raises(ValueError, match=r'ONNX has no deformable convolution .*e.g. model.backbone.layer2.0.conv2'):
+        build_backend('onnxruntime', target)
+    assert len(capfd.readouterr().err.splitlines()) < 5  # the exporter printed ~200 lines of graph first
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(build_backend('openvino', target)(x), target.module(x), atol=1e-4)
