@@ -1,4 +1,4 @@
-"""The hook that writes long-term feature banks when a test or validation epoch ends.
+"""The hook that writes long-term feature banks when a test or validation pass has seen its last batch.
 
 mmaction2's ``LFBInferHead`` writes its bank in ``__del__``, at whatever moment the garbage collector frees the
 model (at interpreter exit, or never while a reference lives). This hook instead asks every module of the model
@@ -23,16 +23,41 @@ def bank_writers(model: nn.Module) -> list[nn.Module]:
 
 @HOOKS.register_module()
 class LFBWriteHook(Hook):
-    """After each test / validation epoch, every bank writer of the model writes its bank (on every rank)."""
+    """After the last test / validation iteration, every bank writer of the model writes its bank (on every rank):
+    before the epoch's metric runs, so that a metric that fails (a mistyped label file) does not lose the
+    inference pass that recorded the features (hours on AVA's training set). An epoch that ends without that
+    iteration (an empty loader) writes when it ends."""
 
     priority = 'LOW'
+
+    def __init__(self):
+        self._written = False
 
     def _write(self, runner) -> None:
         for module in bank_writers(runner.model):
             module.write_bank()
+        self._written = True
+
+    def _after_iter(self, runner, loop, batch_idx: int) -> None:
+        if batch_idx + 1 == len(loop.dataloader):
+            self._write(runner)
+
+    def before_test_epoch(self, runner) -> None:
+        self._written = False
+
+    def before_val_epoch(self, runner) -> None:
+        self._written = False
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._after_iter(runner, runner.test_loop, batch_idx)
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._after_iter(runner, runner.val_loop, batch_idx)
 
     def after_test_epoch(self, runner, metrics: dict | None = None) -> None:
-        self._write(runner)
+        if not self._written:
+            self._write(runner)
 
     def after_val_epoch(self, runner, metrics: dict | None = None) -> None:
-        self._write(runner)
+        if not self._written:
+            self._write(runner)

@@ -14,6 +14,7 @@ mmaction2. Per-class APs are logged and kept in ``class_aps`` ({class id: AP}) a
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
 from typing import Any, Sequence
 
@@ -187,6 +188,7 @@ class AVAMetric(BaseMetric):
     @staticmethod
     def write_csv(results: list, path: str) -> None:
         """mmaction2's result csv: one line per (box, class) entry, frame by frame, class by class."""
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)  # else the error named a temporary file
         with atomic_path(path) as tmp, open(tmp, 'w') as f:
             for r in results:
                 head = f"{r['video_id']},{r['timestamp']},"

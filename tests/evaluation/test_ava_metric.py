@@ -142,8 +142,7 @@ def test_rounding_is_that_of_the_result_csv(files, tmp_path, monkeypatch):
     assert (round4(values) / 1e4).tolist() == [float(f'{v:.4f}') for v in values.tolist()]  # 0.03125 -> 0.0312
     assert (round4(values.astype(np.float64)) / 1e4).tolist() == [float(f'{v:.4f}') for v in values.tolist()]
     monkeypatch.chdir(tmp_path)
-    out_file = tmp_path / 'out' / 'result.csv'
-    out_file.parent.mkdir()
+    out_file = tmp_path / 'out' / 'result.csv'  # a new folder: the error named a temporary file in it, at the end
     metric = AVAMetric(**files([gt('v', 902, LEFT, 1)]), num_classes=3, out_file=str(out_file))
     evaluate(metric, [sample('v', 902, [[0.123456, 0, 0.5, 1], LEFT], [[0, 0.00204, 0.9], [0, 0.001, 0.03125]])])
     assert out_file.read_text() == ('v,902,0.1235,0.0000,0.5000,1.0000,1,0.0020\n'

@@ -87,3 +87,15 @@ def test_two_lines_writing_one_output_are_refused_by_line(tmp_path, capsys, tool
                                            str(tmp_path / 'list.txt')], prog=prog)
     assert code == 2 and "list.txt, lines 1 and 3: both write 'cls/a'" in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+def test_a_sample_rate_below_the_mel_bands_is_one_argument_error(tmp_path, capsys):
+    # it was blamed on each file, and with --on-invalid skip every file was skipped and the run "succeeded"
+    src = tmp_path / 'videos'
+    src.mkdir()
+    write_tone_mp4(src / 'a.mp4')
+    with pytest.raises(SystemExit) as exit_:
+        load_tool('data/build_audio_features').main([str(src), str(tmp_path / 'feats'), '--level', '1',
+                                                     '--sample-rate', '8000', '--on-invalid', 'skip'])
+    assert exit_.value.code == 2 and '--sample-rate 8000' in capsys.readouterr().err
+    assert not (tmp_path / 'feats').exists()

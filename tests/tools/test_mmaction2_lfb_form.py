@@ -60,3 +60,28 @@ def test_bank_inferred_then_read_in_training(tmp_path, capsys):
     on_lmdb = _config(tmp_path / 'lfb_nl_lmdb.py', tmp_path, FBO.replace('DEVICE', "'lmdb'"), 64 + 16)
     tested = run('test', capsys, on_lmdb, tmp_path / 'work' / 'epoch_1.pth', '--work-dir', tmp_path / 'test_lmdb')
     assert 'mAP/overall' in tested and (tmp_path / 'lfb' / 'lmdb' / 'data.mdb').is_file()
+
+
+def test_the_bank_is_written_before_a_failing_metric(tmp_path):
+    # the bank was written when the epoch ended, after the metric: a mistyped label file lost the inference pass
+    import pytest
+    from mmengine.registry import init_default_scope
+
+    from resbackbones.engine import load_config
+    from resbackbones.engine.cli import run_tool
+    from resbackbones.registry import MODELS
+    from tiny import load_tool
+
+    _write_ava(tmp_path)
+    infer = _config(tmp_path / 'infer_train.py', tmp_path, INFER.replace('MODE', "'train'"), 64, 'train')
+    infer.write_text(infer.read_text() + "\ntest_evaluator = dict(test_evaluator, "
+                                         "label_file=test_evaluator['label_file'] + '.typo')\n")
+    init_default_scope('resbackbones')
+    torch.manual_seed(0)
+    torch.save({'state_dict': MODELS.build(load_config(str(infer)).model).state_dict(), 'meta': {}},
+               tmp_path / 'recognizer.pth')
+    with pytest.raises(FileNotFoundError, match='.typo'):
+        run_tool(load_tool('test').main, [str(infer), str(tmp_path / 'recognizer.pth'), '--work-dir',
+                                          str(tmp_path / 'infer')], prog='test.py')
+    bank = torch.load(tmp_path / 'lfb' / 'lfb_train.pkl', weights_only=True)
+    assert sorted(bank) == ['clip_a', 'clip_b']

@@ -26,7 +26,7 @@ from resbackbones.datasets.video.action_list import (check_distinct_outputs, che
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
 from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader  # noqa: E402
-from resbackbones.transforms.video.spectrogram import log_mel_features, read_audio  # noqa: E402
+from resbackbones.transforms.video.spectrogram import log_mel_features, mel_filters, read_audio  # noqa: E402
 
 
 def files_to_do(src: str, ann_file: str | None, level: int, ext: str) -> list[tuple[str, str, str | None]]:
@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.sample_rate, args.fft_size, args.hop_size, args.num_mels) < 1 or args.fft_size % args.hop_size:
         parser.error('--sample-rate, --fft-size, --hop-size and --num-mels must be >= 1, and --hop-size must divide '
                      '--fft-size')
+    try:  # a setting that fits no file was blamed on each file, and --on-invalid skip then skipped them all
+        mel_filters(args.sample_rate, args.fft_size, args.num_mels)
+    except ValueError as err:
+        parser.error(f'--sample-rate {args.sample_rate}, --fft-size {args.fft_size}, --num-mels {args.num_mels}: '
+                     f'{err} (the mel bands reach 7600 Hz: a sample rate of at least 15200)')
     todo = files_to_do(args.src_folder, args.ann_file, args.level, args.ext)
     if not todo:
         raise ValueError(f'nothing to process in {args.src_folder} (--level {args.level}, --ext {args.ext})')

@@ -57,6 +57,10 @@ def flip_keypoints(results: dict, width: int, left: Sequence[int] | None, right:
     x[x != 0] = width - x[x != 0]
     order = np.arange(kp.shape[2])
     if left is not None and right is not None:
+        if max(list(left) + list(right), default=-1) >= len(order):  # else an IndexError, on flipped samples only
+            raise ValueError(f'Flip: left_kp / right_kp name joint {max(list(left) + list(right))} but the keypoints '
+                             f'of {results.get("frame_dir", "the sample")} have {len(order)} joints (shape '
+                             f'{kp.shape}); give the pairs of this skeleton')
         order[list(left)], order[list(right)] = list(right), list(left)
     results['keypoint'] = kp[:, :, order]
     if results.get('keypoint_score') is not None:

@@ -132,11 +132,11 @@ class GeneratePoseTarget(BaseTransform):
             maps = []
             if self.with_kp:  # (M, V, H, W) -> (V, H, W)
                 maps.append(joint_maps(kps[:, t], scores[:, t].astype(np.float32), self.sigma, height,
-                                       width).max(0))
+                                       width).max(0, initial=0))  # initial: a sample of no persons is all zeros
             if self.with_limb:
                 a, b = (np.array([pair[k] for pair in self.skeletons]) for k in (0, 1))
                 maps.append(limb_maps(kps[:, t, a], kps[:, t, b], scores[:, t, a].astype(np.float32),
-                                      scores[:, t, b].astype(np.float32), self.sigma, height, width).max(0))
+                                      scores[:, t, b].astype(np.float32), self.sigma, height, width).max(0, initial=0))
             frames.append(np.concatenate(maps))
         return np.stack(frames)
 
@@ -145,6 +145,10 @@ class GeneratePoseTarget(BaseTransform):
         if self.double:
             order = np.arange(heatmap.shape[1])
             left, right = (self.left_kp, self.right_kp) if self.with_kp else (self.left_limb, self.right_limb)
+            if self.with_kp and self.with_limb:  # the limb channels follow the joints': swap them too (mmaction2
+                joints = keypoints_of(results, 'GeneratePoseTarget').shape[2]  # mirrors them in place only)
+                left = left + tuple(joints + i for i in self.left_limb)
+                right = right + tuple(joints + i for i in self.right_limb)
             if max(left + right, default=-1) >= len(order):
                 raise ValueError(f'GeneratePoseTarget(double=True): left/right indices reach {max(left + right)} '
                                  f'but there are {len(order)} heatmap channels')

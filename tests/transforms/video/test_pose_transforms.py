@@ -77,6 +77,27 @@ def test_heatmap_double_appends_the_mirrored_view_with_left_and_right_swapped():
     np.testing.assert_array_equal(mirrored[:, 0], plain[:, 0, :, ::-1])  # the nose only mirrors
 
 
+def test_heatmap_double_with_joints_and_limbs_swaps_the_limb_channels_too():
+    # mmaction2 swaps only the joint channels: a left arm's limb map stayed in its channel, on the right side
+    sample = skeleton_sample(frames=1, persons=1, shape=(32, 32))
+    sample['keypoint'][0, 0, 5], sample['keypoint'][0, 0, 7] = (4, 10), (4, 20)  # left shoulder, left elbow
+    left_limb, right_limb = [2, 3], [4, 5]  # limbs 5-7, 7-9 and their right twins 6-8, 8-10 (LIMBS' order)
+    maps = GeneratePoseTarget(double=True, with_limb=True, skeletons=LIMBS, left_kp=LEFT_KP, right_kp=RIGHT_KP,
+                              left_limb=left_limb, right_limb=right_limb)(dict(sample))['imgs']
+    plain, mirrored = maps[0], maps[1]
+    assert plain.shape == (17 + len(LIMBS), 32, 32)
+    np.testing.assert_array_equal(mirrored[17 + 4], plain[17 + 2, :, ::-1])  # right upper arm = left's, mirrored
+    np.testing.assert_array_equal(mirrored[17 + 2], plain[17 + 4, :, ::-1])
+    np.testing.assert_array_equal(mirrored[6], plain[5, :, ::-1])  # joints as before
+
+
+def test_a_sample_of_no_persons_gives_zero_heatmaps():
+    # numpy's "zero-size array to reduction operation maximum" (mmaction2 gives zeros)
+    sample = dict(keypoint=np.zeros((0, 3, 17, 2), np.float32), img_shape=(8, 8))
+    maps = GeneratePoseTarget(with_limb=True, skeletons=LIMBS)(sample)['imgs']
+    assert maps.shape == (3, 17 + len(LIMBS), 8, 8) and not maps.any()
+
+
 def test_heatmap_scores_scale_the_peaks_and_use_score_false_ignores_them():
     sample = skeleton_sample(frames=1, persons=1, shape=(40, 40))
     sample['keypoint'][0, 0] = 20.0
@@ -174,6 +195,10 @@ def test_the_posec3d_pipeline_from_configs_builds_and_runs():
     (GeneratePoseTarget(with_kp=False, with_limb=True), dict(keypoint=np.zeros((1, 2, 5, 2)), img_shape=(8, 8)),
      'skeletons name joint 16 but the keypoints of the sample have 5 joints'),
     (Flip(direction='vertical'), dict(keypoint=np.zeros((1, 2, 17, 2)), img_shape=(8, 8)), 'horizontally only'),
+    # COCO pairs on a 15-joint skeleton: an IndexError, only on the samples that were flipped
+    (Flip(flip_ratio=1.0, left_kp=LEFT_KP, right_kp=RIGHT_KP), dict(keypoint=np.zeros((1, 2, 15, 2)),
+                                                                     img_shape=(8, 8), frame_dir='f'),
+     r'left_kp / right_kp name joint 16 but the keypoints of f have 15 joints'),
     (FormatShape('NCTHW_Heatmap'), dict(imgs=np.zeros((7, 17, 8, 8)), clip_len=4, num_clips=1), 'do not split'),
     (DecompressPose(), dict(keypoint=np.zeros((2, 17, 3)), total_frames=3, frame_dir='e'), r"e lacks \['frame_inds'\]"),
 ])
