@@ -78,7 +78,7 @@ def encode_key(key: Any, where: str) -> Any:
 def _array(array: np.ndarray) -> torch.Tensor | list:
     """A numeric numpy array as a tensor of the same dtype; other arrays as (encoded) lists."""
     array = np.asarray(array)
-    if array.dtype.kind in 'biuf':
+    if array.dtype.kind in 'biufc':  # complex too: as a list it came back complex128
         return torch.from_numpy(array.copy())
     return encode(array.tolist())
 

@@ -59,7 +59,7 @@ def test_numpy_and_subclassed_scalars_become_plain(value, expected):
 
 
 @pytest.mark.parametrize('array', [np.arange(4, dtype=np.int64), np.linspace(0, 1, 3), np.zeros((2, 2), np.float32),
-                                   np.array([True, False])])
+                                   np.array([True, False]), np.array([1 + 2j], np.complex64)])
 def test_numeric_arrays_round_trip_with_dtype(array):
     out = safe_round_trip(encode(array))
     assert isinstance(out, np.ndarray) and out.dtype == array.dtype
