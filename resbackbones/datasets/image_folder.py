@@ -28,9 +28,10 @@ def find_classes(root: Path, classes: Sequence[str] | None) -> tuple[str, ...]:
     """Class names: the sub-folders of ``root`` sorted, or exactly ``classes`` (every folder must be listed; a listed
     class without a folder keeps its label and has no images: a split that lacks a class, whose labels would
     otherwise shift)."""
-    if not root.exists():
-        raise FileNotFoundError(f'{NAME}: data_root {root} does not exist; expected data_root/<class_name>/<image> '
-                                f'(for the digits demo run: python tools/data/fetch_data.py digits)')
+    if not root.exists():  # the fetch hint only where it helps: a custom set's missing folder is the user's
+        hint = ' (for the digits demo run: python tools/data/fetch_data.py digits)' if 'digits' in str(root) else ''
+        raise FileNotFoundError(f'{NAME}: data_root {root} does not exist; expected data_root/<class_name>/<image>'
+                                f'{hint}')
     if not root.is_dir():
         raise ValueError(f'{NAME}: data_root {root} is a file; expected a folder holding one folder per class')
     folders = sorted(p.name for p in root.iterdir() if p.is_dir() and _visible(p))

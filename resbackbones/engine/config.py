@@ -120,12 +120,16 @@ def _child(node: Any, part: str) -> tuple[bool, Any]:
 def check_cfg_options(cfg: Config, options: dict) -> None:
     """Reject override keys whose top-level key or dotted parent is not in ``cfg`` (a typo would be ignored).
 
-    ``a=1`` needs ``a`` in the config; ``a.b.c=1`` needs ``a.b`` (a dict, or a list indexed by a number) to
-    exist; ``c`` itself may be new, as mmengine's merge allows. KeyError names the key and the missing part.
+    ``a=1`` needs ``a`` in the config, or to be a key the runner reads (``work_dir``, ``launcher`` ...:
+    ``RUNNER_KEYS``) that the file leaves to its default; ``a.b.c=1`` needs ``a.b`` (a dict, or a list indexed by a
+    number) to exist; ``c`` itself may be new, as mmengine's merge allows. KeyError names the key and the missing
+    part.
     """
     where = f' of {cfg.filename}' if cfg.filename else ''
     for key in options:
         parts = key.split('.')
+        if len(parts) == 1 and key in RUNNER_KEYS:
+            continue
         node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
         needed = parts if len(parts) == 1 else parts[:-1]
         for depth, part in enumerate(needed):

@@ -22,9 +22,7 @@ from torch import nn
 from .insightface import load_insightface
 from .io import read_checkpoint
 from .load import load_pretrained
-from .mmdet_detection import load_mmdet_detection
 from .sources import detect_source
-from .torchvision_detection import load_torchvision_detection
 
 SHOWN = 5
 
@@ -54,6 +52,9 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
     if source == 'insightface' and hasattr(model, 'embedding'):
         return f'{what}:\n{load_insightface(model, ckpt, strict=True)}'
     if hasattr(model, 'roi_heads'):
+        # imported here: `python -m resbackbones.weights.<converter>` warned that the package had imported them
+        from .mmdet_detection import load_mmdet_detection
+        from .torchvision_detection import load_torchvision_detection
         loaders = {'mmdet': load_mmdet_detection, 'torchvision_detection': load_torchvision_detection}
         if source not in loaders:
             raise ValueError(f'{what}; a {type(model).__name__} loads mmdet or torchvision detection checkpoints')

@@ -20,6 +20,8 @@ def cfg(tmp_path):
     ({'train_cfg.max_epochs': 5}, lambda c: c.train_cfg.max_epochs == 5),
     ({'model.backbone.frozen_stages': 2}, lambda c: c.model.backbone.frozen_stages == 2),  # new leaf key: allowed
     ({'num_classes': 3, 'model.num_classes': 4}, None),  # 'num_classes' is not top-level: rejected below
+    # runner keys a file leaves to their default (docs/training.md's example was refused)
+    ({'work_dir': '/data/my runs', 'launcher': 'none'}, lambda c: c.work_dir == '/data/my runs'),
 ])
 def test_accepted_overrides_are_merged(cfg, options, check):
     if check is None:
