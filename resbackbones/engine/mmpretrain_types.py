@@ -36,9 +36,9 @@ def _random_resized_crop(where: str, cfg: dict) -> dict:
     if isinstance(scale, int):
         height = width = scale
     elif isinstance(scale, (tuple, list)) and len(scale) == 2:
-        width, height = scale  # mmcv's (w, h) order
+        height, width = scale  # mmpretrain's (h, w) order: it resizes to scale[::-1] with mmcv's (w, h) imresize
     else:
-        raise ValueError(f'{where}: RandomResizedCrop needs scale=S or (w, h); got {scale!r}')
+        raise ValueError(f'{where}: RandomResizedCrop needs scale=S or (h, w); got {scale!r}')
     if not isinstance(args['interpolation'], str) or args['interpolation'] not in INTERPOLATION:
         raise ValueError(f"{where}: RandomResizedCrop interpolation must be one of {sorted(INTERPOLATION)}; got "
                          f"{args['interpolation']!r}")
@@ -71,11 +71,16 @@ def _image_list(where: str, cfg: dict) -> dict:
     return dict(type='AnnotationListDataset', **args)
 
 
+# mmpretrain's ResNet defaults where ours (mmdet's) differ: its batch norms train, and it returns the last stage
+MMPRETRAIN_RESNET_DEFAULTS = dict(norm_eval=False, out_indices=(3,))
+
+
 def _resnet(name: str) -> Callable[[str, dict], dict]:
     """mmpretrain's ResNet family (TSN's custom-backbone configs) is ours under the same name and arguments, but
-    for ResNeXt's ``width_per_group``, which is our ``base_width``."""
+    for ResNeXt's ``width_per_group``, which is our ``base_width``, and mmpretrain's defaults for what the config
+    leaves out (an mmaction2 config fine-tuned with every batch norm frozen, our mmdet-style default)."""
     def translate(where: str, cfg: dict) -> dict:
-        args = {k: v for k, v in cfg.items() if k != 'type'}
+        args = {**MMPRETRAIN_RESNET_DEFAULTS, **{k: v for k, v in cfg.items() if k != 'type'}}
         if 'width_per_group' in args:
             args['base_width'] = args.pop('width_per_group')
         return dict(type=name, **args)

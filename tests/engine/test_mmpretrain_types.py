@@ -17,18 +17,23 @@ def test_omnisources_image_pipeline_is_rewritten_in_place():
     dataset = cfg['loader']['dataset']
     assert dataset['type'] == 'AnnotationListDataset' and dataset['data_prefix'] == 'train'
     crop, flip, pack = dataset['pipeline'][1:]
-    assert crop == dict(type='Albu', transforms=[dict(type='RandomResizedCrop', size=(32, 48), scale=(0.08, 1.0),
-                                                      ratio=(0.75, 4 / 3), interpolation=1)])  # (w, h) -> (h, w)
+    # mmpretrain's scale is (h, w) (it resizes to scale[::-1] with mmcv's (w, h) imresize): the crop was transposed
+    assert crop == dict(type='Albu', transforms=[dict(type='RandomResizedCrop', size=(48, 32), scale=(0.08, 1.0),
+                                                      ratio=(0.75, 4 / 3), interpolation=1)])
     assert flip == dict(type='Albu', transforms=[dict(type='VerticalFlip', p=0.25)]) and pack == dict(type='PackInputs')
     assert "config.loader.dataset.pipeline[1]: 'mmcls.RandomResizedCrop' -> 'Albu'" in done and len(done) == 4
     results = TRANSFORMS.build(crop)(dict(img=np.zeros((60, 70, 3), np.uint8)))
-    assert results['img'].shape == (32, 48, 3)
+    assert results['img'].shape == (48, 32, 3)
 
 
 def test_mmpretrains_resnext_is_ours_with_its_width_argument():
-    backbone = dict(type='mmcls.ResNeXt', depth=101, groups=32, width_per_group=4, out_indices=(3,))
+    backbone = dict(type='mmcls.ResNeXt', depth=101, groups=32, width_per_group=4)
     translate_mmpretrain_types([backbone])
-    assert backbone == dict(type='ResNeXt', depth=101, groups=32, base_width=4, out_indices=(3,))
+    # mmpretrain's defaults where ours differ: mmaction2's TSN-ResNeXt config fine-tuned with every BN frozen
+    assert backbone == dict(type='ResNeXt', depth=101, groups=32, base_width=4, out_indices=(3,), norm_eval=False)
+    given = dict(type='mmcls.ResNet', depth=18, norm_eval=True, out_indices=(1, 3))
+    translate_mmpretrain_types([given])
+    assert given == dict(type='ResNet', depth=18, norm_eval=True, out_indices=(1, 3))
 
 
 @pytest.mark.parametrize('step, match', [
