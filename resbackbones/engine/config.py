@@ -156,13 +156,19 @@ RUNNER_KEYS = frozenset((
     'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
     'log_level', 'visualizer', 'default_scope', 'randomness', 'experiment_name', 'runner_type', 'model_wrapper_cfg',
     'find_unused_parameters', 'sync_bn', 'custom_imports', 'activation_checkpointing', 'efficient_conv_bn_eval',
-    'compile', 'strategy', 'dist_params', 'show_hook'))  # show_hook: tools/test.py's --show-dir
+    'compile', 'strategy', 'dist_params', 'show_hook', 'load_strict'))  # show_hook: test.py's --show-dir;
+# load_strict: SafeRunner's strict loading (tools/test.py sets it)
 
 
 def _copied_into(cfg_dict: dict, value: Any) -> str | None:
-    """A dotted path under the runner's keys whose value equals ``value`` (a top-level variable the file copied)."""
+    """A dotted path under the runner's keys whose value equals ``value`` (a top-level variable the file copied),
+    of the same type. Bare numbers, flags and None are not looked for: equal ones sit in any config by chance
+    (``True == 1`` named a topk as where a flag was copied, 10 a max_epochs), so for those the caller warns."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return None
+
     def walk(node: Any, path: str) -> str | None:
-        if node == value and path.count('.') >= 1:
+        if type(node) is type(value) and node == value and path.count('.') >= 1:
             return path
         items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ()
         for key, child in items:

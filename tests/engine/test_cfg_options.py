@@ -81,3 +81,22 @@ def test_keys_tools_test_reads_are_not_called_unread(key, capsys):
     cfg = load_config(str(Path(__file__).resolve().parents[2] / 'configs/classification/resnet18_digits.py'))
     merge_cfg_options(cfg, {key: 'SegOverlayHook'})
     assert 'is not read by the runner' not in capsys.readouterr().out and cfg[key] == 'SegOverlayHook'
+
+
+@pytest.mark.parametrize('variable, warned', [
+    ('load_strict = True', False),  # read by SafeRunner: True == 1 named val_evaluator.topk.0 as its copy
+    ('flag = True', True),  # equal flags and numbers sit anywhere by chance (train_cfg.by_epoch): warned, not refused
+    ('classes_total = 10', True),
+])
+def test_scalar_variables_are_warned_about_not_placed_by_chance(tmp_path, capsys, variable, warned):
+    from pathlib import Path
+
+    from resbackbones.engine.config import load_config, merge_cfg_options
+    base = Path(__file__).resolve().parents[2] / 'configs/classification/resnet18_digits.py'
+    leaf = tmp_path / 'leaf.py'
+    leaf.write_text(f'_base_ = [{str(base)!r}]\n{variable}\n' + ('model = dict(num_classes=classes_total)\n'
+                                                                 if 'classes_total' in variable else ''))
+    cfg = load_config(str(leaf))
+    key = variable.split(' =')[0]
+    merge_cfg_options(cfg, {key: 5})
+    assert cfg[key] == 5 and ('is not read by the runner' in capsys.readouterr().out) is warned
