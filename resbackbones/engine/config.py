@@ -109,12 +109,18 @@ def adopt_foreign_runtime(cfg: Config, path: str) -> Config:
 
 
 def _child(node: Any, part: str) -> tuple[bool, Any]:
-    """(found, value) of one dotted-key part: a dict key, or an index into a list/tuple."""
+    """(found, value) of one dotted-key part: a dict key, or an index >= 0 into a list (what mmengine's merge can
+    set: a negative index failed there with a bare TypeError, a tuple's item became a dict)."""
     if isinstance(node, dict):
         return (part in node, node.get(part))
-    if isinstance(node, (list, tuple)) and part.lstrip('-').isdigit() and -len(node) <= int(part) < len(node):
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
         return True, node[int(part)]
     return False, None
+
+
+def _item_error(key: str, parent: str, node: list | tuple) -> str:
+    return (f'--cfg-options {key}: {parent} is a {type(node).__name__} of {len(node)}; only list items at an index '
+            f'0..{len(node) - 1} can be set one by one (give a tuple whole, e.g. {parent}=(...))')
 
 
 def check_cfg_options(cfg: Config, options: dict) -> None:
@@ -140,9 +146,13 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                 if depth == 0:
                     raise KeyError(f'--cfg-options {key}: {part!r} is not a top-level key{where} '
                                    f'(top-level keys: {", ".join(known)})')
+                if isinstance(node, tuple) or (isinstance(node, list) and part.startswith('-')):
+                    raise KeyError(_item_error(key, '.'.join(parts[:depth]), node))
                 raise KeyError(f'--cfg-options {key}: {path!r} does not exist in the config{where} '
                                f'({".".join(parts[:depth])} has: {known})')
             node = child
+        if len(parts) > 1 and (isinstance(node, tuple) or (isinstance(node, list) and parts[-1].startswith('-'))):
+            raise KeyError(_item_error(key, '.'.join(parts[:-1]), node))
         if len(parts) > 1 and not isinstance(node, (dict, list, tuple)):
             raise KeyError(f'--cfg-options {key}: {".".join(parts[:-1])!r} is a {type(node).__name__}, '
                            f'not a dict, so it has no key {parts[-1]!r}')

@@ -37,6 +37,9 @@ def test_accepted_overrides_are_merged(cfg, options, check):
     ('model.backbon.depth', "'model.backbon' does not exist"),
     ('model.backbone.depth.x', "'model.backbone.depth' is a int, not a dict"),
     ('pipeline.5.type', "'pipeline.5' does not exist"),
+    # mmengine's merge failed on these with a bare TypeError, or turned the tuple into a dict
+    ('pipeline.-1.type', 'pipeline is a list of 2; only list items at an index 0..1 can be set one by one'),
+    ('model.backbone.out_indices.0', 'model.backbone.out_indices is a tuple of 1; only list items'),
 ])
 def test_unknown_keys_are_rejected_by_name(cfg, key, message):
     with pytest.raises(KeyError) as err:
