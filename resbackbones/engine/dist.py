@@ -48,6 +48,11 @@ def init_distributed(launcher: str, dist_cfg: dict) -> str:
 
 def _slurm_env(port: int | None) -> None:
     """Set torch's env:// variables from SLURM's (what mmengine's slurm launcher does, minus the CUDA calls)."""
+    needed = ('SLURM_PROCID', 'SLURM_NTASKS') + (() if 'MASTER_ADDR' in os.environ else ('SLURM_NODELIST',))
+    missing = [name for name in needed if name not in os.environ]
+    if missing:  # a KeyError's text alone ('error: SLURM_PROCID') said nothing of the launcher
+        raise ValueError(f"launcher 'slurm' needs {', '.join(missing)} from SLURM: run it under srun "
+                         f'(tools/slurm_train.sh), or use --launcher pytorch with torchrun')
     os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
     os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
     os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))

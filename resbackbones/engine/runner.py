@@ -55,7 +55,7 @@ import os
 from typing import Callable
 
 from mmengine.device import get_device
-from mmengine.dist import get_rank, is_distributed, master_only
+from mmengine.dist import broadcast, get_rank, is_distributed, master_only
 from mmengine.logging import print_log
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
@@ -82,7 +82,7 @@ from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
 from .runtime_keys import check_runtime_keys
 from .schedule_span import schedulers_in_run
-from .sharded_rows import gather_full_rows, insert_full_rows, take_own_rows
+from .sharded_rows import gather_full_rows, insert_full_rows, sharded_parameters, take_own_rows
 from .single_sample_batch import explain_single_sample, single_sample_warning
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
@@ -172,7 +172,9 @@ class SafeRunner(Runner):
           the already joined one (``out_dir/work/work``).
         """
         if fn_name == 'before_save_checkpoint' and self._full_rows:
-            insert_full_rows(kwargs['checkpoint'], self._full_rows)
+            super().call_hook(fn_name, **kwargs)
+            insert_full_rows(kwargs['checkpoint'], self._full_rows)  # after EMAHook's swap (see there)
+            return
         if fn_name == 'after_load_checkpoint':
             take_own_rows(kwargs['checkpoint'], self.model, self.optim_wrapper)
         if fn_name == 'before_train':
@@ -195,6 +197,19 @@ class SafeRunner(Runner):
             super().call_hook(fn_name, **kwargs)
         finally:
             self._hooks = hooks
+
+    def _init_model_weights(self) -> None:
+        """mmengine's, but for the broadcast from rank 0 after ``init_weights``, which skips row-sharded parameters
+        (Partial FC's class centres): each rank holds other rows, of another count where the classes do not divide
+        by the ranks (gloo aborted at start-up: '192 vs 128'), and equal counts were overwritten with rank 0's."""
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        if not hasattr(model, 'init_weights'):
+            return
+        model.init_weights()
+        local = {key for key, *_ in sharded_parameters(model)}
+        for name, tensor in model.state_dict().items():
+            if name not in local:
+                broadcast(tensor)
 
     def _check_teacher_classes(self) -> None:
         """A distillation teacher (DistillClassifier) must have been trained on the training set's classes, in
@@ -273,7 +288,9 @@ class SafeRunner(Runner):
         """mmengine's save_checkpoint, with row-sharded parameters (Partial FC) gathered whole from every rank
         first (mmengine's CheckpointHook calls this on every rank), then written by rank 0, atomically on local
         disks (remote backends: mmengine's path)."""
-        self._full_rows = gather_full_rows(self.model, self.optim_wrapper)
+        ema = next((h.ema_model.module for h in self.hooks
+                    if isinstance(h, EMAHook) and getattr(h, 'ema_model', None) is not None), None)
+        self._full_rows = gather_full_rows(self.model, self.optim_wrapper, ema)
         try:
             self._write_checkpoint(out_dir, filename, file_client_args, save_optimizer, save_param_scheduler, meta,
                                    by_epoch, backend_args)

@@ -69,16 +69,19 @@ def _gather_rows(local: torch.Tensor, total: int) -> torch.Tensor | None:
     return torch.cat([part[:size] for part, size in zip(parts, sizes)]).cpu()
 
 
-def gather_full_rows(model: nn.Module, optim_wrapper: Any) -> dict[str, Any]:
+def gather_full_rows(model: nn.Module, optim_wrapper: Any, averaged: nn.Module | None = None) -> dict[str, Any]:
     """The full matrices of the sharded parameters and of their optimizer state, on rank 0, for the checkpoint.
 
     Collective: every rank must call it (SafeRunner.save_checkpoint does, on every rank, before rank 0 writes).
-    Returns ``{'state_dict': {key: full}, 'optimizer': [(wrapper name, state id, {state key: full})]}`` on rank 0,
-    an empty dict elsewhere and in one process (where the local rows are the matrix).
+    Returns ``{'state_dict': {key: full}, 'optimizer': [(wrapper name, state id, {state key: full})],
+    'averaged': {key: full}}`` on rank 0 (``averaged``: the same parameters of an EMA copy of the model, given as
+    ``averaged``), an empty dict elsewhere and in one process (where the local rows are the matrix).
     """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return {}
-    gathered: dict[str, Any] = {'state_dict': {}, 'optimizer': []}
+    gathered: dict[str, Any] = {'state_dict': {}, 'optimizer': [], 'averaged': {}}
+    for key, param, _, _, total in sharded_parameters(averaged) if averaged is not None else ():
+        gathered['averaged'][key] = _gather_rows(param, total)
     for key, param, _, _, total in sharded_parameters(model):
         gathered['state_dict'][key] = _gather_rows(param, total)
         for name, optimizer in _optimizers(optim_wrapper):
@@ -92,9 +95,16 @@ def gather_full_rows(model: nn.Module, optim_wrapper: Any) -> dict[str, Any]:
 
 
 def insert_full_rows(checkpoint: dict, gathered: dict[str, Any]) -> None:
-    """Put :func:`gather_full_rows`'s matrices into the checkpoint rank 0 is about to write, in place."""
+    """Put :func:`gather_full_rows`'s matrices into the checkpoint rank 0 is about to write, in place, after the
+    hooks' ``before_save_checkpoint``: mmengine's EMAHook then has put the averaged weights (rank 0's rows only)
+    under 'state_dict' and the model's own under 'ema_state_dict' ('module.' keys); both get whole matrices."""
+    ema = checkpoint.get('ema_state_dict')
     for key, full in gathered.get('state_dict', {}).items():
-        checkpoint['state_dict'][key] = full
+        if isinstance(ema, dict) and f'module.{key}' in ema and key in gathered.get('averaged', {}):
+            ema[f'module.{key}'] = full
+            checkpoint['state_dict'][key] = gathered['averaged'][key]
+        else:
+            checkpoint['state_dict'][key] = full
     for name, index, state in gathered.get('optimizer', []):
         if 'optimizer' not in checkpoint:  # save_optimizer=False
             break

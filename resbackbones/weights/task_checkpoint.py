@@ -28,9 +28,13 @@ SHOWN = 5
 
 
 def matches_model(state: dict, model: nn.Module) -> bool:
-    """Whether ``state`` holds every key of ``model`` (batch-norm counters aside) with the model's shape."""
-    target = model.state_dict()
-    return all(k in state and tuple(state[k].shape) == tuple(v.shape) for k, v in target.items()
+    """Whether ``state`` holds every key of ``model`` (batch-norm counters aside) with the model's shape; for a
+    row-sharded parameter (Partial FC on several ranks) the whole matrix's, which is what checkpoints hold."""
+    from ..engine.sharded_rows import sharded_parameters  # the engine builds on weights: imported when used
+    target = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    for key, param, _, _, total in sharded_parameters(model):
+        target[key] = (total, *param.shape[1:])
+    return all(k in state and tuple(state[k].shape) == shape for k, shape in target.items()
                if not k.endswith('num_batches_tracked'))
 
 

@@ -27,3 +27,11 @@ def test_slurm_variables_become_torchrun_ones(monkeypatch):
     dist._slurm_env(port=29999)
     assert [os.environ[k] for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_PORT', 'MASTER_ADDR')] == \
         ['3', '8', '1', '29999', 'node-0']
+
+
+def test_slurm_launcher_outside_srun_names_what_is_missing(monkeypatch):
+    for key in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST', 'MASTER_ADDR'):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(ValueError, match="launcher 'slurm' needs SLURM_PROCID, SLURM_NTASKS, SLURM_NODELIST from "
+                                         'SLURM: run it under srun'):  # was 'error: SLURM_PROCID'
+        dist._slurm_env(port=None)
