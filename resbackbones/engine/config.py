@@ -36,7 +36,24 @@ def load_config(path: str) -> Config:
             AttributeError) as err:
         raise ValueError(f'config {path} cannot be loaded: {type(err).__name__}: {err}') from err
     check_loaders(cfg, path)
+    check_scope(cfg, path)
     return adopt_foreign_runtime(cfg, path)
+
+
+UNRUNNABLE_SCOPES = {'mmpretrain': 'mmpretrain', 'mmcls': 'mmpretrain (mmcls)'}
+
+
+def check_scope(cfg: Config, path: str) -> None:
+    """ValueError naming the file when its ``default_scope`` is a project whose configs do not run here: an
+    mmpretrain config failed later on its visualizer, or on its classifier's neck, after registry warnings. (An
+    'mmdet' scope falls back to this project's registries, where mmdet's model names build.)"""
+    scope = cfg.get('default_scope')
+    if scope in UNRUNNABLE_SCOPES:
+        raise ValueError(f"config {path}: default_scope {scope!r} is {UNRUNNABLE_SCOPES[scope]}'s, whose configs do "
+                         f"not run here (its classifier, heads and visualizer differ); configs of mmaction2 "
+                         f"(default_scope 'mmaction') and insightface's arcface_torch do. Write a config over this "
+                         f"project's configs/classification (docs/training.md): its backbones take mmpretrain's "
+                         f'arguments')
 
 
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')

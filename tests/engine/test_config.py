@@ -122,3 +122,12 @@ def test_a_data_loader_that_is_not_a_dict_is_named(tmp_path):
     path.write_text("train_dataloader = dict(batch_size=2, dataset=dict(type='PoseDataset')),\n")
     with pytest.raises(ValueError, match=r'comma.py: train_dataloader must be a dict.*got a tuple \(a trailing comma'):
         load_config(str(path))
+
+
+@pytest.mark.parametrize('scope', ['mmpretrain', 'mmcls'])
+def test_an_mmpretrain_config_is_named_when_loaded(tmp_path, scope):
+    # an mmpretrain config failed later on UniversalVisualizer or an unexpected 'neck', after registry warnings
+    path = tmp_path / 'theirs.py'
+    path.write_text(f"default_scope = {scope!r}\nmodel = dict(type='ImageClassifier')\n")
+    with pytest.raises(ValueError, match=f"theirs.py: default_scope '{scope}' is mmpretrain.*, whose configs do not"):
+        load_config(str(path))
