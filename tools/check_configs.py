@@ -29,12 +29,18 @@ def pipelines(cfg) -> list[list[dict]]:
     """Every pipeline the config's data loaders name (those of ConcatDataset's parts, of the datasets that wrappers
     such as CachedDataset hold, and of mmaction2's ``train_cfg.other_loaders``, included)."""
     found = []
+
+    def visit(dataset: dict) -> None:  # parts of a ConcatDataset may be wrappers in turn (RepeatDataset(...))
+        for link in dataset_chain(dataset):
+            if 'pipeline' in link:
+                found.append(link['pipeline'])
+            for part in link.get('datasets') or []:
+                if isinstance(part, dict):
+                    visit(part)
+
     loaders = [cfg.get(key) or {} for key in LOADERS] + list((cfg.get('train_cfg') or {}).get('other_loaders') or [])
     for loader in loaders:
-        for dataset in dataset_chain(loader.get('dataset') or {}):
-            for part in dataset.get('datasets', [dataset]):
-                if 'pipeline' in part:
-                    found.append(part['pipeline'])
+        visit(loader.get('dataset') or {})
     return found
 
 

@@ -69,3 +69,14 @@ def test_the_pipeline_inside_a_wrapper_is_checked_too(tmp_path, capsys):
     assert load_tool('check_configs').main([str(good), str(broken)]) == 1
     out = capsys.readouterr().out
     assert f'{good}: ok' in out and f"{broken}: KeyError: 'LoadImageAndMaskX is not in" in out
+
+
+def test_a_wrapper_inside_a_concat_dataset_is_checked_too(tmp_path, capsys):
+    # ConcatDataset([RepeatDataset(dataset=...)]): the inner pipeline went unchecked and the config was called ok
+    path = tmp_path / 'concat_repeat.py'
+    inner = "dict(type='ImageFolderDataset', data_root='x', pipeline=[dict(type='NoSuchTransform')])"
+    path.write_text("model = dict(type='ImageClassifier', num_classes=2, backbone=dict(type='ResNet', depth=18))\n"
+                    "train_dataloader = dict(dataset=dict(type='ConcatDataset', datasets=[dict(type='RepeatDataset', "
+                    f"times=2, dataset={inner})]))\n")
+    assert load_tool('check_configs').main([str(path)]) == 1
+    assert f"{path}: KeyError: 'NoSuchTransform is not in" in capsys.readouterr().out
