@@ -140,8 +140,9 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
         bins = [os.path.join(rec, t + '.bin') for t in targets]
         lines += [f"val_dataloader = dict(dataset=dict(bin_file={bins[0] if len(bins) == 1 else bins!r}))",
                   'test_dataloader = val_dataloader']
-    else:  # arcface_torch then does not validate; the base's placeholder .bin files must not stand in
-        lines += ['val_dataloader = None', 'val_cfg = None', 'val_evaluator = None']
+    else:  # arcface_torch then does not validate; the base's placeholder .bin files must not stand in, for a test
+        lines += ['val_dataloader = None', 'val_cfg = None', 'val_evaluator = None',  # either (tools/test.py)
+                  'test_dataloader = None', 'test_cfg = None', 'test_evaluator = None']
     if job.get('output'):
         lines.append(f"work_dir = {str(job['output'])!r}")
     notes = []

@@ -106,5 +106,6 @@ def test_no_val_targets_means_no_validation(tmp_path, capsys):
     """val_targets = [] left the base's placeholder data/faces_emore/*.bin as the validation sets."""
     cfg = load_config(write(tmp_path, JOB + 'config.val_targets = []\n'))
     assert cfg.val_dataloader is None and cfg.val_cfg is None and cfg.val_evaluator is None
+    assert cfg.test_dataloader is None and cfg.test_cfg is None and cfg.test_evaluator is None
     load_config(write(tmp_path, JOB + 'config.verbose = 5\n', 'verbose.py'))
     assert 'verbose=5: validation runs once per epoch here, not every 5 steps' in capsys.readouterr().out
