@@ -55,7 +55,7 @@ import os
 from typing import Callable
 
 from mmengine.device import get_device
-from mmengine.dist import broadcast, get_rank, is_distributed, master_only
+from mmengine.dist import broadcast, get_rank, get_world_size, is_distributed, master_only
 from mmengine.logging import print_log
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
@@ -237,6 +237,7 @@ class SafeRunner(Runner):
         if self._train_loop is not None:  # built as mmengine will, to check the dataset before anything runs
             self._train_loop = self.build_train_loop(self._train_loop)
             check_detector_classes(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
+            check_batches(self._train_loop.dataloader)
         if self._val_loop is not None:
             self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val')
         try:
@@ -410,6 +411,16 @@ class SafeRunner(Runner):
                 self._has_loaded = True
                 return
         super().load_or_resume()
+
+
+def check_batches(dataloader) -> None:
+    """ValueError naming the loader's numbers when an epoch has no training batch (fewer samples per rank than a
+    batch, with drop_last): mmengine stopped on a bare assertion ('epoch_length must be a positive integer')."""
+    if len(dataloader) == 0:
+        raise ValueError(f'train_dataloader gives no batch per epoch: {len(dataloader.dataset)} samples over '
+                         f'{get_world_size()} '
+                         f'process(es), batch_size {dataloader.batch_size}, drop_last {dataloader.drop_last}; '
+                         f'lower the batch size or set drop_last=False')
 
 
 def check_resumable(checkpoint: dict, filename: str) -> None:
