@@ -159,11 +159,12 @@ class SafeRunner(Runner):
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
-        """mmengine's, with the whole matrices of row-sharded parameters put into a checkpoint before the hooks
-        see it (``before_save_checkpoint``) and cut to this rank's rows after loading (``after_load_checkpoint``),
+        """mmengine's, with the whole matrices of row-sharded parameters put into a checkpoint once the hooks have
+        seen it (``before_save_checkpoint``: after EMAHook's swap) and cut to this rank's rows after loading
+        (``after_load_checkpoint``),
         ``before_train`` preceded by the one-sample batch warning and followed, after a resume, by the validation
-        the checkpoint's epoch owes, and except that a second ``before_run`` (mmengine's val() and test() after train()) repeats nothing that
-        must happen once:
+        the checkpoint's epoch owes, and except that a second ``before_run`` (mmengine's val() and test() after
+        train()) repeats nothing that must happen once:
 
         - an EMAHook that already holds an average is left alone: its before_run replaced the average with a copy of
           the model's current (raw) weights (a checkpoint loaded afterwards still reaches the average through the

@@ -78,7 +78,8 @@ def test_a_missing_file_is_named_as_missing_and_an_all_skipped_list_is_still_wri
 
 @pytest.mark.parametrize('tool, prog', [('data/build_audio_features', 'build_audio_features.py'),
                                         ('data/build_rawframes', 'build_rawframes.py')])
-@pytest.mark.parametrize('lines', ['cls/a.mp4 0\ncls/b.mp4 1\ncls/a.avi 1\n', 'cls/a.mp4 0\ncls/b.mp4 1\ncls/a.mp4 0\n'])
+@pytest.mark.parametrize('lines', ['cls/a.mp4 0\ncls/b.mp4 1\ncls/a.avi 1\n',
+                                   'cls/a.mp4 0\ncls/b.mp4 1\ncls/a.mp4 0\n'])
 def test_two_lines_writing_one_output_are_refused_by_line(tmp_path, capsys, tool, prog, lines):
     # the second video overwrote the first's output, and both lines were listed with their labels
     (tmp_path / 'src').mkdir()
