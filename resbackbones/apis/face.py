@@ -66,16 +66,33 @@ def list_images(inputs: Sequence[str]) -> list[str]:
 @torch.no_grad()
 def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks: Sequence | None = None,
                 flip: bool = False, batch_size: int = 64) -> np.ndarray:
-    """(N, D) L2-normalised embeddings of ``images`` (paths or HxWxC uint8 arrays).
+    """(N, D) L2-normalised embeddings of ``images`` (paths or HxWxC uint8 arrays; one image alone gives N = 1).
+    The model runs in eval mode (its training flag is restored after).
 
     Args:
         landmarks: one (5, 2) array per image to align it first (ArcFace template), or None for aligned crops.
         flip: add the embedding of the mirrored image before normalising (insightface's flip test).
     """
+    if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
+        images = [images]  # one image, not a sequence of its rows
+        landmarks = [landmarks] if landmarks is not None and np.asarray(landmarks).ndim == 2 else landmarks
+    images = [os.fspath(img) if isinstance(img, os.PathLike) else img for img in images]
     channels = getattr(model.backbone, 'in_channels', 3)
     resize = Resize(tuple(model.input_size))
     if landmarks is not None and len(landmarks) != len(images):
         raise ValueError(f'embed_faces: {len(landmarks)} landmark sets for {len(images)} images')
+    if not images:
+        return np.zeros((0, model.embedding.fc.out_features), np.float32)
+    was_training = model.training
+    model.eval()  # no BatchNorm statistics written, and each image's embedding independent of its batch-mates
+    try:
+        return _embed(model, images, landmarks, flip, batch_size, channels, resize)
+    finally:
+        model.train(was_training)
+
+
+def _embed(model: nn.Module, images: list, landmarks: Sequence | None, flip: bool, batch_size: int, channels: int,
+           resize: Resize) -> np.ndarray:
     out = []
     for start in range(0, len(images), batch_size):
         batch = []

@@ -14,8 +14,12 @@ def refuse_input_folder(runner, out_dir: str, hook: str) -> None:
     if dataset is None or not hasattr(dataset, 'get_data_info') or not os.path.isdir(out_dir):
         return
     for i in range(len(dataset)):
-        path = dataset.get_data_info(i).get('img_path')
-        if path and os.path.isdir(os.path.dirname(path) or '.') and \
-                os.path.samefile(os.path.dirname(path) or '.', out_dir):
-            raise ValueError(f'{hook}: out_dir {out_dir} holds the test images ({path}); pictures named after them '
-                             f'would replace them: give another folder (--show-dir)')
+        info = dataset.get_data_info(i)
+        # every file of a sample: a segmentation set's masks sit in a folder of their own, under the same names
+        for key, path in info.items():
+            if not (key.endswith('_path') and isinstance(path, str) and path):
+                continue
+            folder = os.path.dirname(path) or '.'
+            if os.path.isdir(folder) and os.path.samefile(folder, out_dir):
+                raise ValueError(f'{hook}: out_dir {out_dir} holds the test set\'s files ({key} {path}); pictures '
+                                 f'named after them would replace them: give another folder (--show-dir)')
