@@ -16,7 +16,8 @@ def create_model(name: str, pretrained: str | None = None, num_classes: int | No
     Args:
         name: one of ``list_models()``, e.g. 'resnet50', 'resnext50_32x4d'.
         pretrained: path of a local checkpoint (torchvision, timm, mmpretrain or mmdet format, detected
-            automatically unless ``source`` names it).
+            automatically unless ``source`` names it); None or False: random weights (True is refused: nothing
+            is downloaded).
         num_classes: when given, returns an ImageClassifier (backbone + global pool + linear ``head.fc``) whose
             logits match torchvision's ``fc``; otherwise the backbone, which returns a tuple of features.
         source: 'torchvision' | 'timm' | 'mmpretrain' | 'mmdet' | 'native' to skip format detection.
@@ -30,7 +31,10 @@ def create_model(name: str, pretrained: str | None = None, num_classes: int | No
     else:
         cfg.setdefault('out_indices', (cfg.get('num_stages', 4) - 1,))
         model = MODELS.build(dict(type='ImageClassifier', backbone=cfg, num_classes=num_classes))
-    if pretrained is not None:
+    if pretrained is True:  # timm's and torchvision's habit: their hubs download, this library never does
+        raise ValueError(f'create_model({name!r}, pretrained=True): give the path of a local checkpoint '
+                         f'(torchvision, timm, mmpretrain or mmdet format); nothing is downloaded')
+    if pretrained is not None and pretrained is not False:
         from .weights import load_pretrained
         load_pretrained(model, pretrained, source=source, strict=strict)
     return model

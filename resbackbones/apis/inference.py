@@ -56,6 +56,8 @@ def inference_detector(model: nn.Module, image: str | np.ndarray | Sequence[str 
     the loading step is skipped: give them in the channel order and count the model expects (RGB or grey).
     """
     images = list(image) if isinstance(image, (list, tuple)) else [image]
+    if not images:  # mmdet's answer to no images; the collate step failed on an IndexError
+        return []
     transforms = _pipeline(model, pipeline)
     samples = []
     for img in images:

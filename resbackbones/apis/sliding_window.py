@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from typing import Callable, Sequence
 
 import torch
@@ -48,11 +49,13 @@ def pad_to_at_least(inputs: torch.Tensor, sizes: Sequence[int]) -> torch.Tensor:
 
 
 def _sizes(value: int | Sequence[int], name: str, dims: int) -> tuple[int, ...]:
-    sizes = (value,) * dims if isinstance(value, int) else tuple(value)
-    if len(sizes) != dims or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes):
+    def whole(v) -> bool:  # numpy integers too (a patch size read from an array)
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    sizes = (value,) * dims if whole(value) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(sizes) != dims or not all(whole(v) and v > 0 for v in sizes):
         shape = '(h, w)' if dims == 2 else '(d, h, w)'
         raise ValueError(f'sliding_window_inference: {name} must be a positive int or {shape}; got {value!r}')
-    return sizes
+    return tuple(int(v) for v in sizes)
 
 
 @torch.no_grad()
@@ -92,6 +95,8 @@ def sliding_window_inference(inputs: torch.Tensor, predictor: Callable[[torch.Te
     grids = itertools.product(range(n), *(window_starts(size, side, overlap) for size, side in zip(full, patch)))
     windows = [(w[0], tuple(slice(start, start + side) for start, side in zip(w[1:], patch))) for w in grids]
     weight = importance_map(patch, blend, sigma_scale, inputs.device)
+    if n == 0:
+        raise ValueError('sliding_window_inference: inputs hold no sample (batch of 0)')
     output = norm = None
     for start in range(0, len(windows), batch_size):
         chunk = windows[start:start + batch_size]

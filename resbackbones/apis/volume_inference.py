@@ -67,12 +67,13 @@ def label_dtype(num_labels: int) -> type:
     return np.uint8 if num_labels <= 256 else np.uint16
 
 
-def save_nifti(path: str, labels: np.ndarray, reference: nib.Nifti1Image) -> str:
+def save_nifti(path: str | os.PathLike, labels: np.ndarray, reference: nib.Nifti1Image) -> str:
     """Write ``labels`` to ``path`` (.nii or .nii.gz) with the reference's affine and header: uint8 (uint16 past 256
     classes), no intensity scaling, display range 0..max label; atomic, with the umask's permissions.
 
     The file appears complete or not at all: it is written beside ``path`` under a temporary name and renamed.
     """
+    path = os.fspath(path)
     if not path.endswith(('.nii', '.nii.gz')):
         raise ValueError(f'save_nifti: {path}: the name must end with .nii or .nii.gz (one-file NIfTI)')
     if labels.shape != reference.shape[:3]:

@@ -78,3 +78,7 @@ def test_init_detector_reads_weights_only_whatever_torchs_default(model, tmp_pat
     with pytest.raises(ValueError, match='refusing to load'):
         init_detector(Config(dict(model=MODEL)), str(tmp_path / 'a.pth'))
     assert not (tmp_path / 'ran').exists()
+
+
+def test_no_images_give_no_detections(model):
+    assert inference_detector(model, []) == []  # mmdet's answer; the collate step raised an IndexError

@@ -91,3 +91,13 @@ def test_3d_blending_batches_windows_and_gives_the_same_result():
     b = sliding_window_inference(x, blur, 8, overlap=0.5, batch_size=1)
     torch.testing.assert_close(a, b)
     assert max(calls) == 4 and sum(calls) == len(window_starts(12, 8, .5)) * len(window_starts(20, 8, .5)) ** 2
+
+
+def test_numpy_integer_sizes_and_an_empty_batch():
+    import numpy as np
+    x = torch.rand(1, 1, 20, 20)
+    out = sliding_window_inference(x, lambda p: p, patch_size=np.int64(8))  # was "not iterable"
+    assert torch.allclose(out, x)
+    assert torch.allclose(sliding_window_inference(x, lambda p: p, patch_size=(np.int64(8), np.int64(8))), x)
+    with pytest.raises(ValueError, match='inputs hold no sample'):  # was an AttributeError on None
+        sliding_window_inference(torch.zeros(0, 1, 16, 16), lambda p: p, patch_size=8)

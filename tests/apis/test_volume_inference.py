@@ -49,7 +49,7 @@ def reference(tmp_path):
 def test_save_keeps_affine_and_header(tmp_path, name):
     ref = reference(tmp_path)
     labels = (np.arange(6 * 7 * 5).reshape(6, 7, 5) % 3).astype(np.uint8)
-    path = save_nifti(str(tmp_path / 'sub' / name), labels, ref)
+    path = save_nifti(tmp_path / 'sub' / name, labels, ref)  # a Path too (was an AttributeError on endswith)
     saved = nib.load(path)
     np.testing.assert_array_equal(np.asanyarray(saved.dataobj), labels)
     np.testing.assert_allclose(saved.affine, ref.affine)

@@ -54,3 +54,11 @@ def test_inputs_of_another_channel_count_name_the_setting(model, shape):
     import torch
     with pytest.raises(ValueError, match=r"takes \d-channel inputs \(in_channels\) and got \d channels.*color_type"):
         MODELS.build(dict(model, base_channels=8))(torch.zeros(shape))
+
+
+def test_pretrained_true_or_false_as_timm_users_pass_it():
+    import resbackbones
+    assert resbackbones.create_model('resnet18', pretrained=False) is not None  # random weights, as None
+    with pytest.raises(ValueError, match='pretrained=True\\): give the path of a local checkpoint .*nothing is '
+                                         'downloaded'):
+        resbackbones.create_model('resnet18', pretrained=True)
