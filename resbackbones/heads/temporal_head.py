@@ -63,9 +63,10 @@ class TemporalHead(nn.Module):
 
     def forward(self, x: torch.Tensor, num_segments: int | None = None, num_segs: int | None = None) -> torch.Tensor:
         """(N * num_segments, C) features, or (N * num_segments, C, h, w) feature maps (averaged over space, as
-        Recognizer2D hands them with mmaction2's ``num_segs``), frames of a clip consecutive and in time order
-        -> (N, num_classes)."""
-        segments = num_segments or num_segs or self.num_segments
+        Recognizer2D hands them), frames of a clip consecutive and in time order -> (N, num_classes): one row per
+        clip. Recognizer2D's ``num_segs`` (all frames of a video: clips x crops) is not the sequence: it ran every
+        view of a test video through the LSTM as one sequence, as TSMHead and TRNHead do not."""
+        segments = num_segments or self.num_segments
         if x.dim() > 2:
             x = global_average(x)
         if x.dim() != 2 or x.shape[0] % segments:

@@ -90,3 +90,18 @@ def test_bad_inputs_are_named(x, segments, message):
     head = TemporalHead(num_classes=2, in_channels=8, num_segments=4, kind='transformer', hidden_channels=8)
     with pytest.raises(ValueError, match=message):
         head(x, num_segments=segments)
+
+
+@pytest.mark.parametrize('kind', ['lstm', 'transformer'])
+def test_each_view_of_a_test_video_is_its_own_sequence_in_recognizer2d(kind):
+    # Recognizer2D's num_segs (every frame of the video: clips x crops) ran the views as one LSTM sequence
+    from resbackbones.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, base_channels=8),
+                              cls_head=dict(type='TemporalHead', num_classes=5, num_segments=4, kind=kind,
+                                            hidden_channels=32))).eval()
+    a, b = torch.rand(1, 4, 3, 32, 32), torch.rand(1, 4, 3, 32, 32)
+    with torch.no_grad():
+        both = model.tensor(torch.cat([a, b], 1))
+        each = (model.tensor(a) + model.tensor(b)) / 2
+    torch.testing.assert_close(both, each, rtol=0, atol=1e-5)
