@@ -59,10 +59,12 @@ class ImageClassifier(TaskModel):
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict[str, torch.Tensor]:
         """Cross-entropy over every clip, each carrying its sample's label (binary cross-entropy per class on
-        multi-hot labels when ``multi_label``)."""
+        multi-hot labels when ``multi_label``, smoothed as mmaction2's heads do: (1 - eps) y + eps / classes)."""
         logits, clips = self.clip_logits(inputs)
         if self.multi_label:
             targets = gt_multi_hot(data_samples, logits.shape[1], logits.device).repeat_interleave(clips, dim=0)
+            if self.label_smoothing:  # ignored before: the loss was the same for every eps
+                targets = targets * (1 - self.label_smoothing) + self.label_smoothing / logits.shape[1]
             return {'loss': F.binary_cross_entropy_with_logits(logits, targets)}
         labels = gt_labels(data_samples, logits.device, logits.shape[1], type(self).__name__)
         labels = labels.repeat_interleave(clips)

@@ -57,8 +57,12 @@ class Recognizer3D(ImageClassifier):
         self._neck_cfg = neck  # read by pooled_channels while the classifier is built
         views = max_testing_views('Recognizer3D', train_cfg, test_cfg, also=('fcn_test',))
         if cls_head is not None:  # mmaction2's form: the classifier's settings inside an I3DHead config
-            if num_classes is not None:
-                raise ValueError('Recognizer3D: give num_classes inside cls_head or as num_classes, not both')
+            given = [name for name, value, default in (('num_classes', num_classes, None), ('dropout', dropout, 0.5),
+                                                       ('average_clips', average_clips, 'prob'),
+                                                       ('multi_class', multi_class, False)) if value != default]
+            if given:  # cls_head's (or mmaction2's defaults) replaced them without a word
+                raise ValueError(f'Recognizer3D: give {", ".join(given)} inside cls_head (mmaction2: dropout_ratio '
+                                 f'for dropout) or beside it, not both')
             if cls_head.get('type') not in HEADS or 'num_classes' not in cls_head:
                 raise ValueError(f'Recognizer3D: cls_head must be dict(type=one of {sorted(HEADS)}, num_classes=..., '
                                  f'...) (mmaction2); got {cls_head!r}')

@@ -18,6 +18,7 @@ from mmaction2_reference import to_mmaction2_keys  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 TINY = dict(type='Recognizer3D', num_classes=3, dropout=0.0,
             backbone=dict(type='ResNet3d', depth=18, base_channels=8, zero_init_residual=False))
+HEADLESS = {k: v for k, v in TINY.items() if k not in ('num_classes', 'dropout')}  # for cls_head=... forms
 
 
 def test_i3d_config_is_mmaction2s_i3d_r50():
@@ -126,18 +127,22 @@ MMACTION2_I3D_HEAD = dict(type='I3DHead', num_classes=3, in_channels=64, spatial
 
 
 def test_mmaction2s_cls_head_form_builds_the_same_classifier():
-    ours = MODELS.build({**TINY, 'num_classes': None, 'cls_head': MMACTION2_I3D_HEAD, 'train_cfg': None,
+    ours = MODELS.build({**HEADLESS, 'cls_head': MMACTION2_I3D_HEAD, 'train_cfg': None,
                          'test_cfg': None})
     plain = MODELS.build(TINY)
     assert [(k, v.shape) for k, v in ours.state_dict().items()] == [(k, v.shape) for k, v in plain.state_dict().items()]
     assert ours.head.dropout.p == 0.3 and ours.average_clips == 'score'
-    fc = MODELS.build(dict(TINY, backbone=dict(TINY['backbone'], base_channels=64), num_classes=None,
+    fc = MODELS.build(dict(HEADLESS, backbone=dict(TINY['backbone'], base_channels=64),
                            cls_head=dict(MMACTION2_I3D_HEAD, in_channels=512, num_classes=400))).head.fc
     assert 0.008 < fc.weight.std() < 0.012 and fc.bias.abs().max() == 0  # mmaction2's normal_init(std=0.01)
 
 
 @pytest.mark.parametrize('change, message', [
-    (dict(num_classes=3, cls_head=MMACTION2_I3D_HEAD), 'inside cls_head or as num_classes, not both'),
+    (dict(num_classes=3, cls_head=MMACTION2_I3D_HEAD), r'give num_classes inside cls_head \(mmaction2: '
+                                                       r'dropout_ratio for dropout\) or beside it, not both'),
+    # cls_head's settings (or mmaction2's defaults) replaced these without a word: softmax on multi-hot labels
+    (dict(average_clips='score', multi_class=True, dropout=0.9, cls_head=MMACTION2_I3D_HEAD),
+     'give dropout, average_clips, multi_class inside cls_head'),
     (dict(num_classes=None), 'needs num_classes'),
     (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, type='TSNHead')), "cls_head must be dict"),
     (dict(num_classes=None, cls_head=dict(MMACTION2_I3D_HEAD, in_channels=99)), 'in_channels=99 but the backbone'),
@@ -148,7 +153,7 @@ def test_mmaction2s_cls_head_form_builds_the_same_classifier():
 ])
 def test_bad_mmaction2_head_arguments_are_named(change, message):
     with pytest.raises(ValueError, match=message):
-        MODELS.build({**TINY, **change})
+        MODELS.build({**(HEADLESS if 'cls_head' in change else TINY), **change})
 
 
 @pytest.mark.parametrize('form', [dict(num_classes=3, multi_class=True),
@@ -156,7 +161,7 @@ def test_bad_mmaction2_head_arguments_are_named(change, message):
                                                      multi_class=True, loss_cls=dict(type='BCELossWithLogits')))])
 @torch.no_grad()
 def test_multi_label_recognizer_trains_with_bce_and_scores_with_sigmoids(form):
-    model = MODELS.build({**TINY, 'num_classes': None, **form}).eval()
+    model = MODELS.build({**HEADLESS, **form}).eval()
     videos = torch.randn(2, 2, 3, 4, 32, 32)  # 2 videos x 2 clips
     targets = torch.tensor([[1., 0., 1.], [0., 1., 0.]])
     samples = [dict(gt_label=t) for t in targets]
@@ -168,6 +173,11 @@ def test_multi_label_recognizer_trains_with_bce_and_scores_with_sigmoids(form):
     torch.testing.assert_close(preds[1]['gt_label'], targets[1])
     with pytest.raises(ValueError, match=r'multi-hot labels of num_classes=3 per sample; got shape \(1,\)'):
         model(videos, [0, 1], mode='loss')
+    # label smoothing of multi-hot targets, as mmaction2's heads: it was ignored (the same loss for every eps)
+    model.label_smoothing = 0.2
+    smoothed = targets.repeat_interleave(2, 0) * 0.8 + 0.2 / 3
+    torch.testing.assert_close(model(videos, samples, mode='loss')['loss'],
+                               F.binary_cross_entropy_with_logits(logits, smoothed))
 
 
 @pytest.mark.parametrize('head, message', [
@@ -176,4 +186,4 @@ def test_multi_label_recognizer_trains_with_bce_and_scores_with_sigmoids(form):
 ])
 def test_multi_label_needs_both_of_mmaction2s_settings(head, message):
     with pytest.raises(ValueError, match=message):
-        MODELS.build({**TINY, 'num_classes': None, 'cls_head': dict(MMACTION2_I3D_HEAD, **head)})
+        MODELS.build({**HEADLESS, 'cls_head': dict(MMACTION2_I3D_HEAD, **head)})
