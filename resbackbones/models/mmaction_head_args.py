@@ -7,7 +7,7 @@ and ``train_cfg`` / ``test_cfg`` beside it. Here the recognizer takes ``average_
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -47,6 +47,15 @@ def in_chunks(function: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Te
 
 
 BCE = 'BCELossWithLogits'
+
+
+def topk_of(owner: str, value: Any) -> tuple[int, ...]:
+    """mmaction2's ``topk``: an int k or a sequence of them, each >= 1, as a tuple."""
+    ks = (value,) if isinstance(value, int) and not isinstance(value, bool) else \
+        tuple(value) if isinstance(value, (list, tuple)) else ()
+    if not ks or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in ks):
+        raise ValueError(f'{owner}: cls_head.topk must be an integer >= 1 or a sequence of them; got {value!r}')
+    return ks
 
 
 def split_cls_head(owner: str, cls_head: dict, channels: int) -> tuple[dict, str, bool]:

@@ -17,7 +17,7 @@ from ..heads.rgbpose_head import STREAMS, RGBPoseHead
 from ..registry import MODELS
 from .base import TaskModel
 from .labels import gt_labels, with_labels
-from .mmaction_head_args import in_chunks, max_testing_views, split_cls_head
+from .mmaction_head_args import in_chunks, max_testing_views, split_cls_head, topk_of
 
 
 def _components(components, weights) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -71,7 +71,7 @@ class MMRecognizer3D(TaskModel):
         self.components, self.loss_weights = _components(args.pop('loss_components', STREAMS),
                                                          args.pop('loss_weights', 1.))
         self.label_smoothing = float(args.pop('label_smooth_eps', 0.0))
-        self.topk = tuple(args.pop('topk', (1, 5)))
+        self.topk = topk_of('MMRecognizer3D', args.pop('topk', (1, 5)))
         try:
             self.cls_head = RGBPoseHead(**args)
         except TypeError as err:

@@ -16,7 +16,7 @@ from ..registry import MODELS
 from .base import TaskModel
 from .classifier import ImageClassifier
 from .labels import gt_labels
-from .mmaction_head_args import split_cls_head
+from .mmaction_head_args import split_cls_head, topk_of
 
 IMAGE, CLIPS, VIEWS = 4, 5, 6  # input ranks: (N, C, H, W), (N, C, T, H, W), (N, views, C, T, H, W)
 
@@ -52,7 +52,7 @@ class RecognizerOmni(TaskModel):
             raise ValueError('RecognizerOmni: multi_class is not supported (OmniHead trains with cross-entropy)')
         args.pop('type')
         self.label_smoothing = float(args.pop('label_smooth_eps', 0.0))
-        self.topk = tuple(args.pop('topk', (1, 5)))
+        self.topk = topk_of('RecognizerOmni', args.pop('topk', (1, 5)))
         try:
             self.cls_head = OmniHead(**args)
         except TypeError as err:

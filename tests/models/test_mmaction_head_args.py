@@ -56,3 +56,16 @@ def test_a_neck_other_than_tpn_is_refused_by_name(kind, message):
 def test_train_cfg_options_are_refused():
     with pytest.raises(ValueError, match='train_cfg options are not supported'):
         MODELS.build(dict(RECOGNIZERS['3d'][0], train_cfg=dict(blending=None)))
+
+
+@pytest.mark.parametrize('value, expected', [(5, (5,)), ((1, 5), (1, 5)), ([2], (2,))])
+def test_topk_takes_an_int_as_mmaction2(value, expected):
+    from resbackbones.models.mmaction_head_args import topk_of
+    assert topk_of('RecognizerOmni', value) == expected  # an int was a bare "'int' object is not iterable"
+
+
+@pytest.mark.parametrize('value', [0, (1, 0), 'top5', True, ()])
+def test_bad_topk_is_named(value):
+    from resbackbones.models.mmaction_head_args import topk_of
+    with pytest.raises(ValueError, match='RecognizerOmni: cls_head.topk must be an integer >= 1'):
+        topk_of('RecognizerOmni', value)
