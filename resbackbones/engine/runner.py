@@ -50,13 +50,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import os
 from typing import Callable
 
 from mmengine.device import get_device
-from mmengine.dist import broadcast, get_rank, get_world_size, is_distributed, master_only
-from mmengine.logging import print_log
+from mmengine.dist import broadcast, get_rank, is_distributed, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, EMAHook, LoggerHook
 from mmengine.model import is_model_wrapper
@@ -83,7 +81,8 @@ from .resume_validation import owed_validation
 from .runtime_keys import check_runtime_keys
 from .schedule_span import schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, sharded_parameters, take_own_rows
-from .single_sample_batch import explain_single_sample, single_sample_warning
+from .resume_checks import check_resumable
+from .single_sample_batch import check_batches, explain_single_sample, single_sample_warning
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
 
@@ -412,33 +411,6 @@ class SafeRunner(Runner):
                 self._has_loaded = True
                 return
         super().load_or_resume()
-
-
-def check_batches(dataloader) -> None:
-    """ValueError naming the loader's numbers when an epoch has no training batch (fewer samples per rank than a
-    batch, with drop_last): mmengine stopped on a bare assertion ('epoch_length must be a positive integer')."""
-    if len(dataloader) == 0:
-        raise ValueError(f'train_dataloader gives no batch per epoch: {len(dataloader.dataset)} samples over '
-                         f'{get_world_size()} '
-                         f'process(es), batch_size {dataloader.batch_size}, drop_last {dataloader.drop_last}; '
-                         f'lower the batch size or set drop_last=False')
-
-
-def check_resumable(checkpoint: dict, filename: str) -> None:
-    """ValueError naming ``filename`` when it lacks what resuming reads (a weights-only file gave 'error: meta');
-    drops ``meta['config']``, which mmengine's resume would run as Python (``Config.fromstring``) only to read
-    ``gpu_ids``: a string passes ``weights_only``, so a downloaded checkpoint could carry code there."""
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    missing = [name for name, present in (('meta.epoch', isinstance(meta, dict) and 'epoch' in meta),
-                                          ('meta.iter', isinstance(meta, dict) and 'iter' in meta),
-                                          ('message_hub', 'message_hub' in checkpoint)) if not present]
-    if missing:
-        raise ValueError(f'{filename} cannot be resumed: it holds no training state ({", ".join(missing)} missing; '
-                         f'weights only?). To start a new run from its weights, give it as load_from')
-    if 'config' in meta:
-        meta.pop('config')
-        print_log(f"{filename}: meta['config'] (an mmcv 1.x config text) is ignored on resume; it is never run as "
-                  f'code, so its gpu_ids are not compared with this run\'s', logger='current', level=logging.WARNING)
 
 
 def check_checkpoint_hook(default_hooks: dict | None) -> None:

@@ -4,11 +4,13 @@ With ``drop_last=False`` (mmengine's default) the last batch of an epoch holds w
 sample and a BatchNorm layer sees a single value per channel (a 1x1 feature map), PyTorch stops the run at the end
 of the first epoch with "Expected more than 1 value per channel when training", which names neither the loader
 nor the cure. :func:`single_sample_warning` says so before training starts, and :func:`explain_single_sample` turns
-the error into one that names the loader's numbers and the two fixes.
+the error into one that names the loader's numbers and the two fixes. :func:`check_batches` refuses the other end:
+an epoch that yields no batch at all.
 """
 from __future__ import annotations
 
 from mmengine.dataset import InfiniteSampler
+from mmengine.dist import get_world_size
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -53,3 +55,13 @@ def explain_single_sample(err: BaseException, loader: DataLoader) -> ValueError 
         return None
     return ValueError(f'{_describe(loader)}, and BatchNorm cannot train on one value per channel ({err}); set '
                       f'train_dataloader.drop_last=True or a batch_size that leaves another remainder')
+
+
+def check_batches(dataloader) -> None:
+    """ValueError naming the loader's numbers when an epoch has no training batch (fewer samples per rank than a
+    batch, with drop_last): mmengine stopped on a bare assertion ('epoch_length must be a positive integer')."""
+    if len(dataloader) == 0:
+        raise ValueError(f'train_dataloader gives no batch per epoch: {len(dataloader.dataset)} samples over '
+                         f'{get_world_size()} '
+                         f'process(es), batch_size {dataloader.batch_size}, drop_last {dataloader.drop_last}; '
+                         f'lower the batch size or set drop_last=False')
