@@ -89,6 +89,10 @@ class Recognizer2D(TaskModel):
         all of a video's frames), ``frames // num_segments`` for TSMHead (one row per clip) and a TPN neck."""
         if self.neck is not None:
             segments, chunk = self.segments(inputs), None if self.training else self.max_testing_views
+            if chunk is not None and chunk % segments:  # a chunk would cut a clip: a bare reshape error
+                raise ValueError(f'Recognizer2D: test_cfg.max_testing_views={chunk} must be a multiple of the '
+                                 f'{segments} frames of a clip the TPN neck takes (the backbone has no '
+                                 f'num_segments, so a clip is all of a video\'s frames)')
             logits = in_chunks(lambda frames: self.head(self.neck(self.clip_levels(frames, segments))),
                                inputs.flatten(0, 1), chunk)
             return logits, logits.shape[0] // inputs.shape[0]

@@ -132,3 +132,11 @@ def test_tpn_tsm_scores_each_clip_of_num_segments_frames(tmp_path, randomise):
 def test_recognizer2d_pairs_the_tpn_neck_with_tpnhead(changes):
     with pytest.raises(ValueError, match='a TPN neck goes with TPNHead, and TPNHead with a TPN neck'):
         _tpn_tsm(**changes)
+
+
+def test_a_chunk_that_cuts_a_clip_is_named():
+    # over a plain ResNet a clip is all of a video's frames: 6 views of a 4-frame video failed in a reshape
+    plain = dict(type='ResNet', depth=50, base_channels=8, stage_blocks=(1, 1, 1, 1), out_indices=(2, 3))
+    model = _tpn_tsm(backbone=plain, test_cfg=dict(fcn_test=True, max_testing_views=6)).eval()
+    with pytest.raises(ValueError, match='max_testing_views=6 must be a multiple of the 4 frames of a clip'):
+        model.clip_logits(torch.rand(1, 4, 3, 64, 64))
