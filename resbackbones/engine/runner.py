@@ -76,12 +76,12 @@ from .evaluator_topk import check_topk
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
+from .resume_checks import check_resumable
 from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
 from .runtime_keys import check_runtime_keys
 from .schedule_span import schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, sharded_parameters, take_own_rows
-from .resume_checks import check_resumable
 from .single_sample_batch import check_batches, explain_single_sample, single_sample_warning
 from .sync_bn import fallback_sync_bn
 from .worker_seed import seed_worker
