@@ -33,8 +33,9 @@ def deployed_before(folder: str) -> Callable[[Sequence[str]], bool]:
                 files = json.load(f)['files']
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        written = {name.split('/')[0] for name in files if isinstance(name, str)} if isinstance(files, list) else ()
-        return set(names) <= set(written)
+        if not isinstance(files, list):
+            return False
+        return set(names) <= {name.split('/')[0] for name in files if isinstance(name, str)}
     return owns
 
 

@@ -68,9 +68,10 @@ class PT2EBackend(Backend):
         import torch._inductor.config as inductor_config
 
         self.target.check_input(x, self.name)
-        # upper bounds only: export's lower bound of 2 (its 0/1 specialisation) does not refuse a batch of 1
+        # H and W only (a fixed channel count is the runtime's to name), and upper bounds only: export's lower
+        # bound of 2 (its 0/1 specialisation) does not refuse a size of 1
         outside = [(axis, n, low, high) for axis, (n, (low, high)) in enumerate(zip(x.shape, self.input_ranges))
-                   if n > high]
+                   if axis >= 2 and low != high and n > high]
         if x.dim() == len(self.input_ranges) and outside:  # else torch.export's guard: a bare assertion
             axis, n, low, high = outside[0]
             raise ValueError(f'{self.name}: the exported {self.target.kind} takes sizes {low:g}..{high:g} on input '
