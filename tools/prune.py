@@ -64,13 +64,13 @@ def backbone_input(model: torch.nn.Module, test_shape: tuple[int, ...], sizes: S
     leading clip or segment axes the recognizer folds into the batch; ``sizes``: --shape, if given."""
     backbone = getattr(model, 'backbone', model)
     factory = getattr(backbone, 'layer_factory', None)
-    spatial = (factory.dims if factory is not None else 2) + 1  # C and the spatial (and temporal) axes
+    sample_axes = (factory.dims if factory is not None else 2) + 1  # C, then ([T,] H, W)
     frames = getattr(backbone, 'num_segments', 1)
     if sizes is None:
-        return tuple(test_shape[-spatial:]), frames
-    if len(sizes) != spatial - 1:
-        raise ValueError(f'--shape: {type(backbone).__name__} takes {spatial - 1} sizes '
-                         f'({"T H W" if spatial == 4 else "H W"}); got {list(sizes)}')
+        return tuple(test_shape[-sample_axes:]), frames
+    if len(sizes) != sample_axes - 1:
+        raise ValueError(f'--shape: {type(backbone).__name__} takes {sample_axes - 1} sizes '
+                         f'({"T H W" if sample_axes == 4 else "H W"}); got {list(sizes)}')
     return (getattr(backbone, 'in_channels', 3), *sizes), frames
 
 
