@@ -11,6 +11,7 @@ batch normalises with its own statistics without moving the running ones (they s
 """
 from __future__ import annotations
 
+import copy
 from typing import Sequence
 
 import torch
@@ -73,13 +74,28 @@ class OmniResNet(ResNet3dSlowOnly):
         if pretrain_2d is not None:
             kwargs['pretrained'] = pretrain_2d
         super().__init__(depth=50, stage_blocks=tuple(layers), norm_cfg=norm_cfg or dict(OMNI_NORM), **kwargs)
+        self.images_only = False  # True in still_image_copy's copies: their temporal kernels hold the sums
+
+    def still_image_copy(self) -> OmniResNet:
+        """An eval-mode copy for images only, its temporal kernels replaced by their still-image form once, so
+        that images run through plain modules: what deployment exports (the swapped tensors of the image path are
+        neither traceable by torch.jit nor constant weights for PT2E's quantizer). Same keys; it refuses clips."""
+        still = copy.deepcopy(self).eval()
+        with torch.no_grad():
+            for name, tensor in still_image_tensors(still).items():
+                still.get_parameter(name).copy_(tensor)
+        still.images_only = True
+        return still
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        if x.dim() == 5:
+        if x.dim() == 5 and not self.images_only:
             return super().forward(x)
         if x.dim() != 4:
-            raise ValueError(f'OmniResNet takes (N, C, T, H, W) clips or (N, C, H, W) images; got shape '
-                             f'{tuple(x.shape)}')
-        outs = functional_call(self, still_image_tensors(self), (x.unsqueeze(2),), strict=False,
-                               tie_weights=False)
+            takes = 'is a still-image copy: it takes' if self.images_only else 'takes (N, C, T, H, W) clips or'
+            raise ValueError(f'OmniResNet {takes} (N, C, H, W) images; got shape {tuple(x.shape)}')
+        if self.images_only:
+            outs = super().forward(x.unsqueeze(2))
+        else:
+            outs = functional_call(self, still_image_tensors(self), (x.unsqueeze(2),), strict=False,
+                                   tie_weights=False)
         return tuple(out.squeeze(2) for out in outs)

@@ -29,6 +29,12 @@ class PT2EBackend(Backend):
         from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as xiq
 
         calibration = check_calibration(self.name, calibration)
+        volumetric = [name for name, module in target.module.model.named_modules()
+                      if isinstance(module, torch.nn.Conv3d)]
+        if volumetric:  # a video recognizer came out with only its classifier int8, under an int8 label
+            raise ValueError(f'PT2E: X86InductorQuantizer annotates 2D convolutions and linears only; the '
+                             f'{target.kind} has {len(volumetric)} 3D convolutions (e.g. {volumetric[0]}) that would '
+                             f'stay fp32: use --backend openvino --precision int8')
         program = self._export(copy.deepcopy(target.module).eval())
         self.input_ranges = input_ranges(program)
         exported = program.module()

@@ -84,6 +84,8 @@ def deploy_target(model: nn.Module, example: torch.Tensor) -> DeployTarget:
     """The tensor part of eval-mode ``model`` and its example input (N, C, H, W), checked by one forward."""
     if example.dim() < 4:
         raise ValueError(f'example input must be (N, C, H, W) or (N, C, T, H, W); got {tuple(example.shape)}')
+    if hasattr(model, 'deployable'):  # a model whose traceable form depends on the input (OmniSource's images)
+        model = model.deployable(example)
     kind = kind_of(model)
     example = example.contiguous()  # a strided view (a tile of a larger image) would be traced with its strides
     if kind == 'segmentor':

@@ -31,8 +31,9 @@ class TorchBackend(Backend):
         self.fold, self.channels_last, self.compile = fold, channels_last, compile
         module = copy.deepcopy(target.module).eval()
         self.folded = fold_conv_bn(module, target.example) if fold else []
-        self.memory_format = torch.channels_last if channels_last and target.example.dim() == 4 \
-            else torch.contiguous_format
+        # 2D layers only: a 4D input may feed 3D convolutions (OmniSource's images), whose weights refuse the format
+        planar = target.example.dim() == 4 and all(p.dim() <= 4 for p in module.parameters())
+        self.memory_format = torch.channels_last if channels_last and planar else torch.contiguous_format
         module = module.to(memory_format=self.memory_format)
         self.module = module
         self.run = torch.compile(module) if compile else module

@@ -7,6 +7,8 @@ index as mmaction2 names them (``loss_cls_0`` for the videos, ``loss_cls_1`` for
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -79,6 +81,16 @@ class RecognizerOmni(TaskModel):
         views = inputs.shape[1] if inputs.dim() == VIEWS else 1
         flat = inputs.flatten(0, 1) if inputs.dim() == VIEWS else inputs
         return self.cls_head(self.backbone(flat)[-1]), views
+
+    def deployable(self, example: torch.Tensor) -> RecognizerOmni:
+        """The model deployment traces for inputs like ``example``: for images, a copy whose backbone is
+        its still-image copy (plain weights; the training-time image path cannot be traced or quantized); for clips,
+        the model itself."""
+        if example.dim() != IMAGE or not hasattr(self.backbone, 'still_image_copy'):
+            return self
+        still = copy.copy(self)  # shallow: shares the head; only the backbone is replaced
+        still._modules = dict(self._modules, backbone=self.backbone.still_image_copy())
+        return still  # deploy_target puts it in eval mode
 
     def tensor(self, inputs: torch.Tensor) -> torch.Tensor:
         logits, views = self.clip_logits(inputs)

@@ -77,3 +77,16 @@ def test_an_off_centre_temporal_padding_is_refused():
     conv = nn.Sequential(nn.Conv3d(3, 4, (3, 1, 1), padding=(0, 0, 0)))
     with pytest.raises(ValueError, match=r"0: a still image needs .* padding \(0, 0, 0\)"):
         still_image_tensors(conv)
+
+
+@torch.no_grad()
+def test_a_still_image_copy_gives_the_image_path_with_plain_weights_and_refuses_clips(randomise):
+    """What deployment exports: the image path with the summed kernels held as weights, under the same keys."""
+    model = tiny_omni(randomise)
+    still = model.still_image_copy()
+    image = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(still(image)[0], model(image)[0], rtol=1e-4, atol=1e-5)
+    assert still.state_dict().keys() == model.state_dict().keys() and not still.training
+    assert not torch.equal(still.layer3[0].conv1.weight, model.layer3[0].conv1.weight)  # the model is untouched
+    with pytest.raises(ValueError, match=r'still-image copy: it takes \(N, C, H, W\) images; got shape \(1, 3, 2,'):
+        still(torch.rand(1, 3, 2, 32, 32))

@@ -182,6 +182,30 @@ def test_the_manifest_says_the_layout_that_runs(task, channels_last, randomise):
     assert (backend.memory_format is torch.channels_last) is channels_last
 
 
+OMNI = dict(type='RecognizerOmni', backbone=dict(type='OmniResNet', layers=(1, 1, 1, 1), base_channels=8),
+            cls_head=dict(type='OmniHead', image_classes=5, video_classes=3))
+
+
+@pytest.mark.parametrize('backend, precision', [('torch', 'fp32'), ('onnxruntime', 'fp32'), ('openvino', 'fp32'),
+                                                ('openvino', 'int8')])
+def test_omnisource_images_deploy_through_the_backbones_still_image_copy(backend, precision, randomise):
+    """OmniResNet's image path swaps summed kernels in at each call (torch.func), which torch.jit (ONNX,
+    OpenVINO) cannot trace, and the torch backend set its 3D weights channels_last: all four
+    failed on an image example. The deployed part is the still-image copy and gives the model's own logits."""
+    model = randomise(MODELS.build(OMNI))
+    example, images = torch.rand(2, 3, 32, 32), torch.rand(3, 3, 32, 32)
+    calibration = dict(calibration=[example]) if precision == 'int8' else {}
+    run = build_backend(backend, deploy_target(model, example), precision, **calibration)
+    with torch.no_grad():
+        expected = model.tensor(images)
+    got = run(images)
+    assert got.shape == expected.shape == (3, 5)
+    if precision == 'fp32':
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    else:
+        assert agreement(expected, got)['cosine'] > 0.98
+
+
 def test_openvino_int8_names_nncf_when_only_it_is_missing(randomise, monkeypatch):
     from resbackbones.deploy import backend as backend_module
     real = backend_module.importlib.util.find_spec

@@ -98,13 +98,35 @@ def test_unet_int8_on_another_image_size(randomise):
     assert got.shape == expected.shape and agreement(expected, got)['cosine'] > 0.98
 
 
-def test_a_volumetric_model_is_refused_rather_than_left_fp32():
+VOLUMETRIC = {
+    'unet3d': (dict(type='UNet', num_classes=3, decoder=dict(decoder_channels=(16, 8, 8, 8)),
+                    backbone=dict(type='VolumeResNet', depth=18, base_channels=8, in_channels=1, num_stages=3,
+                                  out_indices=('stem', 0, 1, 2))), (1, 1, 16, 16, 16)),
+    # only the classifier's linear layer was quantised: an fp32 I3D reported as int8
+    'i3d': (dict(type='Recognizer3D', backbone=dict(type='ResNet3d', depth=18, base_channels=8, pretrained2d=False),
+                 cls_head=dict(type='I3DHead', num_classes=3, in_channels=64)), (2, 3, 4, 32, 32)),
+    # images run through the 3D convolutions of OmniResNet's still-image copy
+    'omnisource_images': (dict(type='RecognizerOmni', backbone=dict(type='OmniResNet', layers=(1, 1, 1, 1),
+                                                                    base_channels=8),
+                               cls_head=dict(type='OmniHead', image_classes=5, video_classes=3)), (2, 3, 32, 32)),
+}
+
+
+@pytest.mark.parametrize('task', sorted(VOLUMETRIC))
+def test_a_model_with_3d_convolutions_is_refused_rather_than_left_fp32(task):
     # X86InductorQuantizer annotates 2D convolutions only: the 3D U-Net came out fp32 throughout, reported as int8
-    model = MODELS.build(dict(type='UNet', num_classes=3, decoder=dict(decoder_channels=(16, 8, 8, 8)),
-                              backbone=dict(type='VolumeResNet', depth=18, base_channels=8, in_channels=1,
-                                            num_stages=3, out_indices=('stem', 0, 1, 2)))).eval()
-    x = torch.randn(1, 1, 16, 16, 16)
-    with pytest.raises(ValueError, match='quantised no convolution or linear layer of the segmentor'):
+    cfg, shape = VOLUMETRIC[task]
+    model = MODELS.build(cfg).eval()
+    x = torch.randn(shape)
+    with pytest.raises(ValueError, match=r'3D convolutions \(e\.g\. backbone\.conv1\) that would stay fp32: use '
+                                         r'--backend openvino'):
+        build_backend('pt2e', deploy_target(model, x), 'int8', calibration=[x])
+
+
+def test_a_model_with_nothing_to_quantise_is_refused():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU()).eval()  # a one-channel conv stays fp32 (see below)
+    x = torch.randn(2, 1, 16, 16)
+    with pytest.raises(ValueError, match='quantised no convolution or linear layer of the module'):
         build_backend('pt2e', deploy_target(model, x), 'int8', calibration=[x])
 
 
