@@ -59,8 +59,11 @@ class ResNetTSM(ResNet):
         check_choice('num_stages', num_stages, (1, 2, 3, 4))
         if not isinstance(num_segments, int) or num_segments < 1:
             raise ValueError(f'num_segments must be an integer >= 1; got {num_segments!r}')
-        if temporal_pool and num_segments < 2:
-            raise ValueError(f'temporal_pool needs num_segments >= 2; got {num_segments}')
+        if temporal_pool and (num_segments < 2 or num_segments % 2):
+            # the pool leaves ceil(T / 2) frames; later stages fold num_segments // 2 per clip, so an odd count
+            # mixed frames of neighbouring clips (mmaction2's view fails there)
+            raise ValueError(f'temporal_pool halves each clip: num_segments must be even and >= 2; got '
+                             f'{num_segments}')
         if act_cfg is not None and act_cfg.get('type') != 'ReLU':
             raise ValueError(f"ResNetTSM: act_cfg must be dict(type='ReLU') (mmaction2's ResNet); got {act_cfg}")
         if 'block_addons' in kwargs:

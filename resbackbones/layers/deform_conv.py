@@ -23,6 +23,11 @@ class DeformConv2dPack(nn.Module):
         super().__init__()
         if in_channels % groups or out_channels % groups:
             raise ValueError(f'groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}')
+        if isinstance(deform_groups, bool) or not isinstance(deform_groups, int) or deform_groups < 1 \
+                or in_channels % deform_groups:
+            # torchvision's kernel stops at the first forward with an empty message
+            raise ValueError(f'deform_groups must be an integer >= 1 dividing in_channels={in_channels}; got '
+                             f'{deform_groups!r}')
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         self.stride = (stride, stride) if isinstance(stride, int) else tuple(stride)

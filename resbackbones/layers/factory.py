@@ -15,6 +15,9 @@ from .conv2plus1d import MID_FROM, Conv2Plus1d, mid_channels, mmaction2_mid_chan
 from .norm import build_norm_layer
 
 
+CONV_DIMS = {'Conv2d': 2, 'Conv': 2, 'DCN': 2, 'DCNv2': 2, 'Conv3d': 3}  # conv_cfg types and the inputs they take
+
+
 def _default_norm() -> dict:
     return dict(type='BN', requires_grad=True)
 
@@ -41,6 +44,10 @@ class LayerFactory:
     norm_cfg: dict = field(default_factory=_default_norm)
     temporal_dilation: bool = False
 
+    def __post_init__(self):
+        if self.dims not in (2, 3):
+            raise ValueError(f'LayerFactory: dims must be 2 (images) or 3 (video, volumes); got {self.dims!r}')
+
     def _shape(self, spatial: int, temporal: int):
         return spatial if self.dims == 2 else (temporal, spatial, spatial)
 
@@ -58,6 +65,11 @@ class LayerFactory:
         if cfg.get('type') == 'Conv2plus1d':
             return self._conv2plus1d(cfg, in_channels, out_channels, kernel_size, stride, dilation, groups,
                                      temporal_kernel, temporal_stride, bias, mid, block_channels)
+        kind_dims = CONV_DIMS.get(cfg.get('type'))
+        if kind_dims is not None and kind_dims != self.dims:  # torch stopped at the first forward, naming no option
+            raise ValueError(f'conv_cfg type {cfg["type"]!r} is for {kind_dims}D inputs, but this network\'s layers '
+                             f'get {self.dims}D ones; give {"Conv2d" if self.dims == 2 else "Conv3d"} or leave '
+                             f'conv_cfg out')
         t_dilation = dilation if self.temporal_dilation and temporal_kernel > 1 else 1
         return build_conv_layer(cfg, in_channels, out_channels, self._shape(kernel_size, temporal_kernel),
                                 self._shape(stride, temporal_stride),

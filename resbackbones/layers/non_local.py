@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .norm import build_norm_layer
+from .temporal_shift import clips_of
 
 MODES = ('embedded_gaussian', 'dot_product', 'gaussian', 'concatenation')
 
@@ -125,8 +126,7 @@ class NonLocal3d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         folded = x.dim() == 4 and self.num_segments is not None
         if folded:  # (N * T, C, H, W) -> (N, C, T, H, W)
-            nt, c, h, w = x.shape
-            x = x.view(nt // self.num_segments, self.num_segments, c, h, w).transpose(1, 2)
+            x = clips_of(x, self.num_segments, 'NonLocal3d').transpose(1, 2)
         if x.dim() != 5:
             raise ValueError(f'NonLocal3d takes (N, C, T, H, W) features (or (N * T, C, H, W) with num_segments); '
                              f'got shape {tuple(x.shape)}')
@@ -144,5 +144,5 @@ class NonLocal3d(nn.Module):
         y = torch.matmul(self.affinity(theta_x, phi_x), g_x)
         out = x + self.conv_out(y.transpose(1, 2).reshape(n, self.inter_channels, *x.shape[2:]))
         if folded:
-            out = out.transpose(1, 2).reshape(nt, c, h, w)
+            out = out.transpose(1, 2).flatten(0, 1)
         return out

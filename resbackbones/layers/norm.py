@@ -69,7 +69,10 @@ def build_norm_layer(cfg: dict, num_features: int, dims: int = 2) -> nn.Module:
     elif norm_type == 'GN':
         if 'num_groups' not in cfg:
             raise ValueError("norm_cfg of type 'GN' needs 'num_groups'")
-        if num_features % cfg['num_groups']:
+        groups = cfg['num_groups']
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"norm_cfg num_groups must be an integer >= 1; got {groups!r}")
+        if num_features % groups:
             raise ValueError(f"norm_cfg num_groups={cfg['num_groups']} must divide the {num_features} channels")
         layer = nn.GroupNorm(num_channels=num_features, **cfg)
     elif norm_type == 'FrozenBN':

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .temporal_shift import _clips
+from .temporal_shift import clips_of
 
 GROUPS = 2  # offsets predicted per clip; their negatives make 4 channel groups (mmaction2's deform_groups)
 OFFSET_BIAS = 0.5108  # mmaction2's fc2 bias: 4 * (sigmoid(0.5108) - 0.5) = 1, a one-frame shift at the start
@@ -98,7 +98,7 @@ class TemporalInterlace(nn.Module):
         nn.init.zeros_(self.weight_net.conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        clips = _clips(x, self.num_segments, 'TemporalInterlace')  # (N, T, C, H, W)
+        clips = clips_of(x, self.num_segments, 'TemporalInterlace')  # (N, T, C, H, W)
         part = clips[:, :, :self.folds]
         pooled = part.mean(dim=(3, 4)).permute(0, 2, 1)  # (N, folds, T)
         offset = self.offset_net(pooled).flatten(1)  # (N, GROUPS)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 
-def _clips(x: torch.Tensor, num_segments: int, what: str) -> torch.Tensor:
+def clips_of(x: torch.Tensor, num_segments: int, what: str) -> torch.Tensor:
     """(N * T, C, H, W) -> (N, T, C, H, W); ValueError when the batch is not whole clips."""
     if x.dim() != 4 or x.shape[0] % num_segments:
         raise ValueError(f'{what} takes (N * num_segments, C, H, W) frames with num_segments={num_segments}; got '
@@ -21,7 +21,7 @@ def _clips(x: torch.Tensor, num_segments: int, what: str) -> torch.Tensor:
 
 def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> torch.Tensor:
     """Shift channels [0, C // shift_div) one frame back and [C // shift_div, 2 C // shift_div) one frame forward."""
-    clips = _clips(x, num_segments, 'temporal_shift')
+    clips = clips_of(x, num_segments, 'temporal_shift')
     fold = clips.shape[2] // shift_div
     out = torch.zeros_like(clips)
     out[:, :-1, :fold] = clips[:, 1:, :fold]
@@ -65,5 +65,5 @@ class TemporalPool(nn.Module):
         self.pool = nn.MaxPool3d(kernel_size=(3, 1, 1), stride=(2, 1, 1), padding=(1, 0, 0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        clips = _clips(x, self.num_segments, 'TemporalPool').transpose(1, 2)  # (N, C, T, H, W)
+        clips = clips_of(x, self.num_segments, 'TemporalPool').transpose(1, 2)  # (N, C, T, H, W)
         return self.pool(clips).transpose(1, 2).reshape(-1, *x.shape[1:])

@@ -46,8 +46,13 @@ class LevelFusion(nn.Module):
     concatenated -> 1x1x1 conv to ``out_channels``."""
 
     def __init__(self, in_channels: Sequence[int], mid_channels: Sequence[int], out_channels: int,
-                 downsample_scales=((1, 1, 1), (1, 1, 1))):
+                 downsample_scales: Sequence[Sequence[int]] | None = None):
         super().__init__()
+        # mmaction2's default holds two entries, and zip then built two branches for three levels
+        downsample_scales = ((1, 1, 1),) * len(in_channels) if downsample_scales is None else downsample_scales
+        if not len(in_channels) == len(mid_channels) == len(downsample_scales):
+            raise ValueError(f'level_fusion_cfg: in_channels, mid_channels and downsample_scales need one entry per '
+                             f'level; got {len(in_channels)}, {len(mid_channels)} and {len(downsample_scales)}')
         self.downsamples = nn.ModuleList(
             DownSample(c_in, c_mid, (1, 1, 1), padding=(0, 0, 0), groups=32, norm=True, act=True,
                        downsample_position='before', downsample_scale=scale)

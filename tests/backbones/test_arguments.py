@@ -14,6 +14,7 @@ from resbackbones.registry import MODELS
     (dict(depth=18, style='tf'), "style must be one of ['pytorch', 'caffe']"),
     (dict(depth=18, norm_cfg=dict(type='XN')), 'norm_cfg type must be one of'),
     (dict(depth=18, norm_cfg=dict(type='GN', num_groups=3)), 'num_groups=3 must divide'),
+    (dict(depth=18, norm_cfg=dict(type='GN', num_groups=0)), 'num_groups must be an integer >= 1; got 0'),  # modulo 0
     (dict(depth=18, num_stages=5), 'num_stages must be one of'),
     (dict(depth=18, frozen_stages=5), 'frozen_stages must be an integer in'),
     (dict(depth=18, frozen_stages=1.5), 'frozen_stages must be an integer in [-1, 4]; got 1.5'),  # TypeErrors before

@@ -118,6 +118,9 @@ def test_non_local_blocks_run_over_each_clips_frames():
 @pytest.mark.parametrize('kwargs, message', [
     (dict(shift_place='conv'), 'shift_place must be one of'),
     (dict(num_segments=0), 'num_segments must be an integer >= 1'),
+    # odd: the pool left 3 frames of 5 while later stages folded clips of 2, mixing neighbouring clips' frames
+    (dict(num_segments=5, temporal_pool=True), 'temporal_pool halves each clip: num_segments must be even'),
+    (dict(num_segments=1, temporal_pool=True), 'must be even and >= 2; got 1'),
     (dict(act_cfg=dict(type='GELU')), "act_cfg must be dict\\(type='ReLU'\\)"),
     (dict(non_local=(0, 0, 0)), 'non_local needs one entry per stage'),
     (dict(shift_div=16), 'shift_div=16 would move fewer than one channel each way'),

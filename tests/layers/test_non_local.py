@@ -70,6 +70,12 @@ def test_bad_arguments_name_themselves(kwargs, message):
         NonLocal3d(8, **kwargs)
 
 
+def test_frames_that_are_not_whole_clips_are_named():  # a bare view error named neither the block nor the count
+    with pytest.raises(ValueError, match=r'NonLocal3d takes \(N \* num_segments, C, H, W\) frames with num_segments=4; '
+                                         r'got shape \(6, 8, 4, 4\)'):
+        NonLocal3d(8, num_segments=4)(torch.randn(6, 8, 4, 4))
+
+
 def test_a_4d_input_without_segments_is_refused():
     with pytest.raises(ValueError, match=r'takes \(N, C, T, H, W\) features'):
         NonLocal3d(8)(torch.randn(2, 8, 4, 4))

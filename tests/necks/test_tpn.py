@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from resbackbones.necks.tpn_parts import LevelFusion
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
 
@@ -89,6 +90,17 @@ def test_a_checkpoint_with_a_neck_loads_into_a_model_without_one(tmp_path, rando
 def test_bad_tpn_settings_name_themselves(changes, message):
     with pytest.raises(ValueError, match=message):
         _recognizer(**changes)
+
+
+def test_level_fusion_of_three_levels_defaults_to_no_downsampling_on_each():
+    # mmaction2's default downsample_scales holds two entries: zip built two branches for three levels and the
+    # fusion conv then failed on its channel count
+    fusion = LevelFusion(in_channels=(32,) * 3, mid_channels=(32,) * 3, out_channels=64)
+    assert len(fusion.downsamples) == 3
+    assert fusion([torch.randn(1, 32, 2, 4, 4)] * 3).shape == (1, 64, 2, 4, 4)
+    with pytest.raises(ValueError, match='one entry per level; got 3, 3 and 2'):
+        LevelFusion(in_channels=(32,) * 3, mid_channels=(32,) * 3, out_channels=64,
+                    downsample_scales=((1, 1, 1), (1, 1, 1)))
 
 
 def test_multi_label_data_cannot_feed_the_aux_cross_entropy():
