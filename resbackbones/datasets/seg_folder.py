@@ -69,9 +69,14 @@ class SegFolderDataset(BaseDataset):
 
     def load_data_list(self) -> list[dict]:
         """One dict per image: img_path, seg_map_path and the label settings the loader checks against."""
-        images = self._images(self._folder(self.img_dir, 'image'))
-        if self.mask_suffix and Path(self.img_dir) == Path(self.mask_dir):  # 'foo.png' beside 'foo_mask.png'
-            images = [p for p in images if not p.stem.endswith(self.mask_suffix)]
+        image_folder = self._folder(self.img_dir, 'image')
+        images = self._images(image_folder)
+        if image_folder.resolve() == self._folder(self.mask_dir, 'mask').resolve():
+            if not self.mask_suffix:  # every image, masks included, was its own mask
+                raise ValueError(f'{NAME}: img_dir and mask_dir are the same folder {image_folder}, so every image '
+                                 f"would be paired with itself; give mask_suffix (e.g. '_mask' for foo_mask.png "
+                                 f'beside foo.png) or keep the masks in a folder of their own')
+            images = [p for p in images if not p.stem.endswith(self.mask_suffix)]  # 'foo.png' beside 'foo_mask.png'
         stems: dict[str, list[str]] = {}
         for path in images:
             stems.setdefault(path.stem, []).append(path.name)

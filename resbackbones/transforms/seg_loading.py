@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import cv2
 from mmcv.transforms import BaseTransform
 import numpy as np
 from PIL import Image, ImageOps
@@ -21,16 +22,50 @@ def read_array(path: str, palette_colours: bool = False) -> np.ndarray:
         raise FileNotFoundError(f'file not found: {path}')
     try:
         with Image.open(path) as img:
+            if img.mode in ('RGB', 'RGBA', 'LA') and ';16' in raw_mode(img):  # Pillow keeps the high byte only
+                return orient(read_deep_colour(path), img.getexif().get(0x0112, 1))
             img.load()
             if img.getexif().get(0x0112, 1) != 1:  # as shown: masks are drawn on the picture a viewer displays
                 img = ImageOps.exif_transpose(img)
             if img.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N'):
                 return np.asarray(img).astype(np.uint16)
+            if img.mode == '1' and not palette_colours:  # a 1-bit mask's labels are 0 and 1 (Pillow's 'L': 0, 255)
+                return np.asarray(img).astype(np.uint8)
             if img.mode in ('1', 'CMYK', 'YCbCr', 'LAB', 'HSV') or (palette_colours and img.mode in ('P', 'PA')):
                 img = img.convert('L' if img.mode == '1' else 'RGB')
             return np.asarray(img).copy()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise CorruptImageError(path, f'{type(err).__name__}: {err}') from err
+
+
+def raw_mode(img: Image.Image) -> str:
+    """The pixel layout of an opened, not yet loaded, file as its decoder reads it ('RGB;16B' for 48-bit PNG)."""
+    if not img.tile:
+        return ''
+    args = img.tile[0].args
+    return args if isinstance(args, str) else str(args[0]) if args else ''
+
+
+def read_deep_colour(path: str) -> np.ndarray:
+    """A 16-bit-per-channel colour file (RGB, RGBA, grey + alpha) as HxWxC uint16, read by OpenCV."""
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)  # unchanged: no EXIF rotation, BGR(A) order
+    if img is None or img.dtype != np.uint16:
+        raise CorruptImageError(path, 'a 16-bit colour image that OpenCV cannot read as 16-bit')
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB if img.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
+    return img
+
+
+# EXIF orientation -> the numpy steps of Pillow's exif_transpose (5, 7: transposes; 6, 8: quarter turns)
+ORIENTATIONS = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1], 5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1), 7: lambda a: a.swapaxes(0, 1)[::-1, ::-1], 8: lambda a: np.rot90(a, 1),
+}
+
+
+def orient(img: np.ndarray, orientation: int) -> np.ndarray:
+    """``img`` as a viewer shows a file with this EXIF orientation (1: as stored)."""
+    return np.ascontiguousarray(ORIENTATIONS[orientation](img)) if orientation in ORIENTATIONS else img
 
 
 def to_channels(img: np.ndarray, channels: int | None, path: str) -> np.ndarray:
@@ -42,7 +77,8 @@ def to_channels(img: np.ndarray, channels: int | None, path: str) -> np.ndarray:
         return img
     if channels == 1 and img.shape[2] == 3:
         grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        return grey[..., None].astype(img.dtype) if np.issubdtype(img.dtype, np.integer) else grey[..., None]
+        # rounded, as Pillow's convert('L'): truncation made half of all pixels one level darker
+        return np.rint(grey[..., None]).astype(img.dtype) if np.issubdtype(img.dtype, np.integer) else grey[..., None]
     if channels == 3 and img.shape[2] == 1:
         return np.repeat(img, 3, axis=2)
     raise ValueError(f'{path}: cannot turn a {img.shape[2]}-channel image into {channels} channels')

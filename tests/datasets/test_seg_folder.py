@@ -87,6 +87,18 @@ def test_images_and_suffixed_masks_in_one_folder(tmp_path):
     dataset = build(root, mask_dir='images', mask_suffix='_mask')
     assert [dataset.get_data_info(i)['img_path'].rsplit('/', 1)[1] for i in range(len(dataset))] == ['a.png', 'b.png']
     assert int(dataset[0]['data_samples']['gt_sem_seg'].sum()) == 4 * 6
+    same = build(root, img_dir='images', mask_dir='../d/images', mask_suffix='_mask')  # the same folder, spelt apart
+    assert len(same) == 2
+
+
+def test_one_folder_without_a_mask_suffix_is_refused(tmp_path):
+    # every file was paired with itself: with binarize=True the images' own intensities became the labels
+    root = make_tree(tmp_path / 'd', mask_suffix='_mask')
+    for mask in (root / 'masks').iterdir():
+        mask.rename(root / 'images' / mask.name)
+    with pytest.raises(ValueError, match=r'img_dir and mask_dir are the same folder .*d/images, so every image would '
+                                         r'be paired with itself; give mask_suffix'):
+        build(root, mask_dir='images', binarize=True)
 
 
 def test_a_rotated_photo_and_its_mask_line_up(tmp_path):

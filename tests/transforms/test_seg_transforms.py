@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+import cv2
+from PIL import Image, ImageOps
 
 from resbackbones.registry import TRANSFORMS
+from resbackbones.transforms.seg_loading import orient
 from resbackbones.transforms import (CorruptImageError, LoadImageAndMask, NormalizeIntensity, PackSegInputs,
                                      RandomPatch, SegAlbu, normalize_intensity)
 
@@ -31,6 +33,44 @@ def test_images_keep_their_bit_depth(tmp_path, suffix, dtype, top):
     np.testing.assert_array_equal(results['img'][..., 0], img)
     np.testing.assert_array_equal(results['gt_seg_map'], mask)
     assert results['gt_seg_map'].dtype == np.int64
+
+
+@pytest.mark.parametrize('suffix', ['.png', '.tif'])
+@pytest.mark.parametrize('channels', [3, 4])
+def test_16_bit_colour_images_keep_their_low_byte(tmp_path, suffix, channels):
+    """Pillow opens 48/64-bit colour PNG and TIFF as 8-bit RGB(A), keeping the high byte of each value only."""
+    rgb = np.random.default_rng(0).integers(0, 65536, (6, 5, channels)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / f'i{suffix}'), rgb[..., [2, 1, 0, 3][:channels]])  # OpenCV writes BGR(A)
+    img = LoadImageAndMask()(dict(img_path=str(tmp_path / f'i{suffix}')))['img']
+    assert img.dtype == np.uint16
+    np.testing.assert_array_equal(img, rgb[..., :3])  # alpha dropped, as for 8-bit RGBA
+
+
+@pytest.mark.parametrize('orientation', range(1, 9))
+def test_orientation_steps_are_pillows(orientation):
+    """The 16-bit colour path rotates by EXIF orientation in numpy; it must match Pillow's exif_transpose."""
+    pixels = np.random.default_rng(orientation).integers(0, 255, (3, 5, 3)).astype(np.uint8)
+    img = Image.fromarray(pixels)
+    exif = img.getexif()
+    exif[0x0112] = orientation
+    img.info['exif'] = exif.tobytes()
+    np.testing.assert_array_equal(orient(pixels, orientation), np.asarray(ImageOps.exif_transpose(img)))
+
+
+def test_a_1_bit_mask_holds_labels_0_and_1(tmp_path):
+    mask = np.zeros((4, 6), bool)
+    mask[1:3, 2:5] = True
+    Image.fromarray(mask).convert('1').save(tmp_path / 'm.png')  # read as 0/255 and refused before
+    results = LoadImageAndMask()(dict(img_path=write(tmp_path / 'i.png', ramp(4, 6, np.uint8, 200)),
+                                      seg_map_path=str(tmp_path / 'm.png'), num_classes=2))
+    np.testing.assert_array_equal(results['gt_seg_map'], mask.astype(np.int64))
+
+
+def test_rgb_to_grey_rounds_as_pillow_does(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (8, 8, 3)).astype(np.uint8)
+    grey = LoadImageAndMask(channels=1)(dict(img_path=write(tmp_path / 'i.png', rgb)))['img'][..., 0]
+    assert np.abs(grey.astype(int) - np.asarray(Image.fromarray(rgb).convert('L'), int)).max() <= 1
+    assert np.abs(grey.astype(int) - np.asarray(Image.fromarray(rgb).convert('L'), int)).mean() < 0.1  # 0.5: floor
 
 
 def test_jpeg_rgb_image_to_grey_with_palette_mask(tmp_path):
