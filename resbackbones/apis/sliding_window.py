@@ -48,7 +48,8 @@ def pad_to_at_least(inputs: torch.Tensor, sizes: Sequence[int]) -> torch.Tensor:
     return F.pad(inputs, pads) if any(pads) else inputs
 
 
-def _sizes(value: int | Sequence[int], name: str, dims: int) -> tuple[int, ...]:
+def window_sizes(value: int | Sequence[int], name: str, dims: int) -> tuple[int, ...]:
+    """``value`` as one positive side per spatial axis (an int: the same on every axis); ValueError otherwise."""
     def whole(v) -> bool:  # numpy integers too (a patch size read from an array)
         return isinstance(v, numbers.Integral) and not isinstance(v, bool)
     sizes = (value,) * dims if whole(value) else tuple(value) if isinstance(value, (tuple, list)) else ()
@@ -88,7 +89,7 @@ def sliding_window_inference(inputs: torch.Tensor, predictor: Callable[[torch.Te
         raise ValueError(f'sliding_window_inference: sigma_scale must be a number > 0 (the Gaussian sigma as a '
                          f'fraction of the patch side, e.g. 0.125); got {sigma_scale!r}')
     dims = inputs.dim() - 2
-    patch = _sizes(patch_size, 'patch_size', dims)
+    patch = window_sizes(patch_size, 'patch_size', dims)
     n, sizes = inputs.shape[0], tuple(inputs.shape[2:])
     padded = pad_to_at_least(inputs, patch)
     full = tuple(padded.shape[2:])

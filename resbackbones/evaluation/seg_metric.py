@@ -100,10 +100,12 @@ class SegMetric(BaseMetric):
             if pred.shape != gt.shape:
                 raise ValueError(f'SegMetric: {where}: prediction {pred.shape} and ground truth {gt.shape} differ')
             labels = gt[gt != self.ignore_index]
-            if labels.size and (labels.min() < 0 or labels.max() >= num_classes or pred.max() >= num_classes):
+            # a negative prediction was counted in the row above its ground truth (index gt * K + pred)
+            if labels.size and (labels.min() < 0 or labels.max() >= num_classes or pred.min() < 0
+                                or pred.max() >= num_classes):
                 raise ValueError(f'SegMetric: {where}: labels must be in [0, {num_classes}) ({self.classes}) or '
                                  f'ignore_index={self.ignore_index}; found gt {labels.min()}..{labels.max()}, '
-                                 f'pred max {pred.max()}')
+                                 f'pred {pred.min()}..{pred.max()}')
             matrix = confusion(pred, gt, num_classes, self.ignore_index)
             distances = None
             if self.with_hd95:

@@ -10,23 +10,27 @@ from ..registry import MODELS
 from .targets import check_target, one_hot_target
 
 
+EMPTY_DENOMINATOR = 1e-7  # smooth 0 and nothing predicted or labelled: 0 / 0
+
+
 def soft_dice(probs: torch.Tensor, one_hot: torch.Tensor, valid: torch.Tensor, smooth: float = 1.0,
               per_image: bool = False) -> torch.Tensor:
     """Soft Dice per class: (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth) over valid pixels.
 
     Args:
         probs, one_hot: (N, C, H, W) or (N, C, D, H, W). valid: (N, 1, ...) 1 where the pixel counts.
-        per_image: Dice per image then averaged (N, C -> C); default pools the whole batch, which is stable
-            when an image has no foreground.
-    Returns: (C,) Dice per class.
+        per_image: Dice per image then averaged (N, C -> C) over the images with any valid pixel (a wholly
+            ignored image would count as a perfect one); default pools the whole batch, which is stable when an
+            image has no foreground.
+    Returns: (C,) Dice per class; with smooth 0 a class absent from prediction and target scores 0, not NaN.
     """
     probs = probs * valid
     spatial = tuple(range(2, probs.dim()))
     dims = spatial if per_image else (0, *spatial)
     inter = (probs * one_hot).sum(dims)
     denom = probs.sum(dims) + one_hot.sum(dims)
-    dice = (2 * inter + smooth) / (denom + smooth)
-    return dice.mean(0) if per_image else dice
+    dice = (2 * inter + smooth) / (denom + smooth).clamp_min(EMPTY_DENOMINATOR)
+    return dice[valid.flatten(1).any(1)].mean(0) if per_image else dice
 
 
 @MODELS.register_module()
@@ -58,6 +62,8 @@ class DiceLoss(nn.Module):
         """logits (N, C, H, W) or (N, C, D, H, W), target (N, H, W) or (N, D, H, W) labels -> scalar loss."""
         num_classes = check_target(logits, target, self.ignore_index)
         one_hot, valid = one_hot_target(target, num_classes, self.ignore_index)
+        if not valid.any():  # nothing to score: zero with a gradient, as the cross-entropy
+            return logits.sum() * 0
         if logits.shape[1] == 1:
             dice = soft_dice(torch.sigmoid(logits), one_hot[:, 1:], valid, self.smooth, self.per_image)
         else:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import losses  # noqa: F401  (registers the loss types in MODELS)
-from ..apis.sliding_window import BLEND_MODES, sliding_window_inference
+from ..apis.sliding_window import BLEND_MODES, sliding_window_inference, window_sizes
 from ..registry import MODELS
 from ..structures import FeatureSpec
 from .base import TaskModel
@@ -32,8 +32,9 @@ def backbone_dims(backbone: nn.Module) -> int:
     return 3 if getattr(backbone, 'temporal', None) is not None else 2
 
 
-def check_test_cfg(test_cfg: dict | None) -> dict:
-    """Inference settings: mode 'whole' or 'slide' (patch_size, overlap, blend, sigma_scale, batch_size)."""
+def check_test_cfg(test_cfg: dict | None, dims: int = 2) -> dict:
+    """Inference settings: mode 'whole' or 'slide' (patch_size, overlap, blend, sigma_scale, batch_size);
+    ``dims``: the model's spatial axes, which a patch_size of several sides must match."""
     cfg = dict(mode='whole', overlap=0.25, blend='gaussian', sigma_scale=0.125, batch_size=4, threshold=0.5)
     cfg.update(test_cfg or {})
     unknown = sorted(set(cfg) - TEST_KEYS)
@@ -54,6 +55,11 @@ def check_test_cfg(test_cfg: dict | None) -> dict:
                                   'an int >= 1')):
         if not valid(cfg[key]):
             raise ValueError(f'UNet: test_cfg {key} must be {expected}; got {cfg[key]!r}')
+    if 'patch_size' in cfg:
+        try:
+            window_sizes(cfg['patch_size'], 'patch_size', dims)
+        except ValueError as err:
+            raise ValueError(f'UNet: test_cfg {str(err).split(": ", 1)[1]}') from err
     return cfg
 
 
@@ -128,7 +134,7 @@ class UNet(TaskModel):
         names = [getattr(m, 'loss_name', type(m).__name__) for m in self.losses]
         if len(set(names)) != len(names):
             raise ValueError(f'UNet: loss names must differ (give each a loss_name); got {names}')
-        self.test_cfg = check_test_cfg(test_cfg)
+        self.test_cfg = check_test_cfg(test_cfg, self.dims)
 
     @property
     def divisors(self) -> tuple[int, ...]:

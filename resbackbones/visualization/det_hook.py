@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 
 from ..registry import HOOKS
 from .draw import binary_mask, draw_instances, save_png
-from .out_dir import refuse_input_folder
+from .out_dir import refuse_input_folder, unique_name
 
 
 @HOOKS.register_module()
@@ -45,9 +45,7 @@ class DetVisualizationHook(Hook):
             self.count += 1
             picture = self.draw(image.cpu().numpy().transpose(1, 2, 0), sample, classes)
             name = os.path.splitext(os.path.basename(str(sample.metainfo.get('img_path') or self.count)))[0]
-            if name in self.names:  # images of one name in several folders: one picture each
-                name = f"{name}_{sample.metainfo.get('img_id', self.count)}"
-            self.names.add(name)
+            name = unique_name(name, self.names, sample.metainfo.get('img_id', self.count))
             save_png(picture, os.path.join(self.out_dir, f'{name}.png'))
 
     def after_test_epoch(self, runner, metrics=None) -> None:

@@ -23,3 +23,15 @@ def refuse_input_folder(runner, out_dir: str, hook: str) -> None:
             if os.path.isdir(folder) and os.path.samefile(folder, out_dir):
                 raise ValueError(f'{hook}: out_dir {out_dir} holds the test set\'s files ({key} {path}); pictures '
                                  f'named after them would replace them: give another folder (--show-dir)')
+
+
+def unique_name(stem: str, used: set[str], tag: object) -> str:
+    """``stem``, or ``stem_<tag>`` (then ``_2``, ``_3`` ...) where a picture of that name was written before in
+    this epoch; adds the result to ``used``. Images of one file name in several folders (each case's
+    't1.nii.gz', COCO images under two folders) replaced each other's pictures."""
+    name = stem if stem not in used else f'{stem}_{tag}'
+    base, n = name, 2
+    while name in used:
+        name, n = f'{base}_{n}', n + 1
+    used.add(name)
+    return name

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 from ..engine.atomic import save_figure
 from ..registry import HOOKS
-from .out_dir import refuse_input_folder
+from .out_dir import refuse_input_folder, unique_name
 
 
 def display_image(image: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -27,26 +28,39 @@ def display_image(image: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.clip((array - low) / max(high - low, 1e-12), 0, 1)
 
 
-def busiest_slice(labels: np.ndarray) -> int:
-    """Index along the first axis of a (D, H, W) label volume with the most foreground (label > 0, not 255)."""
-    return int(((labels > 0) & (labels != 255)).reshape(labels.shape[0], -1).sum(1).argmax())
+def busiest_slice(labels: np.ndarray, ignore_index: int = 255) -> int:
+    """Index along the first axis of a (D, H, W) label volume with the most foreground (label > 0, not ignored)."""
+    return int(((labels > 0) & (labels != ignore_index)).reshape(labels.shape[0], -1).sum(1).argmax())
 
 
-def overlay_name(sample: dict, index: int) -> str:
-    """File name of a sample's overlay: image stem, plus the slice index for volumes."""
+def overlay_name(sample: dict, index: int, used: set[str]) -> str:
+    """File name of a sample's overlay: image stem, plus the slice index for volumes; a name already in ``used``
+    (one file name in several cases' folders) gets the case number (2D NIfTI slices) or the sample's index."""
     stem = os.path.basename(str(sample.get('img_path', f'sample_{index:04d}')))
     stem = stem[:-7] if stem.endswith('.nii.gz') else os.path.splitext(stem)[0]
     slice_idx = sample.get('slice_idx')
-    return f'{stem}_slice{int(slice_idx):03d}.png' if slice_idx is not None else f'{stem}.png'
+    stem = f'{stem}_slice{int(slice_idx):03d}' if slice_idx is not None else stem
+    case = sample.get('case_idx')
+    return unique_name(stem, used, f'case{int(case)}' if case is not None else f'{index:04d}') + '.png'
+
+
+def label_colours(num: int) -> np.ndarray:
+    """(num, 4) RGBA colours, all different: tab10's up to 10 classes, tab20's up to 20, then hues around the
+    circle (tab10 repeated itself: class 11 had class 1's colour)."""
+    import matplotlib.pyplot as plt
+
+    if num <= 20:
+        return plt.get_cmap('tab10' if num <= 10 else 'tab20')(np.arange(num))
+    return plt.get_cmap('hsv')(np.linspace(0, 1, num, endpoint=False))
 
 
 def save_overlay(path: str, image: np.ndarray, pred: np.ndarray, gt: np.ndarray | None = None,
-                 classes: Sequence[str] | None = None, alpha: float = 0.45) -> str:
+                 classes: Sequence[str] | None = None, alpha: float = 0.45, ignore_index: int = 255) -> str:
     """Write image, ground truth over image and prediction over image side by side; atomic; returns ``path``.
 
     Args:
-        image: HxW or HxWx3 floats in [0, 1]. pred, gt: HxW label maps (class 0 is left transparent).
-        classes: names for the legend. alpha: opacity of the label colours.
+        image: HxW or HxWx3 floats in [0, 1]. pred, gt: HxW label maps (class 0 and ``ignore_index`` are left
+            transparent). classes: names for the legend. alpha: opacity of the label colours.
     """
     import matplotlib
     matplotlib.use('Agg')
@@ -54,9 +68,9 @@ def save_overlay(path: str, image: np.ndarray, pred: np.ndarray, gt: np.ndarray 
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    num = int(max(pred.max(), 0 if gt is None else gt[gt < 255].max(initial=0))) + 1
+    num = int(max(pred.max(), 0 if gt is None else gt[gt != ignore_index].max(initial=0))) + 1
     num = max(num, len(classes) if classes else 2)
-    colours = plt.get_cmap('tab10')(np.arange(num) % 10)
+    colours = label_colours(num)
     cmap = ListedColormap(colours)
     panels = [('image', None), ('ground truth', gt), ('prediction', pred)] if gt is not None else \
         [('image', None), ('prediction', pred)]
@@ -65,7 +79,7 @@ def save_overlay(path: str, image: np.ndarray, pred: np.ndarray, gt: np.ndarray 
     for ax, (title, labels) in zip(axes[0], panels):
         ax.imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0, vmax=1)
         if labels is not None:
-            shown = np.ma.masked_where((labels == 0) | (labels >= num), labels)
+            shown = np.ma.masked_where((labels <= 0) | (labels >= num) | (labels == ignore_index), labels)
             ax.imshow(shown, cmap=cmap, vmin=0, vmax=num - 1, alpha=alpha, interpolation='nearest')
         ax.set_title(title)
         ax.axis('off')
@@ -91,17 +105,23 @@ class SegOverlayHook(Hook):
             raise ValueError(f'SegOverlayHook: max_images and every must be >= 1; got {max_images}, {every}')
         self.out_dir, self.max_images, self.every, self.alpha = out_dir, max_images, every, alpha
         self.seen = self.saved = 0
+        self.names: set[str] = set()
 
     def before_run(self, runner) -> None:
         refuse_input_folder(runner, self.out_dir, 'SegOverlayHook')
 
     def before_test_epoch(self, runner) -> None:
         self.seen = self.saved = 0
+        self.names = set()
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if data_batch is None or outputs is None or not is_main_process():
             return
         classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
+        # the model's: NIfTI labels use -1, which was painted in class 0's colour
+        model = getattr(runner, 'model', None)
+        model = model.module if is_model_wrapper(model) else model
+        ignore_index = getattr(model, 'ignore_index', 255)
         for image, out in zip(data_batch['inputs'], outputs):
             self.seen += 1
             if self.saved >= self.max_images or (self.seen - 1) % self.every:
@@ -110,11 +130,12 @@ class SegOverlayHook(Hook):
             gt = out.get('gt_sem_seg')
             gt = None if gt is None else torch.as_tensor(gt).cpu().numpy().reshape(pred.shape)
             if pred.ndim == 3:  # a volume (D, H, W): its depth slice with the most labelled voxels
-                depth = busiest_slice(pred if gt is None else gt)
+                depth = busiest_slice(pred if gt is None else gt, ignore_index)
                 image, pred, gt = image[:, depth], pred[depth], None if gt is None else gt[depth]
                 out = dict(out, slice_idx=depth)
-            name = overlay_name(out, self.seen - 1)
-            save_overlay(os.path.join(self.out_dir, name), display_image(image), pred, gt, classes, self.alpha)
+            name = overlay_name(out, self.seen - 1, self.names)
+            save_overlay(os.path.join(self.out_dir, name), display_image(image), pred, gt, classes, self.alpha,
+                         ignore_index)
             self.saved += 1
 
     def after_test_epoch(self, runner, metrics=None) -> None:

@@ -87,6 +87,8 @@ def test_metric_reports_hd95_and_uses_dataset_classes():
 @pytest.mark.parametrize('pred, gt, message', [
     (np.zeros((4, 4)), np.zeros((5, 5)), 'differ'),
     (np.zeros((4, 4)), np.full((4, 4), 7), r'labels must be in \[0, 2\)'),
+    # gt 1 predicted as -1 was counted as gt 0 predicted 1: foreground Dice stayed 1.0
+    (np.full((4, 4), -1), np.ones((4, 4)), r'labels must be in \[0, 2\).*pred -1\.\.-1'),
 ])
 def test_bad_predictions_name_the_sample(pred, gt, message):
     metric = SegMetric(classes=('bg', 'fg'))

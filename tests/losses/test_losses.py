@@ -60,11 +60,29 @@ def test_bce_for_one_channel_matches_torch():
     assert CrossEntropyLoss()(logits, target) == pytest.approx(float(expected), rel=1e-5)
 
 
-def test_all_ignored_gives_zero_with_gradient():
+@pytest.mark.parametrize('loss', [CrossEntropyLoss(), DiceLoss(smooth=0.0), DiceLoss(smooth=0.0, per_image=True)])
+def test_all_ignored_gives_zero_with_gradient(loss):
     logits = torch.randn(1, 3, 4, 4, requires_grad=True)
-    loss = CrossEntropyLoss()(logits, torch.full((1, 4, 4), 255))
-    loss.backward()
-    assert loss.item() == 0 and logits.grad is not None
+    value = loss(logits, torch.full((1, 4, 4), 255))  # Dice with smooth 0: NaN
+    value.backward()
+    assert value.item() == 0 and logits.grad is not None
+
+
+@pytest.mark.parametrize('smooth', [0.0, 1.0])
+def test_per_image_dice_leaves_out_wholly_ignored_images(smooth):
+    # the ignored image scored Dice 1 per class (smooth 1), halving the loss of a two-image batch, or NaN (smooth 0)
+    logits, target = torch.randn(2, 3, 4, 4), torch.randint(0, 3, (2, 4, 4))
+    target[1] = 255
+    loss = DiceLoss(smooth=smooth, per_image=True)
+    assert loss(logits, target).item() == pytest.approx(loss(logits[:1], target[:1]).item(), rel=1e-6)
+
+
+def test_smooth_zero_scores_an_absent_class_zero_not_nan():
+    probs = torch.zeros(1, 2, 2, 2)
+    probs[:, 0] = 1  # class 1 neither predicted nor labelled
+    one_hot = probs.clone()
+    dice = soft_dice(probs, one_hot, torch.ones(1, 1, 2, 2), smooth=0.0)
+    assert dice.tolist() == [1.0, 0.0]
 
 
 @pytest.mark.parametrize('loss', [DiceLoss(), CrossEntropyLoss()])

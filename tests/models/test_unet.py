@@ -118,6 +118,11 @@ def test_decoder_options_build_and_run(decoder):
     (dict(test_cfg=dict(mode='slide', patch_size=32, overlap=1.0)), r'test_cfg overlap must be in \[0, 1\)'),
     (dict(test_cfg=dict(batch_size=0)), 'test_cfg batch_size must be an int >= 1'),
     (dict(test_cfg=dict(threshold=1.5)), r'test_cfg threshold must be in \(0, 1\)'),
+    # these failed at the first test batch, after a whole training run
+    (dict(test_cfg=dict(mode='slide', patch_size=0)), r'test_cfg patch_size must be a positive int or \(h, w\); '
+                                                       r'got 0'),
+    (dict(test_cfg=dict(mode='slide', patch_size=(64, 64, 64))), r'patch_size must be .*\(h, w\); got \(64, 64, 64\)'),
+    (dict(test_cfg=dict(mode='slide', patch_size='128')), "patch_size must be a positive int or .*; got '128'"),
     (dict(decoder=dict(feature_specs=())), 'come from the backbone'),
     (dict(loss=[dict(type='DiceLoss'), dict(type='DiceLoss')]), 'loss names must differ'),
 ])

@@ -79,6 +79,17 @@ def test_pictures_of_images_of_one_name_do_not_replace_each_other(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['x.png', 'x_2.png']
 
 
+def test_a_renamed_picture_does_not_replace_an_image_of_that_name(tmp_path):
+    # y/cat.jpg (id 7) became cat_7.png, the picture of x/cat_7.jpg written before it
+    hook = DetVisualizationHook(str(tmp_path), score_thr=0.5)
+    hook.before_test_epoch(Runner)
+    samples = [prediction() for _ in range(3)]
+    for sample, (path, img_id) in zip(samples, [('x/cat_7.jpg', 1), ('x/cat.jpg', 2), ('y/cat.jpg', 7)]):
+        sample.set_metainfo(dict(img_path=path, img_id=img_id))
+    hook.after_test_iter(Runner, 0, dict(inputs=[torch.full((3, 40, 60), 50, dtype=torch.uint8)] * 3), samples)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['cat.png', 'cat_7.png', 'cat_7_2.png']
+
+
 @pytest.mark.parametrize('name, magic', [('pic.jpg', b'\xff\xd8'), ('pic.png', b'\x89PNG')])
 def test_pictures_are_written_in_their_extensions_format(tmp_path, name, magic):
     Image.fromarray(np.full((40, 60, 3), 50, np.uint8)).save(tmp_path / 'in.png')

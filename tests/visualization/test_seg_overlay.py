@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from resbackbones.visualization import SegOverlayHook, save_overlay
-from resbackbones.visualization.seg_overlay import display_image, overlay_name
+from resbackbones.visualization.seg_overlay import display_image, label_colours, overlay_name
 
 
 def test_overlay_has_three_panels_and_colours_labels(tmp_path):
@@ -34,7 +34,25 @@ def test_display_image_stretches_and_takes_first_channel():
 @pytest.mark.parametrize('sample, name', [(dict(img_path='/d/case1.nii.gz', slice_idx=7), 'case1_slice007.png'),
                                           (dict(img_path='/d/img.tif'), 'img.png'), ({}, 'sample_0003.png')])
 def test_overlay_names(sample, name):
-    assert overlay_name(sample, 3) == name
+    assert overlay_name(sample, 3, set()) == name
+
+
+def test_a_name_written_before_gets_the_case_or_the_index():
+    used = set()
+    names = [overlay_name(dict(img_path=f'/d/sub-0{case}/t1.nii.gz', slice_idx=5, case_idx=case), 9, used)
+             for case in (1, 2, 2)]
+    names.append(overlay_name(dict(img_path='/e/a.png'), 3, used))
+    names.append(overlay_name(dict(img_path='/f/a.png'), 4, used))
+    assert names == ['t1_slice005.png', 't1_slice005_case2.png', 't1_slice005_case2_2.png', 'a.png', 'a_0004.png']
+
+
+def test_ignored_pixels_stay_uncoloured_and_classes_beyond_ten_get_colours_of_their_own(tmp_path):
+    image, gt = np.full((16, 16), 0.5), np.full((16, 16), -1)  # NIfTI labels ignore -1: painted as class 0 before
+    path = save_overlay(str(tmp_path / 'o.png'), image, np.zeros((16, 16), int), gt, ignore_index=-1)
+    png = np.asarray(Image.open(path).convert('RGB')).astype(int)
+    assert not (np.abs(png - png.mean(2, keepdims=True)).sum(2) > 60).any()
+    colours = label_colours(12)
+    assert len({tuple(c) for c in colours}) == 12  # tab10 repeated: class 11 was class 1's colour
 
 
 def test_hook_writes_the_first_images_only(tmp_path):
@@ -49,6 +67,18 @@ def test_hook_writes_the_first_images_only(tmp_path):
         hook.after_test_iter(runner, batch, dict(inputs=inputs), outputs)
     hook.after_test_epoch(runner)
     assert sorted(os.listdir(tmp_path / 'show')) == ['vol_slice000.png', 'vol_slice002.png', 'vol_slice004.png']
+
+
+def test_cases_of_one_file_name_keep_their_overlays_apart(tmp_path):
+    # two cases' t1.nii.gz wrote t1_sliceNNN.png over each other, and the log counted six overlays for three files
+    hook = SegOverlayHook(str(tmp_path / 'show'))
+    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=SimpleNamespace(metainfo={'classes': ('b', 'f')})),
+                             logger=SimpleNamespace(info=lambda msg: None))
+    hook.before_test_epoch(runner)
+    outputs = [dict(pred_sem_seg=torch.zeros(8, 8, dtype=torch.long), img_path=f'/d/sub-{case}/t1.nii.gz',
+                    case_idx=case, slice_idx=index) for case in (0, 1) for index in range(3)]
+    hook.after_test_iter(runner, 0, dict(inputs=[torch.rand(1, 8, 8)] * 6), outputs)
+    assert len(os.listdir(tmp_path / 'show')) == hook.saved == 6
 
 
 def test_hook_arguments_are_checked():
