@@ -14,10 +14,19 @@ def gt_labels(data_samples, device: torch.device, num_classes: int | None = None
     arcface_torch's configs do not give it, and the loss would fail with a bare index error)."""
     samples = data_samples
     if isinstance(data_samples, Mapping):
+        if 'gt_label' not in data_samples:
+            raise ValueError(missing_label(owner, samples, 0))
         data_samples = data_samples['gt_label']
     if isinstance(data_samples, torch.Tensor):
+        if data_samples.dim() > 1 and data_samples[0].numel() != 1:  # view(-1) spread them over the batch
+            raise ValueError(f'{owner}: labels of shape {tuple(data_samples.shape)} hold {data_samples[0].numel()} '
+                             f'values per sample; a single-label model takes one class index per sample (one-hot '
+                             f'or multi-hot labels belong to a multi-label model: multi_class=True)')
         labels = data_samples.to(device).long().view(-1)
     else:
+        missing = [i for i, s in enumerate(data_samples) if isinstance(s, dict) and 'gt_label' not in s]
+        if missing:
+            raise ValueError(missing_label(owner, samples, missing[0]))
         labels = torch.as_tensor([int(s['gt_label'] if isinstance(s, dict) else s) for s in data_samples],
                                  device=device)
     if num_classes is not None:
@@ -27,6 +36,12 @@ def gt_labels(data_samples, device: torch.device, num_classes: int | None = None
                              f'class in [0, {num_classes}) (num_classes={num_classes} in the model; {len(bad)} such '
                              f'in this batch): does num_classes match the data?')
     return labels
+
+
+def missing_label(owner: str, data_samples, index: int) -> str:
+    """The message for a labelled step (loss) whose sample ``index`` carries no 'gt_label'."""
+    return (f"{owner}: {sample_source(data_samples, index)} has no 'gt_label' to train on (a PackInputs whose "
+            f"meta_keys leave it out? keep 'gt_label' among them)")
 
 
 def gt_multi_hot(data_samples, num_classes: int, device: torch.device) -> torch.Tensor:
@@ -65,9 +80,10 @@ def with_labels(preds: list[dict], data_samples, device: torch.device, num_class
 def sample_value(data_samples, index: int, key: str):
     """Sample ``index``'s ``key`` in a batch's data_samples, a list of dicts or (collated) a dict of lists; None
     where it has none."""
-    if isinstance(data_samples, Mapping):
+    if isinstance(data_samples, Mapping):  # pseudo_collate's lists, or default_collate's stacked tensors
         values = data_samples.get(key)
-        return values[index] if isinstance(values, (list, tuple)) and index < len(values) else None
+        indexable = isinstance(values, (list, tuple)) or (isinstance(values, torch.Tensor) and values.dim() > 0)
+        return values[index] if indexable and index < len(values) else None
     if isinstance(data_samples, (list, tuple)) and index < len(data_samples) and isinstance(data_samples[index], dict):
         return data_samples[index].get(key)
     return None

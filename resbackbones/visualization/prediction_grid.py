@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 from ..engine.atomic import save_figure
 from ..registry import HOOKS
+from .out_dir import refuse_input_folder
 
 
 @HOOKS.register_module()
@@ -30,6 +31,10 @@ class PredictionGridHook(Hook):
             raise ValueError(f'PredictionGridHook: max_images and columns must be >= 1; got {max_images}, {columns}')
         self.out_dir, self.max_images, self.columns = out_dir, max_images, columns
         self.samples: list[tuple[np.ndarray, int, int | None]] = []
+
+    def before_run(self, runner: Runner) -> None:
+        # predictions.png in a class folder of the test set became one more test image of that class
+        refuse_input_folder(runner, self.out_dir, 'PredictionGridHook')
 
     def before_test_epoch(self, runner: Runner) -> None:
         self.samples = []
@@ -50,8 +55,17 @@ class PredictionGridHook(Hook):
 
 
 def _to_hwc(image: torch.Tensor | np.ndarray) -> np.ndarray:
+    """One sample's input as a picture: an image (C, H, W); of a video sample, the middle frame of its first view
+    ((views * T, C, H, W) frames of a 2D recognizer, (views, C, T, H, W) clips); channels other than 1 or 3
+    (pose heatmaps, flow) averaged to grey. Video samples stopped the test after it had run, losing its metrics."""
     array = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    if array.ndim == 5:
+        array = array[0, :, array.shape[2] // 2]
+    elif array.ndim == 4:
+        array = array[array.shape[0] // 2]
     array = array.transpose(1, 2, 0) if array.ndim == 3 else array
+    if array.ndim == 3 and array.shape[2] not in (1, 3):
+        array = array.mean(axis=2)
     if array.dtype != np.uint8:  # float inputs: stretch to the visible range
         low, high = float(array.min()), float(array.max())
         array = ((array - low) / (high - low + 1e-12) * 255).astype(np.uint8)

@@ -5,7 +5,7 @@ import pytest
 from mmengine.runner.base_loop import BaseLoop
 from torch.utils.data import DataLoader
 
-from resbackbones.visualization import DetVisualizationHook, SegOverlayHook
+from resbackbones.visualization import DetVisualizationHook, PredictionGridHook, SegOverlayHook
 
 
 class Images:
@@ -24,7 +24,8 @@ class Loop(BaseLoop):
         pass
 
 
-@pytest.mark.parametrize('hook', [SegOverlayHook, DetVisualizationHook])
+# PredictionGridHook's predictions.png in a class folder became one more test image of that class
+@pytest.mark.parametrize('hook', [SegOverlayHook, DetVisualizationHook, PredictionGridHook])
 def test_the_images_folder_is_refused_another_is_not(tmp_path, hook):
     (tmp_path / 'images').mkdir()
     (tmp_path / 'images' / 'c0.png').write_bytes(b'image')
