@@ -12,6 +12,7 @@ change the cache.
 from __future__ import annotations
 
 import copy
+import math
 import sys
 from typing import Any, Callable, Sequence
 
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose
 from mmengine.logging import print_log
+from mmengine.structures import BaseDataElement
 
 from ..registry import DATASETS, TRANSFORMS
 
@@ -52,10 +54,16 @@ def first_difference(a: Any, b: Any, where: str = '') -> str | None:
         if len(a) != len(b):
             return f'{where} (lengths {len(a)} and {len(b)})'
         return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := first_difference(x, y, f'{where}[{i}]'))), None)
+    if isinstance(a, BaseDataElement) and isinstance(b, BaseDataElement) and type(a) is type(b):
+        # packed samples (PackDetInputs ...) have no __eq__: identical loads compared as different objects
+        return first_difference(a.to_dict(), b.to_dict(), where)
     if isinstance(a, (np.ndarray, torch.Tensor)) or isinstance(b, (np.ndarray, torch.Tensor)):
         same = type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype and (
-            torch.equal(a, b) if isinstance(a, torch.Tensor) else np.array_equal(a, b, equal_nan=a.dtype.kind in 'fc'))
+            torch.equal(a, b) or (a.is_floating_point() and bool(torch.isclose(a, b, 0, 0, equal_nan=True).all()))
+            if isinstance(a, torch.Tensor) else np.array_equal(a, b, equal_nan=a.dtype.kind in 'fc'))
         return None if same else where or '(the sample)'
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return None
     return None if a == b else where or '(the sample)'
 
 

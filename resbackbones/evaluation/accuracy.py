@@ -18,6 +18,15 @@ def check_label_range(labels: torch.Tensor, num_classes: int, owner: str) -> Non
                          f'pred_score ({bad.numel()} such): does the dataset match the model\'s num_classes?')
 
 
+def check_finite(scores: torch.Tensor, owner: str) -> None:
+    """ValueError when rows of ``scores`` (N, K) hold NaN or inf: ranked first by the stable sort, a diverged
+    model's NaN scores read as chance-level accuracy (10 classes: top-1 10%, top-5 50%)."""
+    broken = int((~torch.isfinite(scores)).any(dim=1).sum())
+    if broken:
+        raise ValueError(f'{owner}: {broken} of {len(scores)} predictions have NaN or inf in pred_score: the model '
+                         f'has diverged (or its weights did not load); no accuracy is computed from them')
+
+
 def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, topk: Sequence[int]) -> dict[int, float]:
     """Percent of rows of ``scores`` (N, K) whose label is among the k highest, for each k in ``topk``; among equal
     scores the lower class index ranks first, as ``argmax`` (the models' ``pred_label``) picks."""
@@ -26,6 +35,7 @@ def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, topk: Sequence[int
     if too_big:
         raise ValueError(f'Accuracy: topk {too_big} exceeds the number of classes ({num_classes}) in pred_score')
     check_label_range(labels, num_classes, 'Accuracy')
+    check_finite(scores, 'Accuracy')
     # a stable sort ranks tied scores by class index, as argmax picks pred_label (topk's order among ties is
     # arbitrary: a prediction shown right could be counted a miss)
     ranked = scores.argsort(dim=1, descending=True, stable=True)[:, :max(topk)]
@@ -58,8 +68,13 @@ class Accuracy(BaseMetric):
                 got = sorted(sample) if isinstance(sample, dict) else type(sample).__name__
                 raise ValueError(f"Accuracy: prediction {i} must be a dict with 'pred_score' and 'gt_label' "
                                  f"(ImageClassifier 'predict' output on a labelled dataset); got {got}")
+            label = torch.as_tensor(sample['gt_label'])
+            if label.numel() != 1:
+                raise ValueError(f"Accuracy: prediction {i} has gt_label of {label.numel()} values (multi-hot: a "
+                                 f"multi-label model); score it with AccMetric(metric_list=('mean_average_precision',)"
+                                 f")")
             self.results.append((torch.as_tensor(sample['pred_score']).detach().cpu().float().view(-1),
-                                 int(sample['gt_label'])))
+                                 int(label)))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """{'top1': %, 'top5': % ...}; mmengine prefixes the keys with 'accuracy/'."""

@@ -18,7 +18,7 @@ from mmengine.evaluator import BaseMetric
 
 from ..models.labels import sample_value
 from ..registry import METRICS
-from .accuracy import check_label_range, topk_accuracy
+from .accuracy import check_finite, check_label_range, topk_accuracy
 
 METRIC_NAMES = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision')
 SINGLE_LABEL = ('top_k_accuracy', 'mean_class_accuracy')
@@ -142,6 +142,7 @@ class AccMetric(BaseMetric):
     def _calculate(self, scores: torch.Tensor, labels: list) -> dict[str, float]:
         """The metrics of (videos, classes) scores against single labels or multi-hot tuples."""
         out = {}
+        check_finite(scores, 'AccMetric')
         multi = [label for label in labels if isinstance(label, tuple)]
         if multi and (len(multi) != len(labels) or any(len(m) != scores.shape[1] for m in multi)):
             raise ValueError(f'AccMetric: labels mix single labels and multi-hot vectors, or their length differs '

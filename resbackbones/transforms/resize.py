@@ -15,10 +15,11 @@ INTERPOLATIONS = {'nearest': Image.NEAREST, 'bilinear': Image.BILINEAR, 'bicubic
 
 
 def target_size(height: int, width: int, size: int | tuple[int, int]) -> tuple[int, int]:
-    """(h, w) after resizing: ``size`` as an int is the shorter edge (aspect kept), as a pair it is (h, w)."""
+    """(h, w) after resizing: ``size`` as an int is the shorter edge (aspect kept, the longer one truncated as
+    torchvision does: 427x640 -> 256x383), as a pair it is (h, w)."""
     if isinstance(size, int):
         short, long = sorted((height, width))
-        new_long = max(1, round(long * size / short))
+        new_long = max(1, int(size * long / short))
         return (size, new_long) if height <= width else (new_long, size)
     return size
 

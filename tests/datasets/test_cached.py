@@ -6,9 +6,11 @@ import random
 import numpy as np
 import pytest
 import torch
+from mmengine.structures import BaseDataElement, InstanceData
 from PIL import Image
 
 from resbackbones.datasets import CachedDataset
+from resbackbones.datasets.cached import first_difference
 from resbackbones.registry import DATASETS
 
 LOAD = [dict(type='LoadImageAndMask'), dict(type='NormalizeIntensity', mode='percentile', low=1.0, high=99.0)]
@@ -94,6 +96,17 @@ def test_a_load_pipeline_that_does_not_repeat_is_refused_naming_the_key(seg_root
     cached = CachedDataset(seg_dataset(seg_root, LOAD + [add_noise]), pipeline=AUGMENT)
     with pytest.raises(ValueError, match=r"two loads of sample 0 differ at \['img'\].*random transforms"):
         cached[0]
+
+
+def test_packed_samples_and_nan_compare_by_value():
+    # a pipeline ending in PackDetInputs was refused: data elements have no __eq__, NaN never equals itself
+    def packed(score: float) -> dict:
+        sample = BaseDataElement(metainfo=dict(img_path='a.png', img_shape=(4, 4)))  # what PackDetInputs gives
+        sample.gt_instances = InstanceData(bboxes=torch.tensor([[0., 0., 2., 2.]]), scores=torch.tensor([score]))
+        return dict(inputs=torch.zeros(3, 4, 4), data_samples=sample, ratio=float('nan'))
+
+    assert first_difference(packed(float('nan')), packed(float('nan'))) is None
+    assert first_difference(packed(0.5), packed(0.7)) == "['data_samples']['gt_instances']['scores']"
 
 
 def test_samples_past_the_budget_load_at_every_access(seg_root):

@@ -65,8 +65,11 @@ def test_k_larger_than_classes():
         metric.evaluate(size=1)
 
 
-@pytest.mark.parametrize('sample, message', [(dict(pred_score=SCORES[0]), "'gt_label'"),
-                                             (dict(gt_label=0), "'pred_score'"), (3, 'got int')])
+@pytest.mark.parametrize('sample, message', [
+    (dict(pred_score=SCORES[0]), "'gt_label'"), (dict(gt_label=0), "'pred_score'"), (3, 'got int'),
+    # a bare 'only one element tensors can be converted to Python scalars'
+    (dict(pred_score=SCORES[0], gt_label=torch.tensor([1, 0, 1])), r'gt_label of 3 values .*AccMetric'),
+])
 def test_bad_predictions(sample, message):
     with pytest.raises(ValueError, match=message):
         Accuracy().process(None, [sample])
@@ -89,3 +92,11 @@ def test_tied_scores_rank_as_the_predicted_label():
     assert int(scores[0].argmax()) == 0
     assert topk_accuracy(scores, torch.tensor([0]), (1, 5)) == {1: 100.0, 5: 100.0}
     assert topk_accuracy(scores, torch.tensor([5]), (1, 5)) == {1: 0.0, 5: 0.0}  # ranks 0..4 only
+
+
+def test_nan_scores_of_a_diverged_model_are_refused():
+    # NaN ranked first under the stable sort: 10 classes of NaN read top-1 10%, top-5 50%
+    metric = Accuracy(topk=(1, 5))
+    metric.process(None, [dict(pred_score=torch.full((10,), float('nan')), gt_label=i) for i in range(10)])
+    with pytest.raises(ValueError, match='10 of 10 predictions have NaN or inf in pred_score: the model has diverged'):
+        metric.evaluate(size=10)

@@ -55,6 +55,9 @@ def test_top_k_past_the_classes_is_one_as_mmaction2():
     (lambda: AccMetric(metric_list=('mean_average_precision',)), [pred([0.1, 0.9], -1)],
      r'label -1 is outside the 2 classes'),  # was torch's one_hot RuntimeError
     (lambda: AccMetric(average_by='filename'), [pred([0.1, 0.9], 0)], "nor its batch's data_samples have that key"),
+    # a diverged model's NaN scores read top-1 0.5 on two classes
+    (lambda: AccMetric(), [pred([float('nan')] * 2, 0), pred([0.9, 0.1], 1)],
+     'AccMetric: 1 of 2 predictions have NaN or inf in pred_score'),
 ])
 def test_bad_input(make, preds, message):
     with pytest.raises(ValueError, match=message):

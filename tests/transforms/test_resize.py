@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from torchvision.transforms import functional as TF
 
 from resbackbones.transforms import Resize
 
@@ -17,6 +19,18 @@ def test_output_size(shape, size, expected):
     assert out['img'].shape == (*expected, shape[2])
     assert out['img_shape'] == expected
     assert (out['img'] == 77).all()  # a constant image stays constant under any interpolation
+
+
+@pytest.mark.parametrize('shape', [(427, 640, 3), (640, 427, 3), (333, 500, 3), (375, 500, 1), (480, 853, 3)])
+def test_the_shorter_edge_rule_is_torchvisions(shape):
+    # the longer edge was rounded (427x640 -> 256x384), torchvision truncates (256x383)
+    expected = tuple(TF.resize(torch.zeros(shape[2], *shape[:2]), 256).shape[1:])
+    assert Resize(256)(dict(img=np.zeros(shape, np.uint8)))['img_shape'] == expected
+
+
+def test_mmcvs_resize_with_scale_on_an_image_names_the_image_transform():
+    with pytest.raises(ValueError, match=r"is an image \(results\['img'\]\): for images use Resize\(size=\.\.\.\)"):
+        Resize(scale=(32, 32))(dict(img=np.zeros((8, 8, 3), np.uint8), img_path='a.png'))
 
 
 def test_interpolation_nearest_keeps_values():

@@ -15,6 +15,11 @@ def clip_of(results: dict, owner: str) -> np.ndarray:
     imgs = results.get('imgs')
     if isinstance(imgs, list) and imgs:  # mmaction2 keeps a list of frames; accept it
         imgs = np.stack(imgs)
+    if imgs is None and 'img' in results:  # mmcv's / mmpretrain's Resize(scale=...) in an image pipeline
+        where = results.get('img_path') or 'the sample'
+        raise ValueError(f"{owner} with mmaction2's arguments transforms video clips (results['imgs']), but {where} "
+                         f"is an image (results['img']): for images use Resize(size=...) (an int shorter edge or "
+                         f"(h, w)), for detection DetResize(scale=...)")
     if not isinstance(imgs, np.ndarray) or imgs.ndim != 4:
         got = f'shape {imgs.shape}' if isinstance(imgs, np.ndarray) else type(imgs).__name__
         where = results.get('filename') or results.get('frame_dir') or 'the sample'
