@@ -17,21 +17,30 @@ from mmengine.config import Config
 from torch import nn
 
 from ..datasets.image_folder import IMG_EXTENSIONS
+from ..engine.config import load_config
 from ..registry import MODELS
 from ..transforms import Resize, align_face
 from ..transforms.loading import read_image
+from ..weights.insightface import load_insightface
 from ..weights.io import read_checkpoint
+from ..weights.sources import detect_source
 
 
 def init_recognizer(config: str | Config, checkpoint: str | None = None, device: str = 'cpu') -> nn.Module:
-    """The config's FaceRecognizer in eval mode, with ``checkpoint`` (a training checkpoint of ours, read with
-    ``weights_only=True``) loaded all or nothing; the margin head may be absent from it (it is not used here)."""
-    cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) else config
+    """The config's FaceRecognizer in eval mode, with ``checkpoint`` loaded all or nothing (read with
+    ``weights_only=True``): a training checkpoint of ours, whose margin head may be absent (it is not used here),
+    or insightface's ``model.pt`` / ``backbone.pth``. ``config``: a path (ours, or arcface_torch's as
+    ``tools/train.py`` takes it) or a Config."""
+    cfg = load_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else config
     model = MODELS.build(cfg.model)
     if model.__class__.__name__ != 'FaceRecognizer':
         raise ValueError(f'{config}: model.type is {cfg.model.get("type")!r}; face embedding needs a FaceRecognizer')
     if checkpoint is not None:
-        state = {k: v for k, v in read_checkpoint(checkpoint).state.items() if not k.startswith('margin_head.')}
+        ckpt = read_checkpoint(checkpoint)
+        if detect_source(ckpt)[0] == 'insightface':  # as tools/test.py loads it
+            load_insightface(model, ckpt, strict=True)
+            return model.to(device).eval()
+        state = {k: v for k, v in ckpt.state.items() if not k.startswith('margin_head.')}
         target = model.state_dict()
         shapes = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(target[k].shape)}' for k, v in state.items()
                   if k in target and v.shape != target[k].shape]
@@ -66,11 +75,13 @@ def list_images(inputs: Sequence[str]) -> list[str]:
 @torch.no_grad()
 def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks: Sequence | None = None,
                 flip: bool = False, batch_size: int = 64) -> np.ndarray:
-    """(N, D) L2-normalised embeddings of ``images`` (paths or HxWxC uint8 arrays; one image alone gives N = 1).
-    The model runs in eval mode (its training flag is restored after).
+    """(N, D) L2-normalised embeddings of ``images`` (paths, or uint8 arrays HxW, HxWx1, HxWx3 in RGB order (not
+    OpenCV's BGR) or HxWx4; one image alone gives N = 1), brought to the backbone's channels as files are. The model
+    runs in eval mode (its training flag is restored after).
 
     Args:
-        landmarks: one (5, 2) array per image to align it first (ArcFace template), or None for aligned crops.
+        landmarks: one (5, 2) array per image to align it first (ArcFace template; square input sizes only), or
+            None for aligned crops.
         flip: add the embedding of the mirrored image before normalising (insightface's flip test).
     """
     if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
@@ -81,6 +92,9 @@ def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks:
     resize = Resize(tuple(model.input_size))
     if landmarks is not None and len(landmarks) != len(images):
         raise ValueError(f'embed_faces: {len(landmarks)} landmark sets for {len(images)} images')
+    if landmarks is not None and model.input_size[0] != model.input_size[1]:  # the resize then squashed the face
+        raise ValueError(f'embed_faces: landmarks align to a square ArcFace template, but the model takes '
+                         f'{tuple(model.input_size)} crops; align them yourself and pass the crops')
     if not images:
         return np.zeros((0, model.embedding.fc.out_features), np.float32)
     was_training = model.training
@@ -91,6 +105,23 @@ def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks:
         model.train(was_training)
 
 
+def array_channels(img, channels: int, index: int) -> np.ndarray:
+    """An image array as HxWx``channels`` uint8, as a file of it would be read: grey repeated to RGB, RGB greyed by
+    luminance, alpha dropped; ValueError naming the image otherwise (a grey array reached the normaliser whole)."""
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim not in (2, 3) or \
+            (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
+        got = f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray) else type(img).__name__
+        raise ValueError(f'embed_faces: image {index} must be a path or a uint8 array HxW, HxWx1, HxWx3 (RGB) or '
+                         f'HxWx4; got {got}')
+    img = img[..., None] if img.ndim == 2 else img[..., :3] if img.shape[2] == 4 else img
+    if img.shape[2] == channels:
+        return img
+    if channels == 3:
+        return np.repeat(img, 3, axis=2)
+    grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return np.rint(grey)[..., None].astype(np.uint8)
+
+
 def _embed(model: nn.Module, images: list, landmarks: Sequence | None, flip: bool, batch_size: int, channels: int,
            resize: Resize) -> np.ndarray:
     out = []
@@ -98,8 +129,8 @@ def _embed(model: nn.Module, images: list, landmarks: Sequence | None, flip: boo
         batch = []
         for i in range(start, min(start + batch_size, len(images))):
             img = images[i]
-            img = read_image(img, 'grayscale' if channels == 1 else 'color') if isinstance(img, str) else img
-            img = img[..., None] if img.ndim == 2 else img
+            img = read_image(img, 'grayscale' if channels == 1 else 'color') if isinstance(img, str) else \
+                array_channels(img, channels, i)
             if landmarks is not None:
                 img = align_face(img, landmarks[i], model.input_size[0], where=f'image {i}')
             batch.append(torch.from_numpy(np.ascontiguousarray(resize(dict(img=img))['img'].transpose(2, 0, 1))))

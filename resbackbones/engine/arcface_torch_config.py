@@ -100,6 +100,10 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
     _require('rec' in job and 'num_classes' in job and 'num_epoch' in job, path,
              'needs config.rec, config.num_classes and config.num_epoch')
     margins = tuple(float(m) for m in job['margin_list'])
+    # arcface_torch's CombinedMarginLoss applies m3 alone when m3 > 0, whatever m2 says; our heads apply both
+    combined = len(margins) == 3 and margins[1] > 0 and margins[2] > 0
+    if combined:
+        margins = (margins[0], 0.0, margins[2])
     decay = f"weight_decay={job['weight_decay']!r}"
     optimizer = (f"type='SGD', lr={job['lr']!r}, momentum=0.9, {decay}" if job['optimizer'] == 'sgd' else
                  f"type='AdamW', lr={job['lr']!r}, {decay}")
@@ -148,6 +152,9 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
     notes = []
     if job['fp16']:
         notes.append('fp16=True: pass --amp to tools/train.py on a GPU')
+    if combined:
+        notes.append(f"margin_list {tuple(job['margin_list'])}: m2 dropped, as arcface_torch applies only m3 when "
+                     f"m3 > 0 ({margins!r})")
     if job.get('using_wandb'):
         notes.append('using_wandb: not supported, ignored')
     if targets and int(job['verbose']) != DEFAULTS['verbose']:

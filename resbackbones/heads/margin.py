@@ -93,7 +93,7 @@ class MarginHead(nn.Module):
         cos = self.cosine(embeddings)
         if labels is None:
             return cos * self.scale
-        check_labels(labels, cos.shape[1])
+        check_labels(labels, cos.shape[1], len(embeddings))
         return margin_logits(cos, labels, self.scale, self.m2, self.m3, self.fallback, self.exact_gradient,
                              self.filter_threshold)
 
@@ -105,10 +105,12 @@ class MarginHead(nn.Module):
 def check_margins(scale: float, margins, num_classes: int) -> tuple[float, float, float]:
     """(scale, m2, m3) as floats; ValueError naming the bad setting."""
     m1, m2, m3 = (float(m) for m in margins)
-    if m1 != 1.0 or m3 < 0 or not 0 <= m2 < math.pi / 2:
-        raise ValueError(f'margins must be (1, m2, m3) with 0 <= m2 < pi/2 and m3 >= 0; got {tuple(margins)}')
-    if scale <= 0 or num_classes < 2:
-        raise ValueError(f'scale must be > 0 and num_classes >= 2; got scale={scale}, num_classes={num_classes}')
+    # NaN and inf pass every comparison below as False (or True): the loss came out NaN
+    if m1 != 1.0 or not 0 <= m3 < math.inf or not 0 <= m2 < math.pi / 2:
+        raise ValueError(f'margins must be (1, m2, m3) with 0 <= m2 < pi/2 and finite m3 >= 0; got {tuple(margins)}')
+    if not 0 < scale < math.inf or num_classes < 2:
+        raise ValueError(f'scale must be finite and > 0, num_classes >= 2; got scale={scale}, '
+                         f'num_classes={num_classes}')
     return float(scale), m2, m3
 
 
@@ -119,8 +121,12 @@ def check_filter_threshold(threshold: float) -> float:
     return float(threshold)
 
 
-def check_labels(labels: torch.Tensor, num_classes: int) -> None:
-    """ValueError when a label is outside [0, num_classes - 1] (a label >= num_classes is a config mistake)."""
+def check_labels(labels: torch.Tensor, num_classes: int, rows: int | None = None) -> None:
+    """ValueError when a label is outside [0, num_classes - 1] (a label >= num_classes is a config mistake), or when
+    ``labels`` is not one label per embedding row (``rows``): Partial FC scored unlabelled rows without a word."""
+    if rows is not None and tuple(labels.shape) != (rows,):
+        raise ValueError(f'labels must be one per embedding: shape ({rows},) for {rows} embeddings; got '
+                         f'{tuple(labels.shape)}')
     if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f'labels must be in [0, {num_classes - 1}] (num_classes={num_classes}); got '
                          f'{int(labels.min())}..{int(labels.max())}: is num_classes the identity count of the data?')
@@ -157,7 +163,7 @@ class SoftmaxHead(nn.Module):
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (N, num_classes); ``labels`` are only checked (there is no margin to apply)."""
         if labels is not None:
-            check_labels(labels, self.fc.out_features)
+            check_labels(labels, self.fc.out_features, len(embeddings))
         return self.fc(embeddings)
 
     def loss(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,20 @@ from .base import TaskModel
 from .labels import gt_labels, with_labels
 
 
+def face_size(input_size) -> tuple[int, int]:
+    """``input_size`` as (H, W): an int is a square; ValueError otherwise (a bad size built a 0-wide embedding FC or
+    failed at the first forward)."""
+    def whole(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+    if whole(input_size):
+        return input_size, input_size
+    if isinstance(input_size, (tuple, list)) and len(input_size) == 2 and all(whole(v) for v in input_size):
+        return tuple(input_size)
+    raise ValueError(f'FaceRecognizer: input_size must be (H, W) of positive ints (or one int for a square), the '
+                     f'size of the aligned crops; got {input_size!r}')
+
+
 @MODELS.register_module()
 class FaceRecognizer(TaskModel):
     """ArcFace-style recognizer. The embedding head is sized from the backbone's last feature spec and
@@ -34,7 +48,7 @@ class FaceRecognizer(TaskModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
         spec = self.backbone.feature_specs[-1]
-        self.input_size, self.flip_test, self.num_classes = tuple(input_size), bool(flip_test), num_classes
+        self.input_size, self.flip_test, self.num_classes = face_size(input_size), bool(flip_test), num_classes
         self.embedding = MODELS.build(dict(type='FaceEmbeddingHead', in_channels=spec.channels,
                                            feature_size=tuple(spec.output_size(s) for s in self.input_size),
                                            **(embedding or {})))

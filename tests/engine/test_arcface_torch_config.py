@@ -109,3 +109,10 @@ def test_no_val_targets_means_no_validation(tmp_path, capsys):
     assert cfg.test_dataloader is None and cfg.test_cfg is None and cfg.test_evaluator is None
     load_config(write(tmp_path, JOB + 'config.verbose = 5\n', 'verbose.py'))
     assert 'verbose=5: validation runs once per epoch here, not every 5 steps' in capsys.readouterr().out
+
+
+def test_a_combined_margin_list_trains_arcface_torchs_loss(tmp_path, capsys):
+    """(1, 0.3, 0.2): CombinedMarginLoss applies only m3 when m3 > 0; the translation trained cos(theta + 0.3) - 0.2."""
+    cfg = load_config(write(tmp_path, JOB + 'config.margin_list = (1.0, 0.3, 0.2)\n'))
+    assert cfg.model.margin_head.margins == (1.0, 0.0, 0.2)
+    assert 'margin_list (1.0, 0.3, 0.2): m2 dropped, as arcface_torch applies only m3' in capsys.readouterr().out

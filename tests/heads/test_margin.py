@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from resbackbones.heads import ArcFaceHead, CosFaceHead, MarginHead, SoftmaxHead
+from resbackbones.heads import ArcFaceHead, CosFaceHead, MarginHead, PartialFCHead, SoftmaxHead
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared insightface reference
 from insightface_reference import insightface_arcface_2021, insightface_combined_margin  # noqa: E402
@@ -128,8 +128,13 @@ def test_finite_under_autocast(dtype, kwargs):
 @pytest.mark.parametrize('kwargs, message', [
     (dict(margins=(1.35, 0.0, 0.0)), 'margins must be'),
     (dict(margins=(1.0, -0.1, 0.0)), 'margins must be'),
-    (dict(scale=0.0), 'scale must be > 0'),
+    (dict(scale=0.0), 'scale must be finite and > 0'),
     (dict(num_classes=1), 'num_classes >= 2'),
+    # NaN and inf passed the comparisons and made the loss NaN
+    (dict(scale=float('nan')), 'scale must be finite and > 0'),
+    (dict(scale=float('inf')), 'scale must be finite and > 0'),
+    (dict(margins=(1.0, 0.0, float('nan'))), 'margins must be'),
+    (dict(margins=(1.0, 0.0, float('inf'))), 'margins must be'),
 ])
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -140,6 +145,14 @@ def test_bad_settings_are_named(kwargs, message):
 def test_labels_out_of_range_are_named(head):
     with pytest.raises(ValueError, match=r'labels must be in \[0, 1\] \(num_classes=2\); got 0..2'):
         head(torch.randn(2, 2), torch.tensor([0, 2]))
+
+
+@pytest.mark.parametrize('head', [_head(ArcFaceHead, 0.6), SoftmaxHead(2, 2), PartialFCHead(2, 2)])
+@pytest.mark.parametrize('labels', [torch.tensor([1]), torch.tensor([0, 1, 1]), torch.tensor([[0, 1]])])
+def test_labels_must_be_one_per_embedding(head, labels):
+    # Partial FC scored the unlabelled row as a target probability of 0 and returned a loss (67.18) without a word
+    with pytest.raises(ValueError, match=r'labels must be one per embedding: shape \(2,\) for 2 embeddings'):
+        head.loss(torch.randn(2, 2), labels)
 
 
 def test_interclass_filtering_zeroes_only_non_target_cosines_above_the_threshold():

@@ -83,6 +83,18 @@ def test_one_process_is_the_full_head(threshold):
         assert not torch.allclose(full.loss(embeddings, labels), plain.loss(embeddings, labels))
 
 
+def test_one_process_equals_the_full_head_where_the_softmax_saturates():
+    # at s=64 the target probability of a fresh head fell below 1e-30: the clamp capped those rows at 69.08
+    weight, embeddings, labels = _data()
+    head, full = PartialFCHead(DIM, NUM_CLASSES, scale=256.0), MarginHead(DIM, NUM_CLASSES, scale=256.0)
+    with torch.no_grad():
+        head.weight.copy_(weight)
+        full.weight.copy_(weight)
+    expected = full.loss(embeddings, labels)
+    assert expected > 80  # some rows past the cap
+    torch.testing.assert_close(head.loss(embeddings, labels), expected)
+
+
 @pytest.mark.parametrize('kwargs, message', [(dict(sample_rate=0.0), 'sample_rate must be in'),
                                              (dict(num_classes=1), 'num_classes >= 2')])
 def test_bad_settings_are_named(kwargs, message):

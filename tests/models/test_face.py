@@ -129,6 +129,17 @@ def test_a_label_past_num_classes_names_its_image(samples, named):
         _recognizer(input_size=(32, 32))(torch.rand(2, 3, 32, 32), samples, mode='loss')
 
 
+@pytest.mark.parametrize('input_size', [(0, 0), (-8, 112), (112,), (112, 112, 3), (112.0, 112.0), '112'])
+def test_a_bad_input_size_is_named(input_size):
+    # (0, 0) built a 0-wide embedding FC; others failed deep inside with TypeError / IndexError
+    with pytest.raises(ValueError, match=r'FaceRecognizer: input_size must be \(H, W\) of positive ints'):
+        _recognizer(input_size=input_size)
+
+
+def test_one_int_is_a_square_input_size():
+    assert _recognizer(input_size=64).input_size == (64, 64)
+
+
 def test_images_of_another_size_than_configured_are_named():
     with pytest.raises(ValueError, match=r'sized for \(7, 7\) feature maps .* got \(4, 4\)'):
         _recognizer()(torch.rand(1, 3, 64, 64))
