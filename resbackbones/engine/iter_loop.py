@@ -14,6 +14,7 @@ from mmengine.runner.loops import _InfiniteDataloaderIterator
 from torch.utils.data import DataLoader
 
 from ..registry import LOOPS
+from .loader_epoch import set_loader_epoch
 
 
 def restarts_workers(dataloader: DataLoader) -> bool:
@@ -40,11 +41,7 @@ class EpochRestartingIterator(_InfiniteDataloaderIterator):
             return next(self._iterator)
         except StopIteration:
             self._epoch += 1
-            sampler = getattr(self._dataloader, 'sampler', None)
-            if not hasattr(sampler, 'set_epoch'):
-                sampler = getattr(getattr(self._dataloader, 'batch_sampler', None), 'sampler', None)
-            if hasattr(sampler, 'set_epoch'):
-                sampler.set_epoch(self._epoch)
+            set_loader_epoch(self._dataloader, self._epoch)
             self._iterator = iter(self._dataloader)
             return next(self._iterator)
 

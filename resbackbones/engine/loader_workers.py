@@ -18,10 +18,12 @@ def stop_loader_workers(*loops: Any) -> None:
     starts fresh workers instead of reusing stopped ones.
     """
     for loop in loops:
-        loader = getattr(loop, 'dataloader', None)
         kept = getattr(getattr(loop, 'dataloader_iterator', None), '_iterator', None)  # iteration-based loops
-        for iterator in (getattr(loader, '_iterator', None), kept):
+        # MultiLoaderEpochBasedTrainLoop's other loaders kept their persistent workers
+        loaders = [getattr(loop, 'dataloader', None), *getattr(loop, 'multi_loaders', ())]
+        for iterator in [getattr(loader, '_iterator', None) for loader in loaders] + [kept]:
             if hasattr(iterator, '_shutdown_workers'):  # torch's multi-process iterator; idempotent
                 iterator._shutdown_workers()
-        if getattr(loader, '_iterator', None) is not None:
-            loader._iterator = None
+        for loader in loaders:
+            if getattr(loader, '_iterator', None) is not None:
+                loader._iterator = None

@@ -15,6 +15,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from ..registry import LOOPS
+from .loader_epoch import set_loader_epoch
 
 
 @LOOPS.register_module()
@@ -50,8 +51,7 @@ class MultiLoaderEpochBasedTrainLoop(EpochBasedTrainLoop):
         self.runner.model.train()
         gc.collect()  # as mmaction2: the other loaders' previous iterators (and their workers) go first
         for loader in self.multi_loaders:
-            if hasattr(getattr(loader, 'sampler', None), 'set_epoch'):
-                loader.sampler.set_epoch(self._epoch)
+            set_loader_epoch(loader, self._epoch)
         for idx, data_batch in enumerate(zip(*self.multi_loaders)):
             self.run_iter(idx, data_batch)
         self.runner.call_hook('after_train_epoch')

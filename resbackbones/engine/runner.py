@@ -153,8 +153,12 @@ class SafeRunner(Runner):
         """mmengine's build_dataloader, with :func:`seed_worker` for the workers unless the config names a
         ``worker_init_fn`` (mmengine's default reseeds them identically every epoch)."""
         if isinstance(dataloader, dict) and 'worker_init_fn' not in dataloader and seed is not None:
-            dataloader = dict(dataloader,
-                              worker_init_fn=dict(type=functools.partial(seed_worker, rank=get_rank())))
+            # mmengine drops its own disable_subprocess_warning key only when it supplies worker_init_fn itself
+            quiet = dataloader.get('disable_subprocess_warning', False)
+            if not isinstance(quiet, bool):
+                raise ValueError(f'dataloader disable_subprocess_warning must be True or False; got {quiet!r}')
+            dataloader = {k: v for k, v in dataloader.items() if k != 'disable_subprocess_warning'}
+            dataloader['worker_init_fn'] = dict(type=functools.partial(seed_worker, rank=get_rank(), quiet=quiet))
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:

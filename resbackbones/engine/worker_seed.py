@@ -10,18 +10,23 @@ epoch. ``seed_worker`` keeps that and only mixes in the rank, since PyTorch shar
 from __future__ import annotations
 
 import random
+import warnings
 
 import numpy as np
 import torch
 
 
-def seed_worker(worker_id: int, rank: int = 0) -> None:
+def seed_worker(worker_id: int, rank: int = 0, quiet: bool = False) -> None:
     """Seed this worker's torch, numpy and random generators from PyTorch's seed for it and the process rank.
 
     Args:
         worker_id: the worker's index (PyTorch passes it; already part of ``torch.initial_seed()``).
         rank: the distributed rank of the process that owns the loader.
+        quiet: the loader's ``disable_subprocess_warning`` (mmengine's): workers other than the first ignore
+            warnings, so that each is not printed once per worker.
     """
+    if quiet and worker_id != 0:
+        warnings.simplefilter('ignore')
     seed = int(np.random.SeedSequence([torch.initial_seed(), rank]).generate_state(1)[0])
     torch.manual_seed(seed)
     np.random.seed(seed)

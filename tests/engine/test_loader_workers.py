@@ -40,3 +40,12 @@ def test_the_iterator_an_iteration_based_loop_keeps_is_stopped_mid_epoch():
 @pytest.mark.parametrize('loop', [{'type': 'ValLoop'}, None, SimpleNamespace(dataloader={'batch_size': 2})])
 def test_loops_not_built_are_skipped(loop):
     stop_loader_workers(loop)  # a dict loop, no loop, a loop whose loader is still a config: nothing to stop
+
+
+def test_the_other_loaders_of_a_multi_loader_loop_are_stopped_too():
+    # MultiLoaderEpochBasedTrainLoop's multi_loaders[1:] kept their persistent workers (5 s per worker at exit)
+    main, other = loader(persistent=True), loader(persistent=True)
+    list(main), list(other)
+    started = workers(other._iterator)
+    stop_loader_workers(SimpleNamespace(dataloader=main, multi_loaders=[main, other]))
+    assert other._iterator is None and not any(w.is_alive() for w in started)

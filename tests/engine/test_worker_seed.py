@@ -57,3 +57,17 @@ def test_ranks_draw_differently():
 
     assert draws(0) == draws(0)
     assert all(a != b for a, b in zip(draws(0), draws(1)))
+
+
+def test_mmengines_disable_subprocess_warning_is_taken():
+    # passed on to torch's DataLoader (an unexpected keyword) since SafeRunner supplies worker_init_fn itself
+    assert len(_epochs(dict(disable_subprocess_warning=True), count=1)[0]) == 4
+
+
+def test_a_worker_told_to_be_quiet_ignores_warnings_the_first_does_not():
+    import warnings
+    with warnings.catch_warnings():
+        seed_worker(0, quiet=True)
+        assert not any(f[0] == 'ignore' and f[2] is Warning for f in warnings.filters[:1])
+        seed_worker(1, quiet=True)
+        assert warnings.filters[0][0] == 'ignore'
