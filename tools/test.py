@@ -20,6 +20,7 @@ from typing import Sequence
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
 from mmengine.dist import is_main_process  # noqa: E402
 
+from resbackbones.engine.atomic import ensure_writable_dir  # noqa: E402
 from resbackbones.engine.cli import (ToolParser, add_common_args, build_runner, check_checkpoint,  # noqa: E402
                                      config_from_args, run_tool)
 
@@ -37,7 +38,8 @@ def json_line(metrics: dict) -> str:
     """The metrics as one line of strict JSON: floats to 4 places, NaN/inf (an HD95 of a class absent from an
     image) as null, which JSON parsers other than Python's refuse as NaN."""
     def plain(value):
-        value = value.item() if hasattr(value, 'item') else value
+        if hasattr(value, 'tolist'):  # tensors and numpy values: scalars, or per-class arrays as lists
+            value = value.tolist()
         if isinstance(value, float):
             return round(value, 4) if math.isfinite(value) else None
         if isinstance(value, (list, tuple)):
@@ -59,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.show_dir:
         if os.path.isfile(args.show_dir):
             raise NotADirectoryError(f'--show-dir {args.show_dir} is a file; give a folder')
+        ensure_writable_dir(args.show_dir, '--show-dir')  # under a file or unwritable: failed after the whole test
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type=cfg.get('show_hook', 'PredictionGridHook'), out_dir=args.show_dir)]
     metrics = build_runner(cfg).test()

@@ -43,7 +43,7 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.auto_scale_lr:
-        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+        if 'base_batch_size' not in (cfg.get('auto_scale_lr') or {}):
             raise ValueError(f'--auto-scale-lr: {args.config} has no auto_scale_lr.base_batch_size (the total batch '
                              f'size its lr was tuned for)')
         cfg.auto_scale_lr.enable = True

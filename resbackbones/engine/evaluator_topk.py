@@ -27,16 +27,18 @@ def scored_classes(model: nn.Module) -> int | None:
     return fc.out_features if isinstance(fc, nn.Linear) else None
 
 
-def check_topk(evaluator: Any, model: nn.Module, where: str) -> None:
+def check_topk(evaluator: Any, model: nn.Module, where: str, listed: bool = False) -> None:
     """ValueError when an ``Accuracy`` metric of ``evaluator`` (mmengine's Evaluator, named ``where`` in the
-    config, e.g. 'val_evaluator') asks for a k above the classes ``model`` scores."""
+    config, e.g. 'val_evaluator') asks for a k above the classes ``model`` scores. ``listed``: the config gives the
+    evaluator as a list of metrics, so the fix names the metric's index (``where.1.topk``)."""
     classes = scored_classes(model)
     if classes is None:
         return
-    for metric in getattr(evaluator, 'metrics', ()):
+    for index, metric in enumerate(getattr(evaluator, 'metrics', ())):
         too_big = [k for k in getattr(metric, 'topk', ()) if k > classes] if isinstance(metric, Accuracy) else []
         if too_big:
             fits = tuple(k for k in metric.topk if k <= classes) or (1,)
+            key, entry = (f'{where}.{index}', f'{where}[{index}]') if listed else (where, where)
             raise ValueError(f'{where}: Accuracy topk={metric.topk} asks for top-{max(too_big)}, but the model scores '
-                             f'{classes} classes; set {where}=dict(type=\'Accuracy\', topk={fits}) in the config, or '
-                             f'--cfg-options "{where}.topk={fits}"')
+                             f'{classes} classes; set {entry}=dict(type=\'Accuracy\', topk={fits}) in the config, or '
+                             f'--cfg-options "{key}.topk={fits}"')

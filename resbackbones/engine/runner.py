@@ -79,7 +79,8 @@ from .malloc import set_malloc_thresholds
 from .resume_checks import check_resumable
 from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
-from .runtime_keys import check_runtime_keys
+from .runtime_keys import check_runtime_keys, check_val_interval
+from .save_best_check import check_save_best
 from .schedule_span import schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, sharded_parameters, take_own_rows
 from .single_sample_batch import check_batches, explain_single_sample, single_sample_warning
@@ -94,6 +95,7 @@ class SafeRunner(Runner):
     def __init__(self, *args, custom_hooks: list | None = None, **kwargs):
         check_checkpoint_hook(kwargs.get('default_hooks'))
         check_runtime_keys(kwargs.get('env_cfg'), kwargs.get('auto_scale_lr'))
+        check_val_interval(kwargs.get('train_cfg'))
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
         if isinstance(work_dir, str):
             ensure_writable_dir(work_dir)
@@ -181,6 +183,8 @@ class SafeRunner(Runner):
             return
         if fn_name == 'after_load_checkpoint':
             take_own_rows(kwargs['checkpoint'], self.model, self.optim_wrapper)
+        if fn_name == 'after_val_epoch':
+            check_save_best(self._hooks, kwargs.get('metrics'))
         if fn_name == 'before_train':
             self.model.train()  # as the loop will: frozen stages' BatchNorm layers go to eval mode
             warning = single_sample_warning(self.train_dataloader, self.model)
@@ -278,7 +282,8 @@ class SafeRunner(Runner):
         and dataset checked against the model's and the training set's classes before anything runs
         (:mod:`.evaluator_topk`, :mod:`.detector_classes`, :mod:`.checkpoint_classes`)."""
         loop = build(loop)
-        check_topk(getattr(loop, 'evaluator', None), self.model, f'{split}_evaluator')
+        check_topk(getattr(loop, 'evaluator', None), self.model, f'{split}_evaluator',
+                   isinstance(self.cfg.get(f'{split}_evaluator'), (list, tuple)))
         dataloader = getattr(loop, 'dataloader', None)
         if dataloader is not None:
             check_detector_classes(self.model, dataloader.dataset, f'{split}_dataloader')

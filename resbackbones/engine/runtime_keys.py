@@ -29,3 +29,12 @@ def check_runtime_keys(env_cfg: dict | None, auto_scale_lr: dict | None) -> None
         raise ValueError(f"auto_scale_lr.enable is true but base_batch_size is "
                          f"{auto_scale_lr.get('base_batch_size')!r}; expected the total batch size (an integer) "
                          f"the config's lr was tuned for")
+
+
+def check_val_interval(train_cfg: dict | None) -> None:
+    """ValueError when ``train_cfg.val_interval`` is not an integer >= 1: 0 (a plausible 'no validation') trained a
+    whole epoch and then stopped in mmengine's loop on a ZeroDivisionError."""
+    interval = (train_cfg or {}).get('val_interval', 1)
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+        raise ValueError(f'train_cfg.val_interval must be an integer >= 1; got {interval!r} (to train without '
+                         f'validation set val_dataloader, val_cfg and val_evaluator to None)')

@@ -47,6 +47,14 @@ def test_a_k_above_the_classes_is_refused(classes, topk, refused):
     assert f'--cfg-options "val_evaluator.topk={fits}"' in str(err.value)
 
 
+def test_a_list_of_metrics_is_told_the_index_to_change():
+    # 'val_evaluator.topk=(1,)' on a list: the suggested fix failed with 'list indices must be integers'
+    evaluator = Evaluator(Accuracy(topk=(1,)), Accuracy(topk=(1, 5)))
+    with pytest.raises(ValueError, match=r"set val_evaluator\[1\]=dict\(type='Accuracy', topk=\(1,\)\) in the "
+                                         r'config, or --cfg-options "val_evaluator\.1\.topk=\(1,\)"'):
+        check_topk(evaluator, Classifier(3), 'val_evaluator', listed=True)
+
+
 @pytest.mark.parametrize('tool', ['train', 'test'])
 def test_tools_refuse_before_running(tool, tmp_path, capsys):
     config = tiny_setup(tmp_path, extra='model = dict(num_classes=3)', max_epochs=1)  # base config: topk=(1, 5)

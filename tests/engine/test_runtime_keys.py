@@ -37,3 +37,22 @@ def test_a_typo_given_to_tools_train_is_one_error_line(tmp_path, capsys):
     assert status == 2 and "train.py: error: env_cfg: unknown key(s) 'cudnn_benchmrk'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="'enabel'"):
         make_runner(config, tmp_path / 'work', 'scale', auto_scale_lr=dict(enabel=True))
+
+
+@pytest.mark.parametrize('interval', [0, -1, 1.5])
+def test_a_val_interval_below_one_is_named_before_training(tmp_path, interval):
+    # 0 trained a whole epoch, wrote a checkpoint, then stopped in mmengine's loop on a ZeroDivisionError
+    config = tiny_setup(tmp_path, max_epochs=1)
+    with pytest.raises(ValueError, match=rf'train_cfg.val_interval must be an integer >= 1; got {interval}'):
+        make_runner(config, tmp_path / 'work', 'interval', train_cfg=dict(val_interval=interval))
+    assert not list((tmp_path / 'work').glob('*.pth'))
+
+
+def test_a_save_best_key_the_evaluator_does_not_give_is_named(tmp_path):
+    # a bare KeyError: 'accuracy/top5' from mmengine's CheckpointHook, an epoch into training
+    config = tiny_setup(tmp_path, max_epochs=1)
+    runner = make_runner(config, tmp_path / 'work', 'best', default_hooks=dict(checkpoint=dict(save_best='acc/top9')),
+                         val_evaluator=dict(topk=(1,)))
+    with pytest.raises(ValueError, match=r"default_hooks.checkpoint.save_best: 'acc/top9' is not a metric of the "
+                                         r"validation, which gives \['accuracy/top1'\]"):
+        runner.train()

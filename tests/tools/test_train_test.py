@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -207,6 +208,8 @@ def test_amp_without_gpu_is_a_clear_error(tiny, tmp_path, capsys):
     (['{config}', '{tmp}/missing.pth'], 'CHECKPOINT: checkpoint file not found: {tmp}/missing.pth'),
     (['{config}', '{ckpt}', '--cfg-options', 'test_evaluatr.topk=1'], "'test_evaluatr' is not a top-level key"),
     (['{config}', '{ckpt}', '--show-dir', '{config}'], 'is a file'),
+    # under a file: a NotADirectoryError traceback after the whole test, its metrics never printed
+    (['{config}', '{ckpt}', '--show-dir', '{config}/show'], '--show-dir {config}/show cannot be created'),
     (['{config}', '{ckpt}', '--cfg-options', 'model.backbone.depth=34'], '80 backbone keys missing'),
     # a checkpoint holding more than the model (a deeper network's) loaded in part and was scored, one log line
     (['{config}', '{tmp}/extra.pth'], '{tmp}/extra.pth does not fit the model of the config: '),
@@ -344,10 +347,11 @@ def test_train_flags_set_the_config(tiny, argv, check):
     assert check(train.apply_train_args(train.config_from_args(args), args))
 
 
-def test_auto_scale_lr_needs_a_base_batch_size(tiny, tmp_path):
+@pytest.mark.parametrize('setting', ['dict(_delete_=True, enable=False)', 'None'])  # None: a bare TypeError
+def test_auto_scale_lr_needs_a_base_batch_size(tiny, tmp_path, setting):
     _, config, _ = tiny
     leaf = tmp_path / 'no_base.py'
-    leaf.write_text(f'_base_ = [{str(config)!r}]\nauto_scale_lr = dict(_delete_=True, enable=False)\n')
+    leaf.write_text(f'_base_ = [{str(config)!r}]\nauto_scale_lr = {setting}\n')
     train = tool('train')
     args = train.parse_args([str(leaf), '--auto-scale-lr'])
     with pytest.raises(ValueError, match='no auto_scale_lr.base_batch_size'):
@@ -375,3 +379,6 @@ def test_the_metrics_line_is_strict_json():
                                    'count': 3, 'x': torch.tensor(2.0)})
     assert json.loads(line) == {'seg/mDice': 0.1235, 'seg/mHD95': None, 'fold': [1.0, None], 'count': 3, 'x': 2.0}
     assert 'NaN' not in line and 'Infinity' not in line
+    # per-class values and matrices stopped the tool after the whole test (a tensor's .item() of 4 elements)
+    line = tool('test').json_line({'cm': torch.eye(2), 'per_class': np.array([0.5, np.nan]), 'n': np.int64(4)})
+    assert json.loads(line) == {'cm': [[1.0, 0.0], [0.0, 1.0]], 'per_class': [0.5, None], 'n': 4}
