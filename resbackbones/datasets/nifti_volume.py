@@ -174,11 +174,12 @@ class NiftiVolumeDataset(BaseDataset):
         return self._volumes[case_idx]
 
     def to_file_grid(self, case_idx: int, labels: np.ndarray) -> np.ndarray:
-        """(X, Y, Z) uint8 labels on the case's file grid from (D, H, W) labels on the dataset's grid: axes moved
-        back, resampling undone (nearest), the held-out half placed in its region, background elsewhere."""
+        """(X, Y, Z) labels, of ``labels``' dtype, on the case's file grid from (D, H, W) labels on the dataset's
+        grid: axes moved back, resampling undone (nearest), the held-out half placed in its region, background
+        elsewhere. (A uint8 grid wrapped labels past 255: class 300 was written as 44.)"""
         _, _, meta = self.volume(case_idx)
         labels = np.moveaxis(labels, -3, self.depth_axis - 3)
-        out = np.zeros(meta['file_shape'], dtype=np.uint8)
+        out = np.zeros(meta['file_shape'], dtype=labels.dtype)
         target = out[meta['region']].shape
         if labels.shape != target:
             labels = resample(labels, [t / s for t, s in zip(target, labels.shape)], 0)

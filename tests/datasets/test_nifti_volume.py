@@ -57,6 +57,15 @@ def test_resampling_to_a_target_spacing_and_back(tmp_path):
     assert np.array_equal(dataset.to_file_grid(0, labels), phantom()[1])  # nearest back onto the file's grid
 
 
+def test_labels_past_255_keep_their_values_on_the_file_grid(tmp_path):
+    # written into a uint8 grid: class 300 became 44
+    dataset = build(tmp_path)
+    _, labels, _ = dataset.volume(0)
+    many = labels.astype(np.uint16) + 299
+    on_file = dataset.to_file_grid(0, many)
+    assert on_file.dtype == np.uint16 and set(np.unique(on_file)) == {299, 300, 301}
+
+
 def test_the_spacing_reported_is_that_of_the_grid_made_not_the_one_asked_for(tmp_path):
     """12 x 0.8 mm at 3 mm gives round(3.2) = 3 voxels of 3.2 mm (the extent is kept); HD95 in mm reads this."""
     dataset = build(tmp_path, target_spacing=(3.0, 0.9, 3.0))

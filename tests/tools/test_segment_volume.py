@@ -70,6 +70,12 @@ def test_out_may_not_be_a_file_of_the_case(tmp_path, capsys):
                                     str(tmp_path / 'seg0.nii.gz')], prog='segment_volume.py')
     assert status == 2 and 'is a file of case 0' in capsys.readouterr().err
     assert (tmp_path / 'seg0.nii.gz').read_bytes() == before
+    # another case's image: it was replaced without a word
+    other = (tmp_path / 'img1.nii.gz').read_bytes()
+    status = run_tool(demo().main, [str(tmp_path / 'seg.py'), str(tmp_path / 'model.pth'),
+                                    str(tmp_path / 'img1.nii.gz'), '--case', '0'], prog='segment_volume.py')
+    assert status == 2 and 'is a file of case 1' in capsys.readouterr().err
+    assert (tmp_path / 'img1.nii.gz').read_bytes() == other
 
 
 def test_held_out_part_of_a_case_split(tmp_path):

@@ -92,10 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = DATASETS.build(data_cfg)
     if not 0 <= args.case < len(dataset.cases):
         raise ValueError(f'--case {args.case}: the dataset has {len(dataset.cases)} case(s)')
-    inputs = case_files(dataset.cases[args.case], dataset.data_root)
-    if any(os.path.abspath(args.out) == os.path.abspath(f) or (os.path.exists(args.out) and os.path.exists(f)
-                                                                 and os.path.samefile(args.out, f)) for f in inputs):
-        raise ValueError(f'OUT {args.out} is a file of case {args.case} ({inputs}); give another name')
+    for index, case in enumerate(dataset.cases):  # any case's file: another case's image was replaced silently
+        inputs = case_files(case, dataset.data_root)
+        if any(os.path.abspath(args.out) == os.path.abspath(f) or (os.path.exists(args.out) and os.path.exists(f)
+                                                                     and os.path.samefile(args.out, f)) for f in inputs):
+            raise ValueError(f'OUT {args.out} is a file of case {index} ({inputs}); give another name')
     # every key and shape, or a ValueError naming the file (load_state_dict's RuntimeError was a traceback)
     model = load_task_model(cfg, check_checkpoint(args.checkpoint, 'CHECKPOINT'))
     pred, reference = predict_case(model, dataset, args.case, args.batch_size)
