@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.exists(args.out_file) and os.path.samefile(args.out_file, args.image):
         parser.error(f'--out-file {args.out_file} is the input image; give another name')
     model = init_detector(args.config, args.weights, device=args.device)
+    if not hasattr(model, 'roi_heads'):  # its predictions are no detections: an AttributeError after the work
+        raise ValueError(f"{args.config}: model.type is {model.cfg.model.get('type')!r}; this demo draws "
+                         f"detections (FasterRCNN, MaskRCNN)")
     if args.torchvision_weights:
         ids = None
         if args.class_ids_from:
@@ -43,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
                 ids = sorted(c['id'] for c in json.load(f)['categories'])
         load_torchvision_detection(model, args.torchvision_weights, class_ids=ids)
     sample = inference_detector(model, args.image)
-    classes = model.cfg.get('test_dataloader', {}).get('dataset', {}).get('metainfo', {}).get('classes')
+    # the checkpoint's classes (what it was trained on), else the config's
+    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes') or \
+        model.cfg.get('test_dataloader', {}).get('dataset', {}).get('metainfo', {}).get('classes')
     pred = sample.pred_instances
     for box, score, label in zip(pred.bboxes.tolist(), pred.scores.tolist(), pred.labels.tolist()):
         if score >= args.score_thr:

@@ -24,6 +24,7 @@ from ..transforms.loading import read_image
 from ..weights.insightface import load_insightface
 from ..weights.io import read_checkpoint
 from ..weights.sources import detect_source
+from .image_arrays import array_channels
 
 
 def init_recognizer(config: str | Config, checkpoint: str | None = None, device: str = 'cpu') -> nn.Module:
@@ -32,9 +33,10 @@ def init_recognizer(config: str | Config, checkpoint: str | None = None, device:
     or insightface's ``model.pt`` / ``backbone.pth``. ``config``: a path (ours, or arcface_torch's as
     ``tools/train.py`` takes it) or a Config."""
     cfg = load_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else config
+    name = getattr(cfg, 'filename', None) or 'the config'  # a Config's repr is the whole config
     model = MODELS.build(cfg.model)
     if model.__class__.__name__ != 'FaceRecognizer':
-        raise ValueError(f'{config}: model.type is {cfg.model.get("type")!r}; face embedding needs a FaceRecognizer')
+        raise ValueError(f'{name}: model.type is {cfg.model.get("type")!r}; face embedding needs a FaceRecognizer')
     if checkpoint is not None:
         ckpt = read_checkpoint(checkpoint)
         if detect_source(ckpt)[0] == 'insightface':  # as tools/test.py loads it
@@ -47,7 +49,7 @@ def init_recognizer(config: str | Config, checkpoint: str | None = None, device:
         missing = [k for k in target if k not in state and not k.startswith('margin_head.')]
         unexpected = [k for k in state if k not in target]
         if missing or unexpected or shapes:  # checked before loading: a shape mismatch was a torch traceback
-            raise ValueError(f'{checkpoint} does not fit {config}: missing {missing[:5]}, unexpected '
+            raise ValueError(f'{checkpoint} does not fit {name}: missing {missing[:5]}, unexpected '
                              f'{unexpected[:5]}, shapes {shapes[:3]}')
         model.load_state_dict({**target, **state})
     return model.to(device).eval()
@@ -74,7 +76,7 @@ def list_images(inputs: Sequence[str]) -> list[str]:
 
 @torch.no_grad()
 def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks: Sequence | None = None,
-                flip: bool = False, batch_size: int = 64) -> np.ndarray:
+                flip: bool | None = None, batch_size: int = 64) -> np.ndarray:
     """(N, D) L2-normalised embeddings of ``images`` (paths, or uint8 arrays HxW, HxWx1, HxWx3 in RGB order (not
     OpenCV's BGR) or HxWx4; one image alone gives N = 1), brought to the backbone's channels as files are. The model
     runs in eval mode (its training flag is restored after).
@@ -82,11 +84,17 @@ def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks:
     Args:
         landmarks: one (5, 2) array per image to align it first (ArcFace template; square input sizes only), or
             None for aligned crops.
-        flip: add the embedding of the mirrored image before normalising (insightface's flip test).
+        flip: add the embedding of the mirrored image before normalising (insightface's flip test); None: the
+            model's ``flip_test``, as its predict (tools/test.py) embeds, so that thresholds found there apply.
     """
-    if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim <= 3):
-        images = [images]  # one image, not a sequence of its rows
+    if isinstance(images, np.ndarray) and images.ndim == 4:
+        images = list(images)
+    elif not isinstance(images, (list, tuple)):  # one image, not a sequence of its rows (or a PIL image, named)
+        images = [images]
         landmarks = [landmarks] if landmarks is not None and np.asarray(landmarks).ndim == 2 else landmarks
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f'embed_faces: batch_size must be an integer >= 1; got {batch_size!r}')
+    flip = getattr(model, 'flip_test', False) if flip is None else flip
     images = [os.fspath(img) if isinstance(img, os.PathLike) else img for img in images]
     channels = getattr(model.backbone, 'in_channels', 3)
     resize = Resize(tuple(model.input_size))
@@ -105,23 +113,6 @@ def embed_faces(model: nn.Module, images: Sequence[str | np.ndarray], landmarks:
         model.train(was_training)
 
 
-def array_channels(img, channels: int, index: int) -> np.ndarray:
-    """An image array as HxWx``channels`` uint8, as a file of it would be read: grey repeated to RGB, RGB greyed by
-    luminance, alpha dropped; ValueError naming the image otherwise (a grey array reached the normaliser whole)."""
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim not in (2, 3) or \
-            (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
-        got = f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray) else type(img).__name__
-        raise ValueError(f'embed_faces: image {index} must be a path or a uint8 array HxW, HxWx1, HxWx3 (RGB) or '
-                         f'HxWx4; got {got}')
-    img = img[..., None] if img.ndim == 2 else img[..., :3] if img.shape[2] == 4 else img
-    if img.shape[2] == channels:
-        return img
-    if channels == 3:
-        return np.repeat(img, 3, axis=2)
-    grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return np.rint(grey)[..., None].astype(np.uint8)
-
-
 def _embed(model: nn.Module, images: list, landmarks: Sequence | None, flip: bool, batch_size: int, channels: int,
            resize: Resize) -> np.ndarray:
     out = []
@@ -130,7 +121,7 @@ def _embed(model: nn.Module, images: list, landmarks: Sequence | None, flip: boo
         for i in range(start, min(start + batch_size, len(images))):
             img = images[i]
             img = read_image(img, 'grayscale' if channels == 1 else 'color') if isinstance(img, str) else \
-                array_channels(img, channels, i)
+                array_channels(img, channels, f'embed_faces: image {i}')
             if landmarks is not None:
                 img = align_face(img, landmarks[i], model.input_size[0], where=f'image {i}')
             batch.append(torch.from_numpy(np.ascontiguousarray(resize(dict(img=img))['img'].transpose(2, 0, 1))))

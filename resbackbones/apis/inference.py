@@ -12,26 +12,35 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.structures import BaseDataElement
 from torch import nn
 
+from ..engine.config import load_config
 from ..registry import MODELS, TRANSFORMS
 from ..transforms import LoadImageFromFile
 from ..weights.io import load_whole, under_state_dict
+from .image_arrays import array_channels, is_path
 
 DEFAULT_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackDetInputs')]
+ANNOTATION_LOADERS = ('LoadDetAnnotations', 'LoadAnnotations')  # ours and mmdet's / mmcv's names
 
 
 def init_detector(config: str | Config, checkpoint: str | None = None, device: str = 'cpu') -> nn.Module:
-    """Build the config's model in eval mode on ``device``, load ``checkpoint`` (ours or mmengine's) if given,
-    and keep the config as ``model.cfg`` so ``inference_detector`` uses its test pipeline."""
-    cfg = Config.fromfile(config) if isinstance(config, (str, os.PathLike)) else config
+    """Build the config's model (a detector, or another task model whose predict takes images) in eval mode on
+    ``device``, load ``checkpoint`` (ours or mmengine's) if given, and keep the config as ``model.cfg`` so
+    ``inference_detector`` uses its test pipeline; the checkpoint's ``meta['dataset_meta']`` (the class names it
+    was trained on) becomes ``model.dataset_meta``, as in mmdet."""
+    cfg = load_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else config
+    name = getattr(cfg, 'filename', None) or 'the config'
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         # weights_only=True passed by load_whole, not left to torch's default (an environment variable turns it off)
-        state = under_state_dict(load_whole(checkpoint))
+        whole = load_whole(checkpoint)
+        state = under_state_dict(whole)
         try:  # strict: a checkpoint of another model left the rest random, and its detections were printed
             _load_checkpoint_to_model(model, state, strict=True)
         except RuntimeError as err:
-            raise ValueError(f'{checkpoint} does not fit {getattr(cfg, "filename", None) or "the config"}: '
-                             f'{" ".join(str(err).split())[:400]}') from None
+            raise ValueError(f'{checkpoint} does not fit {name}: {" ".join(str(err).split())[:400]}') from None
+        meta = whole.get('meta') if isinstance(whole, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get('dataset_meta'), dict):
+            model.dataset_meta = meta['dataset_meta']
     model.cfg = cfg
     return model.to(device).eval()
 
@@ -41,9 +50,10 @@ def _pipeline(model: nn.Module, pipeline) -> list[Callable]:
         cfg = getattr(model, 'cfg', None)
         pipeline = cfg.test_dataloader.dataset.pipeline if cfg is not None and 'test_dataloader' in cfg \
             else DEFAULT_PIPELINE
-    if isinstance(pipeline, Compose):
-        return list(pipeline.transforms)
-    return [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+    transforms = list(pipeline.transforms) if isinstance(pipeline, Compose) else \
+        [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+    # images to predict carry no annotations: mmdet-style test pipelines load them (KeyError 'instances' here)
+    return [t for t in transforms if type(t).__name__ not in ANNOTATION_LOADERS]
 
 
 def inference_detector(model: nn.Module, image: str | np.ndarray | Sequence[str | np.ndarray],
@@ -52,30 +62,35 @@ def inference_detector(model: nn.Module, image: str | np.ndarray | Sequence[str 
     """Predict on one image (path or HxWxC uint8 array) or a list; returns data samples with ``pred_instances``
     (bboxes, scores, labels[, masks]) in the image's own pixels.
 
-    ``pipeline`` defaults to ``model.cfg``'s test pipeline (set by init_detector), else load + pack. For arrays
-    the loading step is skipped: give them in the channel order and count the model expects (RGB or grey).
+    ``pipeline`` defaults to ``model.cfg``'s test pipeline (set by init_detector), else load + pack; steps that
+    load annotations are left out. Arrays skip the loading step and must be RGB (not OpenCV's BGR), grey or RGBA,
+    uint8; they are brought to the model's channels as files are. Each image runs alone, as in mmdet: batched
+    with a larger one, an image was padded and its detections changed.
     """
     images = list(image) if isinstance(image, (list, tuple)) else [image]
     if not images:  # mmdet's answer to no images; the collate step failed on an IndexError
         return []
     transforms = _pipeline(model, pipeline)
+    channels = getattr(model.backbone, 'in_channels', 3)
     samples = []
-    for img in images:
-        if isinstance(img, np.ndarray):
-            arr = img[..., None] if img.ndim == 2 else img
+    for index, img in enumerate(images):
+        if is_path(img):
+            results, steps = dict(img_path=os.fspath(img), img_id=0), transforms
+        else:
+            arr = array_channels(img, channels, f'inference_detector: image {index}')
             results = dict(img=arr, img_shape=arr.shape[:2], ori_shape=arr.shape[:2], img_id=0)
             steps = [t for t in transforms if not isinstance(t, LoadImageFromFile)]
-        else:
-            results, steps = dict(img_path=os.fspath(img), img_id=0), transforms
-        for step in steps:
-            results = step(results)
-        samples.append(results)
+        samples.append((results, steps))
     was_training = model.training
     model.eval()
+    outputs = []
     try:
-        with torch.no_grad():
-            data = model.data_preprocessor(pseudo_collate(samples), False)
-            outputs = model(**data, mode='predict')
+        for results, steps in samples:
+            for step in steps:
+                results = step(results)
+            with torch.no_grad():
+                data = model.data_preprocessor(pseudo_collate([results]), False)
+                outputs += model(**data, mode='predict')
     finally:
         model.train(was_training)
     return outputs if isinstance(image, (list, tuple)) else outputs[0]

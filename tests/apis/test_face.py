@@ -72,7 +72,8 @@ def test_arrays_are_brought_to_the_backbones_channels_as_files_are():
 def test_an_array_of_another_kind_is_named(image):
     model = MODELS.build(RGB_MODEL)
     images = [np.zeros((16, 16, 3), np.uint8), image]
-    with pytest.raises(ValueError, match=r'image 1 must be a path or a uint8 array HxW, HxWx1, HxWx3 \(RGB\)'):
+    with pytest.raises(ValueError, match=r'image 1 must be a path or a non-empty uint8 array HxW, HxWx1, HxWx3 '
+                                         r'\(RGB\)'):
         embed_faces(model, images)
 
 
@@ -99,3 +100,22 @@ def test_init_recognizer_takes_insightfaces_checkpoint_and_arcface_torchs_config
                                             'config.num_classes = 10\nconfig.num_epoch = 2\n')
     model = init_recognizer(str(tmp_path / 'ms1mv2_r18.py'))
     assert type(model).__name__ == 'FaceRecognizer' and len(model.backbone.layer1) == 2  # IResNet-18
+
+
+def test_the_flip_test_follows_the_models_unless_asked(model):
+    # tools/test.py's predict flipped for a flip_test config and embed_faces did not: its threshold did not apply
+    model.eval().flip_test = True
+    a, = faces(1)
+    np.testing.assert_allclose(embed_faces(model, a), embed_faces(model, a, flip=True))
+    assert not np.allclose(embed_faces(model, a, flip=False), embed_faces(model, a))
+
+
+@pytest.mark.parametrize('batch_size', [0, -1, 2.0])
+def test_a_bad_batch_size_is_named(model, batch_size):
+    with pytest.raises(ValueError, match=rf'batch_size must be an integer >= 1; got {batch_size}'):
+        embed_faces(model, faces(2), batch_size=batch_size)
+
+
+def test_a_pil_image_is_named_not_iterated(model):
+    with pytest.raises(ValueError, match='image 0 must be a path or a non-empty uint8 array .*; got Image'):
+        embed_faces(model, Image.fromarray(faces(1)[0][..., 0]))

@@ -1,6 +1,8 @@
 """inference_detector: a path, an array or a list in, pred_instances in the image's own pixels out."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from mmengine.config import Config
@@ -82,3 +84,49 @@ def test_init_detector_reads_weights_only_whatever_torchs_default(model, tmp_pat
 
 def test_no_images_give_no_detections(model):
     assert inference_detector(model, []) == []  # mmdet's answer; the collate step raised an IndexError
+
+
+def test_an_image_gets_the_same_detections_alone_and_beside_a_larger_one(model):
+    # one padded batch: the small image's scores and boxes changed with its neighbour
+    rng = np.random.default_rng(1)
+    small, large = rng.integers(0, 255, (40, 48, 3), dtype=np.uint8), rng.integers(0, 255, (90, 120, 3), np.uint8)
+    alone = inference_detector(model, small).pred_instances
+    together = inference_detector(model, [small, large])[0].pred_instances
+    np.testing.assert_array_equal(alone.scores.numpy(), together.scores.numpy())
+    np.testing.assert_array_equal(alone.bboxes.numpy(), together.bboxes.numpy())
+
+
+def test_grey_and_rgba_arrays_are_brought_to_the_models_channels(model):
+    rgb = np.random.default_rng(2).integers(0, 255, (40, 48, 3), dtype=np.uint8)
+    grey = rgb[..., 0]
+    expected = inference_detector(model, np.repeat(grey[..., None], 3, axis=2)).pred_instances.scores.numpy()
+    np.testing.assert_array_equal(inference_detector(model, grey).pred_instances.scores.numpy(), expected)
+    rgba = np.concatenate([rgb, np.full_like(grey[..., None], 255)], axis=2)
+    np.testing.assert_array_equal(inference_detector(model, rgba).pred_instances.scores.numpy(),
+                                  inference_detector(model, rgb).pred_instances.scores.numpy())
+
+
+@pytest.mark.parametrize('image, got', [(np.zeros((40, 48, 3), np.float32), 'float32 array'),
+                                        (np.zeros((0, 48, 3), np.uint8), 'uint8 array of shape (0, 48, 3)'),
+                                        (Image.new('RGB', (8, 8)), 'got Image')])
+def test_other_images_are_named(model, image, got):
+    # a float array was taken as pixels, an empty one a ZeroDivisionError, a PIL image an os.fspath TypeError
+    with pytest.raises(ValueError, match=rf'inference_detector: image 0 must be a path or a non-empty uint8 array.*'
+                                         rf'{re.escape(got)}'):
+        inference_detector(model, image)
+
+
+def test_annotation_loaders_of_an_mmdet_test_pipeline_are_left_out(model, tmp_path):
+    # mmdet 3's test pipelines load annotations: KeyError 'height' on an image to predict
+    Image.fromarray(np.zeros((40, 48, 3), np.uint8)).save(tmp_path / 'a.png')
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='DetResize', scale=(128, 96)),
+                dict(type='LoadDetAnnotations', with_mask=True), dict(type='PackDetInputs')]
+    assert len(inference_detector(model, str(tmp_path / 'a.png'), pipeline).pred_instances) == 5
+
+
+def test_the_checkpoints_class_names_reach_the_model(model, tmp_path):
+    import torch
+    torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': {'classes': ('cell', 'debris')}}},
+               tmp_path / 'a.pth')
+    loaded = init_detector(Config(dict(model=MODEL)), str(tmp_path / 'a.pth'))
+    assert loaded.dataset_meta == {'classes': ('cell', 'debris')}  # image_demo printed class indices

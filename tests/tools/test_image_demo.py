@@ -59,3 +59,16 @@ def test_the_input_image_is_not_overwritten(tmp_path, capsys):
         demo.main([str(tmp_path / 'a.png'), str(REPO / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py'),
                    '--out-file', str(tmp_path / '.' / 'a.png')])
     assert 'is the input image' in capsys.readouterr().err and (tmp_path / 'a.png').read_bytes() == before
+
+
+def test_a_config_of_another_task_is_refused_before_drawing(tmp_path, capsys):
+    # a classifier's prediction reached the drawing: AttributeError 'dict' object has no attribute 'pred_instances'
+    from resbackbones.engine.cli import run_tool
+    spec = importlib.util.spec_from_file_location('image_demo', REPO / 'demo/image_demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / 'a.png')
+    status = run_tool(demo.main, [str(tmp_path / 'a.png'), str(REPO / 'configs/classification/resnet18_digits.py'),
+                                  '--out-file', str(tmp_path / 'o.png')], prog='image_demo.py')
+    assert status == 2 and "model.type is 'ImageClassifier'; this demo draws detections" in capsys.readouterr().err
+    assert not (tmp_path / 'o.png').exists()

@@ -29,7 +29,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('checkpoint')
     parser.add_argument('inputs', nargs='+', help='images or folders of aligned face crops')
     parser.add_argument('--out', required=True, help='.npz to write (paths, embeddings)')
-    parser.add_argument('--flip', action='store_true', help="insightface's flip test (image + mirror)")
+    parser.add_argument('--flip', action=argparse.BooleanOptionalAction, default=None,
+                        help="insightface's flip test (image + mirror); default: the config's model.flip_test, as "
+                             "tools/test.py embeds (and finds its best threshold)")
     return parser.parse_args(argv)
 
 
@@ -51,11 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_writable_dir(os.path.dirname(os.path.abspath(out)), '--out folder')  # before the work, not after it
     model = init_recognizer(args.config, check_checkpoint(args.checkpoint, 'CHECKPOINT'))
     paths = list_images(args.inputs)
-    embeddings = embed_faces(model, paths, flip=args.flip)
+    flip = model.flip_test if args.flip is None else args.flip
+    embeddings = embed_faces(model, paths, flip=flip)
     with atomic_path(out) as tmp, open(tmp, 'wb') as f:
         np.savez(f, paths=np.array(paths), embeddings=embeddings, config=np.array(os.path.abspath(args.config)),
                  checkpoint=np.array(os.path.abspath(args.checkpoint)),
-                 checkpoint_sha256=np.array(file_sha256(args.checkpoint)), flip=np.array(args.flip))
+                 checkpoint_sha256=np.array(file_sha256(args.checkpoint)), flip=np.array(flip))
     print(f'wrote {len(paths)} embeddings of width {embeddings.shape[1]} to {out}')
     return 0
 

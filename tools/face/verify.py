@@ -24,7 +24,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('image1')
     parser.add_argument('image2')
     parser.add_argument('--threshold', type=float, required=True, help='cosine similarity above which: same')
-    parser.add_argument('--flip', action='store_true', help="insightface's flip test (image + mirror)")
+    parser.add_argument('--flip', action=argparse.BooleanOptionalAction, default=None,
+                        help="insightface's flip test (image + mirror); default: the config's model.flip_test, as "
+                             "tools/test.py embeds (and finds its best threshold)")
     return parser.parse_args(argv)
 
 
