@@ -20,3 +20,14 @@ def test_a_mistyped_cfg_option_names_the_key():
     args = DEMO.parse_args(['--cfg-options', 'model.embeding.embedding_dim=128'])
     with pytest.raises(KeyError, match=r"model\.embeding"):
         DEMO.demo_config('arcface', 0, 'unused', options=args.cfg_options)
+
+
+def test_a_relative_work_dir_is_where_the_demo_was_run(tmp_path, monkeypatch):
+    # main() moves to the checkout first: the runs were written under the checkout, not here
+    monkeypatch.chdir(tmp_path)
+    assert DEMO.parse_args(['--work-dir', 'my_out']).work_dir == str(tmp_path / 'my_out')
+
+
+def test_min_accuracy_is_a_fraction():
+    with pytest.raises(SystemExit):
+        DEMO.parse_args(['--min-accuracy', '85'])  # a percentage (tools/demo.py's unit) never passed

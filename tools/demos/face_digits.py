@@ -45,8 +45,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, default=None,
                         help="training epochs (default: the configs' max_epochs; the schedule follows)")
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
-                        help='override keys of every config, as in tools/train.py')
-    return parser.parse_args(argv)
+                        help='override keys of every config, as in tools/train.py (paths: relative to the checkout)')
+    args = parser.parse_args(argv)
+    # main() moves to the checkout: a relative --work-dir landed there, not where the user ran the demo
+    args.work_dir = os.path.abspath(args.work_dir)
+    if not 0 <= args.min_accuracy <= 1:
+        parser.error(f'--min-accuracy is a fraction of pairs in [0, 1] (e.g. 0.85); got {args.min_accuracy}')
+    return args
 
 
 def run_step(what: str, *args: str) -> None:

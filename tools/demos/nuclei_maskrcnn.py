@@ -42,7 +42,7 @@ def prepare_data(root: Path) -> Path:
     """Fetch the nuclei image (cached) and write data/nuclei_coco/{train,val}.json + PNGs; returns that folder."""
     done = subprocess.run([sys.executable, str(REPO / 'tools/data/fetch_data.py'), 'nuclei', '--root', str(root)])
     if done.returncode != 0:
-        raise SystemExit('fetching the nuclei data failed (see above)')
+        raise ValueError(f'fetching the nuclei data failed (exit {done.returncode}; its message is above)')
     out = root / 'nuclei_coco'
     out.mkdir(parents=True, exist_ok=True)
     convert = _tool('instance_to_coco').convert
@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.iters is not None and args.iters < 1:
         parser.error(f'--iters must be a positive number of iterations; got {args.iters}')
 
-    data = prepare_data(args.data_root)
     cfg = Config.fromfile(str(CONFIG))
-    cfg = merge_cfg_options(cfg, args.cfg_options)
+    cfg = merge_cfg_options(cfg, args.cfg_options)  # a mistyped key, before the data folder is rewritten
+    data = prepare_data(args.data_root)
     cfg.work_dir = args.work_dir
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset_chain(cfg[loader].dataset)[-1].data_root = str(data)  # inside CachedDataset for training
