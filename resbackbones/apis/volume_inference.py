@@ -34,6 +34,8 @@ def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: i
         raise ValueError(f'predict_volume: image must be (C, X, Y, Z); got shape {image.shape}')
     if axis not in (0, 1, 2) or batch_size < 1:
         raise ValueError(f'predict_volume: axis must be 0, 1 or 2 and batch_size >= 1; got {axis}, {batch_size}')
+    if getattr(model, 'dims', 2) == 3:  # failed inside the sliding windows on a patch_size of three sides
+        raise ValueError(f'predict_volume: {type(model).__name__} is a 3D model; use predict_volume_3d (whole volumes)')
     model.eval()
     device = next(model.parameters()).device
     slices = np.moveaxis(image, 1 + axis, 0)  # (S, C, H, W)
@@ -79,6 +81,11 @@ def save_nifti(path: str | os.PathLike, labels: np.ndarray, reference: nib.Nifti
     if labels.shape != reference.shape[:3]:
         raise ValueError(f'save_nifti: labels of shape {labels.shape} do not match the reference volume '
                          f'{reference.get_filename()} of shape {reference.shape[:3]}')
+    if labels.dtype.kind not in 'biu':
+        whole = labels.dtype.kind == 'f' and np.isfinite(labels).all() and np.array_equal(labels, np.round(labels))
+        if not whole:  # 1.7 was written as 1, NaN failed on an int conversion
+            raise ValueError(f'save_nifti: {path}: labels must be whole numbers (class indices); got {labels.dtype} '
+                             f'values such as {labels[~np.isfinite(labels) | (labels != np.round(labels))][:3]}')
     if labels.size and labels.min() < 0:
         raise ValueError(f'save_nifti: {path}: labels must be >= 0; found {labels.min()}')
     top = int(labels.max()) if labels.size else 0

@@ -122,3 +122,15 @@ def test_3d_model_predicts_the_whole_volume_with_its_windows(model):
     assert np.array_equal(labels, whole.numpy())
     with pytest.raises(ValueError, match='is a 2D model; use predict_volume'):
         predict_volume_3d(model, volume)
+    with pytest.raises(ValueError, match='is a 3D model; use predict_volume_3d'):  # a patch_size error before
+        predict_volume(model3d, volume, 0)
+
+
+@pytest.mark.parametrize('value', [1.7, float('nan')])
+def test_labels_that_are_not_whole_numbers_are_refused(tmp_path, value):
+    # 1.7 was written as 1; NaN failed on an int conversion
+    labels = np.zeros((6, 7, 5), np.float32)
+    labels[0, 0, 0] = value
+    with pytest.raises(ValueError, match='labels must be whole numbers'):
+        save_nifti(str(tmp_path / 'x.nii.gz'), labels, reference(tmp_path))
+    save_nifti(str(tmp_path / 'y.nii.gz'), np.round(np.nan_to_num(labels)), reference(tmp_path))  # 2.0: fine
