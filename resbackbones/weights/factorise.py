@@ -26,8 +26,11 @@ NORM_PARTS = ('weight', 'bias', 'running_mean', 'running_var')
 
 
 def _norm_of(conv: str) -> str:
-    """The norm after conv ``...convK``: ``...bnK`` (the stem's conv1 -> bn1)."""
+    """The norm after conv ``...convK``: ``...bnK`` (the stem's conv1 -> bn1); after a shortcut's ``downsample.K``,
+    ``downsample.K+1``."""
     head, _, last = conv.rpartition('.')
+    if last.isdigit():
+        return f'{head}.{int(last) + 1}'
     return f'{head}.bn{last[4:]}' if head else f'bn{last[4:]}'
 
 
@@ -61,15 +64,24 @@ def factorise_2d(state: Mapping[str, torch.Tensor], backbone: nn.Module) -> tupl
         if not isinstance(module, Conv2Plus1d) or weight is None or weight.dim() != 4:
             continue
         norm_name = _norm_of(name)
-        spatial, temporal, outer = module[0], module[3], backbone.get_submodule(norm_name)
+        spatial, temporal = module[0], module[3]
         cout, mid, t = module.out_channels, module.mid_channels, temporal.kernel_size[0]
-        keeps_sign = name in last
+        keeps_sign = name in last or '.downsample.' in f'{name}.'  # a shortcut conv feeds the residual sum too
+        if weight.shape[1] != spatial.weight.shape[1]:  # was blamed on the middle width
+            raise ValueError(f'cannot factorise the 2D conv {name}: it reads {weight.shape[1]} input channels, the '
+                             f'model\'s (2+1)D conv {spatial.weight.shape[1]}; a (2+1)D stem takes the checkpoint\'s '
+                             f'channel count (in_channels={weight.shape[1]})')
         if mid < (2 if keeps_sign else 1) * cout or tuple(weight.shape) != (cout, *spatial.weight.shape[1:2],
                                                                             *spatial.weight.shape[3:]):
             need = '2 x out (it feeds the residual sum)' if keeps_sign else 'out'
             raise ValueError(f'cannot factorise the 2D conv {name} {tuple(weight.shape)} into (2+1)D with middle '
                              f'width {mid} for {cout} outputs: needs a matching kernel and mid >= {need}; use '
                              "mid_channels_from='conv' and the stem formula (stem_mid_channels=None)")
+        missing = [f'{norm_name}.{p}' for p in NORM_PARTS if f'{norm_name}.{p}' not in state]
+        if missing:  # a GroupNorm or partial checkpoint: a bare KeyError
+            raise ValueError(f'cannot factorise the 2D conv {name}: the checkpoint lacks its batch norm {missing} '
+                             f'(the factorisation folds that norm into the (2+1)D conv)')
+        outer = backbone.get_submodule(norm_name)
         norm2d = {p: state[f'{norm_name}.{p}'] for p in NORM_PARTS}
         w_s, w_t = weight.new_zeros(spatial.weight.shape), weight.new_zeros(temporal.weight.shape)
         inner = _identity_norm(mid, module[1].eps, weight)

@@ -84,7 +84,9 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
         widened = None if want is None else pad_fused_inputs(key, value, want.shape, backbone)
         if widened is not None:
             value, padded = widened, padded + 1
+        planar_channels = None  # a 2D kernel's input channels, before inflation hides that it was 2D
         if want is not None and can_inflate(value.shape, want.shape):
+            planar_channels = value.shape[1]
             value = inflate_conv(value, want.shape[2])
             inflated.append(want.shape[2])
         if want is None:
@@ -94,7 +96,8 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
                 report.unexpected.append(ckpt_key)
         elif value.shape == want.shape:
             new[bb_prefix + key] = value
-        elif can_adapt(key, value.shape, want.shape):
+        elif can_adapt(key, value.shape, want.shape) and planar_channels in (None, 3):
+            # an inflated grey 2D kernel passed as MedicalNet's single-channel 3D one: a grey 2D file stays a mismatch
             new[bb_prefix + key] = adapt_input_conv(value, want.shape[1])
             rule = adaptation_rule(value.shape[1], want.shape[1])
             report.adapted.append(f'{bb_prefix + key}: {value.shape[1]} -> {want.shape[1]} input channels ({rule})')

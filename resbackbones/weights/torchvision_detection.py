@@ -45,6 +45,8 @@ def convert_torchvision_detection(state: Mapping[str, torch.Tensor], class_ids: 
         out[key] = value
     if class_ids is not None:
         rows = [0] + [int(c) for c in class_ids]
+        if min(rows[1:], default=1) < 1:  # 0 took the background row, -1 wrapped round to the last class
+            raise ValueError(f'class_ids are 1-based category ids (row 0 is the background); got {list(class_ids)}')
         for prefix, per_class in PREDICTOR_ROWS.items():
             for name in ('weight', 'bias'):
                 key = prefix + name

@@ -48,3 +48,29 @@ def test_a_plain_3d_model_is_left_alone():
     state = {'conv1.weight': torch.randn(8, 3, 7, 7)}
     new, came_from, count = factorise_2d(state, model)
     assert count == 0 and new.keys() == state.keys() and came_from == {'conv1.weight': 'conv1.weight'}
+
+
+def _resnet18_2d_state(**kwargs) -> dict:
+    return MODELS.build(dict(type='ResNet', depth=18, base_channels=8, **kwargs)).state_dict()  # torchvision's keys
+
+
+def test_mmaction2s_factorised_shortcuts_are_named_not_an_attribute_error():
+    # the shortcut's norm was looked up as 'layer2.0.downsample.bn': AttributeError from torch's get_submodule
+    model = MODELS.build(dict(type='ResNet2Plus1d', depth=18, base_channels=8))  # mid_channels_from='mmaction2'
+    with pytest.raises(ValueError, match=r'cannot factorise the 2D conv layer2\.0\.downsample\.0 .* mid >= 2 x out '
+                                         r'\(it feeds the residual sum\)'):
+        factorise_2d(_resnet18_2d_state(), model)
+
+
+def test_a_checkpoint_without_the_convs_batch_norm_is_named():
+    # a GroupNorm or partial checkpoint: a bare KeyError 'bn1.running_mean'
+    state = {k: v for k, v in _resnet18_2d_state().items() if not k.startswith('bn1.running')}
+    with pytest.raises(ValueError, match=r"cannot factorise the 2D conv conv1: the checkpoint lacks its batch norm "
+                                         r"\['bn1.running_mean', 'bn1.running_var'\]"):
+        factorise_2d(state, _r2plus1d(stem_mid_channels=None))
+
+
+def test_other_input_channels_are_named_as_such():
+    # blamed on the middle width, which the user had already set as told
+    with pytest.raises(ValueError, match=r'conv1: it reads 3 input channels, the model.s \(2\+1\)D conv 1'):
+        factorise_2d(_resnet18_2d_state(), _r2plus1d(stem_mid_channels=None, in_channels=1))

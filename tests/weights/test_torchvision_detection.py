@@ -114,6 +114,9 @@ def test_class_ids_select_predictor_rows_background_first():
     assert new['roi_heads.mask_predictor.mask_fcn_logits.bias'].tolist() == [0, 1, 3, 90]
     with pytest.raises(ValueError, match='id 91 is past the 91 classes'):
         convert_torchvision_detection(state, class_ids=[91])
+    for ids in ([0, 1, 2], [-1]):  # 0-based ids took the background row; -1 wrapped round to the last class
+        with pytest.raises(ValueError, match=r'class_ids are 1-based category ids \(row 0 is the background\)'):
+            convert_torchvision_detection(state, class_ids=ids)
 
 
 def test_shape_mismatch_leaves_the_model_unchanged():

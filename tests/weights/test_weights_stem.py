@@ -61,3 +61,11 @@ def test_grey_checkpoint_into_rgb_model_is_a_shape_error(tiny_backbone):
     grey = tiny_backbone(in_channels=1)
     with pytest.raises(ValueError, match=r'conv1.weight: checkpoint \(8, 1, 7, 7\) vs model \(8, 3, 7, 7\)'):
         load_pretrained(tiny_backbone(seed=2), grey.state_dict())
+
+
+def test_grey_2d_checkpoint_into_an_rgb_video_model_is_a_shape_error_too(tiny_backbone):
+    # inflated first, the grey 2D kernel passed as MedicalNet's single-channel 3D one and was repeated / 3
+    from resbackbones.registry import MODELS
+    video = MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, pretrained2d=False))
+    with pytest.raises(ValueError, match=r'conv1.weight: checkpoint \(8, 1, 3, 7, 7\) vs model \(8, 3, 3, 7, 7\)'):
+        load_pretrained(video, tiny_backbone(in_channels=1).state_dict())
