@@ -17,7 +17,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from ..datasets.coco_checks import load_coco_json
-from ..engine.atomic import atomic_path
+from ..engine.atomic import atomic_path, ensure_writable_dir
 from ..registry import METRICS
 
 METRICS_ALLOWED = ('bbox', 'segm')
@@ -37,6 +37,17 @@ def check_image_sizes(results: list[dict], gt_data: dict, ann_file: str) -> None
                              f'wrong pixels')
 
 
+def check_image_ids(results: list[dict], gt_data: dict, ann_file: str, dataset_file: str | None) -> None:
+    """ValueError when predictions are for image ids the annotation file lacks: an evaluator ann_file other than
+    the dataset's (pycocotools stopped on a bare assertion, or scored against another image's ground truth)."""
+    known = {image['id'] for image in gt_data.get('images', [])}
+    unknown = sorted({res['img_id'] for res in results} - known, key=str)
+    if unknown:
+        raise ValueError(f'CocoMetric: predictions for image ids {unknown[:5]} ({len(unknown)} in all) that {ann_file} '
+                         f'does not hold; the test images come from {dataset_file or "another file"}: give the '
+                         f"evaluator the dataset's ann_file")
+
+
 def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dict:
     """The ground truth as COCOeval reads it, given what CocoDataset accepts: image sizes as ints, a flat polygon
     nested and parts under 3 points dropped, ``iscrowd`` 0 and ``area`` (the mask's, else the box's) where missing;
@@ -47,12 +58,18 @@ def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dic
             if isinstance(image.get(key), str) and image[key].strip().isdigit():
                 image[key] = int(image[key])
     sizes = {image['id']: (image.get('height'), image.get('width')) for image in gt_data.get('images', [])}
+    kept, degenerate = [], 0
     for ann in gt_data.get('annotations', []):
         seg = ann.get('segmentation')
         if isinstance(seg, list) and seg and all(isinstance(v, (int, float)) for v in seg):
             seg = [seg]
         if isinstance(seg, list):  # parts under 3 points are dropped, as the dataset drops them
+            drawn = bool(seg)
             ann['segmentation'] = seg = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
+            if 'segm' in metrics and drawn and not seg:  # CocoDataset skips such an annotation; so does the score
+                degenerate += 1
+                continue
+        kept.append(ann)
         if 'segm' in metrics and not seg:
             raise ValueError(f"CocoMetric: metric 'segm' needs a mask on every annotation; {ann_file} annotation id "
                              f"{ann.get('id')} has none (box-only ground truth: use metric='bbox')")
@@ -60,11 +77,28 @@ def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dic
         if 'area' not in ann:
             height, width = sizes.get(ann.get('image_id'), (None, None))
             if seg and height and width:
-                rles = mask_utils.frPyObjects(seg, height, width) if isinstance(seg, list) else [seg]
+                # polygons, and uncompressed RLE (COCO's crowd regions: counts as a list) compressed first
+                uncompressed = isinstance(seg, dict) and isinstance(seg.get('counts'), list)
+                rles = mask_utils.frPyObjects(seg, height, width) if isinstance(seg, list) or uncompressed else seg
                 ann['area'] = float(mask_utils.area(mask_utils.merge(rles) if isinstance(rles, list) else rles))
             else:
                 ann['area'] = float(ann['bbox'][2] * ann['bbox'][3])
+    if degenerate:
+        print_log(f'CocoMetric: {degenerate} annotations of {ann_file} whose polygons all have fewer than 3 points '
+                  f'left out of the segm ground truth, as CocoDataset leaves them out', logger='current')
+        gt_data['annotations'] = kept
     return gt_data
+
+
+def placeholder_result(gt: COCO, metric: str, img_id, cat_id: int) -> dict:
+    """A detection that overlaps no ground truth (a box left of and above the image, an empty mask): with it
+    COCOeval gives what no detections give, 0 where there is ground truth and -1 where an area range has none
+    (every AP read 0 before, and classwise nothing)."""
+    entry = dict(image_id=img_id, category_id=cat_id, score=1e-6)
+    if metric == 'bbox':
+        return dict(entry, bbox=[-10.0, -10.0, 1.0, 1.0])
+    image = gt.imgs[img_id]
+    return dict(entry, segmentation=encode_masks(np.zeros((1, int(image['height']), int(image['width'])), bool))[0])
 
 
 def encode_masks(masks: np.ndarray) -> list[dict]:
@@ -73,6 +107,21 @@ def encode_masks(masks: np.ndarray) -> list[dict]:
     for rle in rles:
         rle['counts'] = rle['counts'].decode('ascii')
     return list(rles)
+
+
+def prediction_masks(masks, sample: dict) -> list[dict]:
+    """A prediction's masks as COCO RLEs: RLE dicts as they are (mmdet's form), tensors (K, H, W) encoded, cut at
+    0.5 when they hold probabilities (test_cfg.rcnn.mask_thr_binary=None; '> 0' kept the whole pasted box).
+    ValueError when a tensor is not of the image's ``ori_shape``: pycocotools scored it IoU -1, AP 0, silently."""
+    if isinstance(masks, (list, tuple)) and all(isinstance(m, dict) and 'counts' in m for m in masks):
+        return list(masks)
+    masks = masks.detach().cpu()
+    shape = sample.get('ori_shape')
+    if shape is not None and len(masks) and tuple(masks.shape[-2:]) != tuple(shape[:2]):
+        raise ValueError(f"CocoMetric: {sample.get('img_path') or 'image id ' + str(sample.get('img_id'))}: masks "
+                         f'are {tuple(masks.shape[-2:])} but the image is {tuple(shape[:2])} (HxW); predictions '
+                         f'must be in the original pixels')
+    return encode_masks((masks > 0.5 if masks.is_floating_point() else masks > 0).numpy())
 
 
 @METRICS.register_module()
@@ -97,12 +146,19 @@ class CocoMetric(BaseMetric):
                  format_only: bool = False, outfile_prefix: str | None = None, collect_device: str = 'cpu',
                  prefix: str | None = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.metrics = [metric] if isinstance(metric, str) else list(metric)
+        # once each: ['bbox', 'bbox'] wrote every detection twice and lowered the AP without a word
+        self.metrics = list(dict.fromkeys([metric] if isinstance(metric, str) else metric))
         bad = [m for m in self.metrics if m not in METRICS_ALLOWED]
         if bad or not self.metrics:
             raise ValueError(f'CocoMetric: metric must be among {METRICS_ALLOWED}; got {metric!r}')
         if format_only and not outfile_prefix:
             raise ValueError('CocoMetric: format_only=True needs outfile_prefix (where the results json goes)')
+        if outfile_prefix:  # checked now: a prefix under a file failed after the whole test
+            if outfile_prefix.endswith(('/', os.sep)):
+                raise ValueError(f'CocoMetric: outfile_prefix {outfile_prefix!r} ends in a separator (hidden files '
+                                 f"'.bbox.json' would be written); give a name prefix, e.g. "
+                                 f"{os.path.join(outfile_prefix, 'results')!r}")
+            ensure_writable_dir(os.path.dirname(os.path.abspath(outfile_prefix)), 'CocoMetric outfile_prefix folder')
         self.ann_file, self.classwise = ann_file, classwise
         self.format_only, self.outfile_prefix = format_only, outfile_prefix
 
@@ -118,9 +174,7 @@ class CocoMetric(BaseMetric):
             if 'segm' in self.metrics:
                 if 'masks' not in pred:
                     raise ValueError("CocoMetric: metric 'segm' needs pred_instances.masks (a MaskRCNN model)")
-                masks = pred['masks'].detach().cpu()
-                # probabilities (test_cfg.rcnn.mask_thr_binary=None) cut at 0.5: '> 0' kept the whole pasted box
-                result['masks'] = encode_masks((masks > 0.5 if masks.is_floating_point() else masks > 0).numpy())
+                result['masks'] = prediction_masks(pred['masks'], sample)
             self.results.append(result)
 
     def _cat_ids(self, gt: dict) -> list[int]:
@@ -150,6 +204,7 @@ class CocoMetric(BaseMetric):
         if not ann_file:
             raise ValueError('CocoMetric: no ann_file given and the dataset does not name one')
         gt_data = gt_for_cocoeval(load_coco_json(ann_file), self.metrics, ann_file)
+        check_image_ids(results, gt_data, ann_file, (self.dataset_meta or {}).get('ann_file'))
         check_image_sizes(results, gt_data, ann_file)
         cat_ids = self._cat_ids(gt_data)
         per_metric = self.results_to_json(results, cat_ids, ann_file)
@@ -172,11 +227,9 @@ class CocoMetric(BaseMetric):
     def _evaluate(self, gt: COCO, per_metric: dict, cat_ids: list[int], img_ids: list) -> dict[str, float]:
         scores: dict[str, float] = {}
         for metric, entries in per_metric.items():
-            if not entries:
-                print_log(f'CocoMetric: no {metric} predictions on {len(img_ids)} images: every AP is 0',
-                          logger='current')
-                scores.update({f'{metric}_{name}': 0.0 for name in STAT_NAMES})
-                continue
+            if not entries:  # pycocotools cannot load no results; one that overlaps nothing scores the same
+                print_log(f'CocoMetric: no {metric} predictions on {len(img_ids)} images', logger='current')
+                entries = [placeholder_result(gt, metric, img_ids[0], cat_ids[0])]
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer):
                 evaluator = COCOeval(gt, gt.loadRes(entries), metric)
@@ -199,6 +252,8 @@ class CocoMetric(BaseMetric):
             p = precision[:, :, k, 0, -1]
             ap = float(p[p > -1].mean()) if (p > -1).any() else float('nan')
             name = gt.cats[cat_id]['name']
+            if sum(gt.cats[c]['name'] == name for c in evaluator.params.catIds) > 1:  # one key hid the other
+                name = f'{name}_{cat_id}'
             rows.append(f'{name:<20} {ap:.3f}')
             out[f'{metric}_{name}_precision'] = round(ap, 4)
         print_log(f'CocoMetric {metric} per class AP:\n' + '\n'.join(rows), logger='current')

@@ -11,7 +11,7 @@ import torch
 from ..registry import TRANSFORMS
 from .instance_map import KEY as INSTANCE_MAP, masks_from_instance_map
 
-META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')
+META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'pad_shape')
 
 
 @TRANSFORMS.register_module()

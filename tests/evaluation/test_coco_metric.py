@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from mmengine.structures import BaseDataElement, InstanceData
@@ -117,13 +119,19 @@ def test_no_predictions_score_zero_and_bad_labels_raise(tmp_path):
     empty = predictions(ann_file)
     for s in empty:
         s.pred_instances = s.pred_instances[torch.zeros(len(s.pred_instances), dtype=torch.bool)]
-    assert evaluate(CocoMetric(str(ann_file)), empty)['coco/bbox_mAP'] == 0.0
+    scores = evaluate(CocoMetric(str(ann_file)), empty)
+    # every object is small: COCOeval's -1 for the empty medium and large ranges (all read 0 before)
+    assert scores['coco/bbox_mAP'] == scores['coco/bbox_mAP_s'] == 0.0
+    assert scores['coco/bbox_mAP_m'] == scores['coco/bbox_mAP_l'] == -1.0
     with pytest.raises(ValueError, match='predicted label 2 for image id 1 is outside the 2 classes'):
         evaluate(CocoMetric(str(ann_file)), predictions(ann_file, label_offset=1))
 
 
 @pytest.mark.parametrize('kwargs, match', [(dict(metric='proposal'), 'metric must be'),
-                                           (dict(format_only=True), 'outfile_prefix')])
+                                           (dict(format_only=True), 'outfile_prefix'),
+                                           (dict(outfile_prefix='results/'), 'ends in a separator'),
+                                           # under a file: FileExistsError after the whole test
+                                           (dict(outfile_prefix=__file__ + '/x'), 'cannot be created')])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CocoMetric(**kwargs)
@@ -168,3 +176,66 @@ def test_segm_on_box_only_ground_truth_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"metric 'segm' needs a mask on every annotation; .* has none"):
         evaluate(CocoMetric(str(ann_file), metric='segm'), preds)
     assert evaluate(CocoMetric(str(ann_file), metric='bbox'), predictions(ann_file))['coco/bbox_mAP'] == 1.0
+
+
+def test_a_metric_named_twice_is_scored_once(tmp_path):
+    # every detection was written twice: two perfect boxes read 0.835
+    ann_file, _ = write_coco(tmp_path)
+    assert evaluate(CocoMetric(str(ann_file), metric=['bbox', 'bbox']), predictions(ann_file))['coco/bbox_mAP'] == 1.0
+
+
+def test_predictions_for_images_the_annotation_file_lacks_are_named(tmp_path):
+    # pycocotools' bare 'Results do not correspond to current coco set', after the whole test
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    preds[0].set_metainfo(dict(img_id=7))
+    with pytest.raises(ValueError, match=r'predictions for image ids \[7\] \(1 in all\) that .*ann.json does not hold'):
+        evaluate(CocoMetric(str(ann_file)), preds)
+
+
+def test_mask_predictions_as_rle_pass_and_of_another_size_are_named(tmp_path):
+    from resbackbones.evaluation.coco_metric import encode_masks
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    for sample in preds:  # mmdet's form: crashed on .detach()
+        sample.pred_instances.masks = encode_masks(sample.pred_instances.masks.numpy())
+    assert evaluate(CocoMetric(str(ann_file), metric='segm'), preds)['coco/segm_mAP'] == pytest.approx(1.0)
+    small = predictions(ann_file)
+    small[0].pred_instances.masks = small[0].pred_instances.masks[:, :32, :40]  # scored 0 without a word
+    with pytest.raises(ValueError, match=r'images/1.png: masks are \(32, 40\) but the image is \(64, 80\)'):
+        evaluate(CocoMetric(str(ann_file), metric='segm'), small)
+
+
+def test_a_polygon_of_two_points_is_left_out_of_the_segm_ground_truth(tmp_path):
+    # refused after the whole test ('box-only ground truth'), though CocoDataset skips such an annotation
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    _edit(ann_file, lambda d: d['annotations'][0].update(segmentation=[[10, 12, 30, 28]]))
+    scores = evaluate(CocoMetric(str(ann_file), metric='segm', classwise=True), preds)
+    # the only cat left the ground truth: no cat AP, the dogs' 1.0 is the mean
+    assert math.isnan(scores['coco/segm_cat_precision']) and scores['coco/segm_mAP'] == 1.0
+
+
+def test_uncompressed_rle_without_area_is_measured(tmp_path):
+    # COCO's crowd format: 'Expected bytes, got list' from pycocotools' merge
+    ann_file, _ = write_coco(tmp_path)
+
+    def to_uncompressed_rle(data):
+        ann = data['annotations'][0]
+        x, y, w, h = ann['bbox']
+        mask = np.zeros((64, 80), np.uint8)
+        mask[y:y + h, x:x + w] = 1
+        flat = mask.flatten(order='F')
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], flat, [1 - flat[-1]]])))
+        counts = np.diff(np.concatenate([[0], edges])).tolist()
+        ann.update(segmentation=dict(size=[64, 80], counts=counts))
+        ann.pop('area')
+    _edit(ann_file, to_uncompressed_rle)
+    assert evaluate(CocoMetric(str(ann_file), metric='segm'), predictions(ann_file))['coco/segm_mAP'] == 1.0
+
+
+def test_classwise_keys_of_two_classes_of_one_name_stay_apart(tmp_path):
+    ann_file, _ = write_coco(tmp_path, categories=[dict(id=1, name='cat'), dict(id=3, name='cat')])
+    meta = dict(classes=('cat', 'cat'), cat_ids=[1, 3])
+    scores = evaluate(CocoMetric(str(ann_file), classwise=True), predictions(ann_file, meta=meta), meta)
+    assert {'coco/bbox_cat_1_precision', 'coco/bbox_cat_3_precision'} <= set(scores)

@@ -128,12 +128,26 @@ class FasterRCNN(TaskModel):
             data_samples = [BaseDataElement(metainfo=dict(img_shape=s, ori_shape=s)) for s in images.image_sizes]
         for det, sample, img_shape in zip(detections, data_samples, images.image_sizes):
             ori_shape = tuple(int(v) for v in sample.metainfo.get('ori_shape', img_shape)[:2])
-            boxes = resize_boxes(det['boxes'], img_shape, ori_shape)
+            boxes = to_original_pixels(det['boxes'], sample.metainfo, img_shape, ori_shape)
             pred = InstanceData(bboxes=boxes, scores=det['scores'], labels=det['labels'] - 1)
             if 'masks' in det:
                 pred.masks = paste_masks(det['masks'], boxes, ori_shape, self.test_cfg['rcnn']['mask_thr_binary'])
             sample.pred_instances = pred
         return list(data_samples)
+
+
+def to_original_pixels(boxes: torch.Tensor, meta: dict, img_shape, ori_shape: tuple[int, int]) -> torch.Tensor:
+    """Boxes in the network input's pixels mapped to the original image's: by ``scale_factor`` (w, h) once a Pad
+    step has recorded ``pad_shape`` (mmcv's Pad sets ``img_shape`` to the padded size, and the ratio of sizes put
+    the boxes in the wrong pixels), else by the ratio of ``img_shape`` to ``ori_shape`` (torchvision's rule)."""
+    factor = meta.get('scale_factor')
+    if 'pad_shape' not in meta or factor is None:
+        return resize_boxes(boxes, img_shape, ori_shape)
+    w, h = (float(v) for v in factor[:2])
+    out = boxes / boxes.new_tensor([w, h, w, h])
+    out[:, 0::2] = out[:, 0::2].clamp(0, ori_shape[1])
+    out[:, 1::2] = out[:, 1::2].clamp(0, ori_shape[0])
+    return out
 
 
 @MODELS.register_module()

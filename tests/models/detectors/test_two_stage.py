@@ -100,6 +100,19 @@ def test_predict_rescales_to_the_original_image():
     assert plain.pred_instances.masks.shape[1:] == (64, 96)
 
 
+@pytest.mark.parametrize('meta', [dict(img_shape=(32, 40)),  # resized by half
+                                  # then padded to 64 by mmcv's Pad, which sets img_shape to the padded size: the
+                                  # boxes were mapped by 64 -> 64 / 80 and came out at [6.25, 6, 18.75, 14]
+                                  dict(img_shape=(64, 64), pad_shape=(64, 64, 3))])
+def test_boxes_return_to_the_original_pixels_through_padding(meta, monkeypatch):
+    model = detector('FasterRCNN').eval()
+    box = dict(boxes=torch.tensor([[5., 6., 15., 14.]]), scores=torch.tensor([0.9]), labels=torch.tensor([1]))
+    monkeypatch.setattr(model.roi_heads, 'forward', lambda *args, **kwargs: ([box], {}))
+    sample = BaseDataElement(metainfo=dict(meta, ori_shape=(64, 80), scale_factor=(0.5, 0.5)))
+    out = model.predict(torch.randn(1, 3, *meta['img_shape']), [sample])[0].pred_instances
+    torch.testing.assert_close(out.bboxes, torch.tensor([[10., 12., 30., 28.]]))
+
+
 def test_modes_guard_train_and_eval():
     model = detector()
     with pytest.raises(ValueError, match='model.eval'):
