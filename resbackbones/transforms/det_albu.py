@@ -56,6 +56,7 @@ class DetAlbu(BaseTransform):
         self.map_breaking = label_breaking_settings(self.aug.transforms)
 
     def transform(self, results: dict) -> dict:
+        self._check_instances(results)
         img = results['img']
         boxes = results.get('gt_bboxes', np.zeros((0, 4), np.float32))
         kwargs = dict(image=img, bboxes=boxes, index=list(range(len(boxes))))
@@ -84,6 +85,23 @@ class DetAlbu(BaseTransform):
             results['gt_masks'] = (np.asarray(out['masks'], dtype=np.uint8)[index] if len(masks)
                                    else np.zeros((0,) + img.shape[:2], np.uint8))
         return results
+
+    @staticmethod
+    def _check_instances(results: dict) -> None:
+        """ValueError for what the albumentations call would drop or leave behind: masks without boxes (every mask
+        went, the labels stayed), masks and boxes of other counts (truncated), a semantic map or keypoints (left
+        where they were)."""
+        where = results.get('img_path', 'the sample')
+        boxes, masks = results.get('gt_bboxes'), results.get('gt_masks')
+        if (masks is not None or results.get(INSTANCE_MAP) is not None) and boxes is None:
+            raise ValueError(f'DetAlbu: {where} has instance masks but no gt_bboxes; DetAlbu keeps instances by '
+                             f'their boxes (load them with LoadDetAnnotations(with_bbox=True))')
+        if masks is not None and boxes is not None and len(masks) != len(boxes):
+            raise ValueError(f'DetAlbu: {where} has {len(masks)} masks for {len(boxes)} boxes; they must pair up')
+        left = [key for key in ('gt_seg_map', 'gt_keypoints') if results.get(key) is not None]
+        if left:
+            raise ValueError(f'DetAlbu: {where} carries {left}, which DetAlbu does not move; move them with '
+                             f'RandomFlip / DetResize or leave them out')
 
     def _check_map_safe(self, results: dict) -> None:
         if self.map_breaking:

@@ -22,6 +22,9 @@ class RandomFlip(mmcv.transforms.RandomFlip):
     ``gt_masks`` (N, H, W) and ``gt_instance_map`` (H, W) along with the image."""
 
     def _flip(self, results: dict) -> None:
+        if results.get('landmarks') is not None:  # mmcv leaves them, and FaceAlign then warped the wrong region
+            raise ValueError(f"RandomFlip on {results.get('img_path', 'a sample')}: its face 'landmarks' would stay "
+                             f'where they were; put FaceAlign first and flip the aligned crop (insightface\'s order)')
         super()._flip(results)
         axes = AXES[results['flip_direction']]
         for key in ('gt_masks', INSTANCE_MAP):

@@ -63,6 +63,14 @@ class DetResize(BaseTransform):
                                              for m in masks]) if len(masks) else np.zeros((0, new_h, new_w), np.uint8))
         if INSTANCE_MAP in results:
             results[INSTANCE_MAP] = cv2.resize(results[INSTANCE_MAP], (new_w, new_h), interpolation=cv2.INTER_NEAREST)
+        # as mmcv's Resize: a semantic map and keypoints move with the image (they stayed at the old size)
+        if results.get('gt_seg_map') is not None:
+            results['gt_seg_map'] = cv2.resize(results['gt_seg_map'], (new_w, new_h), interpolation=cv2.INTER_NEAREST)
+        if results.get('gt_keypoints') is not None:
+            points = np.array(results['gt_keypoints'], dtype=np.float32, copy=True)
+            points[..., 0] *= w_scale
+            points[..., 1] *= h_scale
+            results['gt_keypoints'] = points
         results['img'], results['img_shape'] = img, (new_h, new_w)
         results['scale_factor'] = (w_scale, h_scale)
         return results

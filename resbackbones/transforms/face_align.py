@@ -83,6 +83,6 @@ class FaceAlign(BaseTransform):
                 return results
             raise ValueError(f"{where}: no 'landmarks' in the sample (and it is not a {self.size}x{self.size} "
                              f"aligned crop)")
-        results['img'] = align_face(results['img'], results['landmarks'], self.size, where)
-        results['img_shape'] = results['img'].shape[:2]
+        results['img'] = align_face(results['img'], results.pop('landmarks'), self.size, where)
+        results['img_shape'] = results['img'].shape[:2]  # the landmarks described the image before; now used up
         return results

@@ -2,7 +2,8 @@
 not go through them, or boxes, masks and maps would describe another image without a word."""
 from __future__ import annotations
 
-GEOMETRIC_ANNOTATIONS = ('gt_bboxes', 'gt_masks', 'gt_instance_map', 'gt_seg_map', 'gt_keypoints')
+# 'landmarks': FaceAlign's five points, which it reads in the image's pixels (and uses up)
+GEOMETRIC_ANNOTATIONS = ('gt_bboxes', 'gt_masks', 'gt_instance_map', 'gt_seg_map', 'gt_keypoints', 'landmarks')
 
 
 def refuse_geometric_annotations(results: dict, doing: str) -> None:
@@ -12,4 +13,4 @@ def refuse_geometric_annotations(results: dict, doing: str) -> None:
     if found:
         raise ValueError(f"{doing}, but {results.get('img_path', 'the sample')} carries "
                          f'{found}, which would no longer fit it: use DetResize / DetAlbu for boxes and masks, '
-                         'SegAlbu for a segmentation map')
+                         'SegAlbu for a segmentation map, and FaceAlign before this step for landmarks')

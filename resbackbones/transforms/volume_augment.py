@@ -42,8 +42,11 @@ class RandomFlip3D(_Random):
 
     def __init__(self, prob: float = 0.5, axes: Sequence[int] = (0, 1, 2), seed: int | None = None):
         super().__init__(prob, seed)
-        if not axes or any(a not in (0, 1, 2) for a in axes):
-            raise ValueError(f'RandomFlip3D: axes must be a non-empty subset of 0 (D), 1 (H), 2 (W); got {axes!r}')
+        # a repeated axis failed only when both draws flipped it (numpy's 'repeated axis'); an int was a TypeError
+        if not isinstance(axes, (tuple, list)) or not axes or len(set(axes)) != len(axes) \
+                or any(a not in (0, 1, 2) for a in axes):
+            raise ValueError(f'RandomFlip3D: axes must be a non-empty subset of 0 (D), 1 (H), 2 (W), each once; got '
+                             f'{axes!r}')
         self.axes = tuple(axes)
 
     def transform(self, results: dict) -> dict:
@@ -74,6 +77,13 @@ class RandomRot90In3D(_Random):
             results['img'] = np.rot90(img, k, tuple(a + 1 for a in self.axes))
             if labels is not None:
                 results['gt_seg_map'] = np.rot90(labels, k, self.axes)
+            if k % 2:  # a quarter turn swaps the two axes: their voxel sizes and sizes go with them
+                first, second = self.axes
+                for key in ('spacing', 'img_shape'):
+                    if results.get(key) is not None and len(results[key]) == 3:
+                        values = list(results[key])
+                        values[first], values[second] = values[second], values[first]
+                        results[key] = tuple(values)
         return results
 
 

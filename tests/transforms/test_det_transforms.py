@@ -112,6 +112,31 @@ def test_albu_keeps_masks_boxes_labels_and_flags_together(transforms):
         assert mask.sum() == before['gt_masks'][label].sum() or 'Crop' in transforms[0]['type']
 
 
+def test_resize_moves_a_semantic_map_and_keypoints_too():
+    # they stayed at the old size (mmcv's Resize moves them)
+    r = sample()
+    r['gt_seg_map'] = (r['img'][..., 0] > 0).astype(np.uint8)
+    r['gt_keypoints'] = np.array([[[10.0, 5.0]]], np.float32)
+    r = DetResize((200, 120))(r)
+    assert r['gt_seg_map'].shape == r['img_shape'] == (120, 200)
+    assert ((r['gt_seg_map'] == 1) == (r['img'][..., 0] == 255)).mean() > 0.97  # edges: bilinear vs nearest
+    np.testing.assert_allclose(r['gt_keypoints'], [[[20.0, 10.0]]])
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda r: r.pop('gt_bboxes'), 'has instance masks but no gt_bboxes'),  # every mask dropped, labels kept
+    (lambda r: r.update(gt_masks=r['gt_masks'][:1]), 'has 1 masks for 2 boxes'),  # truncated
+    (lambda r: r.update(gt_seg_map=np.zeros((60, 100), np.uint8)), r"carries \['gt_seg_map'\], which DetAlbu does not "
+                                                                   r'move'),
+    (lambda r: r.update(gt_keypoints=np.zeros((1, 1, 2))), r"carries \['gt_keypoints'\]"),
+])
+def test_albu_refuses_what_it_would_drop_or_leave_behind(change, message):
+    r = sample()
+    change(r)
+    with pytest.raises(ValueError, match=message):
+        DetAlbu([dict(type='HorizontalFlip', p=1.0)])(r)
+
+
 def test_albu_drops_instances_cropped_away():
     r = sample()
     r = DetAlbu([dict(type='Crop', x_min=0, y_min=0, x_max=45, y_max=30)])(r)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from resbackbones.transforms import CorruptImageError, FaceAlign, LoadImageFromBytes
+from resbackbones.transforms import Albu, CorruptImageError, FaceAlign, LoadImageFromBytes, RandomFlip, Resize
 from resbackbones.transforms.face_align import ARCFACE_TEMPLATE, similarity_transform, template_for
 
 
@@ -62,3 +62,17 @@ def test_missing_landmarks_are_named_unless_already_aligned():
 def test_corrupt_bytes_name_their_record():
     with pytest.raises(CorruptImageError, match=r'cannot read image train.rec, record 3'):
         LoadImageFromBytes()(dict(img_bytes=b'not an image', img_source='train.rec, record 3'))
+
+
+@pytest.mark.parametrize('step', [RandomFlip(prob=1.0), Resize(64), Albu([dict(type='HorizontalFlip', p=1.0)])])
+def test_steps_before_alignment_refuse_the_landmarks_they_would_leave_behind(step):
+    # the image moved, the landmarks stayed: FaceAlign warped a region with no face in it
+    landmarks = ARCFACE_TEMPLATE + np.array([0.0, 20.0])
+    with pytest.raises(ValueError, match="landmarks"):
+        step(dict(img=np.zeros((160, 160, 3), np.uint8), landmarks=landmarks))
+
+
+def test_alignment_uses_the_landmarks_up_so_the_aligned_crop_can_be_flipped():
+    out = FaceAlign(112)(dict(img=np.zeros((160, 160, 3), np.uint8), landmarks=ARCFACE_TEMPLATE + 10.0))
+    assert 'landmarks' not in out  # they described the uncropped image
+    assert RandomFlip(prob=1.0)(out)['img'].shape == (112, 112, 3)

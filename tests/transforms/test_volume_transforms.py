@@ -46,6 +46,17 @@ def test_flip_and_rot90_move_labels_with_the_image():
         assert not np.array_equal(out['gt_seg_map'], s['gt_seg_map'])
 
 
+def test_a_quarter_turn_swaps_the_spacing_and_shape_of_its_plane():
+    # an anisotropic volume kept (3.0, 0.5, 0.8) after D and H traded places: HD95 in mm read the wrong voxel sizes
+    s = dict(sample((4, 6, 8)), spacing=(3.0, 0.5, 0.8), img_shape=(4, 6, 8))
+    turned = [RandomRot90In3D(prob=1.0, axes=(0, 1), seed=seed).transform(dict(s)) for seed in range(6)]
+    for out in turned:
+        shape = out['gt_seg_map'].shape
+        assert out['img_shape'] == shape and out['spacing'] == ((0.5, 3.0, 0.8) if shape == (6, 4, 8) else
+                                                                (3.0, 0.5, 0.8))
+    assert any(out['gt_seg_map'].shape == (6, 4, 8) for out in turned)
+
+
 def test_affine_keeps_labels_aligned_and_marks_outside_as_ignored():
     s = sample((12, 12, 12), channels=1)
     labels = np.zeros((12, 12, 12), np.int64)
@@ -61,6 +72,8 @@ def test_affine_keeps_labels_aligned_and_marks_outside_as_ignored():
 @pytest.mark.parametrize('transform, message', [
     (lambda: RandomPatch3D((4, 4)), r'size must be a positive int or \(d, h, w\)'),
     (lambda: RandomFlip3D(axes=(3,)), 'axes must be a non-empty subset'),
+    (lambda: RandomFlip3D(axes=(1, 1)), r'each once; got \(1, 1\)'),  # failed when both draws flipped it
+    (lambda: RandomFlip3D(axes=1), 'axes must be a non-empty subset'),  # a TypeError
     (lambda: RandomRot90In3D(axes=(1, 1)), 'axes must be two of'),
     (lambda: RandomAffine3D(scale=(1.2, 0.8)), 'scale'),
 ])

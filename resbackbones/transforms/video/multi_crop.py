@@ -16,6 +16,10 @@ from .flip import mirrored_flow
 
 
 def _stack(results: dict, imgs: np.ndarray, offsets, w: int, h: int, flips: bool, owner: str) -> dict:
+    moving = [key for key in ('keypoint', 'gt_bboxes', 'proposals') if results.get(key) is not None]
+    if moving:  # several views of one set of coordinates: they stayed in full-frame pixels
+        raise ValueError(f"{owner}: {results.get('filename') or results.get('frame_dir') or 'the sample'} carries "
+                         f'{moving}, which {owner} cannot split over its crops; use CenterCrop for a single view')
     crops, boxes = [], []
     for x, y in offsets:
         crop = imgs[:, y:y + h, x:x + w]

@@ -93,6 +93,14 @@ def test_three_and_ten_crop_stack_views_crop_major():
     np.testing.assert_array_equal(out['imgs'][4:8], out['imgs'][0:4, :, ::-1])  # each crop then its flip
 
 
+@pytest.mark.parametrize('crop', [ThreeCrop(48), TenCrop(20)])
+@pytest.mark.parametrize('key, value', [('keypoint', np.zeros((1, 4, 17, 2))), ('gt_bboxes', np.zeros((1, 4)))])
+def test_multi_crops_refuse_coordinates_they_cannot_split(crop, key, value):
+    # they stayed in full-frame pixels under every view
+    with pytest.raises(ValueError, match=rf"carries \['{key}'\], which .* cannot split over its crops"):
+        crop(dict(imgs=clip(), **{key: value}))
+
+
 def test_ten_crop_mirrors_flow_as_flip_does():
     # the mirrored views kept x motion pointing the original way, unlike every flipped view seen in training
     flow = np.full((2, 8, 8, 2), 128, np.uint8)
