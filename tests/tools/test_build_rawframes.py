@@ -33,6 +33,11 @@ def build(capsys, *args: str) -> str:
 def test_denseflow_encoding():
     x, y = encode_flow(np.array([[[0.0, -20.0], [5.0, 30.0]]], np.float32), bound=20)
     assert x.tolist() == [[128, 159]] and y.tolist() == [[0, 255]]  # 255 * (v + 20) / 40, clipped, zero -> 128
+    # float32 flow at rounding midpoints: denseflow rounds the double value; float32 arithmetic put some one off
+    midpoints = ((np.arange(255) + 0.5) * 40 / 255 - 20).astype(np.float32)
+    flow = np.stack([midpoints, midpoints], axis=-1)[None]
+    expected = np.rint(255 * (midpoints.astype(np.float64) + 20) / 40).astype(np.uint8)
+    np.testing.assert_array_equal(encode_flow(flow, bound=20)[0][0], expected)
 
 
 @pytest.mark.parametrize('flow_type', ['dis', 'farneback'])

@@ -26,9 +26,11 @@ class ColorJitter(BaseTransform):
     and apply them to every frame, in an order drawn once when the transform is built (as mmaction2's).
 
     Args: brightness / contrast / saturation: a float v for factors in (1 - v, 1 + v), or a (low, high) pair, within
-    [0, 2]; hue: v for shifts in (-v, v) of the hue circle, or a pair, within [-0.5, 0.5]. The arithmetic is
-    mmaction2's: contrast blends with the frame's mean grey level, saturation with its grey image, hue moves
-    OpenCV's 0-179 hue channel by int(shift * 255).
+    [0, 2]; hue: v for a shift drawn in (-v, v), or a pair, within [-0.5, 0.5], applied as int(shift * 255) steps
+    of OpenCV's 0-179 hue channel (so v = 0.5 moves up to about 0.7 of the circle, as in mmaction2). The arithmetic
+    is mmaction2's: contrast blends with the frame's mean grey level, saturation with its grey image; except that
+    the hue sum is taken in int32, where mmaction2's uint8 sum wraps at 256 before the modulo 180 for shifts above
+    76 steps (|hue| > 0.3): equal at the default hue=0.1, different (and here the intended hue) above.
     """
 
     def __init__(self, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1):

@@ -29,7 +29,8 @@ def encode_flow(flow: np.ndarray, bound: float = 20.0) -> tuple[np.ndarray, np.n
     """(H, W, 2) displacement -> x and y uint8 images: round(255 * (v + bound) / (2 * bound)), clipped (denseflow)."""
     if bound <= 0:
         raise ValueError(f'bound must be > 0 pixels; got {bound!r}')
-    scaled = np.rint(255.0 * (np.clip(flow, -bound, bound) + bound) / (2.0 * bound)).astype(np.uint8)
+    # in double, as denseflow's cvRound: float32 put values at a rounding midpoint one level off
+    scaled = np.rint(255.0 * (np.clip(flow.astype(np.float64), -bound, bound) + bound) / (2.0 * bound)).astype(np.uint8)
     return scaled[..., 0], scaled[..., 1]
 
 

@@ -71,6 +71,11 @@ class SampleFrames(BaseTransform):
             raise ValueError(f'{name}: temporal_jitter with target_fps is not defined (mmaction2 adds one jitter per '
                              f'clip to a (clips, frames) array there); use one of them')
         self.target_fps = target_fps
+        if self.test_mode and self.twice_sample and self.clip_len > 1 and self.num_clips == 1:
+            # mmaction2 divides by num_clips - 1 there: a ZeroDivisionError at the first sample (garbage indices
+            # with target_fps)
+            raise ValueError(f'{name}: twice_sample with clip_len > 1 needs num_clips >= 2 in test mode (the clips '
+                             f'are spread by num_clips - 1 steps); got num_clips=1')
 
     def span(self, fps_ratio: float = 1.0) -> float:
         """Frames a clip covers: mmaction2 counts the trailing interval in training, not in testing; with

@@ -92,7 +92,10 @@ def test_known_values():
 
 @pytest.mark.parametrize('kwargs, message', [(dict(clip_len=0), 'clip_len must be an integer >= 1'),
                                              (dict(clip_len=8, out_of_bound_opt='wrap'), 'out_of_bound_opt'),
-                                             (dict(clip_len=8, num_clips=1.5), 'num_clips')])
+                                             (dict(clip_len=8, num_clips=1.5), 'num_clips'),
+                                             # a ZeroDivisionError at the first sample (as in mmaction2)
+                                             (dict(clip_len=8, test_mode=True, twice_sample=True),
+                                              'twice_sample with clip_len > 1 needs num_clips >= 2')])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SampleFrames(**kwargs)
