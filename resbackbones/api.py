@@ -25,6 +25,11 @@ def create_model(name: str, pretrained: str | None = None, num_classes: int | No
             classifier head stays lenient, so a checkpoint with another num_classes still fine-tunes.
         overrides: backbone arguments (out_indices, in_channels, frozen_stages, ...).
     """
+    if 'init_cfg' in overrides:  # only init_weights() reads it, which create_model never calls: random weights
+        raise ValueError(f"create_model({name!r}): init_cfg is for configs (the runner calls init_weights); give the "
+                         f"checkpoint as pretrained='PATH'")
+    if isinstance(pretrained, str) and not pretrained.strip():
+        raise ValueError(f"create_model({name!r}): pretrained is an empty string; give a checkpoint path or None")
     cfg = model_config(name, **overrides)
     if num_classes is None:
         model = MODELS.build(cfg)

@@ -41,6 +41,8 @@ def lookup(table: dict[str, dict], name: str, kind: str) -> dict:
 
 def list_models(pattern: str = '*') -> list[str]:
     """Names of the named models matching a shell-style ``pattern`` (e.g. 'resnext*'), sorted."""
+    if not isinstance(pattern, str):  # fnmatch's bare TypeError otherwise
+        raise ValueError(f"list_models: pattern must be a string such as 'resnet*'; got {pattern!r}")
     return matching(NAMED_MODELS, pattern)
 
 

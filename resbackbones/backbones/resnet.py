@@ -109,8 +109,8 @@ class ResNet(BaseModule):
             strict, map_location) loads torchvision/timm/mmpretrain/mmdet checkpoints.
 
     Only the stages up to the last one in ``out_indices`` are built: a stage that never runs would hold parameters
-    without gradients (DDP refuses them). ``unbuilt_stages`` names the others; loading a full checkpoint reports
-    their keys as ignored.
+    without gradients (DDP refuses them). ``unbuilt_stages`` names the others, up to the depth's four (num_stages
+    below four leaves them out too); loading a full checkpoint reports their keys as ignored.
     """
 
     arch_settings = ARCH_SETTINGS
@@ -207,7 +207,8 @@ class ResNet(BaseModule):
             self.stage_names.append(f'layer{i + 1}')
             self.exit_pool_names.append(self._exit_pool(i))
             channels = stage.out_channels
-        self.unbuilt_stages = tuple(f'layer{i + 1}' for i in range(built, num_stages))
+        # past out_indices or past num_stages (a C4 backbone): a full checkpoint's keys for them are ignored alike
+        self.unbuilt_stages = tuple(f'layer{i + 1}' for i in range(built, max(num_stages, len(depth_blocks))))
         self.reset_parameters()
         self.train(self.training)  # applies frozen_stages and norm_eval from the start, not only after train()
 
@@ -407,16 +408,29 @@ class ResNet(BaseModule):
 class ResNetV1c(ResNet):
     """ResNet-C: the 7x7 stem replaced by three 3x3 convs (Bag of Tricks, He et al., 2019)."""
 
+    fixed = dict(deep_stem=True, avg_down=False)
+
     def __init__(self, **kwargs):
-        super().__init__(deep_stem=True, avg_down=False, **kwargs)
+        super().__init__(**fixed_variant(type(self).__name__, self.fixed, kwargs))
 
 
 @MODELS.register_module()
 class ResNetV1d(ResNet):
     """ResNet-D: deep stem plus average-pool downsampling in the shortcut."""
 
+    fixed = dict(deep_stem=True, avg_down=True)
+
     def __init__(self, **kwargs):
-        super().__init__(deep_stem=True, avg_down=True, **kwargs)
+        super().__init__(**fixed_variant(type(self).__name__, self.fixed, kwargs))
+
+
+def fixed_variant(variant: str, fixed: dict, kwargs: dict) -> dict:
+    """``kwargs`` with a variant's fixed flags; ValueError naming the variant when one is given otherwise (Python's
+    'got multiple values for keyword argument' named neither)."""
+    other = {key: kwargs[key] for key in fixed if key in kwargs and kwargs[key] != fixed[key]}
+    if other:
+        raise ValueError(f"{variant} fixes {fixed}; got {other}: use type='ResNet' with the flags you want")
+    return {**kwargs, **fixed}
 
 
 @MODELS.register_module()

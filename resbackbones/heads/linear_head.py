@@ -13,7 +13,7 @@ class LinearClsHead(nn.Module):
 
     def __init__(self, num_classes: int, in_channels: int, dropout: float = 0.0):
         super().__init__()
-        if not isinstance(num_classes, int) or num_classes < 1:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'num_classes must be an integer >= 1; got {num_classes!r}')
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(in_channels, num_classes)

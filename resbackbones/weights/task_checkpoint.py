@@ -68,9 +68,13 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
         raise ValueError(f"{what}; it has no 'roi_head.' weights for {type(model).__name__}'s action classifier (a "
                          "recognizer's checkpoint initialises the backbone through init_cfg=dict(type='Pretrained'))")
     if hasattr(model, 'backbone') and any(hasattr(model, name) for name in ('head', 'cls_head', 'roi_head')):
+        # load_pretrained loads the backbone before the head's fit is known: put everything back when it fails
+        before = {key: value.detach().clone() for key, value in model.state_dict().items()}
         report = load_pretrained(model, ckpt, source=source, strict=True)
         if report.missing or report.mismatched:
+            model.load_state_dict(before)
             raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing {report.missing[:SHOWN]}, '
-                             f'shapes {report.mismatched[:SHOWN]} (is num_classes the same as in the checkpoint?)')
+                             f'shapes {report.mismatched[:SHOWN]} (is num_classes the same as in the checkpoint?). '
+                             f'The model was not changed.')
         return f'{what}:\n{report}'
     raise ValueError(f'{what}; no converter loads it whole into a {type(model).__name__}')

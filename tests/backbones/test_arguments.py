@@ -63,3 +63,31 @@ def test_pretrained_true_or_false_as_timm_users_pass_it():
     with pytest.raises(ValueError, match='pretrained=True\\): give the path of a local checkpoint .*nothing is '
                                          'downloaded'):
         resbackbones.create_model('resnet18', pretrained=True)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    # init_cfg only acts in init_weights(), which create_model never calls: random weights without a word (and with
+    # pretrained= as well, a later init_weights() replaced those weights)
+    (dict(init_cfg=dict(type='Pretrained', checkpoint='a.pth')), "init_cfg is for configs .* pretrained='PATH'"),
+    (dict(pretrained=''), 'pretrained is an empty string'),  # 'checkpoint . is not a file'
+    (dict(num_classes=True), r'num_classes must be an integer >= 1; got True'),  # torch's empty() TypeError
+])
+def test_create_model_names_what_it_would_not_do(kwargs, message):
+    import resbackbones
+    with pytest.raises(ValueError, match=message):
+        resbackbones.create_model('resnet18', **kwargs)
+
+
+def test_list_models_names_a_pattern_that_is_not_a_string():
+    import resbackbones
+    with pytest.raises(ValueError, match="pattern must be a string such as 'resnet\\*'; got None"):
+        resbackbones.list_models(None)
+
+
+@pytest.mark.parametrize('name, kwargs', [('resnet50d', dict(avg_down=False)), ('resnet50c', dict(deep_stem=False))])
+def test_a_variants_fixed_flag_given_otherwise_names_the_variant(name, kwargs):
+    # "ResNet.__init__() got multiple values for keyword argument 'avg_down'", though it was given once
+    import resbackbones
+    with pytest.raises(ValueError, match=r"ResNetV1[cd] fixes .*; got .*: use type='ResNet'"):
+        resbackbones.create_model(name, **kwargs)
+    assert resbackbones.create_model(name, **{k: not v for k, v in kwargs.items()}) is not None  # the same value

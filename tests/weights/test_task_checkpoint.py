@@ -35,8 +35,13 @@ def test_torchvision_classifier_loads_whole(tmp_path):
 
 def test_a_head_that_does_not_fit_is_refused(tmp_path):
     torch.save(torchvision.models.resnet18(num_classes=1000).state_dict(), tmp_path / 'tv1000.pth')
-    with pytest.raises(ValueError, match=r'tv1000.pth: torchvision checkpoint .* only in part.*num_classes'):
-        load_task_checkpoint(MODELS.build(CLASSIFIER), tmp_path / 'tv1000.pth')
+    model = MODELS.build(CLASSIFIER)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r'tv1000.pth: torchvision checkpoint .* only in part.*num_classes.*'
+                                         r'The model was not changed'):
+        load_task_checkpoint(model, tmp_path / 'tv1000.pth')
+    # the backbone held the file's weights after the error (docs: all or nothing)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
 
 
 def test_insightface_file_into_a_face_recognizer(tmp_path):

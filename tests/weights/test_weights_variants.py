@@ -101,6 +101,15 @@ def test_stride1_stage_accepts_either_form(references):
     assert any(why.startswith('stage not built') for _, why in report.ignored)
 
 
+def test_a_c4_backbone_ignores_the_fourth_stage_as_out_indices_would(references):
+    # num_stages=3 (mmdet's C4) reported layer4's 50 keys as unexpected, and strict=True refused the file
+    model = create_model('resnet50', num_stages=3, strides=(1, 2, 2), out_indices=(2,))
+    report = load_pretrained(model, references['torchvision resnet50'].state_dict(), strict=True)
+    layer4 = [key for key, why in report.ignored if key.startswith('layer4.') and why.startswith('stage not built')]
+    assert len(layer4) == len([k for k in references['torchvision resnet50'].state_dict() if k.startswith('layer4.')])
+    assert not report.unexpected
+
+
 def test_whole_model_path_refuses_the_other_variant(references, tmp_path):
     path = tmp_path / 'timm_resnet50c.pth'
     torch.save(references['timm resnet50c'].state_dict(), path)
