@@ -95,9 +95,12 @@ class DecoderBlock(nn.Module):
             tuple(n * f for n, f in zip(x.shape[-dims:], self.scale))
         if self.up is not None:
             x = self.up(x)
-            if tuple(x.shape[-dims:]) != size:  # odd skip sizes: crop (or pad) the output onto the skip grid
-                pads = [p for n, want in zip(reversed(x.shape[-dims:]), reversed(size)) for p in (0, want - n)]
-                x = F.pad(x, pads)
+            if any(n < want for n, want in zip(x.shape[-dims:], size)):
+                # a backbone whose sizes round down (an unpadded stem pool: 15 -> 30 against a skip of 32): zero
+                # padding left the last rows with no decoder features; stretch onto the skip grid instead
+                x = F.interpolate(x, size=size, mode='bilinear' if dims == 2 else 'trilinear', align_corners=False)
+            elif tuple(x.shape[-dims:]) != size:  # odd skip sizes: crop the output onto the skip grid
+                x = x[(..., *(slice(0, want) for want in size))]
         elif self.upsample == 'nearest':
             x = F.interpolate(x, size=size, mode='nearest')
         else:
@@ -184,8 +187,12 @@ class UNetDecoder(BaseModule):
         plan = decoder_plan(self.feature_specs, dims)
         if decoder_channels is None:
             decoder_channels = [max(16, 256 >> i) for i in range(len(plan))]
+        if not isinstance(decoder_channels, (list, tuple)):  # an int: 'int' object is not iterable
+            raise ValueError(f'UNetDecoder: decoder_channels needs {len(plan)} positive ints, one per block; got '
+                             f'{decoder_channels!r}')
         decoder_channels = tuple(decoder_channels)
-        if len(decoder_channels) != len(plan) or not all(isinstance(c, int) and c > 0 for c in decoder_channels):
+        if len(decoder_channels) != len(plan) or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0
+                                                         for c in decoder_channels):
             raise ValueError(f'UNetDecoder: decoder_channels needs {len(plan)} positive ints (one per block: skips '
                              f'at strides {[s.stride if s else None for s, _ in plan]}); got {decoder_channels}')
         layers = LayerFactory(dims=dims, norm_cfg=norm_cfg or dict(type='BN', requires_grad=True))

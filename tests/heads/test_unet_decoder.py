@@ -54,6 +54,8 @@ def test_skips_change_the_output():
     (dict(decoder_channels=(8, 8)), 'decoder_channels needs 5'),
     (dict(upsample='cubic'), 'upsample must be one of'),
     (dict(attention='cbam'), 'attention must be one of'),
+    (dict(decoder_channels=16), 'decoder_channels needs 5 positive ints, one per block; got 16'),  # not iterable
+    (dict(decoder_channels=(True, 16, 8, 8, 8)), 'decoder_channels needs 5'),  # torch's empty() TypeError
 ])
 def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -104,3 +106,17 @@ def test_decoder_3d_reaches_full_resolution_through_odd_skips(upsample, attentio
     out = decoder(feats)
     assert out.shape == (1, 4, 9, 22, 18)
     assert isinstance(decoder.blocks[0].conv1[0], torch.nn.Conv3d) and decoder.blocks[0].conv1[0].kernel_size == (3,) * 3
+
+
+def test_a_transposed_upsample_short_of_its_skip_is_stretched_not_zero_padded():
+    # an unpadded stem pool gives features of 15 under a skip of 32: the transposed conv's 30 was padded with zeros,
+    # so the last rows and columns of every output saw no decoder features
+    spec_list = specs((2, 4, 8, 16, 32))
+    feats = [torch.randn(1, s.channels, n, n) for s, n in zip(spec_list, (32, 15, 8, 4, 2))]
+    decoder = UNetDecoder(spec_list, upsample='transposed').eval()
+    seen = []
+    decoder.blocks[3].conv1.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    with torch.no_grad():
+        decoder(feats)
+    up = seen[0][:, :-spec_list[0].channels]  # the upsampled decoder part of the concatenation
+    assert up.shape[-2:] == (32, 32) and up[..., -2:, :].abs().sum() > 0 and up[..., :, -2:].abs().sum() > 0
