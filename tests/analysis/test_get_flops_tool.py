@@ -85,6 +85,8 @@ def test_a_frame_backbone_is_counted_on_one_clip(tool, capsys, tmp_path):
     (['{cfg}', '--num-classes', '10'], "model = dict(type='ResNet', depth=18)", 'named models only'),
     (['resnet18', '--shape', '8', '64', '64'], None, 'does not run on a 1x3x8x64x64 input'),
     (['{cfg}'], "model = dict(type='ResNet3dSlowFast')", 'does not run on a 1x3x224x224 input'),  # a named error
+    # a forward of two inputs: a TypeError traceback
+    (['{cfg}', '--shape', '8', '56', '56'], "model = dict(type='RGBPoseConv3D')", 'does not run on a'),
 ])
 def test_bad_input_is_one_line_and_exit_2(tool, capsys, tmp_path, argv, config, message):
     if config is not None:
@@ -95,7 +97,10 @@ def test_bad_input_is_one_line_and_exit_2(tool, capsys, tmp_path, argv, config, 
 
 
 @pytest.mark.parametrize('argv', [[], ['resnet18', '--all'], ['resnet18', '--shape', '224'],
-                                  ['resnet18', '--in-channels', '0']])
+                                  ['resnet18', '--in-channels', '0'],
+                                  # ignored by the table (or a traceback for 3 sizes)
+                                  ['--all', '--num-classes', '10'], ['--all', '--in-channels', '1'],
+                                  ['--all', '--shape', '5', '64', '64']])
 def test_bad_arguments_exit_2(tool, argv):
     with pytest.raises(SystemExit) as exc:
         tool.main(argv)

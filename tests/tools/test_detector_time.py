@@ -30,3 +30,10 @@ def test_a_classifier_config_is_refused(tmp_path, capsys):
     config = tiny_setup(tmp_path)
     assert run_tool(load_tool('analysis/detector_time').main, [str(config)], prog='detector_time.py') == 2
     assert 'not a two-stage detector' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('threads', ['0', '-1'])
+def test_threads_below_one_are_refused(tmp_path, threads):
+    # -1 was torch's set_num_threads traceback, 0 silently ignored
+    with pytest.raises(SystemExit):
+        load_tool('analysis/detector_time').main([str(tiny_setup(tmp_path)), '--threads', threads])

@@ -62,6 +62,7 @@ def test_centring_removes_a_shared_offset(tmp_path, capsys):
     ('empty_reference', 'no images under'),
     ('reference_size', r'7x7 pixels, the pairs are 8x8'),
     ('negative_pca', '--pca: pca must be an int >= 0'),
+    ('unknown_identity', r"--identities: \['zz'\] are not identity folders"),  # skipped: another centring
 ])
 def test_bad_input_names_the_image_or_argument(tmp_path, case, message):
     images = [png(np.zeros((8, 8)))] * 4
@@ -74,7 +75,8 @@ def test_bad_input_names_the_image_or_argument(tmp_path, case, message):
     argv = {'mixed_sizes': [pairs], 'identities_alone': [pairs, '--identities', 'x'],
             'empty_reference': [pairs, '--center-on', str(tmp_path / 'ref')],
             'reference_size': [pairs, '--center-on', str(tmp_path / 'ref')],
-            'negative_pca': [pairs, '--pca', '-1']}[case]
+            'negative_pca': [pairs, '--pca', '-1'],
+            'unknown_identity': [pairs, '--center-on', str(tmp_path / 'ref'), '--identities', 'x', 'zz']}[case]
     with pytest.raises(ValueError, match=message):
         TOOL.main(argv)
 

@@ -87,3 +87,8 @@ def test_bad_arguments_are_one_line(tmp_path, capsys):
     assert run_tool(norm_gap.main, [config, str(tmp_path / 'missing.pth')], prog='norm_gap.py') == 2
     error = capsys.readouterr().err
     assert 'missing.pth' in error and len(error.strip().splitlines()) == 1
+
+
+def test_an_ignore_index_of_minus_one_is_left_out_of_the_dice():
+    # only labels >= K were left out: predicted foreground on -1 pixels counted as false positives (0.667, not 1)
+    assert norm_gap.dice_per_class([torch.tensor([[1, 1, 0, 0]])], [torch.tensor([[1, -1, 0, 0]])], 2) == [1.0]

@@ -34,3 +34,10 @@ def test_bad_world_is_one_line(capsys):
     assert run_tool(load_tool('face/partial_fc_memory').main, ['--world', '1'], prog='partial_fc_memory.py') == 2
     err = capsys.readouterr().err.strip()
     assert '--world must be >= 2' in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize('argv', [['--sample-rate', '0'], ['--sample-rate', '1.5'], ['--batch', '0']])
+def test_bad_rates_and_sizes_are_named_before_measuring(capsys, argv):
+    # failed in the third measurement after minutes of the first two (or printed a table for a batch of 0)
+    assert run_tool(load_tool('face/partial_fc_memory').main, argv, prog='partial_fc_memory.py') == 2
+    assert '--sample-rate must be in (0, 1], --batch and --dim >= 1' in capsys.readouterr().err

@@ -82,3 +82,20 @@ def test_errors_are_one_line(plot, tmp_path, capsys, setup, args, message):
     err = capsys.readouterr().err
     assert err.count('\n') == 1
     assert re.search(message, err)
+
+
+@pytest.mark.parametrize('out, message', [('log', 'is the log being read'),  # the log was replaced by a PNG
+                                          ('curves.pdf', 'give a name ending in .png')])  # PNG bytes in a .pdf
+def test_an_output_that_is_the_log_or_not_a_png_is_refused(plot, tmp_path, capsys, out, message):
+    log = write_log(tmp_path)
+    before = log.read_bytes()
+    target = log if out == 'log' else tmp_path / out
+    assert plot.main([str(log), '--out', str(target)]) == 2 and message in capsys.readouterr().err
+    assert log.read_bytes() == before
+
+
+def test_the_iteration_schedule_logs_validation_at_its_iteration():
+    # mmengine's default log_metric_by_epoch=True put every validation of an iteration-based run at step 0
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(SCRIPT.parents[2] / 'configs/_base_/schedules/adamw_cosine_iters.py'))
+    assert cfg.default_hooks.logger.log_metric_by_epoch is False

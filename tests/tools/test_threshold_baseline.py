@@ -94,3 +94,11 @@ def test_an_ignore_index_of_minus_one_is_not_counted_as_background():
     labels = np.array([0, 0, 1, 1, -1, -1])
     pred = np.array([0, 0, 1, 1, 1, 1])  # the ignored pixels predicted foreground: no penalty
     assert baseline.mean_dice(pred, labels, 2) == [1.0]
+
+
+def test_a_training_split_without_foreground_is_named(tmp_path):
+    # np.percentile of no voxels: a bare IndexError and a traceback
+    config = write_case(tmp_path, 0.0)
+    nib.save(nib.Nifti1Image(np.zeros((16, 12, 10), np.uint8), np.eye(4)), str(tmp_path / 'seg.nii.gz'))
+    with pytest.raises(ValueError, match=r'no foreground voxels \(labels 1..2\) in the training split'):
+        baseline.threshold_baseline(str(config), levels=10)

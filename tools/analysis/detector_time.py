@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f'--rounds must be >= 1; got {args.rounds}')
+    if args.threads is not None and args.threads < 1:  # -1: torch's traceback; 0 was ignored
+        parser.error(f'--threads must be >= 1; got {args.threads}')
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.config)

@@ -46,6 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f'--shape takes 2 (H W) or 3 (T H W) positive sizes; got {args.shape}')
     if args.in_channels is not None and args.in_channels < 1:
         parser.error(f'--in-channels must be >= 1; got {args.in_channels}')
+    if args.all and (args.in_channels is not None or args.num_classes is not None or
+                     (args.shape is not None and len(args.shape) != 2)):
+        # the table was printed for 3 channels and 1000 classes whatever was asked (and 3 sizes failed inside)
+        parser.error('--all takes only --shape H W (the table is of the named 2D backbones, 3 channels)')
     return args
 
 
@@ -126,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     batch = 'x'.join(map(str, (frames, *shape))) + (f' (one clip of {frames} frames)' if frames > 1 else '')
     try:
         gmacs = count_gmacs(model, shape, batch=frames)
-    except (RuntimeError, ValueError) as err:  # torch's shape errors, and our backbones' named ones
+    except (RuntimeError, ValueError, TypeError, NotImplementedError) as err:  # torch's shape errors, our named
+        # ones, and a forward of several inputs (RGBPoseConv3D takes heatmaps and images)
         print(f'error: {label} does not run on a {batch} input (check --shape / --in-channels): {err}',
               file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from resbackbones.apis.inference import init_detector  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
-from resbackbones.engine.config import load_config  # noqa: E402
+from resbackbones.engine.config import dataset_chain, load_config  # noqa: E402
 from resbackbones.models.seg_samples import gt_maps  # noqa: E402
 from resbackbones.registry import DATASETS  # noqa: E402
 
@@ -46,9 +46,10 @@ def draw_batches(cfg, batches: int, seed: int) -> list[tuple[torch.Tensor, torch
 
 
 def dice_per_class(predictions: list[torch.Tensor], labels: list[torch.Tensor], num_classes: int) -> list[float]:
-    """Dice of classes 1..K-1 pooled over all batches (labels >= K are ignored, as padding is)."""
+    """Dice of classes 1..K-1 pooled over all batches (labels outside 0..K-1, an ignore_index of 255 or -1 and the
+    padding, are left out: -1 counted predicted foreground there as false positives)."""
     pred, true = torch.cat([p.flatten() for p in predictions]), torch.cat([t.flatten() for t in labels])
-    counted = true < num_classes
+    counted = (true >= 0) & (true < num_classes)
     pred, true = pred[counted], true[counted]
     return [2 * float(((pred == k) & (true == k)).sum()) / max(float((pred == k).sum() + (true == k).sum()), 1.0)
             for k in range(1, num_classes)]
@@ -64,8 +65,10 @@ def norm_gap(config: str, checkpoint: str, batches: int = 8, seed: int = 0) -> d
         raise ValueError(f'{config}: model must be a segmentation model with logits() and num_classes (a UNet)')
     data = draw_batches(cfg, batches, seed)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    result = dict(classes=list(cfg.train_dataloader.dataset.get('classes') or range(num_classes))[1:],
-                  batch_norms=len(norms))
+    names = dataset_chain(cfg.train_dataloader.dataset)[-1].get('classes')  # inside a CachedDataset too
+    if names is not None and len(names) != num_classes:  # zip would have cut the per-class lines short
+        raise ValueError(f'{config}: the training set names {len(names)} classes, the model scores {num_classes}')
+    result = dict(classes=list(names or range(num_classes))[1:], batch_norms=len(norms))
     for mode in ('batch', 'eval'):
         model.eval()
         for norm in norms:

@@ -4,7 +4,8 @@
 
 WORK_DIR may be a training work_dir (the newest <timestamp>/vis_data/scalars.json is used) or a vis_data
 folder. mmengine writes one json object per line: training lines carry 'iter' (and 'step' = iter); validation
-lines carry the metrics and 'step' = epoch (or iteration for iteration-based training).
+lines carry the metrics and 'step' = epoch, or iteration where the logger has ``log_metric_by_epoch=False`` (this
+project's iteration-based schedule sets it; with mmengine's default every validation of such a run reads step 0).
 """
 from __future__ import annotations
 
@@ -93,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         log = find_log(args.path)
-        out = plot_curves(log, args.keys, args.out or log.parent / 'curves.png')
+        out = args.out or log.parent / 'curves.png'
+        if out.exists() and out.resolve() == log.resolve():  # the log itself was replaced by the picture
+            raise ValueError(f'--out {out} is the log being read; give another name')
+        if out.suffix.lower() != '.png':  # a .pdf or .svg name got PNG bytes
+            raise ValueError(f'--out {out}: the picture is a PNG; give a name ending in .png')
+        out = plot_curves(log, args.keys, out)
     except (OSError, ValueError) as err:
         print(f'plot_curves.py: error: {err}', file=sys.stderr)
         return 2

@@ -115,6 +115,9 @@ def threshold_baseline(config: str, levels: int = 99) -> dict:
     test_dataset = loader_dataset(cfg, 'test_dataloader', config)  # before the minutes of reading the training data
     train = load_split(train_dataset, f'{config} (train)')
     test = load_split(test_dataset, f'{config} (test)')
+    if not ((train[1] > 0) & (train[1] < num_classes)).any():  # np.percentile of nothing: a bare IndexError
+        raise ValueError(f'{config} (train): no foreground voxels (labels 1..{num_classes - 1}) in the training '
+                         f'split; there is nothing to place a cut between')
     cuts = best_cuts(*train, num_classes, levels)
     return dict(classes=list(train_dataset['classes'])[1:], cuts=cuts,
                 train_dice=mean_dice(predict(train[0], cuts), train[1], num_classes),

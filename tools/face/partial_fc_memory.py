@@ -79,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.world < 2 or args.classes < args.world:
         raise ValueError(f'--world must be >= 2 and --classes >= --world; got {args.world}, {args.classes}')
+    if not 0 < args.sample_rate <= 1 or args.batch < 1 or args.dim < 1:  # failed in the third measurement, minutes in
+        raise ValueError(f'--sample-rate must be in (0, 1], --batch and --dim >= 1; got {args.sample_rate}, '
+                         f'{args.batch}, {args.dim}')
     print(f'{args.classes} identities, {args.dim}-d embeddings, total batch {args.batch * args.world}')
     print('| head | processes | centres per process (MiB) | peak added by one step (MiB) |')
     print('|---|---|---|---|')

@@ -48,6 +48,9 @@ def folder_mean(root: str, identities: Sequence[str] | None, shape: tuple[int, .
     """Mean grey image over ROOT/<identity>/<image>; every image must have the pairs' ``shape``."""
     if not os.path.isdir(root):
         raise FileNotFoundError(f'--center-on: {root} is not a folder of identity folders')
+    unknown = [name for name in identities or () if not os.path.isdir(os.path.join(root, name))]
+    if unknown:  # a mistyped identity was skipped, and the centring silently changed
+        raise ValueError(f'--identities: {unknown} are not identity folders under {root}')
     total, count = np.zeros(shape), 0
     for name in sorted(os.listdir(root)):
         folder = os.path.join(root, name)

@@ -9,5 +9,8 @@ param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=10 ** 9)  # mmengine also validates at the end
 val_cfg = dict()
 test_cfg = dict()
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(by_epoch=False, interval=10 ** 9, save_best=None))
+# log_metric_by_epoch=False: validation lines are logged at their iteration (mmengine's default put every one at
+# step 0, the epoch of an iteration-based run, as mmseg's iteration configs avoid the same way)
+default_hooks = dict(logger=dict(interval=10, log_metric_by_epoch=False),
+                     checkpoint=dict(by_epoch=False, interval=10 ** 9, save_best=None))
 log_processor = dict(by_epoch=False)
