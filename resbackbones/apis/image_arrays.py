@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 
+from ..transforms.seg_loading import to_channels
+
 
 def array_channels(img, channels: int, where: str) -> np.ndarray:
     """An image array as HxWx``channels`` uint8, as a file of it would be read: grey repeated to RGB, RGB greyed by
@@ -15,13 +17,7 @@ def array_channels(img, channels: int, where: str) -> np.ndarray:
         got = f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray) else type(img).__name__
         raise ValueError(f'{where} must be a path or a non-empty uint8 array HxW, HxWx1, HxWx3 (RGB) or HxWx4; '
                          f'got {got}')
-    img = img[..., None] if img.ndim == 2 else img[..., :3] if img.shape[2] == 4 else img
-    if img.shape[2] == channels:
-        return img
-    if channels == 3:
-        return np.repeat(img, 3, axis=2)
-    grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return np.rint(grey)[..., None].astype(np.uint8)
+    return to_channels(img, channels, where)
 
 
 def is_path(img) -> bool:
