@@ -39,6 +39,8 @@ class SegFolderDataset(BaseDataset):
         mask_suffix: added to the image's name stem to find its mask (e.g. '_mask'); any image extension.
         extensions: file suffixes counted as images (case-insensitive).
         binarize: every non-zero mask label becomes 1 (instance label images -> foreground/background).
+        allow_ignore_only: accept masks whose only labels are 0 and ``ignore_index`` (background and void). Off, such
+            a mask is an error naming the file: it is far more often a 0/255 mask read without ``binarize``.
         ignore_index: mask label that is not counted (e.g. unlabelled pixels).
         pipeline: transform configs, e.g. LoadImageAndMask, NormalizeIntensity, RandomPatch, SegAlbu, PackSegInputs.
         kwargs: other mmengine BaseDataset options (test_mode, indices, lazy_init).
@@ -48,11 +50,12 @@ class SegFolderDataset(BaseDataset):
 
     def __init__(self, data_root: str, classes: Sequence[str], img_dir: str = 'images', mask_dir: str = 'masks',
                  mask_suffix: str = '', extensions: Sequence[str] = IMG_EXTENSIONS, binarize: bool = False,
+                 allow_ignore_only: bool = False,
                  ignore_index: int = 255, pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
         self.classes = check_seg_classes(classes, NAME)
         self.img_dir, self.mask_dir, self.mask_suffix = img_dir, mask_dir, mask_suffix
         self.extensions = tuple(e.lower() if e.startswith('.') else f'.{e.lower()}' for e in extensions)
-        self.binarize, self.ignore_index = bool(binarize), ignore_index
+        self.binarize, self.ignore_index, self.allow_ignore_only = bool(binarize), ignore_index, bool(allow_ignore_only)
         metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=self.classes)
         super().__init__(data_root=str(data_root), pipeline=build_pipeline(pipeline), metainfo=metainfo, **kwargs)
 
@@ -100,5 +103,6 @@ class SegFolderDataset(BaseDataset):
             if len(found) > 1:
                 raise ValueError(f'{NAME}: image {img} has several masks {[str(p) for p in found]}; keep one')
             data_list.append(dict(img_path=str(img), seg_map_path=str(found[0]), num_classes=len(self.classes),
-                                  ignore_index=self.ignore_index, binarize=self.binarize))
+                                  ignore_index=self.ignore_index, binarize=self.binarize,
+                                  allow_ignore_only=self.allow_ignore_only))
         return data_list

@@ -92,7 +92,8 @@ def refuse_only_ignore(labels: np.ndarray, path: str, ignore_index: int, fix: st
                          f'labelled pixel would be ignored; {fix}, or choose another ignore_index')
 
 
-def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_index: int, binarize: bool) -> np.ndarray:
+def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_index: int, binarize: bool,
+               allow_ignore_only: bool = False) -> np.ndarray:
     """A mask as an HxW int64 label map; ValueError names the file when it is not one or labels are out of range.
 
     ``binarize`` turns every non-zero label into 1, 255 included (instance label images and 0/255 masks ->
@@ -110,7 +111,9 @@ def check_mask(mask: np.ndarray, path: str, num_classes: int | None, ignore_inde
     labels = mask.astype(np.int64)
     if binarize:
         labels = (labels != 0).astype(np.int64)
-    refuse_only_ignore(labels, path, ignore_index, 'to count those pixels as foreground use binarize=True')
+    if not allow_ignore_only:
+        refuse_only_ignore(labels, path, ignore_index, 'to count those pixels as foreground use binarize=True (or, '
+                           'for masks that really hold only background and void, allow_ignore_only=True)')
     if num_classes is not None:
         bad = np.unique(labels[((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)])
         if bad.size:
@@ -149,7 +152,8 @@ class LoadImageAndMask(BaseTransform):
         mask_path = results.get('seg_map_path')
         if mask_path is not None:
             mask = check_mask(read_array(mask_path), mask_path, results.get('num_classes'),
-                              results.get('ignore_index', 255), results.get('binarize', False))
+                              results.get('ignore_index', 255), results.get('binarize', False),
+                              results.get('allow_ignore_only', False))
             if mask.shape != img.shape[:2]:
                 raise ValueError(f'mask {mask_path} is {mask.shape[0]}x{mask.shape[1]} but image {path} is '
                                  f'{img.shape[0]}x{img.shape[1]} (HxW); they must match pixel for pixel')

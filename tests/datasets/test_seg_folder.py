@@ -114,3 +114,10 @@ def test_a_rotated_photo_and_its_mask_line_up(tmp_path):
         dict(type='LoadImageAndMask', channels=1), dict(type='PackSegInputs')]))[0]
     image, mask = sample['inputs'][0].numpy(), sample['data_samples']['gt_sem_seg'].numpy()
     assert image[mask == 1].min() > 200 and image[mask == 0].max() < 50
+
+
+def test_allow_ignore_only_reaches_the_loader(tmp_path):
+    root = make_tree(tmp_path / 'd', value=255)  # masks of background and void only
+    with pytest.raises(ValueError, match='allow_ignore_only=True'):
+        build(root)[0]
+    assert set(build(root, allow_ignore_only=True)[0]['data_samples']['gt_sem_seg'].unique().tolist()) == {0, 255}

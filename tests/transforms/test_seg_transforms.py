@@ -249,6 +249,9 @@ def test_mask_of_only_0_and_ignore_index_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r'm255.png: its only non-zero value is 255, which is ignore_index.*'
                                          r'binarize=True'):
         LoadImageAndMask()(dict(sample))
+    # background and void alone, a real mask of a multi-class set: allowed by the dataset's opt-out (no way before)
+    void = LoadImageAndMask()(dict(sample, allow_ignore_only=True))['gt_seg_map']
+    assert set(np.unique(void).tolist()) == {0, 255}
     mask[0, 0] = 1  # ignore next to a real class is what ignore_index is for
     results = LoadImageAndMask()(dict(sample, seg_map_path=write(tmp_path / 'ok.png', mask)))
     assert set(np.unique(results['gt_seg_map']).tolist()) == {0, 1, 255}
