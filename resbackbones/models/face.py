@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..apis.sliding_window import window_sizes
 from ..registry import MODELS
 from .base import TaskModel
 from .labels import gt_labels, with_labels
@@ -13,15 +14,11 @@ from .labels import gt_labels, with_labels
 def face_size(input_size) -> tuple[int, int]:
     """``input_size`` as (H, W): an int is a square; ValueError otherwise (a bad size built a 0-wide embedding FC or
     failed at the first forward)."""
-    def whole(value) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-    if whole(input_size):
-        return input_size, input_size
-    if isinstance(input_size, (tuple, list)) and len(input_size) == 2 and all(whole(v) for v in input_size):
-        return tuple(input_size)
-    raise ValueError(f'FaceRecognizer: input_size must be (H, W) of positive ints (or one int for a square), the '
-                     f'size of the aligned crops; got {input_size!r}')
+    try:
+        return window_sizes(input_size, 'input_size', 2)
+    except ValueError:
+        raise ValueError(f'FaceRecognizer: input_size must be (H, W) of positive ints (or one int for a square), '
+                         f'the size of the aligned crops; got {input_size!r}') from None
 
 
 @MODELS.register_module()
