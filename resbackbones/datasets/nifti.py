@@ -140,9 +140,11 @@ def labels_from_probabilities(maps: Sequence[np.ndarray], files: Sequence[str], 
 
 
 def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: int, axis: int, *,
-                 owner: str) -> np.ndarray:
+                 owner: str, allow_ignore_only: bool = False) -> np.ndarray:
     """Integer labels in [0, num_classes) or ignore_index, in the smallest dtype that holds both as they are
-    (ignore_index=-1 stays -1, for a loss told so); ValueError names the file and offending slices."""
+    (ignore_index=-1 stays -1, for a loss told so); ValueError names the file and offending slices.
+    ``allow_ignore_only`` accepts a volume of background and ignore_index alone (else refused: a binary mask saved
+    as 0/255 would otherwise train on no foreground at all)."""
     check_finite(labels, path, axis, owner=owner)
     if not np.issubdtype(labels.dtype, np.integer) and not np.all(labels == np.round(labels)):
         raise ValueError(f'{owner}: label volume {path} has non-integer values; expected class labels')
@@ -151,8 +153,10 @@ def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: 
     if bad.any():
         raise ValueError(f'{owner}: label volume {path} has values {np.unique(labels[bad])[:10].tolist()} outside '
                          f'0..{num_classes - 1} in slice(s) {bad_slices(bad, axis)[:10]} along axis {axis}')
-    refuse_only_ignore(labels, f'{owner}: label volume {path}', ignore_index,
-                       'to count those voxels as foreground relabel them as 1')
+    if not allow_ignore_only:
+        refuse_only_ignore(labels, f'{owner}: label volume {path}', ignore_index,
+                           'to count those voxels as foreground relabel them as 1 (or, for a volume that really '
+                           'holds only background and void, pass allow_ignore_only=True)')
     return labels.astype(np.result_type(np.min_scalar_type(num_classes - 1), np.min_scalar_type(ignore_index)))
 
 
@@ -172,6 +176,8 @@ class NiftiSliceDataset(BaseDataset):
             low=0.5, high=99.5) or for CT dict(mode='window', level=40, width=400).
         prob_threshold / prob_scale: a voxel gets class k+1 when probs[k] / prob_scale is the largest and at
             least the threshold. ignore_index: label not counted.
+        allow_ignore_only: accept label volumes whose only labels are 0 and ``ignore_index``; off, such a volume
+            is refused as a likely 0/255 binary mask.
         data_root: prefix of relative paths. pipeline: transforms after slicing (SegAlbu, RandomPatch, PackSegInputs).
 
     Samples enter the pipeline with 'img' (HxWxC float32), 'gt_seg_map' (HxW int64, when labelled), 'img_path'
@@ -181,9 +187,10 @@ class NiftiSliceDataset(BaseDataset):
     def __init__(self, cases: Sequence[dict], classes: Sequence[str], axis: int | str = 'axial', split: str = 'all',
                  holdout_every: int = 5, split_axis: int | None = None, normalize: dict | None = None,
                  prob_threshold: float = 0.5,
-                 prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
-                 pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
+                 prob_scale: float = 1.0, ignore_index: int = 255, allow_ignore_only: bool = False,
+                 data_root: str = '', pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
         self.classes = check_seg_classes(classes, NAME)
+        self.allow_ignore_only = bool(allow_ignore_only)
         self.axis, self.axis_name = AXES.get(axis, axis), axis
         if self.axis not in (0, 1, 2):
             raise ValueError(f'{NAME}: axis must be 0, 1, 2 or one of {list(AXES)}; got {axis!r}')
@@ -228,7 +235,7 @@ class NiftiSliceDataset(BaseDataset):
                 volumes.append(data[self.region(shape)])
             if case.get('seg'):
                 labels = check_labels(volumes[0], label_files[0], len(self.classes), self.ignore_index, self.axis,
-                                      owner=NAME)
+                                      owner=NAME, allow_ignore_only=self.allow_ignore_only)
             else:
                 if len(label_files) != len(self.classes) - 1:
                     raise ValueError(f'{NAME}: {len(label_files)} probability maps for classes {self.classes}; '

@@ -62,6 +62,7 @@ class NiftiVolumeDataset(BaseDataset):
             before thresholding); None keeps the file's grid.
         normalize: ``normalize_intensity`` settings per volume and channel (percentile, zscore, window ...).
         prob_threshold / prob_scale: as NiftiSliceDataset. ignore_index: label not counted.
+        allow_ignore_only: as NiftiSliceDataset (accept label volumes of background and ignore_index alone).
         data_root: prefix of relative paths. pipeline: volume transforms (RandomPatch3D, RandomFlip3D ...,
             PackVolumeInputs).
     """
@@ -69,9 +70,11 @@ class NiftiVolumeDataset(BaseDataset):
     def __init__(self, cases: Sequence[dict], classes: Sequence[str], depth_axis: int | str = 'axial',
                  split: str = 'all', split_axis: int | None = None, val_cases: Sequence[int] = (),
                  target_spacing: Sequence[float] | None = None, normalize: dict | None = None,
-                 prob_threshold: float = 0.5, prob_scale: float = 1.0, ignore_index: int = 255, data_root: str = '',
-                 pipeline: Sequence[dict | Callable] = (), **kwargs: Any):
+                 prob_threshold: float = 0.5, prob_scale: float = 1.0, ignore_index: int = 255,
+                 allow_ignore_only: bool = False, data_root: str = '', pipeline: Sequence[dict | Callable] = (),
+                 **kwargs: Any):
         self.classes = check_seg_classes(classes, NAME)
+        self.allow_ignore_only = bool(allow_ignore_only)
         self.depth_axis, self.axis_name = AXES.get(depth_axis, depth_axis), depth_axis
         if self.depth_axis not in (0, 1, 2):
             raise ValueError(f'{NAME}: depth_axis must be 0, 1, 2 or one of {list(AXES)}; got {depth_axis!r}')
@@ -126,7 +129,7 @@ class NiftiVolumeDataset(BaseDataset):
         labels = None
         if case.get('seg'):
             labels = check_labels(loaded[-1][1], label_files[0], len(self.classes), self.ignore_index,
-                                  self.depth_axis, owner=NAME)
+                                  self.depth_axis, owner=NAME, allow_ignore_only=self.allow_ignore_only)
             labels = resample(labels[region], zoom, 0)
         elif label_files:
             maps = [resample(d[region].astype(np.float32), zoom, 1) for _, d in loaded[len(files):]]

@@ -153,6 +153,8 @@ def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
     binary = save(tmp_path / 'bin255.nii.gz', np.where(labels > 0, 255, 0).astype(np.uint8))
     with pytest.raises(ValueError, match=r'bin255.nii.gz: its only non-zero value is 255, which is ignore_index'):
         build(tmp_path, case=dict(seg=binary))
+    void = build(tmp_path, case=dict(seg=binary), allow_ignore_only=True)  # a case that really holds no foreground
+    assert set(np.unique(void.volume(0)[1]).tolist()) == {0, 255}
     with_class = np.where(labels == 2, 255, labels).astype(np.uint8)  # ignore next to a real class: fine
     dataset = build(tmp_path, case=dict(seg=save(tmp_path / 'ok.nii.gz', with_class)))
     assert set(np.unique(dataset.volume(0)[1]).tolist()) == {0, 1, 255}

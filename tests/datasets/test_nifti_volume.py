@@ -163,6 +163,8 @@ def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
     _, labels = phantom()
     with pytest.raises(ValueError, match=r'^NiftiVolumeDataset: .*b255.nii.gz: its only non-zero value is 255'):
         build(tmp_path, case=dict(seg=save(tmp_path / 'b255.nii.gz', (labels > 0).astype(np.uint8) * 255)))
+    void = build(tmp_path, case=dict(seg=str(tmp_path / 'b255.nii.gz')), allow_ignore_only=True)
+    assert set(void[0]['data_samples']['gt_sem_seg'].unique().tolist()) == {0, 255}
 
 
 @pytest.mark.parametrize('split, val_cases, message', [
