@@ -37,6 +37,9 @@ class DetAlbu(BaseTransform):
     handling, masks through its mask targets; instances whose box leaves the image, or shrinks below
     ``min_size`` px, are dropped together with their label, ignore flag and mask.
 
+    A transform that changes the image size multiplies ``scale_factor`` (w, h) by the change, so boxes predicted
+    on a resized test image map back to the original pixels; a crop's offset is not recorded (crop for training).
+
     Masks come either as ``gt_masks`` (N, H, W) or as one ``gt_instance_map`` (``InstanceMap``), which moves as a
     single plane and comes out as the ``gt_masks`` of the kept instances; it needs nearest mask interpolation and
     a mask fill of 0 (the defaults), or labels would mix.
@@ -73,6 +76,12 @@ class DetAlbu(BaseTransform):
         keep = ((new_boxes[:, 2] - new_boxes[:, 0]) >= self.min_size) & \
                ((new_boxes[:, 3] - new_boxes[:, 1]) >= self.min_size)
         index = np.asarray(out['index'], dtype=np.int64)[keep]
+        old_h, old_w = results['img'].shape[:2]
+        if img.shape[:2] != (old_h, old_w):
+            # as DetResize: a later Pad makes the detector map boxes back by scale_factor, which must include this
+            # resize (the factor from before it put test boxes in the wrong pixels)
+            w_scale, h_scale = results.get('scale_factor', (1.0, 1.0))[:2]
+            results['scale_factor'] = (w_scale * img.shape[1] / old_w, h_scale * img.shape[0] / old_h)
         results['img'], results['img_shape'] = img, img.shape[:2]
         if 'gt_bboxes' in results:
             results['gt_bboxes'] = new_boxes[keep]

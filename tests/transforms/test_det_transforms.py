@@ -112,6 +112,17 @@ def test_albu_keeps_masks_boxes_labels_and_flags_together(transforms):
         assert mask.sum() == before['gt_masks'][label].sum() or 'Crop' in transforms[0]['type']
 
 
+@pytest.mark.parametrize('before', [{}, dict(scale_factor=(0.5, 0.25))])
+def test_albu_resize_multiplies_the_scale_factor(before):
+    """A DetAlbu resize left scale_factor as it was (absent, or DetResize's), and a later Pad makes the detector
+    map test boxes back by it: they landed in the resized image's pixels."""
+    r = DetAlbu([dict(type='Resize', height=30, width=25)])(dict(sample(), **before))
+    w, h = before.get('scale_factor', (1.0, 1.0))
+    assert r['img_shape'] == (30, 25) and r['scale_factor'] == pytest.approx((w * 25 / 100, h * 30 / 60))
+    flipped = DetAlbu([dict(type='HorizontalFlip', p=1.0)])(dict(sample(), **before))
+    assert flipped.get('scale_factor') == before.get('scale_factor')  # the size did not change
+
+
 def test_resize_moves_a_semantic_map_and_keypoints_too():
     # they stayed at the old size (mmcv's Resize moves them)
     r = sample()

@@ -139,11 +139,12 @@ class FasterRCNN(TaskModel):
 def to_original_pixels(boxes: torch.Tensor, meta: dict, img_shape, ori_shape: tuple[int, int]) -> torch.Tensor:
     """Boxes in the network input's pixels mapped to the original image's: by ``scale_factor`` (w, h) once a Pad
     step has recorded ``pad_shape`` (mmcv's Pad sets ``img_shape`` to the padded size, and the ratio of sizes put
-    the boxes in the wrong pixels), else by the ratio of ``img_shape`` to ``ori_shape`` (torchvision's rule)."""
-    factor = meta.get('scale_factor')
-    if 'pad_shape' not in meta or factor is None:
+    the boxes in the wrong pixels), else by the ratio of ``img_shape`` to ``ori_shape`` (torchvision's rule).
+    A Pad with no ``scale_factor`` means nothing resized the image (every resize records one): the factor is 1."""
+    if 'pad_shape' not in meta:
         return resize_boxes(boxes, img_shape, ori_shape)
-    w, h = (float(v) for v in factor[:2])
+    factor = meta.get('scale_factor')
+    w, h = (1.0, 1.0) if factor is None else (float(v) for v in factor[:2])
     out = boxes / boxes.new_tensor([w, h, w, h])
     out[:, 0::2] = out[:, 0::2].clamp(0, ori_shape[1])
     out[:, 1::2] = out[:, 1::2].clamp(0, ori_shape[0])

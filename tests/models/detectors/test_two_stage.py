@@ -113,6 +113,16 @@ def test_boxes_return_to_the_original_pixels_through_padding(meta, monkeypatch):
     torch.testing.assert_close(out.bboxes, torch.tensor([[10., 12., 30., 28.]]))
 
 
+def test_a_pad_without_a_resize_leaves_boxes_where_they_are(monkeypatch):
+    """Pad alone (no scale_factor): the boxes were scaled by the padded-to-original ratio (64 / 80)."""
+    model = detector('FasterRCNN').eval()
+    box = dict(boxes=torch.tensor([[5., 6., 15., 14.]]), scores=torch.tensor([0.9]), labels=torch.tensor([1]))
+    monkeypatch.setattr(model.roi_heads, 'forward', lambda *args, **kwargs: ([box], {}))
+    sample = BaseDataElement(metainfo=dict(img_shape=(64, 96), pad_shape=(64, 96, 3), ori_shape=(50, 80)))
+    out = model.predict(torch.randn(1, 3, 64, 96), [sample])[0].pred_instances
+    torch.testing.assert_close(out.bboxes, box['boxes'])
+
+
 def test_modes_guard_train_and_eval():
     model = detector()
     with pytest.raises(ValueError, match='model.eval'):
