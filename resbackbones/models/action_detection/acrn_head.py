@@ -15,7 +15,8 @@ from ...registry import MODELS
 @MODELS.register_module()
 class ACRNHead(nn.Module):
     """Args (mmaction2's):
-        in_channels: RoI channels + frame channels (the extractor's C twice).
+        in_channels: RoI channels + frame channels (the extractor's C twice; 3C with its ``with_global``, whose
+            RoI features carry the frame's context as well).
         out_channels: channels out (the bbox head's in_channels).
         stride: spatial stride of the first 3x3 conv.
         num_convs: number of (1, 3, 3) convs (>= 1).
@@ -43,11 +44,11 @@ class ACRNHead(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def bind(self, channels: int) -> int:
-        """Check ``in_channels`` against the RoI + frame ``channels`` it joins; returns ``out_channels``."""
-        if self.in_channels != 2 * channels:
+    def bind(self, roi_channels: int, frame_channels: int) -> int:
+        """Check ``in_channels`` against the RoI and frame features it joins; returns ``out_channels``."""
+        if self.in_channels != roi_channels + frame_channels:
             raise ValueError(f'roi_head.shared_head.in_channels={self.in_channels}, but the RoI and frame features '
-                             f'it joins have {channels} + {channels} channels')
+                             f'it joins have {roi_channels} + {frame_channels} channels')
         return self.out_channels
 
     def forward(self, roi_feats: torch.Tensor, feat: torch.Tensor, rois: torch.Tensor, **kwargs) -> torch.Tensor:

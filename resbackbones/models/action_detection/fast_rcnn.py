@@ -47,10 +47,11 @@ def _derived_channels(roi_head: dict, specs) -> dict:
     where the config leaves them out (given ones are checked by ``AVARoIHead.bind``)."""
     roi_head = {**roi_head, 'type': 'AVARoIHead'}
     extractor = roi_head.get('bbox_roi_extractor') or {}
-    channels = sum(s.channels for s in specs) * (2 if extractor.get('with_global') else 1)
+    frame_channels = sum(s.channels for s in specs)
+    channels = frame_channels * (2 if extractor.get('with_global') else 1)
     shared = roi_head.get('shared_head')
     if isinstance(shared, dict) and shared.get('type') == 'ACRNHead':
-        roi_head['shared_head'] = shared = {'in_channels': 2 * channels, **shared}
+        roi_head['shared_head'] = shared = {'in_channels': channels + frame_channels, **shared}
         channels = shared.get('out_channels', channels)
     elif isinstance(shared, dict) and shared.get('type') == 'FBOHead':
         channels = FBOHead.out_channels_of(shared, channels)

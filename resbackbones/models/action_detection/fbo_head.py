@@ -80,8 +80,9 @@ class FBOHead(nn.Module):
             return channels + fbo.get('latent_channels', 0)
         return channels + (cfg.get('lfb_cfg') or {}).get('lfb_channels', 2048)
 
-    def bind(self, channels: int) -> int:
-        """Check the RoI feature's ``channels`` against the operator; returns the channels out."""
+    def bind(self, channels: int, frame_channels: int) -> int:
+        """Check the RoI feature's ``channels`` against the operator (``frame_channels`` unused: the bank
+        replaces the frame); returns the channels out."""
         fbo_in = getattr(self.fbo, 'st_feat_channels', None)
         if fbo_in is not None and fbo_in != channels:
             raise ValueError(f'roi_head.shared_head.fbo_cfg.st_feat_channels={fbo_in}, but the RoI features have '

@@ -41,8 +41,8 @@ class LFBInferHead(nn.Module):
         self.all_features: list[torch.Tensor] = []
         self.all_metadata: list[str] = []
 
-    def bind(self, channels: int) -> int:
-        """The RoI features pass through: ``channels`` out."""
+    def bind(self, channels: int, frame_channels: int) -> int:
+        """The RoI features pass through: ``channels`` out (``frame_channels`` unused)."""
         return channels
 
     def forward(self, roi_feats: torch.Tensor, feat: torch.Tensor | None, rois: torch.Tensor,

@@ -43,7 +43,7 @@ class AVARoIHead(nn.Module):
         extractor: SingleRoIExtractor3D = self.bbox_roi_extractor
         channels = extractor.bind(specs)
         if self.shared_head is not None:
-            channels = self.shared_head.bind(channels)
+            channels = self.shared_head.bind(channels, frame_channels=sum(s.channels for s in specs))
         if self.bbox_head.in_channels != channels:
             raise ValueError(f'roi_head.bbox_head.in_channels={self.bbox_head.in_channels}, but its input has '
                              f'{channels} channels (the backbone declares {[s.channels for s in specs]}'

@@ -145,6 +145,9 @@ def test_unsupported_parts_are_refused(tmp_path, changes, message):
     (dict(bbox_roi_extractor=dict(type='SingleRoIExtractor3D')), (None, 64)),
     (dict(bbox_roi_extractor=dict(type='SingleRoIExtractor3D', with_global=True)), (None, 128)),
     (dict(shared_head=dict(type='ACRNHead', out_channels=32)), (128, 32)),
+    # with_global RoI features (2C) join the frame's C: 3C (4C was derived, and the forward failed in conv3d)
+    (dict(bbox_roi_extractor=dict(type='SingleRoIExtractor3D', with_global=True),
+          shared_head=dict(type='ACRNHead', out_channels=32)), (192, 32)),
 ])
 def test_head_channels_follow_the_backbone_when_left_out(tmp_path, roi_changes, expected):
     roi_head = copy.deepcopy(MMACTION2_MODEL['roi_head'])
@@ -153,3 +156,4 @@ def test_head_channels_follow_the_backbone_when_left_out(tmp_path, roi_changes, 
     model = _build(tmp_path, roi_head=roi_head)
     shared = model.roi_head.shared_head
     assert (shared and shared.in_channels, model.roi_head.bbox_head.fc_cls.in_features) == expected
+    assert _step(model.eval(), 'predict', _samples())[0]['pred_instances']['scores'].isfinite().all()
