@@ -93,6 +93,10 @@ class AVAMetric(BaseMetric):
                 raise ValueError(f'AVAMetric: custom_classes must be {num_classes - 1} positive class ids (one per '
                                  f'score column after the background, num_classes={num_classes}); got '
                                  f'{custom_classes!r}')
+            repeated = sorted({c for c in custom_classes if custom_classes.count(c) > 1})
+            if repeated:
+                raise ValueError(f'AVAMetric: custom_classes repeats ids {repeated}; each id is one score column (a '
+                                 f'repeated one would score its boxes twice, the copy as false positives)')
         self.ann_file, self.exclude_file, self.label_file = ann_file, exclude_file, label_file
         self.options, self.num_classes, self.action_thr = ('mAP',), int(num_classes), action_thr
         self.custom_classes, self.out_file = custom_classes, out_file

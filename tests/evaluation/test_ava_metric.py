@@ -227,6 +227,7 @@ def test_missing_files_and_empty_ground_truth(files, tmp_path):
 @pytest.mark.parametrize('kwargs, pred, message', [
     (dict(options=('mAP', 'recall')), None, r"options must be \('mAP',\)"),
     (dict(custom_classes=[1, 2, 3]), None, 'custom_classes must be 2 positive class ids'),
+    (dict(custom_classes=[1, 1]), None, r'custom_classes repeats ids \[1\]'),  # the copy scored as false positives
     (dict(action_thr=[0.1, 0.2]), None, 'action_thr must be a number or 3 numbers'),
     (dict(), dict(bboxes=torch.zeros(2, 5), scores=torch.zeros(2, 3)), r"'bboxes'.*\(P, 4\).*\(2, 5\)"),
     (dict(), dict(bboxes=torch.zeros(2, 4), scores=torch.zeros(2, 81)), r"'scores'.*\(2, 3\) array; got .*\(2, 81\)"),

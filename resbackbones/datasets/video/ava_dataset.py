@@ -81,6 +81,10 @@ class AVADataset(ClassificationDataset):
             raise ValueError(f'{name}: custom_classes must not contain 0 (unused column) and num_classes must be '
                              f'len(custom_classes) + 1 = {len(custom) + 1}; got custom_classes={custom}, '
                              f'num_classes={num_classes}')
+        repeated = sorted({c for c in custom if custom.count(c) > 1})
+        if repeated:
+            raise ValueError(f'{name}: custom_classes repeats ids {repeated}; each id gets one score column (a '
+                             f'repeated one would train its second column as never present)')
         if label_file is None:
             raise ValueError(f'{name}: custom_classes needs label_file (the ids are checked against it)')
         unknown = sorted(set(custom) - read_labelmap(label_file)[1])

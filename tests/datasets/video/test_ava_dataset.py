@@ -127,6 +127,7 @@ def _pickle(path, obj) -> str:
     (dict(custom_classes=[0, 3], num_classes=3), 'must not contain 0'),
     (dict(custom_classes=[3, 5], num_classes=4), 'len\\(custom_classes\\) \\+ 1 = 3'),
     (dict(custom_classes=[3, 7], num_classes=3), r'custom_classes \[7\] are not ids of .*labels.pbtxt'),
+    (dict(custom_classes=[3, 3], num_classes=3), r'custom_classes repeats ids \[3\]'),  # column 2 never positive
     (dict(person_det_score_thr=1.5), 'person_det_score_thr must be in'),
 ])
 def test_bad_input_is_named(files, change, message):
