@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torchvision.ops import box_iou
+from torchvision.ops import box_area
 
 ASSIGNER = dict(type='MaxIoUAssignerAVA', pos_iou_thr=0.9, neg_iou_thr=0.9, min_pos_iou=0.9,
                 gt_max_assign_all=True, match_low_quality=True)
@@ -56,12 +56,22 @@ def check_rcnn_train_cfg(rcnn: dict | None) -> dict:
     return dict(assigner=assigner, sampler=sampler, pos_weight=rcnn.get('pos_weight', 1.0))
 
 
+def overlaps_of(gt_boxes: torch.Tensor, proposals: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """(gts, proposals) IoU as mmdet's ``bbox_overlaps``: the union is at least ``eps``, so two zero-area boxes
+    (a person box a crop squashed flat) overlap 0, a negative, where torchvision's 0/0 gave NaN (ignored)."""
+    top_left = torch.max(gt_boxes[:, None, :2], proposals[None, :, :2])
+    bottom_right = torch.min(gt_boxes[:, None, 2:], proposals[None, :, 2:])
+    inter = (bottom_right - top_left).clamp(min=0).prod(dim=2)
+    union = box_area(gt_boxes)[:, None] + box_area(proposals)[None, :] - inter
+    return inter / union.clamp(min=eps)
+
+
 def assign(proposals: torch.Tensor, gt_boxes: torch.Tensor, settings: dict) -> torch.Tensor:
     """(num_proposals,) long: -1 ignored, 0 negative, k >= 1 the 1-based ground truth of a positive."""
     assigned = torch.full((len(proposals),), -1, dtype=torch.long, device=proposals.device)
     if len(gt_boxes) == 0 or len(proposals) == 0:
         return assigned.fill_(0) if len(gt_boxes) == 0 else assigned
-    overlaps = box_iou(gt_boxes, proposals)  # (gts, proposals)
+    overlaps = overlaps_of(gt_boxes, proposals)
     best_iou, best_gt = overlaps.max(dim=0)
     neg = settings['neg_iou_thr']
     low, high = (0.0, float(neg)) if isinstance(neg, (float, int)) else map(float, neg)

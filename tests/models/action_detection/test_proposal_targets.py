@@ -36,6 +36,14 @@ def test_negative_range_leaves_the_rest_ignored():
     assert assign(proposals, GT, cfg).tolist() == [-1, 0, -1]  # IoU 0 is below the range, 0.7 between ranges
 
 
+def test_flat_boxes_overlap_zero_and_become_negatives():
+    """A crop can squash a person box to zero width; with a flat ground truth too, torchvision's IoU was 0/0 = NaN,
+    and the proposal was ignored where mmdet's bbox_overlaps (union at least 1e-6) makes it a negative."""
+    gts = torch.tensor([[31., 5., 31., 20.], [2., 2., 10., 10.]])
+    proposals = torch.tensor([[31., 6., 31., 22.], [2., 2., 10., 10.], [20., 20., 25., 25.]])
+    assert assign(proposals, gts, check_rcnn_train_cfg(None)['assigner']).tolist() == [0, 2, 0]
+
+
 def test_no_ground_truth_makes_every_proposal_negative():
     assert assign(torch.tensor([[0., 0., 5., 5.]]), torch.zeros(0, 4), check_rcnn_train_cfg(None)['assigner']) \
         .tolist() == [0]
