@@ -119,7 +119,7 @@ class VideoReader:
     def _index_packets(self) -> None:
         """Every frame packet's stamp in decode order, the keyframes' positions and seek timestamps."""
         av = _av()
-        stamps, seek_ts, dts, self._preroll = [], {}, None, False
+        stamps, seek_ts, dts, self._preroll, first_is_key = [], {}, None, False, False
         try:
             for packet in self._container.demux(self._stream):
                 if not self._is_frame(packet):
@@ -127,6 +127,7 @@ class VideoReader:
                     continue
                 if self._stamp(packet) is None:
                     raise CorruptVideoError(self.path, 'a packet has no timestamp, so frames cannot be located')
+                first_is_key |= packet.is_keyframe and not stamps
                 if packet.is_keyframe or not stamps:  # position 0 is where a full decode starts, keyframe or not
                     seek_ts[len(stamps)] = [packet.dts] if self._by_order else [
                         t for t in dict.fromkeys((packet.pts, packet.dts)) if t is not None]
@@ -141,7 +142,11 @@ class VideoReader:
         if len(self._pos) < len(stamps):
             raise CorruptVideoError(self.path, 'two frames share a timestamp, so frames cannot be located')
         self._stamps, self._seek_ts, self._anchors = stamps, seek_ts, {0: 0}
-        self._sorted = sorted(stamps)
+        keys = [k for k in seek_ts if k > 0]
+        lost = set() if self._by_order or first_is_key or not keys else self._undecodable_lead(stamps[:keys[0]],
+                                                                                                keys[0])
+        # frame indices count the frames a full decode gives: a lead it drops would shift every index after it
+        self._sorted = sorted(s for s in stamps if s not in lost)
         # a container that counts exactly the frames demuxed (mp4's sample table) vouches that none is missing, so a
         # variable frame rate's pause near the end is not taken for frames cut off
         complete = self._by_order or self._stream.frames == len(stamps)
@@ -150,6 +155,26 @@ class VideoReader:
         self._keys = sorted((k if self._by_order or k == 0 else self._rank(stamps[k]), k) for k in seek_ts)
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.avg_fps = float(rate) if rate else 0.0
+
+    def _undecodable_lead(self, lead: Sequence[int], first_key: int) -> set[int]:
+        """Stamps of ``lead`` (the frames before the first keyframe, in decode order) that a full decode does not
+        give: a file cut inside a group of frames (an MPEG-TS split at any packet) starts with frames whose
+        references are gone, and decoders drop them. Found by decoding the file's start, MAX_LEADING frames past
+        the keyframe (as far as a decoder may hold a frame back)."""
+        av, shown = _av(), set()
+        with av.open(self.path, metadata_errors='ignore') as container:
+            stream = container.streams.video[0]
+            stream.thread_count = self.threads
+            position = 0
+            for packet in container.demux(stream):
+                position += self._is_frame(packet)
+                try:
+                    shown.update(frame.pts for frame in packet.decode())
+                except av.FFmpegError:
+                    continue  # an undecodable frame: it stays out of `shown`
+                if position > first_key + MAX_LEADING:
+                    break
+        return set(lead) - shown
 
     def _complete_frames(self, last_dts: int | None) -> int:
         """Frames up to the first gap among the last ones: a file cut inside a group of B-frames lacks frames that
@@ -180,6 +205,10 @@ class VideoReader:
         wanted = dict.fromkeys(sorted(set(indices)))
         self._decode_into(wanted)
         frames = [wanted[i] for i in indices]
+        sizes = {f.shape for f in frames}
+        if len(sizes) > 1:  # a stream whose resolution changes (joined files): no one clip array holds them
+            raise CorruptVideoError(self.path, f'frames {indices[:8]} differ in size '
+                                               f'{sorted((h, w) for h, w, _ in sizes)} (HxW); a clip needs one size')
         return np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
 
     def _decode_into(self, wanted: dict) -> None:

@@ -213,3 +213,34 @@ def test_cut_b_frame_file_gives_exact_frames_or_names_the_frame(tmp_path, ext, t
                     assert f'cannot read video {path}: ' in str(err) and f'frame {i}' in str(err)
                 else:
                     np.testing.assert_array_equal(frame, full[i], err_msg=f'{path.name} frame {i}')
+
+
+def test_a_stream_that_changes_size_is_a_corrupt_video(tmp_path):
+    """Two TS files joined (48x32, then 80x64): the clip across them failed with numpy's bare 'all input arrays
+    must have the same shape', which on_invalid='skip' could not skip and which named no file."""
+    first, second, joined = tmp_path / 'a.ts', tmp_path / 'b.ts', tmp_path / 'ab.ts'
+    write_video(first, index_frames(20, 32, 48))
+    write_video(second, index_frames(20, 64, 80, seed=1), pts=[4000 + i * 100 for i in range(20)])
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    with VideoReader(joined) as reader:
+        assert reader.read([0, 1]).shape == (2, 32, 48, 3) and reader.read([25, 26]).shape == (2, 64, 80, 3)
+        with pytest.raises(CorruptVideoError, match=rf'cannot read video {joined}: frames \[0, 25\] differ in size '
+                                                    r'\[\(32, 48\), \(64, 80\)\]'):
+            reader.read([0, 25])
+
+
+@pytest.mark.parametrize('bframes', ['0', '2'])
+def test_a_ts_cut_inside_a_group_lists_the_frames_a_full_decode_gives(tmp_path, bframes):
+    """An MPEG-TS split at a packet boundary starts with frames whose references are gone; a full decode drops them.
+    They were listed: frame i was the full decode's frame i - 4, and frames 0-3 were 'listed but not decoded'."""
+    src = tmp_path / 'long.ts'
+    write_video(src, index_frames(60, 32, 48), gop=12, options={'bf': bframes})
+    data = src.read_bytes()
+    for fraction in (0.3, 0.55, 0.7):
+        path = tmp_path / f'cut{fraction}.ts'
+        path.write_bytes(data[int(len(data) * fraction) // 188 * 188:])
+        full = decode_all(path)
+        with VideoReader(path) as reader:
+            assert reader.total_frames == len(full), path.name
+            picks = [len(full) - 1, 0, len(full) // 2, 1]
+            np.testing.assert_array_equal(reader.read(picks), full[picks], err_msg=path.name)
