@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ...registry import DATASETS
+from ...transforms.video.keypoints import THREE_D_HINT
 from ..base import ClassificationDataset
 from ..restricted_pickle import NUMPY_ARRAYS, load_restricted
 
@@ -85,6 +86,7 @@ class PoseDataset(ClassificationDataset):
                              f'valid_ratio={self.valid_ratio})')
         if self.num_classes is None:
             self._metainfo['classes'] = tuple(str(i) for i in range(max(a['label'] for a in data_list) + 1))
+            self._metainfo['classes_from_labels'] = True  # numbers, not names: a split may lack the top label
         return data_list
 
     def _checked(self, item: dict, index: int) -> dict:
@@ -116,9 +118,10 @@ class PoseDataset(ClassificationDataset):
     @staticmethod
     def _check_keypoints(item: dict, where: str) -> None:
         kp, score = item.get('keypoint'), item.get('keypoint_score')
-        if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[-1] < 2:
-            raise ValueError(f'PoseDataset: {where}: keypoint must be a (persons, frames, joints, 2) array; got '
-                             f"{getattr(kp, 'shape', type(kp).__name__)}")
+        if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[-1] != 2:
+            got = getattr(kp, 'shape', type(kp).__name__)
+            raise ValueError(f'PoseDataset: {where}: keypoint must be a (persons, frames, joints, 2) array of image '
+                             f"x, y; got {got}{THREE_D_HINT if getattr(kp, 'shape', ())[-1:] == (3,) else ''}")
         total = item.setdefault('total_frames', kp.shape[1])
         if total != kp.shape[1]:
             raise ValueError(f'PoseDataset: {where}: total_frames={total} but keypoint has {kp.shape[1]} frames')

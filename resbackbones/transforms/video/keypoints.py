@@ -16,13 +16,16 @@ def sample_name(results: dict) -> str:
     return results.get('frame_dir') or results.get('filename') or 'the sample'
 
 
+THREE_D_HINT = ' (x, y, z skeletons such as NTU 3D are for GCN models, which this project does not provide)'
+
+
 def keypoints_of(results: dict, owner: str) -> np.ndarray:
-    """``results['keypoint']`` as an (M, T, V, 2+) array; ValueError names the sample."""
+    """``results['keypoint']`` as an (M, T, V, 2) array of image (x, y); ValueError names the sample."""
     kp = results.get('keypoint')
-    if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[-1] < 2:
+    if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[-1] != 2:
         got = f'shape {kp.shape}' if isinstance(kp, np.ndarray) else type(kp).__name__
-        raise ValueError(f"{owner} needs results['keypoint'] as (persons, frames, joints, 2); got {got} for "
-                         f'{sample_name(results)}')
+        raise ValueError(f"{owner} needs results['keypoint'] as (persons, frames, joints, 2) image x, y; got {got} "
+                         f'for {sample_name(results)}{THREE_D_HINT if got.endswith(", 3)") else ""}')
     return kp
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from resbackbones.datasets import PoseDataset
+from resbackbones.engine.checkpoint_classes import check_split_classes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: pose_fixtures
 from pose_fixtures import write_pose_annotations  # noqa: E402
@@ -25,6 +26,18 @@ def test_split_selects_its_sequences_and_labels(tmp_path):
     assert info['keypoint'].shape == (1, info['total_frames'], 17, 2)
     assert train.metainfo['classes'] == ('0', '1') and train.get_cat_ids(1) == [1]
     assert len(PoseDataset(str(ann))) == 12  # no split: every annotation
+
+
+def test_a_split_without_the_top_label_passes_the_runner_class_check(tmp_path):
+    """mmaction2's PoseDataset takes no num_classes, so classes come from the labels; a val split lacking the top
+    label had fewer and the runner refused it ('labels from there on would stand for other classes')."""
+    ann = tmp_path / 'few.pkl'
+    people = [dict(frame_dir=f'S{i}', label=label, total_frames=4, img_shape=(32, 32),
+                   keypoint=np.zeros((1, 4, 17, 2), np.float32)) for i, label in enumerate((0, 3, 1))]
+    ann.write_bytes(pickle.dumps(dict(split=dict(train=['S0', 'S1'], val=['S2']), annotations=people)))
+    train, val = PoseDataset(str(ann), split='train'), PoseDataset(str(ann), split='val', test_mode=True)
+    assert len(train.metainfo['classes']) == 4 and len(val.metainfo['classes']) == 2
+    check_split_classes(train.metainfo, val.metainfo, 'val_dataloader.dataset')  # raised ValueError before
 
 
 def test_per_video_skeleton_files_and_box_threshold(tmp_path):
@@ -77,6 +90,8 @@ def _write(tmp_path, **changes) -> str:
     (dict(label=3), dict(num_classes=2), r"annotation 0 \('S001'\) has label 3; expected 0..1 \(num_classes=2\)"),
     (dict(label=None), {}, r"annotation 0 \('S001'\) has label None"),
     (dict(keypoint=np.zeros((5, 17, 2))), {}, r'keypoint must be a \(persons, frames, joints, 2\) array'),
+    # NTU's 3D skeletons passed, then failed in a crop with numpy's broadcast error naming no sample
+    (dict(keypoint=np.zeros((1, 5, 17, 3))), {}, r'got \(1, 5, 17, 3\) \(x, y, z skeletons such as NTU 3D'),
     (dict(total_frames=9), {}, 'total_frames=9 but keypoint has 5 frames'),
     (dict(keypoint_score=np.zeros((1, 5, 16))), {}, r'keypoint_score must be \(persons, frames, joints\)'),
     (dict(img_shape=None), {}, 'img_shape .* is missing'),
