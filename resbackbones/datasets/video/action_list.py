@@ -81,6 +81,10 @@ class ActionListDataset(ClassificationDataset):
             raise ValueError(f'{name}: multi_class=True needs num_classes (the length of the multi-hot label)')
         if modality not in self.modalities:
             raise ValueError(f'{name}: modality must be one of {self.modalities}; got {modality!r}')
+        if isinstance(data_prefix, dict) and set(data_prefix) - {self.prefix_key}:
+            # another key (mmaction2's 'img' for rawframes given to a video list) left every path unprefixed
+            raise ValueError(f'{name}: data_prefix must be a folder or dict({self.prefix_key}=folder); got keys '
+                             f'{sorted(data_prefix)}')
         prefix = data_prefix.get(self.prefix_key, '') if isinstance(data_prefix, dict) else data_prefix
         if not isinstance(prefix, str | None):
             raise ValueError(f"{name}: data_prefix must be a folder or dict({self.prefix_key}=folder); got "

@@ -14,7 +14,8 @@ class AudioDataset(ActionListDataset):
 
     ``total_frames`` is the video's frame count: ``SampleFrames`` picks frames as for the video, and
     ``AudioFeatureSelector`` cuts the matching stretch of the spectrogram. Samples: ``dict(audio_path,
-    total_frames, label, gt_label, start_index, modality='Audio')``; a pipeline starts ``LoadAudioFeature``.
+    total_frames, label, gt_label, start_index, modality='Audio', list_line)``; a pipeline starts ``LoadAudioFeature``,
+    whose missing or unreadable files ``on_invalid='skip'`` skips.
     Arguments as ActionListDataset's (num_classes, multi_class, on_invalid, ...), and ``suffix``: appended to list
     paths that do not end with it (mmaction2 0.x's option, which its 1.x audioonly_r50 config still passes, though
     its own 1.x AudioDataset then refuses the config); None: paths as listed.
@@ -39,5 +40,5 @@ class AudioDataset(ActionListDataset):
                                  f'{" ".join(fields)!r}')
             path = fields[0] if not self.suffix or fields[0].endswith(self.suffix) else fields[0] + self.suffix
             data.append(dict(audio_path=os.path.join(self.prefix, path), total_frames=int(fields[1]),
-                             label=self.parse_labels(fields[2:], where)))
+                             label=self.parse_labels(fields[2:], where), list_line=lineno))
         return self.finish(data)

@@ -15,8 +15,25 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
 from ...registry import TRANSFORMS
+from ..loading import CorruptImageError
 
 DUMMY_SHAPE = (640, 80)  # mmaction2's stand-in for a video without audio: 10 s of 80 mel bins
+
+
+class CorruptAudioFeatureError(CorruptImageError):
+    """An audio feature file that is not a (time, frequency) .npy array; ``path`` names it (datasets may skip)."""
+
+    def __init__(self, path: str, reason: str):
+        ValueError.__init__(self, f'cannot read audio features {path}: {reason}')
+        self.path = path
+
+
+class AudioFeatureNotFoundError(CorruptAudioFeatureError, FileNotFoundError):
+    """A missing feature file: a FileNotFoundError that ``on_invalid='skip'`` skips like a corrupt one."""
+
+    def __init__(self, path: str, reason: str):
+        ValueError.__init__(self, f'audio feature file not found: {path} ({reason})')
+        self.path = path
 
 
 @TRANSFORMS.register_module()
@@ -46,18 +63,18 @@ class LoadAudioFeature(BaseTransform):
             try:
                 features = np.load(path, allow_pickle=False)
             except (ValueError, OSError, EOFError) as err:
-                raise ValueError(f'LoadAudioFeature: {path} is not a .npy feature array: {err}') from err
+                raise CorruptAudioFeatureError(path, f'not a .npy feature array: {err}') from err
             if features.ndim != 2 or features.dtype.kind not in 'fiu':
-                raise ValueError(f'LoadAudioFeature: {path} holds a {features.dtype} array of shape {features.shape}; '
-                                 f'expected (time, frequency) numbers')
+                raise CorruptAudioFeatureError(path, f'it holds a {features.dtype} array of shape {features.shape}; '
+                                                     'expected (time, frequency) numbers')
         elif self.missing == 'pad':
             print_log(f'LoadAudioFeature: {path} does not exist; using a {self.pad_method} {DUMMY_SHAPE} stand-in '
                       f"(missing='pad')", logger='current', level=logging.WARNING)
             features = (np.zeros(DUMMY_SHAPE, np.float32) if self.pad_method == 'zero'
                         else np.random.rand(*DUMMY_SHAPE).astype(np.float32))
         else:
-            raise FileNotFoundError(f"LoadAudioFeature: {path} does not exist (videos without audio: missing='pad' "
-                                    f'uses a stand-in, as mmaction2 does silently)')
+            raise AudioFeatureNotFoundError(path, "videos without audio: LoadAudioFeature(missing='pad') uses a "
+                                                  'stand-in, as mmaction2 does silently')
         results['length'], results['audios'] = features.shape[0], features
         return results
 

@@ -1,4 +1,5 @@
 """AudioDataset: mmaction2's audio-feature list (path total_frames label), and lines that must be refused."""
+import numpy as np
 import pytest
 
 from resbackbones.datasets import AudioDataset
@@ -29,3 +30,28 @@ def test_suffix_completes_paths_listed_without_it(tmp_path):
     assert [data.get_data_info(i)['audio_path'] for i in range(2)] == [str(tmp_path / 'a.npy'), str(tmp_path / 'b.npy')]
     with pytest.raises(ValueError, match="suffix must be a file ending such as '.npy'"):
         AudioDataset(str(tmp_path / 'list.txt'), suffix='')
+
+
+def test_unreadable_and_missing_feature_files_are_skipped_or_named_with_their_line(tmp_path):
+    """LoadAudioFeature raised plain ValueError / FileNotFoundError, which on_invalid='skip' did not skip, and the
+    samples had no list_line for the error to name."""
+    np.save(tmp_path / 'good.npy', np.zeros((30, 8), np.float32))
+    (tmp_path / 'bad.npy').write_bytes(b'not numpy')
+    (tmp_path / 'list.txt').write_text('bad.npy 30 0\nmissing.npy 30 1\ngood.npy 30 1\n')
+    kwargs = dict(data_prefix=dict(audio=str(tmp_path)), pipeline=[dict(type='LoadAudioFeature')])
+    skipping = AudioDataset(str(tmp_path / 'list.txt'), on_invalid='skip', **kwargs)
+    assert skipping[0]['audio_path'] == skipping[1]['audio_path'] == str(tmp_path / 'good.npy')
+    assert skipping.skipped_files == [str(tmp_path / 'bad.npy'), str(tmp_path / 'missing.npy')]
+    raising = AudioDataset(str(tmp_path / 'list.txt'), **kwargs)
+    with pytest.raises(ValueError, match=r'bad.npy: not a .npy feature array.*\(listed in .*list.txt, line 1\)'):
+        raising[0]
+    with pytest.raises(FileNotFoundError, match=r'missing.npy .*\(listed in .*list.txt, line 2\)'):
+        raising[1]
+
+
+@pytest.mark.parametrize('prefix', [dict(video='feats'), dict(audio='feats', img='frames')])
+def test_data_prefix_keys_other_than_audio_are_refused(tmp_path, prefix):
+    """dict(video=...) was ignored: every path resolved against the working directory."""
+    (tmp_path / 'list.txt').write_text('a.npy 163 1\n')
+    with pytest.raises(ValueError, match=r'data_prefix must be a folder or dict\(audio=folder\); got keys'):
+        AudioDataset(str(tmp_path / 'list.txt'), data_prefix=prefix)

@@ -39,7 +39,7 @@ def test_selector_equals_mmaction2(tmp_path, total, length, clip_len, num_clips)
 
 def test_a_missing_feature_file_stops_unless_padding_is_asked_for(tmp_path, caplog):
     path = str(tmp_path / 'no_audio.npy')
-    with pytest.raises(FileNotFoundError, match="no_audio.npy does not exist .*missing='pad'"):
+    with pytest.raises(FileNotFoundError, match="audio feature file not found: .*no_audio.npy .*missing='pad'"):
         LoadAudioFeature()(dict(audio_path=path))
     with caplog.at_level(logging.WARNING):
         out = LoadAudioFeature(missing='pad')(dict(audio_path=path))
@@ -50,10 +50,10 @@ def test_a_missing_feature_file_stops_unless_padding_is_asked_for(tmp_path, capl
                                            (np.array([['a', 'b']]), 'expected .* numbers')])
 def test_a_feature_file_of_the_wrong_kind_is_named(tmp_path, content, match):
     np.save(tmp_path / 'f.npy', content)
-    with pytest.raises(ValueError, match='f.npy holds .*' + match):
+    with pytest.raises(ValueError, match='f.npy: it holds .*' + match):
         LoadAudioFeature()(dict(audio_path=str(tmp_path / 'f.npy')))
     np.save(tmp_path / 'obj.npy', np.array([{'a': 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match='obj.npy is not a .npy feature array'):  # pickled objects are not loaded
+    with pytest.raises(ValueError, match='obj.npy: not a .npy feature array'):  # pickled objects are not loaded
         LoadAudioFeature()(dict(audio_path=str(tmp_path / 'obj.npy')))
 
 
