@@ -57,13 +57,16 @@ class PyAVInit(BaseTransform):
 class PyAVDecode(BaseTransform):
     """Decode ``frame_inds`` of the open ``video_reader`` into ``imgs`` (seeking; never the whole video); closes it.
 
-    Indices are frames of a full decode, counted from 0 (``start_index`` of video lists is 0).
+    Indices are frames of a full decode, counted from 0 (``start_index`` of video lists is 0). mmaction2's options
+    ``multi_thread`` and ``mode`` ('accurate' or 'efficient', its keyframe-seeking approximation) are accepted;
+    frames are exact under both.
     """
 
     def __init__(self, **kwargs):
-        unknown = set(kwargs) - {'multi_thread', 'mode'}  # mmaction2's options; this reader is always exact
-        if unknown or kwargs.get('mode', 'accurate') != 'accurate':
-            raise ValueError(f"PyAVDecode: unexpected arguments {kwargs} (frames are always exact: mode='accurate')")
+        unknown = set(kwargs) - {'multi_thread', 'mode'}
+        if unknown or kwargs.get('mode', 'accurate') not in ('accurate', 'efficient'):
+            raise ValueError(f"PyAVDecode: unexpected arguments {kwargs} (mmaction2's multi_thread and mode="
+                             "'accurate' | 'efficient' are accepted; frames are always exact)")
 
     def transform(self, results: dict) -> dict:
         reader = results.get('video_reader')

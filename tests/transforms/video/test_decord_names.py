@@ -6,11 +6,13 @@ from resbackbones.registry import TRANSFORMS
 from resbackbones.transforms.video.decoder import decode_all
 
 
-@pytest.mark.parametrize('mode', ['accurate', 'efficient'])
-def test_decord_names_give_the_frames_of_a_full_decode(videos, mode):
+@pytest.mark.parametrize('names', [('DecordInit', 'DecordDecode'), ('PyAVInit', 'PyAVDecode')])
+@pytest.mark.parametrize('mode', ['accurate', 'efficient'])  # PyAVDecode refused mmaction2's 'efficient'
+def test_decord_and_pyav_names_give_the_frames_of_a_full_decode(videos, mode, names):
     path = str(videos['bframes'])
-    init = TRANSFORMS.build(dict(type='DecordInit', io_backend='disk', num_threads=1))
-    decode = TRANSFORMS.build(dict(type='DecordDecode', mode=mode))
+    init = TRANSFORMS.build(dict(type=names[0], io_backend='disk', **(dict(num_threads=1) if 'Decord' in names[0]
+                                                                       else {})))
+    decode = TRANSFORMS.build(dict(type=names[1], mode=mode))
     results = init(dict(filename=path))
     assert results['total_frames'] == 40 and results['avg_fps'] > 0
     results['frame_inds'] = np.array([0, 13, 7, 39, 39])
@@ -23,6 +25,7 @@ def test_decord_names_give_the_frames_of_a_full_decode(videos, mode):
     (dict(type='DecordInit', io_backend='petrel'), "reads local files only \\(io_backend='petrel'\\)"),
     (dict(type='DecordInit', backend_args=dict()), "unexpected arguments \\['backend_args'\\]"),
     (dict(type='DecordDecode', mode='fast'), "mode must be 'accurate' or 'efficient'"),
+    (dict(type='PyAVDecode', mode='fast'), "mode='accurate' | 'efficient' are accepted"),
     (dict(type='RawFrameDecode', decoding_backend='nvjpeg'), "decoding_backend 'cv2', 'pillow' or 'turbojpeg'"),
     (dict(type='RawFrameDecode', io_backend='http'), "got io_backend='http'"),
 ])
