@@ -12,8 +12,9 @@ from ..base import ClassificationDataset
 ON_INVALID = ('raise', 'skip')
 
 
-def read_lines(ann_file: str, owner: str) -> list[tuple[int, list[str]]]:
-    """(line number, whitespace-split fields) of every non-blank line; errors name the file."""
+def read_lines(ann_file: str, owner: str, delimiter: str | None = None) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank line, split on whitespace (``delimiter`` None or ' ') or on
+    ``delimiter`` (fields stripped); errors name the file."""
     if not os.path.isfile(ann_file):
         raise FileNotFoundError(f'{owner}: ann_file {ann_file} does not exist')
     try:
@@ -21,7 +22,9 @@ def read_lines(ann_file: str, owner: str) -> list[tuple[int, list[str]]]:
             lines = f.read().splitlines()
     except UnicodeDecodeError as err:
         raise ValueError(f'{owner}: ann_file {ann_file} is not UTF-8 text: {err}') from err
-    rows = [(n, line.split()) for n, line in enumerate(lines, 1) if line.strip()]
+    whitespace = delimiter in (None, ' ')
+    rows = [(n, line.split() if whitespace else [f.strip() for f in line.strip().split(delimiter)])
+            for n, line in enumerate(lines, 1) if line.strip()]
     if not rows:
         raise ValueError(f'{owner}: ann_file {ann_file} lists no samples')
     return rows

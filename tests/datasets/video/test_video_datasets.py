@@ -47,11 +47,24 @@ def test_multi_class_lines(video_root, tmp_path):
     assert ds.get_data_info(1)['label'].dtype == np.float32 and ds.get_cat_ids(1) == [0]
 
 
+def test_a_delimiter_lets_paths_hold_spaces(video_root, tmp_path):
+    """mmaction2's VideoDataset(delimiter=...) was refused with a TypeError from mmengine's BaseDataset."""
+    spaced = video_root / 'videos' / 'a' / 'my clip.mp4'
+    if not spaced.exists():
+        spaced.symlink_to(video_root / 'videos' / 'a' / 'bframes.mp4')
+    ann = write_list(tmp_path / 'list.txt', ['a/my clip.mp4, 2', 'a/vfr.mp4,0'])
+    ds = VideoDataset(ann, PIPELINE, data_prefix=dict(video=str(video_root / 'videos')), delimiter=',')
+    assert ds.get_data_info(0)['filename'] == str(spaced) and ds.get_cat_ids(0) == [2] and ds.get_cat_ids(1) == [0]
+    assert ds[0]['inputs'].shape == (1, 3, 4, 48, 64)
+
+
 @pytest.mark.parametrize('lines, kwargs, message', [
     (['a/bframes.mp4'], {}, r'list.txt, line 1: the line has no label'),
     (['a/bframes.mp4 1', 'a/vfr.mp4 x'], {}, r'line 2: label must be an integer'),
     (['a/bframes.mp4 3'], dict(num_classes=3), r'line 1: label 3 is out of range; expected 0..2'),
-    (['a/bframes.mp4 1 2'], {}, r'line 1: 2 labels .* but multi_class=False'),
+    (['a/bframes.mp4 1 2'], {}, r"line 1: 3 fields .* has 2; a path with spaces needs a delimiter"),
+    (['a/my clip.mp4 1'], {}, r"line 1: 3 fields \['a/my', 'clip.mp4', '1'\].*delimiter=','"),
+    (['a/bframes.mp4 1'], dict(delimiter=''), 'delimiter must be a non-empty string'),
     ([], {}, 'lists no samples'),
     (['a/bframes.mp4 1'], dict(multi_class=True), 'multi_class=True needs num_classes'),
     (['a/bframes.mp4 1'], dict(on_invalid='ignore'), "on_invalid must be one of"),
