@@ -104,6 +104,28 @@ def test_resume_for_another_task_adds_it_and_keeps_the_frames(tmp_path, capsys):
     assert names.count('img_00001.jpg') == 1 and 'flow_x_00003.jpg' in names and len(names) == 4 + 2 * 3
 
 
+def test_a_one_frame_video_stays_out_of_the_flow_list_and_counts_as_done(tmp_path, capsys):
+    """One frame has no flow field: its 'one 0 0' line made RawframeDataset(modality='Flow') refuse the list that
+    the tool says comes out ready, and --resume extracted the folder again on every run."""
+    src = tmp_path / 'src'
+    src.mkdir()
+    write_video(src / 'a.mp4', texture_moving_right(3, step=1))
+    write_video(src / 'one.mp4', texture_moving_right(1, step=1))
+    (tmp_path / 'list.txt').write_text('a.mp4 0\none.mp4 1\n')
+    common = [str(src), str(tmp_path / 'out'), '--ann-file', str(tmp_path / 'list.txt')]
+    assert run_tool(load_tool('data/build_rawframes').main, common, prog='build_rawframes.py') == 0
+    assert 'list_flow.txt: left out 1 video(s) with no flow' in capsys.readouterr().err
+    assert (tmp_path / 'out' / 'list_flow.txt').read_text() == 'a 2 0\n'
+    assert (tmp_path / 'out' / 'list_rawframes.txt').read_text() == 'a 3 0\none 1 1\n'
+    flows = RawframeDataset(str(tmp_path / 'out' / 'list_flow.txt'), filename_tmpl='flow_{}_{:05d}.jpg',
+                            modality='Flow')
+    assert len(flows) == 1  # the 0 count was refused before
+    marker = tmp_path / 'out' / 'one' / 'img_00001.jpg'
+    marker.write_bytes(b'kept')
+    build(capsys, *common, '--resume')
+    assert marker.read_bytes() == b'kept'
+
+
 @pytest.mark.parametrize('line', ['/abs/a.mp4 0', '../a.mp4 0', 'x/../../a.mp4 0'])
 def test_a_list_path_outside_the_source_folder_is_refused_by_line(tmp_path, capsys, line):
     (tmp_path / 'src').mkdir()

@@ -113,7 +113,12 @@ def write_lists(args: argparse.Namespace, todo: list, counts: dict) -> list[str]
     for suffix, kind, wanted in (('rawframes', 0, ('rgb', 'both')), ('flow', 1, ('flow', 'both'))):
         if args.task in wanted:
             path = os.path.join(args.out_folder, f'{stem}_{suffix}.txt')
-            lines = [f'{name} {counts[name][kind]} {label}' for name, _, label in todo if name in counts]
+            # a one-frame video has no flow field: RawframeDataset(modality='Flow') refuses a count of 0
+            lines = [f'{name} {counts[name][kind]} {label}' for name, _, label in todo
+                     if name in counts and counts[name][kind] > 0]
+            if len(lines) < sum(name in counts for name, _, _ in todo):
+                print(f'{path}: left out {sum(name in counts for name, _, _ in todo) - len(lines)} video(s) with '
+                      f'no {suffix} (one frame has no flow field)', file=sys.stderr)
             with atomic_path(path) as tmp:
                 Path(tmp).write_text('\n'.join(lines) + '\n')
             written.append(path)
@@ -181,7 +186,8 @@ def resume_jobs(jobs: list[tuple], task: str) -> tuple[list[tuple], dict[str, tu
             todo.append((name, video, out_dir, options, skip))
             continue
         frames, fields = _counts(out_dir)
-        if (frames or not want_rgb) and (fields or not want_flow):
+        # folders appear whole: no flow field beside at most one frame is a one-frame video's complete flow
+        if (frames or not want_rgb) and (fields or frames <= 1 or not want_flow):
             done[name] = (frames, fields)
         else:
             both = (frames or want_rgb) and (fields or want_flow)
