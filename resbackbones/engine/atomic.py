@@ -21,15 +21,17 @@ CKPT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
 
 @contextmanager
-def atomic_path(path: str) -> Iterator[str]:
+def atomic_path(path: str, keep_extension: bool = False) -> Iterator[str]:
     """Yield a temporary path beside ``path`` to write to; on success it replaces ``path`` atomically.
+    ``keep_extension`` ends the temporary name with ``path``'s extension (for writers that pick the format by it).
 
     The temporary file is fsynced, renamed over ``path`` and the folder fsynced. If the block raises, ``path`` is
     untouched and the temporary file removed; if the process is killed, only a hidden ``.NAME.tmp-*`` file stays
     (``remove_stale_temporaries`` clears those).
     """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}{TMP_MARK}', dir=folder)
+    suffix = os.path.splitext(path)[1] if keep_extension else ''
+    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}{TMP_MARK}', suffix=suffix, dir=folder)
     os.close(fd)
     try:
         yield tmp
