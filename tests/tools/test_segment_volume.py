@@ -85,3 +85,17 @@ def test_held_out_part_of_a_case_split(tmp_path):
     split = module.DATASETS.build(dict(_two_cases(tmp_path), pipeline=[], lazy_init=True))
     assert module.held_out(split, (8, 8, 6), 0) is None
     assert module.held_out(split, (8, 8, 6), 1) == (slice(None),) * 3
+    # split='all' holds nothing out: the half along split_axis was reported as held out
+    whole = module.DATASETS.build(dict(_two_cases(tmp_path), split='all', split_axis=0, pipeline=[], lazy_init=True))
+    assert module.held_out(whole, (8, 8, 6), 0) == (slice(None),) * 3
+
+
+def test_ground_truth_of_a_resampled_case_split(tmp_path):
+    """target_spacing with val_cases: the case read again alone kept val_cases [1] and was refused ('there are
+    1 cases') after the whole prediction had run."""
+    module = demo()
+    cfg = dict(_two_cases(tmp_path), split='all', target_spacing=(2.0, 2.0, 2.0), pipeline=[])
+    truth = module.ground_truth(cfg, module.DATASETS.build(cfg), 1)
+    np.testing.assert_array_equal(truth, nib.load(str(tmp_path / 'seg1.nii.gz')).get_fdata())
+    dice = module.dice_per_class(np.zeros((2, 2, 2), np.uint8), np.zeros((2, 2, 2), np.uint8), ('bg', 'a'))
+    assert dice == {'bg': 1.0, 'a': None}  # absent from both: null, not NaN

@@ -33,15 +33,19 @@ DATASET_TYPES = ('NiftiSliceDataset', 'NiftiVolumeDataset')
 
 def dice_per_class(pred: np.ndarray, gt: np.ndarray, classes: Sequence[str],
                    ignore_index: int = 255) -> dict[str, float]:
-    """Dice of each class over the given voxels, ignore_index left out (nan for a class absent from both)."""
+    """Dice of each class over the given voxels, ignore_index left out (None, JSON's null, for a class absent
+    from both: json.dumps wrote NaN, which JSON readers refuse)."""
     matrix = confusion(pred.ravel(), gt.ravel(), len(classes), ignore_index).astype(np.float64)
     inter, total = np.diag(matrix), matrix.sum(0) + matrix.sum(1)
-    return {name: round(float(2 * i / t), 4) if t else float('nan') for name, i, t in zip(classes, inter, total)}
+    return {name: round(float(2 * i / t), 4) if t else None for name, i, t in zip(classes, inter, total)}
 
 
 def held_out(dataset, shape: tuple[int, ...], case: int) -> tuple | None:
     """Index of the voxels of ``case`` the config's test split evaluates: a half along split_axis, the held-out
-    slices, the whole volume of a held-out case (val_cases); None for a case the split trains on."""
+    slices, the whole volume of a held-out case (val_cases) or of any case when the split is 'all'; None for a
+    case the split trains on."""
+    if dataset.split == 'all':  # nothing is held out: the test split evaluates whole volumes
+        return (slice(None),) * 3
     split_axis = dataset.split_axis
     if split_axis is not None:
         return half_region(shape, split_axis, 'val')
@@ -68,7 +72,9 @@ def ground_truth(data_cfg: dict, dataset, case: int) -> np.ndarray | None:
     if dataset.__class__.__name__ != 'NiftiVolumeDataset':
         return dataset.volume(case)[1]
     if dataset.target_spacing is not None:
-        dataset, case = DATASETS.build(dict(data_cfg, target_spacing=None, cases=[dataset.cases[case]])), 0
+        # one case: the config's val_cases (indices of its full list) would be refused against it
+        dataset = DATASETS.build(dict(data_cfg, target_spacing=None, cases=[dataset.cases[case]], val_cases=()))
+        case = 0
     labels = dataset.volume(case)[1]
     return None if labels is None else np.moveaxis(labels, -3, dataset.depth_axis - 3)
 
@@ -99,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f'OUT {args.out} is a file of case {index} ({inputs}); give another name')
     # every key and shape, or a ValueError naming the file (load_state_dict's RuntimeError was a traceback)
     model = load_task_model(cfg, check_checkpoint(args.checkpoint, 'CHECKPOINT'))
+    labels = ground_truth(data_cfg, dataset, args.case)  # before the prediction: a bad label file stops early
     pred, reference = predict_case(model, dataset, args.case, args.batch_size)
-    labels = ground_truth(data_cfg, dataset, args.case)
     save_nifti(args.out, pred, reference)
     report = {'out': args.out, 'shape': list(pred.shape)}
     if labels is not None:
