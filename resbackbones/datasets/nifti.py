@@ -124,9 +124,15 @@ def check_finite(data: np.ndarray, path: str, axis: int, *, owner: str) -> None:
                              f'{" ..." if len(slices) > 10 else ""} along axis {axis}; repair or mask them first')
 
 
+def label_dtype(num_classes: int, ignore_index: int) -> np.dtype:
+    """The smallest dtype that holds labels 0..num_classes-1 and ignore_index as they are (-1 stays -1, so the
+    fill of a transform or of padding is ignored, not wrapped to 255 or to background)."""
+    return np.result_type(np.min_scalar_type(num_classes - 1), np.min_scalar_type(ignore_index))
+
+
 def labels_from_probabilities(maps: Sequence[np.ndarray], files: Sequence[str], threshold: float, scale: float,
-                              axis: int, *, owner: str) -> np.ndarray:
-    """uint8 labels: k + 1 where map k is the largest and >= threshold, else 0 (background)."""
+                              axis: int, *, owner: str, ignore_index: int = 255) -> np.ndarray:
+    """Labels k + 1 where map k is the largest and >= threshold, else 0 (background), in ``label_dtype``."""
     probs = []
     for data, path in zip(maps, files):
         check_finite(data, path, axis, owner=owner)
@@ -136,7 +142,8 @@ def labels_from_probabilities(maps: Sequence[np.ndarray], files: Sequence[str], 
                              f'by prob_scale={scale}; expected 0..1 (maps stored as 0-255 need prob_scale=255)')
         probs.append(p)
     stack = np.stack(probs)
-    return np.where(stack.max(0) >= threshold, stack.argmax(0) + 1, 0).astype(np.uint8)
+    labels = np.where(stack.max(0) >= threshold, stack.argmax(0) + 1, 0)
+    return labels.astype(label_dtype(len(maps) + 1, ignore_index))
 
 
 def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: int, axis: int, *,
@@ -157,7 +164,7 @@ def check_labels(labels: np.ndarray, path: str, num_classes: int, ignore_index: 
         refuse_only_ignore(labels, f'{owner}: label volume {path}', ignore_index,
                            'to count those voxels as foreground relabel them as 1 (or, for a volume that really '
                            'holds only background and void, pass allow_ignore_only=True)')
-    return labels.astype(np.result_type(np.min_scalar_type(num_classes - 1), np.min_scalar_type(ignore_index)))
+    return labels.astype(label_dtype(num_classes, ignore_index))
 
 
 @DATASETS.register_module()
@@ -241,7 +248,7 @@ class NiftiSliceDataset(BaseDataset):
                     raise ValueError(f'{NAME}: {len(label_files)} probability maps for classes {self.classes}; '
                                      f'expected one per class after background ({len(self.classes) - 1})')
                 labels = labels_from_probabilities(volumes, label_files, self.prob_threshold, self.prob_scale,
-                                                   self.axis, owner=NAME)
+                                                   self.axis, owner=NAME, ignore_index=self.ignore_index)
         # slice-major copies (S, H, W, C) and (S, H, W): cutting a slice is then a view, not a strided gather
         image = np.ascontiguousarray(np.moveaxis(np.stack(channels), 1 + self.axis, 0).transpose(0, 2, 3, 1))
         labels = None if labels is None else np.ascontiguousarray(np.moveaxis(labels, self.axis, 0))

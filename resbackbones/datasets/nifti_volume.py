@@ -134,7 +134,7 @@ class NiftiVolumeDataset(BaseDataset):
         elif label_files:
             maps = [resample(d[region].astype(np.float32), zoom, 1) for _, d in loaded[len(files):]]
             labels = labels_from_probabilities(maps, label_files, self.prob_threshold, self.prob_scale,
-                                               self.depth_axis, owner=NAME)
+                                               self.depth_axis, owner=NAME, ignore_index=self.ignore_index)
         image = np.ascontiguousarray(self._to_dhw(np.stack(channels)), dtype=np.float32)
         labels = None if labels is None else np.ascontiguousarray(self._to_dhw(labels))
         # the grid made, not the one asked for: whole voxels cover the same extent (scipy's grid_mode zoom)

@@ -47,6 +47,10 @@ def test_probability_maps_give_labels(tmp_path):
     maps = [save(tmp_path / f'p{k}.nii.gz', (labels == k).astype(np.float32) * 255) for k in (1, 2)]
     dataset = build(tmp_path, case=dict(seg=None, probs=maps), prob_scale=255)
     assert np.array_equal(dataset.volume(0)[1], np.moveaxis(labels, 2, 0))
+    # ignore_index=-1: labels from maps were uint8 whatever it was, so a patch's padding came out 255 (not -1)
+    patched = build(tmp_path, case=dict(seg=None, probs=maps), prob_scale=255, ignore_index=-1,
+                    pipeline=[dict(type='RandomPatch3D', size=(40, 12, 12), seed=0), dict(type='PackVolumeInputs')])
+    assert set(patched[0]['data_samples']['gt_sem_seg'].unique().tolist()) == {-1, 0, 1, 2}
 
 
 def test_resampling_to_a_target_spacing_and_back(tmp_path):
