@@ -13,7 +13,8 @@ from .seg_formatting import SEG_META_KEYS
 
 @TRANSFORMS.register_module()
 class PackVolumeInputs(BaseTransform):
-    """``dict(inputs=(C, D, H, W) float32 tensor, data_samples=dict(gt_sem_seg=(D, H, W) int64, meta ...))``.
+    """``dict(inputs=(C, D, H, W) float32 tensor, data_samples=dict(gt_sem_seg=(D, H, W) int64, img_shape=(D, H,
+    W), meta ...))``: ``img_shape`` lets the model crop an unlabelled volume's prediction out of a padded batch.
 
     Always copies (the dataset's cached volumes are shared by every sample).
 
@@ -32,6 +33,7 @@ class PackVolumeInputs(BaseTransform):
             raise ValueError(f"PackVolumeInputs needs results['img'] as a (C, D, H, W) array for "
                              f"{results.get('img_path', 'a sample')}; got {getattr(img, 'shape', type(img))}")
         data_samples = {key: results[key] for key in self.meta_keys if key in results}
+        data_samples['img_shape'] = torch.tensor(img.shape[1:])
         labels = results.get('gt_seg_map')
         if labels is not None:
             if labels.shape != img.shape[1:]:

@@ -80,3 +80,16 @@ def test_anisotropic_spacing_with_isotropic_strides_warns_naming_the_axis():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         thick(x, [dict(img_path='a.nii.gz', spacing=(3.0, 1.0, 1.0))], mode='predict')
+
+
+def test_unlabelled_volumes_of_a_batch_come_back_at_their_own_sizes():
+    """PackVolumeInputs gave no img_shape, so without labels each prediction kept the padded batch's size."""
+    import numpy as np
+    from mmengine.dataset import pseudo_collate
+
+    from resbackbones.transforms import PackVolumeInputs
+    shapes = [(7, 10, 12), (9, 8, 14)]
+    packed = [PackVolumeInputs()(dict(img=np.random.rand(1, *s).astype(np.float32), img_path=f'{i}.nii.gz'))
+              for i, s in enumerate(shapes)]
+    outs = build().eval().test_step(pseudo_collate(packed))
+    assert [tuple(o['pred_sem_seg'].shape) for o in outs] == shapes
