@@ -31,6 +31,12 @@ def check_cases(cases: Any, owner: str) -> list[dict]:
     return [dict(c) for c in cases]
 
 
+def voxel_spacing(img: nib.Nifti1Image) -> np.ndarray:
+    """(x, y, z) voxel sizes in mm from the affine, as MONAI reads them: the grid checks and the saved predictions
+    use the affine, and a header whose pixdim was not updated with it gave wrong spacings (resampling, HD95)."""
+    return np.asarray(nib.affines.voxel_sizes(img.affine)[:3], dtype=np.float64)
+
+
 def check_named_axis(name: Any, reference: nib.Nifti1Image, path: str, owner: str) -> None:
     """A named axis ('axial' ...) stands for a file axis as stored in RAS-like files (AXES); ValueError when the
     file's affine runs another direction along it (a sagittal acquisition stored P-I-R), naming the right axis."""
@@ -270,7 +276,7 @@ class NiftiSliceDataset(BaseDataset):
         self._volumes = [self._load_case(case) for case in self.cases]
         data_list = []
         for case_idx, (image, labels, reference) in enumerate(self._volumes):
-            zooms = [float(z) for i, z in enumerate(reference.header.get_zooms()[:3]) if i != self.axis]
+            zooms = [float(z) for i, z in enumerate(voxel_spacing(reference)) if i != self.axis]
             for index in range(image.shape[0]):
                 if self._keep(index):
                     data_list.append(dict(img_path=reference.get_filename(), case_idx=case_idx, slice_idx=index,

@@ -17,7 +17,7 @@ from scipy import ndimage
 from ..registry import DATASETS
 from ..transforms.seg_intensity import check_normalize, normalize_intensity
 from .nifti import (AXES, check_cases, check_finite, check_labels, check_named_axis, check_same_grid, half_region,
-                    labels_from_probabilities, load_volume)
+                    labels_from_probabilities, load_volume, voxel_spacing)
 from .seg_folder import build_pipeline, check_seg_classes
 
 NAME = 'NiftiVolumeDataset'
@@ -120,7 +120,7 @@ class NiftiVolumeDataset(BaseDataset):
         for (img, data), path in zip(loaded, files + label_files):
             check_same_grid(img, data, path, reference, files[0], shape, owner=NAME)
             check_finite(data, path, self.depth_axis, owner=NAME)
-        spacing = np.array([float(z) for z in reference.header.get_zooms()[:3]])
+        spacing = voxel_spacing(reference)
         halves = self.split_axis is not None and self.split != 'all'
         region = half_region(shape, self.split_axis, self.split) if halves else (slice(None),) * 3
         zoom = (1.0,) * 3 if self.target_spacing is None else tuple(spacing / self.target_spacing)

@@ -195,3 +195,20 @@ def test_scale_normalisation_uses_the_files_integer_type(tmp_path):
                     normalize=dict(mode='scale'))
     volume = dataset.volume(0)[0]
     assert volume.max() == pytest.approx(20000 / 65535)
+
+
+def test_spacing_comes_from_the_affine_not_a_stale_pixdim(tmp_path):
+    """A header whose pixdim says 1 mm beside an affine of 0.8 x 0.8 x 3 mm: the grid checks and saved predictions
+    used the affine, the spacing (resampling, HD95) the pixdim."""
+    image, labels = phantom()
+    affine = np.diag([0.8, 0.8, 3.0, 1.0])
+    paths = []
+    for name, data in (('t1.nii.gz', image), ('stale.nii.gz', labels)):
+        img = nib.Nifti1Image(data, affine)
+        img.header.set_zooms((1.0, 1.0, 1.0))
+        nib.save(img, str(tmp_path / name))
+        paths.append(str(tmp_path / name))
+    assert nib.load(paths[0]).header.get_zooms() == (1.0, 1.0, 1.0)
+    dataset = DATASETS.build(dict(type='NiftiVolumeDataset', cases=[dict(images=paths[0], seg=paths[1])],
+                                  classes=CLASSES, normalize=dict(mode='minmax')))
+    assert np.allclose(dataset.volume(0)[2]['spacing'], [3.0, 0.8, 0.8])  # (D, H, W) with D the axial file axis
