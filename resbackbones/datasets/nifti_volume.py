@@ -180,7 +180,10 @@ class NiftiVolumeDataset(BaseDataset):
         """(X, Y, Z) labels, of ``labels``' dtype, on the case's file grid from (D, H, W) labels on the dataset's
         grid: axes moved back, resampling undone (nearest), the held-out half placed in its region, background
         elsewhere. (A uint8 grid wrapped labels past 255: class 300 was written as 44.)"""
-        _, _, meta = self.volume(case_idx)
+        image, _, meta = self.volume(case_idx)
+        if np.shape(labels) != image.shape[1:]:  # another shape was stretched onto the file grid without a word
+            raise ValueError(f'{NAME}.to_file_grid: labels of case {case_idx} must be {image.shape[1:]} (D, H, W), '
+                             f'the dataset grid of volume(case)[0]; got {np.shape(labels)}')
         labels = np.moveaxis(labels, -3, self.depth_axis - 3)
         out = np.zeros(meta['file_shape'], dtype=labels.dtype)
         target = out[meta['region']].shape

@@ -59,6 +59,9 @@ def test_resampling_to_a_target_spacing_and_back(tmp_path):
     assert image.shape == (2, 20, 12, 14) and labels.shape == (20, 12, 14)
     assert np.allclose(meta['spacing'], [1.25, 0.8, 0.9])
     assert np.array_equal(dataset.to_file_grid(0, labels), phantom()[1])  # nearest back onto the file's grid
+    # labels already in file order (X, Y, Z), or of any other shape, were permuted and stretched silently
+    with pytest.raises(ValueError, match=r'labels of case 0 must be \(20, 12, 14\) \(D, H, W\).*got \(12, 14, 10\)'):
+        dataset.to_file_grid(0, phantom()[1])
 
 
 def test_labels_past_255_keep_their_values_on_the_file_grid(tmp_path):
