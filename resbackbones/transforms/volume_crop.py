@@ -53,7 +53,10 @@ class RandomPatch3D(BaseTransform):
             return cached[1]
         voxels = np.argwhere((labels != 0) & (labels != ignore_index))
         if not labels.flags.writeable:
-            self._foreground[id(labels)] = (weakref.ref(labels), voxels)
+            # the entry goes with the array: a flip or rot90 before the crop makes a new read-only view per sample,
+            # and their dead entries (tens of MB each) piled up
+            key = id(labels)
+            self._foreground[key] = (weakref.ref(labels, lambda _: self._foreground.pop(key, None)), voxels)
         return voxels
 
     def transform(self, results: dict) -> dict:
