@@ -11,7 +11,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from ..registry import DATASETS
-from ..transforms.seg_intensity import check_normalize, normalize_intensity
+from ..transforms.seg_intensity import check_normalize_settings, normalize_intensity
 from ..transforms.seg_loading import refuse_only_ignore
 from .seg_folder import build_pipeline, check_seg_classes
 
@@ -214,8 +214,7 @@ class NiftiSliceDataset(BaseDataset):
             raise ValueError(f'{NAME}: split_axis must be None or a file axis other than the slicing axis '
                              f'{self.axis}; got {split_axis!r}')
         self.split_axis = split_axis
-        self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
-        check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
+        self.normalize = check_normalize_settings(normalize or dict(mode='percentile', low=0.5, high=99.5), NAME)
         self.cases, self.split, self.holdout_every = check_cases(cases, NAME), split, holdout_every
         self.prob_threshold, self.prob_scale, self.ignore_index = prob_threshold, prob_scale, ignore_index
         self._volumes: list[tuple[np.ndarray, np.ndarray | None, nib.Nifti1Image]] = []  # slice-major

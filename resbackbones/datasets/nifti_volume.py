@@ -7,6 +7,8 @@ file axis ``depth_axis`` and H, W the other two in file order; 'spacing' is in t
 """
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from typing import Any, Callable, Sequence
 
@@ -15,7 +17,7 @@ from mmengine.dataset import BaseDataset
 from scipy import ndimage
 
 from ..registry import DATASETS
-from ..transforms.seg_intensity import check_normalize, normalize_intensity
+from ..transforms.seg_intensity import check_normalize_settings, normalize_intensity
 from .nifti import (AXES, check_cases, check_finite, check_labels, check_named_axis, check_same_grid, half_region,
                     labels_from_probabilities, load_volume, voxel_spacing)
 from .seg_folder import build_pipeline, check_seg_classes
@@ -84,11 +86,14 @@ class NiftiVolumeDataset(BaseDataset):
         cases = check_cases(cases, NAME)
         if split != 'all' and split_axis is None and not val_cases:
             raise ValueError(f"{NAME}: split={split!r} needs split_axis (half of each volume) or val_cases")
-        if target_spacing is not None and (len(target_spacing) != 3 or min(target_spacing) <= 0):
-            raise ValueError(f'{NAME}: target_spacing must be three positive sizes (x, y, z) in mm; got '
+        if isinstance(target_spacing, numbers.Real) and not isinstance(target_spacing, bool):
+            target_spacing = (target_spacing,) * 3  # one size: isotropic, as MONAI's Spacingd(pixdim=1.0)
+        if target_spacing is not None and not (
+                isinstance(target_spacing, (list, tuple)) and len(target_spacing) == 3
+                and all(isinstance(t, numbers.Real) and math.isfinite(t) and t > 0 for t in target_spacing)):
+            raise ValueError(f'{NAME}: target_spacing must be a positive size or three (x, y, z) in mm; got '
                              f'{target_spacing!r}')
-        self.normalize = dict(normalize or dict(mode='percentile', low=0.5, high=99.5))
-        check_normalize(**{k: v for k, v in self.normalize.items() if k != 'clip'})
+        self.normalize = check_normalize_settings(normalize or dict(mode='percentile', low=0.5, high=99.5), NAME)
         self.cases, self.split, self.split_axis = cases, split, split_axis
         self.val_cases = check_val_cases(val_cases, len(cases), split)
         self.target_spacing = None if target_spacing is None else tuple(float(s) for s in target_spacing)

@@ -5,6 +5,8 @@ maps them to float32 around [0, 1] (or zero mean, unit variance), so the network
 """
 from __future__ import annotations
 
+from typing import Any
+
 from mmcv.transforms import BaseTransform
 import numpy as np
 
@@ -25,6 +27,22 @@ def check_normalize(mode: str, low: float = 1.0, high: float = 99.8, level: floa
                          f"level=40, width=400); got level={level}, width={width}")
     if mode == 'scale' and scale is not None and scale <= 0:
         raise ValueError(f'normalize: scale must be > 0; got {scale}')
+
+
+NORMALIZE_KEYS = ('mode', 'low', 'high', 'level', 'width', 'scale', 'clip')
+
+
+def check_normalize_settings(settings: Any, owner: str) -> dict:
+    """``settings`` (a dataset's ``normalize`` dict) checked: its keys, then its values (``check_normalize``);
+    ValueError naming ``owner`` (mmengine-style TypeErrors named neither the dict nor the key)."""
+    if not isinstance(settings, dict) or 'mode' not in settings:
+        raise ValueError(f"{owner}: normalize must be a dict with 'mode' (one of {list(MODES)}), e.g. "
+                         f"dict(mode='percentile', low=0.5, high=99.5); got {settings!r}")
+    unknown = sorted(set(settings) - set(NORMALIZE_KEYS))
+    if unknown:
+        raise ValueError(f'{owner}: normalize has unknown keys {unknown}; known: {list(NORMALIZE_KEYS)}')
+    check_normalize(**{k: v for k, v in settings.items() if k != 'clip'})
+    return dict(settings)
 
 
 def normalize_intensity(array: np.ndarray, mode: str = 'percentile', low: float = 1.0, high: float = 99.8,

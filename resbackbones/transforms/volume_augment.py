@@ -2,6 +2,7 @@
 random rotation/scaling by one affine resampling (scipy.ndimage: linear for images, nearest for labels)."""
 from __future__ import annotations
 
+import numbers
 from typing import Sequence
 
 from mmcv.transforms import BaseTransform
@@ -66,7 +67,8 @@ class RandomRot90In3D(_Random):
 
     def __init__(self, prob: float = 0.5, axes: Sequence[int] = (1, 2), seed: int | None = None):
         super().__init__(prob, seed)
-        if len(axes) != 2 or len(set(axes)) != 2 or any(a not in (0, 1, 2) for a in axes):
+        if not isinstance(axes, (list, tuple)) or len(axes) != 2 or len(set(axes)) != 2 or \
+                any(a not in (0, 1, 2) for a in axes):
             raise ValueError(f'RandomRot90In3D: axes must be two of 0 (D), 1 (H), 2 (W); got {axes!r}')
         self.axes = tuple(axes)
 
@@ -96,9 +98,10 @@ class RandomAffine3D(_Random):
     def __init__(self, prob: float = 0.2, rotate: float = 15.0, scale: Sequence[float] = (0.85, 1.25),
                  seed: int | None = None):
         super().__init__(prob, seed)
-        if rotate < 0 or len(scale) != 2 or not 0 < scale[0] <= scale[1]:
-            raise ValueError(f'RandomAffine3D: rotate must be >= 0 degrees and scale (low, high) with '
-                             f'0 < low <= high; got {rotate!r}, {scale!r}')
+        if not (isinstance(rotate, numbers.Real) and rotate >= 0 and isinstance(scale, (list, tuple))
+                and len(scale) == 2 and all(isinstance(v, numbers.Real) for v in scale) and 0 < scale[0] <= scale[1]):
+            raise ValueError(f'RandomAffine3D: rotate must be one angle >= 0 (degrees, each axis within +-rotate) '
+                             f'and scale (low, high) with 0 < low <= high; got {rotate!r}, {scale!r}')
         self.rotate, self.scale = float(rotate), tuple(scale)
 
     def _matrix(self) -> np.ndarray:

@@ -215,3 +215,20 @@ def test_spacing_comes_from_the_affine_not_a_stale_pixdim(tmp_path):
     dataset = DATASETS.build(dict(type='NiftiVolumeDataset', cases=[dict(images=paths[0], seg=paths[1])],
                                   classes=CLASSES, normalize=dict(mode='minmax')))
     assert np.allclose(dataset.volume(0)[2]['spacing'], [3.0, 0.8, 0.8])  # (D, H, W) with D the axial file axis
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(target_spacing=(1.0, float('nan'), 1.0)), r'target_spacing must be a positive size or three'),
+    (dict(target_spacing='1mm'), r'target_spacing must be a positive size or three'),
+    (dict(normalize=dict(low=1, high=99)), r"normalize must be a dict with 'mode'"),
+    (dict(normalize=dict(mode='zscore', nonzero=True)), r"normalize has unknown keys \['nonzero'\]"),
+])
+def test_settings_of_the_wrong_form_are_named(tmp_path, kwargs, message):
+    """Each was a bare TypeError (len() of a float, NaN to int, a missing or unexpected keyword argument)."""
+    with pytest.raises(ValueError, match=rf'^NiftiVolumeDataset: {message}'):
+        build(tmp_path, **kwargs)
+
+
+def test_one_target_spacing_is_isotropic(tmp_path):
+    """MONAI's Spacingd takes one size for all axes; here it was a TypeError."""
+    assert build(tmp_path, target_spacing=1.25).target_spacing == (1.25, 1.25, 1.25)

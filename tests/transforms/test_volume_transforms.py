@@ -88,6 +88,10 @@ def test_affine_keeps_labels_aligned_and_marks_outside_as_ignored():
     (lambda: RandomFlip3D(axes=1), 'axes must be a non-empty subset'),  # a TypeError
     (lambda: RandomRot90In3D(axes=(1, 1)), 'axes must be two of'),
     (lambda: RandomAffine3D(scale=(1.2, 0.8)), 'scale'),
+    # each a bare TypeError that named no argument
+    (lambda: RandomRot90In3D(axes=1), 'axes must be two of'),
+    (lambda: RandomAffine3D(scale=1.2), r'scale \(low, high\) with 0 < low <= high; got 15.0, 1.2'),
+    (lambda: RandomAffine3D(rotate=(10, 20)), r'rotate must be one angle >= 0'),
 ])
 def test_bad_arguments(transform, message):
     with pytest.raises(ValueError, match=message):
