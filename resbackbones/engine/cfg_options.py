@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import re
 from typing import Any, Sequence
 
 from mmengine.config import DictAction
@@ -36,10 +37,30 @@ def literal_with_dicts(text: str) -> Any:
     return value(ast.parse(text.strip(), mode='eval').body)
 
 
+DICT_CALL = re.compile(r'(^|[\[(,{:=\s])dict\(')  # a call, not a word ending in 'dict(' ('out/predict(1)')
+
+
 def holds_dict(text: str) -> bool:
     """Whether a value is meant as a dict: it calls ``dict(`` or is a ``{...}`` literal (a string such as the
     filename template ``img_{:05}.jpg`` stays a string, as mmengine reads it)."""
-    return 'dict(' in text or text.strip().strip('\'"').startswith('{')
+    return bool(DICT_CALL.search(text.strip())) or text.strip().strip('\'"').startswith('{')
+
+
+def top_level_comma(text: str) -> bool:
+    """Whether ``text`` has a comma outside brackets and quotes (mmengine's bracket-free list ``a,b``)."""
+    depth, quote = 0, None
+    for c in text:
+        if quote:
+            quote = None if c == quote else quote
+        elif c in '\'"':
+            quote = c
+        elif c in '([{':
+            depth += 1
+        elif c in ')]}':
+            depth -= 1
+        elif c == ',' and depth == 0:
+            return True
+    return False
 
 
 def read_value(text: str, parse_iterable, parse_scalar) -> Any:
@@ -48,20 +69,23 @@ def read_value(text: str, parse_iterable, parse_scalar) -> Any:
     as a literal; a brace string that is no dict ('{}.pth') as a string; a list or tuple with quoted items as a
     Python literal (its quoted items strings), other lists and tuples as mmengine reads them."""
     stripped = text.strip()
-    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in '\'"':
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in '\'"' \
+            and stripped[0] not in stripped[1:-1]:  # one quoted string ("'a','b'" is a list of two)
         return stripped[1:-1]
-    if 'dict(' in text:
+    if DICT_CALL.search(stripped):
         return literal_with_dicts(text)
     if stripped.startswith('{'):
         try:
             return literal_with_dicts(text)
         except (ValueError, SyntaxError):
             return stripped
-    if not any(c in stripped for c in '[](),'):
+    iterable = stripped[:1] in ('[', '(') or top_level_comma(stripped)
+    if not iterable:  # a path such as '/data/scans (1)/x' keeps its spaces and brackets (mmengine dropped spaces)
         return parse_scalar(stripped)
     if "'" in stripped or '"' in stripped:
         try:  # quoted items stay strings: mmengine read "['1','0']" (class names) as [1, 0]
-            return literal_with_dicts(text)
+            value = literal_with_dicts(text)
+            return list(value) if isinstance(value, tuple) and stripped[0] != '(' else value  # 'a','b' as a,b
         except (ValueError, SyntaxError):
             pass
     return parse_iterable(text)

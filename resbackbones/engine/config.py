@@ -136,8 +136,10 @@ def _child(node: Any, part: str) -> tuple[bool, Any]:
 
 
 def _item_error(key: str, parent: str, node: list | tuple) -> str:
+    hint = f'give a tuple whole, e.g. {parent}=(...)' if isinstance(node, tuple) else \
+        f'e.g. {parent}.0.{key.rsplit(".", 1)[-1]}=...'
     return (f'--cfg-options {key}: {parent} is a {type(node).__name__} of {len(node)}; only list items at an index '
-            f'0..{len(node) - 1} can be set one by one (give a tuple whole, e.g. {parent}=(...))')
+            f'0..{len(node) - 1} can be set one by one ({hint})')
 
 
 def check_cfg_options(cfg: Config, options: dict) -> None:
@@ -163,12 +165,12 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                 if depth == 0:
                     raise KeyError(f'--cfg-options {key}: {part!r} is not a top-level key{where} '
                                    f'(top-level keys: {", ".join(known)})')
-                if isinstance(node, tuple) or (isinstance(node, list) and part.startswith('-')):
+                if isinstance(node, tuple) or (isinstance(node, list) and not part.isdigit()):
                     raise KeyError(_item_error(key, '.'.join(parts[:depth]), node))
                 raise KeyError(f'--cfg-options {key}: {path!r} does not exist in the config{where} '
                                f'({".".join(parts[:depth])} has: {known})')
             node = child
-        if len(parts) > 1 and (isinstance(node, tuple) or (isinstance(node, list) and parts[-1].startswith('-'))):
+        if len(parts) > 1 and (isinstance(node, tuple) or (isinstance(node, list) and not parts[-1].isdigit())):
             raise KeyError(_item_error(key, '.'.join(parts[:-1]), node))
         if len(parts) > 1 and not isinstance(node, (dict, list, tuple)):
             raise KeyError(f'--cfg-options {key}: {".".join(parts[:-1])!r} is a {type(node).__name__}, '

@@ -25,6 +25,10 @@ def parse(*pairs: str) -> dict:
     ('k="a b"', 'a b'), ('k={}.pth', '{}.pth'),  # a brace template that is no dict stays a string (was refused)
     # quoted items of a list stay strings (folder-named classes; mmengine read them as numbers)
     ("k=['1','0']", ['1', '0']), ('k=("07", 3)', ('07', 3)), ("k=[a,'b']", ['a', 'b']),
+    # a path with brackets lost its spaces ('/data/dataset(1)'); 'predict(' was taken for a dict call and refused
+    ('k=/data/dataset (1)', '/data/dataset (1)'), ('k=/data/My Photos (2023)/train', '/data/My Photos (2023)/train'),
+    ('k=out/predict(1)', 'out/predict(1)'),
+    ("k='a','b'", ['a', 'b']), ('k="0", "1"', ['0', '1']),  # read as the one string a','b
 ])
 def test_values(pair, value):
     assert parse(pair) == {'k': value}

@@ -40,6 +40,10 @@ def test_accepted_overrides_are_merged(cfg, options, check):
     # mmengine's merge failed on these with a bare TypeError, or turned the tuple into a dict
     ('pipeline.-1.type', 'pipeline is a list of 2; only list items at an index 0..1 can be set one by one'),
     ('model.backbone.out_indices.0', 'model.backbone.out_indices is a tuple of 1; only list items'),
+    # a word under a list: mmengine's 'list indices must be integers or slices, not str'
+    ('pipeline.type', 'pipeline is a list of 2; only list items at an index 0..1 can be set one by one (e.g. '
+                      'pipeline.0.type=...)'),
+    ('pipeline.first.type', 'pipeline is a list of 2; only list items'),
 ])
 def test_unknown_keys_are_rejected_by_name(cfg, key, message):
     with pytest.raises(KeyError) as err:
