@@ -78,3 +78,16 @@ def test_difficult_words_repeated_ids_and_classes(tool, tmp_path, capsys):
         ids.write_text(text)
         assert tool.main(['--ann-dir', str(ann), '--out-json', str(tmp_path / 'o.json'), *extra]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_a_filename_of_another_image_is_refused(tool, tmp_path):
+    """Two XMLs both naming 000001.jpg: 000002's boxes were written onto 000001's pixels without a word."""
+    ann = write_voc(tmp_path, {'000001': [('dog', 0, (1, 1, 5, 5))], '000002': [('cat', 0, (2, 2, 9, 9))]})
+    copied = (ann / '000002.xml').read_text().replace('000002.jpg', '000001.jpg')
+    (ann / '000002.xml').write_text(copied)
+    with pytest.raises(tool.VocFormatError, match=r"000002.xml: <filename> '000001.jpg' names another image"):
+        tool.convert(sorted(ann.glob('*.xml')), None, '', False, str(tmp_path / 'o.json'))
+    assert not (tmp_path / 'o.json').exists()
+    (ann / '000002.xml').write_text(copied.replace('000001.jpg', '000002.png'))  # another extension is fine
+    coco = tool.convert(sorted(ann.glob('*.xml')), None, 'JPEGImages', False, str(tmp_path / 'o.json'))
+    assert [i['file_name'] for i in coco['images']] == ['JPEGImages/000001.jpg', 'JPEGImages/000002.png']

@@ -7,8 +7,9 @@ Boxes: VOC's 1-based inclusive corners become 0-based [x1 - 1, y1 - 1, x2 - x1, 
 objects become iscrowd=1 (ignored by COCOeval and by training, as VOC's own evaluation ignores them); no
 segmentation is written. Categories: ids 1..K in the order of --classes ('voc': the 20 VOC classes; 'auto': the
 sorted names found). An unreadable XML, a class not in --classes or a box that is empty or outside the image is
-an error naming the file and object index; --skip-invalid skips such objects instead and prints the counts. The
-json is written to a temporary file and renamed.
+an error naming the file and object index; --skip-invalid skips such objects instead and prints the counts. A
+<filename> whose name is not the XML's (a copied annotation) is an error. The json is written to a temporary file
+and renamed.
 """
 from __future__ import annotations
 
@@ -60,8 +61,13 @@ def parse_xml(path: Path) -> dict:
             raise VocFormatError(f'{where}: <difficult> must be 0 or 1; got {difficult!r}')
         objects.append(dict(name=obj.findtext('name').strip(), difficult=int(difficult in ('1', 'true')),
                             box=[_number(box, t, where) for t in ('xmin', 'ymin', 'xmax', 'ymax')]))
-    filename = root.findtext('filename') or f'{path.stem}.jpg'
-    return dict(filename=filename.strip(), width=int(_number(size, 'width', str(path))),
+    filename = (root.findtext('filename') or f'{path.stem}.jpg').strip()
+    if Path(filename).stem != path.stem:
+        # mmdet and torchvision take the image from the XML's name; a <filename> copied from another annotation
+        # (common after editing in LabelImg) put these boxes on that other image's pixels
+        raise VocFormatError(f'{path}: <filename> {filename!r} names another image than the annotation file '
+                             f'({path.stem}.*, as mmdet and torchvision read VOC); correct <filename>')
+    return dict(filename=filename, width=int(_number(size, 'width', str(path))),
                 height=int(_number(size, 'height', str(path))), objects=objects)
 
 
