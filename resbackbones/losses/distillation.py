@@ -1,6 +1,9 @@
 """Knowledge distillation loss (Hinton et al., 2015): the student matches the teacher's softened class scores."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,10 +23,10 @@ class KDLoss(nn.Module):
 
     def __init__(self, temperature: float = 4.0, weight: float = 1.0):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f'KDLoss: temperature must be > 0; got {temperature}')
-        if weight < 0:
-            raise ValueError(f'KDLoss: weight must be >= 0; got {weight}')
+        if not (isinstance(temperature, numbers.Real) and math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f'KDLoss: temperature must be a finite number > 0; got {temperature!r}')
+        if not (isinstance(weight, numbers.Real) and math.isfinite(weight) and weight >= 0):  # NaN made every loss NaN
+            raise ValueError(f'KDLoss: weight must be a finite number >= 0; got {weight!r}')
         self.temperature, self.weight = float(temperature), float(weight)
 
     def forward(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:

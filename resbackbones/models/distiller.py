@@ -22,8 +22,14 @@ from .labels import gt_labels
 def load_teacher(config: str, checkpoint: str) -> nn.Module:
     """The model of ``config`` with ``checkpoint``'s weights (strict), frozen, in eval mode; ``teacher.classes``
     are the classes it was trained on (the checkpoint's ``meta.dataset_meta``), None when it does not say."""
-    teacher = MODELS.build(load_config(config).model)
-    read = read_checkpoint(checkpoint)
+    try:  # 'config file not found' alone read as if the run's own config were missing
+        teacher = MODELS.build(load_config(config).model)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        raise ValueError(f'DistillClassifier teacher_config {config}: {err}') from err
+    try:
+        read = read_checkpoint(checkpoint)
+    except (FileNotFoundError, ValueError) as err:
+        raise ValueError(f'DistillClassifier teacher_checkpoint {checkpoint}: {err}') from err
     state = read.state
     own = teacher.state_dict()
     misfits = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}' for k, v in state.items()

@@ -19,8 +19,11 @@ def test_zero_at_match_and_kl_formula():
     assert student.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize('kwargs, message', [(dict(temperature=0), 'temperature must be > 0'),
-                                             (dict(weight=-1), 'weight must be >= 0')])
+@pytest.mark.parametrize('kwargs, message', [(dict(temperature=0), 'temperature must be a finite number > 0'),
+                                             (dict(weight=-1), 'weight must be a finite number >= 0'),
+                                             # built, and every loss was NaN / inf
+                                             (dict(temperature=float('nan')), 'temperature must be a finite'),
+                                             (dict(weight=float('inf')), 'weight must be a finite')])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         KDLoss(**kwargs)

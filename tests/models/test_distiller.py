@@ -91,3 +91,16 @@ def test_a_teacher_trained_on_other_classes_is_refused_when_training_starts(tmp_
         else:
             runner.train()
             assert runner.epoch == 1
+
+
+@pytest.mark.parametrize('missing', ['teacher_config', 'teacher_checkpoint'])
+def test_a_missing_teacher_file_says_it_is_the_teachers(tmp_path, missing):
+    """'config file not found: /nope.py' alone read as if the run's own config were missing."""
+    teacher_cfg = tmp_path / 'teacher.py'
+    teacher_cfg.write_text("model = dict(type='ImageClassifier', backbone=dict(type='ResNet', depth=18, "
+                           "base_channels=4, in_channels=1, small_stem=True), num_classes=3)\n")
+    torch.save(MODELS.build(dict(STUDENT, type='ImageClassifier')).state_dict(), tmp_path / 'teacher.pth')
+    files = dict(teacher_config=str(teacher_cfg), teacher_checkpoint=str(tmp_path / 'teacher.pth'))
+    files[missing] = str(tmp_path / 'nope')
+    with pytest.raises(ValueError, match=rf'DistillClassifier {missing} .*nope: '):
+        MODELS.build(dict(STUDENT, type='DistillClassifier', **files)).init_weights()
