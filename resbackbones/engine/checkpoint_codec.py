@@ -15,6 +15,7 @@ Anything else that ``weights_only`` would refuse is stored as its ``repr`` with 
 """
 from __future__ import annotations
 
+import enum
 import logging
 from collections import Counter, OrderedDict
 from typing import Any
@@ -55,8 +56,11 @@ def encode(obj: Any, where: str = 'checkpoint') -> Any:
         if type(obj) in _CONTAINERS and all(new is old for new, old in zip(items, obj)):
             return obj
         return items if isinstance(obj, list) else (tuple(items) if isinstance(obj, tuple) else set(items))
-    if isinstance(obj, _PRIMITIVES):  # subclasses of primitives (IntEnum, str enums ...): their plain value
-        return next(t for t in _PRIMITIVES if isinstance(obj, t))(obj)
+    if isinstance(obj, enum.Enum):  # str(S.X) of a (str, Enum) is 'S.X', not its value 'x'
+        return encode(obj.value, where)
+    if isinstance(obj, _PRIMITIVES):  # other subclasses of primitives: their plain value
+        kind = next(t for t in _PRIMITIVES if isinstance(obj, t))
+        return str.__str__(obj) if kind is str else kind(obj)
     print_log(f'checkpoint: {where} is a {type(obj).__module__}.{type(obj).__name__}, which '
               f'torch.load(weights_only=True) refuses; saved as its repr string instead',
               logger='current', level=logging.WARNING)

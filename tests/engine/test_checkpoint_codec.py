@@ -16,6 +16,15 @@ class Colour(enum.IntEnum):
     RED = 3
 
 
+class Stage(str, enum.Enum):
+    TRAIN = 'train'
+
+
+class Tag(str):
+    def __str__(self) -> str:
+        return 'a tag'
+
+
 def safe_round_trip(obj):
     """torch.save then torch.load with weights_only=True (what the runner does), then decode."""
     buffer = io.BytesIO()
@@ -47,6 +56,8 @@ def history(*values) -> HistoryBuffer:
     (np.int64(7), 7),
     (np.float32(1.5), 1.5),
     (Colour.RED, 3),
+    (Stage.TRAIN, 'train'),  # was saved as 'Stage.TRAIN'
+    (Tag('x'), 'x'),
     (ConfigDict(a=np.float64(1.0)), {'a': 1.0}),
     ((np.int64(1), 'x'), (1, 'x')),
     ({'eta': np.float64(2.0), 'ids': [np.int64(4)]}, {'eta': 2.0, 'ids': [4]}),
