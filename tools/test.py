@@ -52,6 +52,10 @@ def json_line(metrics: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    overridden = sorted(set(args.cfg_options or {}) & {'load_from', 'load_strict', 'resume'})
+    if overridden:  # set below whatever the options say: a user's load_strict=False was dropped without a word
+        raise ValueError(f'--cfg-options {overridden}: test.py loads CHECKPOINT (the second argument), strictly, and '
+                         'never resumes; give the checkpoint as CHECKPOINT and leave these out')
     cfg = config_from_args(args)
     cfg.load_from = check_checkpoint(args.checkpoint, 'CHECKPOINT')
     cfg.resume = False

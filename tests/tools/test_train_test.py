@@ -218,6 +218,8 @@ def test_amp_without_gpu_is_a_clear_error(tiny, tmp_path, capsys):
      '{ckpt} was trained on 2 classes (0, 1) and test_dataloader.dataset has 1 (1); they first differ at label 0'),
     (['{config}', '{ckpt}', '--cfg-options', "test_dataloader.dataset.classes=['1','0']"],
      'test_dataloader.dataset has 2 (1, 0); they first differ at label 0, so labels from there on would stand for'),
+    # set again after the merge: load_strict=False was dropped without a word
+    (['{config}', '{ckpt}', '--cfg-options', 'load_strict=False'], "--cfg-options ['load_strict']: test.py loads"),
 ])
 def test_test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     fill = dict(config=own_leaf(tiny[1], tmp_path), tmp=tmp_path, ckpt=tiny[2] / 'epoch_2.pth')
