@@ -91,6 +91,10 @@ class VolumeResNet(ResNet):
                                  (1, 3))
         in_plane_stem = stem_stride or (1 if small_stem else 2)
         pool = None if small_stem else stem_pool_stride
+        if pool is None and pool_depth_stride not in (None, 1):  # no max-pool: the depth stride went nowhere
+            raise ValueError(f'VolumeResNet: pool_depth_stride={pool_depth_stride} needs the stem max-pool, which '
+                             f'{"small_stem=True" if small_stem else "stem_pool_stride=None"} removes; leave it out or '
+                             'set stem_depth_stride')
         three = small_stem or kwargs.get('deep_stem', False)  # stems of 3x3 convs get 3x3x3
         stem_kernel = stem_depth_kernel if stem_depth_kernel is not None else (3 if three else 7)
         stem_t = stem_depth_stride if stem_depth_stride is not None else in_plane_stem

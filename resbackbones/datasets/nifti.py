@@ -100,8 +100,10 @@ def check_same_grid(img: nib.Nifti1Image, data: np.ndarray, path: str, ref: nib.
         where = [f'axis {j} direction/spacing by up to {diff[:, j].max():g}' for j in range(3)
                  if diff[:, j].max() > AFFINE_TOL]
         where += [f'origin by up to {diff[:, 3].max():g} mm'] if diff[:, 3].max() > AFFINE_TOL else []
-        raise ValueError(f'{owner}: {path} and {ref_path} have different affines ({", ".join(where)}); resample '
-                         f'them onto one grid first')
+        unoriented = 'it has no orientation (qform and sform codes 0): copy the header of the image into it, or ' \
+            if int(img.header['sform_code']) == 0 and int(img.header['qform_code']) == 0 else ''
+        raise ValueError(f'{owner}: {path} and {ref_path} have different affines ({", ".join(where)}); '
+                         f'{unoriented}resample them onto one grid first')
 
 
 def half_region(shape: Sequence[int], axis: int, split: str) -> tuple[slice, ...]:

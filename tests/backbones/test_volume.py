@@ -63,6 +63,9 @@ def test_dilation_is_isotropic_for_cubic_kernels():
     (dict(stem_depth_kernel=4), 'stem_depth_kernel must be an odd'),
     (dict(temporal=None), 'does not take temporal'),
     (dict(depth=20), 'depth must be one of'),
+    # no stem max-pool: the depth stride was ignored without a word
+    (dict(small_stem=True, pool_depth_stride=2), 'pool_depth_stride=2 needs the stem max-pool, which small_stem'),
+    (dict(stem_pool_stride=None, pool_depth_stride=2), 'which stem_pool_stride=None removes'),
 ])
 def test_bad_arguments_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):

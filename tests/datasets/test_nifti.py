@@ -145,6 +145,11 @@ def test_labels_and_channels_on_another_grid_are_refused(tmp_path):
     nib.save(nib.Nifti1Image(image, shifted), str(tmp_path / 't2.nii.gz'))
     with pytest.raises(ValueError, match=r't2.nii.gz and .*t1.nii.gz have different affines .*origin'):
         build(tmp_path, case=dict(images=[str(tmp_path / 't1.nii.gz'), str(tmp_path / 't2.nii.gz')]))
+    # saved without an affine: nibabel reads it flipped in x; 'resample' alone was the wrong advice
+    nib.save(nib.Nifti1Image(labels, None), str(tmp_path / 'bare.nii.gz'))
+    with pytest.raises(ValueError, match=r'bare.nii.gz .*it has no orientation \(qform and sform codes 0\): copy '
+                                         r'the header of the image into it'):
+        build(tmp_path, case=dict(seg=str(tmp_path / 'bare.nii.gz')))
 
 
 def test_label_volume_of_only_0_and_ignore_index_is_refused(tmp_path):
