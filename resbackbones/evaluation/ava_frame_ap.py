@@ -1,5 +1,8 @@
-"""AVA frame-AP arithmetic and file readers, with the numbers of mmaction2's ``ava_eval`` (ActivityNet's
-``get_ava_performance.py`` on the TF object-detection PASCAL evaluator).
+"""AVA frame-AP arithmetic and file readers, with the numbers of mmaction2 1.x's ``ava_eval``, a rewrite of
+ActivityNet's ``get_ava_performance.py`` that differs from it in two ways, both kept here for parity: detections on
+frames without ground truth are left out (the official evaluator counts them as false positives), and a class with
+ground truth but no detection is left out of the mean (scored 0 there). So these numbers can read higher than the
+official evaluator's on the same files.
 
 Per class: in every evaluated frame the class's detections, best score first, are matched greedily to that frame's
 ground-truth boxes of the class: a detection is a true positive when its highest-IoU box (the first on ties) has
