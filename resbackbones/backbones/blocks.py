@@ -131,7 +131,9 @@ def _plain_only(block: str, groups: int, base_width: int, base_channels: int, ch
 class BasicBlock(ResidualBlock):
     """Two 3x3 convs (ResNet-18/34). ``dcn`` replaces the second conv by a deformable one.
 
-    Args (besides the contract's): planes: output width of the block. dilation: of both convs.
+    Args (besides the contract's): planes: output width of the block. dilation: of conv1, and of conv2 too with
+        ``dilate_conv2`` (MedicalNet's and timm's block; mmdet's, mmseg's and mmaction2's dilate conv1 only, so
+        their dilated ResNet-18/34 checkpoints compute what they were trained as).
         layers: builds convs and norms. temporal_kernels: temporal size of (conv1, conv2); None for 2D.
         width: the inner width, conv1's output (default planes; a pruned block has fewer).
     ``style`` has no effect on a basic block: both styles put the stride on its first 3x3 conv (as mmdet).
@@ -142,15 +144,15 @@ class BasicBlock(ResidualBlock):
     def __init__(self, in_channels: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: nn.Module | None = None, layers: LayerFactory = LayerFactory(), drop_path: float = 0.0,
                  with_cp: bool = False, temporal_stride: int = 1, temporal_kernels: Sequence[int] | None = None,
-                 dcn: dict | None = None, width: int | None = None):
+                 dcn: dict | None = None, width: int | None = None, dilate_conv2: bool = False):
         super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
         width = width or planes
         t1, t2 = temporal_kernels or (1, 1)
         self.conv1 = layers.conv(in_channels, width, 3, stride, dilation, temporal_kernel=t1,
                                  temporal_stride=temporal_stride, block_channels=(in_channels, planes))
         self.bn1 = layers.norm(width)
-        self.conv2 = layers.conv(width, planes, 3, 1, dilation, temporal_kernel=t2, conv_cfg=dcn,
-                                 block_channels=(in_channels, planes))
+        self.conv2 = layers.conv(width, planes, 3, 1, dilation if dilate_conv2 else 1, temporal_kernel=t2,
+                                 conv_cfg=dcn, block_channels=(in_channels, planes))
         self.bn2 = layers.norm(planes)
 
     @classmethod

@@ -114,6 +114,7 @@ class ResNet(BaseModule):
     """
 
     arch_settings = ARCH_SETTINGS
+    basic_dilates_conv2 = False  # mmdet / mmseg / mmaction2: a dilated basic block dilates its first conv only
 
     def __init__(self, depth: int, in_channels: int = 3, stem_channels: int | None = None, base_channels: int = 64,
                  num_stages: int = 4, strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
@@ -196,6 +197,8 @@ class ResNet(BaseModule):
             planes = base_channels * 2**i
             variant = block.variant_kwargs(planes, style, groups, base_width or base_channels, base_channels,
                                            dcn if stage_with_dcn[i] else None, channel_separated)
+            if self.basic_dilates_conv2 and issubclass(block, BasicBlock):
+                variant['dilate_conv2'] = True
             stage = ResStage(block, channels + self.fused_channels[i], planes, stage_blocks[i], strides[i],
                              dilations[i], avg_down, self.layer_factory, rates[first:first + stage_blocks[i]],
                              with_cp=with_cp,

@@ -70,6 +70,8 @@ class VolumeResNet(ResNet):
     (the plan's ``stem_pool_kernel``), as MedicalNet's.
     """
 
+    basic_dilates_conv2 = True  # MedicalNet's BasicBlock dilates both convs: its weights load and compute alike
+
     def __init__(self, depth: int, in_channels: int = 1, num_stages: int = 4, strides: Sequence[int] | None = None,
                  depth_strides: Sequence[int] | None = None, depth_kernels: Sequence[int] | None = None,
                  stem_depth_kernel: int | None = None, stem_depth_stride: int | None = None,

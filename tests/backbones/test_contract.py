@@ -159,3 +159,19 @@ def test_stages_after_the_last_requested_are_not_built(tmp_path, randomise):
     dropped = [k for k, why in report.ignored if why.startswith('stage not built')]
     assert len(dropped) == len([k for k in full.state_dict() if k.startswith('layer4.')]) and not report.unexpected
     torch.testing.assert_close(model.layer3[1].conv2.weight, full.layer3[1].conv2.weight)
+
+
+@pytest.mark.parametrize('cfg, conv2_dilated', [
+    # mmdet / mmseg (deeplabv3 r18-d8) / mmaction2: a dilated basic block dilates conv1 only; both were dilated, so
+    # their checkpoints loaded key for key and computed something else
+    (dict(type='ResNet', depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), False),
+    (dict(type='ResNet3d', depth=18, spatial_strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)), False),
+    (dict(type='VolumeResNet', depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), True),  # MedicalNet's
+])
+def test_dilated_basic_blocks_follow_their_source_library(cfg, conv2_dilated):
+    model = MODELS.build(dict(cfg, base_channels=8))
+    for block in model.layer4:
+        dilation = max(block.conv1.dilation)
+        assert dilation > 1 and block.conv1.padding[-1] == dilation
+        assert (block.conv2.dilation[-1], block.conv2.padding[-1]) == ((dilation, dilation) if conv2_dilated
+                                                                         else (1, 1))
