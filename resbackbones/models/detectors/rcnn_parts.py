@@ -105,12 +105,14 @@ def build_roi_heads(neck_specs: Sequence[FeatureSpec], backbone_specs: Sequence[
                     train_cfg: dict, test_cfg: dict, with_mask: bool) -> RoIHeads:
     """torchvision RoIHeads: RoIAlign -> TwoMLPHead -> FastRCNNPredictor (+ mask branch when ``with_mask``)."""
     names = roi_levels(neck_specs, backbone_specs)
+    strides = [s.stride for name, s in zip(level_names(neck_specs), neck_specs) if name in names]
     channels = neck_specs[0].channels
     num_classes = roi_head['num_classes'] + 1  # torchvision's label 0 is the background
     size, ratio = roi_head['roi_size'], roi_head['sampling_ratio']
 
     def pooler(names: list[str], size: int, ratio: int) -> MultiLevelRoIAlign:
-        return MultiLevelRoIAlign(names, size, ratio, aligned=roi_head['aligned'], impl=roi_head['roi_align_impl'])
+        return MultiLevelRoIAlign(names, size, ratio, strides, aligned=roi_head['aligned'],
+                                  impl=roi_head['roi_align_impl'])
 
     train, test = train_cfg['rcnn'], test_cfg['rcnn']
     mask = {}

@@ -8,10 +8,12 @@ torchvision's kernel.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 from torchvision.ops import MultiScaleRoIAlign, roi_align
-from torchvision.ops.poolers import _setup_scales
+from torchvision.ops.poolers import initLevelMapper
 
 from .roi_align_rows import roi_align_rows
 
@@ -23,23 +25,29 @@ class MultiLevelRoIAlign(MultiScaleRoIAlign):
 
     Args:
         featmap_names, output_size, sampling_ratio: as torchvision's MultiScaleRoIAlign.
+        strides: the levels' strides (the neck's feature specs), which fix each level's scale 1/stride and the box
+            to level mapping. torchvision guesses them from the first batch's image size (rounded to a power of 2),
+            which its resize to 800 px keeps right; a first image 33-45 px high, or a 40x320 strip, doubled every
+            scale, for the model's life.
         aligned: half-pixel box shift (mmdet's RoI extractor), else torchvision's original convention.
         impl: 'auto' (rows on CPU, torchvision's kernel on other devices), 'rows' or 'torchvision'.
     """
 
     def __init__(self, featmap_names: list[str], output_size: int | tuple[int, int], sampling_ratio: int,
-                 aligned: bool = False, impl: str = 'auto'):
+                 strides: list[int], aligned: bool = False, impl: str = 'auto'):
         super().__init__(featmap_names, output_size, sampling_ratio)
         if impl not in IMPLEMENTATIONS:
             raise ValueError(f'roi_head.roi_align_impl must be one of {IMPLEMENTATIONS}; got {impl!r}')
+        if len(strides) != len(featmap_names):
+            raise ValueError(f'MultiLevelRoIAlign: {len(strides)} strides for {len(featmap_names)} levels')
         self.aligned, self.impl = aligned, impl
+        self.scales = [1.0 / s for s in strides]
+        self.map_levels = initLevelMapper(int(math.log2(strides[0])), int(math.log2(strides[-1])),
+                                          self.canonical_scale, self.canonical_level)
 
     def forward(self, x: dict[str, Tensor], boxes: list[Tensor], image_shapes: list[tuple[int, int]]) -> Tensor:
         """Pool every box of ``boxes`` (one (K_i, 4) tensor per image) from its level: (sum K_i, C, h, w)."""
         features = [x[name] for name in self.featmap_names]
-        if self.scales is None or self.map_levels is None:
-            self.scales, self.map_levels = _setup_scales(features, image_shapes, self.canonical_scale,
-                                                         self.canonical_level)
         rois = torch.cat([torch.cat([b.new_full((len(b), 1), i), b], 1) for i, b in enumerate(boxes)])
         levels = self.map_levels(boxes) if len(features) > 1 else rois.new_zeros(len(rois), dtype=torch.int64)
         use_rows = self.impl == 'rows' or (self.impl == 'auto' and features[0].device.type == 'cpu')

@@ -25,7 +25,7 @@ BOXES = [torch.tensor([[1.5, 2.0, 20.0, 30.0], [0.0, 0.0, 250.0, 200.0]]),
 @pytest.mark.parametrize('sampling_ratio', [0, 2])
 def test_aligned_pooling_is_roi_align_aligned_on_torchvisions_levels(sampling_ratio):
     names, shapes = ['0', '1', '2', '3'], [(256, 256)] * 2
-    ours = MultiLevelRoIAlign(names, 7, sampling_ratio, aligned=True)(_features(), BOXES, shapes)
+    ours = MultiLevelRoIAlign(names, 7, sampling_ratio, [4, 8, 16, 32], aligned=True)(_features(), BOXES, shapes)
     plain = MultiScaleRoIAlign(names, 7, sampling_ratio)
     plain(_features(), BOXES, shapes)  # sets its scales and level mapper
     levels = plain.map_levels(BOXES)

@@ -138,3 +138,18 @@ def test_degenerate_gt_box_names_the_image():
     bad[0].set_metainfo(dict(img_path='a.png'))
     with pytest.raises(ValueError, match='image a.png: gt box'):
         detector().train()(torch.randn(1, 3, 64, 96), bad, mode='loss')
+
+
+def test_a_small_first_image_does_not_set_the_roi_scales():
+    """The poolers guessed their scales from the first batch (torchvision's rule, kept right there by its resize
+    to 800 px): a first 40x320 strip doubled every scale, so later detections depended on it."""
+    model = detector().eval()
+    model.predict(torch.zeros(1, 3, 64, 320), samples(1, (40, 320), (40, 320)))
+    big = torch.rand(1, 3, 128, 128)
+    after_strip = model.predict(big, samples(1, (128, 128), (128, 128)))[0].pred_instances
+    fresh = detector()
+    fresh.load_state_dict(model.state_dict())
+    direct = fresh.eval().predict(big, samples(1, (128, 128), (128, 128)))[0].pred_instances
+    for pool in (model.roi_heads.box_roi_pool, model.roi_heads.mask_roi_pool):
+        assert pool.scales == [0.25, 0.125, 0.0625, 0.03125]
+    torch.testing.assert_close(after_strip.scores, direct.scores)
