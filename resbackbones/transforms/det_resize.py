@@ -72,7 +72,10 @@ class DetResize(BaseTransform):
             points[..., 1] *= h_scale
             results['gt_keypoints'] = points
         results['img'], results['img_shape'] = img, (new_h, new_w)
-        results['scale_factor'] = (w_scale, h_scale)
+        # relative to the original image: after another resize (DetAlbu's, a second DetResize) the factor
+        # compounds, or boxes mapped back through a Pad came back at the wrong size
+        before_w, before_h = results.get('scale_factor', (1.0, 1.0))[:2]
+        results['scale_factor'] = (before_w * w_scale, before_h * h_scale)
         return results
 
     def __repr__(self) -> str:

@@ -123,6 +123,14 @@ def test_albu_resize_multiplies_the_scale_factor(before):
     assert flipped.get('scale_factor') == before.get('scale_factor')  # the size did not change
 
 
+def test_resize_after_another_compounds_the_scale_factor():
+    """DetAlbu's resize to half, then DetResize to double: the factor from the original is 1, not 2 (a later Pad
+    maps boxes back by it)."""
+    halved = DetAlbu([dict(type='Resize', height=30, width=50)])(sample())
+    r = DetResize((100, 60), keep_ratio=False)(halved)
+    assert r['img_shape'] == (60, 100) and r['scale_factor'] == pytest.approx((1.0, 1.0))
+
+
 def test_resize_moves_a_semantic_map_and_keypoints_too():
     # they stayed at the old size (mmcv's Resize moves them)
     r = sample()

@@ -92,12 +92,18 @@ class FasterRCNN(TaskModel):
         return ImageList(inputs, [tuple(int(v) for v in s.metainfo['img_shape'][:2]) for s in data_samples])
 
     def _target(self, sample: BaseDataElement, device: torch.device) -> dict[str, torch.Tensor]:
-        gt = sample.gt_instances
+        where = sample.metainfo.get('img_path', sample.metainfo.get('img_id'))
+        gt = getattr(sample, 'gt_instances', None)
+        if gt is None:  # mmengine's AttributeError named neither the image nor the missing step
+            raise ValueError(f'image {where}: its data sample has no gt_instances; load them with '
+                             'LoadDetAnnotations before PackDetInputs in the training pipeline')
+        if self.with_mask and 'masks' not in gt:
+            raise ValueError(f'image {where}: {type(self).__name__} trains on masks, but its gt_instances have '
+                             'none; load them with LoadDetAnnotations(with_mask=True)')
         boxes = torch.as_tensor(gt.bboxes, dtype=torch.float32, device=device).reshape(-1, 4)
         bad = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
         if bad.any():
-            raise ValueError(f'image {sample.metainfo.get("img_path", sample.metainfo.get("img_id"))}: gt box '
-                             f'{boxes[bad][0].tolist()} has zero or negative width/height')
+            raise ValueError(f'image {where}: gt box {boxes[bad][0].tolist()} has zero or negative width/height')
         target = dict(boxes=boxes, labels=torch.as_tensor(gt.labels, device=device).long() + 1)
         if self.with_mask:
             target['masks'] = torch.as_tensor(gt.masks, device=device)

@@ -140,6 +140,19 @@ def test_degenerate_gt_box_names_the_image():
         detector().train()(torch.randn(1, 3, 64, 96), bad, mode='loss')
 
 
+def test_missing_masks_or_annotations_name_the_image_and_the_loading_step():
+    """A mask model trained on a pipeline without with_mask=True, or samples without gt_instances, failed deep in
+    the loss with mmengine's AttributeError."""
+    no_masks = samples(1)
+    del no_masks[0].gt_instances.masks
+    no_masks[0].set_metainfo(dict(img_path='a.png'))
+    with pytest.raises(ValueError, match=r'image a.png: MaskRCNN trains on masks.*\(with_mask=True\)'):
+        detector().train()(torch.randn(1, 3, 64, 96), no_masks, mode='loss')
+    bare = BaseDataElement(metainfo=dict(img_path='b.png', img_shape=(64, 96), ori_shape=(64, 96)))
+    with pytest.raises(ValueError, match='image b.png: its data sample has no gt_instances'):
+        detector().train()(torch.randn(1, 3, 64, 96), [bare], mode='loss')
+
+
 def test_a_small_first_image_does_not_set_the_roi_scales():
     """The poolers guessed their scales from the first batch (torchvision's rule, kept right there by its resize
     to 800 px): a first 40x320 strip doubled every scale, so later detections depended on it."""
