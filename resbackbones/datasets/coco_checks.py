@@ -89,7 +89,10 @@ def check_box(ann: dict, height: int, width: int, where: str) -> tuple[list[floa
             or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bbox)):
         raise CocoFormatError(f'{where}: bbox must be 4 finite numbers [x, y, w, h]; got {bbox!r}')
     x, y, w, h = bbox
-    if w < 1 or h < 1 or ann.get('area', 1) <= 0:
+    area = ann.get('area', 1)
+    if isinstance(area, bool) or not isinstance(area, (int, float)) or not math.isfinite(area):
+        raise CocoFormatError(f'{where}: area must be a finite number (pixels); got {area!r}')
+    if w < 1 or h < 1 or area <= 0:
         return None, 'boxes of zero area or under 1 px', False
     x1, y1, x2, y2 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
     if x2 - x1 <= 0 or y2 - y1 <= 0:

@@ -110,6 +110,8 @@ def rle_size(data: dict) -> list[int]:
     (lambda d: [im.update(id=str(im['id'])) for im in d['images']],
      r"refers to image id 1, which is not in 'images' \(an int here, while the images' ids are strs"),
     (lambda d: d['annotations'][0].update(bbox=[1, 2, 3]), 'annotation id 1: bbox must be 4'),
+    # a bare TypeError ('<=' between NoneType and int) that named neither file nor annotation
+    (lambda d: d['annotations'][0].update(area=None), r'annotation id 1: area must be a finite number'),
     (lambda d: d['annotations'][1].update(id=1), 'annotations id 1 appears more than once'),
     (lambda d: d.pop('categories'), "list under 'categories'"),
     # pycocotools segfaulted or took all memory on these

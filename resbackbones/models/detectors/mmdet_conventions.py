@@ -17,7 +17,20 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 
 
 class ExactAnchorGenerator(AnchorGenerator):
-    """torchvision's AnchorGenerator with base anchors of exact, unrounded sizes (mmdet's AnchorGenerator)."""
+    """torchvision's AnchorGenerator with base anchors of exact, unrounded sizes and grids at the levels' declared
+    ``strides`` (mmdet's AnchorGenerator). torchvision takes a level's stride as padded image size // grid size,
+    which is 61, not 64, for the P6 grid of an 800 px input (13 cells, as P6 is not padded to 64)."""
+
+    def __init__(self, sizes, aspect_ratios, strides: list[int]):
+        super().__init__(sizes, aspect_ratios)
+        if len(strides) != len(sizes):
+            raise ValueError(f'ExactAnchorGenerator: {len(strides)} strides for {len(sizes)} levels')
+        self.strides = [int(s) for s in strides]
+
+    def grid_anchors(self, grid_sizes: list[list[int]], strides: list[list[Tensor]]) -> list[Tensor]:
+        fixed = [[torch.tensor(s, dtype=torch.int64, device=given[0].device)] * 2
+                 for s, given in zip(self.strides, strides)]
+        return super().grid_anchors(grid_sizes, fixed)
 
     def generate_anchors(self, scales: list[int], aspect_ratios: list[float], dtype: torch.dtype = torch.float32,
                          device: torch.device = torch.device('cpu')) -> Tensor:

@@ -2,9 +2,9 @@
 
 Nothing here is typed twice: anchor sizes are ``scales x stride`` of each neck level, RoI pooling uses the neck
 levels at the backbone's strides (P2-P5 of an FPN), channel counts come from the specs. Config keys follow mmdet
-(``train_cfg.rpn.assigner.pos_iou_thr``, ``test_cfg.rcnn.score_thr`` ...); the fixed choices are torchvision's,
-which are also mmdet's defaults: low-quality matches for the RPN only, ground-truth boxes added to the RoI proposals
-in training, box deltas weighted (1, 1, 1, 1) in the RPN and (10, 10, 5, 5) in the RoI head.
+(``train_cfg.rpn.assigner.pos_iou_thr``, ``test_cfg.rcnn.score_thr`` ...); the fixed choices are torchvision's:
+low-quality matches for the RPN only (mmdet's keep them only at IoU >= min_pos_iou 0.3), ground-truth boxes added
+to the RoI proposals in training, box deltas weighted (1, 1, 1, 1) in the RPN and (10, 10, 5, 5) in the RoI head.
 """
 from __future__ import annotations
 
@@ -78,9 +78,18 @@ def build_rpn(specs: Sequence[FeatureSpec], rpn_head: dict, train_cfg: dict, tes
         raise ValueError(f'the RPN shares one head over all levels: neck outputs must have equal channels; '
                          f'got {[s.channels for s in specs]}')
     gen = rpn_head['anchor_generator']
+    for key in ('scales', 'ratios'):  # scales=8 (mmdet writes [8]) failed as "'int' object is not iterable"
+        values = gen[key]
+        if not (isinstance(values, (list, tuple)) and values
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values)):
+            raise ValueError(f'rpn_head.anchor_generator.{key} must be a list of positive numbers, e.g. '
+                             f'{list(RPN_HEAD["anchor_generator"][key])}; got {values!r}')
     sizes = tuple(tuple(float(scale * s.stride) for scale in gen['scales']) for s in specs)
-    generator = AnchorGenerator if gen['round_to_pixels'] else ExactAnchorGenerator
-    anchors = generator(sizes, (tuple(gen['ratios']),) * len(specs))
+    ratios = (tuple(gen['ratios']),) * len(specs)
+    # torchvision's generator keeps its rounded sizes and image-size // grid strides, so its checkpoints compute as
+    # trained; the exact one places every level's grid at its declared stride, as mmdet's
+    anchors = AnchorGenerator(sizes, ratios) if gen['round_to_pixels'] else \
+        ExactAnchorGenerator(sizes, ratios, [s.stride for s in specs])
     head = RPNHead(channels.pop(), anchors.num_anchors_per_location()[0], conv_depth=rpn_head['conv_depth'])
     train, proposal, test = train_cfg['rpn'], train_cfg['rpn_proposal'], test_cfg['rpn']
     return ModeRPN(

@@ -40,7 +40,7 @@ def test_aligned_pooling_is_roi_align_aligned_on_torchvisions_levels(sampling_ra
 
 
 def test_exact_anchors_keep_mmdets_sizes():
-    exact = ExactAnchorGenerator(((32.0,),), ((0.5, 1.0, 2.0),)).cell_anchors[0]
+    exact = ExactAnchorGenerator(((32.0,),), ((0.5, 1.0, 2.0),), [8]).cell_anchors[0]
     w, h = 32 * math.sqrt(2), 32 / math.sqrt(2)  # ratio h/w = 0.5 keeps the area 32 x 32
     torch.testing.assert_close(exact[0], torch.tensor([-w / 2, -h / 2, w / 2, h / 2]))
     torch.testing.assert_close(exact[1], torch.tensor([-16.0, -16.0, 16.0, 16.0]))
@@ -63,3 +63,24 @@ def test_configs_switch_the_conventions():
     with torch.no_grad():
         [result] = mmdet.predict(torch.randn(1, 3, 64, 64))
     assert result.pred_instances.bboxes.shape[1:] == (4,)
+
+
+def test_exact_anchors_sit_at_the_declared_strides():
+    """torchvision's stride is padded image size // grid size: for an 800x1344 input the 13-row P6 grid got y stride
+    61, not mmdet's 64 (P6 is not padded to 64)."""
+    from torchvision.models.detection.image_list import ImageList
+    generator = ExactAnchorGenerator(((512.0,),), ((1.0,),), [64])
+    images = ImageList(torch.zeros(1, 3, 800, 1344), [(800, 1344)])
+    [anchors] = generator(images, [torch.zeros(1, 4, 13, 21)])
+    centres_y = ((anchors[:, 1] + anchors[:, 3]) / 2).unique()
+    torch.testing.assert_close(centres_y, torch.arange(13.0) * 64)
+    rounded = AnchorGenerator(((512.0,),), ((1.0,),))  # torchvision's own: kept so its checkpoints compute alike
+    [plain] = rounded(images, [torch.zeros(1, 4, 13, 21)])
+    assert float(((plain[:, 1] + plain[:, 3]) / 2).unique()[1]) == 61.0
+
+
+def test_anchor_scales_of_the_wrong_form_are_named():
+    with pytest.raises(ValueError, match=r'rpn_head.anchor_generator.scales must be a list of positive numbers, '
+                                         r'e.g. \[8\]; got 8'):
+        MODELS.build(dict(type='FasterRCNN', backbone=dict(type='ResNet', depth=18, base_channels=8),
+                          neck=dict(type='FPN', out_channels=16), rpn_head=dict(anchor_generator=dict(scales=8))))
