@@ -15,7 +15,7 @@ from ..registry import MODELS
 from .addons import BlockAddon
 from .resnet import ARCH_SETTINGS, ResNet
 from .temporal import TemporalPlan
-from .validation import check_choice, per_stage
+from .validation import check_choice, per_stage, positive_ints
 
 INFLATE_STYLES = ('3x1x1', '3x3x3')
 NOT_IN_3D = {'strides': "use spatial_strides (mmaction2's name)", 'small_stem': 'not available in 3D',
@@ -87,8 +87,11 @@ class ResNet3d(ResNet):
         check_choice('num_stages', num_stages, (1, 2, 3, 4))
         if act_cfg is not None and act_cfg.get('type') != 'ReLU':
             raise ValueError(f"ResNet3d: act_cfg must be dict(type='ReLU') (mmaction2's ResNet3d); got {act_cfg}")
-        if len(tuple(conv1_kernel)) != 3 or tuple(conv1_kernel)[1:] != (7, 7) or conv1_kernel[0] % 2 == 0:
-            raise ValueError(f'conv1_kernel must be (t, 7, 7) with an odd t; got {tuple(conv1_kernel)}')
+        if isinstance(conv1_kernel, int):  # mmaction2 reads one number as (k, k, k) (_triple)
+            conv1_kernel = (conv1_kernel,) * 3
+        if not isinstance(conv1_kernel, (list, tuple)) or len(conv1_kernel) != 3 or \
+                tuple(conv1_kernel)[1:] != (7, 7) or conv1_kernel[0] % 2 == 0:
+            raise ValueError(f'conv1_kernel must be (t, 7, 7) with an odd t; got {conv1_kernel!r}')
         for name, value in (('conv1_stride_t', conv1_stride_t), ('pool1_stride_t', pool1_stride_t),
                             ('conv1_stride_s', conv1_stride_s), ('pool1_stride_s', pool1_stride_s)):
             if not isinstance(value, int) or value < 1:
@@ -101,7 +104,8 @@ class ResNet3d(ResNet):
                         for i, n in enumerate(stage_blocks))
         plan = TemporalPlan(
             stem_kernel=conv1_kernel[0], stem_stride=conv1_stride_t, stem_pool_stride=pool1_stride_t,
-            stage_strides=per_stage('temporal_strides', temporal_strides, (1, 1, 1, 1), num_stages),
+            stage_strides=positive_ints('temporal_strides', per_stage('temporal_strides', temporal_strides,
+                                                                      (1, 1, 1, 1), num_stages)),
             block_kernels=kernels, exit_pools=tuple(2 if with_pool2 and i == 0 else 1 for i in range(num_stages)),
             stem_mid_channels=stem_mid_channels)
         non_local = per_stage('non_local', non_local, (0, 0, 0, 0), num_stages)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from ..registry import MODELS
 from ..structures import FeatureSpec
+from .resnet import _strides_of
 from .slowfast_pathway import ResNet3dPathway
 from .two_pathways import TwoPathwayBackbone
 
@@ -81,6 +82,7 @@ class ResNet3dSlowFast(TwoPathwayBackbone):
             slow.update(speed_ratio=speed_ratio, channel_ratio=channel_ratio, lateral_in_channels=fused_from)
         self.slow_path = ResNet3dPathway(**slow)
         self._check_widths(fused_from)
+        self._check_temporal_strides()
 
     def _check_widths(self, fast_channels: list[int]) -> None:
         """mmaction2 sizes the laterals from the slow widths / channel_ratio: refuse pathways where that is not the
@@ -92,6 +94,28 @@ class ResNet3dSlowFast(TwoPathwayBackbone):
             raise ValueError(f'ResNet3dSlowFast: the fast pathway\'s channels {fast_channels} (after its stem and '
                              f'stages) must be the slow pathway\'s {slow_channels} divided by channel_ratio='
                              f'{self.channel_ratio}; set the fast pathway\'s base_channels accordingly')
+
+    @staticmethod
+    def _entry_strides(path: ResNet3dPathway) -> list[int]:
+        """Temporal stride of the features entering each stage (where a lateral joins them)."""
+        specs = path.all_specs()
+        return [specs[0].temporal_stride * _strides_of(path.maxpool)[1]] + \
+            [spec.temporal_stride for spec in specs[1:path.num_stages]]
+
+    def _check_temporal_strides(self) -> None:
+        """A lateral joins T / fast_rate / fast_stride / speed_ratio fast frames to T / resample_rate / slow_stride
+        slow ones: the pathways' own temporal strides must agree wherever a lateral joins, else every clip length
+        failed in forward with advice about clip lengths that could not help."""
+        if not self.slow_path.lateral:
+            return
+        slow, fast = self._entry_strides(self.slow_path), self._entry_strides(self.fast_path)
+        joins = [k for k in range(self.slow_path.num_stages) if self.slow_path.lateral_before(k) is not None]
+        bad = [k for k in joins if slow[k] != fast[k]]
+        if bad:
+            raise ValueError(f'ResNet3dSlowFast: the pathways\' temporal strides before stage(s) '
+                             f'{[k + 1 for k in bad]} differ (slow {[slow[k] for k in bad]}, fast {[fast[k] for k in bad]}); resample_rate '
+                             f'and speed_ratio set the rates, so conv1_stride_t, pool1_stride_t and temporal_strides '
+                             f'must match between slow_pathway and fast_pathway')
 
     @property
     def fast_rate(self) -> int:

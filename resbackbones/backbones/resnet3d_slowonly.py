@@ -14,7 +14,7 @@ from .resnet3d import ResNet3d
 
 # ResNet3dPathway's lateral arguments and their defaults: inert without laterals.
 PATHWAY_DEFAULTS = dict(lateral_norm=False, speed_ratio=8, channel_ratio=8, fusion_kernel=5, lateral_infl=2,
-                        lateral_activate=(1, 1, 1, 1))
+                        lateral_activate=(1, 1, 1, 1), lateral_inv=False)
 
 
 @MODELS.register_module()
@@ -24,8 +24,8 @@ class ResNet3dSlowOnly(ResNet3d):
 
     Args (besides ResNet3d's):
         lateral: must be False (SlowOnly has no fast pathway to connect; SlowFast is ``ResNet3dSlowFast``).
-        lateral_norm, speed_ratio, channel_ratio, fusion_kernel, lateral_infl, lateral_activate: mmaction2's pathway
-            arguments, accepted because they change nothing without laterals.
+        lateral_norm, speed_ratio, channel_ratio, fusion_kernel, lateral_infl, lateral_activate, lateral_inv:
+            mmaction2's pathway arguments, accepted because they change nothing without laterals.
     """
 
     def __init__(self, depth: int = 50, conv1_kernel: Sequence[int] = (1, 7, 7), conv1_stride_t: int = 1,

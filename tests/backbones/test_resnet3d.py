@@ -110,6 +110,10 @@ def test_frozen_stages_and_norm_modes_work_in_3d():
     (dict(inflate=(1, (1, 0, 1), 1, 1)), r'inflate\[1\] must be 0, 1 or a sequence of 2'),
     (dict(inflate=(1, 1, 1)), 'inflate needs one entry per stage'),
     (dict(temporal_strides=(1, 2)), 'temporal_strides needs one entry per stage'),
+    # built, then failed in forward ('non-positive stride', or conv3d's argument error for a float)
+    (dict(temporal_strides=(1, 0, 1, 1)), r'temporal_strides must be integers >= 1, one per stage'),
+    (dict(temporal_strides=(1, 2.0, 1, 1)), r'temporal_strides must be integers >= 1'),
+    (dict(conv1_kernel=(3, 7)), r'conv1_kernel must be \(t, 7, 7\)'),
     (dict(inflate_style='2x1x1'), 'inflate_style must be one of'),
     (dict(pool1_stride_t=0), 'pool1_stride_t must be an integer >= 1'),
     (dict(norm_cfg=dict(type='BN2d')), "type 'BN2d' is for 2D inputs"),
@@ -234,3 +238,11 @@ def test_a_wrong_layout_or_too_few_frames_names_what_is_needed(cfg, shape, messa
     model = MODELS.build(dict(depth=18, base_channels=8, **cfg)).eval()
     with pytest.raises(ValueError, match=message):
         model(torch.rand(shape))
+
+
+def test_one_number_conv1_kernel_and_slowonly_pathway_arguments_as_mmaction2():
+    """conv1_kernel=7 (mmaction2's _triple) was a TypeError; SlowOnly refused its pathway's lateral_inv=False."""
+    with pytest.raises(ValueError, match=r'conv1_kernel must be \(t, 7, 7\) with an odd t; got \(5, 5, 5\)'):
+        MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, conv1_kernel=5))
+    assert MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, conv1_kernel=7)).conv1.kernel_size == (7, 7, 7)
+    MODELS.build(dict(type='ResNet3dSlowOnly', depth=18, base_channels=8, lateral_inv=False))

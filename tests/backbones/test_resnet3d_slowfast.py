@@ -134,6 +134,10 @@ def test_a_lateral_pathway_does_not_run_alone():
     (dict(fast=dict(num_stages=3, stage_blocks=(1, 2, 1), inflate=(1, 1, 1), spatial_strides=(1, 2, 2),
                     temporal_strides=(1, 1, 1), dilations=(1, 1, 1))),
      'the pathways need the same num_stages'),
+    # every clip length failed in forward, told to be 'a multiple of resample_rate=8'
+    (dict(fast=dict(conv1_stride_t=2)),
+     r'temporal strides before stage\(s\) \[1, 2, 3, 4\] differ \(slow \[1, 1, 1, 1\], fast \[2, 2, 2, 2\]\)'),
+    (dict(slow=dict(temporal_strides=(1, 2, 1, 1))), r'before stage\(s\) \[3, 4\] differ'),
 ])
 def test_bad_arguments_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
