@@ -86,7 +86,9 @@ def verification_scores(emb1: np.ndarray, emb2: np.ndarray, issame: Sequence[boo
     Returns accuracy (fold mean), accuracy_std, fold_accuracy (folds,), best_threshold (mean over folds, as a
     squared distance; with ``pca`` a distance between projected embeddings), tpr/fpr (mean over folds at
     ROC_THRESHOLDS), and tar@far=F (mean, std, far reached) for each F the data allow: at least 1/F
-    different-identity pairs in every nine-fold training part.
+    different-identity pairs in every nine-fold training part, and same and different pairs in every fold (a
+    fold without same pairs has no acceptance rate; its 0 was averaged in, so a list sorted by kind, as LFW's
+    pairsDevTest.txt, read TAR 0.5 for 1.0). ``far_skipped`` says, per F left out, why.
     """
     dist = ((emb1 - emb2) ** 2).sum(1)
     same = np.asarray(issame, dtype=bool)
@@ -103,11 +105,18 @@ def verification_scores(emb1: np.ndarray, emb2: np.ndarray, issame: Sequence[boo
         accuracy[k] = _rates(fold_dist[test], same[test], best[k:k + 1])[2][0]
     out = dict(accuracy=float(accuracy.mean()), accuracy_std=float(accuracy.std()), fold_accuracy=accuracy,
                best_threshold=float(best.mean()), tpr=np.mean(tprs, 0), fpr=np.mean(fprs, 0))
+    out['far_skipped'] = {}
+    one_kind = [k for k, t in enumerate(splits) if same[t].all() or not same[t].any()]
     for far in far_targets:
-        if min(int((~same[np.setdiff1d(np.arange(len(dist)), t)]).sum()) for t in splits) * far < 1 or \
-                not same.any():  # no same pairs: there is no acceptance rate to report
-            continue
-        out[f'tar@far={far:g}'] = _tar_at_far(dist, same, splits, far)
+        if not same.any():
+            out['far_skipped'][far] = 'there are no same-identity pairs'
+        elif one_kind:
+            out['far_skipped'][far] = (f'fold(s) {one_kind[:5]} hold pairs of one kind only (a list sorted by '
+                                       'kind: shuffle it, or use folds that mix same and different pairs)')
+        elif min(int((~same[np.setdiff1d(np.arange(len(dist)), t)]).sum()) for t in splits) * far < 1:
+            out['far_skipped'][far] = 'too few different-identity pairs per fold to measure such a FAR'
+        else:
+            out[f'tar@far={far:g}'] = _tar_at_far(dist, same, splits, far)
     return out
 
 
@@ -176,7 +185,7 @@ class FaceVerificationMetric(BaseMetric):
         if isinstance(far_targets, (int, float)):
             raise ValueError(f'FaceVerificationMetric: far_targets must be a list of rates, e.g. (1e-3, 1e-4); got '
                              f'{far_targets!r}')
-        if not all(0 < f < 1 for f in far_targets):
+        if not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 < f < 1 for f in far_targets):
             raise ValueError(f'FaceVerificationMetric: far_targets must lie in (0, 1); got {far_targets!r}')
         self.folds, self.far_targets, self.roc_file = folds, tuple(far_targets), roc_file
         self.pca = check_pca(pca, 'FaceVerificationMetric')
@@ -237,15 +246,15 @@ class FaceVerificationMetric(BaseMetric):
         if broken:  # NaN distances pass no threshold: a diverged model scored 0.5, as a coin would
             raise ValueError(f'FaceVerificationMetric: {len(broken)} of {count} pairs{where} have non-finite '
                              f'embeddings (first: pair {broken[0]}); the model has diverged (NaN or inf)')
-        emb1 /= np.linalg.norm(emb1, axis=1, keepdims=True)
-        emb2 /= np.linalg.norm(emb2, axis=1, keepdims=True)
+        for emb in (emb1, emb2):  # a zero embedding stays zero, as sklearn's normalize (insightface) leaves it
+            norm = np.linalg.norm(emb, axis=1, keepdims=True)
+            emb /= np.where(norm == 0, 1.0, norm)
         check_pca(self.pca, f'FaceVerificationMetric{where}', count, self.folds, emb1.shape[1])
         scores = verification_scores(emb1, emb2, [sides[(i, 0)][0] for i in range(count)], self.folds,
                                      self.far_targets, self.pca)
-        skipped = [f for f in self.far_targets if f'tar@far={f:g}' not in scores]
-        if skipped:
-            print_log(f'FaceVerificationMetric: TAR@FAR {skipped} not reported{where}: {count} pairs have too few '
-                      f'different-identity pairs per fold to measure such a FAR', logger='current')
+        for far, reason in scores['far_skipped'].items():
+            print_log(f'FaceVerificationMetric: TAR@FAR {far:g} not reported{where} ({count} pairs): {reason}',
+                      logger='current')
         return dict(scores, pairs=count)
 
     @staticmethod

@@ -179,6 +179,36 @@ def test_a_repeat_must_agree_with_the_first_delivery():
         metric.compute_metrics(metric.results)
 
 
+def test_pairs_sorted_by_kind_give_no_tar_rather_than_a_halved_one(caplog):
+    """500 same then 500 different (LFW's pairsDevTest.txt): folds without same pairs averaged a TAR of 0 in, so
+    well-separated embeddings read TAR 0.5 (insightface divides by zero there)."""
+    emb, issame = _pairs(2000, 0)
+    order = np.argsort(~np.asarray(issame), kind='stable')  # the same pairs first
+    pairs = emb.reshape(-1, 2, emb.shape[1])[order]
+    sorted_same = [issame[i] for i in order]
+    out = verification_scores(pairs[:, 0], pairs[:, 1], sorted_same, far_targets=(1e-2,))
+    assert 'tar@far=0.01' not in out and 'one kind only' in out['far_skipped'][1e-2]
+    metric = FaceVerificationMetric(far_targets=(1e-2,))
+    metric.process({}, _predictions(pairs.reshape(-1, emb.shape[1]), sorted_same, range(2 * len(pairs))))
+    with caplog.at_level('INFO'):
+        assert not [k for k in metric.compute_metrics(metric.results) if k.startswith('tar')]
+
+
+def test_a_zero_embedding_stays_zero_as_insightface_normalises_it():
+    """0/0 made NaN distances, which pass no threshold: accuracy 0.75 where insightface's normalize gives 0.95."""
+    emb, issame = _pairs(40, 0)
+    emb = emb.copy()
+    zeroed = [i for i in range(0, 40, 2) if issame[i // 2]][:4]
+    emb[zeroed] = 0
+    emb[[i + 1 for i in zeroed]] = 0
+    metric = FaceVerificationMetric(far_targets=())
+    metric.process({}, _predictions(emb, issame, range(len(emb))))
+    norm = np.linalg.norm(emb, axis=1, keepdims=True)
+    unit = emb / np.where(norm == 0, 1, norm)
+    want = verification_scores(unit[0::2], unit[1::2], issame, far_targets=())
+    assert metric.compute_metrics(metric.results)['accuracy'] == pytest.approx(want['accuracy'])
+
+
 def test_no_tar_without_same_pairs_and_far_targets_must_be_a_list():
     emb, _ = _pairs(200, 0)
     metric = FaceVerificationMetric(far_targets=(0.1,))
@@ -186,3 +216,5 @@ def test_no_tar_without_same_pairs_and_far_targets_must_be_a_list():
     assert not [k for k in metric.compute_metrics(metric.results) if k.startswith('tar')]  # was tar@far=0.1: 0.0
     with pytest.raises(ValueError, match=r'far_targets must be a list of rates, e.g. \(1e-3, 1e-4\); got 0.001'):
         FaceVerificationMetric(far_targets=1e-3)  # a bare TypeError before
+    with pytest.raises(ValueError, match=r"far_targets must lie in \(0, 1\); got \('0.001',\)"):
+        FaceVerificationMetric(far_targets=('0.001',))
