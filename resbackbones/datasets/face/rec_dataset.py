@@ -43,6 +43,10 @@ class FaceRecDataset(ClassificationDataset):
         header, _ = self.reader.read_image_record(0 if 0 in self.reader.offsets else first)
         if 0 in self.reader.offsets and header.flag > 0:
             end = int(header.label[0])
+            if end <= 1:  # mmengine's 'need at least one array to concatenate' named no file
+                raise ValueError(f'{self.reader.rec_path}: record 0 is an insightface header (flag {header.flag}) '
+                                 f'whose first label {header.label[0]:g} declares no image keys (1..label-1); '
+                                 'write the header as (number of images + 1, ...) or leave it out')
             keys = list(range(1, end))
             absent = [k for k in keys if k not in self.reader.offsets]
             if absent:

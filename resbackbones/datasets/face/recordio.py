@@ -12,6 +12,7 @@ encoded image. insightface's record 0 has flag 2 and labels (first key past the 
 """
 from __future__ import annotations
 
+import numbers
 import os
 import struct
 from typing import Iterable, NamedTuple
@@ -36,7 +37,7 @@ class IRHeader(NamedTuple):
 def pack_record(header: IRHeader, payload: bytes) -> bytes:
     """IRHeader + payload as mxnet ``recordio.pack`` lays it out (an array label sets ``flag`` to its length)."""
     label = header.label
-    if isinstance(label, (int, float)):
+    if isinstance(label, numbers.Number) or np.ndim(label) == 0:  # numpy scalars too, as mxnet's numbers.Number
         return struct.pack(IR_FORMAT, 0, float(label), header.id, header.id2) + payload
     values = np.asarray(label, dtype='<f4').ravel()
     return struct.pack(IR_FORMAT, len(values), 0.0, header.id, header.id2) + values.tobytes() + payload

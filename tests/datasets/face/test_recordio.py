@@ -46,6 +46,21 @@ def test_irheader_as_mxnet_packs_it():
     assert vector == struct.pack('<IfQQ', 2, 0.0, 0, 0) + np.array([5, 9], '<f4').tobytes()
     header, payload = unpack_record(vector + b'img', 'x')
     assert header.flag == 2 and header.label.tolist() == [5.0, 9.0] and payload == b'img'
+    # numpy scalars are numbers to mxnet (flag 0); they were packed as 1-element arrays (flag 1), and a flag > 0 in
+    # record 0 made FaceRecDataset read it as insightface's header and drop most images
+    for label in (np.int64(3), np.float32(3.0), np.array(3.0)):
+        assert pack_record(IRHeader(0, label, 17, 0), b'JPEG') == scalar
+
+
+def test_a_header_record_that_declares_no_images_is_named(tmp_path):
+    """record 0 with flag > 0 and first label 1: no image keys, and mmengine failed with 'need at least one array
+    to concatenate'."""
+    records = [(0, pack_record(IRHeader(0, [1.0, 5.0], 0, 0), b''))] + \
+        [(k, pack_record(IRHeader(0, 0.0, k, 0), b'x')) for k in (1, 2)]
+    write_indexed_records(str(tmp_path / 'train.rec'), str(tmp_path / 'train.idx'), records)
+    with pytest.raises(ValueError, match=r'train.rec: record 0 is an insightface header \(flag 2\) whose first label '
+                                         r'1 declares no image keys'):
+        FaceRecDataset(data_root=str(tmp_path))
 
 
 def _faces(root: Path, identities: int = 3, per: int = 4) -> Path:
