@@ -15,7 +15,12 @@ def read_pairs(pairs_file: str, root: str, pattern: str = LFW_PATTERN) -> tuple[
     """(paths, issame): 2N image paths (pair k is 2k, 2k+1) and N flags; every path must exist."""
     if not os.path.isfile(pairs_file):
         raise FileNotFoundError(f'pairs file not found: {pairs_file}')
-    paths, issame = [], []
+    try:  # a mistyped field ('{num}') was a bare KeyError at the first pair
+        pattern.format(name='name', number=1)
+    except (KeyError, IndexError, ValueError, AttributeError) as err:
+        raise ValueError(f"read_pairs: pattern {pattern!r} must format with {{name}} and {{number}} only (e.g. "
+                         f"{LFW_PATTERN!r}); got {type(err).__name__}: {err}") from None
+    paths, issame, seen_content = [], [], False
     try:
         with open(pairs_file, encoding='utf-8-sig') as f:  # a byte-order mark is no part of the header
             lines = f.read().splitlines()
@@ -23,8 +28,12 @@ def read_pairs(pairs_file: str, root: str, pattern: str = LFW_PATTERN) -> tuple[
         raise ValueError(f'{pairs_file} is not UTF-8 text: {err}') from None
     for line_no, line in enumerate(lines, 1):
         fields = line.split()
-        if not fields or (not paths and not issame and all(x.isdigit() for x in fields)):
-            continue  # blank, or the header (the first line with content: "folds pairs_per_fold")
+        if not fields:
+            continue
+        header = not seen_content and len(fields) <= 2 and all(x.isdigit() for x in fields)
+        seen_content = True
+        if header:  # only the first line with content ("folds pairs_per_fold", or "500"): a pair of identities
+            continue  # named by numbers ("1001 1 2") was taken for one and dropped, shifting every later pair
         try:
             if len(fields) == 3:
                 pair = [(fields[0], int(fields[1])), (fields[0], int(fields[2]))]

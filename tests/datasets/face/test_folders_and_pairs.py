@@ -83,3 +83,24 @@ def test_a_byte_order_mark_or_blank_lines_before_the_header(tmp_path):
     pairs.write_bytes('1 1\nAnn_A 1 2 \xe9\n'.encode('latin-1'))
     with pytest.raises(ValueError, match='pairs.txt is not UTF-8 text'):
         read_pairs(str(pairs), str(root))
+
+
+def test_identities_named_by_numbers_are_pairs_not_headers(tmp_path):
+    """Every all-digit line before the first pair was skipped as a header: '1001 1 2' was dropped, and every later
+    pair moved up by one."""
+    root = _folder(tmp_path / 'ids', {'1001': 2, '1002': 2, 'Abel': 2}, lambda who, k: f'{who}_{k:04d}.jpg')
+    pairs = tmp_path / 'pairs.txt'
+    pairs.write_text('10 300\n1001 1 2\nAbel 1 1002 2\n')
+    paths, issame = read_pairs(str(pairs), str(root))
+    assert issame == [True, False] and Path(paths[0]).name == '1001_0001.jpg'
+    pairs.write_text('1001 1 2\n')  # no header at all: the first line is a pair (three fields)
+    assert read_pairs(str(pairs), str(root))[1] == [True]
+
+
+def test_a_mistyped_pattern_is_named(tmp_path):
+    root = _lfw(tmp_path)
+    pairs = tmp_path / 'pairs.txt'
+    pairs.write_text('1 1\nAnn_A 1 2\n')
+    with pytest.raises(ValueError, match=r"pattern '\{name\}/\{name\}_\{num:04d\}.jpg' must format with \{name\} and "
+                                         r'\{number\} only'):
+        read_pairs(str(pairs), str(root), pattern='{name}/{name}_{num:04d}.jpg')  # a bare KeyError: 'num'
