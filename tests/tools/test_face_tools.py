@@ -214,3 +214,22 @@ def test_bad_outputs_checkpoints_and_files_are_named_before_the_work(trained, tm
                     prog='make_bin.py') == 2
     err = capsys.readouterr().err
     assert f'cannot read image {ids / "p1" / "2.png"}' in err and not (tmp_path / 'bad.bin').exists()
+
+
+@pytest.mark.parametrize('keep', [[], ['--keep-bytes']])
+def test_make_rec_names_a_truncated_image_and_keeps_the_old_rec(tmp_path, capsys, keep):
+    """Re-encoding stopped on a bare 'image file is truncated' traceback naming no file; --keep-bytes stored the
+    broken bytes without a word, to fail in training."""
+    from PIL import Image
+    for who in ('ann', 'bob'):
+        (tmp_path / 'ids' / who).mkdir(parents=True)
+        Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(tmp_path / 'ids' / who / 'a.png')
+    whole = (tmp_path / 'ids' / 'bob' / 'a.png').read_bytes()
+    (tmp_path / 'ids' / 'bob' / 'trunc.png').write_bytes(whole[:len(whole) // 2])
+    (tmp_path / 'rec').mkdir()
+    (tmp_path / 'rec' / 'train.rec').write_bytes(b'old')
+    status = run_tool(load_tool('face/make_rec').main, [str(tmp_path / 'ids'), str(tmp_path / 'rec'), *keep],
+                      prog='make_rec.py')
+    err = capsys.readouterr().err
+    assert status == 2 and f'cannot read image {tmp_path / "ids" / "bob" / "trunc.png"}' in err
+    assert 'Traceback' not in err and (tmp_path / 'rec' / 'train.rec').read_bytes() == b'old'

@@ -21,7 +21,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from resbackbones.datasets.face import FaceFolderDataset, IRHeader, pack_record, write_indexed_records  # noqa: E402
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
-from resbackbones.transforms.loading import SIXTEEN_BIT, as_color_type  # noqa: E402
+from resbackbones.transforms.loading import SIXTEEN_BIT, CorruptImageError, as_color_type  # noqa: E402
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -34,16 +34,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def image_bytes(path: str, keep: bool, quality: int) -> bytes:
-    """The payload of one image: its file bytes, or a JPEG re-encoding (RGB; grey stays grey)."""
+    """The payload of one image: its file bytes, or a JPEG re-encoding (RGB; grey stays grey). Either way the file
+    is decoded first: a truncated image stopped the tool with a bare traceback naming no file, and with --keep-bytes
+    went into the .rec to fail in training."""
+    try:
+        with Image.open(path) as img:
+            # as every reader of the project decodes a file: EXIF orientation applied, 16-bit scaled (convert
+            # alone clipped 16-bit grey to white and left rotated photos sideways)
+            img = as_color_type(img, 'grayscale' if img.mode in ('L', 'LA', *SIXTEEN_BIT) else 'color')
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise CorruptImageError(path, f'{type(err).__name__}: {err}') from err
     if keep:
         with open(path, 'rb') as f:
             return f.read()
-    with Image.open(path) as img:
-        # as every reader of the project decodes a file: EXIF orientation applied, 16-bit scaled (convert alone
-        # clipped 16-bit grey to white and left rotated photos sideways)
-        img = as_color_type(img, 'grayscale' if img.mode in ('L', 'LA', *SIXTEEN_BIT) else 'color')
-        buffer = io.BytesIO()
-        img.save(buffer, format='JPEG', quality=quality)
+    buffer = io.BytesIO()
+    img.save(buffer, format='JPEG', quality=quality)
     return buffer.getvalue()
 
 
