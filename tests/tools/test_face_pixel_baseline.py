@@ -54,6 +54,13 @@ def test_centring_removes_a_shared_offset(tmp_path, capsys):
     assert raw <= 0.75 and centred == 1.0
     # insightface's per-fold PCA centres on the other folds' images, so it removes the offset as well
     assert accuracy(capsys, [pairs, '--pca', '8']) == 1.0
+    # hidden entries, as the datasets and make_bin.py skip them: a macOS '._0.png' stopped the run ('not a decodable
+    # image'), and a hidden folder's images were averaged in
+    (tmp_path / 'ref' / 'b' / '._0.png').write_bytes(b'\x00\x05\x16\x07')
+    (tmp_path / 'ref' / '.trash').mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / 'ref' / '.trash' / '0.png')
+    mean = TOOL.folder_mean(str(tmp_path / 'ref'), None, (8, 8))
+    assert np.allclose(mean, 230)
 
 
 @pytest.mark.parametrize('case, message', [

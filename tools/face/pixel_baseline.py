@@ -54,11 +54,12 @@ def folder_mean(root: str, identities: Sequence[str] | None, shape: tuple[int, .
     total, count = np.zeros(shape), 0
     for name in sorted(os.listdir(root)):
         folder = os.path.join(root, name)
-        if not os.path.isdir(folder) or (identities and name not in identities):
+        # hidden entries (macOS '._x.png', '.cache/') are skipped, as the datasets and make_bin.py skip them
+        if name.startswith('.') or not os.path.isdir(folder) or (identities and name not in identities):
             continue
         for file in sorted(os.listdir(folder)):
-            if file.lower().endswith(IMG_EXTENSIONS):
-                path = os.path.join(folder, file)
+            path = os.path.join(folder, file)
+            if file.lower().endswith(IMG_EXTENSIONS) and not file.startswith('.') and os.path.isfile(path):
                 with open(path, 'rb') as f:
                     image = grey_pixels(f.read(), path)
                 if image.shape != shape:
