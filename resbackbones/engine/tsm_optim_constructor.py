@@ -3,7 +3,10 @@
 Parameter groups, by module kind (mmaction2's rule, its code rather than its docstring where they differ):
 the first conv's weight lr x1 / weight decay x1 and bias lr x2 / no decay; other conv and linear weights x1 / x1 and
 their biases lr x2 / no decay; norm layers (BN, SyncBN, GN) lr x1 / no decay; with ``paramwise_cfg=dict(fc_lr5=True)``
-the model's last linear layer (the classifier) has weight lr x5 / decay x1 and bias lr x10 / no decay.
+the classifier has weight lr x5 / decay x1 and bias lr x10 / no decay. mmaction2 takes the model's last linear
+layer, which in its module order (backbone, neck, cls_head) is the head's; here the head's last linear layer is
+taken (a TPN neck registered after the head made its auxiliary head's fc the last one), or the layer a head names
+as ``fc_lr5_layer`` where mmaction2's own order differs (TRNHead builds its relation module before ``fc_cls``).
 """
 from __future__ import annotations
 
@@ -51,14 +54,29 @@ class TSMOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                                  'but no TSM learning-rate rule (only convs, linear layers and norms have one)')
         if not linears:
             raise ValueError('TSMOptimWrapperConstructor: the model has no linear layer (the classifier)')
-        for i, m in enumerate(linears):
-            last = i == len(linears) - 1 and self.fc_lr5
-            groups['fc_w' if last else 'weight'].append(m.weight)
+        classifier = _classifier(module, linears) if self.fc_lr5 else None
+        for m in linears:
+            boosted = m is classifier
+            groups['fc_w' if boosted else 'weight'].append(m.weight)
             if m.bias is not None:
-                groups['fc_b' if last else 'bias'].append(m.bias)
+                groups['fc_b' if boosted else 'bias'].append(m.bias)
         lr, wd = self.base_lr, self.base_wd or 0
         rules = dict(first_w=(1, wd), first_b=(2, 0), weight=(1, wd), bias=(2, 0), norm=(1, 0), fc_w=(5, wd),
                      fc_b=(10, 0))
         for name, (lr_mult, decay) in rules.items():
             params.append({'params': [p for p in groups[name] if p.requires_grad], 'lr': lr * lr_mult,
                            'weight_decay': decay})
+
+
+def _classifier(model: nn.Module, linears: list[nn.Linear]) -> nn.Linear:
+    """The linear layer fc_lr5 boosts: the head's ``fc_lr5_layer``, else the head's last linear layer, else the
+    model's last one (mmaction2's rule where the head is not an attribute ``head``)."""
+    head = getattr(model, 'head', None)
+    if isinstance(head, nn.Module):
+        named = getattr(head, 'fc_lr5_layer', None)
+        if isinstance(named, nn.Linear):
+            return named
+        in_head = [m for m in head.modules() if isinstance(m, nn.Linear)]
+        if in_head:
+            return in_head[-1]
+    return linears[-1]

@@ -65,6 +65,12 @@ class TRNHead(_ActionHead):
         normal init; the relation MLPs keep torch's default, as mmaction2).
     """
 
+    @property
+    def fc_lr5_layer(self) -> nn.Linear:
+        """The layer TSM's fc_lr5 boosts: mmaction2 builds ``fc_cls`` (our ``fc``) after the relation module, so it
+        is the last linear layer there."""
+        return self.fc
+
     def __init__(self, num_classes: int, in_channels: int, num_segments: int = 8, spatial_type: str = 'avg',
                  relation_type: str = 'TRNMultiScale', hidden_dim: int = 256, dropout_ratio: float = 0.8,
                  init_std: float = 0.001):

@@ -53,3 +53,22 @@ def test_tsm_config_trains_a_step_with_its_groups():
     before = model.head.fc.weight.detach().clone()
     wrapper.update_params(model(torch.randn(2, 4, 3, 32, 32), [0, 3], mode='loss')['loss'])
     assert not torch.equal(before, model.head.fc.weight)
+
+
+def test_fc_lr5_boosts_the_classifier_whatever_layers_follow_it():
+    """A TPN neck is registered after the head, so the last linear layer was its auxiliary head's fc (lr x5) and
+    the classifier stayed at x1; TRN boosted a relation MLP where mmaction2 boosts fc_cls (built after it there)."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'necks'))
+    from test_tpn import _recognizer
+    tpn = _recognizer()
+    groups = _groups(tpn)
+    assert groups[id(tpn.head.fc.weight)] == pytest.approx((0.1, 1e-4))
+    assert groups[id(tpn.neck.aux_head.fc.weight)] == pytest.approx((0.02, 1e-4))
+    trn = MODELS.build(dict(type='Recognizer2D', backbone=dict(type='ResNetTSM', depth=18, base_channels=8,
+                                                               num_segments=4),
+                            cls_head=dict(type='TRNHead', num_classes=5, num_segments=4, hidden_dim=8)))
+    groups = _groups(trn)
+    assert groups[id(trn.head.fc.weight)] == pytest.approx((0.1, 1e-4))
+    assert groups[id(trn.head.consensus.fc_fusion_scales[-1][-1].weight)] == pytest.approx((0.02, 1e-4))
