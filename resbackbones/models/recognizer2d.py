@@ -67,6 +67,11 @@ class Recognizer2D(TaskModel):
     def frame_features(self, inputs: torch.Tensor) -> torch.Tensor:
         """The backbone's last feature map of every frame, (N * frames, C, h, w)."""
         self.check_frames(inputs)
+        segments = getattr(self.backbone, 'num_segments', None)
+        if segments and inputs.shape[1] % segments:  # a temporal shift group would straddle two videos, so a
+            # video's scores changed with its batch neighbour
+            raise ValueError(f'Recognizer2D: {inputs.shape[1]} frames per video do not split into clips of the '
+                             f"backbone's num_segments={segments}; sample a multiple of it (SampleFrames num_clips)")
         chunk = None if self.training else self.max_testing_views
         return in_chunks(lambda frames: self.backbone(frames)[-1], inputs.flatten(0, 1), chunk)
 

@@ -107,6 +107,18 @@ def test_bad_input_shape():
         MODELS.build(TSN)(torch.randn(2, 3, 32, 32))
 
 
+def test_frames_that_do_not_fill_the_backbones_segments_are_refused():
+    """6 frames on a num_segments=4 TSM backbone under a TSNHead: a shift group straddled two videos, so a
+    video's scores changed with its batch neighbour."""
+    model = MODELS.build(dict(type='Recognizer2D', backbone=dict(type='ResNetTSM', depth=18, base_channels=8,
+                                                                 num_segments=4),
+                              cls_head=dict(type='TSNHead', num_classes=5, in_channels=64))).eval()
+    with pytest.raises(ValueError, match=r"6 frames per video do not split into clips of the backbone's "
+                                         r'num_segments=4'):
+        model(torch.randn(2, 6, 3, 32, 32), mode='tensor')
+    assert model(torch.randn(2, 8, 3, 32, 32), mode='tensor').shape == (2, 5)
+
+
 @pytest.mark.parametrize('kind', ['lstm', 'transformer'])
 @torch.no_grad()
 def test_a_temporal_head_in_place_of_consensus_sees_frame_order(kind, randomise):
