@@ -54,6 +54,11 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
             return tuple(self.forward(batch, training) for batch in data)
         data = self.cast_data(data)
         inputs = data['inputs']
+        if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], dict)):
+            raise ValueError(f'ActionDataPreprocessor: the inputs are a dict of modalities '
+                             f'({sorted(inputs if isinstance(inputs, dict) else inputs[0])}); give the model '
+                             "data_preprocessor=dict(type='MultiModalDataPreprocessor', preprocessors=dict("
+                             "imgs=..., heatmap_imgs=...)), as mmaction2's PoseC3D RGB+pose configs do")
         if isinstance(inputs, (list, tuple)):
             shapes = {tuple(x.shape) for x in inputs}
             if len(shapes) > 1:

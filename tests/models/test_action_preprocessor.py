@@ -40,6 +40,10 @@ def test_to_rgb_swaps_channels_and_no_normalisation_is_a_float_cast():
     (dict(mean=MEAN, std=STD), [torch.zeros(8, 3, 2, 2), torch.zeros(8, 3, 4, 4)], 'differ in shape'),
     (dict(mean=MEAN, std=None), None, 'give mean and std together'),
     (dict(format_shape='NTCHW'), None, 'format_shape must be one of'),
+    # PoseC3D's RGB + pose batches with the one-modality preprocessor: a bare AttributeError ('dict' has no 'dim')
+    (dict(mean=MEAN, std=STD, format_shape='NCTHW'),
+     [dict(imgs=torch.zeros(1, 3, 2, 2, 2), heatmap_imgs=torch.zeros(1, 17, 2, 2, 2))],
+     r"inputs are a dict of modalities \(\['heatmap_imgs', 'imgs'\]\).*MultiModalDataPreprocessor"),
 ])
 def test_bad_input(kwargs, inputs, message):
     with pytest.raises(ValueError, match=message):
