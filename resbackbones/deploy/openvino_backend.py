@@ -97,6 +97,13 @@ class OpenVINOBackend(Backend):
 
     def __call__(self, x: torch.Tensor):
         self.target.check_input(x, self.name)
+        import openvino as ov
+
+        exported = self.model.input(0).get_partial_shape()
+        if not exported.compatible(ov.PartialShape(list(x.shape))):  # OpenVINO ran such inputs, giving empty or
+            # wrong outputs (a (2, 4, ...) TSN batch on a model of 8 segments), or reshaped to them
+            raise ValueError(f'{self.name}: the model was exported for inputs of shape {exported} (? any size); got '
+                             f'{tuple(x.shape)}')
         result = self._request(tuple(x.shape)).infer([np.ascontiguousarray(x.detach().float().cpu().numpy())])
         values = [torch.from_numpy(np.array(value, copy=True)) for value in result.to_tuple()]
         return as_outputs(values, self.single)

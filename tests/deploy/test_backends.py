@@ -249,6 +249,23 @@ def test_exported_graph_refuses_a_spatial_size_it_was_not_made_for(task, shape, 
     assert deployed(target.example).shape[2:] == target.example.shape[2:]  # its own size still runs
 
 
+@pytest.mark.parametrize('static_shapes', [0, 2])
+def test_openvino_refuses_inputs_its_model_was_not_exported_for(static_shapes, randomise):
+    """A 1-channel classifier fed 3 channels, and a TSN of 8 segments fed 4: OpenVINO returned an empty
+    (0, classes) output or reshaped the model to them (onnxruntime refuses both)."""
+    _, target = built('classifier', randomise)
+    deployed = build_backend('openvino', target, static_shapes=static_shapes)
+    with pytest.raises(ValueError, match=r'openvino: the model was exported for inputs of shape \[\?,1,\?,\?\].*'
+                                         r'got \(2, 3, 32, 32\)'):
+        deployed(torch.randn(2, 3, 32, 32))
+    tsn = randomise(MODELS.build(dict(type='Recognizer2D', backbone=dict(BACKBONE, in_channels=3),
+                                      cls_head=dict(type='TSNHead', num_classes=4, in_channels=64))))
+    video = build_backend('openvino', deploy_target(tsn, torch.randn(2, 8, 3, 32, 32)), static_shapes=static_shapes)
+    with pytest.raises(ValueError, match=r'got \(2, 4, 3, 32, 32\)'):
+        video(torch.randn(2, 4, 3, 32, 32))
+    assert video(torch.randn(3, 8, 3, 32, 32)).shape == (3, 4)  # another batch size still runs
+
+
 def test_video_recognizer_onnx_output_rows_are_clips_not_inputs(randomise, tmp_path):
     import onnx
 
