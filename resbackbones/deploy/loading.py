@@ -24,8 +24,13 @@ from .targets import kind_of
 
 
 def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
-    """``cfg.model`` built in eval mode with ``checkpoint``'s weights; ValueError naming the keys that differ."""
-    model = MODELS.build(cfg.model)
+    """``cfg.model`` built in eval mode with ``checkpoint``'s weights; ValueError naming the keys that differ.
+    A top-level ``data_preprocessor`` (mmpretrain's layout) goes into the model, as mmengine's Runner puts it."""
+    model_cfg = cfg.model
+    if cfg.get('data_preprocessor') is not None and isinstance(model_cfg, dict) and \
+            model_cfg.get('data_preprocessor') is None:  # else deploy normalised nothing: the runner's did
+        model_cfg = dict(model_cfg, data_preprocessor=cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     state = read_checkpoint(checkpoint).state
     own = model.state_dict()
     # BatchNorm's step counter: older and converted checkpoints lack it, torch's strict load fills it in, and
@@ -49,8 +54,10 @@ def real_batches(cfg: Config, model: nn.Module, split: str, count: int) -> list[
     """Up to ``count`` preprocessed input batches (N, C, H, W) from real images of ``split`` ('train' or 'test').
 
     The train split is read with the test pipeline (no augmentation), for calibration on unseen-at-test images
-    (``calibration_dataset``). Segmentors in 'slide' mode get patch-sized crops (what the network sees); inputs of
-    other sizes are padded to a multiple of the model's deepest stride.
+    (``calibration_dataset``), in a seeded random order: read in order, a class-sorted folder gave the first
+    classes only (2 of 10 digits). Segmentors in 'slide' mode get patch-sized crops (what the network sees),
+    for calibration ``count`` of them drawn at random from ``count`` batches (not the first image's first windows);
+    inputs of other sizes are padded to a multiple of the model's deepest stride.
     """
     key = f'{split}_dataloader'
     if cfg.get(key) is None:
@@ -58,18 +65,26 @@ def real_batches(cfg: Config, model: nn.Module, split: str, count: int) -> list[
     loader_cfg = copy.deepcopy(cfg[key])
     if split == 'train':
         loader_cfg['dataset'] = calibration_dataset(loader_cfg['dataset'], cfg.test_dataloader.dataset.pipeline)
-        loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
+        loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=True, seed=0)
         loader_cfg['num_workers'], loader_cfg['persistent_workers'] = 0, False
     init_default_scope(cfg.get('default_scope', 'resbackbones'))  # the datasets and transforms named in cfg
     loader = Runner.build_dataloader(loader_cfg)
     batches = []
     with torch.no_grad():
         for data in islice(loader, count):
-            batches.extend(_shape_for(model, model.data_preprocessor(data, False)['inputs']))
-            if len(batches) >= count:
+            inputs = model.data_preprocessor(data, False)['inputs']
+            if not isinstance(inputs, torch.Tensor):
+                raise ValueError(f'{key} of {cfg.filename}: the model\'s data preprocessor gave '
+                                 f'{type(inputs).__name__} inputs, not one batch tensor; give the model a '
+                                 'data_preprocessor that stacks them')
+            batches.extend(_shape_for(model, inputs))
+            if len(batches) >= count and split != 'train':
                 break
     if not batches:
         raise ValueError(f'{key} of {cfg.filename} yielded no images')
+    if split == 'train' and len(batches) > count:  # windows of several images, not one image's first row
+        chosen = torch.randperm(len(batches), generator=torch.Generator().manual_seed(0))[:count]
+        return [batches[i] for i in sorted(chosen.tolist())]
     return batches[:count]
 
 
@@ -89,6 +104,9 @@ def calibration_dataset(train: dict, test_pipeline: list) -> dict:
     follow them.
     """
     inner = dataset_chain(train)[-1]
+    if isinstance(inner.get('datasets'), (list, tuple)):  # ConcatDataset: each part read with the test pipeline
+        return dict(type=inner.get('type', 'ConcatDataset'),
+                    datasets=[calibration_dataset(d, test_pipeline) for d in inner['datasets']])
     wrapped = inner is not train
     inner, test_pipeline = copy.deepcopy(inner), copy.deepcopy(list(test_pipeline))
     loaders = [t for t in inner.get('pipeline', []) if is_loader(t)] if wrapped else []
