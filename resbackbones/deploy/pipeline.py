@@ -35,7 +35,12 @@ def deployed_before(folder: str) -> Callable[[Sequence[str]], bool]:
             return False
         if not isinstance(files, list):
             return False
-        return set(names) <= {name.split('/')[0] for name in files if isinstance(name, str)}
+        listed = {name for name in files if isinstance(name, str)} | {MANIFEST}
+        for root, _, found in os.walk(folder):  # inside a branch folder too: a user's notes there were removed
+            for name in found:
+                if os.path.relpath(os.path.join(root, name), folder).replace(os.sep, '/') not in listed:
+                    return False
+        return set(names) <= {name.split('/')[0] for name in listed}
     return owns
 
 
