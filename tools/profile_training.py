@@ -31,6 +31,11 @@ from resbackbones.engine.cli import build_runner  # noqa: E402
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
 
 
+class WindowDone(Exception):
+    """Raised after the profiled window to end the run: an epoch-based loop reads only its epoch count, so
+    lowering ``_max_iters`` left it training to the end of the schedule."""
+
+
 class ProfileWindow(Hook):
     """Profiles iterations ``start`` .. ``start + iters - 1`` of the run, then ends it."""
 
@@ -67,6 +72,7 @@ class ProfileWindow(Hook):
                             (str(event.input_shapes), event.self_cpu_time_total / 1e3 / self.iters,
                              event.count / self.iters))
             self.profiler = None
+            raise WindowDone
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -106,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f'profile_training.py: --start + --iters = {args.start + args.iters} is past the '
                              f"config's {max_iters} training iterations")
         runner.register_hook(window)
-        runner.train()
+        try:
+            runner.train()
+        except WindowDone:
+            pass
     if not window.per_op:
         raise SystemExit('profile_training.py: the run ended before the profiled window (an epoch-based loop '
                          'with fewer iterations?)')

@@ -63,3 +63,23 @@ def test_a_window_past_an_epoch_based_run_is_refused_before_training(tmp_path):
     config = tiny_setup(tmp_path, max_epochs=2)  # 16 images in batches of 4: 8 iterations
     with pytest.raises(SystemExit, match=r"--start \+ --iters = 9 is past the config's 8 training iterations"):
         profile_training.main([str(config), '--start', '8', '--iters', '1'])
+
+
+def test_an_epoch_based_run_stops_after_the_window(tmp_path, capsys):
+    """Lowering the loop's _max_iters does not stop mmengine's epoch loop, which trained the whole schedule (an
+    'eta: -1 day' log) after the window."""
+    sys.path.insert(0, str(REPO / 'tests' / 'engine'))
+    from tiny import tiny_setup
+    config = tiny_setup(tmp_path, max_epochs=3)  # 16 images in batches of 4: 12 iterations
+    trained = []
+    real = profile_training.ProfileWindow.after_train_iter
+
+    def counting(self, runner, batch_idx, data_batch=None, outputs=None):
+        trained.append(runner.iter)
+        real(self, runner, batch_idx, data_batch, outputs)
+    profile_training.ProfileWindow.after_train_iter = counting
+    try:
+        assert profile_training.main([str(config), '--start', '2', '--iters', '2']) == 0
+    finally:
+        profile_training.ProfileWindow.after_train_iter = real
+    assert trained == [0, 1, 2, 3] and 'iterations 2-3' in capsys.readouterr().out
