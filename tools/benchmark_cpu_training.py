@@ -124,6 +124,31 @@ def seeded_loader(loader_cfg: dict) -> dict:
     return loader_cfg
 
 
+class Endless:
+    """A loader's batches epoch after epoch, each epoch in its own order, as training draws them: one epoch ran out
+    before warm-up + rounds x steps iterations with a bare StopIteration. ``loader``: the wrapped DataLoader."""
+
+    def __init__(self, loader):
+        self.loader, self.epoch, self._batches = loader, 0, iter(loader)
+
+    def __iter__(self) -> 'Endless':
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._batches)
+        except StopIteration:
+            pass
+        self.epoch += 1
+        if hasattr(self.loader.sampler, 'set_epoch'):
+            self.loader.sampler.set_epoch(self.epoch)
+        self._batches = iter(self.loader)
+        try:
+            return next(self._batches)
+        except StopIteration:
+            raise ValueError(f'train_dataloader yields no batch ({len(self.loader.dataset)} samples)') from None
+
+
 def time_iterations(runner: Runner, loader: Iterator[Any], count: int) -> float:
     """Mean seconds per iteration over ``count`` iterations: the next batch from ``loader``, then a train step."""
     start = time.perf_counter()
@@ -141,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         runners = {name: build(getattr(args, name), {**args.cfg_options, **getattr(args, f'{name}_options')},
                                os.path.join(work_dir, name), keep_workers=args.with_loading) for name in names}
         if args.with_loading:
-            loaders = {name: iter(runner.build_dataloader(seeded_loader(runner.cfg.train_dataloader), seed=0))
+            loaders = {name: Endless(runner.build_dataloader(seeded_loader(runner.cfg.train_dataloader), seed=0))
                        for name, runner in runners.items()}
 
             def timed(name: str, first: int, count: int) -> float:
@@ -160,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 times[name].append(timed(name, args.warmup + r * args.steps, args.steps))
     ratios = [base / variant for base, variant in zip(times['baseline'], times['variant'])]
     result = {'baseline': args.baseline, 'variant': args.variant, 'baseline_options': args.baseline_options,
-              'variant_options': args.variant_options, 'threads': torch.get_num_threads(),
+              'variant_options': args.variant_options, 'cfg_options': args.cfg_options,
+              'threads': torch.get_num_threads(),
               'rounds': args.rounds, 'steps': args.steps, 'with_loading': args.with_loading,
               'baseline_s_per_step': statistics.median(times['baseline']),
               'variant_s_per_step': statistics.median(times['variant']),

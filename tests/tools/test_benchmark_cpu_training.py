@@ -53,7 +53,7 @@ def test_main_times_both_and_reports_the_ratio(with_loading, capsys, monkeypatch
         return runner
 
     def recording_iterations(runner, loader, count):
-        fetched.setdefault(runner.cfg.filename, []).append(loader._num_workers)  # the config's own loader
+        fetched.setdefault(runner.cfg.filename, []).append(loader.loader.num_workers)  # the config's own loader
         return real_time_iterations(runner, loader, count)
 
     monkeypatch.setattr(benchmark_cpu_training, 'build', recording_build)
@@ -102,3 +102,25 @@ class EmptyLoader:
 
     def __iter__(self):
         return iter(())
+
+
+def test_iterations_with_loading_run_on_into_the_next_epoch():
+    """--with-loading with more iterations than one epoch has batches stopped with a bare StopIteration."""
+    class Sampler:
+        def __init__(self):
+            self.epochs = []
+
+        def set_epoch(self, epoch):
+            self.epochs.append(epoch)
+
+    class TwoPerEpoch:
+        """A loader whose epoch e holds the batches 2e + 1 and 2e + 2."""
+        def __init__(self):
+            self.sampler, self.dataset = Sampler(), [0, 1, 2, 3]
+
+        def __iter__(self):
+            first = 2 * len(self.sampler.epochs) + 1
+            return iter([first, first + 1])
+    loader = TwoPerEpoch()
+    endless = benchmark_cpu_training.Endless(loader)
+    assert [next(endless) for _ in range(5)] == [1, 2, 3, 4, 5] and loader.sampler.epochs == [1, 2]
