@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from resbackbones.engine.atomic import atomic_path, ensure_writable_dir  # noqa: E402
 from resbackbones.registry import TRANSFORMS  # noqa: E402
 from resbackbones.transforms.video.decoder import decode_all  # noqa: E402
 from resbackbones.transforms.video.writer import write_video  # noqa: E402
@@ -148,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.clips, args.frames) < 1 or min(args.workers, args.model_steps) < 0:
         parser.error(f'--clips and --frames must be >= 1, --workers and --model-steps >= 0 (0: no model steps); '
                      f'got {args.clips}, {args.frames}, {args.workers}, {args.model_steps}')
+    if args.out is not None:  # an IsADirectoryError came only after the whole run, and its report was lost
+        if args.out.is_dir():
+            parser.error(f'--out {args.out} is a folder; give a file name (e.g. {args.out / "video_data.json"})')
+        try:
+            ensure_writable_dir(str(args.out.parent.resolve()), '--out folder')
+        except ValueError as err:
+            parser.error(str(err))
     if args.long_minutes * 60 * LONG_FPS < LONG_MIN_FRAMES:
         parser.error(f'--long-minutes {args.long_minutes}: the long video needs at least {LONG_MIN_FRAMES} frames '
                      f'({LONG_MIN_FRAMES / LONG_FPS / 60:.3f} minutes at {LONG_FPS} fps)')
@@ -182,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{m['peak_mb_after_24_clips']} MB after 24 clips spread over it (+{m['growth_mb']} MB); a full decode "
               f"would hold {m['full_decode_would_hold_mb']} MB of frames")
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + '\n')
+        with atomic_path(str(args.out)) as tmp:
+            Path(tmp).write_text(json.dumps(report, indent=1) + '\n')
     print(json.dumps(report))
     return 0
 
