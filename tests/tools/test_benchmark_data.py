@@ -12,6 +12,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools'))
 import benchmark_data  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[2]
+
 LOAD = "[dict(type='LoadImageAndMask'), dict(type='NormalizeIntensity', mode='minmax')]"
 AUGMENT = "[dict(type='RandomPatch', size=8), dict(type='PackSegInputs')]"
 
@@ -55,3 +57,15 @@ def test_a_config_without_a_cached_dataset_is_named(tmp_path, capsys):
         benchmark_data.main(['--cached', config])
     assert exit_info.value.code == 2
     assert f"{config}: train_dataloader.dataset.type is 'SegFolderDataset'" in capsys.readouterr().err
+
+
+def test_another_pipeline_is_labelled_and_gets_no_verdict(monkeypatch, capsys):
+    """--pipeline-config's row kept the digits label, and its verdict compared that pipeline with the digits
+    model's step."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(benchmark_data, 'train_throughput', lambda *args, **kwargs: 50.0)  # the steps: not timed here
+    config = 'configs/classification/resnet18_digits.py'
+    assert benchmark_data.main(['--pipeline-config', config, '--samples', '2', '--steps', '1', '--batch', '1']) == 0
+    out = capsys.readouterr().out
+    assert 'resnet18_digits pipeline; step: digits resnet18' in out and 'digits 1x32x32' not in out
+    assert 'resnet18_digits pipeline: no verdict' in out and out.count('bottleneck') == 1  # the imagenet row's
