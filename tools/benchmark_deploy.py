@@ -61,6 +61,9 @@ def randomise_bn(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
+VARIANT_MODIFIERS = {'compile', 'dynamic', 'features'}
+
+
 def build_variants(target, specs, calibration, detector: nn.Module | None = None) -> dict:
     """'backend:precision[:compile|:features]' -> built backend (compile applies to torch only). With a
     ``detector``, a variant deploys it whole (features + RoI branches) unless it ends in ':features'."""
@@ -249,6 +252,21 @@ def main(argv: list[str] | None = None) -> int:
     if twice:  # a second checkpoint of one config would replace the first's row, unnoticed
         parser.error(f'--models: row {twice[0]!r} comes twice (rows are named by folder and config file); give each '
                      f'pair its own config file name or folder')
+    # each a traceback before (or a silent default), some only after every model had been built
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1; got {args.threads}')
+    if args.batch < 1 or args.rounds < 1 or args.warmup < 0:
+        parser.error(f'--batch and --rounds must be >= 1, --warmup >= 0; got {args.batch}, {args.rounds}, '
+                     f'{args.warmup}')
+    for spec in args.variants:
+        parts = spec.split(':')
+        if len(parts) < 2 or not parts[0] or not parts[1] or set(parts[2:]) - VARIANT_MODIFIERS:
+            parser.error(f'--variants {spec!r}: expected BACKEND:PRECISION[:MODIFIER ...] with modifiers from '
+                         f'{sorted(VARIANT_MODIFIERS)} (e.g. torch:bf16:compile)')
+    if args.checkpoint is not None and args.task not in ('unet', 'maskrcnn'):
+        parser.error(f'--checkpoint goes with the unet and maskrcnn tasks; {args.task} would ignore it')
+    if args.task == 'configs' and args.variants != list(DEFAULT_VARIANTS):
+        parser.error('--variants do not apply to the configs task (each checkpoint runs in eager fp32)')
     if args.threads:
         torch.set_num_threads(args.threads)
     runs, extra, units, unit = {'resnet50': resnet50, 'unet': unet, 'maskrcnn': maskrcnn,

@@ -49,3 +49,22 @@ def test_a_config_given_twice_is_refused_rather_than_merged_into_one_row(tmp_pat
     with pytest.raises(SystemExit) as exit_:
         load_tool('benchmark_deploy').main(['configs', '--models', str(config), str(ckpt), str(config), str(ckpt)])
     assert exit_.value.code == 2 and f"row '{tmp_path.name}/tiny' comes twice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['resnet50', '--threads', '0'], '--threads must be >= 1; got 0'),  # ignored: torch's default ran
+    (['resnet50', '--rounds', '0'], '--batch and --rounds must be >= 1'),  # refused only after every build
+    (['resnet50', '--batch', '0'], '--batch and --rounds must be >= 1'),
+    (['resnet50', '--variants', 'torch'], "--variants 'torch': expected BACKEND:PRECISION"),
+    (['resnet50', '--variants', 'torch:fp32:compil'], "'torch:fp32:compil'"),  # ran uncompiled, labelled compil
+    (['resnet50', '--checkpoint', 'x.pth'], '--checkpoint goes with the unet and maskrcnn tasks'),
+    (['configs', '--models', 'a.py', 'b.pth', '--variants', 'onnxruntime:fp32'], 'do not apply to the configs'),
+])
+def test_arguments_that_would_be_ignored_or_fail_late_are_named(argv, message, capsys, tmp_path):
+    if '--models' in argv:
+        for name in ('a.py', 'b.pth'):
+            (tmp_path / name).write_text('x')
+        argv = [str(tmp_path / a) if a in ('a.py', 'b.pth') else a for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        load_tool('benchmark_deploy').main(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
