@@ -47,6 +47,31 @@ def build_models() -> dict[str, nn.Module]:
     return {'ours': ours, 'smp': reference}
 
 
+def share_weights(ours: nn.Module, reference: nn.Module) -> None:
+    """Load smp's weights into ours: its encoder's by name (torchvision's ResNet keys), the decoder's and head's in
+    module order, which the two share layer for layer; ValueError when a shape differs."""
+    theirs, own = reference.state_dict(), ours.state_dict()
+    rest_own = [k for k in own if not k.startswith('backbone.')]
+    rest_theirs = [k for k in theirs if not k.startswith('encoder.')]
+    if len(rest_own) != len(rest_theirs):
+        raise ValueError(f'decoder tensors: ours {len(rest_own)}, smp {len(rest_theirs)}')
+    state = {k: theirs['encoder.' + k[len('backbone.'):]] for k in own if k.startswith('backbone.')}
+    state.update(zip(rest_own, (theirs[k] for k in rest_theirs)))
+    misfits = [k for k in own if state[k].shape != own[k].shape]
+    if misfits:
+        raise ValueError(f'shapes differ from smp at {misfits[:3]}')
+    ours.load_state_dict(state, strict=True)
+
+
+def output_gap(models: dict[str, nn.Module], size: int) -> float:
+    """max |ours - smp| / max |smp| of the logits, both in eval mode with the same weights, on one random image:
+    the two must compute the same thing for their times to compare."""
+    x = torch.randn(1, 3, size, size)
+    with torch.no_grad():
+        ours, theirs = models['ours'].eval().logits(x), models['smp'].eval()(x)
+    return ((ours - theirs).abs().max() / theirs.abs().max().clamp_min(1e-12)).item()
+
+
 def forward_of(name: str, model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     return model.logits if name == 'ours' else model
 
@@ -62,9 +87,9 @@ def median_times(steps: dict[str, Callable[[], None]], repeats: int) -> dict[str
     for step in steps.values():
         step()
     times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            times[name].append(time_it(step))
+    for r in range(repeats):  # the first of a pair runs on a warmer (or colder) machine: alternate who goes first
+        for name in (list(steps) if r % 2 == 0 else list(steps)[::-1]):
+            times[name].append(time_it(steps[name]))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -80,10 +105,18 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error('--size, --image, --batch and --repeats must be >= 1')
     if args.threads is not None and args.threads < 1:
         parser.error(f'--threads must be >= 1; got {args.threads}')
+    if args.batch == 1 and args.size < 64:  # the 1x1 deepest map of one image: BatchNorm cannot train on it
+        parser.error(f'--size {args.size} with --batch 1 leaves one value per channel at the deepest level, where '
+                     'BatchNorm cannot train; use --size >= 64 or --batch >= 2')
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     models = build_models()
+    share_weights(models['ours'], models['smp'])  # random weights of smp's init, in both
+    gap = output_gap(models, args.size)
+    if gap > 1e-4:
+        raise SystemExit(f'benchmark_unet.py: ours and smp give logits {gap:.2e} apart (relative) with the same '
+                         'weights, so their timings would not compare the same computation')
     params = {name: sum(p.numel() for p in m.parameters()) for name, m in models.items()}
 
     image = torch.randn(1, 3, args.image, args.image)
@@ -115,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
     pixels = args.image * args.image
     result = {
         'device': 'cpu', 'threads': torch.get_num_threads(), 'size': args.size, 'image': args.image,
-        'batch': args.batch, 'repeats': args.repeats, 'params': params,
+        'batch': args.batch, 'repeats': args.repeats, 'params': params, 'output_gap': gap,
         'infer_pixels_per_s': {n: round(pixels / t) for n, t in infer_s.items()},
         'train_images_per_s': {n: round(args.batch / t, 3) for n, t in train_s.items()},
     }
