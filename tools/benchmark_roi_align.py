@@ -69,8 +69,29 @@ def step(kernel: Callable, features: torch.Tensor, rois: torch.Tensor, output: i
     return time.perf_counter() - start
 
 
+def results_of(kernel: Callable, features: torch.Tensor, rois: torch.Tensor, output: int) -> tuple[torch.Tensor, ...]:
+    """The pooled features and the gradient of the feature map under an upstream gradient of ones."""
+    leaf = features.detach().requires_grad_(True)
+    pooled = kernel(leaf, rois, output, 0.25, 2, False)
+    pooled.backward(torch.ones_like(pooled))
+    return pooled.detach(), leaf.grad
+
+
+def check_agreement(features: torch.Tensor, rois: torch.Tensor, output: int, case: str) -> float:
+    """The largest relative gap between the kernels' outputs and gradients; SystemExit above 1e-4 (a faster
+    kernel that pools something else must not be timed as the same one)."""
+    ours, theirs = results_of(KERNELS['rows'], features, rois, output), \
+        results_of(KERNELS['torchvision'], features, rois, output)
+    gap = max(((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item() for a, b in zip(ours, theirs))
+    if gap > 1e-4:
+        raise SystemExit(f'benchmark_roi_align.py: {case}: roi_align_rows and torchvision differ by {gap:.2e} '
+                         '(relative), so their timings would not compare the same computation')
+    return gap
+
+
 def measure(case: str, layout: str, backward: bool, rounds: int) -> dict[str, float]:
     features, rois, output = inputs(case, layout, torch.Generator().manual_seed(0))
+    gap = check_agreement(features, rois, output, f'{case}:{layout}')
     for kernel in KERNELS.values():  # warm-up
         step(kernel, features, rois, output, backward)
     times: dict[str, list[float]] = {name: [] for name in KERNELS}
@@ -80,7 +101,7 @@ def measure(case: str, layout: str, backward: bool, rounds: int) -> dict[str, fl
     ratios = [tv / ours for tv, ours in zip(times['torchvision'], times['rows'])]
     return dict(torchvision_ms=1e3 * statistics.median(times['torchvision']),
                 rows_ms=1e3 * statistics.median(times['rows']), ratio=statistics.median(ratios),
-                ratio_min=min(ratios), ratio_max=max(ratios))
+                ratio_min=min(ratios), ratio_max=max(ratios), max_rel_gap=gap)
 
 
 def main(argv: list[str] | None = None) -> int:
