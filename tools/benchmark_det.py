@@ -97,6 +97,31 @@ def infer_fn(which: str, model: torch.nn.Module, device: str, args):
     return lambda: model(**model.data_preprocessor(dict(inputs=imgs, data_samples=None), False), mode='predict')
 
 
+def top_scores(models: dict, device: str, args, count: int = 5) -> dict[str, torch.Tensor]:
+    """The ``count`` best detection scores of each model on the first image, in eval mode."""
+    one = argparse.Namespace(**{**vars(args), 'images': 1})
+    out = {}
+    with torch.no_grad():
+        for name, model in models.items():
+            result = infer_fn(name, model, device, one)()[0]
+            scores = result['scores'] if name == 'torchvision' else result.pred_instances.scores
+            out[name] = scores.float().sort(descending=True).values[:count].cpu()
+    return out
+
+
+def check_agreement(models: dict, device: str, args) -> float:
+    """max |score difference| of the best detections with the same weights; SystemExit above 1e-3 (a faster model
+    that detects something else must not be timed as the same one)."""
+    scores = top_scores(models, device, args)
+    ours, tv = scores['ours'], scores['torchvision']
+    gap = (ours[:len(tv)] - tv[:len(ours)]).abs().max().item() if len(ours) and len(tv) else 0.0
+    if len(ours) != len(tv) or gap > 1e-3:
+        raise SystemExit(f'benchmark_det.py: with the same weights ours and torchvision give other detections (top '
+                         f'scores {ours.tolist()} vs {tv.tolist()}), so their timings would not compare the same '
+                         'computation')
+    return gap
+
+
 def sync(device: str) -> None:
     if device == 'cuda':
         torch.cuda.synchronize()
@@ -163,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     names = ['ours', 'torchvision']
     memory = {} if args.no_memory else {name: peak_memory(name, args) for name in names}  # before the big parent
     models = {name: build(name, args.device, args.height, args.width) for name in names}
+    gap = check_agreement(models, args.device, args)
     summary = {}
     for kind, fn in (('train', step_fn), ('infer', infer_fn)):
         if kind == 'infer' and args.device != 'cuda':
@@ -181,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         summary[name].update(memory.get(name, {}))
     print(f'Faster R-CNN R50-FPN, {args.images} images of {args.height}x{args.width}, {args.device}, '
-          f'torch threads {torch.get_num_threads()}, median of {args.rounds} alternating iterations:')
+          f'torch threads {torch.get_num_threads()}, median of {args.rounds} alternating iterations '
+          f'(same weights; top detection scores agree to {gap:.1e}):')
     for name in names:
         s = summary[name]
         line = f'  {name:<12} train {1 / s["train"]:.4f} it/s ({s["train"]:.2f} s/it)'
