@@ -130,11 +130,18 @@ def test_train_then_test_with_overlays(name, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_benchmark_runs_and_matches_smp_parameter_count(capsys):
-    result = tool('tools/benchmark_unet.py').main(['--size', '64', '--image', '80', '--batch', '2', '--repeats', '1'])
+def test_benchmark_runs_with_smps_weights_and_checks_the_logits_first(capsys, monkeypatch):
+    """The two models had different random weights and were never compared: a faster wrong model would have
+    counted."""
+    bench = tool('tools/benchmark_unet.py')
+    argv = ['--size', '64', '--image', '80', '--batch', '2', '--repeats', '1']
+    result = bench.main(argv)
     assert result['params']['ours'] == result['params']['smp']  # same architecture as smp's Unet('resnet34')
-    assert result['ratio_infer'] > 0 and result['ratio_train'] > 0
+    assert result['output_gap'] < 1e-5 and result['ratio_infer'] > 0 and result['ratio_train'] > 0
     assert 'ratio ours/smp' in capsys.readouterr().out
+    monkeypatch.setattr(bench, 'share_weights', lambda ours, reference: None)  # two random inits
+    with pytest.raises(SystemExit, match='ours and smp give logits .* apart'):
+        bench.main(argv)
 
 
 def tiny_3d_config(tmp_path: Path, iters: int = 10) -> str:
