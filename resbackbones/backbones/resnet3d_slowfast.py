@@ -113,9 +113,10 @@ class ResNet3dSlowFast(TwoPathwayBackbone):
         bad = [k for k in joins if slow[k] != fast[k]]
         if bad:
             raise ValueError(f'ResNet3dSlowFast: the pathways\' temporal strides before stage(s) '
-                             f'{[k + 1 for k in bad]} differ (slow {[slow[k] for k in bad]}, fast {[fast[k] for k in bad]}); resample_rate '
-                             f'and speed_ratio set the rates, so conv1_stride_t, pool1_stride_t and temporal_strides '
-                             f'must match between slow_pathway and fast_pathway')
+                             f'{[k + 1 for k in bad]} differ (slow {[slow[k] for k in bad]}, fast '
+                             f'{[fast[k] for k in bad]}); resample_rate and speed_ratio set the rates, so '
+                             'conv1_stride_t, pool1_stride_t and temporal_strides must match between slow_pathway '
+                             'and fast_pathway')
 
     @property
     def fast_rate(self) -> int:
