@@ -55,7 +55,8 @@ def normalize_intensity(array: np.ndarray, mode: str = 'percentile', low: float 
         'minmax': (x - min) / (max - min). 'zscore': (x - mean) / std.
         'window': CT-style window, (x - (level - width/2)) / width, clipped to [0, 1].
         'scale': x / scale, scale defaulting to the integer dtype's maximum (255 for uint8, 65535 for uint16).
-    ``clip`` clips the result to [0, 1] (always on for 'window'). Constant inputs map to zeros.
+    ``clip`` clips the result to [0, 1] (always on for 'window'). Constant inputs map to zeros; an input whose
+    percentiles coincide but which is not constant (a few bright spots) is scaled by its min and max instead.
     """
     check_normalize(mode, low, high, level, width, scale)
     x = array.astype(np.float32)
@@ -72,6 +73,8 @@ def normalize_intensity(array: np.ndarray, mode: str = 'percentile', low: float 
         offset, span = float(x.mean()), float(x.std())
     else:
         lo, hi = (np.percentile(x, (low, high)) if mode == 'percentile' else (x.min(), x.max()))
+        if hi <= lo:  # a sparse image (a few bright spots on a dark field) has equal percentiles: min-max instead,
+            lo, hi = x.min(), x.max()  # or the whole image, its objects included, came out zero
         offset, span = float(lo), float(hi - lo)
     if span <= 0:
         return np.zeros_like(x)

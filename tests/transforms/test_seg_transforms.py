@@ -170,6 +170,16 @@ def test_percentile_is_robust_to_a_hot_pixel():
     assert np.allclose(normalize_intensity(np.full((4, 4), 3.0), 'zscore'), 0)
 
 
+def test_a_few_bright_spots_are_not_normalised_away():
+    """Three bright pixels in a 64x64 dark patch: both percentiles were 0 and the whole patch, spots included,
+    came out zero (MONAI and CSBDeep keep them)."""
+    img = np.zeros((64, 64, 1), np.uint16)
+    img[10, 10], img[20, 20], img[30, 30] = 5000, 4000, 3000
+    out = normalize_intensity(img)
+    assert out[10, 10, 0] == 1.0 and out[30, 30, 0] == pytest.approx(0.6) and out[0, 0, 0] == 0
+    assert not normalize_intensity(np.full((8, 8), 7, np.uint16)).any()  # a constant image stays zero
+
+
 @pytest.mark.parametrize('kwargs, message', [(dict(mode='gamma'), 'mode must be'),
                                              (dict(mode='window', level=40), 'positive width'),
                                              (dict(mode='percentile', low=90, high=10), 'low < high')])
