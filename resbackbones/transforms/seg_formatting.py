@@ -12,6 +12,14 @@ from .formatting import PackInputs
 SEG_META_KEYS = ('img_path', 'seg_map_path', 'slice_idx', 'case_idx', 'spacing')
 
 
+def collatable_meta(data_samples: dict) -> dict:
+    """``data_samples`` with tuple and list values as arrays: mmengine's pseudo_collate transposes sequences across
+    the batch, so a (0.5, 0.7) spacing or an ori_shape went to the wrong samples (batch of 2) or was dropped (any
+    other size: HD95 then in pixels)."""
+    return {key: np.asarray(value) if isinstance(value, (tuple, list)) else value
+            for key, value in data_samples.items()}
+
+
 @TRANSFORMS.register_module()
 class PackSegInputs(PackInputs):
     """``PackInputs`` plus ``data_samples['gt_sem_seg']``, the label map as an (H, W) int64 tensor (if loaded), and
@@ -26,6 +34,7 @@ class PackSegInputs(PackInputs):
 
     def transform(self, results: dict) -> dict:
         packed = super().transform(results)
+        packed['data_samples'] = collatable_meta(packed['data_samples'])
         if packed['inputs'].dtype == torch.float64:
             packed['inputs'] = packed['inputs'].float()
         # the image's own size, which a batch of larger images pads: predictions without masks are cropped to it

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..registry import TRANSFORMS
-from .seg_formatting import SEG_META_KEYS
+from .seg_formatting import SEG_META_KEYS, collatable_meta
 
 
 @TRANSFORMS.register_module()
@@ -32,7 +32,7 @@ class PackVolumeInputs(BaseTransform):
         if not isinstance(img, np.ndarray) or img.ndim != 4:
             raise ValueError(f"PackVolumeInputs needs results['img'] as a (C, D, H, W) array for "
                              f"{results.get('img_path', 'a sample')}; got {getattr(img, 'shape', type(img))}")
-        data_samples = {key: results[key] for key in self.meta_keys if key in results}
+        data_samples = collatable_meta({key: results[key] for key in self.meta_keys if key in results})
         data_samples['img_shape'] = torch.tensor(img.shape[1:])
         labels = results.get('gt_seg_map')
         if labels is not None:

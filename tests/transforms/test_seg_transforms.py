@@ -286,3 +286,19 @@ def test_seg_albu_keeps_an_explicit_fill_mask():
     aug = SegAlbu([dict(type='Rotate', limit=(45, 45), p=1.0, fill_mask=0)])
     out = aug(dict(img=np.ones((32, 32, 1), np.float32), gt_seg_map=np.ones((32, 32), np.int64)))
     assert set(np.unique(out['gt_seg_map'][out['img'][..., 0] == 0]).tolist()) == {0}
+
+
+@pytest.mark.parametrize('batch', [1, 2, 3])
+def test_tuple_meta_reaches_its_own_sample_through_collation(batch):
+    """pseudo_collate transposes tuples: with 2 samples each got a mix of both spacings / ori_shapes, with any other
+    batch size the key was dropped (HD95 then in pixels, not mm)."""
+    from mmengine.dataset import pseudo_collate
+
+    from resbackbones.models.seg_samples import split_samples
+    packer = PackSegInputs(meta_keys=('img_path', 'spacing', 'ori_shape'))
+    packed = [packer(dict(img=np.zeros((8, 8, 1), np.float32), img_path=f'{i}.png', spacing=(0.5 + i, 0.7 + i),
+                          ori_shape=(30 + i, 40 + i))) for i in range(batch)]
+    samples = split_samples(pseudo_collate(packed)['data_samples'], batch)
+    for i, sample in enumerate(samples):
+        assert sample['img_path'] == f'{i}.png' and list(sample['spacing']) == [0.5 + i, 0.7 + i]
+        assert list(sample['ori_shape']) == [30 + i, 40 + i]
