@@ -92,7 +92,9 @@ class ImageFolderDataset(ClassificationDataset):
             if not folder.is_dir():  # a listed class this split lacks (find_classes warned)
                 continue
             entries = sorted(p for p in folder.iterdir() if _visible(p))
-            files = [p for p in entries if p.is_file() and p.suffix.lower() in self.extensions]
+            # a dangling link is listed, so loading names it (is_file() is False for it: it was left out silently)
+            files = [p for p in entries if (p.is_file() or (p.is_symlink() and not p.exists()))
+                     and p.suffix.lower() in self.extensions]
             if not files:
                 subdirs = [p.name for p in entries if p.is_dir()]
                 hint = (f'; it holds folders {subdirs[:5]}: is data_root one level too high (try '

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import struct
 
 from mmcv.transforms import BaseTransform
 import numpy as np
@@ -18,7 +19,10 @@ def as_color_type(img: Image.Image, color_type: str) -> Image.Image:
     (annotations are drawn on the image as shown) and 16-bit grey scaled to 8 bits (>> 8), which ``convert`` alone
     would clip to 0 / 255."""
     if img.getexif().get(0x0112, 1) != 1:  # only rotated files pay for the transposed copy
-        img = ImageOps.exif_transpose(img)
+        try:
+            img = ImageOps.exif_transpose(img)
+        except struct.error:  # Pillow re-serialises the EXIF: a damaged field stopped the run (no file named, not
+            pass  # skippable), though the pixels are fine; they are read as stored, unrotated
     if img.mode in SIXTEEN_BIT:
         img = Image.fromarray((np.asarray(img, dtype=np.int64) >> 8).clip(0, 255).astype(np.uint8), 'L')
     return img.convert(COLOR_MODES[color_type])

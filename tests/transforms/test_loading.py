@@ -71,3 +71,21 @@ def test_exif_orientation_is_applied_as_cv2_does(tmp_path, orientation):
     assert img['img'].shape == shown.shape == ((6, 10, 3) if orientation == 3 else (10, 6, 3))
     np.testing.assert_array_equal(img['img'], shown)
     assert img['ori_shape'] == shown.shape[:2]
+
+
+def test_a_damaged_exif_block_leaves_the_pixels_unrotated(tmp_path, monkeypatch):
+    """Pillow re-serialises the EXIF while transposing; a damaged field raised struct.error, which named no file and
+    which skip_corrupt could not skip (a fuzzed JPEG did this), though the pixels decode."""
+    import struct
+
+    from PIL import ImageOps
+    pixels = np.random.default_rng(0).integers(0, 255, (6, 10, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(tmp_path / 'turned.png', exif=exif)
+
+    def damaged(img):
+        raise struct.error('required argument is not an integer')
+    monkeypatch.setattr(ImageOps, 'exif_transpose', damaged)
+    np.testing.assert_array_equal(LoadImageFromFile()(dict(img_path=str(tmp_path / 'turned.png')))['img'], pixels)
