@@ -10,6 +10,9 @@ from ..registry import TRANSFORMS
 from .albu import albumentations, build_albu, each_transform, seeded
 
 FILLING_MODULES = ('albumentations.augmentations.geometric.', 'albumentations.augmentations.crops.')
+# geometric warps that bring in pixels from outside the image but take no fill_mask: those pixels would train as
+# background, class 0
+UNFILLED_WARPS = ('GridElasticDeform',)
 
 
 def each_config(configs: Sequence[dict]) -> Iterator[dict]:
@@ -32,7 +35,8 @@ class SegAlbu(BaseTransform):
     """Apply albumentations transforms (config dicts, see ``Albu``) to ``img`` and ``gt_seg_map`` at once.
 
     Geometric transforms move both (masks with nearest-neighbour interpolation); pixel transforms change only the
-    image. Works on float32 images (after NormalizeIntensity) as well as uint8. Mask pixels that a rotation, shift,
+    image. Works on float32 images (after NormalizeIntensity; pixel transforms such as RandomGamma need [0, 1], and
+    NaN results are an error naming the file) as well as uint8. Mask pixels that a rotation, shift,
     scale, pad or crop brings in from outside the image get the sample's ``ignore_index`` (255 by default), as in
     RandomAffine3D, not background, unless the transform's config sets ``fill_mask``.
 
@@ -44,6 +48,11 @@ class SegAlbu(BaseTransform):
         if isinstance(transforms, dict) or not isinstance(transforms, Sequence) or not transforms:
             raise ValueError(f'SegAlbu: transforms must be a non-empty list of dicts; got {transforms!r}')
         self.transforms = [dict(t) for t in transforms]
+        unfilled = [cfg['type'] for cfg in each_config(self.transforms) if cfg.get('type') in UNFILLED_WARPS]
+        if unfilled:
+            raise ValueError(f'SegAlbu: {unfilled} take no fill_mask, so mask pixels they bring in from outside the '
+                             'image would train as background; use ElasticTransform or GridDistortion, which fill '
+                             'them with ignore_index')
         self.aug = albumentations().Compose([build_albu(t) for t in self.transforms])
         self.fillers = mask_fillers(self.transforms, self.aug.transforms)
 
@@ -55,11 +64,21 @@ class SegAlbu(BaseTransform):
         mask = results.get('gt_seg_map')
         if mask is None:
             out = seeded(self.aug)(image=img)
-        else:  # int32: albumentations/OpenCV do not warp int64
+        else:
+            ignore = results.get('ignore_index', 255)
             for t in self.fillers:
-                t.fill_mask = results.get('ignore_index', 255)
-            out = seeded(self.aug)(image=img, mask=mask.astype(np.int32))
+                t.fill_mask = ignore
+            # the smallest dtype that holds the labels and the fill: OpenCV warps no int64, and its morphology
+            # (Morphological) takes no int32
+            low, high = min(int(mask.min()), ignore), max(int(mask.max()), ignore)
+            dtype = np.uint8 if 0 <= low and high <= 255 else np.uint16 if 0 <= low and high <= 65535 else np.int32
+            out = seeded(self.aug)(image=img, mask=mask.astype(dtype))
             results['gt_seg_map'] = out['mask'].astype(np.int64)
+        if np.issubdtype(out['image'].dtype, np.floating) and not np.isfinite(out['image']).all():
+            # RandomGamma on negative values (percentile or z-score normalised, unclipped) gave NaN pixels
+            raise ValueError(f"SegAlbu: {results.get('img_path', 'a sample')}: the transforms "
+                             f"{[t.get('type') for t in self.transforms]} made NaN/inf pixels; pixel transforms such "
+                             "as RandomGamma need values in [0, 1] (NormalizeIntensity(clip=True)) or uint8")
         results['img'] = out['image'][..., None] if out['image'].ndim == 2 else out['image']
         results['img_shape'] = results['img'].shape[:2]
         return results

@@ -288,6 +288,24 @@ def test_seg_albu_keeps_an_explicit_fill_mask():
     assert set(np.unique(out['gt_seg_map'][out['img'][..., 0] == 0]).tolist()) == {0}
 
 
+def test_seg_albu_mask_moving_morphology_runs():
+    """Every mask went in as int32, which OpenCV's morphology refuses: Morphological failed inside cv2."""
+    out = SegAlbu([dict(type='Morphological', p=1.0)])(dict(img=np.zeros((32, 32, 1), np.uint8),
+                                                            gt_seg_map=np.ones((32, 32), np.int64)))
+    assert out['gt_seg_map'].dtype == np.int64 and set(np.unique(out['gt_seg_map']).tolist()) <= {1, 255}
+
+
+def test_seg_albu_refuses_nan_pixels_and_warps_without_a_mask_fill():
+    """RandomGamma on percentile-normalised pixels (some below 0) made NaN inputs that trained silently;
+    GridElasticDeform takes no fill_mask, so pixels from outside the image trained as background."""
+    img = np.random.RandomState(0).uniform(-0.1, 1.0, (32, 32, 1)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"x.png: the transforms \['RandomGamma'\] made NaN/inf pixels"):
+        SegAlbu([dict(type='RandomGamma', p=1.0)])(dict(img=img, gt_seg_map=np.ones((32, 32), np.int64),
+                                                         img_path='x.png'))
+    with pytest.raises(ValueError, match=r"\['GridElasticDeform'\] take no fill_mask"):
+        SegAlbu([dict(type='OneOf', transforms=[dict(type='GridElasticDeform', num_grid_xy=(4, 4), magnitude=10)])])
+
+
 @pytest.mark.parametrize('batch', [1, 2, 3])
 def test_tuple_meta_reaches_its_own_sample_through_collation(batch):
     """pseudo_collate transposes tuples: with 2 samples each got a mix of both spacings / ori_shapes, with any other
