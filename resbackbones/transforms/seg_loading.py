@@ -16,19 +16,23 @@ CHANNEL_CHOICES = (None, 1, 3)
 
 def read_array(path: str, palette_colours: bool = False) -> np.ndarray:
     """The first frame of an image file as an array of its own dtype, EXIF orientation applied: HxW (grey,
-    8/16/32-bit, palette indices) or HxWxC. ``palette_colours`` gives a palette image's colours instead of its indices: what an input image shows
-    (a mask's indices are its labels, VOC-style). FileNotFoundError / CorruptImageError name the file."""
+    8/16/32-bit, palette indices) or HxWxC. ``palette_colours`` gives a palette image's colours instead of its
+    indices: what an input image shows (a mask's indices are its labels, VOC-style). FileNotFoundError /
+    CorruptImageError name the file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'file not found: {path}')
     try:
         with Image.open(path) as img:
             if img.mode in ('RGB', 'RGBA', 'LA') and ';16' in raw_mode(img):  # Pillow keeps the high byte only
                 return orient(read_deep_colour(path), img.getexif().get(0x0112, 1))
+            signed16 = img.mode == 'I' and raw_mode(img) in ('I;16S', 'I;16BS')  # Pillow widens them to int32
             img.load()
             if img.getexif().get(0x0112, 1) != 1:  # as shown: masks are drawn on the picture a viewer displays
                 img = ImageOps.exif_transpose(img)
             if img.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N'):
                 return np.asarray(img).astype(np.uint16)
+            if signed16:  # kept int16, as the docs say: as int32, mode='scale' divided by 2**31 - 1
+                return np.asarray(img).astype(np.int16)
             if img.mode == '1' and not palette_colours:  # a 1-bit mask's labels are 0 and 1 (Pillow's 'L': 0, 255)
                 return np.asarray(img).astype(np.uint8)
             if img.mode in ('1', 'CMYK', 'YCbCr', 'LAB', 'HSV') or (palette_colours and img.mode in ('P', 'PA')):

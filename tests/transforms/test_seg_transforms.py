@@ -320,3 +320,14 @@ def test_tuple_meta_reaches_its_own_sample_through_collation(batch):
     for i, sample in enumerate(samples):
         assert sample['img_path'] == f'{i}.png' and list(sample['spacing']) == [0.5 + i, 0.7 + i]
         assert list(sample['ori_shape']) == [30 + i, 40 + i]
+
+
+def test_a_signed_16_bit_tiff_keeps_its_dtype(tmp_path):
+    """Pillow opens I;16S TIFFs as 32-bit 'I': read as int32, mode='scale' divided by 2**31 - 1 (values ~1e-5)."""
+    from resbackbones.transforms.seg_loading import read_array
+    values = (np.arange(1024).reshape(32, 32) * 30 - 10000).astype(np.int16)
+    cv2.imwrite(str(tmp_path / 's16.tif'), values)
+    array = read_array(str(tmp_path / 's16.tif'))
+    assert array.dtype == np.int16
+    np.testing.assert_array_equal(array, values)
+    assert normalize_intensity(array, 'scale').max() == pytest.approx(values.max() / 32767)
