@@ -277,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f'{args.task}: torch {torch.__version__}, threads {torch.get_num_threads()}, nproc {os.cpu_count()}, '
           f'{args.rounds} rounds; speed-up = median of per-round ratios to {reference} (range)')
     print(table(result, units, unit, extra, reference))
-    print(json.dumps({'task': args.task, 'threads': torch.get_num_threads(), 'result': result, 'agreement': extra}))
+    # the configs task's extra figures are the rows' sizes (params, GMACs), the others' output agreement
+    print(json.dumps({'task': args.task, 'threads': torch.get_num_threads(), 'result': result,
+                      'sizes' if args.task == 'configs' else 'agreement': extra}))
     return 0
 
 

@@ -30,7 +30,7 @@ def test_configs_task_times_a_pruned_model_against_its_original(tmp_path, capsys
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert list(out['result']) == [f'{tmp_path.name}/tiny', 'p/tiny']
     assert out['result'][f'{tmp_path.name}/tiny']['speedup'] == 1.0
-    sizes = out['agreement']
+    sizes = out['sizes']  # was stored under 'agreement'
     assert sizes['p/tiny']['params_M'] < sizes[f'{tmp_path.name}/tiny']['params_M']
     assert sizes['p/tiny']['backbone_GMACs'] < sizes[f'{tmp_path.name}/tiny']['backbone_GMACs']
 
