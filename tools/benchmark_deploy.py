@@ -44,6 +44,7 @@ from resbackbones.deploy import attach, build_backend, build_detector_backend, d
 from resbackbones.deploy.loading import load_task_model, real_batches  # noqa: E402
 from resbackbones.deploy.pipeline import agreement  # noqa: E402
 from resbackbones.deploy.timing import interleaved, ratios, table  # noqa: E402
+from resbackbones.engine.config import model_config  # noqa: E402
 from resbackbones.registry import MODELS  # noqa: E402
 
 DEFAULT_VARIANTS = ('torch:fp32', 'torch:bf16', 'onnxruntime:fp32', 'openvino:fp32', 'openvino:bf16',
@@ -126,7 +127,7 @@ def unet(args) -> tuple[dict, dict, float, str]:
     import segmentation_models_pytorch as smp
     cfg = Config.fromfile(UNET_CFG)
     torch.manual_seed(0)
-    ours = load_task_model(cfg, args.checkpoint) if args.checkpoint else randomise_bn(MODELS.build(cfg.model))
+    ours = load_task_model(cfg, args.checkpoint) if args.checkpoint else randomise_bn(MODELS.build(model_config(cfg)))
     image = real_batches(cfg, ours, 'train', 1)[0]
     ref = randomise_bn(smp.Unet('resnet34', encoder_weights=None, in_channels=image.shape[1], classes=1,
                                 decoder_channels=(256, 128, 64, 32, 16)))
@@ -179,7 +180,7 @@ def torchvision_twin(ours: nn.Module) -> nn.Module:
 def maskrcnn(args) -> tuple[dict, dict, float, str]:
     cfg = Config.fromfile(MRCNN_CFG)
     torch.manual_seed(0)
-    ours = load_task_model(cfg, args.checkpoint) if args.checkpoint else randomise_bn(MODELS.build(cfg.model))
+    ours = load_task_model(cfg, args.checkpoint) if args.checkpoint else randomise_bn(MODELS.build(model_config(cfg)))
     raw = real_batches(cfg, ours, 'train', 1)[0]  # preprocessed (normalised, padded) for the backends
     pre = ours.data_preprocessor
     image = (raw * pre.std + pre.mean)[0]  # back to pixel values for both models' own preprocessing

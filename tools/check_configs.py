@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from resbackbones.engine.cli import ToolParser, run_tool  # noqa: E402
-from resbackbones.engine.config import dataset_chain, load_config  # noqa: E402
+from resbackbones.engine.config import dataset_chain, load_config, model_config  # noqa: E402
 from resbackbones.registry import MODELS, TRANSFORMS  # noqa: E402
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -53,7 +53,7 @@ def check(path: str, load_only: bool = False) -> str:
         init_default_scope(cfg.get('default_scope', 'resbackbones'))
         if 'model' not in cfg:
             raise ValueError('the config has no model (a data-preparation config?)')
-        MODELS.build(cfg.model)
+        MODELS.build(model_config(cfg))
         for pipeline in pipelines(cfg):
             for step in pipeline:
                 TRANSFORMS.build(step)

@@ -17,7 +17,7 @@ from mmengine.config import Config
 from torch import nn
 
 from ..datasets.image_folder import IMG_EXTENSIONS
-from ..engine.config import load_config
+from ..engine.config import load_config, model_config
 from ..registry import MODELS
 from ..transforms import Resize, align_face
 from ..transforms.loading import read_image
@@ -34,7 +34,7 @@ def init_recognizer(config: str | Config, checkpoint: str | None = None, device:
     ``tools/train.py`` takes it) or a Config."""
     cfg = load_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else config
     name = getattr(cfg, 'filename', None) or 'the config'  # a Config's repr is the whole config
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(model_config(cfg))
     if model.__class__.__name__ != 'FaceRecognizer':
         raise ValueError(f'{name}: model.type is {cfg.model.get("type")!r}; face embedding needs a FaceRecognizer')
     if checkpoint is not None:

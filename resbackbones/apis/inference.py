@@ -12,7 +12,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.structures import BaseDataElement
 from torch import nn
 
-from ..engine.config import load_config
+from ..engine.config import load_config, model_config
 from ..registry import MODELS, TRANSFORMS
 from ..transforms import LoadImageFromFile
 from ..weights.io import load_whole, under_state_dict
@@ -29,7 +29,7 @@ def init_detector(config: str | Config, checkpoint: str | None = None, device: s
     was trained on) becomes ``model.dataset_meta``, as in mmdet."""
     cfg = load_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else config
     name = getattr(cfg, 'filename', None) or 'the config'
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(model_config(cfg))
     if checkpoint is not None:
         # weights_only=True passed by load_whole, not left to torch's default (an environment variable turns it off)
         whole = load_whole(checkpoint)

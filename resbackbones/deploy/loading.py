@@ -15,7 +15,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch import nn
 
-from ..engine.config import dataset_chain
+from ..engine.config import dataset_chain, model_config
 from ..registry import MODELS
 from ..weights.io import read_checkpoint
 from ..apis.sliding_window import pad_to_at_least
@@ -26,11 +26,7 @@ from .targets import kind_of
 def load_task_model(cfg: Config, checkpoint: str) -> nn.Module:
     """``cfg.model`` built in eval mode with ``checkpoint``'s weights; ValueError naming the keys that differ.
     A top-level ``data_preprocessor`` (mmpretrain's layout) goes into the model, as mmengine's Runner puts it."""
-    model_cfg = cfg.model
-    if cfg.get('data_preprocessor') is not None and isinstance(model_cfg, dict) and \
-            model_cfg.get('data_preprocessor') is None:  # else deploy normalised nothing: the runner's did
-        model_cfg = dict(model_cfg, data_preprocessor=cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
+    model = MODELS.build(model_config(cfg))
     state = read_checkpoint(checkpoint).state
     own = model.state_dict()
     # BatchNorm's step counter: older and converted checkpoints lack it, torch's strict load fills it in, and

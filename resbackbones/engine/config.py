@@ -21,6 +21,17 @@ def dataset_chain(dataset: dict) -> list[dict]:
     return chain
 
 
+def model_config(cfg: Config | dict) -> dict:
+    """``cfg.model`` as mmengine's Runner builds it: a top-level ``data_preprocessor`` (mmpretrain's layout) goes
+    into the model unless the model names its own. Built from ``cfg.model`` alone (deploy, the inference APIs,
+    tools) the model normalised nothing where training and testing had."""
+    model = cfg['model']
+    top = cfg.get('data_preprocessor')
+    if top is not None and isinstance(model, dict) and model.get('data_preprocessor') is None:
+        return dict(model, data_preprocessor=top)
+    return model
+
+
 def load_config(path: str) -> Config:
     """``Config.fromfile(path)``; FileNotFoundError / ValueError name the file when it is missing or broken."""
     if not os.path.isfile(path):

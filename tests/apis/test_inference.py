@@ -58,6 +58,10 @@ def test_a_classifier_predicts_unlabelled_images(tmp_path):
     assert sorted(pred) == ['pred_label', 'pred_score'] and pred['pred_score'].shape == (3,)
     assert torch.isclose(pred['pred_score'].sum(), torch.tensor(1.0))
     assert pred['pred_label'] == pred['pred_score'].argmax()
+    # mmpretrain's layout, the preprocessor at the top level: the runner puts it in the model, init_detector did not
+    top = Config(dict(cfg, model={k: v for k, v in cfg.model.items() if k != 'data_preprocessor'},
+                      data_preprocessor=cfg.model.data_preprocessor))
+    assert init_detector(top).data_preprocessor.mean.flatten().tolist() == [78.0]
 
 
 def _mark_ran(path):

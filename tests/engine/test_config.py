@@ -4,7 +4,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from resbackbones.engine.config import check_cfg_options, default_work_dir, load_config, merge_cfg_options
+from resbackbones.engine.config import (check_cfg_options, default_work_dir, load_config, merge_cfg_options,
+                                        model_config)
 
 
 @pytest.fixture
@@ -135,3 +136,11 @@ def test_an_mmpretrain_config_is_named_when_loaded(tmp_path, scope):
     path.write_text(f"default_scope = {scope!r}\nmodel = dict(type='ImageClassifier')\n")
     with pytest.raises(ValueError, match=f"theirs.py: default_scope '{scope}' is mmpretrain.*, whose configs do not"):
         load_config(str(path))
+
+
+def test_model_config_takes_a_top_level_preprocessor_as_the_runner_does():
+    pre = dict(type='ImgDataPreprocessor', mean=[1.0], std=[2.0])
+    assert model_config(dict(model=dict(type='M'), data_preprocessor=pre)) == dict(type='M', data_preprocessor=pre)
+    own = dict(type='M', data_preprocessor=dict(type='Own'))  # the model's own wins, as in mmengine's Runner
+    assert model_config(dict(model=own, data_preprocessor=pre)) is own
+    assert model_config(dict(model=dict(type='M'))) == dict(type='M')

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from resbackbones.deploy.loading import load_task_model, real_batches  # noqa: E402
 from resbackbones.deploy.targets import kind_of  # noqa: E402
 from resbackbones.engine.cli import ToolParser, check_checkpoint, run_tool  # noqa: E402
-from resbackbones.engine.config import load_config  # noqa: E402
+from resbackbones.engine.config import load_config, model_config  # noqa: E402
 from resbackbones.models.detectors import two_stage  # noqa: E402
 from resbackbones.registry import MODELS  # noqa: E402
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         check_checkpoint(args.checkpoint, '--checkpoint')
         model = load_task_model(cfg, args.checkpoint)
     else:
-        model = MODELS.build(cfg.model).eval()
+        model = MODELS.build(model_config(cfg)).eval()
     if kind_of(model) != 'detector':
         raise ValueError(f'{args.config}: the model is a {kind_of(model)}, not a two-stage detector')
     image = real_batches(cfg, model, args.split, 1)[0]
