@@ -131,9 +131,12 @@ def build_detector_backend(name: str, model: nn.Module, target: DeployTarget, pr
     features = build_backend(name, target, precision, **options, **({'calibration': calibration} if int8 else {}))
     examples = roi_features(model, [target.example])
     calibration_features = roi_features(model, calibration) if int8 and calibration else None
+    # a branch's RoI count changes call by call, so a model compiled per shape would be compiled for nearly every
+    # call: the branches keep their backend's default (OpenVINO: the dynamic model only), whatever the features got
+    branch_options = {key: value for key, value in options.items() if key != 'static_shapes'}
     branches = {}
     for branch, branch_target in branch_targets(model, examples).items():
         extra = {'calibration': [calibration_features[branch]]} if calibration_features else {}
-        branches[branch] = build_backend(name, branch_target, precision, **options, **extra)
+        branches[branch] = build_backend(name, branch_target, precision, **branch_options, **extra)
     counts = {name: len(f) for name, f in calibration_features.items()} if calibration_features else None
     return DetectorBackend(features, branches, counts)

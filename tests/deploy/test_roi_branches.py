@@ -63,6 +63,23 @@ def test_openvino_fp32_and_int8_in_a_process_of_their_own():
     assert out['train_after_collect'] == 1  # training ran to its end (2 iterations miss the demo's targets)
 
 
+def test_static_shapes_reach_the_features_only(randomise, monkeypatch):
+    import resbackbones.deploy.roi_branches as roi_branches
+
+    built, build = {}, roi_branches.build_backend  # example shape -> the options its backend was built with
+
+    def record(name, target, precision='fp32', **options):
+        built[tuple(target.example.shape[1:])] = options
+        return build('torch', target, precision)
+
+    monkeypatch.setattr(roi_branches, 'build_backend', record)
+    model = detector(randomise, score_thr=0.0)
+    build_detector_backend('openvino', model, deploy_target(model, image()), static_shapes=3, threads=1)
+    features, *branches = built.values()
+    assert features == {'static_shapes': 3, 'threads': 1}
+    assert len(branches) == 2 and all(options == {'threads': 1} for options in branches)
+
+
 def test_int8_needs_calibration_images(randomise):
     model = detector(randomise, score_thr=0.0)
     with pytest.raises(ValueError, match='needs calibration inputs'):  # refused at the features, before any branch
