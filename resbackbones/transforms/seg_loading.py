@@ -143,12 +143,26 @@ class LoadImageAndMask(BaseTransform):
         if channels not in CHANNEL_CHOICES:
             raise ValueError(f'LoadImageAndMask: channels must be one of {list(CHANNEL_CHOICES)}; got {channels!r}')
         self.channels = channels
+        self.first_read: tuple[int, str] | None = None  # channels=None: (channels, path) of the first image read
+
+    def check_same_channels(self, img: np.ndarray, path: str) -> None:
+        """With ``channels=None``, ValueError naming both files when this image's channel count differs from the
+        first one read: a model takes one count, and the batch stack failed later naming no file."""
+        if self.channels is not None:
+            return
+        if self.first_read is None:
+            self.first_read = (img.shape[2], path)
+        elif img.shape[2] != self.first_read[0]:
+            raise ValueError(f'{path}: {img.shape[2]} channel(s), but {self.first_read[1]} had {self.first_read[0]}; '
+                             'with LoadImageAndMask(channels=None) every image must have the same count: set '
+                             'channels=1 (grey) or 3 (RGB) to convert them')
 
     def transform(self, results: dict) -> dict:
         if 'img_path' not in results:
             raise ValueError(f"LoadImageAndMask needs 'img_path' in the sample; got keys {sorted(results)}")
         path = results['img_path']
         img = to_channels(read_array(path, palette_colours=True), self.channels, path)
+        self.check_same_channels(img, path)
         if np.issubdtype(img.dtype, np.floating) and not np.isfinite(img).all():
             raise ValueError(f'{path}: {int((~np.isfinite(img)).sum())} NaN/inf pixels; repair the image first')
         results['img'] = img

@@ -331,3 +331,15 @@ def test_a_signed_16_bit_tiff_keeps_its_dtype(tmp_path):
     assert array.dtype == np.int16
     np.testing.assert_array_equal(array, values)
     assert normalize_intensity(array, 'scale').max() == pytest.approx(values.max() / 32767)
+
+
+def test_images_of_mixed_channel_counts_are_refused_naming_both_files(tmp_path):
+    grey = write(tmp_path / 'grey.png', ramp(4, 6, np.uint8, 200))
+    rgb = write(tmp_path / 'rgb.png', np.zeros((4, 6, 3), np.uint8))
+    keep = LoadImageAndMask()
+    assert keep(dict(img_path=grey))['img'].shape == (4, 6, 1)
+    assert keep(dict(img_path=grey))['img'].shape == (4, 6, 1)  # the same count again is fine
+    with pytest.raises(ValueError, match=r'rgb\.png: 3 channel\(s\), but .*grey\.png had 1'):
+        keep(dict(img_path=rgb))  # a batch of both failed in torch.stack, naming no file
+    convert = LoadImageAndMask(channels=3)
+    assert [convert(dict(img_path=path))['img'].shape for path in (grey, rgb)] == [(4, 6, 3)] * 2
