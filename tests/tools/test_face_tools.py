@@ -233,3 +233,21 @@ def test_make_rec_names_a_truncated_image_and_keeps_the_old_rec(tmp_path, capsys
     err = capsys.readouterr().err
     assert status == 2 and f'cannot read image {tmp_path / "ids" / "bob" / "trunc.png"}' in err
     assert 'Traceback' not in err and (tmp_path / 'rec' / 'train.rec').read_bytes() == b'old'
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_make_bin_never_pairs_byte_identical_files(tmp_path, seed):
+    pixels = {name: np.full((8, 8), value, np.uint8) for name, value in (('x', 10), ('y', 90), ('z', 170))}
+    layout = {'a/1.png': 'x', 'a/2.png': 'x', 'a/3.png': 'y', 'b/4.png': 'z', 'b/5.png': 'y'}  # a/2 = a/1, b/5 = a/3
+    for path, name in layout.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        Image.fromarray(pixels[name]).save(tmp_path / path)
+    make_bin = load_tool('face/make_bin')
+    duplicates = []
+    pairs = make_bin.draw_pairs(make_bin.gather([str(tmp_path)], None), 3, seed, duplicates)
+    content = {str(tmp_path / path): name for path, name in layout.items()}
+    assert len(pairs) == 6 and all(content[a] != content[b] for a, b, _ in pairs)
+    # the three same pairs of different files are all there are: a/1-a/3, a/2-a/3, b/4-b/5
+    assert sorted(tuple(sorted((Path(a).name, Path(b).name))) for a, b, same in pairs if same) == [
+        ('1.png', '3.png'), ('2.png', '3.png'), ('4.png', '5.png')]
+    assert all(content[a] == content[b] for a, b in duplicates)

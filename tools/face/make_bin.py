@@ -7,13 +7,15 @@ different images) and as many different-identity pairs are drawn with --seed, sh
 their encoded bytes as insightface's .bin (readable by insightface's load_bin and by FaceVerificationDataset).
 The shuffle does not promise both kinds in each of the protocol's 10 consecutive folds: with --pairs 30 about one
 seed in five gives a fold of one kind, with --pairs 10 or fewer nearly every seed; a few hundred pairs (the
-default 300) make it negligible. Every image is decoded once first, so a file that is no image (or a hidden
-macOS ``._x.png``, skipped) is named here, not when the .bin is read. The digits face demo uses it to verify on
-digit classes that training never saw.
+default 300) make it negligible. Two byte-identical files never make a pair (a trivial same pair, or a wrong
+different one); how many draws were skipped so is printed. Every image is decoded once first, so a file that is no
+image (or a hidden macOS ``._x.png``, skipped) is named here, not when the .bin is read. The digits face demo uses
+it to verify on digit classes that training never saw.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import sys
@@ -57,19 +59,37 @@ def gather(roots: Sequence[str], identities: Sequence[str] | None) -> dict[str, 
     return found
 
 
-def draw_pairs(images: dict[str, list[str]], pairs: int, seed: int) -> list[tuple[str, str, bool]]:
-    """``pairs`` same and ``pairs`` different pairs, shuffled, without repeating a pair."""
-    rng, names, seen, out = random.Random(seed), sorted(images), set(), []
+def draw_pairs(images: dict[str, list[str]], pairs: int, seed: int,
+               duplicates: list[tuple[str, str]] | None = None) -> list[tuple[str, str, bool]]:
+    """``pairs`` same and ``pairs`` different pairs, shuffled, without repeating a pair.
+
+    Two files with the same bytes never make a pair: as a same pair they verify trivially, as a different pair
+    (one image filed under two identities) they are a wrong label. Such draws are appended to ``duplicates``.
+    """
+    rng, names, seen, out, digests = random.Random(seed), sorted(images), set(), [], {}
+
+    def digest(path: str) -> str:
+        if path not in digests:
+            with open(path, 'rb') as f:
+                digests[path] = hashlib.sha1(f.read()).hexdigest()
+        return digests[path]
+
     for same in (True, False):
         for _ in range(pairs):
             for _attempt in range(1000):
                 a, b = (rng.choice(names),) * 2 if same else rng.sample(names, 2)
                 pair = (rng.choice(images[a]), rng.choice(images[b]))
-                if pair[0] != pair[1] and pair not in seen and pair[::-1] not in seen:
+                if pair[0] == pair[1] or pair in seen or pair[::-1] in seen:
+                    continue
+                if digest(pair[0]) != digest(pair[1]):
                     break
+                seen.add(pair)  # not drawn again
+                if duplicates is not None:
+                    duplicates.append(pair)
             else:
                 raise ValueError(f'cannot draw {pairs} distinct {"same" if same else "different"}-identity pairs '
-                                 f'from {sum(map(len, images.values()))} images; ask for fewer --pairs')
+                                 f'of different files from {sum(map(len, images.values()))} images; ask for '
+                                 'fewer --pairs')
             seen.add(pair)
             out.append((*pair, same))
     rng.shuffle(out)
@@ -80,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.pairs < 5:
         raise ValueError(f'--pairs must be >= 5 (10 folds of same and different pairs); got {args.pairs}')
-    pairs = draw_pairs(gather(args.roots, args.identities), args.pairs, args.seed)
+    duplicates: list[tuple[str, str]] = []
+    pairs = draw_pairs(gather(args.roots, args.identities), args.pairs, args.seed, duplicates)
+    if duplicates:
+        print(f'skipped {len(duplicates)} drawn pair(s) of byte-identical files, e.g. {duplicates[0][0]} and '
+              f'{duplicates[0][1]}', file=sys.stderr)
     images = []
     for a, b, _ in pairs:
         for path in (a, b):
