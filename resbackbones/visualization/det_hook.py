@@ -16,7 +16,8 @@ from .out_dir import refuse_input_folder, unique_name
 class DetVisualizationHook(Hook):
     """Save ``out_dir/<image name>.png`` for the test images (``tools/test.py CONFIG CKPT --show-dir DIR``).
 
-    The picture is the packed input image (after the test pipeline's resize) with the predictions rescaled to it.
+    The picture is the packed input image (after the test pipeline's resize, without its padding) with the
+    predictions rescaled to it, by the same rule the model maps them back with.
 
     Args:
         out_dir: folder for the PNGs (created). score_thr: draw predictions at least this confident.
@@ -55,10 +56,9 @@ class DetVisualizationHook(Hook):
     def draw(self, image: np.ndarray, sample, classes) -> np.ndarray:
         """The predictions of ``sample`` (in original-image pixels) drawn on the resized input ``image``."""
         pred = sample.pred_instances
-        h, w = (int(v) for v in sample.metainfo.get('img_shape', image.shape[:2])[:2])
-        oh, ow = (int(v) for v in sample.metainfo.get('ori_shape', (h, w))[:2])
+        h, w, fx, fy = resized_extent(sample.metainfo, image.shape[:2])
         keep = (pred.scores >= self.score_thr).cpu().numpy()
-        boxes = pred.bboxes.cpu().numpy()[keep] * np.array([w / ow, h / oh, w / ow, h / oh], np.float32)
+        boxes = pred.bboxes.cpu().numpy()[keep] * np.array([fx, fy, fx, fy], np.float32)
         masks = None
         if 'masks' in pred:
             import cv2
@@ -66,3 +66,16 @@ class DetVisualizationHook(Hook):
                      for m in pred.masks.cpu().numpy()[keep]]
         return draw_instances(image[:h, :w], boxes, pred.labels.cpu().numpy()[keep],
                               pred.scores.cpu().numpy()[keep], masks, classes)
+
+
+def resized_extent(meta: dict, image_hw: tuple[int, int]) -> tuple[int, int, float, float]:
+    """(h, w, x factor, y factor): the resized image's extent inside the network input and the scale from original
+    pixels to it, by the model's rule (``two_stage.to_original_pixels``): ``scale_factor`` once a Pad step has
+    recorded ``pad_shape`` (mmcv's Pad sets ``img_shape`` to the padded size), else ``img_shape / ori_shape``."""
+    h, w = (int(v) for v in meta.get('img_shape', image_hw)[:2])
+    oh, ow = (int(v) for v in meta.get('ori_shape', (h, w))[:2])
+    if 'pad_shape' not in meta:
+        return h, w, w / ow, h / oh
+    factor = meta.get('scale_factor')
+    fx, fy = (1.0, 1.0) if factor is None else (float(v) for v in factor[:2])
+    return min(h, round(oh * fy)), min(w, round(ow * fx)), fx, fy

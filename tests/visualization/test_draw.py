@@ -97,3 +97,23 @@ def test_pictures_are_written_in_their_extensions_format(tmp_path, name, magic):
     assert open(path, 'rb').read(2) == magic[:2]
     with pytest.raises(ValueError, match='pic.xyz: give a picture file name ending in .png or .jpg'):
         draw_det_sample(tmp_path / 'in.png', prediction(), tmp_path / 'pic.xyz')
+
+
+@pytest.mark.parametrize('padded', [False, True])
+def test_predictions_are_drawn_where_the_resize_put_them(padded):
+    """A 37x53 image resized by about 1.89 and padded to 96x128 (mmcv's Pad sets img_shape to the padded size):
+    the ratio of img_shape to ori_shape put boxes 28% too far right and down and stretched masks into the pad."""
+    meta = dict(ori_shape=(37, 53), img_shape=(96, 128) if padded else (70, 100), scale_factor=(100 / 53, 70 / 37))
+    if padded:
+        meta['pad_shape'] = (96, 128, 3)
+    mask = torch.zeros(1, 37, 53, dtype=torch.bool)
+    mask[0, 10:20, 10:20] = True
+    sample = BaseDataElement(metainfo=meta)
+    sample.pred_instances = InstanceData(bboxes=torch.tensor([[10., 10., 20., 20.]]), scores=torch.tensor([0.9]),
+                                         labels=torch.tensor([0]), masks=mask)
+    drawn = DetVisualizationHook('unused', score_thr=0.5).draw(np.zeros((96, 128, 3), np.uint8), sample, None)
+    assert drawn.shape[:2] == (70, 100)  # the image without its padding
+    cols = np.nonzero(drawn[28].any(axis=1))[0]  # a row through the box's middle, below its label
+    assert abs(cols.min() - 10 * 100 / 53) <= 1.5 and abs(cols.max() - 20 * 100 / 53) <= 1.5
+    rows = np.nonzero(drawn[:, 28].any(axis=1))[0]
+    assert abs(rows.max() - 20 * 70 / 37) <= 1.5
