@@ -45,13 +45,25 @@ class PredictionGridHook(Hook):
         for image, pred in zip(data_batch['inputs'], outputs):
             if len(self.samples) >= self.max_images:
                 return
-            self.samples.append((_to_hwc(image), int(pred['pred_label']), pred.get('gt_label')))
+            self.samples.append((_to_hwc(image), int(pred['pred_label']), true_labels(pred.get('gt_label'))))
 
     def after_test_epoch(self, runner: Runner, metrics=None) -> None:
         if is_main_process() and self.samples:
             classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
             path = save_grid(self.samples, os.path.join(self.out_dir, 'predictions.png'), classes, self.columns)
             runner.logger.info(f'prediction grid of {len(self.samples)} test images saved to {path}')
+
+
+def true_labels(gt) -> tuple[int, ...] | None:
+    """A sample's true classes: one index (an int or a one-element tensor), or the positive classes of a
+    multi-hot vector (a multi_class recognizer's ``gt_label``, which the titles compared as a tensor, stopping the
+    test after it had run and losing its metrics)."""
+    if gt is None:
+        return None
+    values = np.asarray(gt.detach().cpu() if isinstance(gt, torch.Tensor) else gt).reshape(-1)
+    if values.size == 1:
+        return (int(values[0]),)
+    return tuple(int(k) for k in np.flatnonzero(values >= 0.5))
 
 
 def _to_hwc(image: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -72,15 +84,19 @@ def _to_hwc(image: torch.Tensor | np.ndarray) -> np.ndarray:
     return array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array
 
 
-def save_grid(samples: Sequence[tuple[np.ndarray, int, int | None]], path: str,
+def save_grid(samples: Sequence[tuple[np.ndarray, int, tuple[int, ...] | None]], path: str,
               classes: Sequence[str] | None = None, columns: int = 4) -> str:
-    """Draw ``(image, pred, gt)`` samples in a grid and write the PNG atomically; returns ``path``."""
+    """Draw ``(image, pred, true classes)`` samples in a grid and write the PNG atomically; returns ``path``. A
+    prediction counts as right (green) when it is one of the true classes."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    def name(label: int | None) -> str:
-        return '?' if label is None else (classes[label] if classes and 0 <= label < len(classes) else str(label))
+    def one(label: int) -> str:
+        return classes[label] if classes and 0 <= label < len(classes) else str(label)
+
+    def name(labels: tuple[int, ...] | None) -> str:
+        return '?' if labels is None else '+'.join(map(one, labels)) or 'none'
 
     rows = -(-len(samples) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(2 * columns, 2.2 * rows), squeeze=False)
@@ -88,6 +104,6 @@ def save_grid(samples: Sequence[tuple[np.ndarray, int, int | None]], path: str,
         ax.axis('off')
     for ax, (image, pred, gt) in zip(axes.flat, samples):
         ax.imshow(image, cmap='gray' if image.ndim == 2 else None)
-        ax.set_title(f'{name(pred)} (gt {name(gt)})', fontsize=9, color='green' if pred == gt else 'red')
+        ax.set_title(f'{one(pred)} (gt {name(gt)})', fontsize=9, color='green' if gt and pred in gt else 'red')
     fig.tight_layout()
     return save_figure(fig, path)

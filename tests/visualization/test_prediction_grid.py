@@ -39,3 +39,17 @@ def test_video_samples_give_a_grid(tmp_path):
                                                                      dict(pred_label=0, gt_label=1)])
     hook.after_test_epoch(runner)
     assert Image.open(tmp_path / 'predictions.png').size[0] > 100
+
+
+def test_multi_hot_ground_truth_is_titled_by_its_classes(tmp_path):
+    # a multi_class recognizer's gt_label was compared as a tensor: the test stopped after it had run
+    hook = PredictionGridHook(str(tmp_path))
+    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=SimpleNamespace(metainfo={'classes': 'abcd'})),
+                             logger=SimpleNamespace(info=lambda msg: None))
+    hook.before_test_epoch(runner)
+    hook.after_test_iter(runner, 0, dict(inputs=[FRAMES, FRAMES, FRAMES]), [
+        dict(pred_label=2, gt_label=torch.tensor([1., 0., 1., 0.])), dict(pred_label=0, gt_label=torch.tensor([3])),
+        dict(pred_label=1, gt_label=np.int64(1))])
+    assert [sample[2] for sample in hook.samples] == [(0, 2), (3,), (1,)]
+    hook.after_test_epoch(runner)
+    assert (tmp_path / 'predictions.png').exists()
