@@ -220,6 +220,8 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | 
                          f'{list(target)[:SHOWN]}')
     new.update(_map_head(split, _under(target, head_prefix), head_prefix, report))
     new.update(_map_parts(split, target, report))
+    accounted = set(new) | set(report.missing) | {key for key, _, _ in report.mismatched}
+    report.untouched = [k for k in target if k not in accounted and not k.endswith(COUNTER)]
     model.load_state_dict({**target, **new})  # one call, after every check: all or nothing
     report.loaded = len(new)
     if log:

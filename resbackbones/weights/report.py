@@ -26,6 +26,9 @@ class LoadReport:
             backbone mismatch raises.
         ignored: (checkpoint key, why) for keys that were not meant for the model (neck, detector heads, a
             classifier when loading a backbone, batch-norm counters the target has no slot for).
+        untouched: model keys outside backbone and classifier (a neck, a face embedding) of which the file holds
+            nothing: they keep their values. Usual when fine-tuning from a backbone's weights; a whole-model load
+            (``load_task_checkpoint``) refuses them.
         adapted: what was changed to fit (the first conv's input channels). notes: key renames applied.
     """
 
@@ -39,6 +42,7 @@ class LoadReport:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     adapted: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    untouched: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f'Loaded {self.loaded} tensors from {self.checkpoint}',
@@ -47,6 +51,10 @@ class LoadReport:
         lines += [f'  adapted: {note}' for note in self.adapted]
         if self.missing:
             lines.append(f'  missing ({len(self.missing)}, kept as initialised): {_listed(self.missing)}')
+        if self.untouched:
+            parts = sorted({key.split('.', 1)[0] for key in self.untouched})
+            lines.append(f'  not in the file ({len(self.untouched)}, {", ".join(parts)}; kept as initialised): '
+                         f'{_listed(self.untouched)}')
         if self.unexpected:
             lines.append(f'  unexpected ({len(self.unexpected)}, not in the model): {_listed(self.unexpected)}')
         if self.mismatched:

@@ -20,6 +20,7 @@ SOURCES = ('torchvision', 'torchvision_detection', 'torchvision_video', 'timm', 
            'insightface', 'medicalnet', 'native')
 ALIASES = {'mmcls': 'mmpretrain', 'pytorch': 'torchvision'}
 BACKBONE_PREFIX = 'backbone.'
+CLASSIFIER_HEAD = 'head.fc.'  # ours and mmpretrain's linear classifier
 TV_DETECTION_PREFIX = 'backbone.body.'  # torchvision's *rcnn_*_fpn: the ResNet inside BackboneWithFPN
 # Top-level modules of a detector or segmentor (mmdet/mmseg) that are not the backbone.
 DETECTOR_PARTS = ('neck.', 'rpn_head.', 'roi_head.', 'bbox_head.', 'mask_head.', 'decode_head.', 'auxiliary_head.')
@@ -45,7 +46,7 @@ LAYOUTS = {
     'torchvision_detection': Layout(TV_DETECTION_PREFIX, ()),
     'torchvision_video': Layout('', ('fc.',)),  # VideoResNet: block and stem names converted in torchvision_video.py
     'timm': Layout('', ('fc.',)),
-    'mmpretrain': Layout(BACKBONE_PREFIX, ('head.fc.',)),
+    'mmpretrain': Layout(BACKBONE_PREFIX, (CLASSIFIER_HEAD,), model_parts=('neck.',)),
     'mmdet': Layout(BACKBONE_PREFIX, ()),
     # TPN's neck; OmniHead's and RGBPoseHead's classifiers; AVA detectors' RoI head (FastRCNN: backbone + roi_head)
     'mmaction2': Layout(BACKBONE_PREFIX, ('cls_head.fc_cls.',), head_parts=(('cls_head.consensus.', 'consensus.'),),
@@ -94,6 +95,8 @@ def detect_source(ckpt: Checkpoint) -> tuple[str, str]:
     if _is_ava_detector(keys):
         return 'mmaction2', "spatio-temporal detector keys ('roi_head.bbox_head.fc_cls', no RPN, no box regression)"
     detector = sorted({k.split('.', 1)[0] for k in keys if k.startswith(DETECTOR_PARTS)})
+    if detector == ['neck'] and any(k.startswith(CLASSIFIER_HEAD) for k in keys):
+        detector = []  # a classifier or recognizer with a neck (ours, mmpretrain's): its 'head.fc' is no detector's
     if detector:
         return 'mmdet', f'detector keys ({", ".join(detector)})'
     if 'mmdet_version' in meta:
@@ -130,9 +133,10 @@ def _is_torchvision_video(state: Mapping[str, torch.Tensor]) -> bool:
 
 
 def _layout(source: str, state: Mapping[str, torch.Tensor]) -> Layout:
-    if source == 'native':  # our own files: a backbone's flat keys or an ImageClassifier's
-        wrapped = any(k.startswith(BACKBONE_PREFIX) for k in state)
-        return Layout(BACKBONE_PREFIX if wrapped else '', ('head.fc.', 'fc.'))
+    if source == 'native':  # our own files: a backbone's flat keys, or a classifier's or recognizer's (TPN's neck)
+        if any(k.startswith(BACKBONE_PREFIX) for k in state):
+            return Layout(BACKBONE_PREFIX, (CLASSIFIER_HEAD, 'fc.'), model_parts=('neck.',))
+        return Layout('', (CLASSIFIER_HEAD, 'fc.'))
     return LAYOUTS[source]
 
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from .insightface import load_insightface
 from .io import read_checkpoint
-from .load import load_pretrained
+from .load import load_pretrained, log_report
 from .sources import detect_source
 
 SHOWN = 5
@@ -70,11 +70,14 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
     if hasattr(model, 'backbone') and any(hasattr(model, name) for name in ('head', 'cls_head', 'roi_head')):
         # load_pretrained loads the backbone before the head's fit is known: put everything back when it fails
         before = {key: value.detach().clone() for key, value in model.state_dict().items()}
-        report = load_pretrained(model, ckpt, source=source, strict=True)
-        if report.missing or report.mismatched:
+        report = load_pretrained(model, ckpt, source=source, strict=True, log=False)
+        report.evidence = evidence  # detected here, not given by the user
+        log_report(report)
+        if report.missing or report.mismatched or report.untouched:
             model.load_state_dict(before)
-            raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing {report.missing[:SHOWN]}, '
-                             f'shapes {report.mismatched[:SHOWN]} (is num_classes the same as in the checkpoint?). '
-                             f'The model was not changed.')
+            raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing '
+                             f'{(report.missing + report.untouched)[:SHOWN]}, shapes {report.mismatched[:SHOWN]} (is '
+                             'num_classes the same as in the checkpoint? was it saved from a model with the same '
+                             'neck?). The model was not changed.')
         return f'{what}:\n{report}'
     raise ValueError(f'{what}; no converter loads it whole into a {type(model).__name__}')

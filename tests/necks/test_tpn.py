@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from resbackbones.necks.tpn_parts import LevelFusion
 from resbackbones.registry import MODELS
 from resbackbones.weights import load_pretrained
+from resbackbones.weights.task_checkpoint import load_task_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared mmaction2 reference
 import mmaction2_reference as ref  # noqa: E402
@@ -152,3 +153,32 @@ def test_a_chunk_that_cuts_a_clip_is_named():
     model = _tpn_tsm(backbone=plain, test_cfg=dict(fcn_test=True, max_testing_views=6)).eval()
     with pytest.raises(ValueError, match='max_testing_views=6 must be a multiple of the 4 frames of a clip'):
         model.clip_logits(torch.rand(1, 4, 3, 64, 64))
+
+
+@pytest.mark.parametrize('container', ['bare', 'mmengine'])
+def test_our_own_tpn_recognizer_file_loads_whole_neck_included(tmp_path, randomise, container):
+    # its 'neck.' keys made it an mmdet detector's file: neck and head.fc stayed random, and no key was missing
+    source = randomise(_recognizer())
+    state = source.state_dict()
+    torch.save(state if container == 'bare' else {'state_dict': state, 'meta': {'epoch': 3}}, tmp_path / 'own.pth')
+    model = _recognizer()
+    report = load_pretrained(model, str(tmp_path / 'own.pth'), strict=True)
+    assert report.source in ('native', 'mmpretrain') and not report.untouched and not report.missing
+    assert all(torch.equal(value, state[key]) for key, value in model.state_dict().items())
+
+
+def test_a_whole_model_load_refuses_a_file_without_the_models_neck(tmp_path, randomise):
+    plain = randomise(MODELS.build(dict(type='Recognizer3D', backbone=BACKBONE, num_classes=5)))
+    state = {k.replace('head.fc.', 'cls_head.fc_cls.'): v for k, v in plain.state_dict().items()}
+    state['cls_head.fc_cls.weight'] = torch.randn(5, 2048)  # TPNHead's input width
+    torch.save({'state_dict': state, 'meta': {'mmaction2_version': '1.2.0'}}, tmp_path / 'slowonly.pth')
+    model = _recognizer()
+    before = model.state_dict()
+    report = load_pretrained(model, str(tmp_path / 'slowonly.pth'))  # fine-tuning from it: the neck is reported
+    assert report.untouched and all(key.startswith('neck.') for key in report.untouched)
+    assert 'not in the file' in str(report)
+    model = _recognizer()
+    model.load_state_dict(before)
+    with pytest.raises(ValueError, match=r'only in part: missing \[.neck\.'):  # a test of a model with a random neck
+        load_task_checkpoint(model, tmp_path / 'slowonly.pth')
+    assert all(torch.equal(value, before[key]) for key, value in model.state_dict().items())
