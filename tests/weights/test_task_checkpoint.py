@@ -28,6 +28,7 @@ def test_torchvision_classifier_loads_whole(tmp_path):
     model = MODELS.build(CLASSIFIER).eval()
     done = load_task_checkpoint(model, tmp_path / 'tv.pth')
     assert 'tv.pth: torchvision checkpoint' in done
+    assert "source: torchvision (detected: flat 'conv1'" in done  # the user gave no source: not '(given)'
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(model(x), theirs(x), atol=1e-4, rtol=1e-4)
