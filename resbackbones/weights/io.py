@@ -68,7 +68,7 @@ def resolve_path(checkpoint: str | os.PathLike) -> Path:
     return path
 
 
-def _load_file(path: Path, mmap: bool = True) -> Any:
+def _load_file(path: Path, mmap: bool) -> Any:
     # Zip-format files are memory-mapped: tensors are paged in when copied into a model, so a file read only to
     # tell its format (SafeRunner's load_from check, which mmengine then reads again) costs little.
     mmap = mmap and zipfile.is_zipfile(path)
@@ -138,11 +138,13 @@ def under_state_dict(obj: Any) -> Any:
     return {**{k: v for k, v in obj.items() if k != 'model'}, 'state_dict': obj['model']}
 
 
-def read_checkpoint(checkpoint: str | os.PathLike | Mapping | Checkpoint) -> Checkpoint:
+def read_checkpoint(checkpoint: str | os.PathLike | Mapping | Checkpoint, mmap: bool = False) -> Checkpoint:
     """Read ``checkpoint`` (a path, ``torchvision://NAME``, or an already-loaded dict) into a flat state dict.
 
     Unwraps 'state_dict'/'model' containers and strips the 'module.' prefix that DDP adds to every key. A
-    Checkpoint already read is returned as it is, so that messages go on naming its file.
+    Checkpoint already read is returned as it is, so that messages go on naming its file. ``mmap=True`` maps a
+    zip file's tensors instead of reading them (for loaders that only copy them into a model): they then read the
+    file while they live, so saving over it crashed the process (SIGBUS) and truncated the file; the default reads.
     """
     if isinstance(checkpoint, Checkpoint):
         return checkpoint
@@ -150,7 +152,7 @@ def read_checkpoint(checkpoint: str | os.PathLike | Mapping | Checkpoint) -> Che
         obj, origin = checkpoint, '<state dict>'
     elif isinstance(checkpoint, (str, os.PathLike)):
         path = resolve_path(checkpoint)
-        obj, origin = _load_file(path), str(path)
+        obj, origin = _load_file(path, mmap=mmap), str(path)
     else:
         raise TypeError(f'checkpoint must be a path or a state dict; got {type(checkpoint).__name__}')
     state, container, meta = _unwrap(obj, origin)

@@ -194,7 +194,7 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | 
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f'model must be a torch nn.Module; got {type(model).__name__}')
-    ckpt = read_checkpoint(checkpoint)
+    ckpt = read_checkpoint(checkpoint, mmap=True)  # tensors are copied into the model
     name, evidence = (check_source(source), '') if source is not None else detect_source(ckpt)
     outside: list[tuple[str, str]] = []
     if prefix:

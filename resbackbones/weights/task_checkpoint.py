@@ -41,7 +41,7 @@ def matches_model(state: dict, model: nn.Module) -> bool:
 def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | None:
     """Load foreign checkpoint ``path`` into task ``model`` whole; returns what was done, or None for our own
     format (left to mmengine). Raises ValueError naming the file when a foreign checkpoint cannot load whole."""
-    ckpt = read_checkpoint(path)
+    ckpt = read_checkpoint(path, mmap=True)  # read to tell the format; mmengine may read it again
     if matches_model(ckpt.state, model):
         return None
     source, evidence = detect_source(ckpt)

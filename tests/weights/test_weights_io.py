@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+import torchvision
 
 from resbackbones.weights import load_pretrained, read_checkpoint
 from resbackbones.weights.io import resolve_path
@@ -136,3 +137,13 @@ def test_torchvision_scheme_reads_the_hub_cache_only(tmp_path, monkeypatch):
 def torchvision_url(name: str) -> str:
     from mmengine.runner.checkpoint import get_torchvision_models
     return get_torchvision_models()[name]
+
+
+def test_a_read_checkpoint_can_be_saved_over_its_own_file(tmp_path):
+    # its tensors were memory-mapped from the file: re-saving in place died of SIGBUS and left the file truncated
+    state = torchvision.models.resnet18().state_dict()
+    torch.save({'state_dict': state, 'meta': {'epoch': 1}}, tmp_path / 'r18.pth')
+    ckpt = read_checkpoint(tmp_path / 'r18.pth')
+    torch.save(ckpt.state, tmp_path / 'r18.pth')  # strip the container in place
+    again = torch.load(tmp_path / 'r18.pth', weights_only=True)
+    assert again.keys() == state.keys() and all(torch.equal(again[k], state[k]) for k in state)
