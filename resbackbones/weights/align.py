@@ -157,11 +157,15 @@ def _downsample_maps(keys: Collection[str], target: Collection[str], forms: Mapp
                      old_of: Mapping[str, str]) -> dict[str, dict[int, int]]:
     """Per shortcut prefix, checkpoint child index -> target child index where the two orders differ.
 
-    The checkpoint's form is read from the child holding the conv: ``.0`` a strided conv, else a pool first.
+    The checkpoint's form is read from the child holding the conv: a pool first when it is not ``.0``; at ``.0``, a
+    strided conv, unless another shortcut of the file has a pool first (then a stride-1 one, fitting either).
     ``forms`` (``shortcut_forms`` of the model) gives the target's; without it, only the target's keys (a pool
     first, else unknown). A shortcut whose forms differ where the model downsamples raises ValueError.
     """
     ours, theirs = _children(target), _children(keys)
+    # a file with a pool-first shortcut anywhere is avg-down (ResNet-D): its shortcuts with the conv at '.0' are
+    # stride-1 ones (layer1, dilated stages), which fit either form, not ResNet-C's strided convs
+    avg_down_file = any(min(indices) > 0 for indices in theirs.values())
     maps = {}
     for prefix, indices in theirs.items():
         want = ours.get(prefix, set())
@@ -169,8 +173,8 @@ def _downsample_maps(keys: Collection[str], target: Collection[str], forms: Mapp
             continue
         mine = AVG_POOL if min(want) > 0 else EITHER
         mine = forms.get(prefix, mine) if forms is not None else mine
-        form = STRIDED_CONV if min(indices) == 0 else AVG_POOL
-        if mine != EITHER and form != mine:
+        form = AVG_POOL if min(indices) > 0 else EITHER if avg_down_file else STRIDED_CONV
+        if EITHER not in (mine, form) and form != mine:
             key = next(k for k in sorted(keys) if k.startswith(prefix))
             raise ValueError(
                 f'shortcut {prefix[:-1]}: the checkpoint has {FORM_TEXT[form]} (key {old_of.get(key, key)}), the '

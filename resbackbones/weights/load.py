@@ -207,7 +207,12 @@ def load_pretrained(model: nn.Module, checkpoint: str | os.PathLike | Mapping | 
     report = LoadReport(ckpt.origin, name, evidence, ignored=outside + split.ignored)
 
     backbone = model.backbone if bb_prefix else model
-    new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, backbone, report)
+    try:
+        new = _map_backbone(split, _under(target, bb_prefix), bb_prefix, backbone, report)
+    except ValueError as err:  # align and factorise name the key: add the file, for configs with several
+        if ckpt.origin in str(err):
+            raise
+        raise ValueError(f'{ckpt.origin}: {err}') from None
     if report.mismatched:
         raise _shape_error(report, model)
     if strict and (report.missing or report.unexpected):

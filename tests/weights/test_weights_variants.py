@@ -117,8 +117,23 @@ def test_whole_model_path_refuses_the_other_variant(references, tmp_path):
     before = _snapshot(classifier)
     with pytest.raises(ValueError, match=SWAP) as err:
         load_task_checkpoint(classifier, path)
-    assert _refused(err)
+    assert _refused(err) and str(err.value).startswith(f'{path}: ')  # which of a config's files is at fault
     assert _unchanged(classifier, before)
+
+
+def test_a_dilated_resnet_d_file_loads_into_an_undilated_resnet_d():
+    # its dilated stages' shortcuts are stride-1 convs at child 0 (no pool), which read as ResNet-C's strided ones:
+    # refused, with advice (avg_down=False) that then failed at layer2
+    def build(**dilated):
+        return MODELS.build(dict(type='ResNetV1d', depth=18, base_channels=8, out_indices=(3,), **dilated))
+    source = build(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
+    theirs = {k: torch.randn_like(v) if v.is_floating_point() else v for k, v in source.state_dict().items()}
+    model = build()
+    load_pretrained(model, theirs, strict=True)
+    ours = model.state_dict()
+    for stage in ('layer2', 'layer3', 'layer4'):  # pooled in the file (layer2) or not (3, 4): the conv lands at .1
+        assert torch.equal(ours[f'{stage}.0.downsample.1.weight'], theirs[f'{stage}.0.downsample.'
+                                                                           f'{1 if stage == "layer2" else 0}.weight'])
 
 
 MMPRETRAIN_STEM = {'0': '0.conv', '1': '0.{norm}', '3': '1.conv', '4': '1.{norm}', '6': '2.conv', '7': '2.{norm}'}
