@@ -2,13 +2,37 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from mmengine.logging import print_log
+from mmengine.runner import EpochBasedTrainLoop
+
+SCHEDULE_KEY = 'train_schedule'  # in a checkpoint's meta: the loop kind and scheduler types it was trained with
 
 
-def check_resumable(checkpoint: dict, filename: str) -> None:
-    """ValueError naming ``filename`` when it lacks what resuming reads (a weights-only file gave 'error: meta');
-    drops ``meta['config']``, which mmengine's resume would run as Python (``Config.fromstring``) only to read
+def train_schedule(train_loop: Any, param_schedulers: Any) -> dict:
+    """What a resumed run must share with the run that saved: epoch- or iteration-based loop, and the types of the
+    lr/momentum schedulers in order (mmengine pairs them by position, whatever their types). Plain strings and
+    lists, so that checkpoints stay loadable with ``weights_only=True``."""
+    def names(schedulers) -> list[str]:
+        return [type(s).__name__ for s in schedulers or ()]
+    if isinstance(param_schedulers, dict):
+        schedulers = {str(k): names(v) for k, v in param_schedulers.items()}
+    else:
+        schedulers = names(param_schedulers)
+    return {'loop': 'epoch' if isinstance(train_loop, EpochBasedTrainLoop) else 'iteration',
+            'param_schedulers': schedulers}
+
+
+def check_resumable(checkpoint: dict, filename: str, needs: tuple[str, ...] = (),
+                    schedule: dict | None = None) -> None:
+    """ValueError naming ``filename`` when it lacks what resuming reads (a weights-only file gave 'error: meta'),
+    lacks an entry of ``needs`` (the optimizer or scheduler state this run resumes: a best checkpoint has neither,
+    and mmengine silently started momentum and the lr schedule afresh), or was saved by another ``schedule``
+    (``train_schedule`` of this run: an iteration-based checkpoint resumed by an epoch-based config froze the lr,
+    another scheduler list got the states of others).
+
+    Drops ``meta['config']``, which mmengine's resume would run as Python (``Config.fromstring``) only to read
     ``gpu_ids``: a string passes ``weights_only``, so a downloaded checkpoint could carry code there."""
     meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
     missing = [name for name, present in (('meta.epoch', isinstance(meta, dict) and 'epoch' in meta),
@@ -17,6 +41,19 @@ def check_resumable(checkpoint: dict, filename: str) -> None:
     if missing:
         raise ValueError(f'{filename} cannot be resumed: it holds no training state ({", ".join(missing)} missing; '
                          f'weights only?). To start a new run from its weights, give it as load_from')
+    lacking = [name for name in needs if name not in checkpoint]
+    if lacking:
+        raise ValueError(f'{filename} cannot be resumed: it holds no {" and no ".join(lacking)} state (a best '
+                         "checkpoint, or one saved with save_optimizer=False / save_param_scheduler=False), so "
+                         'momentum and the lr schedule would start afresh. Resume from an epoch_/iter_ checkpoint, '
+                         'or start a new run from its weights with load_from')
+    saved = meta.get(SCHEDULE_KEY)
+    if schedule is not None and isinstance(saved, dict):
+        for key, what in (('loop', 'training loop'), ('param_schedulers', 'param_scheduler list')):
+            if key in saved and saved[key] != schedule[key]:
+                raise ValueError(f'{filename} was saved by a run with another {what} ({saved[key]}; this config: '
+                                 f'{schedule[key]}): mmengine would pair its state with this schedule silently. '
+                                 'Resume with the schedule it was trained with, or start a new run with load_from')
     if 'config' in meta:
         meta.pop('config')
         print_log(f"{filename}: meta['config'] (an mmcv 1.x config text) is ignored on resume; it is never run as "

@@ -70,13 +70,14 @@ from .atomic import atomic_path, ensure_writable_dir, latest_checkpoint, remove_
 from .checkpoint_classes import check_checkpoint_classes, check_split_classes
 from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
+from .deferred_removal import carry_out_removals, defer_removals
 from .dist import init_distributed, wrap_cpu_ddp
 from .detector_classes import check_detector_classes
 from .evaluator_topk import check_topk
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
-from .resume_checks import check_resumable
+from .resume_checks import SCHEDULE_KEY, check_resumable, train_schedule
 from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
 from .runtime_keys import check_runtime_keys, check_val_interval
@@ -105,6 +106,7 @@ class SafeRunner(Runner):
         self._configured_out_dirs: dict[int, str] = {}  # LoggerHook's out_dir before its first before_run
         self._resuming = False
         self._resuming_optimizer = True  # resume()'s resume_optimizer while it runs
+        self._resuming_schedulers = True  # and its resume_param_scheduler
         self._resumed = False  # set by resume(), cleared once training has run the validation it owes
         self._full_rows: dict = {}  # every rank's rows of sharded parameters while a checkpoint is written
         # ChannelsLastHook acts in before_run, after DDP has laid out its gradient buckets for NCHW weights; the
@@ -192,6 +194,7 @@ class SafeRunner(Runner):
                 self.logger.warning(warning)
             self._check_teacher_classes()
             super().call_hook(fn_name, **kwargs)
+            defer_removals(self._hooks)  # after CheckpointHook.before_train has set its file backend
             self._run_owed_validation()
             return
         if fn_name != 'before_run':
@@ -311,6 +314,8 @@ class SafeRunner(Runner):
     def _write_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None, save_optimizer: bool,
                           save_param_scheduler: bool, meta: dict | None, by_epoch: bool,
                           backend_args: dict | None) -> None:
+        if isinstance(self._train_loop, BaseLoop):  # resuming checks that it goes on with the same schedule
+            meta = {**(meta or {}), SCHEDULE_KEY: train_schedule(self._train_loop, self.param_schedulers)}
         args = dict(save_optimizer=save_optimizer, save_param_scheduler=save_param_scheduler, meta=meta,
                     by_epoch=by_epoch)
         local = file_client_args is None and isinstance(get_file_backend(out_dir, backend_args=backend_args),
@@ -323,6 +328,7 @@ class SafeRunner(Runner):
             self.logger.warning(f'removed {stale}, left by a process killed while saving')
         with atomic_path(os.path.join(out_dir, filename)) as tmp:
             super().save_checkpoint(out_dir, os.path.basename(tmp), backend_args=backend_args, **args)
+        carry_out_removals(self._hooks, os.path.join(out_dir, filename))  # the old best / oldest kept file
 
     def load_checkpoint(self, filename: str, map_location: str | Callable = 'cpu', strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]) -> dict:  # noqa: B006 (mmengine's default)
@@ -337,7 +343,11 @@ class SafeRunner(Runner):
         except (FileNotFoundError, ValueError) as err:
             raise ValueError(f'{filename} is not a readable checkpoint: {" ".join(str(err).split())[:400]}') from err
         if self._resuming:
-            check_resumable(checkpoint, filename)
+            needs = (('optimizer',) if self._resuming_optimizer else ()) + (
+                ('param_schedulers',) if self._resuming_schedulers and self.param_schedulers else ())
+            schedule = train_schedule(self._train_loop, self.param_schedulers) if isinstance(
+                self._train_loop, BaseLoop) else None
+            check_resumable(checkpoint, filename, needs, schedule)
             check_checkpoint_classes(checkpoint, getattr(self.train_dataloader.dataset, 'metainfo', None),
                                      filename, 'train_dataloader.dataset')
         if self.cfg.get('load_strict', False) and not self._resuming and isinstance(self._test_loop, BaseLoop):
@@ -347,8 +357,8 @@ class SafeRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) else self.model
         try:
             checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
-        except RuntimeError as err:
-            if not strict or 'state_dict' not in str(err):
+        except RuntimeError as err:  # mmengine: 'The model and loaded state dict do not match exactly ...'
+            if not strict or not ('state_dict' in str(err) or 'do not match exactly' in str(err)):
                 raise
             raise ValueError(f'{filename} does not fit the model of the config: '
                              f'{" ".join(str(err).split())[:600]}') from err
@@ -377,8 +387,9 @@ class SafeRunner(Runner):
         """mmengine's, loading the model strictly (see ``load_checkpoint``); resumed from another folder's
         checkpoint, the run keeps and deletes only its own files (:mod:`.resume_origin`)."""
         self._resuming = True
-        self._resuming_optimizer = bool(inspect.signature(Runner.resume).bind(self, filename, *args, **kwargs)
-                                        .arguments.get('resume_optimizer', True))
+        arguments = inspect.signature(Runner.resume).bind(self, filename, *args, **kwargs).arguments
+        self._resuming_optimizer = bool(arguments.get('resume_optimizer', True))
+        self._resuming_schedulers = bool(arguments.get('resume_param_scheduler', True))
         try:
             super().resume(filename, *args, **kwargs)
         finally:

@@ -172,3 +172,40 @@ def test_load_from_reads_the_weights_under_either_container(config, tmp_path, co
     runner.load_or_resume()
     loaded = runner.model.state_dict()
     assert [k for k in state if not torch.equal(loaded[k], state[k])] == []
+
+
+@pytest.mark.parametrize('fail', [False, True])
+def test_old_checkpoints_are_removed_only_once_the_next_is_written(config, tmp_path, fail):
+    # CheckpointHook removed the oldest kept (and the previous best) checkpoint before writing the next one: a
+    # failed save left no checkpoint at all with max_keep_ckpts=1, and no best checkpoint with the defaults
+    class DiskFullAtEpoch2(Hook):
+        def before_save_checkpoint(self, runner, checkpoint):
+            if fail and runner.epoch == 1:  # the save that ends epoch 2 (the counter moves on after it)
+                raise OSError('disk full')
+
+    work = tmp_path / 'work'
+    runner = make_runner(config, work, f'keep{fail}', default_hooks=dict(checkpoint=dict(max_keep_ckpts=1)))
+    runner.register_hook(DiskFullAtEpoch2())
+    if fail:
+        with pytest.raises(OSError, match='disk full'):
+            runner.train()
+        assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']
+        torch.load(work / 'epoch_1.pth', weights_only=True)  # whole
+    else:
+        runner.train()
+        assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_2.pth']
+
+
+def test_a_removal_never_takes_the_file_just_written(tmp_path):
+    from mmengine.fileio import LocalBackend
+
+    from resbackbones.engine.deferred_removal import DeferredRemovals
+    old, new = tmp_path / 'best_epoch_1.pth', tmp_path / 'best_epoch_2.pth'
+    old.write_text('old')
+    new.write_text('new')
+    backend = DeferredRemovals(LocalBackend())
+    backend.remove(str(old))
+    backend.remove(str(new))  # queued before the same name was written again
+    assert old.exists() and backend.isfile(str(old))
+    backend.carry_out(str(new))
+    assert not old.exists() and new.read_text() == 'new' and not backend.queued

@@ -115,6 +115,9 @@ def test_test_into_the_training_work_dir_keeps_its_config_dump(tiny, tmp_path, c
     (['{config}', '--resume', '{tmp}/notes.pth'], '{tmp}/notes.pth is not a readable checkpoint: '),
     (['{config}', '--resume', '{ckpt}', '--cfg-options', 'model.backbone.depth=34'],
      '{ckpt} does not fit the model of the config: '),
+    # tensors of other shapes only (no key missing): a traceback naming no file
+    (['{config}', '--resume', '{ckpt}', '--cfg-options', 'model.backbone.base_channels=16'],
+     '{ckpt} does not fit the model of the config: '),
     # mmengine: a bare "epoch_length must be a positive integer, but got 0" from its schedulers
     (['{config}', '--cfg-options', 'train_dataloader.batch_size=64', 'train_dataloader.drop_last=True'],
      'train_dataloader gives no batch per epoch: 16 samples over 1 process(es), batch_size 64, drop_last True'),
@@ -163,6 +166,16 @@ class RunsCode:
      "'0']))", '', '{used} was trained on 2 classes (0, 1) and train_dataloader.dataset has 2 (1, 0)'),
     # with torch's default turned off by its environment variable, this object's code ran on --resume
     ('', 'pickled', '{used} is not a readable checkpoint: refusing to load'),
+    # a best checkpoint (no optimizer, no schedulers) resumed with fresh momentum and a restarted lr schedule
+    ('', 'best', '{used} cannot be resumed: it holds no optimizer and no param_schedulers state'),
+    # an epoch-based checkpoint in an iteration-based config resumed at its end, training nothing; another
+    # scheduler list got the saved schedulers' states by position
+    ("train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=12, val_interval=4)\nparam_scheduler = "
+     "[dict(type='MultiStepLR', by_epoch=False, milestones=[8], gamma=0.1)]", '',
+     '{used} was saved by a run with another training loop (epoch; this config: iteration)'),
+    ("param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, T_max=2)]", '',
+     "{used} was saved by a run with another param_scheduler list (['MultiStepLR']; this config: "
+     "['CosineAnnealingLR'])"),
 ])
 def test_resume_refuses_what_it_cannot_continue(tiny, tmp_path, capsys, monkeypatch, extra, checkpoint, expected):
     used = tiny[2] / 'epoch_2.pth'
@@ -171,6 +184,8 @@ def test_resume_refuses_what_it_cannot_continue(tiny, tmp_path, capsys, monkeypa
         used = tmp_path / f'{checkpoint}.pth'
         if checkpoint == 'weights':
             torch.save(saved['state_dict'], used)
+        elif checkpoint == 'best':  # what mmengine's CheckpointHook writes as best_*.pth
+            torch.save({k: v for k, v in saved.items() if k not in ('optimizer', 'param_schedulers')}, used)
         else:
             saved['meta']['extra'] = RunsCode(str(tmp_path / 'ran'))
             torch.save(saved, used)
