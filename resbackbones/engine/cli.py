@@ -99,7 +99,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def check_checkpoint(path: str, flag: str) -> str:
-    """``path`` when it is an existing file; FileNotFoundError naming ``flag`` otherwise."""
+    """``path`` when it is an existing file; FileNotFoundError (IsADirectoryError for a folder) naming ``flag``."""
+    if os.path.isdir(path):
+        resume = ' (or --resume with no value and --work-dir DIR: its latest checkpoint)' if flag == '--resume' else ''
+        raise IsADirectoryError(f'{flag}: {path} is a folder; give a checkpoint file such as '
+                                f'{os.path.join(path, "epoch_N.pth")}{resume}')
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{flag}: checkpoint file not found: {path}')
     return path

@@ -101,6 +101,7 @@ def test_test_into_the_training_work_dir_keeps_its_config_dump(tiny, tmp_path, c
      'data_root {tmp}/nowhere does not exist'),
     (['{config}', '--cfg-options', 'train_dataloader.dataset.data_root={tmp}/empty'], 'has no class folders'),
     (['{config}', '--resume', '{tmp}/nope.pth'], '--resume: checkpoint file not found: {tmp}/nope.pth'),
+    (['{config}', '--resume', '{tmp}/empty'], '--resume: {tmp}/empty is a folder; give a checkpoint file such as '),
     (['{config}', '--work-dir', '{config}'], 'is a file'),
     (['{config}', '--work-dir', '{config}/run'], 'work_dir {config}/run cannot be created: Not a directory'),
     (['{config}', '--launcher', 'mpi'], "argument --launcher: invalid choice: 'mpi'"),
