@@ -80,7 +80,7 @@ from .malloc import set_malloc_thresholds
 from .resume_checks import SCHEDULE_KEY, check_resumable, train_schedule
 from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
-from .runtime_keys import check_runtime_keys, check_val_interval
+from .runtime_keys import check_clip_grad, check_runtime_keys, check_val_interval
 from .save_best_check import check_save_best
 from .schedule_span import schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, sharded_parameters, take_own_rows
@@ -97,6 +97,7 @@ class SafeRunner(Runner):
         check_checkpoint_hook(kwargs.get('default_hooks'))
         check_runtime_keys(kwargs.get('env_cfg'), kwargs.get('auto_scale_lr'))
         check_val_interval(kwargs.get('train_cfg'))
+        check_clip_grad(kwargs.get('optim_wrapper'))
         work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
         if isinstance(work_dir, str):
             ensure_writable_dir(work_dir)

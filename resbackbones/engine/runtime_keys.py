@@ -38,3 +38,33 @@ def check_val_interval(train_cfg: dict | None) -> None:
     if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
         raise ValueError(f'train_cfg.val_interval must be an integer >= 1; got {interval!r} (to train without '
                          f'validation set val_dataloader, val_cfg and val_evaluator to None)')
+
+
+# mmengine's OptimWrapper passes clip_grad's keys, but 'type', to torch's clip_grad_norm_ / clip_grad_value_
+CLIP_GRAD_KEYS = {'norm': ('type', 'max_norm', 'norm_type', 'error_if_nonfinite', 'foreach'),
+                  'value': ('type', 'clip_value', 'foreach')}
+
+
+def check_clip_grad(optim_wrapper: dict | None) -> None:
+    """ValueError naming ``optim_wrapper.clip_grad`` for a key torch's clipping function does not take or a
+    missing bound: a typo (``max_nrom``) passed the build and failed at the first step with a TypeError naming
+    neither the config key nor the choices. Several optimizers (a dict of wrappers) are checked each."""
+    if not isinstance(optim_wrapper, dict):
+        return
+    wrappers = {'optim_wrapper': optim_wrapper}
+    if 'optimizer' not in optim_wrapper and 'type' not in optim_wrapper:  # OptimWrapperDict: name -> wrapper
+        wrappers = {f'optim_wrapper.{k}': v for k, v in optim_wrapper.items() if isinstance(v, dict)}
+    for where, wrapper in wrappers.items():
+        clip = wrapper.get('clip_grad')
+        if clip is None:
+            continue
+        if not isinstance(clip, dict):
+            raise ValueError(f"{where}.clip_grad must be a dict such as dict(max_norm=1.0) or dict(type='value', "
+                             f'clip_value=1.0); got {clip!r}')
+        kind = clip.get('type', 'norm')
+        if kind not in CLIP_GRAD_KEYS:
+            raise ValueError(f"{where}.clip_grad.type must be 'norm' or 'value'; got {kind!r}")
+        check_keys(clip, CLIP_GRAD_KEYS[kind], f'{where}.clip_grad (type {kind!r})')
+        bound = 'max_norm' if kind == 'norm' else 'clip_value'
+        if bound not in clip:
+            raise ValueError(f'{where}.clip_grad (type {kind!r}) needs {bound}; got {dict(clip)}')

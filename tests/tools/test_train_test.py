@@ -102,6 +102,11 @@ def test_test_into_the_training_work_dir_keeps_its_config_dump(tiny, tmp_path, c
     (['{config}', '--cfg-options', 'train_dataloader.dataset.data_root={tmp}/empty'], 'has no class folders'),
     (['{config}', '--resume', '{tmp}/nope.pth'], '--resume: checkpoint file not found: {tmp}/nope.pth'),
     (['{config}', '--resume', '{tmp}/empty'], '--resume: {tmp}/empty is a folder; give a checkpoint file such as '),
+    # a typo reached torch's clip_grad_norm_ at the first step: a TypeError naming neither key nor choices
+    (['{config}', '--cfg-options', 'optim_wrapper.clip_grad=dict(max_nrom=1.0)'],
+     "optim_wrapper.clip_grad (type 'norm'): unknown key(s) 'max_nrom'; expected some of ['type', 'max_norm', "),
+    (['{config}', '--cfg-options', "optim_wrapper.clip_grad=dict(type='value', max_norm=1.0)"],
+     "optim_wrapper.clip_grad (type 'value'): unknown key(s) 'max_norm'"),
     (['{config}', '--work-dir', '{config}'], 'is a file'),
     (['{config}', '--work-dir', '{config}/run'], 'work_dir {config}/run cannot be created: Not a directory'),
     (['{config}', '--launcher', 'mpi'], "argument --launcher: invalid choice: 'mpi'"),
