@@ -123,13 +123,20 @@ def atomic_dir(path: str, owns: Callable[[Sequence[str]], bool] = _nothing, what
 
 
 def save_figure(fig, path: str, dpi: int = 80) -> str:
-    """Write matplotlib ``fig`` to ``path`` as PNG atomically (creating the folder), close it; returns ``path``."""
+    """Write matplotlib ``fig`` to ``path`` atomically (creating the folder) in the format its extension names
+    (.png, .jpg, .pdf, .svg ...; PNG bytes went into '.jpg' files), close it; returns ``path``. ValueError for an
+    extension matplotlib does not write, before anything is written."""
     import matplotlib.pyplot as plt  # only the picture writers need matplotlib
 
     try:
+        image_format = os.path.splitext(path)[1].lower().lstrip('.')
+        supported = fig.canvas.get_supported_filetypes()
+        if image_format not in supported:
+            raise ValueError(f'{path}: give a picture file name ending in one of '
+                             f'{", ".join("." + k for k in sorted(supported))}')
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format='png', dpi=dpi)
+            fig.savefig(tmp, format=image_format, dpi=dpi)
     finally:
         plt.close(fig)
     return path

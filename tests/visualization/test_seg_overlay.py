@@ -105,3 +105,16 @@ def test_hook_draws_a_volumes_busiest_slice(tmp_path, monkeypatch):
     assert os.path.basename(path) == 'case_slice004.png' and image.shape == (8, 8)
     np.testing.assert_array_equal(image, display_image(volume[:, 4]))
     assert truth.shape == pred.shape == (8, 8) and truth.sum() == 16
+
+
+@pytest.mark.parametrize('suffix, expected', [('.jpg', 'JPEG'), ('.png', 'PNG')])
+def test_overlays_are_written_in_the_format_their_name_says(tmp_path, suffix, expected):
+    image, labels = np.random.default_rng(0).random((20, 30)), np.random.default_rng(1).integers(0, 3, (20, 30))
+    path = save_overlay(str(tmp_path / f'o{suffix}'), image, labels)  # .jpg held PNG bytes
+    assert Image.open(path).format == expected
+
+
+def test_an_overlay_name_matplotlib_cannot_write_is_refused_before_writing(tmp_path):
+    with pytest.raises(ValueError, match=r'o\.txt: give a picture file name ending in one of .*\.png'):
+        save_overlay(str(tmp_path / 'o.txt'), np.zeros((4, 4)), np.zeros((4, 4), int))
+    assert not list(tmp_path.iterdir())
