@@ -14,12 +14,13 @@ from torch import nn
 
 from ..engine.config import load_config, model_config
 from ..registry import MODELS, TRANSFORMS
-from ..transforms import LoadImageFromFile
+from ..transforms import LoadImageAndMask, LoadImageFromFile
 from ..weights.io import load_whole, under_state_dict
 from .image_arrays import array_channels, is_path
 
 DEFAULT_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackDetInputs')]
 ANNOTATION_LOADERS = ('LoadDetAnnotations', 'LoadAnnotations')  # ours and mmdet's / mmcv's names
+IMAGE_LOADERS = (LoadImageFromFile, LoadImageAndMask)  # steps an array skips (a U-Net's pipeline reads with the 2nd)
 
 
 def init_detector(config: str | Config, checkpoint: str | None = None, device: str = 'cpu') -> nn.Module:
@@ -27,7 +28,15 @@ def init_detector(config: str | Config, checkpoint: str | None = None, device: s
     ``device``, load ``checkpoint`` (ours or mmengine's) if given, and keep the config as ``model.cfg`` so
     ``inference_detector`` uses its test pipeline; the checkpoint's ``meta['dataset_meta']`` (the class names it
     was trained on) becomes ``model.dataset_meta``, as in mmdet."""
-    cfg = load_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else config
+    if isinstance(config, (str, os.PathLike)):
+        cfg = load_config(os.fspath(config))
+    elif isinstance(config, Config):
+        cfg = config
+    elif isinstance(config, dict):  # a plain dict (cfg.to_dict()) lacked the attribute access inference uses
+        cfg = Config(config)
+    else:
+        raise TypeError(f'init_detector: config must be a config file path or an mmengine Config (or dict); got '
+                        f'{type(config).__name__}')
     name = getattr(cfg, 'filename', None) or 'the config'
     model = MODELS.build(model_config(cfg))
     if checkpoint is not None:
@@ -50,6 +59,9 @@ def _pipeline(model: nn.Module, pipeline) -> list[Callable]:
         cfg = getattr(model, 'cfg', None)
         pipeline = cfg.test_dataloader.dataset.pipeline if cfg is not None and 'test_dataloader' in cfg \
             else DEFAULT_PIPELINE
+    if not isinstance(pipeline, (Compose, list, tuple)):
+        raise TypeError(f'inference_detector: pipeline must be a list of transforms (dicts or callables) or a '
+                        f'Compose; got {type(pipeline).__name__}')
     transforms = list(pipeline.transforms) if isinstance(pipeline, Compose) else \
         [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
     # images to predict carry no annotations: mmdet-style test pipelines load them (KeyError 'instances' here)
@@ -63,7 +75,8 @@ def inference_detector(model: nn.Module, image: str | np.ndarray | Sequence[str 
     (bboxes, scores, labels[, masks]) in the image's own pixels.
 
     ``pipeline`` defaults to ``model.cfg``'s test pipeline (set by init_detector), else load + pack; steps that
-    load annotations are left out. Arrays skip the loading step and must be RGB (not OpenCV's BGR), grey or RGBA,
+    load annotations are left out. Arrays skip the loading step (``LoadImageFromFile``, or a U-Net's
+    ``LoadImageAndMask``) and must be RGB (not OpenCV's BGR), grey or RGBA,
     uint8; they are brought to the model's channels as files are. Each image runs alone, as in mmdet: batched
     with a larger one, an image was padded and its detections changed.
     """
@@ -79,7 +92,7 @@ def inference_detector(model: nn.Module, image: str | np.ndarray | Sequence[str 
         else:
             arr = array_channels(img, channels, f'inference_detector: image {index}')
             results = dict(img=arr, img_shape=arr.shape[:2], ori_shape=arr.shape[:2], img_id=0)
-            steps = [t for t in transforms if not isinstance(t, LoadImageFromFile)]
+            steps = [t for t in transforms if not isinstance(t, IMAGE_LOADERS)]
         samples.append((results, steps))
     was_training = model.training
     model.eval()
@@ -88,6 +101,11 @@ def inference_detector(model: nn.Module, image: str | np.ndarray | Sequence[str 
         for results, steps in samples:
             for step in steps:
                 results = step(results)
+            if not isinstance(results, dict) or not {'inputs', 'data_samples'} <= set(results):
+                raise ValueError(f'inference_detector: the pipeline must end in a packing step (PackDetInputs, '
+                                 f'PackInputs, PackSegInputs) that gives inputs and data_samples; its last step '
+                                 f'{type(steps[-1]).__name__ if steps else "(none)"} gave '
+                                 f'{sorted(results) if isinstance(results, dict) else type(results).__name__}')
             with torch.no_grad():
                 data = model.data_preprocessor(pseudo_collate([results]), False)
                 outputs += model(**data, mode='predict')

@@ -80,9 +80,12 @@ def to_channels(img: np.ndarray, channels: int | None, path: str) -> np.ndarray:
     if channels is None or img.shape[2] == channels:
         return img
     if channels == 1 and img.shape[2] == 3:
-        grey = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        # rounded, as Pillow's convert('L'): truncation made half of all pixels one level darker
-        return np.rint(grey[..., None]).astype(img.dtype) if np.issubdtype(img.dtype, np.integer) else grey[..., None]
+        if np.issubdtype(img.dtype, np.integer):  # Pillow's convert('L') exactly: its 16-bit fixed-point weights,
+            # rounded (truncation made half of all pixels one level darker; float weights moved 1 in 2000 by one)
+            rgb = img.astype(np.int64)
+            grey = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
+            return grey[..., None].astype(img.dtype)
+        return img.astype(np.float32) @ np.array([[0.299], [0.587], [0.114]], dtype=np.float32)
     if channels == 3 and img.shape[2] == 1:
         return np.repeat(img, 3, axis=2)
     raise ValueError(f'{path}: cannot turn a {img.shape[2]}-channel image into {channels} channels')

@@ -134,3 +134,40 @@ def test_the_checkpoints_class_names_reach_the_model(model, tmp_path):
                tmp_path / 'a.pth')
     loaded = init_detector(Config(dict(model=MODEL)), str(tmp_path / 'a.pth'))
     assert loaded.dataset_meta == {'classes': ('cell', 'debris')}  # image_demo printed class indices
+
+
+def test_a_plain_dict_config_works_as_a_config(model):
+    # init_detector took it, then inference failed on "'dict' object has no attribute 'test_dataloader'"
+    from_dict = init_detector(dict(model=MODEL, test_dataloader=dict(dataset=dict(pipeline=PIPELINE))))
+    from_dict.load_state_dict(model.state_dict())
+    image = np.random.default_rng(3).integers(0, 255, (50, 70, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(inference_detector(from_dict, image).pred_instances.bboxes.numpy(),
+                                  inference_detector(model, image).pred_instances.bboxes.numpy())
+    with pytest.raises(TypeError, match='config must be a config file path'):
+        init_detector(42)
+
+
+def test_a_unet_takes_arrays_as_it_takes_files(tmp_path):
+    # its pipeline reads with LoadImageAndMask, which arrays did not skip: "needs 'img_path' in the sample"
+    import torch
+    cfg = Config(dict(model=dict(type='UNet', backbone=dict(type='ResNet', depth=18, base_channels=8, in_channels=1),
+                                 num_classes=2),
+                      test_dataloader=dict(dataset=dict(pipeline=[dict(type='LoadImageAndMask', channels=1),
+                                                                  dict(type='PackSegInputs')]))))
+    unet = init_detector(cfg)
+    rgb = np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / 'a.png')
+    from_file, from_array = inference_detector(unet, str(tmp_path / 'a.png')), inference_detector(unet, rgb)
+    assert from_array['pred_sem_seg'].shape == (40, 56)
+    assert torch.equal(from_file['seg_probs'], from_array['seg_probs'])  # the same grey pixels
+
+
+@pytest.mark.parametrize('pipeline, error', [
+    ([dict(type='LoadImageFromFile'), dict(type='DetResize', scale=(64, 64))],
+     r'must end in a packing step .* its last step DetResize gave \['),
+    ([], r'must end in a packing step .* its last step \(none\)'),
+    ('LoadImageFromFile', 'pipeline must be a list of transforms'),
+])
+def test_a_pipeline_that_packs_nothing_is_named(model, pipeline, error):
+    with pytest.raises((ValueError, TypeError), match=error):  # KeyError 'inputs' in the data preprocessor
+        inference_detector(model, np.zeros((40, 40, 3), np.uint8), pipeline=pipeline)
