@@ -20,7 +20,7 @@ from ..engine.atomic import atomic_path
 
 
 @torch.no_grad()
-def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: int = 8) -> np.ndarray:
+def predict_volume(model: nn.Module, image: np.ndarray | torch.Tensor, axis: int, batch_size: int = 8) -> np.ndarray:
     """(X, Y, Z) labels (uint8; uint16 past 256 classes) of a normalised (C, X, Y, Z) volume, predicted slice by
     slice along ``axis``.
 
@@ -30,10 +30,13 @@ def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: i
         axis: 0, 1 or 2, the voxel axis the model's training slices were cut along.
         batch_size: slices per forward pass.
     """
+    image = as_volume(image)
     if image.ndim != 4:
         raise ValueError(f'predict_volume: image must be (C, X, Y, Z); got shape {image.shape}')
-    if axis not in (0, 1, 2) or batch_size < 1:
-        raise ValueError(f'predict_volume: axis must be 0, 1 or 2 and batch_size >= 1; got {axis}, {batch_size}')
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (axis, batch_size)) or \
+            axis not in (0, 1, 2) or batch_size < 1:
+        raise ValueError(f'predict_volume: axis must be 0, 1 or 2 and batch_size an integer >= 1; got {axis!r}, '
+                         f'{batch_size!r}')
     if getattr(model, 'dims', 2) == 3:  # failed inside the sliding windows on a patch_size of three sides
         raise ValueError(f'predict_volume: {type(model).__name__} is a 3D model; use predict_volume_3d (whole volumes)')
     model.eval()
@@ -48,9 +51,10 @@ def predict_volume(model: nn.Module, image: np.ndarray, axis: int, batch_size: i
 
 
 @torch.no_grad()
-def predict_volume_3d(model: nn.Module, image: np.ndarray) -> np.ndarray:
+def predict_volume_3d(model: nn.Module, image: np.ndarray | torch.Tensor) -> np.ndarray:
     """(D, H, W) labels (uint8; uint16 past 256 classes) of a normalised (C, D, H, W) volume with a 3D segmentor
     (``UNet`` on a volumetric backbone), in eval mode, through its test_cfg ('whole' or 3D 'slide' windows)."""
+    image = as_volume(image)
     if image.ndim != 4:
         raise ValueError(f'predict_volume_3d: image must be (C, D, H, W); got shape {image.shape}')
     if getattr(model, 'dims', 2) != 3:
@@ -60,6 +64,11 @@ def predict_volume_3d(model: nn.Module, image: np.ndarray) -> np.ndarray:
     batch = torch.from_numpy(np.array(image, dtype=np.float32))[None].to(device)
     probs = model.probabilities(model.predict_logits(batch))
     return model.labels(probs)[0].cpu().numpy().astype(label_dtype(probs.shape[1]))
+
+
+def as_volume(image) -> np.ndarray:
+    """A numpy array of ``image`` (a torch tensor too: both predictors take either)."""
+    return image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
 
 
 def label_dtype(num_labels: int) -> type:

@@ -37,6 +37,14 @@ def test_bad_volume_shape(model):
         predict_volume(model, np.zeros((4, 4, 4), np.float32), 2)
 
 
+def test_a_tensor_volume_gives_the_arrays_labels_and_a_float_axis_is_named(model):
+    volume = np.random.default_rng(5).standard_normal((2, 6, 24, 12)).astype(np.float32)
+    np.testing.assert_array_equal(predict_volume(model, torch.from_numpy(volume), 0, 4),
+                                  predict_volume(model, volume, 0, 4))  # was a TypeError in transpose()
+    with pytest.raises(ValueError, match=r'axis must be 0, 1 or 2 and batch_size an integer >= 1; got 0\.0'):
+        predict_volume(model, volume, 0.0)
+
+
 def reference(tmp_path):
     affine = np.array([[-0.9, 0, 0, 90], [0, 1.1, 0, -120], [0, 0, 2.0, -60], [0, 0, 0, 1]])
     img = nib.Nifti1Image(np.random.default_rng(0).random((6, 7, 5)).astype(np.float32), affine)
