@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from resbackbones.engine.cli import run_tool
-from resbackbones.registry import MODELS
+from resbackbones.registry import DATASETS, MODELS
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'norm_gap.py'
 spec = importlib.util.spec_from_file_location('norm_gap', TOOL)
@@ -65,7 +65,7 @@ def test_shifted_running_statistics_open_a_gap_and_stay_untouched(tmp_path):
     from resbackbones.engine.config import load_config
     cfg = load_config(str(config))
     model = init_detector(cfg, str(checkpoint))
-    data = norm_gap.draw_batches(cfg, 2, seed=0)
+    data = norm_gap.draw_batches(cfg, model, 2, seed=0)
     with torch.no_grad():
         direct = [model.logits(x).argmax(1) for x, _ in data]
     assert norm_gap.dice_per_class(direct, [y for _, y in data], 3) == result['eval']
@@ -92,3 +92,17 @@ def test_bad_arguments_are_one_line(tmp_path, capsys):
 def test_an_ignore_index_of_minus_one_is_left_out_of_the_dice():
     # only labels >= K were left out: predicted foreground on -1 pixels counted as false positives (0.667, not 1)
     assert norm_gap.dice_per_class([torch.tensor([[1, 1, 0, 0]])], [torch.tensor([[1, -1, 0, 0]])], 2) == [1.0]
+
+
+def test_batches_go_through_the_models_data_preprocessor(tmp_path):
+    # a normalising preprocessor (mmseg's habit) was skipped: both Dice figures scored inputs the model never saw
+    config = write_case(tmp_path, 'BN')
+    config.write_text(config.read_text() + "model['data_preprocessor'] = dict(type='ImgDataPreprocessor', mean=[0.5], "
+                                           "std=[0.25])\n")
+    from resbackbones.apis.inference import init_detector
+    from resbackbones.engine.config import load_config
+    cfg = load_config(str(config))
+    model = init_detector(cfg)
+    raw = torch.stack([s['inputs'] for s in [DATASETS.build(cfg.train_dataloader.dataset)[0]]]).float()
+    (inputs, _), = norm_gap.draw_batches(load_config(str(config)), model, 1, seed=0)
+    assert inputs.shape[1:] == raw.shape[1:] and raw.min() >= 0 and inputs.min() < -1.0  # (x - 0.5) / 0.25

@@ -26,9 +26,10 @@ from resbackbones.models.seg_samples import gt_maps  # noqa: E402
 from resbackbones.registry import DATASETS  # noqa: E402
 
 
-def draw_batches(cfg, batches: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``batches`` (inputs, labels) pairs from the training pipeline, drawn with a fixed seed; padding is labelled
-    with the model's ignore_index."""
+def draw_batches(cfg, model: nn.Module, batches: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``batches`` (inputs, labels) pairs from the training pipeline, drawn with a fixed seed, through the model's
+    data preprocessor as training and testing feed it (a normalising one was skipped: both Dice figures scored
+    inputs the network never saw); padding is labelled with the model's ignore_index."""
     loader = cfg.train_dataloader
     dataset = DATASETS.build(loader.dataset)
     if len(dataset) == 0:
@@ -39,8 +40,10 @@ def draw_batches(cfg, batches: int, seed: int) -> list[tuple[torch.Tensor, torch
     out = []
     for _ in range(batches):
         samples = [dataset[int(i)] for i in rng.integers(0, len(dataset), loader.get('batch_size', 1))]
-        inputs = torch.stack([s['inputs'] for s in samples]).float()
-        labels = gt_maps([s['data_samples'] for s in samples], inputs.shape[2:], ignore, inputs.device, required=True)
+        data = model.data_preprocessor(dict(inputs=[s['inputs'] for s in samples],
+                                            data_samples=[s['data_samples'] for s in samples]), False)
+        inputs = data['inputs'].float()
+        labels = gt_maps(data['data_samples'], inputs.shape[2:], ignore, inputs.device, required=True)
         out.append((inputs, labels))
     return out
 
@@ -63,7 +66,7 @@ def norm_gap(config: str, checkpoint: str, batches: int = 8, seed: int = 0) -> d
     num_classes = getattr(model, 'num_classes', None)
     if num_classes is None or not hasattr(model, 'logits'):
         raise ValueError(f'{config}: model must be a segmentation model with logits() and num_classes (a UNet)')
-    data = draw_batches(cfg, batches, seed)
+    data = draw_batches(cfg, model, batches, seed)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     names = dataset_chain(cfg.train_dataloader.dataset)[-1].get('classes')  # inside a CachedDataset too
     if names is not None and len(names) != num_classes:  # zip would have cut the per-class lines short
