@@ -53,6 +53,9 @@ def test_config_counts_the_backbone_when_there_is_one(tool, capsys, tmp_path, mo
      '1x3x16x24 (model.input_size)'),
     ("dict(type='UNet', num_classes=2, backbone=dict(type='VolumeResNet', depth=18, in_channels=1), "
      "test_cfg=dict(mode='slide', patch_size=(32, 64, 64)))", '1x1x32x64x64 (model.test_cfg.patch_size)'),
+    # one int is that size on every axis, as the U-Net reads it (was 2D: 'does not run on a 1x1x32x32 input')
+    ("dict(type='UNet', num_classes=2, backbone=dict(type='VolumeResNet', depth=18, in_channels=1), "
+     "test_cfg=dict(mode='slide', patch_size=32))", '1x1x32x32x32 (model.test_cfg.patch_size)'),
     ("dict(type='UNet', num_classes=2, backbone=dict(type='ResNet', depth=18), test_cfg=dict(mode='whole'))",
      '1x3x224x224'),
 ])

@@ -66,15 +66,16 @@ def build_named(name: str, in_channels: int | None, num_classes: int | None) -> 
     return model, f'{name} ({"classifier" if num_classes else "backbone"})'
 
 
-def config_input_size(model_cfg: dict) -> tuple[tuple[int, ...], str] | None:
+def config_input_size(model_cfg: dict, dims: int = 2) -> tuple[tuple[int, ...], str] | None:
     """The input size a config runs its model at, and where it says so: a face model's ``input_size``, a
-    sliding-window U-Net's ``test_cfg.patch_size``; None when it does not say."""
+    sliding-window U-Net's ``test_cfg.patch_size`` (one int: that size on each of the ``dims`` spatial axes, as
+    the U-Net reads it); None when it does not say."""
     test_cfg = model_cfg.get('test_cfg') or {}
     for key, value in (('model.input_size', model_cfg.get('input_size')),
                        ('model.test_cfg.patch_size', test_cfg.get('patch_size') if test_cfg.get('mode') == 'slide'
                         else None)):
         if isinstance(value, int):
-            return (value, value), key
+            return (value,) * dims, key
         if isinstance(value, (list, tuple)) and len(value) in (2, 3) and all(isinstance(v, int) for v in value):
             return tuple(value), key
     return None
@@ -98,7 +99,8 @@ def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, st
         model = MODELS.build(part)
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(f'{path}: cannot build {key}: {err}') from None
-    return model, f'{path}: {key} ({part.get("type")})', config_input_size(model_cfg)
+    from resbackbones.models.unet import backbone_dims
+    return model, f'{path}: {key} ({part.get("type")})', config_input_size(model_cfg, backbone_dims(model))
 
 
 def input_channels(model: nn.Module) -> int:
