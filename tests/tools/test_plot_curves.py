@@ -44,6 +44,12 @@ def test_series_axes(plot, tmp_path):
     assert plot.series(records, 'data_time') == ('iteration (training lines only)', [1, 2, 3, 4, 5, 6], [0.01] * 6)
 
 
+def test_validation_steps_of_an_iteration_based_run_are_iterations(plot):
+    # log_metric_by_epoch=False (adamw_cosine_iters.py): mDice was drawn at 'epoch 200'
+    records = [dict(loss=1.0, iter=100, step=100), dict(loss=0.5, iter=200, step=200), {'mDice': 0.8, 'step': 200}]
+    assert plot.series(records, 'mDice') == ('iteration (validation step)', [200], [0.8])
+
+
 @pytest.mark.parametrize('given', ['work_dir', 'vis_data', 'json'])
 def test_cli_writes_png_from_newest_run(plot, tmp_path, capsys, given):
     old = write_log(tmp_path / 'wd', '20250101_000000')

@@ -55,7 +55,8 @@ def read_scalars(log: Path) -> list[dict]:
 
 
 def series(records: list[dict], key: str) -> tuple[str, list[float], list[float]]:
-    """(x label, xs, ys) of ``key``: per iteration on training lines ('iter' present), else per validation 'step'.
+    """(x label, xs, ys) of ``key``: per iteration on training lines ('iter' present), else per validation 'step'
+    (epochs or iterations, ``validation_unit``).
     A key on both kinds of line (mmengine logs ``time`` and ``data_time`` in training and in validation) is drawn
     from the training lines: mixed, iterations and validation epochs shared one axis and one line."""
     rows = [r for r in records if isinstance(r.get(key), (int, float))]
@@ -66,7 +67,16 @@ def series(records: list[dict], key: str) -> tuple[str, list[float], list[float]
     if train:
         label = 'iteration' if len(train) == len(rows) else 'iteration (training lines only)'
         return label, [r['iter'] for r in train], [float(r[key]) for r in train]
-    return 'epoch (validation step)', [r['step'] for r in rows], [float(r[key]) for r in rows]
+    return f'{validation_unit(records)} (validation step)', [r['step'] for r in rows], [float(r[key]) for r in rows]
+
+
+def validation_unit(records: list[dict]) -> str:
+    """What a validation line's 'step' counts: epochs when the training lines carry an 'epoch' (an epoch-based
+    run), iterations when they do not (``log_metric_by_epoch=False``: mDice was drawn at 'epoch 200')."""
+    train = [r for r in records if 'iter' in r]
+    if not train:
+        return 'step'
+    return 'epoch' if any('epoch' in r for r in train) else 'iteration'
 
 
 def plot_curves(log: Path, keys: list[str], out: Path) -> Path:
