@@ -15,6 +15,8 @@ class LinearClsHead(nn.Module):
         super().__init__()
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'num_classes must be an integer >= 1; got {num_classes!r}')
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f'dropout must be a probability in [0, 1); got {dropout!r}')  # -0.5 meant none
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(in_channels, num_classes)
 

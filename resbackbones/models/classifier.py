@@ -29,7 +29,14 @@ class ImageClassifier(TaskModel):
         if isinstance(data_preprocessor, dict):  # from our registry, so ours (ActionDataPreprocessor) resolve too
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or \
+                not 0 <= label_smoothing < 1:  # -0.1 trained as 0, 1.5 failed at the first step in torch
+            raise ValueError(f'{type(self).__name__}: label_smoothing must be in [0, 1); got {label_smoothing!r}')
         self.backbone = MODELS.build(backbone) if isinstance(backbone, dict) else backbone
+        if not getattr(self.backbone, 'feature_specs', None):
+            raise ValueError(f'{type(self).__name__}: backbone {type(self.backbone).__name__} declares no '
+                             'feature_specs (the channels of its outputs), which size the head; use a registered '
+                             'backbone, or give it a feature_specs list')
         self.head = MODELS.build(dict(type='LinearClsHead', num_classes=num_classes,
                                       in_channels=self.pooled_channels(), dropout=dropout))
         self.label_smoothing = label_smoothing

@@ -20,8 +20,9 @@ def gt_labels(data_samples, device: torch.device, num_classes: int | None = None
     if isinstance(data_samples, torch.Tensor):
         if data_samples.dim() > 1 and data_samples[0].numel() != 1:  # view(-1) spread them over the batch
             raise ValueError(f'{owner}: labels of shape {tuple(data_samples.shape)} hold {data_samples[0].numel()} '
-                             f'values per sample; a single-label model takes one class index per sample (one-hot '
-                             f'or multi-hot labels belong to a multi-label model: multi_class=True)')
+                             f'values per sample; a single-label model takes one class index per sample (one-hot, '
+                             f'soft or mixup labels are not taken; multi-hot ones belong to a recognizer whose head '
+                             f'has multi_class=True)')
         labels = data_samples.to(device).long().view(-1)
     else:
         missing = [i for i, s in enumerate(data_samples) if isinstance(s, dict) and 'gt_label' not in s]

@@ -17,6 +17,7 @@ from torch import nn
 
 from .. import losses  # noqa: F401  (registers the loss types in MODELS)
 from ..apis.sliding_window import BLEND_MODES, sliding_window_inference, window_sizes
+from ..backbones.input_checks import check_input
 from ..registry import MODELS
 from ..structures import FeatureSpec
 from .base import TaskModel
@@ -148,6 +149,8 @@ class UNet(TaskModel):
         if inputs.dim() != self.dims + 2:
             shape = '(N, C, H, W)' if self.dims == 2 else '(N, C, D, H, W)'
             raise ValueError(f'UNet: inputs must be {shape} for this {self.dims}D model; got {tuple(inputs.shape)}')
+        if hasattr(self.backbone, 'layer_factory'):  # before padding: its errors named the padded shape
+            check_input(self.backbone, inputs)
         sizes = tuple(inputs.shape[2:])
         x = pad_to_multiple(inputs, self.divisors)
         features = list(self.backbone(x))

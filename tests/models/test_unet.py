@@ -161,3 +161,9 @@ def test_predictions_without_masks_keep_their_images_size():
     preds = model.predict(batch['inputs'], batch['data_samples'])
     assert batch['inputs'].shape[-2:] == (64, 64)
     assert [tuple(p['pred_sem_seg'].shape) for p in preds] == [(40, 50), (64, 33)]
+
+
+def test_a_wrong_channel_count_is_named_with_the_input_shape():
+    # the check ran after padding to a multiple of 32: it named a 64x64 input for this 37x53 one
+    with pytest.raises(ValueError, match=r'takes 1-channel inputs .* got 3 channels, shape \(1, 3, 37, 53\)'):
+        build(1)(torch.randn(1, 3, 37, 53))
