@@ -131,11 +131,14 @@ class SegMetric(BaseMetric):
             counts = np.isfinite(per_image).sum(0)
             scores['hd95'] = np.where(counts > 0, np.nansum(per_image, 0) / np.maximum(counts, 1), np.nan)
         first = 1 if self.mean_over == 'foreground' else 0
-        out: dict[str, float] = {}
+        means: dict[str, float] = {}
+        per_class: dict[str, float] = {}
         for name, values in scores.items():
             for cls, value in zip(self.classes, values):
-                out[f'{name}_{cls}'] = float(value)
+                per_class[f'{name}_{cls}'] = float(value)
             kept = values[first:][np.isfinite(values[first:])]
-            out[{'dice': 'mDice', 'iou': 'mIoU', 'hd95': 'mHD95'}[name]] = float(kept.mean()) if kept.size else \
+            means[{'dice': 'mDice', 'iou': 'mIoU', 'hd95': 'mHD95'}[name]] = float(kept.mean()) if kept.size else \
                 float('nan')
-        return out
+        # the means first: save_best='auto' (the default runtime's) takes the first key, which was the background's
+        # Dice ('seg/dice_background': mmengine cannot infer a rule for it, and it would pick the wrong checkpoint)
+        return {**means, **per_class}

@@ -128,3 +128,14 @@ def test_hd95_of_a_volume_with_a_size_one_axis(grid, axis):
     flat = [s for i, s in enumerate(spacing) if i != axis]
     expected = hd95(pred.numpy().squeeze(axis) == 1, gt.numpy().squeeze(axis) == 1, flat)
     assert metric.compute_metrics(metric.results)['hd95_fg'] == pytest.approx(expected) and expected > 0
+
+
+def test_save_best_auto_picks_the_mean_dice():
+    # the first key was 'dice_<background>': mmengine's save_best='auto' could infer no rule for it and stopped
+    # training at the first validation (and would have kept the checkpoint of the best background Dice)
+    from mmengine.hooks import CheckpointHook
+    keys = list(run(SegMetric(classes=('background', 'nucleus'), hd95=True), [(square(), square())]))
+    assert keys[:3] == ['mDice', 'mIoU', 'mHD95']
+    hook = CheckpointHook(save_best='auto')
+    hook._init_rule(hook.rules, [f'seg/{keys[0]}'])
+    assert hook.rules == ['greater']
