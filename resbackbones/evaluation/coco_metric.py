@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import tempfile
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
@@ -90,6 +92,15 @@ def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dic
     return gt_data
 
 
+def coco_index(gt_data: dict) -> COCO:
+    """pycocotools' COCO over ``gt_data`` (quietly: it prints as it indexes)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = gt_data
+        gt.createIndex()
+    return gt
+
+
 def placeholder_result(gt: COCO, metric: str, img_id, cat_id: int) -> dict:
     """A detection that overlaps no ground truth (a box left of and above the image, an empty mask): with it
     COCOeval gives what no detections give, 0 where there is ground truth and -1 where an area range has none
@@ -114,8 +125,9 @@ def prediction_masks(masks, sample: dict) -> list[dict]:
     0.5 when they hold probabilities (test_cfg.rcnn.mask_thr_binary=None; '> 0' kept the whole pasted box).
     ValueError when a tensor is not of the image's ``ori_shape``: pycocotools scored it IoU -1, AP 0, silently."""
     if isinstance(masks, (list, tuple)) and all(isinstance(m, dict) and 'counts' in m for m in masks):
-        return list(masks)
-    masks = masks.detach().cpu()
+        # pycocotools' and mmdet's encoders give bytes counts, which json cannot write (a bare TypeError)
+        return [dict(m, counts=m['counts'].decode('ascii')) if isinstance(m['counts'], bytes) else m for m in masks]
+    masks = torch.as_tensor(masks).detach().cpu()  # numpy masks too
     shape = sample.get('ori_shape')
     if shape is not None and len(masks) and tuple(masks.shape[-2:]) != tuple(shape[:2]):
         raise ValueError(f"CocoMetric: {sample.get('img_path') or 'image id ' + str(sample.get('img_id'))}: masks "
@@ -203,7 +215,13 @@ class CocoMetric(BaseMetric):
         ann_file = self.ann_file or (self.dataset_meta or {}).get('ann_file')
         if not ann_file:
             raise ValueError('CocoMetric: no ann_file given and the dataset does not name one')
-        gt_data = gt_for_cocoeval(load_coco_json(ann_file), self.metrics, ann_file)
+        if not results:  # the empty-result placeholder had no image to sit on: a bare IndexError
+            raise ValueError('CocoMetric: no predictions were processed (is the evaluation dataset empty?)')
+        raw = load_coco_json(ann_file)
+        # each metric its own ground truth: segm leaves out annotations whose polygons are all degenerate, which
+        # bbox scores as mmdet and pycocotools do (bbox_mAP changed with whether segm was asked for too)
+        per_metric_gt = {metric: gt_for_cocoeval(copy.deepcopy(raw), [metric], ann_file) for metric in self.metrics}
+        gt_data = per_metric_gt[self.metrics[0]]
         check_image_ids(results, gt_data, ann_file, (self.dataset_meta or {}).get('ann_file'))
         check_image_sizes(results, gt_data, ann_file)
         cat_ids = self._cat_ids(gt_data)
@@ -218,15 +236,14 @@ class CocoMetric(BaseMetric):
                 print_log(f'CocoMetric: results written to {prefix}.{{{",".join(self.metrics)}}}.json',
                           logger='current')
                 return {}
-            with contextlib.redirect_stdout(io.StringIO()):
-                gt = COCO()
-                gt.dataset = gt_data
-                gt.createIndex()
-            return self._evaluate(gt, per_metric, cat_ids, sorted({r['img_id'] for r in results}))
+            gts = {metric: coco_index(data) for metric, data in per_metric_gt.items()}
+            return self._evaluate(gts, per_metric, cat_ids, sorted({r['img_id'] for r in results}))
 
-    def _evaluate(self, gt: COCO, per_metric: dict, cat_ids: list[int], img_ids: list) -> dict[str, float]:
+    def _evaluate(self, gts: dict[str, COCO], per_metric: dict, cat_ids: list[int], img_ids: list
+                  ) -> dict[str, float]:
         scores: dict[str, float] = {}
         for metric, entries in per_metric.items():
+            gt = gts[metric]
             if not entries:  # pycocotools cannot load no results; one that overlaps nothing scores the same
                 print_log(f'CocoMetric: no {metric} predictions on {len(img_ids)} images', logger='current')
                 entries = [placeholder_result(gt, metric, img_ids[0], cat_ids[0])]

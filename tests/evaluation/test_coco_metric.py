@@ -239,3 +239,43 @@ def test_classwise_keys_of_two_classes_of_one_name_stay_apart(tmp_path):
     meta = dict(classes=('cat', 'cat'), cat_ids=[1, 3])
     scores = evaluate(CocoMetric(str(ann_file), classwise=True), predictions(ann_file, meta=meta), meta)
     assert {'coco/bbox_cat_1_precision', 'coco/bbox_cat_3_precision'} <= set(scores)
+
+
+def test_bbox_scores_do_not_depend_on_segm_being_asked_for_too(tmp_path):
+    # leaving the degenerate-polygon annotation out of the segm ground truth also took it out of bbox's
+    ann_file, _ = write_coco(tmp_path)
+
+    def missing_the_first():  # the degenerate annotation's object goes undetected
+        preds = predictions(ann_file)
+        preds[0].pred_instances = preds[0].pred_instances[1:]
+        return preds
+    assert json.loads(ann_file.read_text())['annotations'][0]['image_id'] == preds_image(ann_file)
+    _edit(ann_file, lambda d: d['annotations'][0].update(segmentation=[[10, 12, 30, 28]]))
+    alone = evaluate(CocoMetric(str(ann_file), metric='bbox'), missing_the_first())
+    both = evaluate(CocoMetric(str(ann_file), metric=['bbox', 'segm']), missing_the_first())
+    assert alone['coco/bbox_mAP'] < 1.0 and both['coco/bbox_mAP'] == alone['coco/bbox_mAP']
+
+
+def preds_image(ann_file: Path) -> int:
+    return json.loads(ann_file.read_text())['images'][0]['id']
+
+
+@pytest.mark.parametrize('form', ['pycocotools', 'numpy'])
+def test_masks_from_pycocotools_encode_or_numpy_score_as_tensors(tmp_path, form):
+    # bytes counts failed in json.dump (a bare TypeError), numpy arrays on .detach()
+    from pycocotools import mask as mask_utils
+    ann_file, _ = write_coco(tmp_path)
+    preds = predictions(ann_file)
+    for sample in preds:
+        masks = sample.pred_instances.masks.numpy()
+        sample.pred_instances.masks = masks if form == 'numpy' else \
+            list(mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))))
+    assert evaluate(CocoMetric(str(ann_file), metric='segm'), preds)['coco/segm_mAP'] == pytest.approx(1.0)
+
+
+def test_no_processed_images_are_named(tmp_path):
+    ann_file, _ = write_coco(tmp_path)
+    metric = CocoMetric(str(ann_file))
+    metric.dataset_meta = META
+    with pytest.raises(ValueError, match='no predictions were processed'):  # IndexError img_ids[0]
+        metric.compute_metrics([])
