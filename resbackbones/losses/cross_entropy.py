@@ -15,6 +15,9 @@ from .targets import check_target
 class CrossEntropyLoss(nn.Module):
     """``weight * mean CE over valid pixels``; one logit channel switches to BCE (foreground = label 1).
 
+    With ``class_weight`` the mean is torch's weighted one, sum(w_y * ce) / sum(w_y) over valid pixels: only the
+    weights' ratios matter (mmseg divides by the pixel count instead, so its scale follows the weights).
+
     Args:
         weight: loss weight in the model's sum. class_weight: per-class weights (softmax CE only).
         pos_weight: weight of foreground pixels (BCE only). label_smoothing: softmax CE only.

@@ -71,9 +71,10 @@ class DiceLoss(nn.Module):
             if not self.include_background:
                 dice = dice[1:]
         if self.class_weight is not None and logits.shape[1] > 1:
+            if self.class_weight.numel() != num_classes:  # counted after dropping background, it named one too few
+                raise ValueError(f'DiceLoss: class_weight needs {num_classes} entries, one per class with the '
+                                 f'background (also with include_background=False); got {self.class_weight.numel()}')
             weights = self.class_weight.to(dice.device)
             weights = weights if self.include_background else weights[1:]
-            if weights.numel() != dice.numel():
-                raise ValueError(f'DiceLoss: class_weight needs {num_classes} entries; got {weights.numel()}')
             return self.weight * (1 - (dice * weights).sum() / weights.sum())
         return self.weight * (1 - dice.mean())

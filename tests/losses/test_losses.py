@@ -110,3 +110,11 @@ def test_volumes_give_the_loss_of_their_slices_stacked(loss):
     flat_logits = logits.permute(0, 1, 3, 2, 4).reshape(2, 3, 5, 24)
     flat_target = target.permute(0, 2, 1, 3).reshape(2, 5, 24)
     torch.testing.assert_close(loss(logits, target), loss(flat_logits, flat_target))
+
+
+@pytest.mark.parametrize('include_background', [True, False])
+def test_a_class_weight_of_the_wrong_length_names_the_counts_given(include_background):
+    # with include_background=False the message counted the weights after dropping background: 'needs 4; got 4'
+    loss = DiceLoss(class_weight=[1, 2, 3, 4, 5], include_background=include_background)
+    with pytest.raises(ValueError, match=r'class_weight needs 4 entries, one per class with the background .*got 5'):
+        loss(torch.randn(1, 4, 6, 6), torch.randint(0, 4, (1, 6, 6)))
