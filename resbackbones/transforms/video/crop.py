@@ -16,7 +16,7 @@ from mmcv.transforms import BaseTransform
 
 from ...registry import TRANSFORMS
 from .boxes import crop_boxes, crop_quadruple
-from .clip_checks import clip_of, crop_to_fit, frame_size, frames_of, pair, set_clip
+from .clip_checks import crop_to_fit, frame_size, frames_of, pair, set_clip
 from .keypoints import crop_keypoints
 
 
@@ -124,8 +124,8 @@ class MultiScaleCrop(BaseTransform):
         self.random_crop, self.num_fixed_crops = bool(random_crop), num_fixed_crops
 
     def transform(self, results: dict) -> dict:
-        imgs = clip_of(results, 'MultiScaleCrop')
-        img_h, img_w = imgs.shape[1:3]
+        img_h, img_w = frame_size(results, 'MultiScaleCrop')  # a keypoint-only sample (PoseC3D): its img_shape
+        imgs = frames_of(results, 'MultiScaleCrop')
         sizes = [int(min(img_h, img_w) * s) for s in self.scales]
         candidates = [[w, h] for i, h in enumerate(sizes) for j, w in enumerate(sizes)
                       if abs(i - j) <= self.max_wh_scale_gap]
@@ -134,7 +134,8 @@ class MultiScaleCrop(BaseTransform):
             if abs(crop[k] - self.input_size[k]) < 3:
                 crop[k] = self.input_size[k]
         crop_w, crop_h = crop
-        crop_to_fit(results, imgs, crop_w, crop_h, 'MultiScaleCrop')
+        if imgs is not None:
+            crop_to_fit(results, imgs, crop_w, crop_h, 'MultiScaleCrop')
         if self.random_crop:
             x, y = random.randint(0, img_w - crop_w), random.randint(0, img_h - crop_h)
         else:

@@ -13,8 +13,8 @@ import mmaction2_pose as mma  # noqa: E402
 
 from resbackbones.registry import TRANSFORMS  # noqa: E402
 from resbackbones.transforms.video import (CenterCrop, ClipResize, DecompressPose, Flip, FormatShape,  # noqa: E402
-                                           GeneratePoseTarget, PoseCompact, PoseDecode, RandomResizedCrop,
-                                           UniformSampleFrames)
+                                           GeneratePoseTarget, MultiScaleCrop, PoseCompact, PoseDecode,
+                                           RandomResizedCrop, UniformSampleFrames)
 
 LEFT_KP, RIGHT_KP = [1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]
 LIMBS = [[0, 5], [0, 6], [5, 7], [7, 9], [6, 8], [8, 10], [5, 11], [11, 13], [13, 15], [6, 12], [12, 14], [14, 16],
@@ -141,6 +141,11 @@ def test_keypoints_follow_resize_crop_and_flip():
     x1, y1, x2, y2 = box_sample['crop_bbox']
     assert box_sample['img_shape'] == (y2 - y1, x2 - x1)
     np.testing.assert_allclose(box_sample['keypoint'], kp - [x1, y1])
+    random.seed(0)  # MultiScaleCrop worked on frames only ('put PyAVDecode first' for a skeleton)
+    multi = MultiScaleCrop(64, scales=(1, 0.8, 0.66))(dict(sample, keypoint=kp.copy()))
+    x1, y1, x2, y2 = multi['crop_bbox']
+    assert multi['img_shape'] == (y2 - y1, x2 - x1) and y2 - y1 <= 100
+    np.testing.assert_allclose(multi['keypoint'], kp - [x1, y1])
     flipped = Flip(flip_ratio=1, left_kp=LEFT_KP, right_kp=RIGHT_KP)(dict(sample, keypoint=kp.copy()))
     seen = kp[:, :, 2, 0] != 0
     np.testing.assert_allclose(flipped['keypoint'][:, :, 1, 0][seen], 200 - kp[:, :, 2, 0][seen])  # right eye -> left
