@@ -148,6 +148,7 @@ class BasicBlock(ResidualBlock):
         super().__init__(in_channels, planes, stride, temporal_stride, downsample, drop_path, with_cp)
         width = width or planes
         t1, t2 = temporal_kernels or (1, 1)
+        dcn = active_dcn(dcn)  # ResNet-18/34 kept their deformable convs with fallback_on_stride=True
         self.conv1 = layers.conv(in_channels, width, 3, stride, dilation, temporal_kernel=t1,
                                  temporal_stride=temporal_stride, block_channels=(in_channels, planes))
         self.bn1 = layers.norm(width)
@@ -167,6 +168,13 @@ class BasicBlock(ResidualBlock):
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         out = self._run_addons('inner', self.relu(self.bn1(self.conv1(x))))
         return self.bn2(self.conv2(out))
+
+
+def active_dcn(dcn: dict | None) -> dict | None:
+    """The deformable conv config a block's 3x3 conv uses: none when ``fallback_on_stride`` is set (mmdet: then
+    no block has a deformable conv, strided or not; its test reads ``if not self.with_dcn or
+    fallback_on_stride``)."""
+    return None if dcn is not None and dcn.get('fallback_on_stride', False) else dcn
 
 
 class Bottleneck(ResidualBlock):
@@ -202,8 +210,7 @@ class Bottleneck(ResidualBlock):
         t1, t2, t3 = temporal_kernels or (1, 1, 1)
         conv1_stride, conv2_stride = (stride, 1) if style == 'caffe' else (1, stride)
         conv1_tstride, conv2_tstride = (temporal_stride, 1) if style == 'caffe' else (1, temporal_stride)
-        if dcn is not None and dcn.get('fallback_on_stride', False):  # mmdet: then no block has a deformable conv,
-            dcn = None  # strided or not (its test reads `if not self.with_dcn or fallback_on_stride`)
+        dcn = active_dcn(dcn)
         self.conv1 = layers.conv(in_channels, width, 1, conv1_stride, temporal_kernel=t1,
                                  temporal_stride=conv1_tstride)
         self.bn1 = layers.norm(width)

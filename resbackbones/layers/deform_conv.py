@@ -19,8 +19,15 @@ class DeformConv2dPack(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, padding: int = 0,
                  dilation: int = 1, groups: int = 1, deform_groups: int = 1, bias: bool = False,
-                 modulated: bool = False):
+                 modulated: bool = False, deformable_groups: int | None = None):
+        """``deformable_groups``: mmcv's old spelling of ``deform_groups`` (mmdet's 2.x DCN configs), taken as it
+        as mmcv takes it."""
         super().__init__()
+        if deformable_groups is not None:
+            if deform_groups not in (1, deformable_groups):
+                raise ValueError(f'deformable_groups={deformable_groups} and deform_groups={deform_groups} are one '
+                                 'setting (mmcv renamed it); give deform_groups alone')
+            deform_groups = deformable_groups
         if in_channels % groups or out_channels % groups:
             raise ValueError(f'groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}')
         if isinstance(deform_groups, bool) or not isinstance(deform_groups, int) or deform_groups < 1 \

@@ -139,11 +139,21 @@ def test_an_init_cfg_list_keeps_the_deformable_offsets_at_zero():
     assert all(torch.all(b.last_norm.weight == 1) for s in model.stages() for b in s)
 
 
-@pytest.mark.parametrize('fallback, deformable', [(False, 4), (True, 0)])
-def test_fallback_on_stride_follows_mmdet(fallback, deformable):
+@pytest.mark.parametrize('depth, fallback, deformable', [(50, False, 4), (50, True, 0), (18, False, 2), (18, True, 0)])
+def test_fallback_on_stride_follows_mmdet(depth, fallback, deformable):
     """mmdet's Bottleneck builds a plain conv in every block when fallback_on_stride is true (`if not
-    self.with_dcn or fallback_on_stride`); only strided blocks fell back here, another architecture."""
+    self.with_dcn or fallback_on_stride`); only strided blocks fell back here, another architecture, and basic
+    blocks (ResNet-18/34) kept their deformable convs."""
     from resbackbones.layers import DeformConv2dPack
-    model = MODELS.build(dict(type='ResNet', depth=50, base_channels=8, stage_with_dcn=(False, True, False, False),
+    model = MODELS.build(dict(type='ResNet', depth=depth, base_channels=8, stage_with_dcn=(False, True, False, False),
                               dcn=dict(type='DCN', fallback_on_stride=fallback)))
     assert sum(isinstance(m, DeformConv2dPack) for m in model.layer2.modules()) == deformable
+
+
+def test_mmcvs_old_deformable_groups_spelling_is_taken():
+    # mmdet 2.x DCN configs: a TypeError when the model was built
+    from resbackbones.layers import DeformConv2dPack
+    model = MODELS.build(dict(type='ResNet', depth=50, base_channels=8, stage_with_dcn=(False, True, False, False),
+                              dcn=dict(type='DCN', deformable_groups=2, fallback_on_stride=False)))
+    convs = [m for m in model.layer2.modules() if isinstance(m, DeformConv2dPack)]
+    assert convs and all(m.deform_groups == 2 for m in convs)
