@@ -23,4 +23,7 @@ def build_activation(cfg: dict | None, channels: int) -> nn.Module:
 def activation_name(cfg: dict | None) -> str:
     """The attribute name of an activation module: its type lower-cased ('relu', 'prelu'), as torchvision and
     insightface name them, so checkpoints that hold a PReLU's slopes load by key."""
-    return (cfg or {'type': 'ReLU'})['type'].lower()
+    act_type = (cfg or {'type': 'ReLU'}).get('type')
+    if act_type not in ACT_TYPES:  # a cfg without 'type' was a bare KeyError here
+        raise ValueError(f'act_cfg type must be one of {list(ACT_TYPES)}; got {act_type!r}')
+    return act_type.lower()

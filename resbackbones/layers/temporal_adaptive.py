@@ -55,10 +55,10 @@ class TAM(nn.Module):
                 m.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
-        if n % self.num_segments or c != self.in_channels:
+        if x.dim() != 4 or x.shape[0] % self.num_segments or x.shape[1] != self.in_channels:
             raise ValueError(f'TAM takes (N * {self.num_segments}, {self.in_channels}, H, W) frames; got '
                              f'{tuple(x.shape)}')
+        n, c, h, w = x.shape
         clips = x.view(-1, self.num_segments, c, h, w).transpose(1, 2)  # (B, C, T, H, W)
         means = clips.mean(dim=(3, 4))  # (B, C, T)
         kernel = self.G(means.reshape(-1, self.num_segments))  # (B * C, K): one kernel per clip and channel

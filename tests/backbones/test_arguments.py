@@ -11,6 +11,11 @@ from resbackbones.registry import MODELS
     (dict(depth=18, strides=(1, 2)), 'strides needs one entry per stage'),
     (dict(depth=18, dilations=(1, 1, 1)), 'dilations needs one entry per stage'),
     (dict(depth=18, in_channels=0), 'in_channels must be an integer >= 1'),
+    # widths from multiplier arithmetic (64 * 0.5) failed deep in torch; 0 built and failed in forward
+    (dict(depth=50, groups=-2), 'groups must be an integer >= 1; got -2'),
+    (dict(depth=18, stem_channels=16.0), 'stem_channels must be an integer >= 1'),
+    (dict(depth=18, stem_channels=1, deep_stem=True), 'stem_channels must be an integer >= 2 (the deep stem halves'),
+    (dict(depth=18, stem_act_cfg=dict(inplace=False)), 'act_cfg type must be one of'),  # a bare KeyError: 'type'
     (dict(depth=18, style='tf'), "style must be one of ['pytorch', 'caffe']"),
     (dict(depth=18, norm_cfg=dict(type='XN')), 'norm_cfg type must be one of'),
     (dict(depth=18, norm_cfg=dict(type='GN', num_groups=3)), 'num_groups=3 must divide'),
@@ -91,3 +96,10 @@ def test_a_variants_fixed_flag_given_otherwise_names_the_variant(name, kwargs):
     with pytest.raises(ValueError, match=r"ResNetV1[cd] fixes .*; got .*: use type='ResNet'"):
         resbackbones.create_model(name, **kwargs)
     assert resbackbones.create_model(name, **{k: not v for k, v in kwargs.items()}) is not None  # the same value
+
+
+@pytest.mark.parametrize('base_channels', [32.0, 0, True])
+def test_base_channels_must_be_a_positive_int(base_channels):
+    # a width from multiplier arithmetic (64 * 0.5) failed deep in torch; 0 built and failed in forward
+    with pytest.raises(ValueError, match=f'base_channels must be an integer >= 1; got {base_channels!r}'):
+        MODELS.build(dict(type='ResNet', depth=18, base_channels=base_channels))

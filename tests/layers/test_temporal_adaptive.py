@@ -44,3 +44,9 @@ def test_bad_settings_name_themselves(kwargs, message):
 def test_a_batch_of_partial_clips_is_refused():
     with pytest.raises(ValueError, match=r'TAM takes \(N \* 4, 8, H, W\) frames; got \(6, 8, 3, 3\)'):
         TAM(8, 4)(torch.randn(6, 8, 3, 3))
+
+
+def test_a_clip_tensor_is_refused_with_the_frame_layout():
+    # (N, C, T, H, W) met Python's 'too many values to unpack' before the shape check
+    with pytest.raises(ValueError, match=r'TAM takes \(N \* 4, 16, H, W\) frames; got \(2, 16, 4, 5, 5\)'):
+        TAM(16, 4)(torch.randn(2, 16, 4, 5, 5))
