@@ -29,8 +29,9 @@ class ColorJitter(BaseTransform):
     [0, 2]; hue: v for a shift drawn in (-v, v), or a pair, within [-0.5, 0.5], applied as int(shift * 255) steps
     of OpenCV's 0-179 hue channel (so v = 0.5 moves up to about 0.7 of the circle, as in mmaction2). The arithmetic
     is mmaction2's: contrast blends with the frame's mean grey level, saturation with its grey image; except that
-    the hue sum is taken in int32, where mmaction2's uint8 sum wraps at 256 before the modulo 180 for shifts above
-    76 steps (|hue| > 0.3): equal at the default hue=0.1, different (and here the intended hue) above.
+    the hue sum is taken in int32, where mmaction2's uint8 sum wraps at 256 before the modulo 180 for positive
+    shifts above 76 steps (hue > 0.3; a negative offset made numpy 1.x's sum int16): equal at the default
+    hue=0.1, different (and here the intended hue) above.
     """
 
     def __init__(self, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1):

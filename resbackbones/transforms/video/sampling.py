@@ -68,8 +68,8 @@ class SampleFrames(BaseTransform):
                                        or not target_fps > 0):
             raise ValueError(f'{name}: target_fps must be a frame rate > 0 or None; got {target_fps!r}')
         if target_fps is not None and self.temporal_jitter:
-            raise ValueError(f'{name}: temporal_jitter with target_fps is not defined (mmaction2 adds one jitter per '
-                             f'clip to a (clips, frames) array there); use one of them')
+            raise ValueError(f'{name}: temporal_jitter with target_fps is not defined (mmaction2 broadcasts one '
+                             f'jitter per clip over a (clips, frames) array there); use one of them')
         self.target_fps = target_fps
         if self.test_mode and self.twice_sample and self.clip_len > 1 and self.num_clips == 1:
             # mmaction2 divides by num_clips - 1 there: a ZeroDivisionError at the first sample (garbage indices
