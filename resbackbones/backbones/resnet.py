@@ -151,8 +151,8 @@ class ResNet(BaseModule):
                 raise ValueError(f'{name} must be an integer >= 1; got {value!r}')
         if stem_channels is not None and (isinstance(stem_channels, bool) or not isinstance(stem_channels, int) or
                                           stem_channels < (2 if deep_stem else 1)):
-            raise ValueError(f'stem_channels must be an integer >= {2 if deep_stem else 1} (the deep stem halves it) or '
-                             f'None (base_channels); got {stem_channels!r}')
+            raise ValueError(f'stem_channels must be an integer >= {2 if deep_stem else 1} (the deep stem halves '
+                             f'it) or None (base_channels); got {stem_channels!r}')
         if base_width is not None and (not isinstance(base_width, int) or base_width < 1):
             raise ValueError(f'base_width must be an integer >= 1 (None: base_channels); got {base_width!r}')
         if not isinstance(drop_path_rate, (int, float)) or not 0 <= drop_path_rate < 1:
