@@ -182,11 +182,12 @@ class BasicBlock3d(nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes, planes, spatial_stride=1, temporal_stride=1, downsample=None, factorised=True):
+    def __init__(self, inplanes, planes, spatial_stride=1, temporal_stride=1, downsample=None, factorised=True,
+                 eps=1e-5):
         super().__init__()
         self.conv1 = ConvModule(inplanes, planes, 3, (temporal_stride, spatial_stride, spatial_stride), 1,
-                                factorised=factorised)
-        self.conv2 = ConvModule(planes, planes, 3, 1, 1, act=False, factorised=factorised)
+                                factorised=factorised, eps=eps)
+        self.conv2 = ConvModule(planes, planes, 3, 1, 1, act=False, factorised=factorised, eps=eps)
         self.downsample, self.relu = downsample, nn.ReLU(inplace=True)
 
     def forward(self, x):
@@ -196,11 +197,12 @@ class BasicBlock3d(nn.Module):
 
 class ResNet2Plus1d(nn.Module):
     """mmaction2's ResNet2Plus1d (r2plus1d_r34 settings): (2+1)D stem 3x7x7 + max-pool, every block inflated,
-    temporal strides (1, 2, 2, 2), no pool2; every conv a Conv2plus1d, the 1 x 1 x 1 shortcut convs included."""
+    temporal strides (1, 2, 2, 2), no pool2; every conv a Conv2plus1d, the 1 x 1 x 1 shortcut convs included.
+    ``eps``: of the norms norm_cfg builds (the ConvModules'); each Conv2plus1d's own bn_s keeps BN3d's default."""
 
-    def __init__(self, stage_blocks=(3, 4, 6, 3), base_channels=64):
+    def __init__(self, stage_blocks=(3, 4, 6, 3), base_channels=64, eps=1e-5):
         super().__init__()
-        self.conv1 = ConvModule(3, base_channels, (3, 7, 7), (1, 2, 2), (1, 3, 3), factorised=True)
+        self.conv1 = ConvModule(3, base_channels, (3, 7, 7), (1, 2, 2), (1, 3, 3), factorised=True, eps=eps)
         self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
         inplanes = base_channels
         self.num_stages = len(stage_blocks)
@@ -208,9 +210,9 @@ class ResNet2Plus1d(nn.Module):
             planes, stride = base_channels * 2**i, 1 if i == 0 else 2
             down = None
             if stride != 1 or inplanes != planes:
-                down = ConvModule(inplanes, planes, 1, stride, act=False, factorised=True)
+                down = ConvModule(inplanes, planes, 1, stride, act=False, factorised=True, eps=eps)
             blocks = [BasicBlock3d(inplanes if j == 0 else planes, planes, stride if j == 0 else 1,
-                                   stride if j == 0 else 1, down if j == 0 else None) for j in range(n)]
+                                   stride if j == 0 else 1, down if j == 0 else None, eps=eps) for j in range(n)]
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             inplanes = planes
 

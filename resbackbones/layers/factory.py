@@ -14,6 +14,8 @@ from .conv import build_conv_layer
 from .conv2plus1d import MID_FROM, Conv2Plus1d, mid_channels, mmaction2_mid_channels
 from .norm import build_norm_layer
 
+MIDDLE_NORM = dict(type='BN')  # of a (2+1)D conv: see LayerFactory._conv2plus1d
+
 
 CONV_DIMS = {'Conv2d': 2, 'Conv': 2, 'DCN': 2, 'DCNv2': 2, 'Conv3d': 3}  # conv_cfg types and the inputs they take
 
@@ -97,8 +99,11 @@ class LayerFactory:
         elif mid is None:
             ref_in, ref_out = block_channels if rule == 'block' and block_channels else (in_channels, out_channels)
             mid = mid_channels(ref_in, ref_out, kernel_size, temporal_kernel)
-        return Conv2Plus1d(in_channels, out_channels, mid, self.norm(mid), kernel_size, stride, dilation,
-                           temporal_kernel, temporal_stride)
+        # the middle norm is a plain BatchNorm3d (eps 1e-5, trainable) whatever norm_cfg the other norms take:
+        # torchvision hard-codes it, mmaction2's Conv2plus1d builds its own default; with its config's SyncBN
+        # eps=1e-3 here too, its checkpoints loaded key for key and scored up to 0.2 apart
+        return Conv2Plus1d(in_channels, out_channels, mid, build_norm_layer(MIDDLE_NORM, mid, 3), kernel_size,
+                           stride, dilation, temporal_kernel, temporal_stride)
 
     def norm(self, num_features: int) -> nn.Module:
         return build_norm_layer(self.norm_cfg, num_features, self.dims)
