@@ -31,3 +31,11 @@ def test_a_relative_work_dir_is_where_the_demo_was_run(tmp_path, monkeypatch):
 def test_min_accuracy_is_a_fraction():
     with pytest.raises(SystemExit):
         DEMO.parse_args(['--min-accuracy', '85'])  # a percentage (tools/demo.py's unit) never passed
+
+
+def test_an_option_one_config_cannot_take_is_named_before_any_training(tmp_path):
+    # the softmax head has no margin: the demo stopped after the ArcFace and CosFace runs, keeping no results
+    args = DEMO.parse_args(['--cfg-options', 'model.margin_head.margin=0.2'])
+    DEMO.check_options(['arcface', 'cosface'], str(tmp_path), None, args.cfg_options)  # both take it
+    with pytest.raises(ValueError, match=r'model\.margin_head\.margin=0\.2 do not fit the softmax config .*--heads'):
+        DEMO.check_options(list(DEMO.HEADS), str(tmp_path), None, args.cfg_options)

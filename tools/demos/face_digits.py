@@ -7,8 +7,10 @@ Steps: fetch the UCI digits (tools/data/fetch_data.py, a no-op when there), writ
 digits 7-9 as an insightface .bin (tools/face/make_bin.py, seed 0), then for each committed config
 (configs/arcface/iresnet-tiny_digits-openset_{arcface,cosface,softmax}.py) and each seed: train on digits 0-6 only,
 embed the pairs with the final weights and report insightface's 10-fold verification accuracy. Every run is
-printed and written to WORK_DIR/results.json; exit 1 when an ArcFace run is below --min-accuracy. --cfg-options
-changes every config alike (e.g. model.embedding.embedding_dim=128), as in tools/train.py.
+printed and written to WORK_DIR/results.json (rewritten after each run, so a stopped demo keeps the finished
+ones; a new demo in the same WORK_DIR replaces it); exit 1 when an ArcFace run is below --min-accuracy.
+--cfg-options changes every config alike (e.g. model.embedding.embedding_dim=128), as in tools/train.py, and is
+checked against every config before any training.
 """
 from __future__ import annotations
 
@@ -84,6 +86,21 @@ def train_and_verify(head: str, seed: int, work_dir: str, epochs: int | None = N
                 tar_at_far_1e2=metrics.get('verification/tar@far=0.01'), cfg_options=options or {})
 
 
+def check_options(heads: Sequence[str], work_dir: str, epochs: int | None, options: dict | None) -> None:
+    """Build every head's model with the --cfg-options before any training: an option that fits one config and
+    not another (model.margin_head.margin: the softmax head has none) stopped the demo after the other heads'
+    runs, naming neither config nor option."""
+    from resbackbones.engine.config import model_config
+    from resbackbones.registry import MODELS
+    for head in heads:
+        try:
+            MODELS.build(model_config(demo_config(head, 0, work_dir, epochs, options)))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f'--cfg-options {" ".join(f"{k}={v}" for k, v in (options or {}).items())} do not fit '
+                             f'the {head} config ({CONFIG.format(head)}): {err}; leave the {head} head out with '
+                             f'--heads') from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads < 1:
@@ -96,16 +113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not os.path.isfile(PAIRS):
         run_step('writing the pairs', 'tools/face/make_bin.py', 'data/digits/train', 'data/digits/val',
                  '--identities', '7', '8', '9', '--pairs', '300', '--seed', '0', '--out', PAIRS)
+    check_options(args.heads, args.work_dir, args.epochs, args.cfg_options)
     runs = []
+    os.makedirs(args.work_dir, exist_ok=True)
     for head in args.heads:
         for seed in args.seeds:
             work_dir = os.path.join(args.work_dir, f'{head}_seed{seed}')
             runs.append(train_and_verify(head, seed, work_dir, args.epochs, args.cfg_options))
             print(f'[face_digits] {head} seed {seed}: 10-fold accuracy {runs[-1]["accuracy"]:.4f} '
                   f'+- {runs[-1]["accuracy_std"]:.4f}, trained in {runs[-1]["train_minutes"]:.1f} min', flush=True)
-    os.makedirs(args.work_dir, exist_ok=True)
-    with atomic_path(os.path.join(args.work_dir, 'results.json')) as tmp, open(tmp, 'w') as f:
-        json.dump(runs, f, indent=1)
+            # after every run: a later failure kept none of the finished runs
+            with atomic_path(os.path.join(args.work_dir, 'results.json')) as tmp, open(tmp, 'w') as f:
+                json.dump(runs, f, indent=1)
     print('\nopen-set verification on digits 7-9 (never trained on), 10-fold accuracy per seed:')
     for head in args.heads:
         values = [r['accuracy'] for r in runs if r['head'] == head]
