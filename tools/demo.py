@@ -40,7 +40,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1, help="torch CPU threads (0: torch's default, one per core)")
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override keys of the config, e.g. train_cfg.max_epochs=5')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 1 < args.min_accuracy <= 100:  # a fraction (face_digits.py's unit) passed every run
+        parser.error(f'--min-accuracy is a percentage in (1, 100] (e.g. 97); got {args.min_accuracy}')
+    return args
 
 
 def run_step(what: str, *args: str) -> None:

@@ -39,3 +39,11 @@ def test_an_option_one_config_cannot_take_is_named_before_any_training(tmp_path)
     DEMO.check_options(['arcface', 'cosface'], str(tmp_path), None, args.cfg_options)  # both take it
     with pytest.raises(ValueError, match=r'model\.margin_head\.margin=0\.2 do not fit the softmax config .*--heads'):
         DEMO.check_options(list(DEMO.HEADS), str(tmp_path), None, args.cfg_options)
+
+
+@pytest.mark.parametrize('value', ['0.97', '0', '101'])
+def test_the_digits_demo_takes_a_percentage(value, capsys):
+    # tools/demo.py: a fraction (this demo's unit) made every run pass
+    with pytest.raises(SystemExit):
+        load_tool('demo').parse_args(['--min-accuracy', value])
+    assert 'percentage in (1, 100]' in capsys.readouterr().err

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'engine'))  # tests/engine: load_tool
 from tiny import load_tool  # noqa: E402
@@ -99,3 +100,10 @@ def test_ground_truth_of_a_resampled_case_split(tmp_path):
     np.testing.assert_array_equal(truth, nib.load(str(tmp_path / 'seg1.nii.gz')).get_fdata())
     dice = module.dice_per_class(np.zeros((2, 2, 2), np.uint8), np.zeros((2, 2, 2), np.uint8), ('bg', 'a'))
     assert dice == {'bg': 1.0, 'a': None}  # absent from both: null, not NaN
+
+
+def test_a_batch_size_below_one_names_the_option(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:  # was predict_volume's message, with an axis never given
+        demo().main([str(tmp_path / 'seg.py'), str(tmp_path / 'model.pth'), str(tmp_path / 'o.nii.gz'),
+                     '--batch-size', '0'])
+    assert stop.value.code == 2 and '--batch-size must be >= 1; got 0' in capsys.readouterr().err

@@ -56,3 +56,34 @@ def test_the_flow_model_runs_on_flow_built_from_the_clips(tmp_path):
                         options={'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
                                  'train_dataloader.batch_size': 2})
     assert result['train_clips'] == 4 and 0 <= result['top1'] <= 1
+
+
+def test_flow_is_rebuilt_when_the_clips_are(tmp_path, monkeypatch):
+    # build() rebuilds the clips when their manifest changes; the flow lists, once there, were kept and tsn-flow
+    # trained on the old clips' flow
+    import video_temporal as vt
+    data = tmp_path / 'video_demo'
+    data.mkdir()
+    (data / 'speed_time_train.txt').write_text('clips/c0.mp4 0\n')
+    calls = []
+
+    def fake_build(argv):
+        calls.append(argv)
+        out = Path(argv[1])
+        out.mkdir(exist_ok=True)
+        (out / f'{Path(argv[-1]).stem}_flow.txt').write_text(f'flow of {(data / "manifest.json").read_text()}')
+    monkeypatch.setattr(vt.build_rawframes, 'main', fake_build)
+    (data / 'manifest.json').write_text('{"version": 2}')
+    flow = vt.build_flow(data)
+    vt.build_flow(data)
+    assert len(calls) == 1  # built once for these clips
+    (data / 'manifest.json').write_text('{"version": 3}')  # the clips were rebuilt
+    vt.build_flow(data)
+    assert len(calls) == 2 and (flow / 'speed_time_train_flow.txt').read_text() == 'flow of {"version": 3}'
+
+
+def test_the_clip_builder_alone_gives_one_line_for_missing_videos(tmp_path, capsys):
+    from resbackbones.engine.cli import run_tool
+    assert run_tool(vc.main, ['--data-root', str(tmp_path)], prog='video_clips.py') == 2  # was a traceback, exit 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'lacks' in err[0] and 'fetch_data.py videos' in err[0]

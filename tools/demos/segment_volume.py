@@ -87,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--case', type=int, default=0, help='which case of the dataset (default 0)')
     parser.add_argument('--batch-size', type=int, default=8, help='slices per forward pass (2D models)')
     args = parser.parse_args(argv)
+    if args.batch_size < 1:  # else named as predict_volume's batch_size, beside an axis the user never gave
+        parser.error(f'--batch-size must be >= 1; got {args.batch_size}')
     if not args.out.endswith(('.nii', '.nii.gz')):
         raise ValueError(f'OUT must end with .nii or .nii.gz; got {args.out}')
     cfg = load_config(args.config)

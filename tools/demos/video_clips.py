@@ -115,12 +115,19 @@ def build(root: Path, force: bool = False) -> Path:
     return target
 
 
-if __name__ == '__main__':
-    import argparse
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def main(argv: list[str] | None = None) -> int:
+    """Build the clips and print the lists' sizes; a bad input is one line and exit 2 (it was a traceback)."""
+    from resbackbones.engine.cli import ToolParser
+    parser = ToolParser(prog='video_clips.py', description=__doc__.split('\n\n')[0])
     parser.add_argument('--data-root', default=REPO / 'data', type=Path)
     parser.add_argument('--force', action='store_true')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     folder = build(args.data_root, args.force)
     for name in sorted(folder.glob('*.txt')):
         print(f'{name.name}: {len(name.read_text().splitlines())} clips')
+    return 0
+
+
+if __name__ == '__main__':
+    from resbackbones.engine.cli import run_tool
+    sys.exit(run_tool(main, prog='video_clips.py'))

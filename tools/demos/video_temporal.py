@@ -11,12 +11,14 @@ trains one committed config from scratch with the project's runner and tests it 
 - tsn-flow: configs/recognition/demo/tsn-flow-tiny_7x1_video-demo.py (the TSN on the clips' optical flow, built
   once into DATA_flow by tools/data/build_rawframes.py; reported, no goal).
 Prints every run's top-1 and minutes, then the goals: resnet3d >= 0.85 on speed/time and >= 0.70 on speed/video
-on every seed, tsn <= 0.60 on speed on every seed; direction is reported as measured. Writes WORK_DIR/results.json.
+on every seed, tsn <= 0.60 on speed on every seed; direction is reported as measured. Writes WORK_DIR/results.json
+(after each run; a new demo in the same WORK_DIR replaces it: give each its own --work-dir to keep both).
 Exits 1 when a goal is missed (unless --report-only), 2 on a bad input.
 """
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -74,12 +76,20 @@ def flow_root(data: Path) -> Path:
 
 def build_flow(data: Path) -> Path:
     """Optical flow of every listed clip (DIS, denseflow's encoding) and its lists, once: DATA_flow/clips/NAME/
-    flow_{x,y}_0000i.jpg and DATA_flow/<list>_flow.txt (tools/data/build_rawframes.py)."""
+    flow_{x,y}_0000i.jpg and DATA_flow/<list>_flow.txt (tools/data/build_rawframes.py); built again from scratch
+    when the clips' manifest.json is not the one the flow was built from."""
     out = flow_root(data)
+    stamp = (data / 'manifest.json').read_text() if (data / 'manifest.json').is_file() else None
+    built = out / 'manifest.json'  # the clips' manifest the flow was computed from
+    if out.exists() and stamp is not None and (not built.is_file() or built.read_text() != stamp):
+        shutil.rmtree(out)  # the clips were rebuilt: tsn-flow trained on the old clips' flow without a word
     for ann in sorted(p for p in data.glob('*.txt') if p.stem.endswith(('_train', '_test'))):
         if not (out / f'{ann.stem}_flow.txt').is_file():
             build_rawframes.main([str(data), str(out), '--task', 'flow', '--flow-type', 'dis', '--resume',
                                   '--ann-file', str(ann)])
+    if stamp is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        built.write_text(stamp)
     return out
 
 
