@@ -82,7 +82,7 @@ from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
 from .runtime_keys import check_clip_grad, check_runtime_keys, check_val_interval
 from .save_best_check import check_save_best
-from .schedule_span import schedulers_in_run
+from .schedule_span import check_iteration_spans, schedulers_in_run
 from .sharded_rows import gather_full_rows, insert_full_rows, sharded_parameters, take_own_rows
 from .single_sample_batch import check_batches, explain_single_sample, single_sample_warning
 from .sync_bn import fallback_sync_bn
@@ -151,6 +151,12 @@ class SafeRunner(Runner):
                                            self.max_epochs if built else None, self.max_iters if built else None)
         for line in left_out:
             self.logger.info(line)
+        try:  # the length mmengine converts epochs to iterations with
+            epoch_length = len(self.train_dataloader) if built else None
+        except TypeError:  # an iterable dataset: no length, nothing converted
+            epoch_length = None
+        if epoch_length:
+            check_iteration_spans(kept, epoch_length)
         return super()._build_param_scheduler(kept, optim_wrapper)
 
     @staticmethod

@@ -37,3 +37,32 @@ def schedulers_in_run(schedulers: Sequence, max_epochs: int | None, max_iters: i
             continue
         kept.append(scheduler)
     return kept, left_out
+
+
+LINEAR_TYPES = ('LinearLR', 'LinearMomentum', 'LinearParamScheduler')
+
+
+def check_iteration_spans(schedulers: Sequence, epoch_length: int, where: str = 'param_scheduler') -> None:
+    """ValueError naming a scheduler that spans no iteration once ``convert_to_iter_based`` has rounded its epochs
+    (mmengine: "end should be larger than begin, but got begin=0, end=0", in iterations nobody wrote), or a linear
+    one that spans exactly one: its ``total_iters`` is then 0, it never leaves ``start_factor``, and a warmup from
+    1e-6 kept the learning rate near 0 for the whole run without a word."""
+    for index, scheduler in enumerate(schedulers):
+        if not isinstance(scheduler, dict) or 'end' not in scheduler:
+            continue
+        begin, end = scheduler.get('begin', 0), scheduler['end']
+        converted = scheduler.get('by_epoch', True) and scheduler.get('convert_to_iter_based', False)
+        if converted:
+            begin, end = int(begin * epoch_length), int(end * epoch_length)
+        elif scheduler.get('by_epoch', True):
+            continue  # stepped per epoch: spans are whole epochs, checked by schedulers_in_run
+        span = end - begin
+        name = f"{where}[{index}] ({scheduler.get('type')})"
+        unit = (f" (begin={scheduler.get('begin', 0)}, end={scheduler['end']} epochs of {epoch_length} iterations)"
+                if converted else '')
+        if span < 1:
+            raise ValueError(f'{name} spans {span} iterations{unit}: make it span at least one')
+        if span == 1 and scheduler.get('type') in LINEAR_TYPES:
+            raise ValueError(f'{name} spans one iteration{unit}: mmengine\'s linear schedulers then never leave '
+                             'start_factor (a warmup would hold the learning rate there for the whole run); make it '
+                             'span at least 2 iterations')

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from resbackbones.engine.schedule_span import schedulers_in_run
+from resbackbones.engine.schedule_span import check_iteration_spans, schedulers_in_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_runner import make_runner  # noqa: E402
@@ -37,3 +37,23 @@ def test_a_one_epoch_run_of_a_warmup_then_cosine_config_trains(tmp_path):
     runner = make_runner(config, tmp_path / 'work', 'short', param_scheduler=[WARMUP, COSINE])
     runner.train()  # mmengine: "end should be larger than begin, but got begin=4, end=4"
     assert runner.epoch == 1 and [type(s).__name__ for s in runner.param_schedulers] == ['LinearLR']
+
+
+@pytest.mark.parametrize('end, message', [
+    (0.5, r'param_scheduler\[0\] \(LinearLR\) spans one iteration \(begin=0, end=0.5 epochs of 2 iterations\): '
+          r"mmengine's linear schedulers then never leave start_factor"),
+    (0.25, r'param_scheduler\[0\] \(LinearLR\) spans 0 iterations \(begin=0, end=0.25 epochs of 2 iterations\)'),
+])
+def test_a_warmup_rounded_to_one_iteration_or_none_is_named(end, message):
+    # one iteration: the lr stayed at 1e-6 of its value for the whole run (an arcface_torch warmup_epoch of 0.5 on
+    # 2 iterations per epoch); none: mmengine's "end should be larger than begin, but got begin=0, end=0"
+    with pytest.raises(ValueError, match=message):
+        check_iteration_spans([dict(WARMUP, start_factor=1e-6, end=end), COSINE], epoch_length=2)
+    check_iteration_spans([dict(WARMUP, end=1), COSINE], epoch_length=2)  # two iterations: fine
+
+
+def test_the_runner_checks_spans_with_its_loader_length(tmp_path):
+    config = tiny_setup(tmp_path, max_epochs=1)  # 16 images in batches of 4: 4 iterations per epoch
+    runner = make_runner(config, tmp_path / 'work', 'span', param_scheduler=[dict(WARMUP, end=0.25), COSINE])
+    with pytest.raises(ValueError, match=r'spans one iteration \(begin=0, end=0.25 epochs of 4 iterations\)'):
+        runner.train()
