@@ -8,15 +8,16 @@ needed), and each setting becomes the matching key of a leaf config over this re
   sample_rate and interclass_filtering_threshold -> ``PartialFCHead``; num_classes;
 - optimizer 'sgd' (momentum 0.9, hard-coded there) or 'adamw', lr, weight_decay; num_epoch and warmup_epoch (a
   fraction of an epoch too) -> a linear warmup from 0 then ``PolyLR`` power 1 to 0, per iteration (its
-  PolynomialLRWarmup); gradient_acc; its clipping of the network's gradient norm to 5 (``PartGradClipHook``, as
-  in configs/arcface/);
+  PolynomialLRWarmup); its clipping of the network's gradient norm to 5 (``PartGradClipHook``, as in
+  configs/arcface/);
 - rec (folder of train.rec/.idx and the .bin sets), batch_size per GPU, num_workers; val_targets: each .bin is
   validated and logged by its name, as arcface_torch's verification callback (none given: no validation); seed;
   frequent (log interval); output (work_dir); resume.
 
-Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network, DALI)
-and named in the one line printed on translation when they do not (fp16: pass --amp; wandb; verbose, when it is
-not the default: validation runs once per epoch).
+Settings with no counterpart here are refused by name when they change behaviour (a non-ResNet network, DALI,
+gradient_acc > 1, which arcface_torch sums and mmengine would average; resume=True over arcface_torch's own
+checkpoint files) and named in the one line printed on translation when they do not (fp16: pass --amp; wandb;
+verbose: validation runs once per epoch).
 """
 from __future__ import annotations
 
@@ -99,7 +100,24 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
              f"{job['optimizer']!r}")
     _require('rec' in job and 'num_classes' in job and 'num_epoch' in job, path,
              'needs config.rec, config.num_classes and config.num_epoch')
-    margins = tuple(float(m) for m in job['margin_list'])
+    margin_list = job['margin_list']
+    _require(isinstance(margin_list, (list, tuple)) and len(margin_list) == 3 and
+             all(isinstance(m, (int, float)) and not isinstance(m, bool) for m in margin_list) and
+             float(margin_list[0]) == 1.0, path,
+             f'margin_list must be (m1, m2, m3) with m1 = 1.0 (SphereFace\'s multiplicative margin is not provided), '
+             f'e.g. (1.0, 0.5, 0.0) for ArcFace or (1.0, 0.0, 0.4) for CosFace; got {margin_list!r}')
+    _require(int(job['gradient_acc']) == 1, path,
+             f"gradient_acc={job['gradient_acc']}: arcface_torch sums the gradients of its micro-batches, mmengine's "
+             'accumulative_counts averages them (1/gradient_acc of the update); set gradient_acc = 1 and multiply '
+             'batch_size (or the number of ranks) by it instead')
+    if job['resume'] and job.get('output'):
+        theirs = sorted(Path(str(job['output'])).glob('checkpoint_gpu_*.pt'))
+        ours = list(Path(str(job['output'])).glob('*.pth'))
+        _require(not theirs or ours, path,
+                 f'resume = True: {job["output"]} holds arcface_torch\'s {theirs[0].name if theirs else ""}, which '
+                 'cannot be resumed here (its optimizer and Partial FC shards are in arcface_torch\'s own layout); '
+                 'start a new run with resume = False (its backbone.pth / model.pt loads through load_from)')
+    margins = tuple(float(m) for m in margin_list)
     # arcface_torch's CombinedMarginLoss applies m3 alone when m3 > 0, whatever m2 says; our heads apply both
     combined = len(margins) == 3 and margins[1] > 0 and margins[2] > 0
     if combined:
@@ -130,8 +148,7 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
         f"train_dataloader = dict(batch_size={int(job['batch_size'])}, num_workers={int(job['num_workers'])},",
         f"                        persistent_workers={int(job['num_workers']) > 0},",
         f"                        dataset=dict(data_root={rec!r}, num_classes={classes}))",
-        f"optim_wrapper = dict(optimizer=dict(_delete_=True, {optimizer}), "
-        f"accumulative_counts={int(job['gradient_acc'])})",
+        f"optim_wrapper = dict(optimizer=dict(_delete_=True, {optimizer}))",
         f"param_scheduler = [{', '.join(schedule)}]",
         f'train_cfg = dict(max_epochs={epochs})',
         f"randomness = dict(seed={int(job['seed'])}, deterministic=False)",
@@ -157,7 +174,7 @@ def leaf_config(job: dict, path: str, configs_dir: str) -> str:
                      f"m3 > 0 ({margins!r})")
     if job.get('using_wandb'):
         notes.append('using_wandb: not supported, ignored')
-    if targets and int(job['verbose']) != DEFAULTS['verbose']:
+    if targets:  # ms1mv3_r50.py sets the default 2000 explicitly, and arcface_torch then validates that often
         notes.append(f"verbose={job['verbose']}: validation runs once per epoch here, not every {job['verbose']} "
                      f"steps")
     lines.append(f'# {name}: ' + ('; '.join(notes) if notes else 'every setting carried over'))

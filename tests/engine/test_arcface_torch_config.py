@@ -30,7 +30,7 @@ config.num_image = 42474557
 config.num_epoch = 20
 config.warmup_epoch = config.num_epoch // 10
 config.val_targets = ["lfw", "cfp_fp", "agedb_30"]
-config.gradient_acc = 2
+config.gradient_acc = 1
 config.interclass_filtering_threshold = 0.4
 '''
 
@@ -50,7 +50,7 @@ def test_job_translates_key_by_key(tmp_path):
     assert cfg.model.margin_head == dict(type='PartialFCHead', scale=64.0, margins=(1.0, 0.0, 0.4), sample_rate=0.2,
                                          interclass_filtering_threshold=0.4)
     assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.4, momentum=0.9, weight_decay=1e-4)
-    assert cfg.optim_wrapper.accumulative_counts == 2
+    assert 'accumulative_counts' not in cfg.optim_wrapper  # gradient_acc 1; above, refused (below)
     warmup, decay = cfg.param_scheduler
     assert (warmup.type, warmup.begin, warmup.end) == ('LinearLR', 0, 2)  # num_epoch // 10, from the file's code
     assert (decay.type, decay.power, decay.begin, decay.end) == ('PolyLR', 1.0, 2, 20)
@@ -83,6 +83,11 @@ def test_adamw_and_base_defaults(tmp_path):
     ('del config["rec"]', 'needs config.rec, config.num_classes and config.num_epoch'),
     ('del config["num_epoch"]', 'needs config.rec, config.num_classes and config.num_epoch'),  # a KeyError before
     ('config.warmup_epoch = 25', r'warmup_epoch must be in \[0, num_epoch=20\); got 25.0'),
+    # mmengine's accumulative_counts averages the micro-batches' gradients, arcface_torch sums them: half the update
+    ('config.gradient_acc = 2', 'gradient_acc=2: arcface_torch sums the gradients of its micro-batches'),
+    # a bare 'not enough values to unpack', or a head error naming neither key nor file, when the model was built
+    ('config.margin_list = (1.0, 0.5)', r'margin_list must be \(m1, m2, m3\) with m1 = 1.0 .*got \(1.0, 0.5\)'),
+    ('config.margin_list = (1.35, 0.0, 0.0)', r'margin_list must be \(m1, m2, m3\) with m1 = 1.0'),
 ])
 def test_settings_without_a_counterpart_are_refused_by_name(tmp_path, change, message):
     path = write(tmp_path, JOB + change + '\n')
@@ -116,3 +121,22 @@ def test_a_combined_margin_list_trains_arcface_torchs_loss(tmp_path, capsys):
     cfg = load_config(write(tmp_path, JOB + 'config.margin_list = (1.0, 0.3, 0.2)\n'))
     assert cfg.model.margin_head.margins == (1.0, 0.0, 0.2)
     assert 'margin_list (1.0, 0.3, 0.2): m2 dropped, as arcface_torch applies only m3' in capsys.readouterr().out
+
+
+def test_resuming_over_arcface_torchs_own_checkpoint_is_refused(tmp_path):
+    # mmengine found none of its checkpoints there and trained from scratch, with one warning line
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'checkpoint_gpu_0.pt').write_bytes(b'arcface_torch state')
+    path = write(tmp_path, JOB + f'config.resume = True\nconfig.output = {str(out)!r}\n')
+    with pytest.raises(ValueError, match=r"resume = True: .* holds arcface_torch's checkpoint_gpu_0.pt, which cannot "
+                                         r'be resumed here'):
+        load_config(path)
+    (out / 'epoch_3.pth').write_bytes(b'')  # one of ours beside it: resumed from ours
+    assert load_config(path).resume is True
+
+
+def test_the_verbose_note_is_printed_for_the_default_too(tmp_path, capsys):
+    # ms1mv3_r50.py sets verbose = 2000 (the default) and arcface_torch validates that often; nothing was said
+    load_config(write(tmp_path, JOB))
+    assert 'verbose=2000: validation runs once per epoch here, not every 2000 steps' in capsys.readouterr().out
