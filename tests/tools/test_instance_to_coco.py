@@ -113,3 +113,28 @@ def test_polygons_of_round_and_touching_objects_rasterise_back(tool):
     for mask in (disc, chequer):
         decoded = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(tool.polygons(mask), 40, 50)))
         np.testing.assert_array_equal(decoded, mask)
+
+
+@pytest.mark.parametrize('mode', ['P', 'CMYK'])
+def test_palette_and_cmyk_images_keep_their_colours(tool, tmp_path, mode):
+    # their raw arrays were written: palette indices as grey levels 0 and 1, CMYK as transparent cyan RGBA
+    _, lab, _ = write_pair(tmp_path)
+    rgb = np.zeros((40, 50, 3), np.uint8)
+    rgb[:, :25] = (255, 0, 0)
+    rgb[:, 25:] = (0, 0, 255)
+    image = Image.fromarray(rgb).convert(mode) if mode == 'CMYK' else Image.fromarray(rgb).quantize(2)
+    image.save(tmp_path / ('img.tif' if mode == 'CMYK' else 'img.png'))
+    img = tmp_path / ('img.tif' if mode == 'CMYK' else 'img.png')
+    coco = tool.convert([str(img)], [str(lab)], str(tmp_path / 'out.json'))
+    png = Image.open(tmp_path / coco['images'][0]['file_name'])
+    assert png.mode == 'RGB'
+    np.testing.assert_array_equal(np.asarray(png), np.asarray(Image.open(img).convert('RGB')))
+    assert tuple(np.asarray(png)[0, 0]) == (255, 0, 0)
+
+
+def test_an_output_that_is_an_input_is_refused_before_writing(tool, tmp_path):
+    img, lab, _ = write_pair(tmp_path)
+    before = lab.read_bytes()
+    with pytest.raises(ValueError, match=r'lab\.tif is one of the inputs'):  # it became the json
+        tool.convert([str(img)], [str(lab)], str(lab))
+    assert lab.read_bytes() == before

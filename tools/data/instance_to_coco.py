@@ -30,12 +30,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from resbackbones.engine.atomic import atomic_path  # noqa: E402
 
 
-def read_array(path: str) -> np.ndarray:
-    """A 2D array (or HxWxC image) from any PIL-readable file; errors name the file."""
+# intensity-image modes whose raw arrays are not their colours: palette indices, CMYK ink, other colour spaces
+TO_RGB = ('P', 'PA', 'CMYK', 'YCbCr', 'LAB', 'HSV')
+
+
+def read_array(path: str, colours: bool = False) -> np.ndarray:
+    """A 2D array (or HxWxC image) from any PIL-readable file; errors name the file. ``colours`` (intensity
+    images): palette, CMYK and other colour-space images as their RGB(A) colours, as the library's loader reads
+    them (their raw arrays were written out: palette indices as grey levels, CMYK as transparent RGBA); a 1-bit
+    image as 0/255. Label images keep their raw values."""
     try:
         with Image.open(path) as img:
             if getattr(img, 'n_frames', 1) > 1:  # PIL reads the first page only: the others would be dropped
                 raise ValueError(f'{path} holds {img.n_frames} pages (a stack); give one 2D image per file')
+            if colours and img.mode in TO_RGB:
+                alpha = img.mode == 'PA' or (img.mode == 'P' and 'transparency' in img.info)
+                img = img.convert('RGBA' if alpha else 'RGB')
+            elif colours and img.mode == '1':
+                img = img.convert('L')
             return np.asarray(img)
     except FileNotFoundError:
         raise FileNotFoundError(f'file not found: {path}') from None
@@ -135,11 +147,17 @@ def convert(images: Sequence[str], labels: Sequence[str], out_json: str, image_d
         raise ValueError(f'--images ({len(images)}) and --labels ({len(labels)}) must pair up one to one')
     out_dir = Path(out_json).resolve().parent
     image_dir = Path(image_dir).resolve() if image_dir else out_dir / 'images'
+    inputs = {Path(p).resolve() for p in (*images, *labels)}
+    outputs = [Path(out_json).resolve()] + [image_dir / f'{Path(out_json).stem}_{Path(p).stem}_{i}.png'
+                                            for i, p in enumerate(images, start=1)]
+    clash = [str(p) for p in outputs if p in inputs]
+    if clash:  # the input was read, then replaced by the json (or a PNG) without a word
+        raise ValueError(f'{clash[0]} is one of the inputs; give --out-json (and --image-dir) elsewhere')
     coco = dict(images=[], annotations=[], categories=[dict(id=1, name=category, supercategory=category)])
     counts = {'objects under --min-area skipped': 0, 'objects too thin for a polygon, written as RLE': 0}
     pngs = []  # every pair is read and checked before anything is written: a bad pair leaves no PNG behind
     for image_id, (img_path, lab_path) in enumerate(zip(images, labels), start=1):
-        image, label = read_array(img_path), read_array(lab_path)
+        image, label = read_array(img_path, colours=True), read_array(lab_path)
         if label.ndim != 2 or not np.issubdtype(label.dtype, np.integer):
             raise ValueError(f'{lab_path}: expected a 2D integer label image; got {label.dtype} {label.shape}')
         if image.shape[:2] != label.shape:
