@@ -69,6 +69,19 @@ def _check_ids(data: dict, path: str) -> None:
             if item['id'] in seen:
                 raise CocoFormatError(f'{path}: {key} id {item["id"]} appears more than once')
             seen.add(item['id'])
+        kinds = sorted({type(i).__name__ for i in seen})
+        if len(kinds) > 1:  # they are sorted (labels, image order): a bare "'<' not supported" TypeError
+            examples = ', '.join(f'{kind} such as {next(repr(i) for i in seen if type(i).__name__ == kind)}'
+                                 for kind in kinds)
+            raise CocoFormatError(f"{path}: {key} ids mix types ({examples}); give every id of '{key}' one type")
+    for i, image in enumerate(data['images']):
+        for side in ('height', 'width'):
+            value = image[side]
+            if isinstance(value, str) and value.strip().isdigit():
+                continue  # written as text by some tools: read as its number
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1 or value != int(value):
+                raise CocoFormatError(f'{path}: image id {image["id"]!r}: {side} must be a whole number of pixels '
+                                      f'>= 1; got {value!r}')
     images, cats = {im['id'] for im in data['images']}, {c['id'] for c in data['categories']}
     for ann in data['annotations']:
         if ann['image_id'] not in images:
@@ -79,7 +92,7 @@ def _check_ids(data: dict, path: str) -> None:
                                   f"is not in 'images'{typed}")
         if ann['category_id'] not in cats:
             raise CocoFormatError(f'{path}: image id {ann["image_id"]}, annotation id {ann["id"]}: category_id '
-                                  f'{ann["category_id"]} is not in \'categories\' (ids {sorted(cats)[:20]})')
+                                  f'{ann["category_id"]!r} is not in \'categories\' (ids {sorted(cats, key=str)[:20]})')
 
 
 def check_box(ann: dict, height: int, width: int, where: str) -> tuple[list[float] | None, str | None, bool]:

@@ -125,6 +125,11 @@ def rle_size(data: dict) -> list[int]:
     (lambda d: d['annotations'][0].update(segmentation=dict(size=rle_size(d), counts='!!!!')),
      "RLE counts string is not pycocotools' format"),
     (lambda d: d['annotations'][0].update(segmentation=dict(size=rle_size(d))), "RLE needs 'counts'"),
+    # ids of mixed types (a json merged from two tools) and sizes that are no numbers: bare TypeErrors
+    (lambda d: d['images'][1].update(id='x'), r"images ids mix types \(int such as \d+, str such as 'x'\)"),
+    (lambda d: d['categories'][0].update(id=str(d['categories'][0]['id'])), 'categories ids mix types'),
+    (lambda d: d['images'][0].update(height=None), r'image id 1: height must be a whole number of pixels >= 1; '
+                                                   r'got None'),
 ])
 def test_structural_errors_name_file_image_and_annotation(tmp_path, change, match):
     ann_file, img_dir = write_coco(tmp_path)
