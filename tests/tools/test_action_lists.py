@@ -142,3 +142,28 @@ def test_ucf101_a_video_listed_twice_is_named(tool, tmp_path, train, test, messa
     with pytest.raises(ValueError) as err:
         tool.ucf101(tmp_path, 1)
     assert message in str(err.value)
+
+
+def test_kinetics_rows_listed_twice_are_kept_out_and_counted(tool, tmp_path, capsys):
+    # listed twice, a clip weighed double in training; in both splits, the test scored training data
+    header = 'label,youtube_id,time_start,time_end\n'
+    train, val = tmp_path / 'train.csv', tmp_path / 'validate.csv'
+    train.write_text(header + 'abseiling,a1,0,10\nabseiling,a1,0,10\nbowling,b1,5,15\n')
+    val.write_text(header + 'bowling,b1,5,15\nbowling,b2,0,10\n')
+    lists = tool.kinetics([train, val], '.mp4')
+    assert lists['train_videos.txt'] == ['abseiling/a1_000000_000010.mp4 0', 'bowling/b1_000005_000015.mp4 1']
+    assert lists['validate_videos.txt'] == ['bowling/b2_000000_000010.mp4 1']
+    err = capsys.readouterr().err
+    assert f'{train}: 1 row(s) listed twice in it, left out, e.g. line 3: abseiling/a1' in err
+    assert f'{val}: 1 row(s) listed in an earlier csv too, left out, e.g. line 2: bowling/b1' in err
+
+
+def test_kinetics_classes_of_another_run_are_not_replaced(tool, tmp_path):
+    # a second run with one csv rewrote classes.txt with its own classes: the first run's lists then read as others
+    header = 'label,youtube_id,time_start,time_end\n'
+    (tmp_path / 'train.csv').write_text(header + 'abseiling,a1,0,10\nbowling,b1,5,15\n')
+    (tmp_path / 'extra.csv').write_text(header + 'bowling,b3,0,10\n')
+    assert tool.main(['kinetics', str(tmp_path / 'train.csv'), str(tmp_path / 'out')]) == 0
+    with pytest.raises(ValueError, match=r'classes\.txt lists other classes than these csvs give \(1\)'):
+        tool.main(['kinetics', str(tmp_path / 'extra.csv'), str(tmp_path / 'out')])
+    assert (tmp_path / 'out' / 'classes.txt').read_text() == 'abseiling\nbowling\n'

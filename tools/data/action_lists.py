@@ -118,8 +118,9 @@ def kinetics(csvs: list[Path], ext: str) -> dict[str, list[str]]:
     labels = sorted({row['label'] for table in rows.values() for _, row in table})
     index = {label: i for i, label in enumerate(labels)}
     out = {'classes.txt': labels}
+    first_seen: dict[str, str] = {}  # clip file -> 'csv, line N' where it was first listed
     for path, table in rows.items():
-        lines = []
+        lines, repeated, shared = [], [], []
         for n, row in table:
             try:
                 start, end = int(float(row['time_start'])), int(float(row['time_end']))
@@ -129,7 +130,18 @@ def kinetics(csvs: list[Path], ext: str) -> dict[str, list[str]]:
             if not row['youtube_id'] or not row['label']:
                 raise ValueError(f'{path}, line {n}: empty label or youtube_id')
             folder = row['label'].replace(' ', '_')
-            lines.append(f"{folder}/{row['youtube_id']}_{start:06d}_{end:06d}{ext} {index[row['label']]}")
+            clip = f"{folder}/{row['youtube_id']}_{start:06d}_{end:06d}{ext}"
+            if clip in first_seen:
+                # a row listed twice weighs its clip double in training; one in two splits is scored on
+                # training data. Kinetics' own csvs hold a few such rows, so they are kept out and counted
+                (repeated if first_seen[clip].startswith(f'{path},') else shared).append(f'line {n}: {clip} '
+                                                                                        f'({first_seen[clip]})')
+                continue
+            first_seen[clip] = f'{path}, line {n}'
+            lines.append(f'{clip} {index[row["label"]]}')
+        for kind, found in (('listed twice in it', repeated), ('listed in an earlier csv too', shared)):
+            if found:
+                print(f'{path}: {len(found)} row(s) {kind}, left out, e.g. {found[0]}', file=sys.stderr)
         out[f'{path.stem}_videos.txt'] = lines
     return out
 
@@ -149,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.dataset == 'kinetics':
         lists = kinetics(args.csvs, args.ext)
+        existing = args.out_dir / 'classes.txt'
+        if existing.is_file() and existing.read_text().splitlines() != lists['classes.txt']:
+            # the lists written before number their labels by the old classes.txt: they would read as other classes
+            raise ValueError(f'{existing} lists other classes than these csvs give ({len(lists["classes.txt"])}); '
+                             'give every split\'s csv in one run, or write to another out_dir')
     else:
         lists = (ucf101 if args.dataset == 'ucf101' else hmdb51)(args.source, args.split)
     for name, lines in lists.items():
