@@ -167,3 +167,12 @@ def test_an_unreadable_manifest_is_named(fetch, tmp_path, text, message):
     (tmp_path / 'manifest.json').write_text(text)  # was a traceback (AttributeError / JSONDecodeError)
     with pytest.raises(ValueError, match=message):
         fetch.is_complete(tmp_path, dict(seed=0))
+
+
+def test_a_fraction_with_no_validation_image_and_a_negative_seed_are_named(fetch, capsys):
+    labels = np.repeat(np.arange(3), 10)
+    with pytest.raises(ValueError, match=r'--val-fraction 0.01 rounds to no validation image'):  # an empty list
+        fetch.stratified_split(labels, 0.01, seed=0)
+    with pytest.raises(SystemExit):  # numpy's 'expected non-negative integer', after the download
+        fetch.main(['digits', '--seed', '-1'])
+    assert '--seed must be >= 0; got -1' in capsys.readouterr().err

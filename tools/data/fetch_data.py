@@ -87,6 +87,9 @@ def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> np.n
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         is_val[rng.permutation(members)[:round(val_fraction * len(members))]] = True
+    if not is_val.any():  # an empty val list, which the datasets refuse later ('lists no images')
+        raise ValueError(f'--val-fraction {val_fraction} rounds to no validation image in any class; give a '
+                         'larger fraction')
     return is_val
 
 
@@ -373,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.val_fraction < 1:
         parser.error(f'--val-fraction must be between 0 and 1; got {args.val_fraction}')
+    if args.seed < 0:  # numpy's 'expected non-negative integer', after the download
+        parser.error(f'--seed must be >= 0; got {args.seed}')
     cache = args.cache or args.root / '.cache'
     try:
         cache.mkdir(parents=True, exist_ok=True)
