@@ -48,3 +48,14 @@ def test_a_failed_fetch_is_bad_input_and_a_mistyped_option_writes_no_data(tmp_pa
     assert run_tool(demo.main, ['--data-root', str(tmp_path / 'data'), '--cfg-options', 'modle.x=1'],
                     prog='nuclei_maskrcnn.py') == 2
     assert not (tmp_path / 'data').exists()
+
+
+@pytest.mark.parametrize('iters, spans', [(2, [('CosineAnnealingLR', 0, 2)]),
+                                          (40, [('LinearLR', 0, 5), ('CosineAnnealingLR', 5, 40)]),
+                                          (4000, [('LinearLR', 0, 50), ('CosineAnnealingLR', 50, 4000)])])
+def test_a_shortened_run_warms_up_over_two_iterations_or_none(iters, spans):
+    # --iters 2 warmed up over one iteration, which mmengine's LinearLR never leaves: 1% of the lr throughout
+    from resbackbones.engine.config import load_config
+    schedule = load_config(str(REPO / 'configs/mask_rcnn/mask-rcnn_r18_fpn_nuclei.py')).param_scheduler
+    got = _load_demo().shortened_schedule(schedule, iters)
+    assert [(s['type'], s['begin'], s['end']) for s in got] == spans

@@ -52,6 +52,17 @@ def prepare_data(root: Path) -> Path:
     return out
 
 
+def shortened_schedule(schedule: list, iters: int) -> list:
+    """The config's warmup + cosine fitted to ``iters``: a warmup of an eighth (at most the config's), then the
+    cosine to the end; under 16 iterations the cosine alone, since a one-iteration LinearLR never leaves its start
+    factor in mmengine (a 2-iteration smoke run trained at 1% of the lr)."""
+    warmup, cosine = (dict(s) for s in schedule)
+    steps = min(warmup['end'], iters // 8)
+    if steps < 2:
+        return [dict(cosine, begin=0, end=iters)]
+    return [dict(warmup, end=steps), dict(cosine, begin=steps, end=iters)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ToolParser(prog='nuclei_maskrcnn.py', description=__doc__.split('\n\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/nuclei_maskrcnn')
@@ -73,11 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.iters:
         cfg.train_cfg.max_iters = args.iters
         cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, args.iters)
-        warmup = min(cfg.param_scheduler[0].end, max(args.iters // 8, 1))  # warmup, then cosine to --iters
-        cfg.param_scheduler[0].end = cfg.param_scheduler[1].begin = warmup
-        cfg.param_scheduler[1].end = args.iters
-        if warmup >= args.iters:  # a 1-iteration smoke run: no room for the cosine
-            cfg.param_scheduler = cfg.param_scheduler[:1]
+        cfg.param_scheduler = shortened_schedule(cfg.param_scheduler, args.iters)
         cfg.default_hooks.checkpoint.interval = args.iters
     runner = build_runner(cfg)
     start = time.time()
