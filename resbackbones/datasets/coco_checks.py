@@ -177,6 +177,9 @@ def check_segmentation(seg, height: int, width: int, where: str) -> tuple[object
                               f'got {type(seg).__name__}')
     if all(isinstance(v, (int, float)) for v in seg):  # [x1, y1, ...]: one polygon not nested, as some tools write
         seg = [seg]
+    if len(seg) >= 3 and all(isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+                             for p in seg):  # labelme / shapely style: read as parts of one point, 'too short'
+        return None, 'polygons given as [x, y] point pairs (COCO polygons are flat: [[x1, y1, x2, y2, ...]])', 0
     good = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
     for polygon in good:  # pycocotools crashes the process on NaN, None or huge values (segfault, or all memory)
         check_polygon_values(polygon, height, width, where)

@@ -147,3 +147,12 @@ def test_malformed_json_and_missing_image_name_the_file(tmp_path):
     ann_file.write_text('{"images": [')
     with pytest.raises(CocoFormatError, match=f'{ann_file} is not valid json'):
         build(ann_file, img_dir)
+
+
+def test_polygons_as_point_pairs_are_named_as_such(tmp_path):
+    # [[x, y], ...] (labelme / shapely style) was dropped as 'polygons with fewer than 3 points'
+    ann_file, img_dir = write_coco(tmp_path)
+    edit(ann_file, lambda d: d['annotations'][0].update(segmentation=[[10, 12], [20, 12], [20, 16], [10, 16]]))
+    with pytest.raises(CocoFormatError, match=r'annotation id 1: polygons given as \[x, y\] point pairs \(COCO '
+                                              r'polygons are flat'):
+        build(ann_file, img_dir, on_invalid='error')
