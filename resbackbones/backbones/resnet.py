@@ -21,8 +21,8 @@ from .describe import describe_backbone
 from .input_checks import check_input, too_small
 from .stage import ResStage
 from .temporal import TemporalPlan
-from .validation import (check_block_options, check_block_widths, check_choice, check_out_indices, per_stage,
-                         positive_ints)
+from .validation import (check_block_options, check_block_widths, check_choice, check_out_indices, check_widths,
+                         per_stage, positive_ints)
 
 ARCH_SETTINGS = {
     18: (BasicBlock, (2, 2, 2, 2)),
@@ -146,13 +146,7 @@ class ResNet(BaseModule):
         if not isinstance(frozen_stages, int) or isinstance(frozen_stages, bool) or \
                 not -1 <= frozen_stages <= num_stages:
             raise ValueError(f'frozen_stages must be an integer in [-1, {num_stages}]; got {frozen_stages!r}')
-        for name, value in (('base_channels', base_channels), ('groups', groups)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:  # 32.0 failed deep in torch
-                raise ValueError(f'{name} must be an integer >= 1; got {value!r}')
-        if stem_channels is not None and (isinstance(stem_channels, bool) or not isinstance(stem_channels, int) or
-                                          stem_channels < (2 if deep_stem else 1)):
-            raise ValueError(f'stem_channels must be an integer >= {2 if deep_stem else 1} (the deep stem halves '
-                             f'it) or None (base_channels); got {stem_channels!r}')
+        check_widths(base_channels, groups, stem_channels, deep_stem)
         if base_width is not None and (not isinstance(base_width, int) or base_width < 1):
             raise ValueError(f'base_width must be an integer >= 1 (None: base_channels); got {base_width!r}')
         if not isinstance(drop_path_rate, (int, float)) or not 0 <= drop_path_rate < 1:

@@ -27,6 +27,19 @@ def positive_ints(name: str, values: Sequence) -> tuple:
     return tuple(values)
 
 
+def check_widths(base_channels, groups, stem_channels, deep_stem: bool) -> None:
+    """ValueError naming a width or group count that is not a positive integer (32.0 from width arithmetic failed
+    deep in torch, 0 at the first forward); a deep stem halves ``stem_channels``, so it needs at least 2."""
+    for name, value in (('base_channels', base_channels), ('groups', groups)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f'{name} must be an integer >= 1; got {value!r}')
+    least = 2 if deep_stem else 1
+    if stem_channels is not None and (isinstance(stem_channels, bool) or not isinstance(stem_channels, int) or
+                                      stem_channels < least):
+        raise ValueError(f'stem_channels must be an integer >= {least} (the deep stem halves it) or None '
+                         f'(base_channels); got {stem_channels!r}')
+
+
 def check_out_indices(out_indices: Sequence, num_stages: int) -> tuple:
     """Validate and order out_indices: 'stem' first, then stage indices ascending (the order forward returns)."""
     if isinstance(out_indices, (int, str)):

@@ -321,8 +321,9 @@ class SafeRunner(Runner):
     def _write_checkpoint(self, out_dir: str, filename: str, file_client_args: dict | None, save_optimizer: bool,
                           save_param_scheduler: bool, meta: dict | None, by_epoch: bool,
                           backend_args: dict | None) -> None:
-        if isinstance(self._train_loop, BaseLoop):  # resuming checks that it goes on with the same schedule
-            meta = {**(meta or {}), SCHEDULE_KEY: train_schedule(self._train_loop, self.param_schedulers)}
+        schedule = self._train_schedule()
+        if schedule is not None:  # resuming checks that it goes on with the same schedule
+            meta = {**(meta or {}), SCHEDULE_KEY: schedule}
         args = dict(save_optimizer=save_optimizer, save_param_scheduler=save_param_scheduler, meta=meta,
                     by_epoch=by_epoch)
         local = file_client_args is None and isinstance(get_file_backend(out_dir, backend_args=backend_args),
@@ -352,9 +353,7 @@ class SafeRunner(Runner):
         if self._resuming:
             needs = (('optimizer',) if self._resuming_optimizer else ()) + (
                 ('param_schedulers',) if self._resuming_schedulers and self.param_schedulers else ())
-            schedule = train_schedule(self._train_loop, self.param_schedulers) if isinstance(
-                self._train_loop, BaseLoop) else None
-            check_resumable(checkpoint, filename, needs, schedule)
+            check_resumable(checkpoint, filename, needs, self._train_schedule())
             check_checkpoint_classes(checkpoint, getattr(self.train_dataloader.dataset, 'metainfo', None),
                                      filename, 'train_dataloader.dataset')
         if self.cfg.get('load_strict', False) and not self._resuming and isinstance(self._test_loop, BaseLoop):
@@ -374,6 +373,13 @@ class SafeRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _train_schedule(self) -> dict | None:
+        """The loop kind and scheduler types checkpoints record (:func:`.resume_checks.train_schedule`); None
+        before the train loop is built (testing)."""
+        if not isinstance(self._train_loop, BaseLoop):
+            return None
+        return train_schedule(self._train_loop, self.param_schedulers)
 
     def _load_optimizer(self, state: dict, filename: str) -> None:
         """The optimizer state of a resumed checkpoint, with an error naming the file when it fits no optimizer
