@@ -7,6 +7,7 @@ import numpy as np
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
+from ..models.detectors.two_stage import input_scale
 from ..registry import HOOKS
 from .draw import binary_mask, draw_instances, save_png
 from .out_dir import refuse_input_folder, unique_name
@@ -69,13 +70,9 @@ class DetVisualizationHook(Hook):
 
 
 def resized_extent(meta: dict, image_hw: tuple[int, int]) -> tuple[int, int, float, float]:
-    """(h, w, x factor, y factor): the resized image's extent inside the network input and the scale from original
-    pixels to it, by the model's rule (``two_stage.to_original_pixels``): ``scale_factor`` once a Pad step has
-    recorded ``pad_shape`` (mmcv's Pad sets ``img_shape`` to the padded size), else ``img_shape / ori_shape``."""
+    """(h, w, x factor, y factor): the resized image's extent inside the network input (without the padding
+    mmcv's Pad adds to ``img_shape``) and the scale from original pixels to it, by the model's own rule."""
     h, w = (int(v) for v in meta.get('img_shape', image_hw)[:2])
     oh, ow = (int(v) for v in meta.get('ori_shape', (h, w))[:2])
-    if 'pad_shape' not in meta:
-        return h, w, w / ow, h / oh
-    factor = meta.get('scale_factor')
-    fx, fy = (1.0, 1.0) if factor is None else (float(v) for v in factor[:2])
-    return min(h, round(oh * fy)), min(w, round(ow * fx)), fx, fy
+    fx, fy = input_scale(meta, (h, w), (oh, ow))
+    return (min(h, round(oh * fy)), min(w, round(ow * fx)), fx, fy) if 'pad_shape' in meta else (h, w, fx, fy)

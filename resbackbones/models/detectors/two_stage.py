@@ -142,6 +142,16 @@ class FasterRCNN(TaskModel):
         return list(data_samples)
 
 
+def input_scale(meta: dict, img_shape, ori_shape) -> tuple[float, float]:
+    """(x, y) scale from the original image's pixels to the network input's: ``scale_factor`` (w, h) once a Pad
+    step has recorded ``pad_shape`` (1 when nothing resized: every resize records one), else the ratio of
+    ``img_shape`` to ``ori_shape``. The picture hook draws by it too."""
+    if 'pad_shape' not in meta:
+        return img_shape[1] / ori_shape[1], img_shape[0] / ori_shape[0]
+    factor = meta.get('scale_factor')
+    return (1.0, 1.0) if factor is None else (float(factor[0]), float(factor[1]))
+
+
 def to_original_pixels(boxes: torch.Tensor, meta: dict, img_shape, ori_shape: tuple[int, int]) -> torch.Tensor:
     """Boxes in the network input's pixels mapped to the original image's: by ``scale_factor`` (w, h) once a Pad
     step has recorded ``pad_shape`` (mmcv's Pad sets ``img_shape`` to the padded size, and the ratio of sizes put
@@ -149,8 +159,7 @@ def to_original_pixels(boxes: torch.Tensor, meta: dict, img_shape, ori_shape: tu
     A Pad with no ``scale_factor`` means nothing resized the image (every resize records one): the factor is 1."""
     if 'pad_shape' not in meta:
         return resize_boxes(boxes, img_shape, ori_shape)
-    factor = meta.get('scale_factor')
-    w, h = (1.0, 1.0) if factor is None else (float(v) for v in factor[:2])
+    w, h = input_scale(meta, img_shape, ori_shape)
     out = boxes / boxes.new_tensor([w, h, w, h])
     out[:, 0::2] = out[:, 0::2].clamp(0, ori_shape[1])
     out[:, 1::2] = out[:, 1::2].clamp(0, ori_shape[0])
