@@ -76,7 +76,8 @@ class ResNet(BaseModule):
         deep_stem: three 3x3 convs instead of one 7x7 (ResNet-C). avg_down: average-pool shortcut (ResNet-D).
         small_stem: one 3x3 stride-1 conv and no max-pool, for CIFAR-sized inputs.
         stem_stride / stem_pool_stride: spatial strides of the first stem conv and of the stem's max-pool (default
-            2 and 2; 1 and None with small_stem); stem_pool_stride None: no max-pool.
+            2 and 'auto': 2, or 1 and no max-pool with small_stem); stem_pool_stride None: no max-pool. An explicit
+            stride keeps its max-pool with small_stem too.
         stem_pool_padding: spatial padding of the stem's 3x3 max-pool: 1 (default) or 0 (mmaction2's C2D; sizes
             then round down there, which the feature specs' ``spatial_ops`` record).
         stage_blocks: blocks per stage instead of the depth's (mmdet/mmaction2 name), e.g. (2, 2, 2, 2).
@@ -120,7 +121,7 @@ class ResNet(BaseModule):
                  num_stages: int = 4, strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
                  out_indices: Sequence[int | str] = (0, 1, 2, 3), style: str = 'pytorch', deep_stem: bool = False,
                  avg_down: bool = False, small_stem: bool = False, stem_stride: int | None = None,
-                 stem_pool_stride: int | None = 2, stem_pool_padding: int = 1,
+                 stem_pool_stride: int | str | None = 'auto', stem_pool_padding: int = 1,
                  stage_blocks: Sequence[int] | None = None, frozen_stages: int = -1, conv_cfg: dict | None = None,
                  norm_cfg: dict | None = None, norm_eval: bool = True, partial_bn: bool = False,
                  dcn: dict | None = None, stage_with_dcn: Sequence[bool] | None = None, with_cp: bool = False,
@@ -158,9 +159,12 @@ class ResNet(BaseModule):
         if any(not isinstance(n, int) or n < 1 for n in stage_blocks):
             raise ValueError(f'stage_blocks must be integers >= 1; got {stage_blocks}')
         block_addons = check_block_addons(block_addons, stage_blocks)
+        if stem_pool_stride == 'auto':  # a default, not a value: an explicit 2 keeps its max-pool with small_stem
+            stem_pool_stride = None if small_stem else 2
         for name, value in (('stem_stride', stem_stride), ('stem_pool_stride', stem_pool_stride)):
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f'{name} must be an integer >= 1 or None; got {value!r}')
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                auto = " or 'auto'" if name == 'stem_pool_stride' else ''
+                raise ValueError(f'{name} must be an integer >= 1 or None{auto}; got {value!r}')
         check_choice('stem_pool_padding', stem_pool_padding, (0, 1))
         strides = positive_ints('strides', per_stage('strides', strides, (1, 2, 2, 2), num_stages))
         dilations = positive_ints('dilations', per_stage('dilations', dilations, (1, 1, 1, 1), num_stages))
@@ -180,7 +184,7 @@ class ResNet(BaseModule):
         self.base_channels, self.style = base_channels, style
         self.deep_stem, self.avg_down, self.small_stem = deep_stem, avg_down, small_stem
         self.stem_stride = stem_stride or (1 if small_stem else 2)
-        self.stem_pool_stride = None if small_stem else stem_pool_stride
+        self.stem_pool_stride = stem_pool_stride
         self.stem_pool_padding = stem_pool_padding
         self.frozen_stages, self.norm_eval, self.partial_bn = frozen_stages, norm_eval, partial_bn
         self.zero_init_residual = zero_init_residual

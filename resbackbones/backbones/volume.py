@@ -77,7 +77,7 @@ class VolumeResNet(ResNet):
                  stem_depth_kernel: int | None = None, stem_depth_stride: int | None = None,
                  pool_depth_stride: int | None = None, stage_blocks: Sequence[int] | None = None,
                  out_indices: Sequence[int | str] = ('stem', 0, 1, 2, 3), small_stem: bool = False,
-                 stem_stride: int | None = None, stem_pool_stride: int | None = 2, norm_eval: bool = False,
+                 stem_stride: int | None = None, stem_pool_stride: int | str | None = 'auto', norm_eval: bool = False,
                  **kwargs):
         for name, hint in NOT_IN_VOLUME.items():
             if name in kwargs:
@@ -92,10 +92,11 @@ class VolumeResNet(ResNet):
         kernels = _positive_ints('depth_kernels', per_stage('depth_kernels', depth_kernels, (3,) * 4, num_stages),
                                  (1, 3))
         in_plane_stem = stem_stride or (1 if small_stem else 2)
-        pool = None if small_stem else stem_pool_stride
+        pool = (None if small_stem else 2) if stem_pool_stride == 'auto' else stem_pool_stride
         if pool is None and pool_depth_stride not in (None, 1):  # no max-pool: the depth stride went nowhere
             raise ValueError(f'VolumeResNet: pool_depth_stride={pool_depth_stride} needs the stem max-pool, which '
-                             f'{"small_stem=True" if small_stem else "stem_pool_stride=None"} removes; leave it out or '
+                             f'{"small_stem=True" if stem_pool_stride == "auto" else "stem_pool_stride=None"} removes; '
+                             'leave it out or '
                              'set stem_depth_stride')
         three = small_stem or kwargs.get('deep_stem', False)  # stems of 3x3 convs get 3x3x3
         stem_kernel = stem_depth_kernel if stem_depth_kernel is not None else (3 if three else 7)

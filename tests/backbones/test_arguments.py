@@ -31,6 +31,7 @@ from resbackbones.registry import MODELS
     (dict(depth=50, base_width=0), 'base_width must be an integer >= 1'),  # built a 665M-parameter ResNeXt
     (dict(depth=18, drop_path_rate=-0.5), 'drop_path_rate must be in [0, 1)'),  # silently no drop path
     (dict(depth=18, deep_stem=True, small_stem=True), 'deep_stem and small_stem are exclusive'),
+    (dict(depth=18, stem_pool_stride='two'), "stem_pool_stride must be an integer >= 1 or None or 'auto'"),
     (dict(depth=50, dcn=dict(type='DCNv3'), stage_with_dcn=(True,) * 4), "dcn['type']"),
     (dict(depth=50, conv_cfg=dict(type='Conv4d')), 'conv type must be one of'),
     (dict(depth=18, fused_channels=(4, -1, 0, 0)), 'fused_channels must be integers >= 0'),

@@ -136,6 +136,7 @@ def test_named_video_models_match_their_specs(name):
 @pytest.mark.parametrize('cfg, strides', [
     (dict(depth=18), (2, 4, 8, 16, 32)),
     (dict(depth=18, small_stem=True), (1, 1, 2, 4, 8)),
+    (dict(depth=18, small_stem=True, stem_pool_stride=2), (1, 2, 4, 8, 16)),  # the explicit pool was dropped
     (dict(depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), (2, 4, 8, 8, 8)),
 ])
 def test_declared_strides_follow_the_architecture(cfg, strides):

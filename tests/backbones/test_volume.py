@@ -23,6 +23,7 @@ VARIANTS = [
     dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),  # MedicalNet's segmentation layout
     dict(depth=18, stem_depth_stride=1, pool_depth_stride=1),  # depth kept by the stem
     dict(depth=18, small_stem=True),
+    dict(depth=18, small_stem=True, stem_pool_stride=2),  # an explicit pool is kept
     dict(depth=18, num_stages=3, out_indices=(0, 2), avg_down=True, deep_stem=True),
     dict(depth=18, norm_cfg=dict(type='GN', num_groups=4)),
 ]
@@ -49,6 +50,8 @@ def test_depth_strides_follow_the_arguments():
     assert [depth_stride(s) for s in thick.feature_specs] == [1, 1, 1, 2, 4]
     assert thick.layer1[0].conv1.kernel_size == (1, 3, 3) and thick.layer3[0].conv1.kernel_size == (3, 3, 3)
     assert iso.conv1.kernel_size == (7, 7, 7) and iso.maxpool.kernel_size == (3, 3, 3)
+    small = MODELS.build(dict(type='VolumeResNet', depth=18, base_channels=8, small_stem=True, stem_pool_stride=2))
+    assert [depth_stride(s) for s in small.feature_specs] == [s.stride for s in small.feature_specs] == [1, 2, 4, 8, 16]
 
 
 def test_dilation_is_isotropic_for_cubic_kernels():
