@@ -30,7 +30,9 @@ class CocoDataset(BaseDataset):
     Args:
         ann_file: the json. data_root: prefix of ann_file and data_prefix. data_prefix: ``dict(img='train2017/')``.
         filter_cfg: training only (not ``test_mode``): ``filter_empty_gt`` drops images without an annotation of
-            the kept classes (crowd ones count, as in mmdet), ``min_size`` drops images with a smaller side.
+            the kept classes in the json (as mmdet: crowd ones count, and so do ones skipped as degenerate, so an
+            image whose only boxes were degenerate trains as background), ``min_size`` drops images with a smaller
+            side.
         on_invalid: 'skip' (default, as mmdet: degenerate boxes/polygons are dropped, counted and printed) or
             'error' (raise on the first, naming file, image id and annotation id). See ``coco_checks``.
         background_names: category names never used as classes.
@@ -126,7 +128,9 @@ class CocoDataset(BaseDataset):
         if self.test_mode or not self.filter_cfg:
             return self.data_list
         empty, min_size = self.filter_cfg.get('filter_empty_gt', False), self.filter_cfg.get('min_size', 0)
-        kept = [d for d in self.data_list if not (empty and not d['instances'])
+        # mmdet's cat_img_map: what the json annotates, before degenerate or 'ignore' annotations are skipped
+        annotated = {img_id for cat_id in self.cat_ids for img_id in self.coco.catToImgs.get(cat_id, ())}
+        kept = [d for d in self.data_list if not (empty and d['img_id'] not in annotated)
                 and min(d['width'], d['height']) >= min_size]
         if not kept:
             raise ValueError(f'CocoDataset {self.ann_file}: filter_cfg {self.filter_cfg} leaves none of the '

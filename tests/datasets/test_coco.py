@@ -18,6 +18,10 @@ def build(ann_file: Path, img_dir: Path, **kwargs) -> CocoDataset:
     return CocoDataset(ann_file=str(ann_file), data_prefix=dict(img=str(img_dir)), **kwargs)
 
 
+def ids(ds: CocoDataset) -> list[int]:
+    return [ds.get_data_info(i)['img_id'] for i in range(len(ds))]
+
+
 def edit(ann_file: Path, fn) -> None:
     data = json.loads(ann_file.read_text())
     fn(data)
@@ -62,6 +66,15 @@ def test_crowd_is_flagged_and_empty_images_filtered_only_in_training(tmp_path):
     assert len(build(ann_file, img_dir, filter_cfg=dict(filter_empty_gt=True), test_mode=True)) == 2
     with pytest.raises(ValueError, match='leaves none of the 2 images'):
         build(ann_file, img_dir, filter_cfg=dict(min_size=100))
+
+
+def test_filter_empty_gt_keeps_images_whose_annotations_were_all_skipped(tmp_path):
+    """As mmdet's cat_img_map: image 2's only box is degenerate, so it trains as background (it was dropped)."""
+    ann_file, img_dir = write_coco(tmp_path, objects=(((10, 12, 20, 16, 1),), ((5, 5, 0, 5, 3),), ()))
+    train = build(ann_file, img_dir, filter_cfg=dict(filter_empty_gt=True))
+    assert ids(train) == [1, 2] and train.get_data_info(1)['instances'] == []
+    dogs = build(ann_file, img_dir, filter_cfg=dict(filter_empty_gt=True), metainfo=dict(classes=('dog',)))
+    assert ids(dogs) == [2]  # annotations of other classes do not count
 
 
 @pytest.mark.parametrize('bbox, reason', [([10, 10, 0, 5], 'zero area'), ([200, 200, 5, 5], 'wholly outside'),
