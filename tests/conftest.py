@@ -57,3 +57,16 @@ def randomise_weights(model: nn.Module, seed: int = 1) -> nn.Module:
 def randomise():
     """``randomise(model, seed=1)``: random convs, norms (statistics and affine), PReLUs and linears, in eval mode."""
     return randomise_weights
+
+
+@pytest.fixture
+def log_records():
+    """Records of mmengine's current logger (the weight loaders print through it), all levels."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    records, handler, logger = [], logging.Handler(), MMLogger.get_current_instance()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)

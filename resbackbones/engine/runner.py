@@ -438,7 +438,8 @@ class SafeRunner(Runner):
                 self.logger.info(f'resume: latest checkpoint in the work_dir is {self._load_from}')
         if not self._resume and self._load_from is not None and not self._has_loaded:
             model = self.model.module if is_model_wrapper(self.model) else self.model
-            done = load_task_checkpoint(model, self._load_from)
+            # whole for a score (tools/test.py sets load_strict); what fits for fine-tuning, as mmengine loads
+            done = load_task_checkpoint(model, self._load_from, strict=bool(self.cfg.get('load_strict', False)))
             if done is not None:
                 self.logger.info(done)
                 self._has_loaded = True

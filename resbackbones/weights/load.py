@@ -156,11 +156,17 @@ def _map_parts(split: Split, target: Mapping[str, torch.Tensor], report: LoadRep
 def _partial_load_warning(report: LoadReport) -> str | None:
     """One line for a load that left keys out: logged as a WARNING, since a partly initialised model otherwise
     looks, in the log, like a clean load."""
-    if not report.missing and not report.unexpected:
+    if not (report.missing or report.unexpected or report.mismatched or report.untouched):
         return None
-    return (f'partial load from {report.checkpoint} (source {report.source}): {len(report.missing)} model keys '
+    line = (f'partial load from {report.checkpoint} (source {report.source}): {len(report.missing)} model keys '
             f'missing, kept as initialised {report.missing[:SHOWN]}; {len(report.unexpected)} checkpoint keys '
-            f'unexpected, not loaded {report.unexpected[:SHOWN]}. Pass strict=True to refuse such a file.')
+            f'unexpected, not loaded {report.unexpected[:SHOWN]}')
+    if report.mismatched:  # a classifier of another num_classes: fine-tuning, but its head starts afresh
+        line += (f'; {len(report.mismatched)} of another shape, kept as initialised '
+                 f'{[f"{k}: checkpoint {a} vs model {b}" for k, a, b in report.mismatched[:SHOWN]]}')
+    if report.untouched:
+        line += f'; {len(report.untouched)} model keys not in the file {report.untouched[:SHOWN]}'
+    return line + ('. Pass strict=True to refuse such a file.' if report.missing or report.unexpected else '.')
 
 
 def log_report(report: LoadReport) -> None:

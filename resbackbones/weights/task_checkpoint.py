@@ -12,6 +12,11 @@ layers as initialised, so a test would score a partly random model. SafeRunner a
   torchvision, mmpretrain, mmaction2 recognizers ...) into classifiers and recognizers, backbone and head (and
   mmaction2's AVA detectors into FastRCNN, backbone and RoI head);
 - a foreign format with no converter for the model, or a head that does not fit -> ValueError naming the file.
+
+All or nothing is for scoring (``tools/test.py`` sets ``load_strict``). A training run's ``load_from`` loads a foreign
+file as mmengine loads any: what fits, with a WARNING naming what stays as initialised, because starting from a
+file that lacks parts is how mmaction2's configs fine-tune (a Kinetics PoseC3D into an HMDB51 head, RGBPoseConv3D
+from a merge of two single-stream files without the lateral connections) and how mmdet's fine-tune a COCO detector.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from .load import load_pretrained, log_report
 from .sources import detect_source
 
 SHOWN = 5
+FINE_TUNE = 'To fine-tune from it, give it as load_from to tools/train.py, which loads the parts that fit.'
 
 
 def matches_model(state: dict, model: nn.Module) -> bool:
@@ -38,9 +44,10 @@ def matches_model(state: dict, model: nn.Module) -> bool:
                if not k.endswith('num_batches_tracked'))
 
 
-def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | None:
-    """Load foreign checkpoint ``path`` into task ``model`` whole; returns what was done, or None for our own
-    format (left to mmengine). Raises ValueError naming the file when a foreign checkpoint cannot load whole."""
+def load_task_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool = True) -> str | None:
+    """Load foreign checkpoint ``path`` into task ``model``; returns what was done, or None for our own format
+    (left to mmengine). ``strict``: whole or a ValueError naming the file; otherwise (fine-tuning) the parts that
+    fit, the rest reported and kept as initialised, but still a ValueError when the backbone does not fit."""
     ckpt = read_checkpoint(path, mmap=True)  # read to tell the format; mmengine may read it again
     if matches_model(ckpt.state, model):
         return None
@@ -54,7 +61,10 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
         return None
     what = f'{ckpt.origin}: {source} checkpoint ({evidence})'
     if source == 'insightface' and hasattr(model, 'embedding'):
-        return f'{what}:\n{load_insightface(model, ckpt, strict=True)}'
+        before = _snapshot(model)
+        report = load_insightface(model, ckpt, strict=strict)
+        _refuse_another_architecture(model, before, report, what)
+        return f'{what}:\n{report}'
     if hasattr(model, 'roi_heads'):
         # imported here: `python -m resbackbones.weights.<converter>` warned that the package had imported them
         from .mmdet_detection import load_mmdet_detection
@@ -62,22 +72,42 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike) -> str | Non
         loaders = {'mmdet': load_mmdet_detection, 'torchvision_detection': load_torchvision_detection}
         if source not in loaders:
             raise ValueError(f'{what}; a {type(model).__name__} loads mmdet or torchvision detection checkpoints')
-        outcome = loaders[source](model, ckpt, strict=True)
+        outcome = loaders[source](model, ckpt, strict=strict)
         return f'{what}: loaded into {type(model).__name__} ({outcome})'
     if hasattr(model, 'roi_head') and not any(k.startswith('roi_head.') for k in ckpt.state):
         raise ValueError(f"{what}; it has no 'roi_head.' weights for {type(model).__name__}'s action classifier (a "
                          "recognizer's checkpoint initialises the backbone through init_cfg=dict(type='Pretrained'))")
     if hasattr(model, 'backbone') and any(hasattr(model, name) for name in ('head', 'cls_head', 'roi_head')):
         # load_pretrained loads the backbone before the head's fit is known: put everything back when it fails
-        before = {key: value.detach().clone() for key, value in model.state_dict().items()}
-        report = load_pretrained(model, ckpt, source=source, strict=True, log=False)
+        before = _snapshot(model)
+        try:
+            report = load_pretrained(model, ckpt, source=source, strict=strict, log=False)
+        except ValueError as err:
+            if not str(err).startswith('strict load of'):  # another architecture: no fine-tuning either
+                raise
+            raise ValueError(f'{err} {FINE_TUNE}') from None
         report.evidence = evidence  # detected here, not given by the user
         log_report(report)
-        if report.missing or report.mismatched or report.untouched:
+        _refuse_another_architecture(model, before, report, what)
+        if strict and (report.missing or report.mismatched or report.untouched):
             model.load_state_dict(before)
             raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing '
                              f'{(report.missing + report.untouched)[:SHOWN]}, shapes {report.mismatched[:SHOWN]} (is '
                              'num_classes the same as in the checkpoint? was it saved from a model with the same '
-                             'neck?). The model was not changed.')
+                             f'neck?). The model was not changed. {FINE_TUNE}')
         return f'{what}:\n{report}'
     raise ValueError(f'{what}; no converter loads it whole into a {type(model).__name__}')
+
+
+def _snapshot(model: nn.Module) -> dict:
+    return {key: value.detach().clone() for key, value in model.state_dict().items()}
+
+
+def _refuse_another_architecture(model: nn.Module, before: dict, report, what: str) -> None:
+    """Backbone weights with nowhere to go (a ResNet-34 file for a ResNet-18) mean another network, which no
+    fine-tuning wants to start from in part: put ``before`` back and raise. Strict loads refused them already."""
+    if report.unexpected:
+        model.load_state_dict(before)
+        raise ValueError(f'{what}; {len(report.unexpected)} of its weights have no place in the '
+                         f'{type(model).__name__}: unexpected {report.unexpected[:SHOWN]} (another depth or '
+                         'architecture). The model was not changed.')

@@ -32,8 +32,9 @@ def _inputs(n: int = 2, frames: int = 4, size: int = 32) -> tuple[torch.Tensor, 
             torch.rand(n, 17, 4 * frames, size // 4, size // 4, generator=gen))
 
 
-@torch.no_grad()
-def test_mmaction2_rgbpose_checkpoint_gives_its_scores(tmp_path, randomise):
+def _mmaction2_file(path, randomise, drop: str = '') -> tuple[torch.nn.Module, dict]:
+    """mmaction2's RGBPoseConv3D (written out in tests/) with random weights saved in its key layout, without the
+    keys containing ``drop`` when given; returns (its backbone, the head's tensors)."""
     reference = dict(stage_blocks=(1, 1, 1, 1), base_channels=8, conv1_kernel=(1, 7, 7), inflate=(0, 0, 1, 1),
                      lateral_infl=1, lateral_activate=(0, 0, 1, 1), fusion_kernel=7)
     pose = dict(stage_blocks=(1, 1, 1), base_channels=4, conv1_kernel=(1, 7, 7), inflate=(0, 1, 1), in_channels=17,
@@ -43,7 +44,14 @@ def test_mmaction2_rgbpose_checkpoint_gives_its_scores(tmp_path, randomise):
             'cls_head.fc_pose.weight': torch.randn(5, 64), 'cls_head.fc_pose.bias': torch.randn(5)}
     state = {ref.to_mmaction2_keys(f'backbone.{k}'): v for k, v in theirs.state_dict().items()}
     assert 'backbone.pose_path.layer1_lateral.conv.weight' in state  # the inverse laterals' names are mmaction2's
-    torch.save({'state_dict': {**state, **head}, 'meta': {'mmaction2_version': '1.2.0'}}, tmp_path / 'rgbpose.pth')
+    state = {k: v for k, v in state.items() if not (drop and drop in k)}
+    torch.save({'state_dict': {**state, **head}, 'meta': {'mmaction2_version': '1.2.0'}}, path)
+    return theirs, head
+
+
+@torch.no_grad()
+def test_mmaction2_rgbpose_checkpoint_gives_its_scores(tmp_path, randomise):
+    theirs, head = _mmaction2_file(tmp_path / 'rgbpose.pth', randomise)
     ours = MODELS.build(dict(type='MMRecognizer3D', backbone=dict(type='RGBPoseConv3D', rgb_pathway=RGB,
                                                                    pose_pathway=POSE), cls_head=HEAD))
     assert 'mmaction2' in load_task_checkpoint(ours, tmp_path / 'rgbpose.pth')
@@ -54,6 +62,21 @@ def test_mmaction2_rgbpose_checkpoint_gives_its_scores(tmp_path, randomise):
                 'pose': pose.mean((2, 3, 4)) @ head['cls_head.fc_pose.weight'].T + head['cls_head.fc_pose.bias']}
     for stream in ('rgb', 'pose'):
         torch.testing.assert_close(logits[stream], expected[stream], rtol=1e-5, atol=1e-5)
+
+
+def test_mmaction2_init_file_without_laterals_fine_tunes_but_is_not_scored(tmp_path, randomise):
+    """mmaction2's rgbpose_conv3d config starts from a merge of the RGB-only and pose-only files (load_from), which
+    has no lateral connections: training loads the rest and keeps the laterals as initialised; a test refuses."""
+    _mmaction2_file(tmp_path / 'init.pth', randomise, drop='lateral')
+    ours = MODELS.build(dict(type='MMRecognizer3D', backbone=dict(type='RGBPoseConv3D', rgb_pathway=RGB,
+                                                                   pose_pathway=POSE), cls_head=HEAD))
+    lateral = ours.backbone.rgb_path.layer2_lateral.conv.weight.detach().clone()
+    with pytest.raises(ValueError, match=r'12 backbone keys missing .* give it as load_from to tools/train.py'):
+        load_task_checkpoint(ours, tmp_path / 'init.pth')
+    assert 'mmaction2' in load_task_checkpoint(ours, tmp_path / 'init.pth', strict=False)
+    assert torch.equal(ours.backbone.rgb_path.layer2_lateral.conv.weight, lateral)
+    loaded = torch.load(tmp_path / 'init.pth', weights_only=True)['state_dict']
+    assert torch.equal(ours.cls_head.fc_rgb.weight, loaded['cls_head.fc_rgb.weight'])
 
 
 def test_mmaction2_default_has_its_parameter_count():

@@ -209,3 +209,24 @@ def test_a_removal_never_takes_the_file_just_written(tmp_path):
     assert old.exists() and backend.isfile(str(old))
     backend.carry_out(str(new))
     assert not old.exists() and new.read_text() == 'new' and not backend.queued
+
+
+@pytest.mark.parametrize('load_strict', [False, True])
+def test_load_from_a_foreign_file_with_another_head_fine_tunes_unless_strict(config, tmp_path, load_strict):
+    """A torchvision ImageNet classifier as load_from for a 2-class run: the backbone loads and the head starts
+    afresh, as mmengine's load_from (it was refused, so mmaction2's fine-tuning configs could not start); a test
+    (tools/test.py sets load_strict) still refuses to score the partly random model."""
+    import torchvision
+    theirs = torchvision.models.resnet18(num_classes=1000)
+    torch.save(theirs.state_dict(), tmp_path / 'tv1000.pth')
+    runner = make_runner(config, tmp_path / 'work', 'tuned', load_from=str(tmp_path / 'tv1000.pth'),
+                         model=dict(backbone=dict(base_channels=64, in_channels=3, small_stem=False)),
+                         load_strict=load_strict)
+    head = runner.model.head.fc.weight.detach().clone()
+    if load_strict:
+        with pytest.raises(ValueError, match='tv1000.pth: torchvision checkpoint .* only in part'):
+            runner.load_or_resume()
+        return
+    runner.load_or_resume()
+    torch.testing.assert_close(runner.model.backbone.layer4[1].conv2.weight, theirs.layer4[1].conv2.weight)
+    assert torch.equal(runner.model.head.fc.weight, head)

@@ -1,4 +1,5 @@
 """A foreign whole-model checkpoint loads whole into the task model, or is refused; ours is left to mmengine."""
+import logging
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_torchvision_classifier_loads_whole(tmp_path):
         torch.testing.assert_close(model(x), theirs(x), atol=1e-4, rtol=1e-4)
 
 
-def test_a_head_that_does_not_fit_is_refused(tmp_path):
+def test_a_head_that_does_not_fit_is_refused_for_a_score(tmp_path):
     torch.save(torchvision.models.resnet18(num_classes=1000).state_dict(), tmp_path / 'tv1000.pth')
     model = MODELS.build(CLASSIFIER)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -43,6 +44,21 @@ def test_a_head_that_does_not_fit_is_refused(tmp_path):
         load_task_checkpoint(model, tmp_path / 'tv1000.pth')
     # the backbone held the file's weights after the error (docs: all or nothing)
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_fine_tuning_loads_what_fits_and_warns(tmp_path, log_records):
+    """Not strict (a training run's load_from): the backbone loads, the 1000-class head stays as initialised, as
+    mmengine's load_from does and mmaction2's fine-tuning configs need (it was refused)."""
+    theirs = torchvision.models.resnet18(num_classes=1000)
+    torch.save(theirs.state_dict(), tmp_path / 'tv1000.pth')
+    model = MODELS.build(CLASSIFIER)
+    head = model.head.fc.weight.detach().clone()
+    done = load_task_checkpoint(model, tmp_path / 'tv1000.pth', strict=False)
+    assert 'tv1000.pth: torchvision checkpoint' in done
+    torch.testing.assert_close(model.backbone.layer4[1].conv2.weight, theirs.layer4[1].conv2.weight)
+    assert torch.equal(model.head.fc.weight, head)
+    warnings = [r.getMessage() for r in log_records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and 'head.fc.weight' in warnings[0]
 
 
 def test_insightface_file_into_a_face_recognizer(tmp_path):
@@ -76,10 +92,11 @@ def test_no_converter_for_the_model_is_named(tmp_path):
      dict(type='FaceRecognizer', backbone=dict(type='IResNet', depth=18), num_classes=10, input_size=(112, 112),
           embedding=dict(embedding_dim=32), margin_head=dict(type='ArcFaceHead'))),
 ])
-def test_a_foreign_file_of_another_depth_is_named_in_the_error(tmp_path, write, model):
+@pytest.mark.parametrize('strict', [True, False])  # fine-tuning too: a deeper network is another network
+def test_a_foreign_file_of_another_depth_is_named_in_the_error(tmp_path, write, model, strict):
     write(tmp_path / 'deeper.pth')
     with pytest.raises(ValueError) as err:
-        load_task_checkpoint(MODELS.build(model), tmp_path / 'deeper.pth')
+        load_task_checkpoint(MODELS.build(model), tmp_path / 'deeper.pth', strict=strict)
     message = str(err.value)
     assert str(tmp_path / 'deeper.pth') in message and '<state dict>' not in message
     assert "unexpected ['layer1.2." in message  # the deeper file's own key names

@@ -127,3 +127,17 @@ def test_shape_mismatch_leaves_the_model_unchanged():
     with pytest.raises(ValueError, match='cls_score.weight: checkpoint \\(91, 1024\\) vs model \\(5, 1024\\)'):
         load_torchvision_detection(ours, tv.state_dict())
     assert all(torch.equal(before[k], v) for k, v in ours.state_dict().items())
+    # fine-tuning (a training run's load_from): the predictor of 91 classes keeps its initialisation, the rest loads
+    outcome = load_torchvision_detection(ours, tv.state_dict(), strict=False)
+    assert sorted(outcome['mismatched']) == ['roi_heads.box_predictor.bbox_pred.bias',
+                                             'roi_heads.box_predictor.bbox_pred.weight',
+                                             'roi_heads.box_predictor.cls_score.bias',
+                                             'roi_heads.box_predictor.cls_score.weight']
+    after = ours.state_dict()
+    assert torch.equal(after['roi_heads.box_predictor.cls_score.weight'],
+                       before['roi_heads.box_predictor.cls_score.weight'])
+    torch.testing.assert_close(after['roi_heads.box_head.fc6.weight'], tv.state_dict()['roi_heads.box_head.fc6.weight'])
+    deeper = torchvision.models.detection.FasterRCNN(resnet_fpn_backbone(backbone_name='resnet34', weights=None),
+                                                     num_classes=91)
+    with pytest.raises(ValueError, match=r"backbone tensors have no place in the model \(\['backbone.layer1.2"):
+        load_torchvision_detection(ours, deeper.state_dict(), strict=False)  # the backbone must fit, strict or not

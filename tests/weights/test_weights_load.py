@@ -165,19 +165,6 @@ def test_report_text_names_source_and_counts(tiny_backbone, save):
     assert report.loaded == len(tiny_backbone().state_dict())
 
 
-@pytest.fixture
-def log_records():
-    """Records of mmengine's current logger (load_pretrained prints through it), all levels."""
-    import logging
-
-    from mmengine.logging import MMLogger
-    records, handler, logger = [], logging.Handler(), MMLogger.get_current_instance()
-    handler.emit = records.append
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-
-
 @pytest.mark.parametrize('change, expected', [
     (lambda sd: {k: v for k, v in sd.items() if not k.startswith('layer4.')},
      r"partial load from <state dict> \(source native\): (\d+) model keys missing, kept as initialised "
