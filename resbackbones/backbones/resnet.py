@@ -172,6 +172,9 @@ class ResNet(BaseModule):
         self.fused_channels = per_stage('fused_channels', fused_channels, (0, 0, 0, 0), num_stages)
         if any(not isinstance(c, int) or isinstance(c, bool) or c < 0 for c in self.fused_channels):
             raise ValueError(f'fused_channels must be integers >= 0, one per stage; got {fused_channels!r}')
+        if partial_bn and temporal is not None:  # mmaction2's ResNet3d has no such setting: it did nothing here
+            raise ValueError(f'{type(self).__name__}: partial_bn is a 2D ResNet setting (mmaction2\'s TSN / TRN); '
+                             'a 3D backbone keeps its norms in eval mode with norm_eval=True')
         if temporal is not None and len(temporal.stage_strides) != num_stages:
             raise ValueError(f'temporal plan has {len(temporal.stage_strides)} stages; num_stages is {num_stages}')
         self.out_indices = check_out_indices(out_indices, num_stages)
@@ -401,8 +404,8 @@ class ResNet(BaseModule):
             for m in self.modules():
                 if is_batch_norm(m):
                     m.eval()
-        if mode and self.partial_bn:
-            for m in [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)][1:]:
+        if mode and self.partial_bn:  # SyncBN (and mmengine's CPU stand-in for it) counts: it is no BatchNorm2d
+            for m in [m for m in self.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)][1:]:
                 m.eval()
                 m.requires_grad_(False)
         return self

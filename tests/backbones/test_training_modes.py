@@ -114,9 +114,14 @@ def test_modules_swapped_after_construction_are_the_ones_that_run():
     assert out.shape[2] == 4  # the identity replaced pool2: time is no longer halved
 
 
-def test_partial_bn_trains_only_the_first_batch_norm():
-    model = _build(partial_bn=True, norm_eval=False).train()
-    first, *others = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+@pytest.mark.parametrize('norm_cfg', [None, dict(type='SyncBN')])  # SyncBN: every norm trained on
+def test_partial_bn_trains_only_the_first_batch_norm(norm_cfg):
+    model = _build(partial_bn=True, norm_eval=False, **({'norm_cfg': norm_cfg} if norm_cfg else {}))
+    if norm_cfg:  # as the runner's CPU fallback leaves it
+        from mmengine.model import revert_sync_batchnorm
+        model = revert_sync_batchnorm(model)
+    model.train()
+    first, *others = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     assert first is model.bn1 and first.training and first.weight.requires_grad
     assert others and all(not m.training and not m.weight.requires_grad and not m.bias.requires_grad
                           for m in others)
@@ -124,6 +129,12 @@ def test_partial_bn_trains_only_the_first_batch_norm():
     model(torch.randn(2, 3, 32, 32))
     assert all(torch.equal(m.running_mean, b) for m, b in zip(others, before))
     assert first.running_mean.abs().sum() > 0
+
+
+def test_partial_bn_is_refused_in_3d():
+    """mmaction2's ResNet3d has no partial_bn; here it was taken and did nothing (its rule reads BatchNorm2d)."""
+    with pytest.raises(ValueError, match='ResNet3d: partial_bn is a 2D ResNet setting'):
+        MODELS.build(dict(type='ResNet3d', depth=18, base_channels=8, partial_bn=True))
 
 
 def test_an_init_cfg_list_keeps_the_deformable_offsets_at_zero():
