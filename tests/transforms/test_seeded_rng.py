@@ -57,3 +57,17 @@ def test_the_main_process_follows_the_seed_alone(cfg):
     assert draws(cfg, workers=0, epochs=1) == draws(cfg, workers=0, epochs=1)
     other = draws(dict(cfg, seed=1), workers=0, epochs=1)
     assert other != draws(cfg, workers=0, epochs=1)
+
+
+@pytest.mark.parametrize('workers', [0, 2])
+def test_distributed_ranks_draw_their_own(monkeypatch, workers):
+    """Worker seeds are shared over DDP ranks (and the main process has the seed alone): every rank cropped its
+    k-th sample where rank 0 did. Rank 0 keeps its draws, so one-process runs are unchanged."""
+    cfg = TRANSFORM_CFGS[0]
+    by_rank = {}
+    for rank in ('0', '1', '2'):
+        monkeypatch.setenv('RANK', rank)
+        by_rank[rank] = draws(cfg, workers=workers, epochs=1)
+    monkeypatch.delenv('RANK')
+    assert by_rank['0'] == draws(cfg, workers=workers, epochs=1)
+    assert by_rank['1'] != by_rank['0'] and by_rank['2'] != by_rank['1'] and by_rank['2'] != by_rank['0']
