@@ -11,6 +11,7 @@ from typing import Sequence
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
 
 from ..registry import HOOKS
 
@@ -31,8 +32,9 @@ class PartGradClipHook(Hook):
                  norm_type: float = 2.0):
         if isinstance(parts, str) or not parts:
             raise ValueError(f'PartGradClipHook: parts must be a non-empty list of submodule names; got {parts!r}')
-        if not max_norm > 0:
-            raise ValueError(f'PartGradClipHook: max_norm must be > 0; got {max_norm!r}')
+        for name, value in (('max_norm', max_norm), ('norm_type', norm_type)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f'PartGradClipHook: {name} must be a number > 0; got {value!r}')
         self.parts, self.max_norm, self.norm_type = tuple(parts), float(max_norm), float(norm_type)
         self._handle = None
 
@@ -42,6 +44,13 @@ class PartGradClipHook(Hook):
         if missing:
             raise ValueError(f'PartGradClipHook: {type(model).__name__} has no submodule(s) {missing}')
         params = [p for part in self.parts for p in getattr(model, part).parameters() if p.requires_grad]
+        if not params:  # frozen or parameter-free parts: it clipped nothing, without a word
+            raise ValueError(f'PartGradClipHook: parts {list(self.parts)} of {type(model).__name__} have no '
+                             'trainable parameters to clip')
+        if isinstance(runner.optim_wrapper, OptimWrapperDict):
+            raise ValueError('PartGradClipHook needs one optimizer (optim_wrapper with an optimizer); got '
+                             f'{type(runner.optim_wrapper).__name__}: clip each optimizer\'s part with its '
+                             'optim_wrapper.<name>.clip_grad instead')
 
         def clip(optimizer, args, kwargs) -> None:
             torch.nn.utils.clip_grad_norm_([p for p in params if p.grad is not None], self.max_norm, self.norm_type)
@@ -53,3 +62,19 @@ class PartGradClipHook(Hook):
         if self._handle is not None:
             self._handle.remove()
             self._handle = None
+
+
+def check_clip_with_sharded_rows(model: torch.nn.Module, optim_wrapper: dict | None) -> None:
+    """ValueError for ``optim_wrapper.clip_grad`` on a model whose parameters are sharded over ranks (Partial FC's
+    class centres): each rank's norm then counts its own rows, so ranks scaled the same averaged network gradient
+    by different factors and their copies of the network drifted apart, without a word."""
+    from .sharded_rows import sharded_parameters  # the engine's sharding helpers import the model wrappers
+    sharded = [key for key, _, _, rows, total in sharded_parameters(model) if rows != total]
+    wrappers = [optim_wrapper] if isinstance(optim_wrapper, dict) and 'clip_grad' in optim_wrapper else []
+    if isinstance(optim_wrapper, dict) and 'optimizer' not in optim_wrapper and 'type' not in optim_wrapper:
+        wrappers = [w for w in optim_wrapper.values() if isinstance(w, dict)]
+    if sharded and any(w.get('clip_grad') is not None for w in wrappers):
+        raise ValueError(f'optim_wrapper.clip_grad on several ranks with row-sharded parameters ({sharded[:3]}): '
+                         'the norm of each rank would count its own rows, and the ranks\' networks drift apart. '
+                         "Clip the network alone, as arcface_torch does: custom_hooks=[dict(type='PartGradClipHook', "
+                         "parts=('backbone', 'embedding'), max_norm=5.0)] and optim_wrapper.clip_grad=None")

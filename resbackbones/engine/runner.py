@@ -77,6 +77,7 @@ from .evaluator_topk import check_topk
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
 from .malloc import set_malloc_thresholds
+from .part_grad_clip import check_clip_with_sharded_rows
 from .resume_checks import SCHEDULE_KEY, check_resumable, train_schedule
 from .resume_origin import checkpoint_folders, forget_foreign_files
 from .resume_validation import owed_validation
@@ -256,6 +257,7 @@ class SafeRunner(Runner):
             self._train_loop = self.build_train_loop(self._train_loop)
             check_detector_classes(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
             check_batches(self._train_loop.dataloader)
+            check_clip_with_sharded_rows(self.model, self.cfg.get('optim_wrapper'))
         if self._val_loop is not None:
             self._val_loop = self._checked_loop(self.build_val_loop, self._val_loop, 'val')
         try:

@@ -68,3 +68,7 @@ def check_clip_grad(optim_wrapper: dict | None) -> None:
         bound = 'max_norm' if kind == 'norm' else 'clip_value'
         if bound not in clip:
             raise ValueError(f'{where}.clip_grad (type {kind!r}) needs {bound}; got {dict(clip)}')
+        value = clip[bound]  # None failed at the first step in torch; a negative norm bound flips the gradients
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f'{where}.clip_grad.{bound} must be a number > 0 (clip_grad=None: no clipping); '
+                             f'got {value!r}')

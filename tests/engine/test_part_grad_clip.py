@@ -3,9 +3,11 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
 
 from resbackbones.engine import PartGradClipHook
+from resbackbones.engine.part_grad_clip import check_clip_with_sharded_rows
 
 
 class Face(nn.Module):
@@ -36,7 +38,9 @@ def test_only_the_named_parts_are_clipped_and_together():
 
 
 @pytest.mark.parametrize('kwargs, message', [(dict(parts='backbone'), 'parts must be a non-empty list'),
-                                             (dict(max_norm=0), 'max_norm must be > 0')])
+                                             (dict(max_norm=0), 'max_norm must be a number > 0'),
+                                             (dict(max_norm='5'), "max_norm must be a number > 0; got '5'"),
+                                             (dict(norm_type=None), 'norm_type must be a number > 0')])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PartGradClipHook(**kwargs)
@@ -46,3 +50,42 @@ def test_a_part_the_model_lacks_is_named():
     runner = SimpleNamespace(model=Face(), optim_wrapper=SimpleNamespace(optimizer=None))
     with pytest.raises(ValueError, match=r"Face has no submodule\(s\) \['neck'\]"):
         PartGradClipHook(parts=('backbone', 'neck')).before_train(runner)
+
+
+def test_parts_without_trainable_parameters_are_named():
+    """A frozen or parameter-free part made the hook clip nothing, without a word."""
+    model = Face()
+    model.backbone.requires_grad_(False)
+    runner = SimpleNamespace(model=model, optim_wrapper=OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    with pytest.raises(ValueError, match=r"parts \['backbone'\] of Face have no trainable parameters"):
+        PartGradClipHook(parts=('backbone',)).before_train(runner)
+    dict_wrapper = OptimWrapperDict(a=OptimWrapper(torch.optim.SGD(model.embedding.parameters(), lr=0.1)))
+    with pytest.raises(ValueError, match='PartGradClipHook needs one optimizer'):  # was an AttributeError
+        PartGradClipHook(parts=('embedding',)).before_train(SimpleNamespace(model=model, optim_wrapper=dict_wrapper))
+
+
+class ShardedHead(nn.Module):
+    """Rows 0-5 of an 11-row matrix, as Partial FC's rank 0 of 2 holds them."""
+    rank_local_parameters = ('weight',)
+
+    def __init__(self, rows: int = 6, total: int = 11):
+        super().__init__()
+        self.weight, self.rows, self.total = nn.Parameter(torch.zeros(rows, 3)), rows, total
+
+    def shard_rows(self):
+        return 0, self.rows, self.total
+
+
+@pytest.mark.parametrize('rows, clip_grad, refused', [(6, dict(max_norm=5.0), True), (11, dict(max_norm=5.0), False),
+                                                      (6, None, False)])
+def test_clip_grad_is_refused_with_rows_sharded_over_ranks(rows, clip_grad, refused):
+    """Each rank's norm counted its own rows: the ranks scaled the same averaged gradient differently, and their
+    networks drifted apart (92 of 94 tensors differed after a 2-rank run). One process (all rows) is fine."""
+    model = Face()
+    model.head = ShardedHead(rows)
+    optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1), clip_grad=clip_grad)
+    if not refused:
+        check_clip_with_sharded_rows(model, optim_wrapper)
+        return
+    with pytest.raises(ValueError, match=r"row-sharded parameters \(\['head.weight'\]\).*PartGradClipHook"):
+        check_clip_with_sharded_rows(model, optim_wrapper)

@@ -107,6 +107,8 @@ def test_test_into_the_training_work_dir_keeps_its_config_dump(tiny, tmp_path, c
      "optim_wrapper.clip_grad (type 'norm'): unknown key(s) 'max_nrom'; expected some of ['type', 'max_norm', "),
     (['{config}', '--cfg-options', "optim_wrapper.clip_grad=dict(type='value', max_norm=1.0)"],
      "optim_wrapper.clip_grad (type 'value'): unknown key(s) 'max_norm'"),
+    (['{config}', '--cfg-options', 'optim_wrapper.clip_grad=dict(max_norm=None)'],  # a TypeError at the first step
+     'optim_wrapper.clip_grad.max_norm must be a number > 0 (clip_grad=None: no clipping); got None'),
     (['{config}', '--work-dir', '{config}'], 'is a file'),
     (['{config}', '--work-dir', '{config}/run'], 'work_dir {config}/run cannot be created: Not a directory'),
     (['{config}', '--launcher', 'mpi'], "argument --launcher: invalid choice: 'mpi'"),
