@@ -11,17 +11,24 @@ SCHEDULE_KEY = 'train_schedule'  # in a checkpoint's meta: the loop kind and sch
 
 
 def train_schedule(train_loop: Any, param_schedulers: Any) -> dict:
-    """What a resumed run must share with the run that saved: epoch- or iteration-based loop, and the types of the
-    lr/momentum schedulers in order (mmengine pairs them by position, whatever their types). Plain strings and
-    lists, so that checkpoints stay loadable with ``weights_only=True``."""
+    """What a resumed run must share with the run that saved: epoch- or iteration-based loop, the types of the
+    lr/momentum schedulers in order (mmengine pairs them by position, whatever their types) and, for an epoch loop
+    with schedulers counted in iterations (``convert_to_iter_based``), the iterations per epoch: the saved
+    schedulers' begin and end are iterations of the saving run's epochs, so on more ranks or larger batches the lr
+    reached its end early and stayed there. Plain values, so that checkpoints stay loadable with
+    ``weights_only=True``."""
     def names(schedulers) -> list[str]:
         return [type(s).__name__ for s in schedulers or ()]
     if isinstance(param_schedulers, dict):
         schedulers = {str(k): names(v) for k, v in param_schedulers.items()}
+        built = [s for group in param_schedulers.values() for s in group or ()]
     else:
         schedulers = names(param_schedulers)
-    return {'loop': 'epoch' if isinstance(train_loop, EpochBasedTrainLoop) else 'iteration',
-            'param_schedulers': schedulers}
+        built = list(param_schedulers or ())
+    epoch_loop = isinstance(train_loop, EpochBasedTrainLoop)
+    in_iterations = any(getattr(s, 'by_epoch', True) is False for s in built)
+    return {'loop': 'epoch' if epoch_loop else 'iteration', 'param_schedulers': schedulers,
+            'iters_per_epoch': len(train_loop.dataloader) if epoch_loop and in_iterations else None}
 
 
 def check_resumable(checkpoint: dict, filename: str, needs: tuple[str, ...] = (),
@@ -54,6 +61,12 @@ def check_resumable(checkpoint: dict, filename: str, needs: tuple[str, ...] = ()
                 raise ValueError(f'{filename} was saved by a run with another {what} ({saved[key]}; this config: '
                                  f'{schedule[key]}): mmengine would pair its state with this schedule silently. '
                                  'Resume with the schedule it was trained with, or start a new run with load_from')
+        was, now = saved.get('iters_per_epoch'), schedule.get('iters_per_epoch')
+        if was is not None and now is not None and was != now:
+            raise ValueError(f'{filename} was saved by a run of {was} iterations per epoch; this run has {now} '
+                             '(another number of processes, batch size or dataset): its lr schedule, counted in '
+                             'iterations (convert_to_iter_based), would end early or late. Resume with the '
+                             'processes and batch size it was trained with, or start a new run with load_from')
     if 'config' in meta:
         meta.pop('config')
         print_log(f"{filename}: meta['config'] (an mmcv 1.x config text) is ignored on resume; it is never run as "

@@ -230,3 +230,21 @@ def test_load_from_a_foreign_file_with_another_head_fine_tunes_unless_strict(con
     runner.load_or_resume()
     torch.testing.assert_close(runner.model.backbone.layer4[1].conv2.weight, theirs.layer4[1].conv2.weight)
     assert torch.equal(runner.model.head.fc.weight, head)
+
+
+def test_resume_refuses_another_epoch_length_under_an_iteration_schedule(config, tmp_path):
+    """A schedule converted to iterations saves begin/end in the saving run's iterations: resumed on twice the
+    processes (or batch), the lr reached its end halfway through and stayed there (0 for the last 3 of 6
+    iterations of a 2-rank PolyLR run resumed in one process). Epoch-counted schedules are unaffected."""
+    schedule = [dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=3, convert_to_iter_based=True)]
+    work = tmp_path / 'work'
+    make_runner(config, work, 'first', param_scheduler=schedule, train_cfg=dict(max_epochs=1)).train()
+    saved = torch.load(work / 'epoch_1.pth', weights_only=True)['meta']['train_schedule']
+    assert saved['iters_per_epoch'] == 4
+    resumed = make_runner(config, work, 'resumed', param_scheduler=schedule, resume=True,
+                          train_dataloader=dict(batch_size=8), train_cfg=dict(max_epochs=3))
+    with pytest.raises(ValueError, match='was saved by a run of 4 iterations per epoch; this run has 2'):
+        resumed.train()
+    same = make_runner(config, work, 'same', param_scheduler=schedule, resume=True, train_cfg=dict(max_epochs=2))
+    same.train()
+    assert same.iter == 8
