@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from mmengine.dist import is_main_process
+import torch
+from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
 
 from ..models.detectors.two_stage import input_scale
 from ..registry import HOOKS
 from .draw import binary_mask, draw_instances, save_png
-from .out_dir import refuse_input_folder, unique_name
+from .out_dir import refuse_input_folder
+from .sample_order import SampleOrder
 
 
 @HOOKS.register_module()
@@ -22,37 +24,41 @@ class DetVisualizationHook(Hook):
 
     Args:
         out_dir: folder for the PNGs (created). score_thr: draw predictions at least this confident.
-        max_images: stop after this many images (None: all).
+        max_images: draw the first this many images of the test set (None: all).
+    Under ``tools/dist_test.sh`` every rank draws its own share (:mod:`.sample_order`).
     """
 
     def __init__(self, out_dir: str, score_thr: float = 0.3, max_images: int | None = None):
         self.out_dir, self.score_thr, self.max_images = out_dir, score_thr, max_images
         self.count = 0
-        self.names: set[str] = set()
+        self.order = SampleOrder()
 
     def before_run(self, runner) -> None:
         refuse_input_folder(runner, self.out_dir, 'DetVisualizationHook')
 
     def before_test_epoch(self, runner) -> None:
         self.count = 0
-        self.names = set()
+        self.order.reset(runner)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if not is_main_process() or data_batch is None or outputs is None:
+        if data_batch is None or outputs is None:
             return
         classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
-        for image, sample in zip(data_batch['inputs'], outputs):
-            if self.max_images is not None and self.count >= self.max_images:
-                return
+        stems = [os.path.splitext(os.path.basename(str(s.metainfo['img_path'])))[0] if s.metainfo.get('img_path')
+                 else None for s in outputs]
+        places = self.order.batch(stems, [s.metainfo.get('img_id') for s in outputs])
+        for image, sample, place in zip(data_batch['inputs'], outputs, places):
+            if place is None or (self.max_images is not None and place[0] >= self.max_images):
+                continue
             self.count += 1
             picture = self.draw(image.cpu().numpy().transpose(1, 2, 0), sample, classes)
-            name = os.path.splitext(os.path.basename(str(sample.metainfo.get('img_path') or self.count)))[0]
-            name = unique_name(name, self.names, sample.metainfo.get('img_id', self.count))
-            save_png(picture, os.path.join(self.out_dir, f'{name}.png'))
+            save_png(picture, os.path.join(self.out_dir, f'{place[1]}.png'))
 
     def after_test_epoch(self, runner, metrics=None) -> None:
-        if is_main_process() and self.count:
-            runner.logger.info(f'DetVisualizationHook: {self.count} pictures written to {self.out_dir}')
+        count = torch.tensor(self.count)
+        all_reduce(count, 'sum')  # every rank's pictures (in place; nothing to do in one process)
+        if is_main_process() and count:
+            runner.logger.info(f'DetVisualizationHook: {int(count)} pictures written to {self.out_dir}')
 
     def draw(self, image: np.ndarray, sample, classes) -> np.ndarray:
         """The predictions of ``sample`` (in original-image pixels) drawn on the resized input ``image``."""

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import collect_results, is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -48,10 +48,14 @@ class PredictionGridHook(Hook):
             self.samples.append((_to_hwc(image), int(pred['pred_label']), true_labels(pred.get('gt_label'))))
 
     def after_test_epoch(self, runner: Runner, metrics=None) -> None:
-        if is_main_process() and self.samples:
-            classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
-            path = save_grid(self.samples, os.path.join(self.out_dir, 'predictions.png'), classes, self.columns)
-            runner.logger.info(f'prediction grid of {len(self.samples)} test images saved to {path}')
+        # every rank's first samples, in the test set's order (dist_test.sh drew rank 0's share: every other image)
+        dataset = runner.test_dataloader.dataset
+        size = min(self.max_images, len(dataset)) if hasattr(dataset, '__len__') else len(self.samples)
+        samples = collect_results(self.samples, size, device='cpu')
+        if is_main_process() and samples:
+            classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+            path = save_grid(samples, os.path.join(self.out_dir, 'predictions.png'), classes, self.columns)
+            runner.logger.info(f'prediction grid of {len(samples)} test images saved to {path}')
 
 
 def true_labels(gt) -> tuple[int, ...] | None:

@@ -10,13 +10,14 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ..engine.atomic import save_figure
 from ..registry import HOOKS
-from .out_dir import refuse_input_folder, unique_name
+from .out_dir import refuse_input_folder
+from .sample_order import SampleOrder
 
 
 def display_image(image: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -33,15 +34,18 @@ def busiest_slice(labels: np.ndarray, ignore_index: int = 255) -> int:
     return int(((labels > 0) & (labels != ignore_index)).reshape(labels.shape[0], -1).sum(1).argmax())
 
 
-def overlay_name(sample: dict, index: int, used: set[str]) -> str:
-    """File name of a sample's overlay: image stem, plus the slice index for volumes; a name already in ``used``
-    (one file name in several cases' folders) gets the case number (2D NIfTI slices) or the sample's index."""
-    stem = os.path.basename(str(sample.get('img_path', f'sample_{index:04d}')))
+def overlay_stem(sample: dict) -> tuple[str | None, str | None]:
+    """(file stem, what tells equal stems apart) of a sample's overlay: the image stem, plus the slice index for
+    volumes (None without an image path: named by its index); the case number of 2D NIfTI slices, else None (the
+    sample's index)."""
+    if 'img_path' not in sample:
+        return None, None
+    stem = os.path.basename(str(sample['img_path']))
     stem = stem[:-7] if stem.endswith('.nii.gz') else os.path.splitext(stem)[0]
     slice_idx = sample.get('slice_idx')
     stem = f'{stem}_slice{int(slice_idx):03d}' if slice_idx is not None else stem
     case = sample.get('case_idx')
-    return unique_name(stem, used, f'case{int(case)}' if case is not None else f'{index:04d}') + '.png'
+    return stem, f'case{int(case)}' if case is not None else None
 
 
 def label_colours(num: int) -> np.ndarray:
@@ -104,28 +108,26 @@ class SegOverlayHook(Hook):
         if max_images < 1 or every < 1:
             raise ValueError(f'SegOverlayHook: max_images and every must be >= 1; got {max_images}, {every}')
         self.out_dir, self.max_images, self.every, self.alpha = out_dir, max_images, every, alpha
-        self.seen = self.saved = 0
-        self.names: set[str] = set()
+        self.saved = 0
+        self.order = SampleOrder()
 
     def before_run(self, runner) -> None:
         refuse_input_folder(runner, self.out_dir, 'SegOverlayHook')
 
     def before_test_epoch(self, runner) -> None:
-        self.seen = self.saved = 0
-        self.names = set()
+        self.saved = 0
+        self.order.reset(runner)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if data_batch is None or outputs is None or not is_main_process():
+        if data_batch is None or outputs is None:
             return
         classes = (getattr(runner.test_dataloader.dataset, 'metainfo', None) or {}).get('classes')
         # the model's: NIfTI labels use -1, which was painted in class 0's colour
         model = getattr(runner, 'model', None)
         model = model.module if is_model_wrapper(model) else model
         ignore_index = getattr(model, 'ignore_index', 255)
+        drawn = []
         for image, out in zip(data_batch['inputs'], outputs):
-            self.seen += 1
-            if self.saved >= self.max_images or (self.seen - 1) % self.every:
-                continue
             pred = torch.as_tensor(out['pred_sem_seg']).cpu().numpy()
             gt = out.get('gt_sem_seg')
             gt = None if gt is None else torch.as_tensor(gt).cpu().numpy().reshape(pred.shape)
@@ -133,11 +135,18 @@ class SegOverlayHook(Hook):
                 depth = busiest_slice(pred if gt is None else gt, ignore_index)
                 image, pred, gt = image[:, depth], pred[depth], None if gt is None else gt[depth]
                 out = dict(out, slice_idx=depth)
-            name = overlay_name(out, self.seen - 1, self.names)
-            save_overlay(os.path.join(self.out_dir, name), display_image(image), pred, gt, classes, self.alpha,
-                         ignore_index)
+            drawn.append((image, pred, gt, overlay_stem(out)))
+        places = self.order.batch([stem for *_, (stem, _) in drawn], [tag for *_, (_, tag) in drawn])
+        for (image, pred, gt, _), place in zip(drawn, places):
+            # every n-th sample of the test set, the first max_images of them
+            if place is None or place[0] % self.every or place[0] // self.every >= self.max_images:
+                continue
+            save_overlay(os.path.join(self.out_dir, f'{place[1]}.png'), display_image(image), pred, gt, classes,
+                         self.alpha, ignore_index)
             self.saved += 1
 
     def after_test_epoch(self, runner, metrics=None) -> None:
-        if is_main_process() and self.saved:
-            runner.logger.info(f'{self.saved} segmentation overlays saved to {self.out_dir}')
+        saved = torch.tensor(self.saved)
+        all_reduce(saved, 'sum')  # every rank's overlays (in place; nothing to do in one process)
+        if is_main_process() and saved:
+            runner.logger.info(f'{int(saved)} segmentation overlays saved to {self.out_dir}')

@@ -10,7 +10,8 @@ import torch
 from PIL import Image
 
 from resbackbones.visualization import SegOverlayHook, save_overlay
-from resbackbones.visualization.seg_overlay import display_image, label_colours, overlay_name
+from resbackbones.visualization.sample_order import SampleOrder
+from resbackbones.visualization.seg_overlay import display_image, label_colours, overlay_stem
 
 
 def test_overlay_has_three_panels_and_colours_labels(tmp_path):
@@ -31,18 +32,23 @@ def test_display_image_stretches_and_takes_first_channel():
     assert out.shape == (10, 10) and out.min() == 0 and out.max() == 1
 
 
+def names_of(samples: list[dict], skip: int = 0) -> list:
+    """The overlay names of ``samples`` as one batch of a one-process test epoch, after ``skip`` samples."""
+    order = SampleOrder()
+    order.seen = skip
+    stems, tags = zip(*map(overlay_stem, samples))
+    return [None if place is None else f'{place[1]}.png' for place in order.batch(stems, tags)]
+
+
 @pytest.mark.parametrize('sample, name', [(dict(img_path='/d/case1.nii.gz', slice_idx=7), 'case1_slice007.png'),
                                           (dict(img_path='/d/img.tif'), 'img.png'), ({}, 'sample_0003.png')])
 def test_overlay_names(sample, name):
-    assert overlay_name(sample, 3, set()) == name
+    assert names_of([sample], skip=3) == [name]
 
 
 def test_a_name_written_before_gets_the_case_or_the_index():
-    used = set()
-    names = [overlay_name(dict(img_path=f'/d/sub-0{case}/t1.nii.gz', slice_idx=5, case_idx=case), 9, used)
-             for case in (1, 2, 2)]
-    names.append(overlay_name(dict(img_path='/e/a.png'), 3, used))
-    names.append(overlay_name(dict(img_path='/f/a.png'), 4, used))
+    samples = [dict(img_path=f'/d/sub-0{case}/t1.nii.gz', slice_idx=5, case_idx=case) for case in (1, 2, 2)]
+    names = names_of(samples + [dict(img_path='/e/a.png'), dict(img_path='/f/a.png')])
     assert names == ['t1_slice005.png', 't1_slice005_case2.png', 't1_slice005_case2_2.png', 'a.png', 'a_0004.png']
 
 
