@@ -58,7 +58,7 @@ class AVAMetric(BaseMetric):
         label_file: the ``.pbtxt`` label map; its ids are the classes scored.
         options: ('mAP',), the only evaluation.
         action_thr: a box counts for a class whose score is above this (a sequence: one per score column); a
-            negative number keeps each box for its best class only (single-label models).
+            negative number keeps each box for its best class only (single-label models), column by column.
         num_classes: score columns, background column 0 included.
         custom_classes: the AVA ids of score columns 1.. (num_classes - 1 of them); only these are scored.
         out_file: also write the detections as mmaction2's result csv (video_id,timestamp,x1,y1,x2,y2,action_id,
@@ -78,14 +78,12 @@ class AVAMetric(BaseMetric):
             raise ValueError(f'AVAMetric: num_classes (score columns, background included) must be an integer >= 2; '
                              f'got {num_classes!r}')
         if isinstance(action_thr, numbers.Real):
-            self.multilabel = action_thr >= 0
             thr = [float(action_thr)] * num_classes
         else:
             thr = list(action_thr)
             if len(thr) != num_classes or not all(isinstance(t, numbers.Real) for t in thr):
                 raise ValueError(f'AVAMetric: action_thr must be a number or {num_classes} numbers (one per score '
                                  f'column); got {action_thr!r}')
-            self.multilabel = True
         if custom_classes is not None:
             custom_classes = list(custom_classes)
             if len(custom_classes) != num_classes - 1 or not all(
@@ -127,11 +125,9 @@ class AVAMetric(BaseMetric):
                                  f"{expected} array; got {scores.dtype} {tuple(scores.shape)}")
             if not (np.isfinite(bboxes).all() and np.isfinite(scores).all()):
                 raise ValueError(f'AVAMetric: predictions of {frame} have NaN or infinite boxes or scores')
-            if self.multilabel:
-                keep = scores[:, 1:] > self.thr.astype(scores.dtype)  # compared in the scores' precision
-            else:
-                keep = np.zeros((len(scores), self.num_classes - 1), dtype=bool)
-                keep[np.arange(len(scores)), scores[:, 1:].argmax(axis=1)] = True
+            keep = scores[:, 1:] > self.thr.astype(scores.dtype)  # compared in the scores' precision
+            best_only = np.flatnonzero(self.thr < 0)  # column by column, as mmaction2's bbox2result
+            keep[:, best_only] = scores[:, 1:].argmax(axis=1)[:, None] == best_only[None, :]
             column, box = np.nonzero(keep.T)  # class by class, boxes in order: mmaction2's csv order
             boxes = round4(bboxes)
             bad = (boxes[box, 0] > boxes[box, 2]) | (boxes[box, 1] > boxes[box, 3])

@@ -130,10 +130,20 @@ def test_action_thr_drops_boxes_at_or_below_it(files):
     assert np.isnan(out['overall'])  # no detection left: NaN, as mmaction2
 
 
-def test_negative_action_thr_keeps_each_box_for_its_best_class(files):
-    metric = AVAMetric(**files([gt('a', 1, LEFT, 1)]), num_classes=3, action_thr=-1.0)
+@pytest.mark.parametrize('thr', [-1.0, [-1, -1, -1]])
+def test_negative_action_thr_keeps_each_box_for_its_best_class(files, thr):
+    metric = AVAMetric(**files([gt('a', 1, LEFT, 1)]), num_classes=3, action_thr=thr)
     metric.process(None, [sample('a', 1, [LEFT, FULL], [[0.9, 0.001, 0.002], [0, 0.6, 0.5]])])
     assert metric.results[0]['labels'].tolist() == [1, 2] and metric.results[0]['box'].tolist() == [1, 0]
+
+
+def test_action_thr_per_column_mixes_the_two_rules(files):
+    """mmaction2's bbox2result decides per column: a negative entry keeps the boxes whose best class it is, the
+    others compare (a sequence kept every box for a negative entry: false positives)."""
+    metric = AVAMetric(**files([gt('a', 1, LEFT, 1)]), num_classes=3, action_thr=[0, -1, 0.55])
+    metric.process(None, [sample('a', 1, [LEFT, FULL], [[0, 0.001, 0.002], [0, 0.6, 0.5]])])
+    # column 1 (best-only): the FULL box (0.6 > 0.5); column 2 (> 0.55): none; LEFT's best is column 2
+    assert metric.results[0]['labels'].tolist() == [1] and metric.results[0]['box'].tolist() == [1]
 
 
 def test_rounding_is_that_of_the_result_csv(files, tmp_path, monkeypatch):
