@@ -29,8 +29,9 @@ class CPUAmpOptimWrapper(OptimWrapper):
 
     def __init__(self, *args, dtype: str = 'bfloat16', **kwargs):
         super().__init__(*args, **kwargs)
-        if dtype not in ('bfloat16', 'float16'):
-            raise ValueError(f"CPUAmpOptimWrapper: dtype must be 'bfloat16' or 'float16'; got {dtype!r}")
+        if dtype != 'bfloat16':  # float16 has no fp32 exponent range: unscaled, small gradients underflowed to 0
+            raise ValueError(f"CPUAmpOptimWrapper: dtype must be 'bfloat16' (float16 would need loss scaling, which "
+                             f'only the GPU AmpOptimWrapper has); got {dtype!r}')
         self.cast_dtype = getattr(torch, dtype)
 
     @contextmanager
