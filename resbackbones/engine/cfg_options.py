@@ -72,8 +72,9 @@ def read_value(text: str, parse_iterable, parse_scalar) -> Any:
     if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in '\'"' \
             and stripped[0] not in stripped[1:-1]:  # one quoted string ("'a','b'" is a list of two)
         return stripped[1:-1]
-    if DICT_CALL.search(stripped):
-        return literal_with_dicts(text)
+    if DICT_CALL.search(stripped):  # dicts joined by a top-level comma are a list, as mmengine reads 'a,b'
+        value = literal_with_dicts(text)
+        return list(value) if isinstance(value, tuple) and stripped[0] != '(' else value
     if stripped.startswith('{'):
         try:
             return literal_with_dicts(text)

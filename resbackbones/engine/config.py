@@ -183,6 +183,14 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
             node = child
         if len(parts) > 1 and (isinstance(node, tuple) or (isinstance(node, list) and not parts[-1].isdigit())):
             raise KeyError(_item_error(key, '.'.join(parts[:-1]), node))
+        if len(parts) > 1 and isinstance(node, list):  # mmengine merges a dict into a dict item, nothing else
+            index, parent = int(parts[-1]), '.'.join(parts[:-1])
+            item = node[index] if index < len(node) else None
+            if not isinstance(item, dict) or not isinstance(options[key], dict):
+                what = f'its item {index} is {item!r}' if index < len(node) else f'it has {len(node)} items'
+                raise KeyError(f'--cfg-options {key}: {parent} is a list and {what}; only a dict item can be '
+                               f'changed one by one, with a dict (e.g. {parent}.{index}.KEY=...). Give the list '
+                               f'whole instead: {parent}=[...]')
         if len(parts) > 1 and not isinstance(node, (dict, list, tuple)):
             raise KeyError(f'--cfg-options {key}: {".".join(parts[:-1])!r} is a {type(node).__name__}, '
                            f'not a dict, so it has no key {parts[-1]!r}')
@@ -246,6 +254,7 @@ def merge_cfg_options(cfg: Config, options: dict | None) -> Config:
         check_cfg_options(cfg, options)
         check_variable_overrides(cfg, options)
         cfg.merge_from_dict(options)
+        check_loaders(cfg, f'{cfg.filename or "given"} with --cfg-options')  # a list given whole stopped in mmengine
     return cfg
 
 

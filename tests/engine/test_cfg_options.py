@@ -29,6 +29,8 @@ def parse(*pairs: str) -> dict:
     ('k=/data/dataset (1)', '/data/dataset (1)'), ('k=/data/My Photos (2023)/train', '/data/My Photos (2023)/train'),
     ('k=out/predict(1)', 'out/predict(1)'),
     ("k='a','b'", ['a', 'b']), ('k="0", "1"', ['0', '1']),  # read as the one string a','b
+    # dicts joined by a comma were a tuple, which mmengine refuses as an evaluator (a traceback)
+    ("k=dict(a=1),dict(b=2)", [{'a': 1}, {'b': 2}]), ("k=(dict(a=1),dict(b=2))", ({'a': 1}, {'b': 2})),
 ])
 def test_values(pair, value):
     assert parse(pair) == {'k': value}
