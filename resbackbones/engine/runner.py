@@ -298,6 +298,7 @@ class SafeRunner(Runner):
                    isinstance(self.cfg.get(f'{split}_evaluator'), (list, tuple)))
         dataloader = getattr(loop, 'dataloader', None)
         if dataloader is not None:
+            check_batches(dataloader, f'{split}_dataloader')
             check_detector_classes(self.model, dataloader.dataset, f'{split}_dataloader')
             if isinstance(self._train_loop, BaseLoop):  # scored in a training run: the training set's classes
                 check_split_classes(getattr(self._train_loop.dataloader.dataset, 'metainfo', None),

@@ -57,11 +57,12 @@ def explain_single_sample(err: BaseException, loader: DataLoader) -> ValueError 
                       f'train_dataloader.drop_last=True or a batch_size that leaves another remainder')
 
 
-def check_batches(dataloader) -> None:
-    """ValueError naming the loader's numbers when an epoch has no training batch (fewer samples per rank than a
-    batch, with drop_last): mmengine stopped on a bare assertion ('epoch_length must be a positive integer')."""
+def check_batches(dataloader, name: str = 'train_dataloader') -> None:
+    """ValueError naming the loader's numbers when an epoch has no batch (fewer samples per rank than a batch, with
+    drop_last): for training mmengine stopped on a bare assertion ('epoch_length must be a positive integer'), for
+    validation a whole training epoch later, with a metric's 'is the evaluation dataset empty?'."""
     if len(dataloader) == 0:
-        raise ValueError(f'train_dataloader gives no batch per epoch: {len(dataloader.dataset)} samples over '
+        raise ValueError(f'{name} gives no batch per epoch: {len(dataloader.dataset)} samples over '
                          f'{get_world_size()} '
                          f'process(es), batch_size {dataloader.batch_size}, drop_last {dataloader.drop_last}; '
                          f'lower the batch size or set drop_last=False')

@@ -129,6 +129,9 @@ def test_test_into_the_training_work_dir_keeps_its_config_dump(tiny, tmp_path, c
     # mmengine: a bare "epoch_length must be a positive integer, but got 0" from its schedulers
     (['{config}', '--cfg-options', 'train_dataloader.batch_size=64', 'train_dataloader.drop_last=True'],
      'train_dataloader gives no batch per epoch: 16 samples over 1 process(es), batch_size 64, drop_last True'),
+    # a whole training epoch, then a metric's "no predictions were processed (is the evaluation dataset empty?)"
+    (['{config}', '--cfg-options', 'val_dataloader.batch_size=100', 'val_dataloader.drop_last=True'],
+     'val_dataloader gives no batch per epoch: '),
 ])
 def test_train_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, expected):
     (tmp_path / 'empty').mkdir()
