@@ -9,6 +9,7 @@ from ..layers.pooling import global_average
 from ..registry import MODELS
 from .base import TaskModel
 from .labels import gt_labels, gt_multi_hot, with_labels
+from .mmaction_head_args import topk_accuracies
 
 
 @MODELS.register_module()
@@ -51,6 +52,7 @@ class ImageClassifier(TaskModel):
 
     average_clips = 'prob'  # how 'predict' averages a sample's clips: softmax probabilities (or 'score': logits)
     multi_label = False  # recognizers set it for multi_class data: BCE on multi-hot labels, sigmoid scores
+    topk: tuple[int, ...] = ()  # recognizers from mmaction2's cls_head log its top-k training accuracies
 
     def clip_logits(self, inputs: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Logits of every clip, (N * clips, num_classes), and the clips per sample: 1 for images. Video
@@ -75,7 +77,8 @@ class ImageClassifier(TaskModel):
             return {'loss': F.binary_cross_entropy_with_logits(logits, targets)}
         labels = gt_labels(data_samples, logits.device, logits.shape[1], type(self).__name__)
         labels = labels.repeat_interleave(clips)
-        return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
+        return {'loss': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing),
+                **topk_accuracies(logits, labels, self.topk)}
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> list[dict]:
         """Scores averaged over a sample's clips as ``average_clips`` says ('prob': softmax probabilities, or

@@ -19,17 +19,19 @@ def gt_labels(data_samples, device: torch.device, num_classes: int | None = None
         data_samples = data_samples['gt_label']
     if isinstance(data_samples, torch.Tensor):
         if data_samples.dim() > 1 and data_samples[0].numel() != 1:  # view(-1) spread them over the batch
-            raise ValueError(f'{owner}: labels of shape {tuple(data_samples.shape)} hold {data_samples[0].numel()} '
-                             f'values per sample; a single-label model takes one class index per sample (one-hot, '
-                             f'soft or mixup labels are not taken; multi-hot ones belong to a recognizer whose head '
-                             f'has multi_class=True)')
+            raise ValueError(_not_one_class(owner, f'of shape {tuple(data_samples.shape)}',
+                                            data_samples[0].numel()))
         labels = data_samples.to(device).long().view(-1)
     else:
         missing = [i for i, s in enumerate(data_samples) if isinstance(s, dict) and 'gt_label' not in s]
         if missing:
             raise ValueError(missing_label(owner, samples, missing[0]))
-        labels = torch.as_tensor([int(s['gt_label'] if isinstance(s, dict) else s) for s in data_samples],
-                                 device=device)
+        values = [s['gt_label'] if isinstance(s, dict) else s for s in data_samples]
+        sizes = [torch.as_tensor(v).numel() for v in values]  # int() of a vector: a bare 'only one element' error
+        wide = [i for i, n in enumerate(sizes) if n != 1]
+        if wide:
+            raise ValueError(_not_one_class(owner, f'of {sample_source(samples, wide[0])}', sizes[wide[0]]))
+        labels = torch.as_tensor([int(torch.as_tensor(v).reshape(())) for v in values], device=device)
     if num_classes is not None:
         bad = torch.nonzero((labels < 0) | (labels >= num_classes)).view(-1).tolist()
         if bad:
@@ -37,6 +39,12 @@ def gt_labels(data_samples, device: torch.device, num_classes: int | None = None
                              f'class in [0, {num_classes}) (num_classes={num_classes} in the model; {len(bad)} such '
                              f'in this batch): does num_classes match the data?')
     return labels
+
+
+def _not_one_class(owner: str, which: str, values: int) -> str:
+    return (f'{owner}: labels {which} hold {values} values per sample; a single-label model takes one class index '
+            f'per sample (one-hot, soft or mixup labels are not taken; multi-hot ones belong to a recognizer whose '
+            f'head has multi_class=True)')
 
 
 def missing_label(owner: str, data_samples, index: int) -> str:

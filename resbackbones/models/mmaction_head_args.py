@@ -49,6 +49,25 @@ def in_chunks(function: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Te
 BCE = 'BCELossWithLogits'
 
 
+def base_head_args(owner: str, head: dict) -> tuple[float, tuple[int, ...]]:
+    """Pop mmaction2's ``BaseHead`` arguments, which every head of its takes, from ``head``: (label smoothing of the
+    cross-entropy, from ``label_smooth_eps``; the k of the training accuracies logged beside the loss, ``topk``)."""
+    eps = head.pop('label_smooth_eps', 0.0)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < 1:
+        raise ValueError(f'{owner}: cls_head.label_smooth_eps must be in [0, 1); got {eps!r}')
+    return float(eps), topk_of(owner, head.pop('topk', (1, 5)))
+
+
+def topk_accuracies(logits: torch.Tensor, labels: torch.Tensor, topk: tuple[int, ...],
+                    name: str = 'top{k}_acc') -> dict[str, torch.Tensor]:
+    """mmaction2's training accuracies: for each k, the fraction of rows whose label is among the k best logits
+    (logged, not trained on: the keys hold no 'loss')."""
+    if not topk:
+        return {}
+    ranked = logits.detach().topk(min(max(topk), logits.shape[1]), dim=1).indices
+    return {name.format(k=k): (ranked[:, :k] == labels[:, None]).any(dim=1).float().mean() for k in topk}
+
+
 def topk_of(owner: str, value: Any) -> tuple[int, ...]:
     """mmaction2's ``topk``: an int k or a sequence of them, each >= 1, as a tuple."""
     ks = (value,) if isinstance(value, int) and not isinstance(value, bool) else \

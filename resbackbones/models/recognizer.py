@@ -18,7 +18,7 @@ from ..layers.pooling import global_average
 from ..necks.tpn import PYRAMID_CHANNELS
 from ..registry import MODELS
 from .classifier import ImageClassifier
-from .mmaction_head_args import AVERAGES, in_chunks, max_testing_views, split_cls_head
+from .mmaction_head_args import AVERAGES, base_head_args, in_chunks, max_testing_views, split_cls_head
 from .tpn_neck import build_tpn, tpn_losses
 
 HEADS = {'I3DHead': I3DHead, 'SlowFastHead': SlowFastHead, 'TPNHead': TPNHead}  # mmaction2's cls_head types
@@ -117,6 +117,7 @@ class Recognizer3D(ImageClassifier):
         """Check ``cls_head`` as its mmaction2 class does and take its layers (dropout, fc with normal init)."""
         args, self.average_clips, self.multi_label = split_cls_head('Recognizer3D', cls_head,
                                                                     self.head.fc.in_features)
+        self.label_smoothing, self.topk = base_head_args('Recognizer3D', args)
         head_type = args.pop('type')
         if (head_type == 'SlowFastHead') != self.two_pathways:
             raise ValueError(f'Recognizer3D: cls_head type {head_type!r} does not fit a '

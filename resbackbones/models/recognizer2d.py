@@ -14,7 +14,7 @@ from ..necks.tpn import PYRAMID_CHANNELS
 from ..registry import MODELS
 from .base import TaskModel
 from .classifier import ImageClassifier
-from .mmaction_head_args import in_chunks, max_testing_views, split_cls_head
+from .mmaction_head_args import base_head_args, in_chunks, max_testing_views, split_cls_head
 from .tpn_neck import build_tpn, tpn_losses
 
 
@@ -52,6 +52,7 @@ class Recognizer2D(TaskModel):
                                                    also=('fcn_test',) if neck is not None else ())
         channels = PYRAMID_CHANNELS if neck is not None else self.backbone.feature_specs[-1].channels
         head, self.average_clips, self.multi_label = split_cls_head('Recognizer2D', cls_head, channels)
+        self.label_smoothing, self.topk = base_head_args('Recognizer2D', head)
         if (head['type'] == 'TPNHead') != (neck is not None):
             raise ValueError(f"Recognizer2D: cls_head type {head['type']!r} with neck={neck!r}: a TPN neck goes "
                              'with TPNHead, and TPNHead with a TPN neck (mmaction2\'s TPN-TSM)')
@@ -101,6 +102,10 @@ class Recognizer2D(TaskModel):
             logits = in_chunks(lambda frames: self.head(self.neck(self.clip_levels(frames, segments))),
                                inputs.flatten(0, 1), chunk)
             return logits, logits.shape[0] // inputs.shape[0]
+        head_segments = getattr(self.head, 'num_segments', None)  # TRN / temporal heads relate a clip's frames
+        if head_segments and inputs.dim() == 5 and inputs.shape[1] % head_segments:
+            raise ValueError(f'Recognizer2D: {inputs.shape[1]} frames per video do not split into clips of the '
+                             f"head's num_segments={head_segments}; sample a multiple of it (SampleFrames num_clips)")
         logits = self.head(self.frame_features(inputs), num_segs=inputs.shape[1])
         if logits.shape[0] % inputs.shape[0]:
             raise ValueError(f'Recognizer2D: the head gave {logits.shape[0]} rows of logits for {inputs.shape[0]} '
@@ -113,10 +118,10 @@ class Recognizer2D(TaskModel):
             return ImageClassifier.loss(self, inputs, data_samples)
         levels = self.clip_levels(inputs.flatten(0, 1), self.segments(inputs))
         logits = self.head(self.neck(levels))
-        return tpn_losses(logits, self.neck, levels, data_samples, logits.shape[0] // inputs.shape[0])
+        return tpn_losses(logits, self.neck, levels, data_samples, logits.shape[0] // inputs.shape[0],
+                          self.label_smoothing)
 
     # Averaging a video's clips (logits for 'tensor', as average_clips says for 'predict') is the classifier's.
     tensor, predict = ImageClassifier.tensor, ImageClassifier.predict
     average_scores = ImageClassifier.average_scores
     scores_to_predictions = staticmethod(ImageClassifier.scores_to_predictions)
-    label_smoothing = 0.0  # mmaction2's CrossEntropyLoss

@@ -17,7 +17,7 @@ from ..heads.rgbpose_head import STREAMS, RGBPoseHead
 from ..registry import MODELS
 from .base import TaskModel
 from .labels import gt_labels, with_labels
-from .mmaction_head_args import in_chunks, max_testing_views, split_cls_head, topk_of
+from .mmaction_head_args import base_head_args, in_chunks, max_testing_views, split_cls_head, topk_accuracies
 
 
 def _components(components, weights) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -70,8 +70,7 @@ class MMRecognizer3D(TaskModel):
         args.pop('type')
         self.components, self.loss_weights = _components(args.pop('loss_components', STREAMS),
                                                          args.pop('loss_weights', 1.))
-        self.label_smoothing = float(args.pop('label_smooth_eps', 0.0))
-        self.topk = topk_of('MMRecognizer3D', args.pop('topk', (1, 5)))
+        self.label_smoothing, self.topk = base_head_args('MMRecognizer3D', args)
         try:
             self.cls_head = RGBPoseHead(**args)
         except TypeError as err:
@@ -118,9 +117,7 @@ class MMRecognizer3D(TaskModel):
         for name, weight in zip(self.components, self.loss_weights):
             losses[f'{name}_loss_cls'] = weight * F.cross_entropy(logits[name], labels,
                                                                   label_smoothing=self.label_smoothing)
-            ranked = logits[name].detach().topk(min(max(self.topk), classes), dim=1).indices
-            for k in self.topk:
-                losses[f'{name}_top{k}_acc'] = (ranked[:, :k] == labels[:, None]).any(dim=1).float().mean()
+            losses.update(topk_accuracies(logits[name], labels, self.topk, f'{name}_top{{k}}_acc'))
         return losses
 
     def predict(self, inputs: dict[str, torch.Tensor], data_samples=None) -> list[dict]:

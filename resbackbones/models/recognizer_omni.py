@@ -18,7 +18,7 @@ from ..registry import MODELS
 from .base import TaskModel
 from .classifier import ImageClassifier
 from .labels import gt_labels
-from .mmaction_head_args import split_cls_head, topk_of
+from .mmaction_head_args import base_head_args, split_cls_head, topk_accuracies
 
 IMAGE, CLIPS, VIEWS = 4, 5, 6  # input ranks: (N, C, H, W), (N, C, T, H, W), (N, views, C, T, H, W)
 
@@ -53,8 +53,7 @@ class RecognizerOmni(TaskModel):
         if multi_label:
             raise ValueError('RecognizerOmni: multi_class is not supported (OmniHead trains with cross-entropy)')
         args.pop('type')
-        self.label_smoothing = float(args.pop('label_smooth_eps', 0.0))
-        self.topk = topk_of('RecognizerOmni', args.pop('topk', (1, 5)))
+        self.label_smoothing, self.topk = base_head_args('RecognizerOmni', args)
         try:
             self.cls_head = OmniHead(**args)
         except TypeError as err:
@@ -106,11 +105,7 @@ class RecognizerOmni(TaskModel):
         labels = gt_labels(data_samples, logits.device, logits.shape[1],
                            f'RecognizerOmni, source {index} ({kind}s)').repeat_interleave(views)
         losses = {f'loss_cls_{index}': F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
-        ranked = logits.detach().topk(min(max(self.topk), logits.shape[1]), dim=1).indices
-        for k in self.topk:
-            hits = (ranked[:, :k] == labels[:, None]).any(dim=1)
-            losses[f'top{k}_acc_{index}'] = hits.float().mean()
-        return losses
+        return {**losses, **topk_accuracies(logits, labels, self.topk, f'top{{k}}_acc_{index}')}
 
     multi_label = False  # refused above: OmniHead trains with cross-entropy
     average_scores = ImageClassifier.average_scores  # a sample's views averaged as average_clips says

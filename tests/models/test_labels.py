@@ -36,6 +36,14 @@ def test_one_hot_labels_of_a_single_label_model_are_refused():
         gt_labels(torch.tensor([[0, 0, 1.], [0, 0, 1.]]), torch.device('cpu'))
 
 
+def test_a_vector_label_in_a_list_of_samples_is_named():
+    """A multi_class dataset's multi-hot vector for a single-label head: int() raised 'only one element tensors'."""
+    samples = [dict(gt_label=torch.tensor(1)), dict(gt_label=torch.tensor([0., 1, 0, 0]), filename='v.mp4')]
+    with pytest.raises(ValueError, match=r'RecognizerAudio: labels of v.mp4 hold 4 values per sample; .*multi_class'):
+        gt_labels(samples, torch.device('cpu'), 4, 'RecognizerAudio')
+    assert gt_labels([dict(gt_label=torch.tensor([3])), dict(gt_label=2)], torch.device('cpu')).tolist() == [3, 2]
+
+
 @pytest.mark.parametrize('data_samples', [[dict(img_path='a.png'), dict(img_path='b.png')],
                                           {'img_path': ['a.png', 'b.png']}])
 def test_a_sample_without_a_label_is_named_when_training(data_samples):

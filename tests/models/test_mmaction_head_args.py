@@ -69,3 +69,36 @@ def test_bad_topk_is_named(value):
     from resbackbones.models.mmaction_head_args import topk_of
     with pytest.raises(ValueError, match='RecognizerOmni: cls_head.topk must be an integer >= 1'):
         topk_of('RecognizerOmni', value)
+
+
+@pytest.mark.parametrize('cls_head, shape', [
+    (dict(type='TRNHead', num_classes=4, num_segments=2), (2, 2, 3, 32, 32)),
+    (dict(type='TSNHead', num_classes=4), (2, 2, 3, 32, 32)),
+    (dict(type='I3DHead', num_classes=4), (2, 3, 2, 32, 32)),
+])
+def test_every_head_takes_mmaction2s_base_head_arguments(cls_head, shape):
+    """label_smooth_eps and topk are BaseHead's, so every mmaction2 head takes them: TRN and TSN heads were a bare
+    TypeError, I3DHead refused them. The loss is smoothed as mmaction2's ((1 - eps) one-hot + eps / classes, which
+    is torch's label_smoothing) and the top-k training accuracies are logged beside it."""
+    kind = 'Recognizer3D' if cls_head['type'] == 'I3DHead' else 'Recognizer2D'
+    backbone = dict(type='ResNet3d' if kind == 'Recognizer3D' else 'ResNet', depth=18, base_channels=8)
+    model = MODELS.build(dict(type=kind, backbone=backbone, cls_head=dict(cls_head, label_smooth_eps=0.2,
+                                                                            topk=(1, 3)))).eval()
+    inputs, labels = torch.randn(*shape), torch.tensor([1, 3])
+    losses = model.loss(inputs, [dict(gt_label=label) for label in labels])
+    logits = model(inputs, mode='tensor')
+    expected = torch.nn.functional.cross_entropy(logits, labels, label_smoothing=0.2)
+    torch.testing.assert_close(losses['loss'], expected)
+    ranked = logits.argsort(dim=1, descending=True)
+    assert float(losses['top1_acc']) == (ranked[:, 0] == labels).float().mean()
+    assert float(losses['top3_acc']) == (ranked[:, :3] == labels[:, None]).any(1).float().mean()
+    with pytest.raises(ValueError, match=f'{kind}: cls_head.label_smooth_eps must be in'):
+        MODELS.build(dict(type=kind, backbone=backbone, cls_head=dict(cls_head, label_smooth_eps=1.5)))
+
+
+def test_frames_that_do_not_split_into_the_heads_segments_are_named():
+    """TRN with num_segments=4 on 2 frames per video: 'the head gave 1 rows of logits for 2 videos'."""
+    model = MODELS.build(dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, base_channels=8),
+                              cls_head=dict(type='TRNHead', num_classes=4, num_segments=4)))
+    with pytest.raises(ValueError, match="2 frames per video do not split into clips of the head's num_segments=4"):
+        model(torch.randn(2, 2, 3, 32, 32), mode='tensor')
