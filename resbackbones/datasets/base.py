@@ -26,6 +26,22 @@ def check_classes(classes: Sequence[str] | None, owner: str) -> tuple[str, ...] 
     return tuple(classes)
 
 
+def numbered_classes(metainfo: dict, num_classes: int | None, owner: str) -> int | None:
+    """The class count of a list dataset whose lines carry label numbers: ``len(metainfo['classes'])`` when names are
+    given (checked, and equal to ``num_classes`` if that is given too; names were silently replaced by '0'..'N-1'),
+    else ``num_classes``; sets ``metainfo['classes']`` to '0'..'N-1' when only the count is known."""
+    names = check_classes(metainfo.get('classes'), owner)
+    if names is not None:
+        if num_classes is not None and num_classes != len(names):
+            raise ValueError(f'{owner}: num_classes={num_classes} but metainfo gives {len(names)} classes '
+                             f'{list(names)[:10]}; give one, or make them agree')
+        metainfo['classes'] = names
+        return len(names)
+    if num_classes is not None:
+        metainfo['classes'] = tuple(str(i) for i in range(num_classes))
+    return num_classes
+
+
 def classes_argument(classes: Sequence[str] | None, metainfo: dict | None, owner: str) -> Sequence[str] | None:
     """``classes``, or mmpretrain's form ``metainfo=dict(classes=...)`` (it was silently replaced); both, differing,
     is an error."""

@@ -198,3 +198,10 @@ def test_mmaction2s_flow_tsn_form_trains_and_tests_on_built_flow(tmp_path, capsy
                                              str(tmp_path / 'test')], prog='test.py') == 0
     metrics = capsys.readouterr().out.strip().splitlines()[-1]
     assert '"acc/top1"' in metrics
+
+
+def test_a_folder_of_its_own_frames_past_99999_is_its_own():
+    """img_{:05d} grows a digit past 99,999 frames (55 min at 30 fps): a rerun refused such a folder as foreign."""
+    frames_only = load_tool('data/build_rawframes').frames_only
+    assert frames_only(['img_00001.jpg', 'img_100000.jpg', 'flow_x_123456.jpg'])
+    assert not frames_only(['img_00001.jpg', 'notes.txt']) and not frames_only(['img_1.jpg'])

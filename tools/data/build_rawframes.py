@@ -36,7 +36,7 @@ from resbackbones.transforms.video.decoder import CorruptVideoError, VideoReader
 from resbackbones.transforms.video.optical_flow import ALGORITHMS, encode_flow, flow_estimator, grey  # noqa: E402
 
 CHUNK = 32  # frames decoded at a time: memory stays flat however long the video
-FRAME_FILE = re.compile(r'(img|flow_x|flow_y)_\d{5}\.jpg')  # what extract() writes into a video's folder
+FRAME_FILE = re.compile(r'(img|flow_x|flow_y)_\d{5,}\.jpg')  # what extract() writes (5+ digits)
 
 
 def resized(frame: np.ndarray, new_short: int) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ...transforms import CorruptImageError
-from ..base import ClassificationDataset
+from ..base import ClassificationDataset, numbered_classes
 
 ON_INVALID = ('raise', 'skip')
 
@@ -80,6 +80,8 @@ class ActionListDataset(ClassificationDataset):
         if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
                                         or num_classes < 1):
             raise ValueError(f'{name}: num_classes must be an integer >= 1; got {num_classes!r}')
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        num_classes = numbered_classes(metainfo, num_classes, name)
         if multi_class and num_classes is None:
             raise ValueError(f'{name}: multi_class=True needs num_classes (the length of the multi-hot label)')
         if modality not in self.modalities:
@@ -94,9 +96,6 @@ class ActionListDataset(ClassificationDataset):
                              f'{data_prefix!r}')
         self.num_classes, self.multi_class, self.start_index = num_classes, bool(multi_class), int(start_index)
         self.modality = modality
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        if num_classes is not None:
-            metainfo.setdefault('classes', tuple(str(i) for i in range(num_classes)))
         super().__init__(ann_file=ann_file, data_prefix={self.prefix_key: prefix or ''}, pipeline=pipeline,
                          skip_corrupt=on_invalid == 'skip', metainfo=metainfo, **kwargs)
 

@@ -3,6 +3,7 @@ feature array (``.npy``, e.g. a log-mel spectrogram) of a video with ``total_fra
 from __future__ import annotations
 
 import os
+from typing import Callable, Sequence
 
 from ...registry import DATASETS
 from .action_list import ActionListDataset, read_lines
@@ -25,11 +26,12 @@ class AudioDataset(ActionListDataset):
     modalities = ('Audio',)
     line_format = "'path/to/feature.npy TOTAL_FRAMES LABEL'"
 
-    def __init__(self, ann_file: str, modality: str = 'Audio', suffix: str | None = None, **kwargs):
+    def __init__(self, ann_file: str, pipeline: Sequence[dict | Callable] = (), data_prefix: str | dict | None = None,
+                 modality: str = 'Audio', suffix: str | None = None, **kwargs):  # mmaction2's argument order
         if suffix is not None and (not isinstance(suffix, str) or not suffix):
             raise ValueError(f"AudioDataset: suffix must be a file ending such as '.npy' or None; got {suffix!r}")
         self.suffix = suffix
-        super().__init__(ann_file=ann_file, modality=modality, **kwargs)
+        super().__init__(ann_file=ann_file, pipeline=pipeline, data_prefix=data_prefix, modality=modality, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         data = []

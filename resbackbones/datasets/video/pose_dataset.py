@@ -16,7 +16,7 @@ import numpy as np
 
 from ...registry import DATASETS
 from ...transforms.video.keypoints import THREE_D_HINT
-from ..base import ClassificationDataset
+from ..base import ClassificationDataset, numbered_classes
 from ..restricted_pickle import NUMPY_ARRAYS, load_restricted
 
 BOX_THRESHOLDS = (.5, .6, .7, .8, .9)  # the thresholds mmaction2's Kinetics-skeleton files count ``valid`` frames at
@@ -60,8 +60,7 @@ class PoseDataset(ClassificationDataset):
         self.split, self.valid_ratio, self.box_thr = split, valid_ratio, box_thr
         self.num_classes, self.start_index = num_classes, int(start_index)
         metainfo = dict(kwargs.pop('metainfo', None) or {})
-        if num_classes is not None:
-            metainfo.setdefault('classes', tuple(str(i) for i in range(num_classes)))
+        self.num_classes = numbered_classes(metainfo, num_classes, 'PoseDataset')
         super().__init__(ann_file=ann_file, pipeline=pipeline, data_prefix=dict(data_prefix or {}),
                          metainfo=metainfo, **kwargs)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from ...registry import DATASETS
 from .action_list import ActionListDataset, read_lines
@@ -45,13 +45,15 @@ class RawframeDataset(ActionListDataset):
     modalities = ('RGB', 'Flow')
     line_format = "'frame_dir TOTAL_FRAMES LABEL'"
 
-    def __init__(self, ann_file: str, filename_tmpl: str = 'img_{:05}.jpg', with_offset: bool = False,
-                 start_index: int = 1, **kwargs: Any):
+    def __init__(self, ann_file: str, pipeline: Sequence[dict | Callable] = (), data_prefix: str | dict | None = None,
+                 filename_tmpl: str = 'img_{:05}.jpg', with_offset: bool = False, start_index: int = 1,
+                 **kwargs: Any):  # mmaction2's order of the first three: (ann_file, pipeline, data_prefix)
         check_filename_tmpl(filename_tmpl, kwargs.get('modality', 'RGB'))
         self.filename_tmpl, self.with_offset = filename_tmpl, bool(with_offset)
         if with_offset:
             self.line_format = "'frame_dir OFFSET TOTAL_FRAMES LABEL'"
-        super().__init__(ann_file=ann_file, start_index=start_index, **kwargs)
+        super().__init__(ann_file=ann_file, pipeline=pipeline, data_prefix=data_prefix, start_index=start_index,
+                         **kwargs)
 
     def load_data_list(self) -> list[dict]:
         if self.prefix and not os.path.isdir(self.prefix):

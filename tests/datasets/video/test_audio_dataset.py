@@ -7,7 +7,7 @@ from resbackbones.datasets import AudioDataset
 
 def test_lines_become_samples_with_paths_under_the_prefix(tmp_path):
     (tmp_path / 'list.txt').write_text('a.npy 163 1\nsub/b.npy 122 0\n')
-    data = AudioDataset(str(tmp_path / 'list.txt'), data_prefix=dict(audio=str(tmp_path / 'feats')))
+    data = AudioDataset(str(tmp_path / 'list.txt'), [], dict(audio=str(tmp_path / 'feats')))  # mmaction2's order
     first = data.get_data_info(0)
     assert first['audio_path'] == str(tmp_path / 'feats' / 'a.npy') and first['total_frames'] == 163
     assert first['label'] == first['gt_label'] == 1 and first['modality'] == 'Audio'

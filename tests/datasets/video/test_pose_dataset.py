@@ -88,6 +88,7 @@ def _write(tmp_path, **changes) -> str:
 
 @pytest.mark.parametrize('changes,kwargs,match', [
     (dict(label=3), dict(num_classes=2), r"annotation 0 \('S001'\) has label 3; expected 0..1 \(num_classes=2\)"),
+    (dict(label=3), dict(metainfo=dict(classes=('a', 'b'))), r"has label 3; expected 0..1 \(num_classes=2\)"),
     (dict(label=None), {}, r"annotation 0 \('S001'\) has label None"),
     (dict(keypoint=np.zeros((5, 17, 2))), {}, r'keypoint must be a \(persons, frames, joints, 2\) array'),
     # NTU's 3D skeletons passed, then failed in a crop with numpy's broadcast error naming no sample

@@ -68,11 +68,22 @@ def test_a_delimiter_lets_paths_hold_spaces(video_root, tmp_path):
     ([], {}, 'lists no samples'),
     (['a/bframes.mp4 1'], dict(multi_class=True), 'multi_class=True needs num_classes'),
     (['a/bframes.mp4 1'], dict(on_invalid='ignore'), "on_invalid must be one of"),
+    # metainfo names were replaced by '0'..'N-1' and never checked against the labels or num_classes
+    (['a/bframes.mp4 1'], dict(metainfo=dict(classes=('walk',))), 'line 1: label 1 is out of range; expected 0..0'),
+    (['a/bframes.mp4 1'], dict(num_classes=2, metainfo=dict(classes=('a', 'b', 'c'))),
+     r"num_classes=2 but metainfo gives 3 classes \['a', 'b', 'c'\]"),
 ])
 def test_bad_lists_name_file_and_line(video_root, tmp_path, lines, kwargs, message):
     ann = write_list(tmp_path / 'list.txt', lines)
     with pytest.raises(ValueError, match=message):
         VideoDataset(ann, data_prefix=str(video_root / 'videos'), **kwargs)
+
+
+def test_class_names_given_in_metainfo_are_kept(video_root, tmp_path):
+    ann = write_list(tmp_path / 'list.txt', ['a/bframes.mp4 1', 'a/vfr.mp4 0'])
+    dataset = VideoDataset(ann, data_prefix=str(video_root / 'videos'), metainfo=dict(classes=('walk', 'run')))
+    assert dataset.metainfo == dict(classes=('walk', 'run'))  # was ('0', '1') with classes_from_labels
+    assert VideoDataset(ann, data_prefix=str(video_root / 'videos')).metainfo['classes'] == ('0', '1')
 
 
 def test_missing_list_and_prefix(video_root, tmp_path):
@@ -126,8 +137,8 @@ def rawframes(tmp_path):
 def test_rawframes_start_at_one_and_use_the_template(rawframes):
     ann = write_list(rawframes / 'list.txt', ['v1 6 2', 'v2 3 0'])
     pipeline = [dict(type='SampleFrames', clip_len=4, test_mode=True), dict(type='RawFrameDecode')]
-    ds = RawframeDataset(ann, pipeline=pipeline, data_prefix=dict(img=str(rawframes / 'frames')),
-                         filename_tmpl='img_{:05}.png')
+    # positional as mmaction2's (ann_file, pipeline, data_prefix): filename_tmpl took the pipeline
+    ds = RawframeDataset(ann, pipeline, dict(img=str(rawframes / 'frames')), filename_tmpl='img_{:05}.png')
     sample = ds[0]  # 6 frames, clip of 4 in the middle: offset 1 -> files 2..5
     assert sample['frame_inds'].tolist() == [2, 3, 4, 5]
     assert [int(f[0, 0, 0]) for f in sample['imgs']] == [40, 60, 80, 100]
