@@ -39,6 +39,10 @@ def _random_resized_crop(where: str, cfg: dict) -> dict:
         height, width = scale  # mmpretrain's (h, w) order: it resizes to scale[::-1] with mmcv's (w, h) imresize
     else:
         raise ValueError(f'{where}: RandomResizedCrop needs scale=S or (h, w); got {scale!r}')
+    for key, value in (('max_attempts', 10), ('backend', 'cv2')):  # what albumentations' crop does, fixed
+        if args[key] != value:
+            raise ValueError(f'{where}: RandomResizedCrop {key}={args[key]!r} is not supported here: the crop runs '
+                             f"as albumentations' RandomResizedCrop, which makes {value!r} its only {key}")
     if not isinstance(args['interpolation'], str) or args['interpolation'] not in INTERPOLATION:
         raise ValueError(f"{where}: RandomResizedCrop interpolation must be one of {sorted(INTERPOLATION)}; got "
                          f"{args['interpolation']!r}")

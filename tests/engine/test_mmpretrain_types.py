@@ -40,6 +40,9 @@ def test_mmpretrains_resnext_is_ours_with_its_width_argument():
     (dict(type='mmcls.ColorJitter', brightness=0.4), r"config\[0\]: 'mmcls.ColorJitter' is a type of mmpretrain"),
     (dict(type='mmcls.RandomResizedCrop', scale=32, backend='pillow', antialias=True), r"arguments \['antialias'\]"),
     (dict(type='mmcls.RandomResizedCrop', scale=32, interpolation='hamming'), 'interpolation must be one of'),
+    # taken and ignored: albumentations' crop tries 10 times and resizes with cv2
+    (dict(type='mmcls.RandomResizedCrop', scale=32, max_attempts=100), 'max_attempts=100 is not supported here'),
+    (dict(type='mmcls.RandomResizedCrop', scale=32, backend='pillow'), "backend='pillow' is not supported here"),
     (dict(type='mmcls.RandomFlip', prob=0.5, direction=['horizontal', 'vertical']), "direction 'horizontal' or"),
     (dict(type='mmcls.ImageNet', data_root='data/imagenet'), 'ImageNet without ann_file'),
 ])
