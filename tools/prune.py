@@ -100,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f'block_widths: {backbone_cfg["block_widths"]}')
     if 'backbone' in cfg.model:
         cfg.model.backbone = backbone_cfg
+        # load_from gives every weight; a model-level Pretrained (the AVA configs') loaded the full-width file first
+        cfg.model.init_cfg = None
+        cfg.model.pop('pretrained', None)
     else:
         cfg.model = backbone_cfg
     cfg.load_from = os.path.abspath(os.path.join(args.out, CHECKPOINT_NAME))  # fine-tuning from any folder

@@ -8,19 +8,23 @@ from ..layers.norm import FrozenBatchNorm
 
 
 def _norm_mode(module: nn.Module) -> str:
-    """'train' (batch statistics), 'eval' (running statistics, affine trainable), 'frozen', or 'none'."""
+    """'train' (batch statistics; 'train-fixed' without trainable scale and shift), 'eval' (running
+    statistics, affine trainable), 'frozen' (running statistics and nothing trains), 'group', or 'none'. A batch norm
+    in training mode uses and updates batch statistics whatever its parameters: it is never 'frozen'."""
     norms = [m for m in module.modules() if is_batch_norm(m) or isinstance(m, nn.GroupNorm)]
     if not norms:
         return 'none'
     modes = set()
     for m in norms:
         trainable = any(p.requires_grad for p in m.parameters(recurse=False))
-        if isinstance(m, FrozenBatchNorm) or not trainable:
+        if isinstance(m, FrozenBatchNorm):
             modes.add('frozen')
         elif isinstance(m, nn.GroupNorm):
-            modes.add('group')
+            modes.add('group' if trainable else 'frozen')
+        elif m.training:
+            modes.add('train' if trainable else 'train-fixed')
         else:
-            modes.add('train' if m.training else 'eval')
+            modes.add('eval' if trainable else 'frozen')
     return '/'.join(sorted(modes))
 
 

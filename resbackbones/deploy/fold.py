@@ -17,7 +17,8 @@ from torch import nn
 from ..layers.norm import FrozenBatchNorm
 
 CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
-NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, FrozenBatchNorm)
+# every norm with running statistics: SyncBN and mmengine's CPU stand-in for it are no BatchNorm2d (left unfolded)
+NORMS = (nn.modules.batchnorm._BatchNorm, FrozenBatchNorm)
 
 
 def find_conv_bn_pairs(model: nn.Module, run: Callable[[nn.Module], object]) -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ def kept_width(width: int, ratio: float, divisor: int = 1) -> int:
     whole (no multiple fits)."""
     if width < divisor:
         return width
-    keep = divisor * math.floor(math.floor(width * (1 - ratio) + 0.5) / divisor + 0.5)
+    keep = divisor * math.floor(width * (1 - ratio) / divisor + 0.5)  # one rounding: twice went past the nearest
     if keep > width:  # was clipped to ``width`` itself, no multiple of the divisor (8 of 8 with divisor 3)
         keep -= divisor
     return max(keep, divisor)

@@ -48,6 +48,14 @@ def test_describe_reports_trainable_params_and_strides():
     assert rows['stem'][3] == 'frozen'
 
 
+def test_describe_calls_training_norms_without_trainable_affine_train_fixed():
+    """BN(requires_grad=False) in training mode uses and updates batch statistics: it read 'frozen'."""
+    model = _build(norm_cfg=dict(type='BN', requires_grad=False), norm_eval=False).train()
+    rows = {line.split()[0]: line.split() for line in model.describe().splitlines()[2:7]}
+    assert {row[3] for row in rows.values()} == {'train-fixed'}
+    assert {line.split()[3] for line in model.eval().describe().splitlines()[2:7]} == {'frozen'}
+
+
 def test_with_cp_gives_the_same_output_gradients_and_running_statistics():
     """The recomputation in backward updated the norms' running statistics a second time (num_batches_tracked 2
     after one step, a momentum of 0.19 for 0.1)."""

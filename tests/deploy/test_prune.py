@@ -95,7 +95,8 @@ def test_bn_criterion_ranks_by_scale_magnitude():
 
 @pytest.mark.parametrize('width, ratio, divisor, kept', [
     (64, 0.5, 1, 32), (64, 0.75, 1, 16), (10, 0.75, 1, 3), (10, 0.75, 4, 4), (8, 0.99, 1, 1), (8, 0.0, 16, 8),
-    (8, 0.0, 3, 6), (10, 0.1, 4, 8), (64, 0.5, 8, 32), (9, 0.99, 3, 3)])  # 8 of 8 with divisor 3: no multiple
+    (8, 0.0, 3, 6), (10, 0.1, 4, 8), (64, 0.5, 8, 32), (9, 0.99, 3, 3),  # 8 of 8 with divisor 3: no multiple
+    (64, 0.07, 8, 56), (8, 0.3, 4, 4), (64, 0.44, 8, 32)])  # rounded twice: 64, 8 and 40, not the nearest
 def test_kept_width(width, ratio, divisor, kept):
     assert kept_width(width, ratio, divisor) == kept
 

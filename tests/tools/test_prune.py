@@ -139,3 +139,20 @@ def test_a_relative_out_gives_a_config_that_fine_tunes_from_anywhere(tiny, tmp_p
     assert run_tool(load_tool('prune').main, [str(config), str(ckpt), '--ratio', '0.5', '--out', 'rel'],
                     prog='prune.py') == 0
     assert load_config(str(tmp_path / 'rel' / 'tiny_pruned.py')).load_from == str(tmp_path / 'rel' / 'pruned.pth')
+
+
+def test_a_model_level_pretrained_init_cfg_does_not_stop_fine_tuning(tiny, tmp_path, capsys):
+    """The AVA configs' model-level Pretrained stayed in the written config: tools/train.py's init_weights loaded
+    the full-width file into the pruned model before load_from, and stopped on the shapes."""
+    _, config, ckpt = tiny
+    with_init = tmp_path / 'with_init.py'
+    with_init.write_text(f"_base_ = [{str(config)!r}]\nmodel = dict(init_cfg=dict(type='Pretrained', "
+                         f"checkpoint={str(ckpt)!r}))\n")
+    out = tmp_path / 'pruned'
+    assert run_tool(load_tool('prune').main, [str(with_init), str(ckpt), '--ratio', '0.5', '--out', str(out)],
+                    prog='prune.py') == 0
+    assert load_config(str(out / 'with_init_pruned.py')).model.init_cfg is None
+    leaf = tmp_path / 'tune_with_init.py'
+    leaf.write_text(f"_base_ = [{str(out / 'with_init_pruned.py')!r}]\n")
+    assert run_tool(load_tool('train').main, [str(leaf), '--work-dir', str(tmp_path / 'ft'), '--cfg-options',
+                                         'train_cfg.max_epochs=1'], prog='train.py') == 0
