@@ -66,12 +66,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.path.isfile(args.show_dir):
             raise NotADirectoryError(f'--show-dir {args.show_dir} is a file; give a folder')
         ensure_writable_dir(args.show_dir, '--show-dir')  # under a file or unwritable: failed after the whole test
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type=cfg.get('show_hook', 'PredictionGridHook'), out_dir=args.show_dir)]
+        if not show_face_rocs(cfg, args.show_dir):
+            cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+                dict(type=cfg.get('show_hook', 'PredictionGridHook'), out_dir=args.show_dir)]
     metrics = build_runner(cfg).test()
     if is_main_process():
         print(json_line(metrics))
     return 0
+
+
+def show_face_rocs(cfg, show_dir: str) -> bool:
+    """A face model's pictures are its ROCs: each FaceVerificationMetric of the test writes ``roc[_<prefix>].png``
+    into ``show_dir`` (the classifier's prediction grid stopped the test on the first batch: no 'pred_label').
+    False for other models, or a config that names its own ``show_hook``."""
+    if cfg.model.get('type') != 'FaceRecognizer' or 'show_hook' in cfg:
+        return False
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
+    for i, evaluator in enumerate(evaluators):
+        if evaluator.get('type') == 'FaceVerificationMetric':
+            name = evaluator.get('prefix') or (str(i) if len(evaluators) > 1 else '')
+            evaluator['roc_file'] = os.path.join(show_dir, f'roc_{name}.png' if name else 'roc.png')
+    return True
 
 
 if __name__ == '__main__':

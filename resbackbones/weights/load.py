@@ -106,6 +106,7 @@ def _map_backbone(split: Split, bb_target: Mapping[str, torch.Tensor], bb_prefix
     if padded:
         report.adapted.append(f'{padded} first-block convs take lateral (fused) channels: zero weights for them, '
                               'as mmaction2 (see weights/fused.py)')
+    report.from_2d = factorised + len(inflated)
     if inflated:
         frames = ', '.join(f'{n} x t={t}' for t, n in sorted(Counter(inflated).items()))
         report.adapted.append(f'{len(inflated)} conv kernels inflated 2D -> 3D (I3D: repeated over t frames, '

@@ -30,6 +30,8 @@ class LoadReport:
             nothing: they keep their values. Usual when fine-tuning from a backbone's weights; a whole-model load
             (``load_task_checkpoint``) refuses them.
         adapted: what was changed to fit (the first conv's input channels). notes: key renames applied.
+        from_2d: how many 2D kernels were made 3D (inflated or factorised into (2+1)D): a 2D network's weights
+            starting a video model, which a whole-model load for a score (``load_task_checkpoint``) refuses.
     """
 
     checkpoint: str
@@ -43,6 +45,7 @@ class LoadReport:
     adapted: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)
+    from_2d: int = 0
 
     def __str__(self) -> str:
         lines = [f'Loaded {self.loaded} tensors from {self.checkpoint}',

@@ -49,7 +49,7 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool
     (left to mmengine). ``strict``: whole or a ValueError naming the file; otherwise (fine-tuning) the parts that
     fit, the rest reported and kept as initialised, but still a ValueError when the backbone does not fit."""
     ckpt = read_checkpoint(path, mmap=True)  # read to tell the format; mmengine may read it again
-    if matches_model(ckpt.state, model):
+    if matches_model(ckpt.state, model) or _same_names(ckpt.state, model):
         return None
     source, evidence = detect_source(ckpt)
     if source == 'native':
@@ -89,6 +89,11 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool
         report.evidence = evidence  # detected here, not given by the user
         log_report(report)
         _refuse_another_architecture(model, before, report, what)
+        if strict and report.from_2d:  # a 2D recognizer's file scored as a 3D model (1.0 where its own gave 0.5)
+            model.load_state_dict(before)
+            raise ValueError(f'{what}; it holds 2D weights, which would be made 3D ({report.from_2d} kernels '
+                             f'inflated or factorised) to score this {type(model).__name__}: it was saved from '
+                             f'another network. The model was not changed. {FINE_TUNE}')
         if strict and (report.missing or report.mismatched or report.untouched):
             model.load_state_dict(before)
             raise ValueError(f'{what}; it fits {type(model).__name__} only in part: missing '
@@ -97,6 +102,17 @@ def load_task_checkpoint(model: nn.Module, path: str | os.PathLike, strict: bool
                              f'neck?). The model was not changed. {FINE_TUNE}')
         return f'{what}:\n{report}'
     raise ValueError(f'{what}; no converter loads it whole into a {type(model).__name__}')
+
+
+def _same_names(state: dict, model: nn.Module) -> bool:
+    """Every tensor name the model's and no other, the backbone's shapes too: our own layout with another head
+    (another num_classes), which mmengine loads key for key (a U-Net or face model of ours was taken for an
+    mmpretrain file and refused). A backbone of other shapes (a 2D file for a 3D model) goes to the converters."""
+    target = model.state_dict()
+    names = {k for k in target if not k.endswith('num_batches_tracked')}
+    if {k for k in state if not k.endswith('num_batches_tracked')} != names:
+        return False
+    return all(tuple(state[k].shape) == tuple(target[k].shape) for k in names if k.startswith('backbone.'))
 
 
 def _snapshot(model: nn.Module) -> dict:

@@ -79,6 +79,9 @@ def test_train_on_rec_then_test_on_bin(trained, capsys):
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0.0 <= metrics['verification/accuracy'] <= 1.0 and 'verification/best_threshold' in metrics
     assert (tmp / 'roc.png').is_file()
+    # --show-dir: the ROC goes there (the classifier's prediction grid stopped the test: no 'pred_label')
+    _main('test', config, ckpt, '--work-dir', tmp / 'test', '--show-dir', tmp / 'show')
+    assert sorted(p.name for p in (tmp / 'show').iterdir()) == ['roc.png']
 
 
 @pytest.mark.slow
