@@ -30,6 +30,8 @@ def atomic_path(path: str, keep_extension: bool = False) -> Iterator[str]:
     (``remove_stale_temporaries`` clears those).
     """
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):  # mkstemp's error named the temporary file, not the missing folder
+        raise FileNotFoundError(f'cannot write {path}: its folder {folder} does not exist')
     suffix = os.path.splitext(path)[1] if keep_extension else ''
     fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}{TMP_MARK}', suffix=suffix, dir=folder)
     os.close(fd)

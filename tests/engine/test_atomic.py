@@ -18,6 +18,12 @@ def test_atomic_path_replaces_on_success(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth']
 
 
+def test_a_missing_folder_is_named_not_the_temporary_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f'cannot write .*v0.mp4: its folder {tmp_path / "none"} does not'):
+        with atomic_path(str(tmp_path / 'none' / 'v0.mp4'), keep_extension=True):
+            pass
+
+
 @pytest.mark.parametrize('exc', [RuntimeError, KeyboardInterrupt])
 def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path, exc):
     target = tmp_path / 'epoch_1.pth'

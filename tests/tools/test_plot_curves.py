@@ -50,6 +50,19 @@ def test_validation_steps_of_an_iteration_based_run_are_iterations(plot):
     assert plot.series(records, 'mDice') == ('iteration (validation step)', [200], [0.8])
 
 
+@pytest.mark.parametrize('records, keys', [
+    ([dict(loss=1.0, iter=1, step=1), {'accuracy/top1': 40.0, 'accuracy/top5': 90.0, 'data_time': 0.1, 'step': 1}],
+     ['loss', 'accuracy/top1']),
+    # a recognizer's or U-Net's run failed without --keys: 'accuracy/top1' is in no line of the log
+    ([dict(loss=1.0, iter=1, step=1), {'data_time': 0.1, 'acc/top1': 0.5, 'acc/top5': 0.9, 'step': 1}],
+     ['loss', 'acc/top1']),
+    ([dict(loss=1.0, iter=1, step=1), {'mDice': 0.8, 'step': 1}], ['loss', 'mDice']),
+    ([dict(loss=1.0, iter=1, step=1)], ['loss']),  # no validation yet
+])
+def test_default_keys_are_the_loss_and_the_first_validation_metric(plot, records, keys):
+    assert plot.default_keys(records) == keys
+
+
 @pytest.mark.parametrize('given', ['work_dir', 'vis_data', 'json'])
 def test_cli_writes_png_from_newest_run(plot, tmp_path, capsys, given):
     old = write_log(tmp_path / 'wd', '20250101_000000')

@@ -1,6 +1,6 @@
 """Plot training curves from mmengine's json scalar log: train loss per iteration, val accuracy per epoch.
 
-    python tools/analysis/plot_curves.py WORK_DIR_OR_JSON [--keys loss accuracy/top1] [--out curves.png]
+    python tools/analysis/plot_curves.py WORK_DIR_OR_JSON [--keys loss acc/top1] [--out curves.png]
 
 WORK_DIR may be a training work_dir (the newest <timestamp>/vis_data/scalars.json is used) or a vis_data
 folder. mmengine writes one json object per line: training lines carry 'iter' (and 'step' = iter); validation
@@ -79,9 +79,20 @@ def validation_unit(records: list[dict]) -> str:
     return 'epoch' if any('epoch' in r for r in train) else 'iteration'
 
 
-def plot_curves(log: Path, keys: list[str], out: Path) -> Path:
-    """Write one panel per key to the PNG ``out`` (atomically) and return its path."""
+NOT_METRICS = {'step', 'epoch', 'iter', 'time', 'data_time', 'lr', 'memory', 'eta'}
+
+
+def default_keys(records: list[dict]) -> list[str]:
+    """'loss' and the first metric of the first validation line (a classifier's 'accuracy/top1', a recognizer's
+    'acc/top1', a U-Net's 'mDice' ...): a fixed 'accuracy/top1' failed on every run but classification."""
+    validation = next((r for r in records if 'iter' not in r and set(r) - NOT_METRICS), None)
+    return ['loss'] + ([next(k for k in validation if k not in NOT_METRICS)] if validation else [])
+
+
+def plot_curves(log: Path, keys: list[str] | None, out: Path) -> Path:
+    """Write one panel per key (None: :func:`default_keys`) to the PNG ``out`` (atomically) and return its path."""
     records = read_scalars(log)
+    keys = keys or default_keys(records)
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 4), squeeze=False)
     for ax, key in zip(axes[0], keys):
         xlabel, xs, ys = series(records, key)
@@ -99,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI: errors print one line and exit 2 (as argparse does)."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('path', type=Path, help='work_dir, vis_data folder or json log')
-    parser.add_argument('--keys', nargs='+', default=['loss', 'accuracy/top1'])
+    parser.add_argument('--keys', nargs='+', help="default: 'loss' and the log's first validation metric")
     parser.add_argument('--out', type=Path, help='PNG to write (default: curves.png beside the log)')
     args = parser.parse_args(argv)
     try:
