@@ -23,6 +23,9 @@ WHY = {
                     'UniFormerHead', 'UniFormerV2', 'VisionTransformer')},
     **{name: f'a graph convolutional network over skeletons is {NOT_RESNET}'
        for name in ('STGCN', 'AAGCN', 'MSG3D', 'GCNHead', 'RecognizerGCN')},
+    **{name: f'a transform of the graph-convolution skeleton pipeline, whose models are {NOT_RESNET}'
+       for name in ('PreNormalize2D', 'PreNormalize3D', 'GenSkeFeat', 'JointToBone', 'ToMotion', 'MergeSkeFeat',
+                    'PadTo', 'FormatGCNInput')},
     **{name: f'temporal action localization (BMN, BSN, DRN, TCANet over precomputed features) is {NOT_RESNET}'
        for name in ('BMN', 'TEM', 'PEM', 'DRN', 'TCANet')},
     **{name: f'a video-language model (VindLU, CLIP4Clip) is {NOT_RESNET}'

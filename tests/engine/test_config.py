@@ -134,6 +134,15 @@ def test_mmaction2_types_not_built_here_say_why(tmp_path, model, named):
         load_config(str(path))
 
 
+def test_gcn_pipeline_transforms_say_why(tmp_path):
+    """A GCN config's pipeline read as a typo: 'GenSkeFeat is not in the resbackbones::transform registry'."""
+    path = tmp_path / 'gcn.py'
+    path.write_text("default_scope = 'mmaction'\ntrain_pipeline = [dict(type='GenSkeFeat', feats=['j'])]\n")
+    with pytest.raises(ValueError, match=r"train_pipeline\[0\]: mmaction2's 'GenSkeFeat' is not provided here: a "
+                                         'transform of the graph-convolution skeleton pipeline'):
+        load_config(str(path))
+
+
 def test_a_data_loader_that_is_not_a_dict_is_named(tmp_path):
     path = tmp_path / 'comma.py'  # mmaction2's gym-limb PoseC3D config has this stray comma
     path.write_text("train_dataloader = dict(batch_size=2, dataset=dict(type='PoseDataset')),\n")

@@ -19,13 +19,24 @@ def sample_name(results: dict) -> str:
 THREE_D_HINT = ' (x, y, z skeletons such as NTU 3D are for GCN models, which this project does not provide)'
 
 
+def shape_hint(kp) -> str:
+    """Why keypoints of a wrong shape may be so: NTU's (x, y, z), or Kinetics-skeleton's compressed (boxes, joints,
+    3) rows before DecompressPose (the 3D hint misled there)."""
+    if not isinstance(kp, np.ndarray) or kp.shape[-1:] != (3,):
+        return ''
+    if kp.ndim == 3:
+        return (' (compressed (boxes, joints, x y score) rows, as Kinetics-skeleton stores them: put DecompressPose '
+                'first)')
+    return THREE_D_HINT if kp.ndim == 4 else ''
+
+
 def keypoints_of(results: dict, owner: str) -> np.ndarray:
     """``results['keypoint']`` as an (M, T, V, 2) array of image (x, y); ValueError names the sample."""
     kp = results.get('keypoint')
     if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[-1] != 2:
         got = f'shape {kp.shape}' if isinstance(kp, np.ndarray) else type(kp).__name__
         raise ValueError(f"{owner} needs results['keypoint'] as (persons, frames, joints, 2) image x, y; got {got} "
-                         f'for {sample_name(results)}{THREE_D_HINT if got.endswith(", 3)") else ""}')
+                         f'for {sample_name(results)}{shape_hint(kp)}')
     return kp
 
 

@@ -21,10 +21,12 @@ def combine_quadruple(outer, inner) -> tuple[float, float, float, float]:
 
 
 def compact_box(kp: np.ndarray, h: int, w: int, padding: float, threshold: float,
-                hw_ratio: tuple[float, float] | None, allow_imgpad: bool) -> tuple[int, int, int, int] | None:
+                hw_ratio: tuple[float, float] | None, allow_imgpad: bool,
+                where: str = 'the sample') -> tuple[int, int, int, int] | None:
     """(min_x, min_y, max_x, max_y) integer box around the non-zero coordinates of ``kp`` in an h x w frame, grown
     by ``padding`` and to ``hw_ratio`` (mmaction2's arithmetic, see ``PoseCompact``); None when the tight box is
-    under ``threshold`` pixels wide or high."""
+    under ``threshold`` pixels wide or high. ValueError naming ``where`` when, kept inside the frame, the box is
+    empty: every joint lies outside it (keypoints in another resolution than img_shape)."""
     kp_x, kp_y = kp[..., 0], kp[..., 1]
     min_x, max_x = np.min(kp_x[kp_x != 0], initial=np.inf), np.max(kp_x[kp_x != 0], initial=-np.inf)
     min_y, max_y = np.min(kp_y[kp_y != 0], initial=np.inf), np.max(kp_y[kp_y != 0], initial=-np.inf)
@@ -40,7 +42,11 @@ def compact_box(kp: np.ndarray, h: int, w: int, padding: float, threshold: float
     min_y, max_y = center[1] - half_h, center[1] + half_h
     if allow_imgpad:
         return int(min_x), int(min_y), int(max_x), int(max_y)
-    return int(max(0, min_x)), int(max(0, min_y)), int(min(w, max_x)), int(min(h, max_y))
+    box = int(max(0, min_x)), int(max(0, min_y)), int(min(w, max_x)), int(min(h, max_y))
+    if box[2] <= box[0] or box[3] <= box[1]:  # a negative img_shape went on to fail in Resize, blaming the data
+        raise ValueError(f'{where}: the keypoints lie outside the {w}x{h} (w x h) frame of img_shape (their box '
+                         f'{min_x:.0f}, {min_y:.0f} .. {max_x:.0f}, {max_y:.0f}): are they in another resolution?')
+    return box
 
 
 def shift_keypoints(kp: np.ndarray, x: int, y: int) -> None:
@@ -87,14 +93,14 @@ class PoseCompact(BaseTransform):
         self.padding, self.threshold, self.hw_ratio = float(padding), threshold, hw_ratio
         self.allow_imgpad = bool(allow_imgpad)
 
-    def box(self, kp: np.ndarray, h: int, w: int) -> tuple[int, int, int, int] | None:
-        return compact_box(kp, h, w, self.padding, self.threshold, self.hw_ratio, self.allow_imgpad)
+    def box(self, kp: np.ndarray, h: int, w: int, where: str) -> tuple[int, int, int, int] | None:
+        return compact_box(kp, h, w, self.padding, self.threshold, self.hw_ratio, self.allow_imgpad, where)
 
     def transform(self, results: dict) -> dict:
         kp = keypoints_of(results, 'PoseCompact')
         h, w = image_shape(results, 'PoseCompact')
         kp[np.isnan(kp)] = 0.
-        box = self.box(kp, h, w)
+        box = self.box(kp, h, w, f'PoseCompact: {sample_name(results)}')
         if box is None:
             return results
         min_x, min_y, max_x, max_y = box
@@ -132,7 +138,7 @@ class MMCompact(PoseCompact):
                              f'(w x h) but img_shape, the frame of the keypoints, is {w}x{h}; put MMDecode first '
                              f'(it rescales the keypoints to the video)')
         kp = np.where(np.isnan(kp), 0, kp)
-        min_x, min_y, max_x, max_y = self.box(kp, h, w) or (0, 0, w, h)
+        min_x, min_y, max_x, max_y = self.box(kp, h, w, f'MMCompact: {sample_name(results)}') or (0, 0, w, h)
         shift_keypoints(kp, min_x, min_y)
         results['keypoint'] = kp
         results['imgs'] = crop_with_zeros(imgs, (min_x, min_y, max_x, max_y))

@@ -206,6 +206,12 @@ def test_the_posec3d_pipeline_from_configs_builds_and_runs():
      r'left_kp / right_kp name joint 16 but the keypoints of f have 15 joints'),
     (FormatShape('NCTHW_Heatmap'), dict(imgs=np.zeros((7, 17, 8, 8)), clip_len=4, num_clips=1), 'do not split'),
     (DecompressPose(), dict(keypoint=np.zeros((2, 17, 3)), total_frames=3, frame_dir='e'), r"e lacks \['frame_inds'\]"),
+    # Kinetics-skeleton's compressed rows without DecompressPose were blamed on NTU's 3D skeletons
+    (PoseDecode(), dict(keypoint=np.zeros((20, 17, 3)), frame_dir='g'), 'g .*put DecompressPose first'),
+    # joints outside img_shape (another resolution): a negative img_shape failed later in Resize, blaming the data
+    (PoseCompact(allow_imgpad=False), dict(keypoint=np.linspace(120., 150., 68).reshape(1, 2, 17, 2),
+                                           img_shape=(40, 60), frame_dir='h'),
+     r'PoseCompact: h: the keypoints lie outside the 60x40 \(w x h\) frame of img_shape'),
 ])
 def test_bad_pose_input_names_the_sample(transform, results, match):
     with pytest.raises(ValueError, match=match):
