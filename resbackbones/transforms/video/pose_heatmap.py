@@ -138,6 +138,9 @@ class GeneratePoseTarget(BaseTransform):
                 maps.append(limb_maps(kps[:, t, a], kps[:, t, b], scores[:, t, a].astype(np.float32),
                                       scores[:, t, b].astype(np.float32), self.sigma, height, width).max(0, initial=0))
             frames.append(np.concatenate(maps))
+        if not frames:  # a sequence of no frames: (0, C, H, W), as mmaction2 (stacking nothing raised, unnamed)
+            channels = kps.shape[2] * self.with_kp + len(self.skeletons) * self.with_limb
+            return np.zeros((0, channels, height, width), np.float32)
         return np.stack(frames)
 
     def transform(self, results: dict) -> dict:

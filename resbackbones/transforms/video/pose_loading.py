@@ -18,7 +18,9 @@ def keep_keypoint_frames(results: dict, inds: np.ndarray, owner: str) -> None:
     if outside.size:
         raise ValueError(f'{owner}: frame index {int(outside[0])} is outside the {kp.shape[1]} frames of '
                          f"{sample_name(results)}'s keypoints (total_frames={results.get('total_frames')}, "
-                         f"start_index={results.get('start_index', 0)}); total_frames must count the keypoint frames")
+                         f"start_index={results.get('start_index', 0)}); "
+                         + ('keypoint frames count from 0: leave the dataset\'s start_index at 0'
+                            if results.get('start_index', 0) else 'total_frames must count the keypoint frames'))
     score = results.get('keypoint_score')
     if score is not None:
         if not isinstance(score, np.ndarray) or score.shape != kp.shape[:3]:
@@ -76,6 +78,10 @@ class DecompressPose(BaseTransform):
         if np.any(np.diff(frame_inds) < 0):
             raise ValueError(f'DecompressPose: frame_inds of {sample_name(results)} must be non-decreasing')
         total = int(results['total_frames'])
+        if not self.squeeze and len(frame_inds) and (frame_inds.min() < 0 or frame_inds.max() >= total):
+            raise ValueError(f'DecompressPose: {sample_name(results)} has a box at frame {int(frame_inds.max())} '
+                             f'(or below 0) but total_frames={total}; with squeeze=False every frame_inds entry '
+                             'must be a frame of the video')
         if self.squeeze:
             frame_inds = np.unique(frame_inds, return_inverse=True)[1].reshape(-1)
             total = int(frame_inds.max()) + 1 if len(frame_inds) else 0

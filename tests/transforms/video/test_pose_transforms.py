@@ -91,6 +91,13 @@ def test_heatmap_double_with_joints_and_limbs_swaps_the_limb_channels_too():
     np.testing.assert_array_equal(mirrored[6], plain[5, :, ::-1])  # joints as before
 
 
+def test_a_sequence_of_no_frames_gives_no_heatmaps():
+    """As mmaction2: (0, C, H, W); stacking no frames raised numpy's 'need at least one array to stack'."""
+    out = GeneratePoseTarget(with_kp=True, with_limb=True)(dict(keypoint=np.zeros((1, 0, 17, 2), np.float32),
+                                                                img_shape=(8, 8)))
+    assert out['imgs'].shape == (0, 17 + len(GeneratePoseTarget().skeletons), 8, 8)
+
+
 def test_a_sample_of_no_persons_gives_zero_heatmaps():
     # numpy's "zero-size array to reduction operation maximum" (mmaction2 gives zeros)
     sample = dict(keypoint=np.zeros((0, 3, 17, 2), np.float32), img_shape=(8, 8))
@@ -206,6 +213,10 @@ def test_the_posec3d_pipeline_from_configs_builds_and_runs():
      r'left_kp / right_kp name joint 16 but the keypoints of f have 15 joints'),
     (FormatShape('NCTHW_Heatmap'), dict(imgs=np.zeros((7, 17, 8, 8)), clip_len=4, num_clips=1), 'do not split'),
     (DecompressPose(), dict(keypoint=np.zeros((2, 17, 3)), total_frames=3, frame_dir='e'), r"e lacks \['frame_inds'\]"),
+    (DecompressPose(squeeze=False), dict(keypoint=np.zeros((2, 17, 3)), frame_inds=np.array([3, 10]),
+                                         total_frames=10, frame_dir='i'), 'i has a box at frame 10'),  # IndexError
+    (PoseDecode(), dict(keypoint=np.zeros((1, 5, 17, 2)), frame_inds=np.array([4, 5]), start_index=1,
+                        frame_dir='j'), "keypoint frames count from 0: leave the dataset's start_index at 0"),
     # Kinetics-skeleton's compressed rows without DecompressPose were blamed on NTU's 3D skeletons
     (PoseDecode(), dict(keypoint=np.zeros((20, 17, 3)), frame_dir='g'), 'g .*put DecompressPose first'),
     # joints outside img_shape (another resolution): a negative img_shape failed later in Resize, blaming the data
