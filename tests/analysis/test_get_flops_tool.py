@@ -48,6 +48,10 @@ def test_config_counts_the_backbone_when_there_is_one(tool, capsys, tmp_path, mo
     assert f'{config}: {counted} (ResNet)' in out and numbers(out) == ('1x3x224x224', 11.18, 1.81)
 
 
+VIDEO_TEST = ("test_dataloader = dict(dataset=dict(pipeline=[dict(type='SampleFrames', clip_len=8, num_clips=1), "
+              "dict(type='CenterCrop', crop_size=(40, 48))]))\n")  # mmaction2's crop_size: (w, h)
+
+
 @pytest.mark.parametrize('model, expected', [
     ("dict(type='FaceRecognizer', num_classes=5, input_size=(16, 24), backbone=dict(type='IResNet', depth=18))",
      '1x3x16x24 (model.input_size)'),
@@ -58,10 +62,13 @@ def test_config_counts_the_backbone_when_there_is_one(tool, capsys, tmp_path, mo
      "test_cfg=dict(mode='slide', patch_size=32))", '1x1x32x32x32 (model.test_cfg.patch_size)'),
     ("dict(type='UNet', num_classes=2, backbone=dict(type='ResNet', depth=18), test_cfg=dict(mode='whole'))",
      '1x3x224x224'),
+    # a video model's test clip (it tried 224x224 images: 'ResNet3d takes (N, C, T, H, W) inputs')
+    ("dict(type='Recognizer3D', backbone=dict(type='ResNet3d', depth=18, base_channels=8), num_classes=3)",
+     '1x3x8x48x40 (test_dataloader pipeline)'),
 ])
 def test_a_config_is_counted_at_the_size_it_runs_at(tool, capsys, tmp_path, model, expected):
     config = tmp_path / 'cfg.py'
-    config.write_text(f'model = {model}\n')
+    config.write_text(f'model = {model}\n' + (VIDEO_TEST if 'ResNet3d' in model else ''))
     assert tool.main([str(config)]) == 0
     assert f'input:  {expected}\n' in capsys.readouterr().out
     dims = expected.split()[0].count('x') - 1

@@ -7,8 +7,8 @@
 
 A config's ``model.backbone`` is counted when the model has one (detectors and segmentors need more than an image
 to run), else ``model``. Without --shape a config's input is the size its model runs at where the config
-says: a face model's ``input_size``, a sliding-window U-Net's ``test_cfg.patch_size`` (3D for volumes); else
-224x224. Models are built on the meta device: counting allocates no weights and computes nothing.
+says: a face model's ``input_size``, a sliding-window U-Net's ``test_cfg.patch_size`` (3D for volumes), a 3D video
+model's test clip (clip_len x crop); else 224x224. Models are built on the meta device: counting allocates no weights and computes nothing.
 GMACs = FLOPs / 2 (see resbackbones/analysis/complexity.py). Bad input: one line on stderr, exit status 2.
 """
 from __future__ import annotations
@@ -81,6 +81,25 @@ def config_input_size(model_cfg: dict, dims: int = 2) -> tuple[tuple[int, ...], 
     return None
 
 
+SAMPLERS = ('SampleFrames', 'DenseSampleFrames', 'UniformSample', 'UniformSampleFrames')
+CROPS = ('CenterCrop', 'ThreeCrop', 'TenCrop')
+
+
+def pipeline_clip_size(cfg) -> tuple[tuple[int, ...], str] | None:
+    """A video config's clip, (T, H, W): the frame sampler's ``clip_len`` and the crop of its test (else val)
+    pipeline (mmaction2's ``crop_size``: S or (w, h)); None when the pipeline does not say."""
+    for split in ('test_dataloader', 'val_dataloader'):
+        pipeline = ((cfg.get(split) or {}).get('dataset') or {}).get('pipeline') or []
+        steps = [t for t in pipeline if isinstance(t, dict)]
+        clip = next((t.get('clip_len') for t in steps if t.get('type') in SAMPLERS), None)
+        crop = next((t.get('crop_size') for t in steps if t.get('type') in CROPS), None)
+        if isinstance(clip, int) and isinstance(crop, int):
+            return (clip, crop, crop), f'{split} pipeline'
+        if isinstance(clip, int) and isinstance(crop, (list, tuple)) and len(crop) == 2:
+            return (clip, crop[1], crop[0]), f'{split} pipeline'
+    return None
+
+
 def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, str, tuple | None]:
     """The config's backbone (or model), its label, and ``config_input_size``'s answer."""
     from mmengine.config import Config
@@ -100,7 +119,9 @@ def build_from_config(path: str, in_channels: int | None) -> tuple[nn.Module, st
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(f'{path}: cannot build {key}: {err}') from None
     from resbackbones.models.unet import backbone_dims
-    return model, f'{path}: {key} ({part.get("type")})', config_input_size(model_cfg, backbone_dims(model))
+    dims = backbone_dims(model)
+    size = config_input_size(model_cfg, dims) or (pipeline_clip_size(cfg) if dims == 3 else None)
+    return model, f'{path}: {key} ({part.get("type")})', size
 
 
 def input_channels(model: nn.Module) -> int:
