@@ -29,6 +29,29 @@ def label_breaking_settings(transforms: Sequence[Any]) -> list[str]:
     return found
 
 
+def probe_boxes(h: int, w: int) -> np.ndarray:
+    """The whole image and its middle half, as pascal_voc boxes."""
+    return np.array([[0, 0, w, h], [w / 4, h / 4, 3 * w / 4, 3 * h / 4]], np.float32)
+
+
+def probe_geometry(probed: dict, old: tuple[int, int], new: tuple[int, int]
+                   ) -> tuple[tuple[float, float], tuple[int, int], str]:
+    """(scale (w, h), the resized content's (h, w), '' or what moved the content) from the landed probes: a resize
+    keeps the whole-image probe at the origin and scales the middle one with it; a right/bottom pad leaves the
+    content smaller than the new image. Anything else (a crop, a centred pad, a rotation) moved it."""
+    (old_h, old_w), (new_h, new_w) = old, new
+    whole, middle = probed.get(-1), probed.get(-2)
+    if whole is None or middle is None:
+        return (new_w / old_w, new_h / old_h), new, 'cut the image (a probe box left it)'
+    x1, y1, x2, y2 = (float(v) for v in whole)
+    sx, sy = (x2 - x1) / old_w, (y2 - y1) / old_h
+    expected = np.array([x1 + sx * old_w / 4, y1 + sy * old_h / 4, x1 + 3 * sx * old_w / 4, y1 + 3 * sy * old_h / 4])
+    if abs(x1) > 0.5 or abs(y1) > 0.5 or np.abs(np.asarray(middle, np.float64) - expected).max() > 0.5:
+        return (new_w / old_w, new_h / old_h), new, 'moved or cut the image content (a crop, a centred pad ...)'
+    content = (min(new_h, int(round(y2))), min(new_w, int(round(x2))))
+    return (content[1] / old_w, content[0] / old_h), content, ''
+
+
 @TRANSFORMS.register_module()
 class DetAlbu(BaseTransform):
     """Apply albumentations transforms (config dicts, as for ``Albu``) to ``img``, ``gt_bboxes``, ``gt_masks``.
@@ -37,8 +60,13 @@ class DetAlbu(BaseTransform):
     handling, masks through its mask targets; instances whose box leaves the image, or shrinks below
     ``min_size`` px, are dropped together with their label, ignore flag and mask.
 
-    A transform that changes the image size multiplies ``scale_factor`` (w, h) by the change, so boxes predicted
-    on a resized test image map back to the original pixels; a crop's offset is not recorded (crop for training).
+    Where the image went is measured with two probe boxes (the whole image and its middle half) sent along: a
+    resize multiplies ``scale_factor`` (w, h); a resize followed by padding at the right and bottom (the letterbox
+    of ``LongestMaxSize`` + ``PadIfNeeded(position='top_left')``) also keeps the resized content's ``img_shape``
+    and records ``pad_shape``, so test boxes map back to the original pixels. A crop, a centred pad, a rotation
+    (the content moved or was cut) is recorded as ``geometry_moved``: fine for training targets, which move with
+    the image, but mapping predictions back is then refused (it put them in the wrong pixels). Transforms that
+    choose crops by the boxes (``*BBox*``) are not probed, since a probe would change their choice.
 
     Masks come either as ``gt_masks`` (N, H, W) or as one ``gt_instance_map`` (``InstanceMap``), which moves as a
     single plane and comes out as the ``gt_masks`` of the kept instances; it needs nearest mask interpolation and
@@ -57,6 +85,7 @@ class DetAlbu(BaseTransform):
         self.aug = A.Compose([build_albu(t) for t in self.transforms],
                              bbox_params=A.BboxParams(format='pascal_voc', label_fields=['index'], clip=True))
         self.map_breaking = label_breaking_settings(self.aug.transforms)
+        self.probe = not any('BBox' in type(t).__name__ for t in each_transform(self.aug.transforms))
 
     def transform(self, results: dict) -> dict:
         self._check_instances(results)
@@ -70,19 +99,22 @@ class DetAlbu(BaseTransform):
             kwargs['mask'] = instance_map
         elif masks is not None and len(masks):
             kwargs['masks'] = masks
+        old_h, old_w = img.shape[:2]
+        if self.probe:
+            probes = probe_boxes(old_h, old_w)
+            kwargs['bboxes'] = np.concatenate([np.asarray(boxes, np.float32).reshape(-1, 4), probes])
+            kwargs['index'] = kwargs['index'] + [-1, -2]
         out = seeded(self.aug)(**kwargs)
         img = out['image'][..., None] if out['image'].ndim == 2 else out['image']
         new_boxes = np.asarray(out['bboxes'], dtype=np.float32).reshape(-1, 4)
+        index = np.asarray(out['index'], dtype=np.int64)
+        probed = {int(i): box for i, box in zip(index, new_boxes) if i < 0}
+        new_boxes, index = new_boxes[index >= 0], index[index >= 0]
         keep = ((new_boxes[:, 2] - new_boxes[:, 0]) >= self.min_size) & \
                ((new_boxes[:, 3] - new_boxes[:, 1]) >= self.min_size)
-        index = np.asarray(out['index'], dtype=np.int64)[keep]
-        old_h, old_w = results['img'].shape[:2]
-        if img.shape[:2] != (old_h, old_w):
-            # as DetResize: a later Pad makes the detector map boxes back by scale_factor, which must include this
-            # resize (the factor from before it put test boxes in the wrong pixels)
-            w_scale, h_scale = results.get('scale_factor', (1.0, 1.0))[:2]
-            results['scale_factor'] = (w_scale * img.shape[1] / old_w, h_scale * img.shape[0] / old_h)
-        results['img'], results['img_shape'] = img, img.shape[:2]
+        index = index[keep]
+        self._record_geometry(results, probed, (old_h, old_w), img.shape[:2])
+        results['img'] = img
         if 'gt_bboxes' in results:
             results['gt_bboxes'] = new_boxes[keep]
             for key in PER_INSTANCE:
@@ -95,6 +127,23 @@ class DetAlbu(BaseTransform):
                                    else np.zeros((0,) + img.shape[:2], np.uint8))
         return results
 
+    def _record_geometry(self, results: dict, probed: dict, old: tuple[int, int], new: tuple[int, int]) -> None:
+        """scale_factor, img_shape and pad_shape after the call, from where the probes landed (see the class)."""
+        (old_h, old_w), (new_h, new_w) = old, new
+        content = (new_h, new_w)
+        if not self.probe:  # as before: a size change read as a resize
+            scale = (new_w / old_w, new_h / old_h)
+        else:
+            scale, content, moved = probe_geometry(probed, old, new)
+            if moved:
+                results['geometry_moved'] = f'DetAlbu({[t.get("type") for t in self.transforms]}) {moved}'
+        if scale != (1.0, 1.0):  # as DetResize: the factor a later Pad makes the detector map boxes back by
+            w_scale, h_scale = results.get('scale_factor', (1.0, 1.0))[:2]
+            results['scale_factor'] = (w_scale * scale[0], h_scale * scale[1])
+        results['img_shape'] = content
+        if content != (new_h, new_w):
+            results['pad_shape'] = (new_h, new_w)
+
     @staticmethod
     def _check_instances(results: dict) -> None:
         """ValueError for what the albumentations call would drop or leave behind: masks without boxes (every mask
@@ -104,7 +153,7 @@ class DetAlbu(BaseTransform):
         boxes, masks = results.get('gt_bboxes'), results.get('gt_masks')
         if (masks is not None or results.get(INSTANCE_MAP) is not None) and boxes is None:
             raise ValueError(f'DetAlbu: {where} has instance masks but no gt_bboxes; DetAlbu keeps instances by '
-                             f'their boxes (load them with LoadDetAnnotations(with_bbox=True))')
+                             f'their boxes (LoadDetAnnotations loads them)')
         if masks is not None and boxes is not None and len(masks) != len(boxes):
             raise ValueError(f'DetAlbu: {where} has {len(masks)} masks for {len(boxes)} boxes; they must pair up')
         left = [key for key in ('gt_seg_map', 'gt_keypoints') if results.get(key) is not None]

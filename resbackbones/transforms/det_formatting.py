@@ -11,7 +11,7 @@ import torch
 from ..registry import TRANSFORMS
 from .instance_map import KEY as INSTANCE_MAP, masks_from_instance_map
 
-META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'pad_shape')
+META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'pad_shape', 'geometry_moved')
 
 
 @TRANSFORMS.register_module()
@@ -41,9 +41,14 @@ class PackDetInputs(BaseTransform):
             raise ValueError(
                 f"PackDetInputs: {results.get('img_path', 'the sample')}: gt_masks are {results['gt_masks'].shape[1:]} "
                 f'but the image is {img.shape[:2]}: a transform changed the image without its masks (mmcv\'s Resize '
-                'and RandomResize leave masks alone; DetResize and DetAlbu move them together)')
+                'and RandomResize, and mmcv\'s Pad, leave masks alone; DetResize and DetAlbu move them together, '
+                'and the detector pads batches itself)')
         if 'gt_bboxes' in results:
-            ignore = results.get('gt_ignore_flags', np.zeros(len(results['gt_bboxes']), bool))
+            where = f"PackDetInputs: {results.get('img_path', 'the sample')}"
+            if 'gt_labels' not in results:
+                raise ValueError(f'{where} has gt_bboxes but no gt_labels (LoadDetAnnotations loads both)')
+            # 0/1 integers as well as booleans: '~' of an int array is -1/-2, which picked the wrong instances
+            ignore = np.asarray(results.get('gt_ignore_flags', np.zeros(len(results['gt_bboxes']), bool))) != 0
             for name, keep in (('gt_instances', ~ignore), ('ignored_instances', ignore)):
                 inst = InstanceData(bboxes=torch.from_numpy(results['gt_bboxes'][keep]),
                                     labels=torch.from_numpy(results['gt_labels'][keep]))

@@ -123,6 +123,40 @@ def test_albu_resize_multiplies_the_scale_factor(before):
     assert flipped.get('scale_factor') == before.get('scale_factor')  # the size did not change
 
 
+@pytest.mark.parametrize('position, mapped', [('top_left', True), ('center', False)])
+def test_albu_letterbox_maps_test_boxes_back_or_is_refused(position, mapped):
+    """LongestMaxSize + PadIfNeeded: the pad was read as a rescale (scale_factor (1.0, 1.7) where it is
+    (1.0, 1.0)), so test boxes came back in the wrong rows. A right/bottom pad now keeps the content's img_shape
+    and records pad_shape: boxes map back exactly; a centred pad moved the content and mapping back is refused."""
+    from resbackbones.models.detectors.two_stage import to_original_pixels
+    letterbox = DetAlbu([dict(type='LongestMaxSize', max_size=50),
+                         dict(type='PadIfNeeded', min_height=50, min_width=50, position=position, border_mode=0)])
+    r = letterbox(sample())
+    meta = PackDetInputs()(r)['data_samples'].metainfo
+    boxes = torch.from_numpy(r['gt_bboxes'])
+    if not mapped:
+        with pytest.raises(ValueError, match=r"x.png: DetAlbu\(\['LongestMaxSize', 'PadIfNeeded'\]\) moved"):
+            to_original_pixels(boxes, meta, r['img'].shape[:2], (60, 100))
+        return
+    assert meta['img_shape'] == (30, 50) and meta['pad_shape'] == (50, 50)
+    assert meta['scale_factor'] == pytest.approx((0.5, 0.5))
+    torch.testing.assert_close(to_original_pixels(boxes, meta, r['img'].shape[:2], (60, 100)),
+                               torch.tensor([[10., 5, 40, 25], [50, 30, 90, 55]]))
+
+
+def test_albu_training_draws_are_those_without_the_probes():
+    """The probe boxes ride along with the instances: the same seeded crop keeps the same instances."""
+    crop = [dict(type='RandomCrop', height=40, width=60), dict(type='HorizontalFlip', p=0.5)]
+    torch.manual_seed(0)
+    probed = DetAlbu(crop)(sample())
+    torch.manual_seed(0)
+    plain = DetAlbu(crop)
+    plain.probe = False
+    unprobed = plain(sample())
+    assert np.array_equal(probed['img'], unprobed['img']) and np.allclose(probed['gt_bboxes'], unprobed['gt_bboxes'])
+    assert 'geometry_moved' in probed and 'geometry_moved' not in unprobed
+
+
 def test_resize_after_another_compounds_the_scale_factor():
     """DetAlbu's resize to half, then DetResize to double: the factor from the original is 1, not 2 (a later Pad
     maps boxes back by it)."""
@@ -170,6 +204,17 @@ def test_pack_splits_crowd_into_ignored_instances():
     assert ds.gt_instances.masks.shape == (1, 120, 200)
     assert ds.metainfo['img_id'] == 7 and ds.metainfo['ori_shape'] == (60, 100)
     assert ds.metainfo['img_shape'] == (120, 200)
+
+
+def test_pack_reads_integer_ignore_flags_as_flags():
+    """0/1 integers from a custom loader: '~' made them indices -1/-2, training on the crowd box (labels [1, 1])."""
+    results = sample()
+    results['gt_ignore_flags'] = results['gt_ignore_flags'].astype(np.int64)
+    ds = PackDetInputs()(results)['data_samples']
+    assert ds.gt_instances.labels.tolist() == [0] and ds.ignored_instances.labels.tolist() == [1]
+    del results['gt_labels']
+    with pytest.raises(ValueError, match='x.png has gt_bboxes but no gt_labels'):  # a bare KeyError
+        PackDetInputs()(results)
 
 
 @pytest.mark.parametrize('direction', ['horizontal', 'vertical', 'diagonal'])

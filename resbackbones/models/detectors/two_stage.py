@@ -145,7 +145,12 @@ class FasterRCNN(TaskModel):
 def input_scale(meta: dict, img_shape, ori_shape) -> tuple[float, float]:
     """(x, y) scale from the original image's pixels to the network input's: ``scale_factor`` (w, h) once a Pad
     step has recorded ``pad_shape`` (1 when nothing resized: every resize records one), else the ratio of
-    ``img_shape`` to ``ori_shape``. The picture hook draws by it too."""
+    ``img_shape`` to ``ori_shape``. The picture hook draws by it too. A test pipeline that moved or cut the image
+    (``geometry_moved``: a DetAlbu crop or centred pad) has no such scale: ValueError."""
+    if meta.get('geometry_moved'):
+        raise ValueError(f"{meta.get('img_path', 'an image')}: {meta['geometry_moved']}, so its predictions cannot be "
+                         'mapped back to the original pixels; a test pipeline may resize and pad at the right and '
+                         "bottom (LongestMaxSize + PadIfNeeded(position='top_left')), not crop or centre")
     if 'pad_shape' not in meta:
         return img_shape[1] / ori_shape[1], img_shape[0] / ori_shape[0]
     factor = meta.get('scale_factor')
@@ -157,9 +162,9 @@ def to_original_pixels(boxes: torch.Tensor, meta: dict, img_shape, ori_shape: tu
     step has recorded ``pad_shape`` (mmcv's Pad sets ``img_shape`` to the padded size, and the ratio of sizes put
     the boxes in the wrong pixels), else by the ratio of ``img_shape`` to ``ori_shape`` (torchvision's rule).
     A Pad with no ``scale_factor`` means nothing resized the image (every resize records one): the factor is 1."""
+    w, h = input_scale(meta, img_shape, ori_shape)  # first: it refuses a moved image
     if 'pad_shape' not in meta:
         return resize_boxes(boxes, img_shape, ori_shape)
-    w, h = input_scale(meta, img_shape, ori_shape)
     out = boxes / boxes.new_tensor([w, h, w, h])
     out[:, 0::2] = out[:, 0::2].clamp(0, ori_shape[1])
     out[:, 1::2] = out[:, 1::2].clamp(0, ori_shape[0])
