@@ -109,18 +109,22 @@ class CocoDataset(BaseDataset):
                 continue
             box, reason, clipped = check_box(ann, height, width, where)
             mask, mask_reason, dropped = check_segmentation(ann.get('segmentation'), height, width, where)
-            reason = reason or mask_reason
-            if reason is not None or dropped:
+            problem = reason or mask_reason
+            if problem is not None or dropped:
                 if self.on_invalid == 'error':
-                    raise CocoFormatError(f'{where}: {reason or "polygon parts with fewer than 3 points"} '
+                    raise CocoFormatError(f'{where}: {problem or "polygon parts with fewer than 3 points"} '
                                           f'(bbox {ann["bbox"]}); pass on_invalid=\'skip\' to drop them')
-                tally.add(reason or 'polygon parts with < 3 points dropped', where)
+                tally.add(reason or (f'{mask_reason} (the box kept; ignored where masks load)' if mask_reason
+                                     else 'polygon parts with < 3 points dropped'), where)
                 if reason is not None:
                     continue
             if clipped:
                 tally.add('boxes clipped to the image', where)
-            instances.append(dict(bbox=box, bbox_label=self.cat2label[ann['category_id']], mask=mask,
-                                  ignore_flag=int(bool(ann.get('iscrowd', 0))), ann_id=ann['id']))
+            instance = dict(bbox=box, bbox_label=self.cat2label[ann['category_id']], mask=mask,
+                            ignore_flag=int(bool(ann.get('iscrowd', 0))), ann_id=ann['id'])
+            if mask_reason is not None:  # as mmdet: the box trains a box-only model; a mask model ignores it
+                instance['mask_invalid'] = mask_reason
+            instances.append(instance)
         return dict(img_id=img['id'], img_path=img_path, height=height, width=width, instances=instances)
 
     def filter_data(self) -> list[dict]:

@@ -26,6 +26,8 @@ def decode_masks(segmentations: list, height: int, width: int) -> np.ndarray:
     """
     masks = np.zeros((len(segmentations), height, width), np.uint8)
     for i, segmentation in enumerate(segmentations):
+        if isinstance(segmentation, list) and not segmentation:  # an unusable segmentation: an empty mask
+            continue
         rle = to_rle(segmentation, height, width)
         x, y, w, h = (int(v) for v in mask_utils.toBbox(rle))
         if w and h:
@@ -57,10 +59,14 @@ class LoadDetAnnotations(BaseTransform):
         results['gt_ignore_flags'] = np.array([i.get('ignore_flag', 0) for i in instances], dtype=bool)
         if self.with_mask:
             for inst in instances:
-                if inst.get('mask') is None:
+                if inst.get('mask') is None and not inst.get('mask_invalid'):
                     raise ValueError(f'{where}, annotation id {inst.get("ann_id")}: no segmentation, but the '
                                      'pipeline loads masks (with_mask=True)')
-            results['gt_masks'] = decode_masks([inst['mask'] for inst in instances], height, width)
+            # a segmentation CocoDataset found unusable (degenerate polygons): ignored, with an empty mask, as mmdet
+            invalid = np.array([bool(i.get('mask_invalid')) for i in instances], dtype=bool)
+            results['gt_ignore_flags'] |= invalid
+            results['gt_masks'] = decode_masks([[] if bad else inst['mask'] for inst, bad in zip(instances, invalid)],
+                                               height, width)
         return results
 
     def __repr__(self) -> str:

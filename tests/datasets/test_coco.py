@@ -93,12 +93,21 @@ def test_boxes_partly_outside_are_clipped(tmp_path):
     assert build(ann_file, img_dir).get_data_info(0)['instances'][0]['bbox'] == [70, 50, 80, 64]
 
 
-def test_short_polygons_drop_the_part_or_the_instance(tmp_path):
+def test_short_polygons_drop_the_part_or_leave_the_box_alone(tmp_path):
+    """As mmdet: an instance whose polygons are all degenerate keeps its box (a box-only model trains on it; it
+    was dropped), and a model loading masks ignores it, with an empty mask."""
+    from resbackbones.transforms import LoadDetAnnotations
     ann_file, img_dir = write_coco(tmp_path)
     edit(ann_file, lambda d: (d['annotations'][0].update(segmentation=[[1, 2, 3, 4], rect_polygon(10, 12, 20, 16)]),
                               d['annotations'][1].update(segmentation=[[1, 2, 3, 4]])))
-    instances = build(ann_file, img_dir).get_data_info(0)['instances']
-    assert len(instances) == 1 and instances[0]['mask'] == [rect_polygon(10, 12, 20, 16)]
+    sample = build(ann_file, img_dir).get_data_info(0)
+    instances = sample['instances']
+    assert len(instances) == 2 and instances[0]['mask'] == [rect_polygon(10, 12, 20, 16)]
+    assert instances[1]['mask'] is None and 'fewer than 3 points' in instances[1]['mask_invalid']
+    boxes = LoadDetAnnotations()(dict(sample))
+    assert boxes['gt_ignore_flags'].tolist() == [False, False] and len(boxes['gt_bboxes']) == 2
+    masks = LoadDetAnnotations(with_mask=True)(dict(sample))
+    assert masks['gt_ignore_flags'].tolist() == [False, True] and masks['gt_masks'][1].sum() == 0
     with pytest.raises(CocoFormatError, match='annotation id 1'):
         build(ann_file, img_dir, on_invalid='error')
 
