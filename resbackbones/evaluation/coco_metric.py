@@ -68,7 +68,7 @@ def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dic
         if isinstance(seg, list):  # parts under 3 points are dropped, as the dataset drops them
             drawn = bool(seg)
             ann['segmentation'] = seg = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
-            if 'segm' in metrics and drawn and not seg:  # CocoDataset skips such an annotation; so does the score
+            if 'segm' in metrics and drawn and not seg:  # a mask model ignores such an annotation; so does segm
                 degenerate += 1
                 continue
         kept.append(ann)
@@ -87,7 +87,7 @@ def gt_for_cocoeval(gt_data: dict, metrics: Sequence[str], ann_file: str) -> dic
                 ann['area'] = float(ann['bbox'][2] * ann['bbox'][3])
     if degenerate:
         print_log(f'CocoMetric: {degenerate} annotations of {ann_file} whose polygons all have fewer than 3 points '
-                  f'left out of the segm ground truth, as CocoDataset leaves them out', logger='current')
+                  f'left out of the segm ground truth (a mask model trains with them ignored)', logger='current')
         gt_data['annotations'] = kept
     return gt_data
 
