@@ -200,7 +200,6 @@ class SafeRunner(Runner):
             warning = single_sample_warning(self.train_dataloader, self.model)
             if warning:
                 self.logger.warning(warning)
-            self._check_teacher_classes()
             super().call_hook(fn_name, **kwargs)
             defer_removals(self._hooks)  # after CheckpointHook.before_train has set its file backend
             self._run_owed_validation()
@@ -225,6 +224,7 @@ class SafeRunner(Runner):
         if not hasattr(model, 'init_weights'):
             return
         model.init_weights()
+        self._check_teacher_classes()  # the teacher loads in init_weights; checked before the loop (one-line error)
         local = {key for key, *_ in sharded_parameters(model)}
         for name, tensor in model.state_dict().items():
             if name not in local:

@@ -7,6 +7,9 @@ checkpoint nor touched by the optimizer.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -67,7 +70,10 @@ class DistillClassifier(ImageClassifier):
         self.teacher_config, self.teacher_checkpoint = teacher_config, teacher_checkpoint
         self._teacher: list[nn.Module] = []  # a list: kept out of the module tree (and out of checkpoints)
         self.kd_loss = MODELS.build(kd_loss or dict(type='KDLoss'))
-        self.ce_weight = ce_weight
+        if not (isinstance(ce_weight, numbers.Real) and math.isfinite(ce_weight) and ce_weight >= 0):
+            # -1 maximised the cross-entropy without a word; None failed at the first step
+            raise ValueError(f'DistillClassifier: ce_weight must be a finite number >= 0; got {ce_weight!r}')
+        self.ce_weight = float(ce_weight)
 
     def init_weights(self) -> None:
         """mmengine calls this before training: load the teacher then, so a missing or mismatched teacher file is
