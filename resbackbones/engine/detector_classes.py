@@ -23,3 +23,20 @@ def check_detector_classes(model: nn.Module, dataset: Any, where: str) -> None:
         raise ValueError(f'model.roi_head.num_classes={model.num_classes}, but {where}.dataset has {len(classes)} '
                          f'classes {list(classes)[:10]}{" ..." if len(classes) > 10 else ""}; set '
                          f'model.roi_head.num_classes={len(classes)}')
+
+
+def surplus_outputs_warning(model: nn.Module, dataset: Any, where: str) -> str | None:
+    """A warning when a classifier's head has more outputs than ``dataset`` (the training set) has classes: their
+    logits never see a label (``model.num_classes=12`` on ten classes trained without a word, and the checkpoint
+    names ten classes for twelve outputs). Fewer is already an error, at the first label past them."""
+    model = model.module if is_model_wrapper(model) else model
+    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+    fc = getattr(getattr(model, 'head', None), 'fc', None)
+    if hasattr(model, 'roi_heads') or not isinstance(fc, nn.Linear) or not classes or getattr(model, 'multi_label',
+                                                                                                False):
+        return None
+    if fc.out_features > len(classes):
+        return (f'the model has {fc.out_features} outputs (num_classes) but {where}.dataset has {len(classes)} '
+                f'classes: {fc.out_features - len(classes)} outputs never see a label; set model.num_classes='
+                f'{len(classes)} unless that is meant')
+    return None

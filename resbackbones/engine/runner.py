@@ -72,7 +72,7 @@ from .codec_hook import CheckpointCodecHook
 from .cpu_amp import ChannelsLastHook, to_channels_last
 from .deferred_removal import carry_out_removals, defer_removals
 from .dist import init_distributed, wrap_cpu_ddp
-from .detector_classes import check_detector_classes
+from .detector_classes import check_detector_classes, surplus_outputs_warning
 from .evaluator_topk import check_topk
 from .lfb_hook import LFBWriteHook, bank_writers
 from .loader_workers import stop_loader_workers
@@ -256,6 +256,9 @@ class SafeRunner(Runner):
         if self._train_loop is not None:  # built as mmengine will, to check the dataset before anything runs
             self._train_loop = self.build_train_loop(self._train_loop)
             check_detector_classes(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
+            surplus = surplus_outputs_warning(self.model, self._train_loop.dataloader.dataset, 'train_dataloader')
+            if surplus:
+                self.logger.warning(surplus)
             check_batches(self._train_loop.dataloader)
             check_clip_with_sharded_rows(self.model, self.cfg.get('optim_wrapper'))
         if self._val_loop is not None:

@@ -50,3 +50,18 @@ def test_num_classes_other_than_the_datasets_is_named(tmp_path, capsys, tool, nu
     loader = 'train_dataloader' if tool == 'train' else 'test_dataloader'
     assert status == 2 and (f'{tool}.py: error: model.roi_head.num_classes={num_classes}, but {loader}.dataset has '
                             f"2 classes ['cat', 'dog']; set model.roi_head.num_classes=2") in capsys.readouterr().err
+
+
+def test_a_classifier_with_more_outputs_than_training_classes_is_warned_of():
+    """model.num_classes=12 on ten classes trained without a word (fewer is an error at the first label)."""
+    from types import SimpleNamespace
+
+    from resbackbones.engine.detector_classes import surplus_outputs_warning
+    from resbackbones.registry import MODELS
+    model = MODELS.build(dict(type='ImageClassifier', num_classes=12, backbone=dict(type='ResNet', depth=18,
+                                                                                   base_channels=8)))
+    ten = SimpleNamespace(metainfo=dict(classes=[str(i) for i in range(10)]))
+    assert 'the model has 12 outputs (num_classes) but train_dataloader.dataset has 10 classes' in \
+        surplus_outputs_warning(model, ten, 'train_dataloader')
+    twelve = SimpleNamespace(metainfo=dict(classes=[str(i) for i in range(12)]))
+    assert surplus_outputs_warning(model, twelve, 'train_dataloader') is None
