@@ -2,7 +2,8 @@
 
 Too few classes failed in torchvision's loss ('Target 2 is out of bounds') with no word of num_classes; too many
 (the COCO configs' 80 on a custom set) trained without complaint and failed only in CocoMetric at the end. A
-classifier may score more classes than a dataset holds (a subset of its classes), so only detectors are checked.
+classifier may score more classes than a dataset holds (a subset of its classes), so there it is a warning, for
+the training set only.
 """
 from __future__ import annotations
 
