@@ -8,7 +8,8 @@
 A config's ``model.backbone`` is counted when the model has one (detectors and segmentors need more than an image
 to run), else ``model``. Without --shape a config's input is the size its model runs at where the config
 says: a face model's ``input_size``, a sliding-window U-Net's ``test_cfg.patch_size`` (3D for volumes), a 3D video
-model's test clip (clip_len x crop); else 224x224. Models are built on the meta device: counting allocates no weights and computes nothing.
+model's test clip (clip_len x crop); else 224x224. Models are built on the meta device: counting allocates no
+weights and computes nothing.
 GMACs = FLOPs / 2 (see resbackbones/analysis/complexity.py). Bad input: one line on stderr, exit status 2.
 """
 from __future__ import annotations
