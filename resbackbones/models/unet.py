@@ -210,15 +210,23 @@ class UNet(TaskModel):
         'img_shape' (the batch pads smaller images)."""
         samples = split_samples(data_samples, inputs.shape[0])
         self.check_spacing(samples)
-        probs = self.probabilities(self.predict_logits(inputs))
-        labels = self.labels(probs)
-        outputs = []
-        for sample, prob, label in zip(samples, probs, labels):
+        padded = tuple(inputs.shape[2:])
+        crops = []
+        for sample in samples:
             gt, shape = sample.get('gt_sem_seg'), sample.get('img_shape')  # without a mask, the image's own size
-            size = gt.shape[-self.dims:] if isinstance(gt, torch.Tensor) else \
-                tuple(int(n) for n in shape)[-self.dims:] if shape is not None else label.shape
-            crop = tuple(slice(0, n) for n in size)
-            outputs.append({**sample, 'pred_sem_seg': label[crop], 'seg_probs': prob[(slice(None), *crop)]})
+            size = tuple(gt.shape[-self.dims:]) if isinstance(gt, torch.Tensor) else \
+                tuple(int(n) for n in shape)[-self.dims:] if shape is not None else padded
+            crops.append(tuple(slice(0, n) for n in size))
+        if all(tuple(c.stop for c in crop) == padded for crop in crops):
+            probs = list(self.probabilities(self.predict_logits(inputs)))
+        else:  # each on its own pixels: the batch's padding moved the windows and (GroupNorm) the statistics, so
+            # an image's prediction changed with its batch-mates
+            probs = [self.probabilities(self.predict_logits(inputs[i:i + 1][(slice(None), slice(None), *crop)]))[0]
+                     for i, crop in enumerate(crops)]
+        outputs = []
+        for sample, prob, crop in zip(samples, probs, crops):
+            prob = prob[(slice(None), *crop)]
+            outputs.append({**sample, 'pred_sem_seg': self.labels(prob[None])[0], 'seg_probs': prob})
         return outputs
 
     def tensor(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -167,3 +167,18 @@ def test_a_wrong_channel_count_is_named_with_the_input_shape():
     # the check ran after padding to a multiple of 32: it named a 64x64 input for this 37x53 one
     with pytest.raises(ValueError, match=r'takes 1-channel inputs .* got 3 channels, shape \(1, 3, 37, 53\)'):
         build(1)(torch.randn(1, 3, 37, 53))
+
+
+@pytest.mark.parametrize('test_cfg', [dict(mode='slide', patch_size=32, overlap=0.25), dict(mode='whole')])
+def test_an_images_prediction_does_not_depend_on_its_batch_mates(test_cfg):
+    """Slide windows were laid over the padded batch and GroupNorm counted the padding: in a batch with a larger
+    image, a smaller one's labels changed (411 of 1,665 pixels at random weights)."""
+    model = build(backbone=dict(TINY, in_channels=1, norm_cfg=dict(type='GN', num_groups=4)), test_cfg=test_cfg,
+                  decoder=dict(decoder_channels=(32, 16, 16, 8, 8), norm_cfg=dict(type='GN', num_groups=4))).eval()
+    a, b = torch.randn(1, 1, 37, 45), torch.randn(1, 1, 50, 33)
+    batch = torch.zeros(2, 1, 50, 45)
+    batch[0, :, :37, :45], batch[1, :, :50, :33] = a[0], b[0]
+    together = model.predict(batch, [dict(img_shape=(37, 45)), dict(img_shape=(50, 33))])
+    alone = model.predict(a, [dict(img_shape=(37, 45))])[0]
+    torch.testing.assert_close(together[0]['seg_probs'], alone['seg_probs'])
+    assert together[1]['seg_probs'].shape == (3, 50, 33)
