@@ -219,12 +219,13 @@ class SafeRunner(Runner):
     def _init_model_weights(self) -> None:
         """mmengine's, but for the broadcast from rank 0 after ``init_weights``, which skips row-sharded parameters
         (Partial FC's class centres): each rank holds other rows, of another count where the classes do not divide
-        by the ranks (gloo aborted at start-up: '192 vs 128'), and equal counts were overwritten with rank 0's."""
+        by the ranks (gloo aborted at start-up: '192 vs 128'), and equal counts were overwritten with rank 0's.
+        A distillation teacher, loaded by ``init_weights``, has its classes checked here, before any loop."""
         model = self.model.module if is_model_wrapper(self.model) else self.model
         if not hasattr(model, 'init_weights'):
             return
         model.init_weights()
-        self._check_teacher_classes()  # the teacher loads in init_weights; checked before the loop (one-line error)
+        self._check_teacher_classes()  # before the loop: train.py's one-line error, not a traceback
         local = {key for key, *_ in sharded_parameters(model)}
         for name, tensor in model.state_dict().items():
             if name not in local:
